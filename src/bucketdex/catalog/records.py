@@ -1,0 +1,155 @@
+"""Immutable records the catalog hands out and takes in.
+
+They carry data only; behaviour lives in the services (``folders``, ``items``, ...)
+and in the SDK objects that wrap these records.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field, fields
+from datetime import datetime
+from typing import Any
+
+from bucketdex.catalog.types import DuplicatesBehavior, ItemType, JobStatus, Provider, StorageLocation
+
+JSONDict = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class MediaMetadata:
+    """Technical facts about a file: read from headers or supplied by the manifest.
+
+    Field names follow the encord SDK's ``StorageItem``; anything without a column of
+    its own (PDF page count is one, NIfTI dimensions another) goes in ``extra``.
+    """
+
+    file_size: int | None = None
+    mime_type: str | None = None
+    width: int | None = None
+    height: int | None = None
+    fps: float | None = None
+    duration: float | None = None
+    frame_count: int | None = None
+    num_pages: int | None = None
+    audio_sample_rate: int | None = None
+    audio_bit_depth: int | None = None
+    audio_codec: str | None = None
+    audio_num_channels: int | None = None
+    dicom_study_uid: str | None = None
+    dicom_series_uid: str | None = None
+    dicom_instance_uid: str | None = None
+    extra: JSONDict = field(default_factory=dict)
+
+    @classmethod
+    def column_names(cls) -> tuple[str, ...]:
+        """The fields stored in a column of their own (everything but ``extra``)."""
+        return tuple(f.name for f in fields(cls) if f.name != "extra")
+
+    def as_dict(self) -> JSONDict:
+        out = {name: getattr(self, name) for name in self.column_names()}
+        out["extra"] = dict(self.extra)
+        return out
+
+
+@dataclass(frozen=True)
+class Folder:
+    id: uuid.UUID
+    parent_id: uuid.UUID | None
+    name: str
+    description: str
+    client_metadata: JSONDict
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class StorageItem:
+    id: uuid.UUID
+    folder_id: uuid.UUID
+    item_type: ItemType
+    name: str
+    description: str
+    url: str | None
+    integration_id: uuid.UUID | None
+    parent_item_id: uuid.UUID | None
+    position: int | None
+    client_metadata: JSONDict
+    media: MediaMetadata
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class NewItem:
+    """An item to be registered.  Composites list their files, in order, as ``children``."""
+
+    item_type: ItemType
+    name: str
+    url: str | None = None
+    client_metadata: JSONDict = field(default_factory=dict)
+    media: MediaMetadata = field(default_factory=MediaMetadata)
+    integration_id: uuid.UUID | None = None
+    description: str = ""
+    children: tuple[NewItem, ...] = ()
+    id: uuid.UUID = field(default_factory=uuid.uuid4)
+
+
+@dataclass(frozen=True)
+class Integration:
+    id: uuid.UUID
+    title: str
+    provider: Provider
+    bucket: str
+    region: str | None
+    endpoint: str | None
+    strict_client_only: bool
+    options: JSONDict
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class Dataset:
+    id: uuid.UUID
+    title: str
+    description: str
+    storage_location: StorageLocation
+    backing_folder_id: uuid.UUID | None
+    created_at: datetime
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class DataRow:
+    """One item linked into a dataset."""
+
+    id: uuid.UUID
+    dataset_id: uuid.UUID
+    item_id: uuid.UUID
+    title: str
+    item_type: ItemType
+    file_link: str | None
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class LinkResult:
+    linked: tuple[DataRow, ...]
+    skipped: tuple[uuid.UUID, ...]
+    behavior: DuplicatesBehavior
+
+
+@dataclass(frozen=True)
+class ImportJob:
+    id: uuid.UUID
+    folder_id: uuid.UUID
+    integration_id: uuid.UUID | None
+    status: JobStatus
+    ignore_errors: bool
+    units_pending: int
+    units_done: int
+    units_error: int
+    units_cancelled: int
+    errors: tuple[str, ...]
+    created_at: datetime
+    updated_at: datetime

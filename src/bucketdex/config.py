@@ -1,0 +1,46 @@
+"""Where bucketdex keeps its state.
+
+Embedded default: a SQLite file under ``BUCKETDEX_HOME`` (``~/.bucketdex``).
+Production: any SQLAlchemy URL in ``BUCKETDEX_DATABASE_URL`` (PostgreSQL).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+HOME_ENV = "BUCKETDEX_HOME"
+DATABASE_URL_ENV = "BUCKETDEX_DATABASE_URL"
+DEFAULT_HOME = Path("~/.bucketdex")
+CATALOG_FILENAME = "catalog.sqlite3"
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    database_url: str
+
+    @property
+    def is_embedded(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def resolve_settings(path: str | os.PathLike[str] | None = None, database_url: str | None = None) -> Settings:
+    """Resolve settings from explicit arguments first, then the environment, then defaults.
+
+    ``path`` is a bucketdex home directory (the SQLite file goes inside it).
+    """
+    home = Path(path or os.environ.get(HOME_ENV) or DEFAULT_HOME).expanduser()
+    url = database_url or (None if path else os.environ.get(DATABASE_URL_ENV))
+    if not url:
+        url = f"sqlite:///{(home / CATALOG_FILENAME).resolve()}"
+    return Settings(home=home, database_url=normalise_database_url(url))
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the URL spellings people paste (``postgres://``, ``postgresql://``) and use psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url

@@ -1,0 +1,120 @@
+"""Opening the catalog database: engine set-up per backend, transactions, migrations."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
+from sqlalchemy.exc import OperationalError
+
+from bucketdex.config import Settings
+from bucketdex.errors import StoreUnavailable
+
+
+def dump_json(value: Any) -> str:
+    """Compact JSON, UTF-8 kept as is: the one serializer for every JSON column."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+class Database:
+    """One catalog database: SQLite (embedded) or PostgreSQL, behind the same two transaction kinds."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine: Engine = _create_engine(url)
+
+    @classmethod
+    def open(cls, settings: Settings, *, migrate: bool = True) -> Database:
+        if settings.is_embedded:
+            settings.home.mkdir(parents=True, exist_ok=True)
+        db = cls(settings.database_url)
+        if migrate:
+            db.migrate()
+        return db
+
+    @property
+    def dialect(self) -> str:
+        return self.engine.dialect.name
+
+    @property
+    def display_url(self) -> str:
+        """The URL with any password hidden, fit for messages and logs."""
+        return make_url(self.url).render_as_string(hide_password=True)
+
+    def migrate(self, revision: str = "head") -> None:
+        """Bring the schema up to ``revision`` with Alembic (idempotent)."""
+        with self._connect() as conn:
+            config = alembic_config()
+            config.attributes["connection"] = conn
+            command.upgrade(config, revision)
+            conn.commit()
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A read-write transaction; committed on success, rolled back on any exception."""
+        with self._connect() as conn:
+            conn.execution_options(sqlite_begin="IMMEDIATE")
+            with conn.begin():
+                yield conn
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read-only transaction (a consistent snapshot on both backends)."""
+        with self._connect() as conn, conn.begin():
+            yield conn
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def _connect(self) -> Iterator[Connection]:
+        try:
+            conn = self.engine.connect()
+        except OperationalError as exc:
+            reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise StoreUnavailable(f"cannot open the catalog database {self.display_url}: {reason}") from None
+        with conn:
+            yield conn
+
+
+def alembic_config() -> Config:
+    config = Config()
+    location = resources.files("bucketdex.store") / "migrations"
+    config.set_main_option("script_location", str(location))
+    return config
+
+
+def _create_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        return _create_sqlite_engine(url)
+    return create_engine(url, json_serializer=dump_json, pool_pre_ping=True)
+
+
+def _create_sqlite_engine(url: str) -> Engine:
+    engine = create_engine(url, json_serializer=dump_json, connect_args={"timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
+        # Take transaction control away from pysqlite; BEGIN is emitted below.
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA busy_timeout=30000")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # Writers take the lock up front so two writers never deadlock on lock upgrade.
+        mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine

@@ -1,0 +1,213 @@
+"""The catalog's tables (SQLAlchemy Core).  Alembic migrations must match this file:
+``tests/store/test_migrations.py`` diffs the migrated database against it on both backends.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+    Uuid,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+# Embedded mode and single-tenant deployments use this organisation.
+DEFAULT_ORG_ID = uuid.UUID("00000000-0000-4000-8000-000000000001")
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+metadata = MetaData(naming_convention=NAMING)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC timestamps on both backends (SQLite keeps no zone, so we add it back)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the catalog; use datetime.now(UTC)")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def JsonDocument() -> Any:
+    """JSON text on SQLite, ``jsonb`` on PostgreSQL (as the seeds describe)."""
+    return JSON().with_variant(JSONB(), "postgresql")
+
+
+def _timestamps() -> list[Column[Any]]:
+    return [
+        Column("created_at", UtcDateTime(), nullable=False),
+        Column("updated_at", UtcDateTime(), nullable=False),
+    ]
+
+
+organisations = Table(
+    "organisations",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+)
+
+metadata_schemas = Table(
+    "metadata_schemas",
+    metadata,
+    Column("org_id", Uuid(), ForeignKey("organisations.id", ondelete="CASCADE"), primary_key=True),
+    Column("document", JsonDocument(), nullable=False),
+    Column("updated_at", UtcDateTime(), nullable=False),
+)
+
+integrations = Table(
+    "integrations",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column("org_id", Uuid(), ForeignKey("organisations.id", ondelete="CASCADE"), nullable=False),
+    Column("title", String(300), nullable=False),
+    Column("provider", String(20), nullable=False),
+    Column("bucket", String(1024), nullable=False),
+    Column("region", String(100)),
+    Column("endpoint", String(2048)),
+    Column("strict_client_only", Boolean(), nullable=False),
+    Column("options", JsonDocument(), nullable=False),
+    # Fernet token of the explicit credentials, if any (never the plain secret).
+    Column("secret_ciphertext", LargeBinary()),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Index(None, "org_id", "title", unique=True),
+)
+
+folders = Table(
+    "folders",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column("org_id", Uuid(), ForeignKey("organisations.id", ondelete="CASCADE"), nullable=False),
+    Column("parent_id", Uuid(), ForeignKey("folders.id", ondelete="CASCADE")),
+    Column("name", String(300), nullable=False),
+    Column("description", Text(), nullable=False),
+    Column("client_metadata", JsonDocument(), nullable=False),
+    *_timestamps(),
+    # Names are unique among siblings; roots (parent NULL) need a partial index of their own.
+    Index(None, "parent_id", "name", unique=True),
+    Index(
+        "uq_folders_root_name",
+        "org_id",
+        "name",
+        unique=True,
+        sqlite_where=text("parent_id IS NULL"),
+        postgresql_where=text("parent_id IS NULL"),
+    ),
+)
+
+storage_items = Table(
+    "storage_items",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column("folder_id", Uuid(), ForeignKey("folders.id", ondelete="CASCADE"), nullable=False),
+    Column("item_type", String(20), nullable=False),
+    Column("name", Text(), nullable=False),
+    Column("description", Text(), nullable=False),
+    Column("url", Text()),
+    # 16-byte BLAKE2b of the URL: URLs may be 16 KB, too long for a B-tree key.
+    Column("url_digest", LargeBinary(16)),
+    Column("integration_id", Uuid(), ForeignKey("integrations.id", ondelete="SET NULL")),
+    # Files of a group/sequence/series point at their composite item, in order.
+    Column("parent_item_id", Uuid(), ForeignKey("storage_items.id", ondelete="CASCADE")),
+    Column("position", Integer()),
+    Column("client_metadata", JsonDocument(), nullable=False),
+    Column("file_size", BigInteger()),
+    Column("mime_type", String(255)),
+    Column("width", Integer()),
+    Column("height", Integer()),
+    Column("fps", Float()),
+    Column("duration", Float()),
+    Column("frame_count", Integer()),
+    Column("num_pages", Integer()),
+    Column("audio_sample_rate", Integer()),
+    Column("audio_bit_depth", Integer()),
+    Column("audio_codec", String(100)),
+    Column("audio_num_channels", Integer()),
+    Column("dicom_study_uid", String(128)),
+    Column("dicom_series_uid", String(128)),
+    Column("dicom_instance_uid", String(128)),
+    Column("media_extra", JsonDocument(), nullable=False),
+    *_timestamps(),
+    Index(None, "folder_id", "id"),
+    Index(None, "folder_id", "url_digest"),
+    Index(None, "parent_item_id", "position"),
+)
+
+datasets = Table(
+    "datasets",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column("org_id", Uuid(), ForeignKey("organisations.id", ondelete="CASCADE"), nullable=False),
+    Column("title", String(300), nullable=False),
+    Column("description", Text(), nullable=False),
+    Column("storage_location", Integer(), nullable=False),
+    Column("backing_folder_id", Uuid(), ForeignKey("folders.id", ondelete="SET NULL")),
+    *_timestamps(),
+    Index(None, "org_id", "created_at"),
+)
+
+data_rows = Table(
+    "data_rows",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column("dataset_id", Uuid(), ForeignKey("datasets.id", ondelete="CASCADE"), nullable=False),
+    Column("item_id", Uuid(), ForeignKey("storage_items.id", ondelete="CASCADE"), nullable=False),
+    Column("title", Text(), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Index(None, "dataset_id", "item_id"),
+    Index(None, "item_id"),
+)
+
+import_jobs = Table(
+    "import_jobs",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column("org_id", Uuid(), ForeignKey("organisations.id", ondelete="CASCADE"), nullable=False),
+    Column("folder_id", Uuid(), ForeignKey("folders.id", ondelete="CASCADE"), nullable=False),
+    Column("integration_id", Uuid(), ForeignKey("integrations.id", ondelete="SET NULL")),
+    Column("dataset_id", Uuid(), ForeignKey("datasets.id", ondelete="SET NULL")),
+    Column("status", String(20), nullable=False),
+    Column("ignore_errors", Boolean(), nullable=False),
+    Column("units_pending", Integer(), nullable=False),
+    Column("units_done", Integer(), nullable=False),
+    Column("units_error", Integer(), nullable=False),
+    Column("units_cancelled", Integer(), nullable=False),
+    Column("errors", JsonDocument(), nullable=False),
+    *_timestamps(),
+    Index(None, "org_id", "created_at"),
+)
