@@ -24,9 +24,7 @@ from bucketdex.store.tables import DEFAULT_ORG_ID, metadata
 os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
 os.environ.setdefault("NO_GCE_CHECK", "True")
 
-PG_URL = os.environ.get(
-    "BUCKETDEX_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
+PG_URL = os.environ.get("BUCKETDEX_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 BACKENDS = ["sqlite", "postgres"]
 
 
@@ -35,7 +33,7 @@ def _postgres_required() -> bool:
 
 
 @pytest.fixture(scope="session")
-def postgres_url(worker_id: str) -> Iterator[str]:
+def postgres_url() -> Iterator[str]:
     """A freshly created, migrated PostgreSQL database for this test session (dropped afterwards)."""
     admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
     try:
@@ -46,7 +44,8 @@ def postgres_url(worker_id: str) -> Iterator[str]:
         if _postgres_required():
             pytest.fail(reason)
         pytest.skip(reason)
-    name = f"bucketdex_test_{worker_id}_{uuid.uuid4().hex[:8]}"
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    name = f"bucketdex_test_{worker}_{uuid.uuid4().hex[:8]}"
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
@@ -97,9 +96,3 @@ def _truncate(database: Database) -> None:
     with database.write() as conn:
         conn.execute(text(f"TRUNCATE {names} CASCADE"))
         conn.execute(text("DELETE FROM organisations WHERE id != :id"), {"id": DEFAULT_ORG_ID})
-
-
-@pytest.fixture(scope="session")
-def worker_id() -> str:
-    """pytest-xdist overrides this; without xdist there is one worker."""
-    return "main"

@@ -52,19 +52,26 @@ class MetadataSchemaError(InvalidArgument):
     code = "metadata_schema"
 
 
-class MetadataValidationError(InvalidArgument):
-    """Client metadata does not match the metadata schema.
+class ItemValidationError(InvalidArgument):
+    """One or more items cannot be written as given; ``problems`` has one line per problem."""
 
-    ``problems`` holds one line per offending value, each naming the item, the key,
-    the expected type and the value received.
-    """
-
-    code = "metadata_validation"
+    code = "item_validation"
+    what = "item"
 
     def __init__(self, problems: list[str]) -> None:
         self.problems = list(problems)
-        head = f"{len(self.problems)} client metadata problem(s): " if len(self.problems) > 1 else ""
+        head = f"{len(self.problems)} {self.what} problems: " if len(self.problems) > 1 else ""
         super().__init__(head + "; ".join(self.problems))
+
+
+class MetadataValidationError(ItemValidationError):
+    """Client metadata does not match the metadata schema.
+
+    Each problem names the item, the key, the expected type and the value received.
+    """
+
+    code = "metadata_validation"
+    what = "client metadata"
 
 
 class PayloadTooLarge(InvalidArgument):

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from enum import Enum, IntEnum
+from enum import IntEnum, StrEnum
 
 
-class ItemType(str, Enum):
+class ItemType(StrEnum):
     """Kinds of storage item.  Values match the encord SDK's ``StorageItemType`` wire names."""
 
     VIDEO = "video"
@@ -28,7 +28,7 @@ class ItemType(str, Enum):
 _COMPOSITES = frozenset({ItemType.IMAGE_GROUP, ItemType.IMAGE_SEQUENCE, ItemType.DICOM_SERIES})
 
 
-class Provider(str, Enum):
+class Provider(StrEnum):
     """Cloud storage provider of an integration."""
 
     S3 = "s3"
@@ -61,7 +61,7 @@ _LOCATION_BY_PROVIDER = {
 }
 
 
-class JobStatus(str, Enum):
+class JobStatus(StrEnum):
     """Import job states, as the encord SDK's ``LongPollingStatus`` names them."""
 
     PENDING = "PENDING"
@@ -74,7 +74,7 @@ class JobStatus(str, Enum):
         return self is not JobStatus.PENDING
 
 
-class DuplicatesBehavior(str, Enum):
+class DuplicatesBehavior(StrEnum):
     """What ``dataset.link_items`` does with an item that is already in the dataset."""
 
     SKIP = "skip"

@@ -1,0 +1,38 @@
+"""bucketdex: register media kept in cloud object storage into a searchable catalog."""
+
+from bucketdex.catalog.types import DuplicatesBehavior, ItemType, JobStatus, Provider, StorageLocation
+from bucketdex.errors import (
+    AlreadyExists,
+    BucketdexError,
+    Conflict,
+    InvalidArgument,
+    ItemValidationError,
+    MetadataSchemaError,
+    MetadataValidationError,
+    NotFound,
+)
+from bucketdex.sdk import Bundle, Client, DataRow, Dataset, StorageFolder, StorageItem
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AlreadyExists",
+    "BucketdexError",
+    "Bundle",
+    "Client",
+    "Conflict",
+    "DataRow",
+    "Dataset",
+    "DuplicatesBehavior",
+    "InvalidArgument",
+    "ItemType",
+    "ItemValidationError",
+    "JobStatus",
+    "MetadataSchemaError",
+    "MetadataValidationError",
+    "NotFound",
+    "Provider",
+    "StorageFolder",
+    "StorageItem",
+    "StorageLocation",
+]

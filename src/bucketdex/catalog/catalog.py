@@ -1,0 +1,39 @@
+"""The catalog: one database, one organisation, and the services that work on them."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+from bucketdex.catalog.datasets import DatasetService
+from bucketdex.catalog.folders import FolderService
+from bucketdex.catalog.integrations import IntegrationService
+from bucketdex.catalog.items import ItemService
+from bucketdex.catalog.jobs import JobStore
+from bucketdex.catalog.schema_store import SchemaStore
+from bucketdex.config import resolve_settings
+from bucketdex.store.database import Database
+from bucketdex.store.tables import DEFAULT_ORG_ID
+
+
+class Catalog:
+    """Entry point of the domain layer.  Every method of every service is one transaction."""
+
+    def __init__(self, db: Database, org_id: uuid.UUID = DEFAULT_ORG_ID) -> None:
+        self.db = db
+        self.org_id = org_id
+        self.schema = SchemaStore(db, org_id)
+        self.folders = FolderService(db, org_id)
+        self.items = ItemService(db, org_id)
+        self.datasets = DatasetService(db, org_id)
+        self.integrations = IntegrationService(db, org_id)
+        self.jobs = JobStore(db, org_id)
+
+    @classmethod
+    def open(cls, path: str | os.PathLike[str] | None = None, database_url: str | None = None) -> Catalog:
+        """Open (creating and migrating if needed) the catalog at ``path`` / ``database_url``,
+        falling back to ``BUCKETDEX_DATABASE_URL`` / ``BUCKETDEX_HOME`` / ``~/.bucketdex``."""
+        return cls(Database.open(resolve_settings(path, database_url)))
+
+    def close(self) -> None:
+        self.db.dispose()

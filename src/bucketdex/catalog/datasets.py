@@ -1,0 +1,204 @@
+"""Datasets: named selections of storage items, each link a data row."""
+
+from __future__ import annotations
+
+import uuid
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Row, insert, select
+
+from bucketdex.catalog.items import load_items
+from bucketdex.catalog.limits import check_description, check_title, utcnow
+from bucketdex.catalog.records import DataRow, Dataset, LinkResult
+from bucketdex.catalog.types import DuplicatesBehavior, ItemType, StorageLocation
+from bucketdex.errors import Conflict, InvalidArgument, NotFound
+from bucketdex.store.database import Database
+from bucketdex.store.tables import data_rows, datasets, storage_items
+
+
+class DatasetService:
+    def __init__(self, db: Database, org_id: uuid.UUID) -> None:
+        self._db = db
+        self._org_id = org_id
+
+    def create(
+        self,
+        title: str,
+        description: str | None = None,
+        storage_location: StorageLocation | int = StorageLocation.CORD_STORAGE,
+        backing_folder_id: uuid.UUID | None = None,
+    ) -> Dataset:
+        try:
+            location = StorageLocation(storage_location)
+        except ValueError:
+            allowed = ", ".join(f"{s.name}={s.value}" for s in StorageLocation)
+            raise InvalidArgument(
+                f"unknown storage_location {storage_location!r}; expected one of {allowed}"
+            ) from None
+        now = utcnow()
+        dataset_id = uuid.uuid4()
+        values: dict[str, Any] = {
+            "id": dataset_id,
+            "org_id": self._org_id,
+            "title": check_title(title, what="dataset title"),
+            "description": check_description(description, what="dataset description"),
+            "storage_location": int(location),
+            "backing_folder_id": backing_folder_id,
+            "created_at": now,
+            "updated_at": now,
+        }
+        with self._db.write() as conn:
+            conn.execute(insert(datasets).values(**values))
+            return get_dataset(conn, self._org_id, dataset_id)
+
+    def get(self, dataset_id: uuid.UUID) -> Dataset:
+        with self._db.read() as conn:
+            return get_dataset(conn, self._org_id, dataset_id)
+
+    def list_all(self) -> list[Dataset]:
+        with self._db.read() as conn:
+            rows = conn.execute(
+                select(datasets).where(datasets.c.org_id == self._org_id).order_by(datasets.c.created_at)
+            )
+            return [_dataset(row) for row in rows]
+
+    def link_items(
+        self,
+        dataset_id: uuid.UUID,
+        item_ids: Sequence[uuid.UUID],
+        duplicates_behavior: DuplicatesBehavior | str = DuplicatesBehavior.SKIP,
+    ) -> LinkResult:
+        """Link items into the dataset in one transaction.
+
+        ``skip`` ignores items already linked (and repeats in ``item_ids``), ``duplicate``
+        links them again, ``fail`` refuses the whole call naming the duplicated items.
+        """
+        behavior = _behavior(duplicates_behavior)
+        with self._db.write() as conn:
+            get_dataset(conn, self._org_id, dataset_id)
+            items = load_items(conn, self._org_id, item_ids)
+            _check_linkable(items.values())
+            to_link, skipped = _plan_links(conn, dataset_id, list(item_ids), behavior)
+            now = utcnow()
+            linked = tuple(
+                DataRow(uuid.uuid4(), dataset_id, i, items[i].name, items[i].item_type, items[i].url, now)
+                for i in to_link
+            )
+            if linked:
+                conn.execute(insert(data_rows), [_data_row_values(r) for r in linked])
+        return LinkResult(linked=linked, skipped=tuple(skipped), behavior=behavior)
+
+    def data_rows(self, dataset_id: uuid.UUID) -> list[DataRow]:
+        with self._db.read() as conn:
+            get_dataset(conn, self._org_id, dataset_id)
+            rows = conn.execute(
+                select(
+                    data_rows,
+                    storage_items.c.item_type,
+                    storage_items.c.url,
+                )
+                .join(storage_items, storage_items.c.id == data_rows.c.item_id)
+                .where(data_rows.c.dataset_id == dataset_id)
+                .order_by(data_rows.c.created_at, data_rows.c.id)
+            )
+            return [_data_row(row) for row in rows]
+
+
+def get_dataset(conn: Connection, org_id: uuid.UUID, dataset_id: uuid.UUID) -> Dataset:
+    row = conn.execute(
+        select(datasets).where(datasets.c.id == dataset_id, datasets.c.org_id == org_id)
+    ).first()
+    if row is None:
+        raise NotFound(f"dataset {dataset_id} not found")
+    return _dataset(row)
+
+
+def _behavior(value: DuplicatesBehavior | str) -> DuplicatesBehavior:
+    try:
+        return DuplicatesBehavior(value)
+    except ValueError:
+        allowed = ", ".join(b.value for b in DuplicatesBehavior)
+        raise InvalidArgument(f"unknown duplicates_behavior {value!r}; expected one of {allowed}") from None
+
+
+def _check_linkable(items: Any) -> None:
+    files = [i for i in items if i.parent_item_id is not None]
+    if files:
+        first = files[0]
+        raise InvalidArgument(
+            f"item {first.id} is a file inside item {first.parent_item_id}; link the group or series instead"
+        )
+
+
+def _plan_links(
+    conn: Connection, dataset_id: uuid.UUID, item_ids: list[uuid.UUID], behavior: DuplicatesBehavior
+) -> tuple[list[uuid.UUID], list[uuid.UUID]]:
+    """Which ids to link and which to skip, or Conflict for ``fail``."""
+    if behavior is DuplicatesBehavior.DUPLICATE:
+        return item_ids, []
+    already: set[uuid.UUID] = set()
+    wanted = list(dict.fromkeys(item_ids))
+    for start in range(0, len(wanted), 1000):
+        chunk = wanted[start : start + 1000]
+        already.update(
+            conn.execute(
+                select(data_rows.c.item_id).where(
+                    data_rows.c.dataset_id == dataset_id, data_rows.c.item_id.in_(chunk)
+                )
+            ).scalars()
+        )
+    if behavior is DuplicatesBehavior.FAIL:
+        repeated = [i for i, n in Counter(item_ids).items() if n > 1]
+        clashes = sorted(str(i) for i in already | set(repeated))
+        if clashes:
+            shown = ", ".join(clashes[:20]) + (f" and {len(clashes) - 20} more" if len(clashes) > 20 else "")
+            raise Conflict(
+                f"already linked to dataset {dataset_id}: item {shown}; "
+                "use duplicates_behavior='skip' to ignore or 'duplicate' to link again"
+            )
+        return item_ids, []
+    to_link: list[uuid.UUID] = []
+    skipped: list[uuid.UUID] = []
+    for i in item_ids:
+        if i in already:
+            skipped.append(i)
+        else:
+            to_link.append(i)
+            already.add(i)  # a repeat later in the same call is skipped too
+    return to_link, skipped
+
+
+def _dataset(row: Row[Any]) -> Dataset:
+    return Dataset(
+        id=row.id,
+        title=row.title,
+        description=row.description,
+        storage_location=StorageLocation(row.storage_location),
+        backing_folder_id=row.backing_folder_id,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def _data_row(row: Row[Any]) -> DataRow:
+    return DataRow(
+        id=row.id,
+        dataset_id=row.dataset_id,
+        item_id=row.item_id,
+        title=row.title,
+        item_type=ItemType(row.item_type),
+        file_link=row.url,
+        created_at=row.created_at,
+    )
+
+
+def _data_row_values(row: DataRow) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "dataset_id": row.dataset_id,
+        "item_id": row.item_id,
+        "title": row.title,
+        "created_at": row.created_at,
+    }

@@ -1,0 +1,171 @@
+"""Folders: the nested containers every storage item lives in."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from sqlalchemy import Connection, Row, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+
+from bucketdex.catalog.limits import MAX_CLIENT_METADATA_BYTES, check_description, check_title, utcnow
+from bucketdex.catalog.metadata_validation import metadata_size_bytes
+from bucketdex.catalog.records import Folder
+from bucketdex.errors import AlreadyExists, InvalidArgument, NotFound, PayloadTooLarge
+from bucketdex.store.database import Database
+from bucketdex.store.tables import folders
+
+_UNSET: Any = object()
+
+
+class FolderService:
+    def __init__(self, db: Database, org_id: uuid.UUID) -> None:
+        self._db = db
+        self._org_id = org_id
+
+    def create(
+        self,
+        name: str,
+        description: str | None = None,
+        client_metadata: Mapping[str, Any] | None = None,
+        parent_id: uuid.UUID | None = None,
+    ) -> Folder:
+        name = check_title(name, what="folder name")
+        folder_id = uuid.uuid4()
+        values: dict[str, Any] = {
+            "id": folder_id,
+            "org_id": self._org_id,
+            "parent_id": parent_id,
+            "name": name,
+            "description": check_description(description, what="folder description"),
+            "client_metadata": _check_folder_metadata(client_metadata, name),
+        }
+        with self._db.write() as conn:
+            if parent_id is not None:
+                get_folder(conn, self._org_id, parent_id)
+            _check_name_free(conn, self._org_id, parent_id, name)
+            now = utcnow()
+            try:
+                conn.execute(insert(folders).values(**values, created_at=now, updated_at=now))
+            except IntegrityError:  # a concurrent create won the race for this name
+                raise AlreadyExists(f"a folder named {name!r} was just created by someone else") from None
+            return get_folder(conn, self._org_id, folder_id)
+
+    def get(self, folder_id: uuid.UUID) -> Folder:
+        with self._db.read() as conn:
+            return get_folder(conn, self._org_id, folder_id)
+
+    def update(
+        self,
+        folder_id: uuid.UUID,
+        *,
+        name: str = _UNSET,
+        description: str | None = _UNSET,
+        client_metadata: Mapping[str, Any] | None = _UNSET,
+    ) -> Folder:
+        """Change any of name, description, client metadata; omitted ones stay as they are."""
+        with self._db.write() as conn:
+            current = get_folder(conn, self._org_id, folder_id)
+            values: dict[str, Any] = {"updated_at": utcnow()}
+            if name is not _UNSET and name != current.name:
+                values["name"] = check_title(name, what="folder name")
+                _check_name_free(conn, self._org_id, current.parent_id, name)
+            if description is not _UNSET:
+                values["description"] = check_description(description, what="folder description")
+            if client_metadata is not _UNSET:
+                values["client_metadata"] = _check_folder_metadata(client_metadata, current.name)
+            conn.execute(update(folders).where(folders.c.id == folder_id).values(**values))
+            return get_folder(conn, self._org_id, folder_id)
+
+    def find(
+        self,
+        search: str | None = None,
+        *,
+        parent_id: uuid.UUID | None = _UNSET,
+        page_size: int = 100,
+    ) -> Iterator[Folder]:
+        """Folders whose name contains ``search`` (case-insensitive), by name; all levels unless
+        ``parent_id`` is given (``None`` = top level).  Pages through the store lazily."""
+        if page_size < 1:
+            raise InvalidArgument(f"page_size must be at least 1, got {page_size}")
+        query = select(folders).where(folders.c.org_id == self._org_id)
+        if search:
+            query = query.where(func.lower(folders.c.name).contains(search.lower(), autoescape=True))
+        if parent_id is not _UNSET:
+            query = query.where(
+                folders.c.parent_id.is_(None) if parent_id is None else folders.c.parent_id == parent_id
+            )
+        query = query.order_by(folders.c.name, folders.c.id).limit(page_size)
+        after: tuple[str, uuid.UUID] | None = None
+        while True:
+            page_query = (
+                query
+                if after is None
+                else query.where(
+                    (folders.c.name > after[0]) | ((folders.c.name == after[0]) & (folders.c.id > after[1]))
+                )
+            )
+            with self._db.read() as conn:
+                page = [_folder(row) for row in conn.execute(page_query)]
+            yield from page
+            if len(page) < page_size:
+                return
+            after = (page[-1].name, page[-1].id)
+
+    def subfolders(self, folder_id: uuid.UUID) -> list[Folder]:
+        self.get(folder_id)
+        return list(self.find(parent_id=folder_id))
+
+    def path_to_root(self, folder_id: uuid.UUID) -> list[Folder]:
+        """The folder and its ancestors, nearest first."""
+        path: list[Folder] = []
+        with self._db.read() as conn:
+            current: uuid.UUID | None = folder_id
+            while current is not None:
+                folder = get_folder(conn, self._org_id, current)
+                path.append(folder)
+                current = folder.parent_id
+        return path
+
+
+def get_folder(conn: Connection, org_id: uuid.UUID, folder_id: uuid.UUID) -> Folder:
+    row = conn.execute(select(folders).where(folders.c.id == folder_id, folders.c.org_id == org_id)).first()
+    if row is None:
+        raise NotFound(f"folder {folder_id} not found")
+    return _folder(row)
+
+
+def _check_name_free(conn: Connection, org_id: uuid.UUID, parent_id: uuid.UUID | None, name: str) -> None:
+    parent = folders.c.parent_id.is_(None) if parent_id is None else folders.c.parent_id == parent_id
+    clash = conn.execute(
+        select(folders.c.id).where(folders.c.org_id == org_id, parent, folders.c.name == name)
+    ).first()
+    if clash is not None:
+        where = "at the top level" if parent_id is None else f"in folder {parent_id}"
+        raise AlreadyExists(f"a folder named {name!r} already exists {where} ({clash.id}); pick another name")
+
+
+def _check_folder_metadata(value: Mapping[str, Any] | None, name: str) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, Mapping):
+        raise InvalidArgument(f"client_metadata of folder {name!r} must be a JSON object (a dict)")
+    size = metadata_size_bytes(value)
+    if size > MAX_CLIENT_METADATA_BYTES:
+        raise PayloadTooLarge(
+            f"client_metadata of folder {name!r} is {size} bytes; the limit is {MAX_CLIENT_METADATA_BYTES}"
+        )
+    return dict(value)
+
+
+def _folder(row: Row[Any]) -> Folder:
+    return Folder(
+        id=row.id,
+        parent_id=row.parent_id,
+        name=row.name,
+        description=row.description,
+        client_metadata=dict(row.client_metadata),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )

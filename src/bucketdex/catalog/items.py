@@ -1,0 +1,242 @@
+"""Storage items: registering them in bulk, reading them, updating their metadata."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, Row, bindparam, select, update
+
+from bucketdex.catalog.folders import get_folder
+from bucketdex.catalog.limits import MAX_URL_BYTES, check_description, check_title, utcnow
+from bucketdex.catalog.metadata_schema import MetadataSchema
+from bucketdex.catalog.metadata_validation import validate_client_metadata
+from bucketdex.catalog.records import MediaMetadata, NewItem, StorageItem
+from bucketdex.catalog.schema_store import load_document
+from bucketdex.catalog.types import ItemType
+from bucketdex.errors import InvalidArgument, ItemValidationError, MetadataValidationError, NotFound
+from bucketdex.store.bulk import insert_items
+from bucketdex.store.database import Database
+from bucketdex.store.tables import folders, storage_items
+
+_UNSET: Any = object()
+_ID_CHUNK = 1000  # ids per IN (...) query
+_MAX_REPORTED_PROBLEMS = 100
+
+
+@dataclass(frozen=True)
+class ItemUpdate:
+    """One pending change to an item; fields left unset are not touched."""
+
+    item_id: uuid.UUID
+    name: str = _UNSET
+    description: str = _UNSET
+    client_metadata: Mapping[str, Any] = _UNSET
+
+
+class ItemService:
+    def __init__(self, db: Database, org_id: uuid.UUID) -> None:
+        self._db = db
+        self._org_id = org_id
+
+    def add(self, folder_id: uuid.UUID, items: Iterable[NewItem]) -> int:
+        """Register items (and the files of composites) into a folder in one transaction.
+
+        Client metadata is validated against the schema first; nothing is written unless
+        every item is valid.  Returns the number of rows written.
+        """
+        batch = list(items)
+        with self._db.write() as conn:
+            get_folder(conn, self._org_id, folder_id)
+            schema = MetadataSchema(load_document(conn, self._org_id))
+            _check_new_items(batch, schema)
+            written: int = insert_items(conn, folder_id, batch, now=utcnow())
+            return written
+
+    def get(self, item_id: uuid.UUID) -> StorageItem:
+        return self.get_many([item_id])[0]
+
+    def get_many(self, item_ids: Sequence[uuid.UUID]) -> list[StorageItem]:
+        """Items in the order asked; any unknown id is a NotFound naming every missing one."""
+        with self._db.read() as conn:
+            found = load_items(conn, self._org_id, item_ids)
+        return [found[i] for i in item_ids]
+
+    def list_in_folder(
+        self, folder_id: uuid.UUID, *, page_size: int = 1000, include_children: bool = False
+    ) -> Iterator[StorageItem]:
+        """Items of a folder (not its subfolders), paged by id.  Files inside groups and series
+        are hidden unless ``include_children``."""
+        if page_size < 1:
+            raise InvalidArgument(f"page_size must be at least 1, got {page_size}")
+        self._check_folder(folder_id)
+        query = select(storage_items).where(storage_items.c.folder_id == folder_id)
+        if not include_children:
+            query = query.where(storage_items.c.parent_item_id.is_(None))
+        query = query.order_by(storage_items.c.id).limit(page_size)
+        after: uuid.UUID | None = None
+        while True:
+            with self._db.read() as conn:
+                page_query = query if after is None else query.where(storage_items.c.id > after)
+                page = [item_from_row(row) for row in conn.execute(page_query)]
+            yield from page
+            if len(page) < page_size:
+                return
+            after = page[-1].id
+
+    def children(self, item_id: uuid.UUID) -> list[StorageItem]:
+        """The files of a group, sequence or series, in order."""
+        with self._db.read() as conn:
+            load_items(conn, self._org_id, [item_id])
+            rows = conn.execute(
+                select(storage_items)
+                .where(storage_items.c.parent_item_id == item_id)
+                .order_by(storage_items.c.position)
+            )
+            return [item_from_row(row) for row in rows]
+
+    def update_many(self, updates: Sequence[ItemUpdate]) -> int:
+        """Apply many updates in one transaction: all are validated first, then written in bulk."""
+        if not updates:
+            return 0
+        with self._db.write() as conn:
+            current = load_items(conn, self._org_id, [u.item_id for u in updates])
+            schema = MetadataSchema(load_document(conn, self._org_id))
+            rows = [_update_row(u, current[u.item_id], schema) for u in updates]
+            _check_no_problems(rows)
+            conn.execute(
+                update(storage_items)
+                .where(storage_items.c.id == bindparam("b_id"))
+                .values(
+                    name=bindparam("b_name"),
+                    description=bindparam("b_description"),
+                    client_metadata=bindparam("b_client_metadata"),
+                    updated_at=bindparam("b_updated_at"),
+                ),
+                [r for r in rows if isinstance(r, dict)],
+            )
+        return len(rows)
+
+    def _check_folder(self, folder_id: uuid.UUID) -> None:
+        with self._db.read() as conn:
+            get_folder(conn, self._org_id, folder_id)
+
+
+def item_from_row(row: Row[Any]) -> StorageItem:
+    media = MediaMetadata(
+        **{name: getattr(row, name) for name in MediaMetadata.column_names()},
+        extra=dict(row.media_extra),
+    )
+    return StorageItem(
+        id=row.id,
+        folder_id=row.folder_id,
+        item_type=ItemType(row.item_type),
+        name=row.name,
+        description=row.description,
+        url=row.url,
+        integration_id=row.integration_id,
+        parent_item_id=row.parent_item_id,
+        position=row.position,
+        client_metadata=dict(row.client_metadata),
+        media=media,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+    )
+
+
+def load_items(
+    conn: Connection, org_id: uuid.UUID, item_ids: Sequence[uuid.UUID]
+) -> dict[uuid.UUID, StorageItem]:
+    wanted = list(dict.fromkeys(item_ids))
+    found: dict[uuid.UUID, StorageItem] = {}
+    for start in range(0, len(wanted), _ID_CHUNK):
+        chunk = wanted[start : start + _ID_CHUNK]
+        rows = conn.execute(
+            select(storage_items)
+            .join(folders, folders.c.id == storage_items.c.folder_id)
+            .where(storage_items.c.id.in_(chunk), folders.c.org_id == org_id)
+        )
+        found.update((row.id, item_from_row(row)) for row in rows)
+    missing = [str(i) for i in wanted if i not in found]
+    if missing:
+        shown = ", ".join(missing[:20]) + (f" and {len(missing) - 20} more" if len(missing) > 20 else "")
+        raise NotFound(f"storage item{'s' if len(missing) > 1 else ''} not found: {shown}")
+    return found
+
+
+def _check_new_items(items: Sequence[NewItem], schema: MetadataSchema) -> None:
+    problems: list[str] = []
+    metadata_problems: list[str] = []
+    for item in items:
+        label = item.name or str(item.id)
+        for one in (item, *item.children):
+            try:
+                check_title(one.name, what=f"title of item {label!r}")
+                if one.url is not None and len(one.url.encode()) > MAX_URL_BYTES:
+                    raise InvalidArgument(f"URL of item {label!r} is longer than {MAX_URL_BYTES} bytes")
+            except InvalidArgument as exc:
+                problems.append(exc.message)
+        if item.client_metadata:
+            metadata_problems.extend(_metadata_problems(schema, item.client_metadata, label))
+    _raise_problems(problems, metadata_problems)
+
+
+def _metadata_problems(schema: MetadataSchema, metadata: Mapping[str, Any], label: str) -> list[str]:
+    try:
+        validate_client_metadata(schema, metadata, item=label)
+    except MetadataValidationError as exc:
+        return exc.problems
+    except InvalidArgument as exc:  # e.g. over the size limit
+        return [exc.message]
+    return []
+
+
+def _update_row(change: ItemUpdate, item: StorageItem, schema: MetadataSchema) -> dict[str, Any] | _Problems:
+    """The bound parameters of one update, or the problems that forbid it."""
+    problems = _Problems()
+    label = str(item.id)
+    name, description = item.name, item.description
+    metadata: Mapping[str, Any] = item.client_metadata
+    try:
+        if change.name is not _UNSET:
+            name = check_title(change.name, what=f"title of item {label}")
+        if change.description is not _UNSET:
+            description = check_description(change.description, what=f"description of item {label}")
+    except InvalidArgument as exc:
+        problems.other.append(exc.message)
+    if change.client_metadata is not _UNSET:
+        metadata = change.client_metadata
+        problems.metadata.extend(_metadata_problems(schema, metadata, label))
+    if problems.other or problems.metadata:
+        return problems
+    return {
+        "b_id": item.id,
+        "b_name": name,
+        "b_description": description,
+        "b_client_metadata": dict(metadata),
+        "b_updated_at": utcnow(),
+    }
+
+
+@dataclass
+class _Problems:
+    other: list[str] = field(default_factory=list)
+    metadata: list[str] = field(default_factory=list)
+
+
+def _check_no_problems(rows: Sequence[dict[str, Any] | _Problems]) -> None:
+    found = [r for r in rows if isinstance(r, _Problems)]
+    _raise_problems([p for r in found for p in r.other], [p for r in found for p in r.metadata])
+
+
+def _raise_problems(other: list[str], metadata: list[str]) -> None:
+    """ItemValidationError for any problem; MetadataValidationError when all are metadata ones."""
+    problems = other + metadata
+    if not problems:
+        return
+    if len(problems) > _MAX_REPORTED_PROBLEMS:
+        extra = len(problems) - _MAX_REPORTED_PROBLEMS
+        problems = [*problems[:_MAX_REPORTED_PROBLEMS], f"... and {extra} more problem(s)"]
+    raise MetadataValidationError(problems) if not other else ItemValidationError(problems)

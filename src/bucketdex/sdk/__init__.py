@@ -1,0 +1,8 @@
+"""The Python SDK: thin objects over the catalog (embedded) or, later, the HTTP API (remote)."""
+
+from bucketdex.sdk.bundle import Bundle
+from bucketdex.sdk.client import Client
+from bucketdex.sdk.dataset import DataRow, Dataset
+from bucketdex.sdk.storage import StorageFolder, StorageItem
+
+__all__ = ["Bundle", "Client", "DataRow", "Dataset", "StorageFolder", "StorageItem"]

@@ -1,0 +1,119 @@
+"""``bucketdex.Client``: the Python entry point.  Embedded mode talks to the catalog in-process."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterable, Iterator
+from types import TracebackType
+from typing import Any
+
+from bucketdex.catalog.catalog import Catalog
+from bucketdex.catalog.metadata_schema import MetadataSchema
+from bucketdex.catalog.records import Integration
+from bucketdex.catalog.types import Provider, StorageLocation
+from bucketdex.sdk.dataset import Dataset
+from bucketdex.sdk.ids import HasUuid, as_uuid
+from bucketdex.sdk.storage import StorageFolder, StorageItem
+
+UuidLike = uuid.UUID | str
+
+
+class Client:
+    """Work with a catalog: schema, folders, items, datasets, integrations.
+
+    ``Client.local()`` opens the embedded catalog (``BUCKETDEX_DATABASE_URL``, else the SQLite
+    file under ``BUCKETDEX_HOME`` or ``~/.bucketdex``), creating it on first use.
+    """
+
+    def __init__(self, catalog: Catalog) -> None:
+        self._catalog = catalog
+
+    @classmethod
+    def local(cls, path: str | os.PathLike[str] | None = None, *, database_url: str | None = None) -> Client:
+        return cls(Catalog.open(path, database_url))
+
+    @property
+    def catalog(self) -> Catalog:
+        return self._catalog
+
+    # metadata schema -------------------------------------------------------------------------
+
+    def metadata_schema(self) -> MetadataSchema:
+        """The organisation's schema; edit it, then call ``save()``."""
+        return self._catalog.schema.load()
+
+    # folders and items -----------------------------------------------------------------------
+
+    def create_storage_folder(
+        self,
+        name: str,
+        description: str | None = None,
+        client_metadata: dict[str, Any] | None = None,
+        parent_folder: StorageFolder | UuidLike | None = None,
+    ) -> StorageFolder:
+        parent = None if parent_folder is None else as_uuid(parent_folder, what="parent_folder")
+        record = self._catalog.folders.create(name, description, client_metadata, parent_id=parent)
+        return StorageFolder(self._catalog, record)
+
+    def get_storage_folder(self, folder_uuid: UuidLike) -> StorageFolder:
+        record = self._catalog.folders.get(as_uuid(folder_uuid, what="folder uuid"))
+        return StorageFolder(self._catalog, record)
+
+    def find_storage_folders(
+        self, search: str | None = None, page_size: int = 100
+    ) -> Iterator[StorageFolder]:
+        """Folders at any depth whose name contains ``search`` (case-insensitive), by name."""
+        for record in self._catalog.folders.find(search, page_size=page_size):
+            yield StorageFolder(self._catalog, record)
+
+    def list_storage_folders(self) -> list[StorageFolder]:
+        """Top-level folders."""
+        return [StorageFolder(self._catalog, f) for f in self._catalog.folders.find(parent_id=None)]
+
+    def get_storage_item(self, item_uuid: UuidLike) -> StorageItem:
+        return StorageItem(self._catalog, self._catalog.items.get(as_uuid(item_uuid, what="item uuid")))
+
+    def get_storage_items(self, item_uuids: Iterable[UuidLike]) -> list[StorageItem]:
+        ids = [as_uuid(i, what="item uuid") for i in item_uuids]
+        return [StorageItem(self._catalog, r) for r in self._catalog.items.get_many(ids)]
+
+    # datasets --------------------------------------------------------------------------------
+
+    def create_dataset(
+        self,
+        title: str,
+        description: str | None = None,
+        dataset_type: StorageLocation | int = StorageLocation.CORD_STORAGE,
+    ) -> Dataset:
+        """``dataset_type`` is the storage location, as in the encord SDK's ``create_dataset``."""
+        return Dataset(self._catalog, self._catalog.datasets.create(title, description, dataset_type))
+
+    def get_dataset(self, dataset_hash: UuidLike | HasUuid) -> Dataset:
+        return Dataset(self._catalog, self._catalog.datasets.get(as_uuid(dataset_hash, what="dataset hash")))
+
+    def list_datasets(self) -> list[Dataset]:
+        return [Dataset(self._catalog, d) for d in self._catalog.datasets.list_all()]
+
+    # integrations ----------------------------------------------------------------------------
+
+    def create_integration(
+        self, title: str, provider: Provider | str, bucket: str, **options: Any
+    ) -> Integration:
+        return self._catalog.integrations.create(title, provider, bucket, **options)
+
+    def get_cloud_integrations(self) -> list[Integration]:
+        return self._catalog.integrations.list_all()
+
+    # lifecycle -------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        self._catalog.close()
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()

@@ -1,0 +1,168 @@
+"""SDK objects for folders and items.  Names follow the encord SDK so seed snippets read the same."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import partial
+from typing import Any
+from uuid import UUID
+
+from bucketdex.catalog.catalog import Catalog
+from bucketdex.catalog.items import ItemUpdate
+from bucketdex.catalog.records import Folder
+from bucketdex.catalog.records import StorageItem as ItemRecord
+from bucketdex.catalog.types import ItemType
+from bucketdex.sdk.bundle import Bundle
+
+
+class StorageFolder:
+    def __init__(self, catalog: Catalog, record: Folder) -> None:
+        self._catalog = catalog
+        self._record = record
+
+    uuid = property(lambda self: self._record.id)
+    parent_uuid = property(lambda self: self._record.parent_id)
+    name = property(lambda self: self._record.name)
+    description = property(lambda self: self._record.description)
+    created_at = property(lambda self: self._record.created_at)
+    last_edited_at = property(lambda self: self._record.updated_at)
+
+    @property
+    def client_metadata(self) -> dict[str, Any]:
+        return dict(self._record.client_metadata)
+
+    @property
+    def parent(self) -> StorageFolder | None:
+        if self._record.parent_id is None:
+            return None
+        return StorageFolder(self._catalog, self._catalog.folders.get(self._record.parent_id))
+
+    def list_items(self, *, include_children: bool = False, page_size: int = 1000) -> Iterator[StorageItem]:
+        """Items directly in this folder; files inside groups/series only with ``include_children``."""
+        for record in self._catalog.items.list_in_folder(
+            self.uuid, page_size=page_size, include_children=include_children
+        ):
+            yield StorageItem(self._catalog, record)
+
+    def create_subfolder(
+        self, name: str, description: str | None = None, client_metadata: dict[str, Any] | None = None
+    ) -> StorageFolder:
+        record = self._catalog.folders.create(name, description, client_metadata, parent_id=self.uuid)
+        return StorageFolder(self._catalog, record)
+
+    def list_subfolders(self) -> list[StorageFolder]:
+        return [StorageFolder(self._catalog, f) for f in self._catalog.folders.subfolders(self.uuid)]
+
+    def update(
+        self,
+        name: str | None = None,
+        description: str | None = None,
+        client_metadata: dict[str, Any] | None = None,
+    ) -> None:
+        """Change the given fields (``None`` leaves a field as it is)."""
+        changes: dict[str, Any] = {
+            "name": name,
+            "description": description,
+            "client_metadata": client_metadata,
+        }
+        self._record = self._catalog.folders.update(
+            self.uuid, **{k: v for k, v in changes.items() if v is not None}
+        )
+
+    def refetch_data(self) -> None:
+        self._record = self._catalog.folders.get(self.uuid)
+
+    def __repr__(self) -> str:
+        return f"StorageFolder(uuid={self.uuid}, name={self.name!r})"
+
+
+class StorageItem:
+    def __init__(self, catalog: Catalog, record: ItemRecord) -> None:
+        self._catalog = catalog
+        self._record = record
+
+    uuid = property(lambda self: self._record.id)
+    parent_folder_uuid = property(lambda self: self._record.folder_id)
+    name = property(lambda self: self._record.name)
+    description = property(lambda self: self._record.description)
+    url = property(lambda self: self._record.url)
+    integration_hash = property(lambda self: self._record.integration_id)
+    created_at = property(lambda self: self._record.created_at)
+    last_edited_at = property(lambda self: self._record.updated_at)
+    parent_item_uuid = property(lambda self: self._record.parent_item_id)
+
+    @property
+    def item_type(self) -> ItemType:
+        return self._record.item_type
+
+    @property
+    def client_metadata(self) -> dict[str, Any]:
+        return dict(self._record.client_metadata)
+
+    @property
+    def media(self) -> Any:
+        """All media metadata (size, mime, dimensions, fps, duration, pages, DICOM UIDs, extras)."""
+        return self._record.media
+
+    def __getattr__(self, name: str) -> Any:
+        # file_size, mime_type, width, height, fps, duration, frame_count, audio_*, dicom_*...
+        media = self.__dict__["_record"].media
+        if name in type(media).column_names():
+            return getattr(media, name)
+        raise AttributeError(f"StorageItem has no attribute {name!r}")
+
+    @property
+    def parent_folder(self) -> StorageFolder:
+        return StorageFolder(self._catalog, self._catalog.folders.get(self._record.folder_id))
+
+    def get_child_items(self) -> list[StorageItem]:
+        """The files of a group, sequence or series, in order."""
+        return [StorageItem(self._catalog, r) for r in self._catalog.items.children(self.uuid)]
+
+    def update(
+        self,
+        name: str | None = None,
+        description: str | None = None,
+        client_metadata: dict[str, Any] | None = None,
+        bundle: Bundle | None = None,
+    ) -> None:
+        """Change the given fields (``None`` leaves one as it is); with ``bundle``, on the bundle's exit."""
+        fields: dict[str, Any] = {
+            "name": name,
+            "description": description,
+            "client_metadata": client_metadata,
+        }
+        change = ItemUpdate(self.uuid, **{k: v for k, v in fields.items() if v is not None})
+        if bundle is None:
+            _flush_updates(self._catalog, [(self, change)])
+        else:
+            # One key per catalog: the bundle writes all of that catalog's updates in one call.
+            bundle.add(("item_update", self._catalog), partial(_flush_updates, self._catalog), (self, change))
+
+    def refetch_data(self) -> None:
+        self._record = self._catalog.items.get(self.uuid)
+
+    def __repr__(self) -> str:
+        return f"StorageItem(uuid={self.uuid}, type={self.item_type.value}, name={self.name!r})"
+
+
+def _flush_updates(catalog: Catalog, payloads: list[tuple[StorageItem, ItemUpdate]]) -> None:
+    merged: dict[UUID, ItemUpdate] = {}
+    for _, change in payloads:  # later updates of the same item win, field by field
+        earlier = merged.get(change.item_id)
+        merged[change.item_id] = change if earlier is None else _merge(earlier, change)
+    catalog.items.update_many(list(merged.values()))
+    fresh = {r.id: r for r in catalog.items.get_many(list(merged))}
+    for item, _ in payloads:
+        item._record = fresh[item.uuid]
+
+
+def _merge(earlier: ItemUpdate, later: ItemUpdate) -> ItemUpdate:
+    unset = ItemUpdate(earlier.item_id)
+    pick = {
+        name: getattr(later, name)
+        if getattr(later, name) is not getattr(unset, name)
+        else getattr(earlier, name)
+        for name in ("name", "description", "client_metadata")
+    }
+    return ItemUpdate(earlier.item_id, **pick)
