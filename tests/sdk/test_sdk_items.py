@@ -104,7 +104,10 @@ def test_bundle_is_all_or_nothing(client: Client, folder: StorageFolder) -> None
     items = [_image(i) for i in range(3)]
     client.catalog.items.add(folder.uuid, items)
     sdk_items = client.get_storage_items([i.id for i in items])
-    with pytest.raises(MetadataValidationError, match="expected embedding"), Bundle() as bundle:
+    with (
+        pytest.raises(MetadataValidationError, match="expected an embedding of 3 numbers"),
+        Bundle() as bundle,
+    ):
         sdk_items[0].update(client_metadata={"score": 1}, bundle=bundle)
         sdk_items[1].update(client_metadata={"clip": [1.0]}, bundle=bundle)
     assert [i.client_metadata for i in client.get_storage_items([i.id for i in items])] == [{}, {}, {}]

@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Row, insert, select
+from sqlalchemy import Connection, Row, func, insert, select
 
 from bucketdex.catalog.items import load_items
 from bucketdex.catalog.limits import check_description, check_title, utcnow
@@ -87,7 +87,11 @@ class DatasetService:
                 for i in to_link
             )
             if linked:
-                conn.execute(insert(data_rows), [_data_row_values(r) for r in linked])
+                start = _next_position(conn, dataset_id)
+                conn.execute(
+                    insert(data_rows),
+                    [_data_row_values(r, start + n) for n, r in enumerate(linked)],
+                )
         return LinkResult(linked=linked, skipped=tuple(skipped), behavior=behavior)
 
     def data_rows(self, dataset_id: uuid.UUID) -> list[DataRow]:
@@ -101,7 +105,7 @@ class DatasetService:
                 )
                 .join(storage_items, storage_items.c.id == data_rows.c.item_id)
                 .where(data_rows.c.dataset_id == dataset_id)
-                .order_by(data_rows.c.created_at, data_rows.c.id)
+                .order_by(data_rows.c.position, data_rows.c.id)
             )
             return [_data_row(row) for row in rows]
 
@@ -194,8 +198,16 @@ def _data_row(row: Row[Any]) -> DataRow:
     )
 
 
-def _data_row_values(row: DataRow) -> dict[str, Any]:
+def _next_position(conn: Connection, dataset_id: uuid.UUID) -> int:
+    last = conn.execute(
+        select(func.max(data_rows.c.position)).where(data_rows.c.dataset_id == dataset_id)
+    ).scalar()
+    return 0 if last is None else int(last) + 1
+
+
+def _data_row_values(row: DataRow, position: int) -> dict[str, Any]:
     return {
+        "position": position,
         "id": row.id,
         "dataset_id": row.dataset_id,
         "item_id": row.item_id,

@@ -188,9 +188,12 @@ data_rows = Table(
     Column("dataset_id", Uuid(), ForeignKey("datasets.id", ondelete="CASCADE"), nullable=False),
     Column("item_id", Uuid(), ForeignKey("storage_items.id", ondelete="CASCADE"), nullable=False),
     Column("title", Text(), nullable=False),
+    # Link order within the dataset: rows list in the order they were linked.
+    Column("position", BigInteger(), nullable=False),
     Column("created_at", UtcDateTime(), nullable=False),
     Index(None, "dataset_id", "item_id"),
     Index(None, "item_id"),
+    Index(None, "dataset_id", "position"),
 )
 
 import_jobs = Table(

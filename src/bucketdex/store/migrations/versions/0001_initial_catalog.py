@@ -211,6 +211,7 @@ def upgrade() -> None:
         sa.Column("dataset_id", sa.Uuid(), nullable=False),
         sa.Column("item_id", sa.Uuid(), nullable=False),
         sa.Column("title", sa.Text(), nullable=False),
+        sa.Column("position", sa.BigInteger(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["dataset_id"], ["datasets.id"], name=op.f("fk_data_rows_dataset_id_datasets"), ondelete="CASCADE"
@@ -228,6 +229,9 @@ def upgrade() -> None:
             batch_op.f("ix_data_rows_dataset_id_item_id"), ["dataset_id", "item_id"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_data_rows_item_id"), ["item_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_data_rows_dataset_id_position"), ["dataset_id", "position"], unique=False
+        )
 
     op.create_table(
         "import_jobs",
@@ -299,6 +303,7 @@ def downgrade() -> None:
 
     op.drop_table("import_jobs")
     with op.batch_alter_table("data_rows", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_data_rows_dataset_id_position"))
         batch_op.drop_index(batch_op.f("ix_data_rows_item_id"))
         batch_op.drop_index(batch_op.f("ix_data_rows_dataset_id_item_id"))
 

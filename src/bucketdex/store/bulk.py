@@ -1,0 +1,114 @@
+"""The bulk registration path: many items, few round trips.
+
+PostgreSQL gets one ``COPY ... FROM STDIN`` stream per call; SQLite gets one ``executemany``
+per chunk, inside the caller's transaction either way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
+from itertools import islice
+from typing import Any
+
+from sqlalchemy import Connection
+
+from bucketdex.catalog.records import MediaMetadata, NewItem
+from bucketdex.store.database import dump_json
+from bucketdex.store.tables import storage_items
+
+CHUNK = 10_000
+_MEDIA = MediaMetadata.column_names()
+COLUMNS = (
+    "id", "folder_id", "item_type", "name", "description", "url", "url_digest", "integration_id",
+    "parent_item_id", "position", "client_metadata", *_MEDIA, "media_extra", "created_at", "updated_at",
+)  # fmt: skip
+
+
+def url_digest(url: str) -> bytes:
+    """16-byte BLAKE2b of a URL: the indexed key for duplicate-URL lookups."""
+    return hashlib.blake2b(url.encode(), digest_size=16).digest()
+
+
+def insert_items(conn: Connection, folder_id: uuid.UUID, items: Iterable[NewItem], *, now: datetime) -> int:
+    """Insert items, and the ordered files of composites, into ``folder_id``; return rows written."""
+    if conn.dialect.name == "postgresql":
+        return _copy_postgres(conn, folder_id, items, now)
+    return _executemany_sqlite(conn, folder_id, items, now)
+
+
+def _flatten(items: Iterable[NewItem]) -> Iterator[tuple[NewItem, uuid.UUID | None, int | None]]:
+    for item in items:
+        yield item, None, None
+        for position, child in enumerate(item.children):
+            yield child, item.id, position
+
+
+def _row(
+    item: NewItem,
+    parent: Any,
+    position: int | None,
+    folder: Any,
+    now: Any,
+    ident: Callable[[uuid.UUID], Any],
+) -> tuple[Any, ...]:
+    media = item.media
+    return (
+        ident(item.id),
+        folder,
+        item.item_type.value,
+        item.name,
+        item.description,
+        item.url,
+        None if item.url is None else url_digest(item.url),
+        None if item.integration_id is None else ident(item.integration_id),
+        parent,
+        position,
+        dump_json(item.client_metadata) if item.client_metadata else "{}",
+        *[getattr(media, name) for name in _MEDIA],
+        dump_json(media.extra) if media.extra else "{}",
+        now,
+        now,
+    )
+
+
+def _copy_postgres(conn: Connection, folder_id: uuid.UUID, items: Iterable[NewItem], now: datetime) -> int:
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    count = 0
+    with cursor.copy(f"COPY storage_items ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+        for item, parent, position in _flatten(items):
+            copy.write_row(_row(item, parent, position, folder_id, now, _same))
+            count += 1
+    return count
+
+
+def _executemany_sqlite(
+    conn: Connection, folder_id: uuid.UUID, items: Iterable[NewItem], now: datetime
+) -> int:
+    dialect = conn.dialect
+    # Serialise timestamps exactly as the column type does, so Core selects read them back.
+    column_type = storage_items.c.created_at.type.dialect_impl(dialect)
+    to_db = column_type.bind_processor(dialect)
+    stamp = to_db(now) if to_db else now
+    sql = f"INSERT INTO storage_items ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    rows = (
+        _row(item, None if parent is None else parent.hex, position, folder_id.hex, stamp, _hex)
+        for item, parent, position in _flatten(items)
+    )
+    count = 0
+    while chunk := list(islice(rows, CHUNK)):
+        cursor.executemany(sql, chunk)
+        count += len(chunk)
+    cursor.close()
+    return count
+
+
+def _same(value: uuid.UUID) -> uuid.UUID:
+    return value
+
+
+def _hex(value: uuid.UUID) -> str:
+    return value.hex
