@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import math
 import uuid
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
+
+import orjson
 
 from bucketdex.catalog.limits import MAX_CLIENT_METADATA_BYTES
 from bucketdex.catalog.metadata_schema import MetadataSchema
@@ -19,7 +20,10 @@ KEYFRAME_MODES = ("frame", "seconds")
 
 def metadata_size_bytes(metadata: Any) -> int:
     """Size of the metadata as compact UTF-8 JSON (what the 10 MB limit counts)."""
-    return len(json.dumps(metadata, separators=(",", ":"), ensure_ascii=False).encode())
+    try:
+        return len(orjson.dumps(metadata))
+    except TypeError as exc:  # not JSON-serialisable (e.g. a set, or a non-string key)
+        raise MetadataValidationError([f"client metadata is not valid JSON: {exc}"]) from None
 
 
 def validate_client_metadata(schema: MetadataSchema | Mapping[str, Any], metadata: Any, *, item: str) -> None:

@@ -7,6 +7,7 @@ per chunk, inside the caller's transaction either way.
 from __future__ import annotations
 
 import hashlib
+import operator
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
@@ -21,10 +22,15 @@ from bucketdex.store.tables import storage_items
 
 CHUNK = 10_000
 _MEDIA = MediaMetadata.column_names()
+_media_values = operator.attrgetter(*_MEDIA)
 COLUMNS = (
     "id", "folder_id", "item_type", "name", "description", "url", "url_digest", "integration_id",
     "parent_item_id", "position", "client_metadata", *_MEDIA, "media_extra", "created_at", "updated_at",
 )  # fmt: skip
+
+
+_NONES = (None,) * len(COLUMNS)
+_PARENT = COLUMNS.index("parent_item_id")
 
 
 def url_digest(url: str) -> bytes:
@@ -67,7 +73,7 @@ def _row(
         parent,
         position,
         dump_json(item.client_metadata) if item.client_metadata else "{}",
-        *[getattr(media, name) for name in _MEDIA],
+        *_media_values(media),
         dump_json(media.extra) if media.extra else "{}",
         now,
         now,
@@ -92,7 +98,6 @@ def _executemany_sqlite(
     column_type = storage_items.c.created_at.type.dialect_impl(dialect)
     to_db = column_type.bind_processor(dialect)
     stamp = to_db(now) if to_db else now
-    sql = f"INSERT INTO storage_items ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     rows = (
         _row(item, None if parent is None else parent.hex, position, folder_id.hex, stamp, _hex)
@@ -100,10 +105,35 @@ def _executemany_sqlite(
     )
     count = 0
     while chunk := list(islice(rows, CHUNK)):
-        cursor.executemany(sql, chunk)
+        # Ids are random: inserting them sorted turns random B-tree writes into appends.
+        # Composites (no parent) stay ahead of their files for the foreign-key check.
+        chunk.sort(key=_parents_first_by_id)
+        for sql, values in _by_shape(chunk):
+            cursor.executemany(sql, values)
         count += len(chunk)
     cursor.close()
     return count
+
+
+def _by_shape(chunk: list[tuple[Any, ...]]) -> Iterator[tuple[str, list[tuple[Any, ...]]]]:
+    """Group rows by which columns are non-NULL and insert only those columns.
+
+    Binding a parameter costs sqlite3 the same whether it is NULL or not, and most media
+    columns are NULL for any one type: this halves the parameters per row.
+    """
+    groups: dict[tuple[bool, ...], list[tuple[Any, ...]]] = {}
+    for row in chunk:
+        groups.setdefault(tuple(map(operator.is_not, row, _NONES)), []).append(row)
+    for shape in sorted(groups, key=lambda s: s[_PARENT]):  # composites before their files
+        keep = [i for i, present in enumerate(shape) if present]
+        pick = operator.itemgetter(*keep)
+        names = ", ".join(COLUMNS[i] for i in keep)
+        sql = f"INSERT INTO storage_items ({names}) VALUES ({', '.join('?' * len(keep))})"
+        yield sql, [pick(row) for row in groups[shape]]
+
+
+def _parents_first_by_id(row: tuple[Any, ...]) -> tuple[bool, Any]:
+    return (row[_PARENT] is not None, row[0])
 
 
 def _same(value: uuid.UUID) -> uuid.UUID:

@@ -165,7 +165,14 @@ storage_items = Table(
     *_timestamps(),
     Index(None, "folder_id", "id"),
     Index(None, "folder_id", "url_digest"),
-    Index(None, "parent_item_id", "position"),
+    # Partial: only files of composites have a parent; indexing the NULLs costs bulk inserts a third.
+    Index(
+        "ix_storage_items_parent_item_id_position",
+        "parent_item_id",
+        "position",
+        sqlite_where=text("parent_item_id IS NOT NULL"),
+        postgresql_where=text("parent_item_id IS NOT NULL"),
+    ),
 )
 
 datasets = Table(

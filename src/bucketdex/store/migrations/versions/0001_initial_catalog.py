@@ -200,9 +200,11 @@ def upgrade() -> None:
             batch_op.f("ix_storage_items_folder_id_url_digest"), ["folder_id", "url_digest"], unique=False
         )
         batch_op.create_index(
-            batch_op.f("ix_storage_items_parent_item_id_position"),
+            "ix_storage_items_parent_item_id_position",
             ["parent_item_id", "position"],
             unique=False,
+            sqlite_where=sa.text("parent_item_id IS NOT NULL"),
+            postgresql_where=sa.text("parent_item_id IS NOT NULL"),
         )
 
     op.create_table(
@@ -309,7 +311,7 @@ def downgrade() -> None:
 
     op.drop_table("data_rows")
     with op.batch_alter_table("storage_items", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_storage_items_parent_item_id_position"))
+        batch_op.drop_index("ix_storage_items_parent_item_id_position")
         batch_op.drop_index(batch_op.f("ix_storage_items_folder_id_url_digest"))
         batch_op.drop_index(batch_op.f("ix_storage_items_folder_id_id"))
 
