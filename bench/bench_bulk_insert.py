@@ -23,7 +23,10 @@ from bucketdex.catalog.types import ItemType
 from bucketdex.store.database import Database
 
 PG_ADMIN = os.environ.get("BUCKETDEX_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-PLAIN = "CREATE TABLE plain (id text, folder text, name text, url text, size bigint, mime text, w int, h int, md text)"
+PLAIN = (
+    "CREATE TABLE plain (id text, folder text, name text, url text,"
+    " size bigint, mime text, w int, h int, md text)"
+)
 
 
 def make_items(n: int) -> list[NewItem]:

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, func, insert, select
 
+from bucketdex.catalog.ids import new_id
 from bucketdex.catalog.items import load_items
 from bucketdex.catalog.limits import check_description, check_title, utcnow
 from bucketdex.catalog.records import DataRow, Dataset, LinkResult
@@ -38,7 +39,7 @@ class DatasetService:
                 f"unknown storage_location {storage_location!r}; expected one of {allowed}"
             ) from None
         now = utcnow()
-        dataset_id = uuid.uuid4()
+        dataset_id = new_id()
         values: dict[str, Any] = {
             "id": dataset_id,
             "org_id": self._org_id,
@@ -83,7 +84,7 @@ class DatasetService:
             to_link, skipped = _plan_links(conn, dataset_id, list(item_ids), behavior)
             now = utcnow()
             linked = tuple(
-                DataRow(uuid.uuid4(), dataset_id, i, items[i].name, items[i].item_type, items[i].url, now)
+                DataRow(new_id(), dataset_id, i, items[i].name, items[i].item_type, items[i].url, now)
                 for i in to_link
             )
             if linked:

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from bucketdex.catalog.ids import new_id
 from bucketdex.catalog.limits import MAX_CLIENT_METADATA_BYTES, check_description, check_title, utcnow
 from bucketdex.catalog.metadata_validation import metadata_size_bytes
 from bucketdex.catalog.records import Folder
@@ -32,7 +33,7 @@ class FolderService:
         parent_id: uuid.UUID | None = None,
     ) -> Folder:
         name = check_title(name, what="folder name")
-        folder_id = uuid.uuid4()
+        folder_id = new_id()
         values: dict[str, Any] = {
             "id": folder_id,
             "org_id": self._org_id,

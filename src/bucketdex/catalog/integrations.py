@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from bucketdex.catalog.ids import new_id
 from bucketdex.catalog.limits import check_title, utcnow
 from bucketdex.catalog.records import Integration
 from bucketdex.catalog.types import Provider
@@ -33,7 +34,7 @@ class IntegrationService:
         strict_client_only: bool = False,
         options: Mapping[str, Any] | None = None,
     ) -> Integration:
-        integration_id = uuid.uuid4()
+        integration_id = new_id()
         values: dict[str, Any] = {
             "id": integration_id,
             "org_id": self._org_id,

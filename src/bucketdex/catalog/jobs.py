@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, insert, select
 
 from bucketdex.catalog.folders import get_folder
+from bucketdex.catalog.ids import new_id
 from bucketdex.catalog.limits import utcnow
 from bucketdex.catalog.records import ImportJob
 from bucketdex.catalog.types import JobStatus
@@ -30,7 +31,7 @@ class JobStore:
         units: int = 0,
     ) -> ImportJob:
         now = utcnow()
-        job_id = uuid.uuid4()
+        job_id = new_id()
         values: dict[str, Any] = {
             "id": job_id,
             "org_id": self._org_id,

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
+from bucketdex.catalog.ids import new_id
 from bucketdex.catalog.types import DuplicatesBehavior, ItemType, JobStatus, Provider, StorageLocation
 
 JSONDict = dict[str, Any]
@@ -92,7 +93,7 @@ class NewItem:
     integration_id: uuid.UUID | None = None
     description: str = ""
     children: tuple[NewItem, ...] = ()
-    id: uuid.UUID = field(default_factory=uuid.uuid4)
+    id: uuid.UUID = field(default_factory=new_id)
 
 
 @dataclass(frozen=True)

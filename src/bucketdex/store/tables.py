@@ -139,8 +139,9 @@ storage_items = Table(
     Column("name", Text(), nullable=False),
     Column("description", Text(), nullable=False),
     Column("url", Text()),
-    # 16-byte BLAKE2b of the URL: URLs may be 16 KB, too long for a B-tree key.
-    Column("url_digest", LargeBinary(16)),
+    # 64-bit BLAKE2b of the URL (bulk.url_hash): URLs may be 16 KB, too long for a B-tree key,
+    # and an integer key is cheaper to maintain than a blob.  Lookups compare the URL as well.
+    Column("url_hash", BigInteger()),
     Column("integration_id", Uuid(), ForeignKey("integrations.id", ondelete="SET NULL")),
     # Files of a group/sequence/series point at their composite item, in order.
     Column("parent_item_id", Uuid(), ForeignKey("storage_items.id", ondelete="CASCADE")),
@@ -164,7 +165,7 @@ storage_items = Table(
     Column("media_extra", JsonDocument(), nullable=False),
     *_timestamps(),
     Index(None, "folder_id", "id"),
-    Index(None, "folder_id", "url_digest"),
+    Index(None, "folder_id", "url_hash"),
     # Partial: only files of composites have a parent; indexing the NULLs costs bulk inserts a third.
     Index(
         "ix_storage_items_parent_item_id_position",

@@ -146,7 +146,7 @@ def upgrade() -> None:
         sa.Column("name", sa.Text(), nullable=False),
         sa.Column("description", sa.Text(), nullable=False),
         sa.Column("url", sa.Text(), nullable=True),
-        sa.Column("url_digest", sa.LargeBinary(length=16), nullable=True),
+        sa.Column("url_hash", sa.BigInteger(), nullable=True),
         sa.Column("integration_id", sa.Uuid(), nullable=True),
         sa.Column("parent_item_id", sa.Uuid(), nullable=True),
         sa.Column("position", sa.Integer(), nullable=True),
@@ -197,7 +197,7 @@ def upgrade() -> None:
     with op.batch_alter_table("storage_items", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_storage_items_folder_id_id"), ["folder_id", "id"], unique=False)
         batch_op.create_index(
-            batch_op.f("ix_storage_items_folder_id_url_digest"), ["folder_id", "url_digest"], unique=False
+            batch_op.f("ix_storage_items_folder_id_url_hash"), ["folder_id", "url_hash"], unique=False
         )
         batch_op.create_index(
             "ix_storage_items_parent_item_id_position",
@@ -312,7 +312,7 @@ def downgrade() -> None:
     op.drop_table("data_rows")
     with op.batch_alter_table("storage_items", schema=None) as batch_op:
         batch_op.drop_index("ix_storage_items_parent_item_id_position")
-        batch_op.drop_index(batch_op.f("ix_storage_items_folder_id_url_digest"))
+        batch_op.drop_index(batch_op.f("ix_storage_items_folder_id_url_hash"))
         batch_op.drop_index(batch_op.f("ix_storage_items_folder_id_id"))
 
     op.drop_table("storage_items")
