@@ -11,8 +11,7 @@ from sqlalchemy import Connection, Row, bindparam, select, update
 
 from bucketdex.catalog.folders import get_folder
 from bucketdex.catalog.limits import MAX_TITLE_LENGTH, MAX_URL_BYTES, check_description, check_title, utcnow
-from bucketdex.catalog.metadata_schema import MetadataSchema
-from bucketdex.catalog.metadata_validation import validate_client_metadata
+from bucketdex.catalog.metadata_validation import MetadataValidator
 from bucketdex.catalog.records import MediaMetadata, NewItem, StorageItem
 from bucketdex.catalog.schema_store import load_document
 from bucketdex.catalog.types import ItemType
@@ -50,8 +49,8 @@ class ItemService:
         batch = list(items)
         with self._db.write() as conn:
             get_folder(conn, self._org_id, folder_id)
-            schema = MetadataSchema(load_document(conn, self._org_id))
-            _check_new_items(batch, schema)
+            validator = MetadataValidator(load_document(conn, self._org_id))
+            _check_new_items(batch, validator)
             written: int = insert_items(conn, folder_id, batch, now=utcnow())
             return written
 
@@ -103,8 +102,8 @@ class ItemService:
             return 0
         with self._db.write() as conn:
             current = load_items(conn, self._org_id, [u.item_id for u in updates])
-            schema = MetadataSchema(load_document(conn, self._org_id))
-            rows = [_update_row(u, current[u.item_id], schema) for u in updates]
+            validator = MetadataValidator(load_document(conn, self._org_id))
+            rows = [_update_row(u, current[u.item_id], validator) for u in updates]
             _check_no_problems(rows)
             conn.execute(
                 update(storage_items)
@@ -166,7 +165,7 @@ def load_items(
     return found
 
 
-def _check_new_items(items: Sequence[NewItem], schema: MetadataSchema) -> None:
+def _check_new_items(items: Sequence[NewItem], validator: MetadataValidator) -> None:
     problems: list[str] = []
     metadata_problems: list[str] = []
     for item in items:
@@ -175,7 +174,7 @@ def _check_new_items(items: Sequence[NewItem], schema: MetadataSchema) -> None:
             if not _plainly_valid(one):
                 problems.extend(_title_and_url_problems(one, label))
         if item.client_metadata:
-            metadata_problems.extend(_metadata_problems(schema, item.client_metadata, label))
+            metadata_problems.extend(validator.problems(item.client_metadata, item=label))
     _raise_problems(problems, metadata_problems)
 
 
@@ -200,17 +199,9 @@ def _title_and_url_problems(item: NewItem, label: str) -> list[str]:
     return []
 
 
-def _metadata_problems(schema: MetadataSchema, metadata: Mapping[str, Any], label: str) -> list[str]:
-    try:
-        validate_client_metadata(schema, metadata, item=label)
-    except MetadataValidationError as exc:
-        return exc.problems
-    except InvalidArgument as exc:  # e.g. over the size limit
-        return [exc.message]
-    return []
-
-
-def _update_row(change: ItemUpdate, item: StorageItem, schema: MetadataSchema) -> dict[str, Any] | _Problems:
+def _update_row(
+    change: ItemUpdate, item: StorageItem, validator: MetadataValidator
+) -> dict[str, Any] | _Problems:
     """The bound parameters of one update, or the problems that forbid it."""
     problems = _Problems()
     label = str(item.id)
@@ -225,7 +216,7 @@ def _update_row(change: ItemUpdate, item: StorageItem, schema: MetadataSchema) -
         problems.other.append(exc.message)
     if change.client_metadata is not _UNSET:
         metadata = change.client_metadata
-        problems.metadata.extend(_metadata_problems(schema, metadata, label))
+        problems.metadata.extend(validator.problems(metadata, item=label))
     if problems.other or problems.metadata:
         return problems
     return {

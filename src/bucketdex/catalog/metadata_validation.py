@@ -28,21 +28,48 @@ def metadata_size_bytes(metadata: Any) -> int:
 
 def validate_client_metadata(schema: MetadataSchema | Mapping[str, Any], metadata: Any, *, item: str) -> None:
     """Raise MetadataValidationError listing every problem, or PayloadTooLarge over 10 MB."""
-    options = schema.live_options() if isinstance(schema, MetadataSchema) else _live(schema)
-    if not isinstance(metadata, Mapping):
-        raise MetadataValidationError(
-            [f"item '{item}': client metadata must be a JSON object, got {type(metadata).__name__}"]
-        )
-    size = metadata_size_bytes(metadata)
-    if size > MAX_CLIENT_METADATA_BYTES:
-        raise PayloadTooLarge(
-            f"item '{item}': client metadata is {size} bytes; the limit is {MAX_CLIENT_METADATA_BYTES}"
-        )
-    problems = _check_values(options, metadata, item, prefix="")
-    if FRAME_KEY in metadata:
-        problems += _check_frames(options, metadata[FRAME_KEY], item)
-    if problems:
-        raise MetadataValidationError(problems)
+    MetadataValidator(schema).check(metadata, item=item)
+
+
+class MetadataValidator:
+    """Validation against one schema, prepared once: bulk paths call it for every item."""
+
+    def __init__(self, schema: MetadataSchema | Mapping[str, Any]) -> None:
+        self._options = schema.live_options() if isinstance(schema, MetadataSchema) else _live(schema)
+
+    def check(self, metadata: Any, *, item: str) -> None:
+        """Raise MetadataValidationError listing every problem, or PayloadTooLarge over 10 MB."""
+        self._check_shape_and_size(metadata, item)
+        problems = self._value_problems(metadata, item)
+        if problems:
+            raise MetadataValidationError(problems)
+
+    def problems(self, metadata: Any, *, item: str) -> list[str]:
+        """Every problem with ``metadata`` as one line each (empty when valid)."""
+        try:
+            self._check_shape_and_size(metadata, item)
+        except (MetadataValidationError, PayloadTooLarge) as exc:
+            return getattr(exc, "problems", None) or [exc.message]
+        return self._value_problems(metadata, item)
+
+    def _check_shape_and_size(self, metadata: Any, item: str) -> None:
+        if not isinstance(metadata, Mapping):
+            raise MetadataValidationError(
+                [f"item '{item}': client metadata must be a JSON object, got {type(metadata).__name__}"]
+            )
+        size = metadata_size_bytes(metadata)
+        if size > MAX_CLIENT_METADATA_BYTES:
+            raise PayloadTooLarge(
+                f"item '{item}': client metadata is {size} bytes; the limit is {MAX_CLIENT_METADATA_BYTES}"
+            )
+
+    def _value_problems(self, metadata: Mapping[str, Any], item: str) -> list[str]:
+        if not self._options:  # no schema: nothing to check value by value
+            return []
+        problems = _check_values(self._options, metadata, item, prefix="")
+        if FRAME_KEY in metadata:
+            problems += _check_frames(self._options, metadata[FRAME_KEY], item)
+        return problems
 
 
 def _live(document: Mapping[str, Any]) -> dict[str, Any]:
