@@ -90,6 +90,7 @@ class StorageItem:
     created_at = property(lambda self: self._record.created_at)
     last_edited_at = property(lambda self: self._record.updated_at)
     parent_item_uuid = property(lambda self: self._record.parent_item_id)
+    position = property(lambda self: self._record.position)
 
     @property
     def item_type(self) -> ItemType:

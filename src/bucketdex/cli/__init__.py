@@ -1,0 +1,1 @@
+"""The ``bucketdex`` command line: Typer + Rich over the SDK."""

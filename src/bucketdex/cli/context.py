@@ -1,0 +1,80 @@
+"""Opening the client once per invocation, from the global options."""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from bucketdex.cli.output import errors
+from bucketdex.errors import BucketdexError
+from bucketdex.sdk.client import Client
+
+
+class App(typer.Typer):
+    """A Typer whose commands turn domain errors into one line on stderr and exit code 1."""
+
+    def command(  # type: ignore[override]
+        self, *args: Any, **kwargs: Any
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        register = super().command(*args, **kwargs)
+
+        def decorate(function: Callable[..., Any]) -> Callable[..., Any]:
+            @functools.wraps(function)
+            def run(*a: Any, **k: Any) -> Any:
+                try:
+                    return function(*a, **k)
+                except BucketdexError as exc:
+                    errors.print(f"error: {exc.message}", markup=False, highlight=False, soft_wrap=True)
+                    raise typer.Exit(1) from None
+
+            return register(run)
+
+        return decorate
+
+
+@dataclass
+class State:
+    home: Path | None = None
+    database_url: str | None = None
+    _client: Client | None = field(default=None, repr=False)
+
+    def client(self) -> Client:
+        if self._client is None:
+            self._client = Client.local(self.home, database_url=self.database_url)
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+
+
+def state(ctx: typer.Context) -> State:
+    root = ctx.find_root()
+    if not isinstance(root.obj, State):
+        root.obj = State()
+    return root.obj
+
+
+def client(ctx: typer.Context) -> Client:
+    return state(ctx).client()
+
+
+def parse_json_object(text: str | None, *, option: str) -> dict[str, Any] | None:
+    """A JSON object given on the command line, or a usage error naming the option and position."""
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise typer.BadParameter(
+            f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", param_hint=option
+        ) from None
+    if not isinstance(value, dict):
+        raise typer.BadParameter('must be a JSON object such as \'{"team": "cv"}\'', param_hint=option)
+    return value
