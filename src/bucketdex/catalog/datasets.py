@@ -11,10 +11,11 @@ from sqlalchemy import Connection, Row, func, insert, select
 
 from bucketdex.catalog.ids import new_id
 from bucketdex.catalog.items import load_items
-from bucketdex.catalog.limits import check_description, check_title, utcnow
+from bucketdex.catalog.limits import check_description, check_title, choice, utcnow
 from bucketdex.catalog.records import DataRow, Dataset, LinkResult
+from bucketdex.catalog.scoping import owned_row
 from bucketdex.catalog.types import DuplicatesBehavior, ItemType, StorageLocation
-from bucketdex.errors import Conflict, InvalidArgument, NotFound
+from bucketdex.errors import Conflict, InvalidArgument
 from bucketdex.store.database import Database
 from bucketdex.store.tables import data_rows, datasets, storage_items
 
@@ -31,13 +32,7 @@ class DatasetService:
         storage_location: StorageLocation | int = StorageLocation.CORD_STORAGE,
         backing_folder_id: uuid.UUID | None = None,
     ) -> Dataset:
-        try:
-            location = StorageLocation(storage_location)
-        except ValueError:
-            allowed = ", ".join(f"{s.name}={s.value}" for s in StorageLocation)
-            raise InvalidArgument(
-                f"unknown storage_location {storage_location!r}; expected one of {allowed}"
-            ) from None
+        location = choice(StorageLocation, storage_location, what="storage_location")
         now = utcnow()
         dataset_id = new_id()
         values: dict[str, Any] = {
@@ -76,7 +71,7 @@ class DatasetService:
         ``skip`` ignores items already linked (and repeats in ``item_ids``), ``duplicate``
         links them again, ``fail`` refuses the whole call naming the duplicated items.
         """
-        behavior = _behavior(duplicates_behavior)
+        behavior = choice(DuplicatesBehavior, duplicates_behavior, what="duplicates_behavior")
         with self._db.write() as conn:
             get_dataset(conn, self._org_id, dataset_id)
             items = load_items(conn, self._org_id, item_ids)
@@ -112,20 +107,7 @@ class DatasetService:
 
 
 def get_dataset(conn: Connection, org_id: uuid.UUID, dataset_id: uuid.UUID) -> Dataset:
-    row = conn.execute(
-        select(datasets).where(datasets.c.id == dataset_id, datasets.c.org_id == org_id)
-    ).first()
-    if row is None:
-        raise NotFound(f"dataset {dataset_id} not found")
-    return _dataset(row)
-
-
-def _behavior(value: DuplicatesBehavior | str) -> DuplicatesBehavior:
-    try:
-        return DuplicatesBehavior(value)
-    except ValueError:
-        allowed = ", ".join(b.value for b in DuplicatesBehavior)
-        raise InvalidArgument(f"unknown duplicates_behavior {value!r}; expected one of {allowed}") from None
+    return _dataset(owned_row(conn, datasets, org_id, dataset_id, what="dataset"))
 
 
 def _check_linkable(items: Any) -> None:

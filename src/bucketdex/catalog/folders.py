@@ -13,7 +13,8 @@ from bucketdex.catalog.ids import new_id
 from bucketdex.catalog.limits import MAX_CLIENT_METADATA_BYTES, check_description, check_title, utcnow
 from bucketdex.catalog.metadata_validation import metadata_size_bytes
 from bucketdex.catalog.records import Folder
-from bucketdex.errors import AlreadyExists, InvalidArgument, NotFound, PayloadTooLarge
+from bucketdex.catalog.scoping import owned_row
+from bucketdex.errors import AlreadyExists, InvalidArgument, PayloadTooLarge
 from bucketdex.store.database import Database
 from bucketdex.store.tables import folders
 
@@ -131,10 +132,7 @@ class FolderService:
 
 
 def get_folder(conn: Connection, org_id: uuid.UUID, folder_id: uuid.UUID) -> Folder:
-    row = conn.execute(select(folders).where(folders.c.id == folder_id, folders.c.org_id == org_id)).first()
-    if row is None:
-        raise NotFound(f"folder {folder_id} not found")
-    return _folder(row)
+    return _folder(owned_row(conn, folders, org_id, folder_id, what="folder"))
 
 
 def _check_name_free(conn: Connection, org_id: uuid.UUID, parent_id: uuid.UUID | None, name: str) -> None:

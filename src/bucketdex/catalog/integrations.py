@@ -10,10 +10,11 @@ from sqlalchemy import Connection, Row, delete, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from bucketdex.catalog.ids import new_id
-from bucketdex.catalog.limits import check_title, utcnow
+from bucketdex.catalog.limits import check_title, choice, utcnow
 from bucketdex.catalog.records import Integration
+from bucketdex.catalog.scoping import owned_row
 from bucketdex.catalog.types import Provider
-from bucketdex.errors import AlreadyExists, InvalidArgument, NotFound
+from bucketdex.errors import AlreadyExists, InvalidArgument
 from bucketdex.store.database import Database
 from bucketdex.store.tables import integrations
 
@@ -39,7 +40,7 @@ class IntegrationService:
             "id": integration_id,
             "org_id": self._org_id,
             "title": check_title(title, what="integration title"),
-            "provider": _provider(provider).value,
+            "provider": choice(Provider, provider, what="provider").value,
             "bucket": _bucket(bucket),
             "region": region,
             "endpoint": endpoint,
@@ -76,20 +77,7 @@ class IntegrationService:
 
 
 def get_integration(conn: Connection, org_id: uuid.UUID, integration_id: uuid.UUID) -> Integration:
-    row = conn.execute(
-        select(integrations).where(integrations.c.id == integration_id, integrations.c.org_id == org_id)
-    ).first()
-    if row is None:
-        raise NotFound(f"integration {integration_id} not found")
-    return _integration(row)
-
-
-def _provider(value: Provider | str) -> Provider:
-    try:
-        return Provider(value)
-    except ValueError:
-        allowed = ", ".join(p.value for p in Provider)
-        raise InvalidArgument(f"unknown provider {value!r}; expected one of {allowed}") from None
+    return _integration(owned_row(conn, integrations, org_id, integration_id, what="integration"))
 
 
 def _bucket(value: str) -> str:

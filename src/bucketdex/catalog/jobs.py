@@ -5,14 +5,14 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sqlalchemy import Connection, Row, insert, select
+from sqlalchemy import Connection, Row, insert
 
 from bucketdex.catalog.folders import get_folder
 from bucketdex.catalog.ids import new_id
 from bucketdex.catalog.limits import utcnow
 from bucketdex.catalog.records import ImportJob
+from bucketdex.catalog.scoping import owned_row
 from bucketdex.catalog.types import JobStatus
-from bucketdex.errors import NotFound
 from bucketdex.store.database import Database
 from bucketdex.store.tables import import_jobs
 
@@ -58,12 +58,7 @@ class JobStore:
 
 
 def get_job(conn: Connection, org_id: uuid.UUID, job_id: uuid.UUID) -> ImportJob:
-    row = conn.execute(
-        select(import_jobs).where(import_jobs.c.id == job_id, import_jobs.c.org_id == org_id)
-    ).first()
-    if row is None:
-        raise NotFound(f"import job {job_id} not found")
-    return _job(row)
+    return _job(owned_row(conn, import_jobs, org_id, job_id, what="import job"))
 
 
 def _job(row: Row[Any]) -> ImportJob:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from enum import Enum
+from typing import TypeVar
 
 from bucketdex.errors import InvalidArgument
+
+E = TypeVar("E", bound=Enum)
 
 MAX_TITLE_LENGTH = 300  # "file names up to 300 characters in length"
 MAX_URL_BYTES = 16 * 1024  # "URLs can be up to 16 KB in size"
@@ -35,3 +39,12 @@ def check_description(value: object, *, what: str) -> str:
     if not isinstance(value, str):
         raise InvalidArgument(f"{what} must be a string, got {type(value).__name__}")
     return value
+
+
+def choice(kind: type[E], value: object, *, what: str) -> E:
+    """``value`` as a member of ``kind``, or an error listing the allowed values."""
+    try:
+        return kind(value)
+    except ValueError:
+        allowed = ", ".join(str(member.value) for member in kind)
+        raise InvalidArgument(f"unknown {what} {value!r}; expected one of {allowed}") from None

@@ -1,0 +1,21 @@
+"""Reading one row that belongs to an organisation: the single place that check is written."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import Connection, Row, Table, select
+
+from bucketdex.errors import NotFound
+
+
+def owned_row(conn: Connection, table: Table, org_id: uuid.UUID, row_id: uuid.UUID, *, what: str) -> Row[Any]:
+    """The row ``row_id`` of ``table`` if it belongs to ``org_id``; NotFound naming it otherwise.
+
+    Another organisation's row is reported exactly like a missing one, so ids reveal nothing.
+    """
+    row = conn.execute(select(table).where(table.c.id == row_id, table.c.org_id == org_id)).first()
+    if row is None:
+        raise NotFound(f"{what} {row_id} not found")
+    return row
