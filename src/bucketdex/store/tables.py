@@ -139,7 +139,7 @@ storage_items = Table(
     Column("name", Text(), nullable=False),
     Column("description", Text(), nullable=False),
     Column("url", Text()),
-    # 64-bit BLAKE2b of the URL (bulk.url_hash): URLs may be 16 KB, too long for a B-tree key,
+    # 64-bit XXH3 of the URL (bulk.url_hash): URLs may be 16 KB, too long for a B-tree key,
     # and an integer key is cheaper to maintain than a blob.  Lookups compare the URL as well.
     Column("url_hash", BigInteger()),
     Column("integration_id", Uuid(), ForeignKey("integrations.id", ondelete="SET NULL")),
