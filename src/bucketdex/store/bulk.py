@@ -36,7 +36,8 @@ _PARENT = COLUMNS.index("parent_item_id")
 
 
 class _JsonText(str):
-    """JSON already serialised to text (registered with the binary jsonb dumper below)."""
+    """Registration key for the dumper below: psycopg keys dumpers by Python type, and
+    ``set_types`` then selects this one by the jsonb oid for every JSON column."""
 
 
 def _jsonb_text_dumper(cursor: Any) -> type:
