@@ -88,3 +88,16 @@ def test_import_job_record(client: Client) -> None:
     assert (got.status.value, got.ignore_errors, got.units_pending, got.errors) == ("PENDING", True, 3, ())
     with pytest.raises(NotFound, match="import job"):
         client.catalog.jobs.get(uuid.uuid4())
+
+
+def test_deleting_an_integration_clears_its_items_reference(client: Client) -> None:
+    from bucketdex.catalog.records import NewItem
+    from bucketdex.catalog.types import ItemType
+
+    integration = client.create_integration("bucket", "s3", "b")
+    folder = client.create_storage_folder("f")
+    item = NewItem(ItemType.PDF, "a.pdf", url="s3://b/a.pdf", integration_id=integration.id)
+    client.catalog.items.add(folder.uuid, [item])
+    assert client.get_storage_item(item.id).integration_hash == integration.id
+    client.catalog.integrations.delete(integration.id)
+    assert client.get_storage_item(item.id).integration_hash is None

@@ -131,8 +131,8 @@ class FolderService:
         return path
 
 
-def get_folder(conn: Connection, org_id: uuid.UUID, folder_id: uuid.UUID) -> Folder:
-    return _folder(owned_row(conn, folders, org_id, folder_id, what="folder"))
+def get_folder(conn: Connection, org_id: uuid.UUID, folder_id: uuid.UUID, *, lock: bool = False) -> Folder:
+    return _folder(owned_row(conn, folders, org_id, folder_id, what="folder", lock=lock))
 
 
 def _check_name_free(conn: Connection, org_id: uuid.UUID, parent_id: uuid.UUID | None, name: str) -> None:

@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Connection, Row, delete, insert, select
+from sqlalchemy import Connection, Row, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bucketdex.catalog.ids import new_id
@@ -16,7 +16,7 @@ from bucketdex.catalog.scoping import owned_row
 from bucketdex.catalog.types import Provider
 from bucketdex.errors import AlreadyExists, InvalidArgument
 from bucketdex.store.database import Database
-from bucketdex.store.tables import integrations
+from bucketdex.store.tables import integrations, storage_items
 
 
 class IntegrationService:
@@ -73,6 +73,12 @@ class IntegrationService:
     def delete(self, integration_id: uuid.UUID) -> None:
         with self._db.write() as conn:
             get_integration(conn, self._org_id, integration_id)
+            # storage_items has no foreign key here (bulk speed): clear the references ourselves.
+            conn.execute(
+                update(storage_items)
+                .where(storage_items.c.integration_id == integration_id)
+                .values(integration_id=None)
+            )
             conn.execute(delete(integrations).where(integrations.c.id == integration_id))
 
 

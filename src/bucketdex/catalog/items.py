@@ -48,7 +48,7 @@ class ItemService:
         """
         batch = list(items)
         with self._db.write() as conn:
-            get_folder(conn, self._org_id, folder_id)
+            get_folder(conn, self._org_id, folder_id, lock=True)  # stands in for a foreign key
             validator = MetadataValidator(load_document(conn, self._org_id))
             _check_new_items(batch, validator)
             written: int = insert_items(conn, folder_id, batch, now=utcnow())

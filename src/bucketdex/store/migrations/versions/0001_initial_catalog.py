@@ -177,21 +177,6 @@ def upgrade() -> None:
         ),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["folder_id"], ["folders.id"], name=op.f("fk_storage_items_folder_id_folders"), ondelete="CASCADE"
-        ),
-        sa.ForeignKeyConstraint(
-            ["integration_id"],
-            ["integrations.id"],
-            name=op.f("fk_storage_items_integration_id_integrations"),
-            ondelete="SET NULL",
-        ),
-        sa.ForeignKeyConstraint(
-            ["parent_item_id"],
-            ["storage_items.id"],
-            name=op.f("fk_storage_items_parent_item_id_storage_items"),
-            ondelete="CASCADE",
-        ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_storage_items")),
     )
     with op.batch_alter_table("storage_items", schema=None) as batch_op:
