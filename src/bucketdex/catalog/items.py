@@ -166,27 +166,28 @@ def load_items(
 
 
 def _check_new_items(items: Sequence[NewItem], validator: MetadataValidator) -> None:
-    problems: list[str] = []
-    metadata_problems: list[str] = []
-    for item in items:
-        label = item.name or str(item.id)
-        for one in (item, *item.children):
-            if not _plainly_valid(one):
-                problems.extend(_title_and_url_problems(one, label))
-        if item.client_metadata:
-            metadata_problems.extend(validator.problems(item.client_metadata, item=label))
-    _raise_problems(problems, metadata_problems)
+    """Every title, URL and client metadata problem of a batch, raised together (or nothing).
+
+    This runs on every registered row, so the common valid case is screened with list
+    comprehensions; messages are built only for the rows that fail the screen."""
+    rows = [(item, item) for item in items] + [(file, item) for item in items for file in item.children]
+    suspects = [
+        (row, owner)
+        for row, owner in rows
+        if not (
+            type(row.name) is str
+            and 0 < len(row.name) <= MAX_TITLE_LENGTH
+            and not row.name.isspace()
+            and (row.url is None or len(row.url) * 4 <= MAX_URL_BYTES)  # UTF-8: ≤ 4 bytes a char
+        )
+    ]
+    problems = [p for row, owner in suspects for p in _title_and_url_problems(row, _label(owner))]
+    with_metadata = [(_label(i), i.client_metadata) for i in items if i.client_metadata]
+    _raise_problems(problems, validator.problems_of_many(with_metadata))
 
 
-def _plainly_valid(item: NewItem) -> bool:
-    """The cheap common case, checked without building messages (this runs per row in bulk)."""
-    name, url = item.name, item.url
-    return (
-        isinstance(name, str)
-        and 0 < len(name) <= MAX_TITLE_LENGTH
-        and not name.isspace()
-        and (url is None or len(url) * 4 <= MAX_URL_BYTES)  # 4 bytes per char at most in UTF-8
-    )
+def _label(item: NewItem) -> str:
+    return item.name if isinstance(item.name, str) and item.name else str(item.id)
 
 
 def _title_and_url_problems(item: NewItem, label: str) -> list[str]:

@@ -10,6 +10,7 @@ import functools
 import operator
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice, repeat
 from typing import Any
@@ -96,26 +97,41 @@ def insert_items(conn: Connection, folder_id: uuid.UUID, items: Iterable[NewItem
     return _executemany_sqlite(conn, folder_id, items, now)
 
 
-Flat = tuple[NewItem, uuid.UUID | None, int | None]
+@dataclass(frozen=True)
+class _Chunk:
+    """Rows to write: items, each composite followed by its files (with parent and position)."""
+
+    items: list[NewItem]
+    parents: list[uuid.UUID | None]
+    positions: list[int | None]
 
 
-def _chunks(items: Iterable[NewItem]) -> Iterator[list[Flat]]:
-    flat = _flatten(items)
-    while chunk := list(islice(flat, CHUNK)):
-        yield chunk
+def _chunks(items: Iterable[NewItem]) -> Iterator[_Chunk]:
+    source = iter(items)
+    while batch := list(islice(source, CHUNK)):
+        if any([i.children for i in batch]):
+            yield _flatten(batch)
+        else:  # the common case needs no per-item Python loop
+            yield _Chunk(batch, [None] * len(batch), [None] * len(batch))
 
 
-def _flatten(items: Iterable[NewItem]) -> Iterator[Flat]:
-    for item in items:
-        yield item, None, None
+def _flatten(batch: list[NewItem]) -> _Chunk:
+    chunk = _Chunk([], [], [])
+    for item in batch:
+        chunk.items.append(item)
+        chunk.parents.append(None)
+        chunk.positions.append(None)
         for position, child in enumerate(item.children):
-            yield child, item.id, position
+            chunk.items.append(child)
+            chunk.parents.append(item.id)
+            chunk.positions.append(position)
+    return chunk
 
 
-def _columns(chunk: list[Flat], folder: Any, now: Any, ident: Callable[[uuid.UUID], Any]) -> dict[str, Any]:
+def _columns(chunk: _Chunk, folder: Any, now: Any, ident: Callable[[uuid.UUID], Any]) -> dict[str, Any]:
     """One chunk, column by column: list comprehensions and C-level transposes instead of a
     Python function call per row.  Constant columns are ``repeat`` objects."""
-    items = [flat[0] for flat in chunk]
+    items = chunk.items
     urls = [i.url for i in items]
     medias = [i.media for i in items]
     media_columns = zip(*map(_media_values, medias), strict=True)
@@ -128,8 +144,8 @@ def _columns(chunk: list[Flat], folder: Any, now: Any, ident: Callable[[uuid.UUI
         "url": urls,
         "url_hash": [None if u is None else url_hash(u) for u in urls],
         "integration_id": [None if i.integration_id is None else ident(i.integration_id) for i in items],
-        "parent_item_id": [None if flat[1] is None else ident(flat[1]) for flat in chunk],
-        "position": [flat[2] for flat in chunk],
+        "parent_item_id": [None if p is None else ident(p) for p in chunk.parents],
+        "position": chunk.positions,
         "client_metadata": [dump_json(i.client_metadata) if i.client_metadata else "{}" for i in items],
         **dict(zip(_MEDIA, map(list, media_columns), strict=True)),
         "media_extra": [dump_json(m.extra) if m.extra else "{}" for m in medias],
@@ -163,7 +179,7 @@ def _copy_postgres(conn: Connection, folder_id: uuid.UUID, items: Iterable[NewIt
             columns = _columns(chunk, folder_id, now, _same)
             for row in zip(*(columns[n] for n in COLUMNS), strict=False):  # repeat() columns are endless
                 write(row)
-            count += len(chunk)
+            count += len(chunk.items)
     return count
 
 
@@ -182,7 +198,7 @@ def _executemany_sqlite(
         names = _non_null(columns)
         sql = f"INSERT INTO storage_items ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
         cursor.executemany(sql, zip(*(columns[n] for n in names), strict=False))
-        count += len(chunk)
+        count += len(chunk.items)
     cursor.close()
     return count
 
