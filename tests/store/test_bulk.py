@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 from sqlalchemy import insert, select
@@ -29,13 +30,27 @@ def _folder(db: Database) -> uuid.UUID:
     return folder_id
 
 
-def _rows(db: Database) -> dict[uuid.UUID, object]:
+def _rows(db: Database) -> dict[uuid.UUID, Any]:
     with db.read() as conn:
         return {row.id: row for row in conn.execute(select(storage_items))}
 
 
+def _expected(
+    item: NewItem, folder_id: uuid.UUID, parent: uuid.UUID | None, pos: int | None
+) -> dict[str, Any]:
+    return {
+        "id": item.id, "folder_id": folder_id, "item_type": item.item_type.value, "name": item.name,
+        "description": item.description, "url": item.url,
+        "url_hash": None if item.url is None else url_hash(item.url),
+        "integration_id": item.integration_id, "parent_item_id": parent, "position": pos,
+        "client_metadata": item.client_metadata,
+        **{n: getattr(item.media, n) for n in MediaMetadata.column_names()},
+        "media_extra": item.media.extra, "created_at": NOW, "updated_at": NOW,
+    }  # fmt: skip
+
+
 def test_round_trip_of_every_column(db: Database) -> None:
-    folder_id = _folder(db)
+    folder_id, integration_id = _folder(db), uuid.uuid4()
     media = MediaMetadata(
         file_size=5468354, mime_type="video/mp4", width=1280, height=720, fps=23.98, duration=29.09,
         frame_count=697, audio_sample_rate=44100, audio_bit_depth=24, audio_codec="aac",
@@ -44,25 +59,41 @@ def test_round_trip_of_every_column(db: Database) -> None:
     video = NewItem(
         ItemType.VIDEO, "vidéo 23 ✓.mp4", url="https://b.s3.eu-west-2.amazonaws.com/p/v.mp4",
         client_metadata={"k": [1, 2.5, "x", None, {"deep": True}]}, media=media, description="d",
+        integration_id=integration_id,
     )  # fmt: skip
+    dicom = NewItem(
+        ItemType.DICOM_FILE, "脳.dcm", url="gs://b/脳.dcm", client_metadata={"ü": {"n": -(2**40)}},
+        media=MediaMetadata(
+            dicom_study_uid="1.2.3", dicom_series_uid="1.2.3.4", dicom_instance_uid="1.2.3.4.5",
+            width=512, height=512, extra={"modality": "MR"},
+        ),
+    )  # fmt: skip
+    pdf = NewItem(ItemType.PDF, "a.pdf", url="s3://b/a.pdf", media=MediaMetadata(num_pages=12))
     frames = tuple(NewItem(ItemType.IMAGE, f"f{i}.jpg", url=f"s3://b/f{i}.jpg") for i in range(3))
-    group = NewItem(ItemType.IMAGE_GROUP, "group", children=frames)
+    group = NewItem(ItemType.IMAGE_GROUP, "group", client_metadata={"g": 1}, children=frames)
     with db.write() as conn:
-        assert insert_items(conn, folder_id, [video, group], now=NOW) == 5
+        assert insert_items(conn, folder_id, [video, dicom, pdf, group], now=NOW) == 7
     rows = _rows(db)
-    got = rows[video.id]
-    assert (got.folder_id, got.item_type, got.name, got.description, got.url) == (
-        folder_id, "video", video.name, "d", video.url,
-    )  # fmt: skip
-    assert got.url_hash == url_hash(video.url) and got.client_metadata == video.client_metadata
-    assert {n: getattr(got, n) for n in MediaMetadata.column_names()} == {
-        n: getattr(media, n) for n in MediaMetadata.column_names()
-    }
-    assert got.media_extra == media.extra and got.created_at == NOW == got.updated_at
-    assert got.parent_item_id is None and got.position is None and rows[group.id].url_hash is None
-    assert [(rows[f.id].parent_item_id, rows[f.id].position) for f in frames] == [
-        (group.id, i) for i in range(3)
-    ]
+    expected = [_expected(i, folder_id, None, None) for i in (video, dicom, pdf, group)]
+    expected += [_expected(f, folder_id, group.id, n) for n, f in enumerate(frames)]
+    assert {row.id: row._asdict() for row in rows.values()} == {e["id"]: e for e in expected}
+    for row in rows.values():  # equal *and* of the right types: UUIDs, aware datetimes
+        assert isinstance(row.id, uuid.UUID) and isinstance(row.folder_id, uuid.UUID)
+        assert row.created_at.tzinfo is not None and row.created_at.utcoffset() == timedelta(0)
+    assert isinstance(rows[video.id].integration_id, uuid.UUID)
+    assert isinstance(rows[frames[0].id].parent_item_id, uuid.UUID)
+
+
+def test_timestamps_are_bound_as_the_column_type_binds_them(db: Database) -> None:
+    folder_id = _folder(db)
+    paris = NOW.astimezone(timezone(timedelta(hours=2)))  # the same instant, another offset
+    item = NewItem(ItemType.PDF, "a.pdf")
+    with db.write() as conn:
+        insert_items(conn, folder_id, [item], now=paris)
+    assert _rows(db)[item.id].created_at == NOW and _rows(db)[item.id].created_at.tzinfo == UTC
+    with pytest.raises(ValueError, match="naive"), db.write() as conn:
+        insert_items(conn, folder_id, [NewItem(ItemType.PDF, "b.pdf")], now=NOW.replace(tzinfo=None))
+    assert list(_rows(db)) == [item.id]
 
 
 def test_empty_input_writes_nothing(db: Database) -> None:

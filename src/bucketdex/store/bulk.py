@@ -15,7 +15,7 @@ from datetime import datetime
 from itertools import islice, repeat
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Dialect
 from xxhash import xxh3_64_intdigest
 
 from bucketdex.catalog.records import MediaMetadata, NewItem
@@ -89,12 +89,20 @@ def url_hash(url: str) -> int:
 def insert_items(conn: Connection, folder_id: uuid.UUID, items: Iterable[NewItem], *, now: datetime) -> int:
     """Insert items, and the ordered files of composites, into ``folder_id``; return rows written.
 
-    Composites come before their files, so foreign keys hold row by row; ids are time-ordered
-    (``catalog.ids``), so in creation order every index is appended to, not scattered into.
+    Composites come before their files; ids are time-ordered (``catalog.ids``), so in creation
+    order every index is appended to, not scattered into.  Runs in the caller's transaction.
     """
+    stamp = _timestamp(conn.dialect, now)
     if conn.dialect.name == "postgresql":
-        return _copy_postgres(conn, folder_id, items, now)
-    return _executemany_sqlite(conn, folder_id, items, now)
+        return _copy_postgres(conn, folder_id, items, stamp)
+    return _executemany_sqlite(conn, folder_id, items, stamp)
+
+
+def _timestamp(dialect: Dialect, now: datetime) -> Any:
+    """``now`` exactly as the column type binds it (refused if naive; UTC; text on SQLite),
+    computed once per call: every row shares it as created_at and updated_at."""
+    to_db = storage_items.c.created_at.type.dialect_impl(dialect).bind_processor(dialect)
+    return to_db(now) if to_db else now
 
 
 @dataclass(frozen=True)
@@ -164,7 +172,7 @@ def _non_null(columns: dict[str, Any]) -> list[str]:
     ]
 
 
-def _copy_postgres(conn: Connection, folder_id: uuid.UUID, items: Iterable[NewItem], now: datetime) -> int:
+def _copy_postgres(conn: Connection, folder_id: uuid.UUID, items: Iterable[NewItem], stamp: Any) -> int:
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     # JSON columns arrive already serialised (orjson); send that text as binary jsonb.
     cursor.adapters.register_dumper(_JsonText, _jsonb_text_dumper(cursor))
@@ -176,21 +184,14 @@ def _copy_postgres(conn: Connection, folder_id: uuid.UUID, items: Iterable[NewIt
         copy.set_types(_postgres_types())
         write = copy.write_row
         for chunk in _chunks(items):
-            columns = _columns(chunk, folder_id, now, _same)
+            columns = _columns(chunk, folder_id, stamp, _same)
             for row in zip(*(columns[n] for n in COLUMNS), strict=False):  # repeat() columns are endless
                 write(row)
             count += len(chunk.items)
     return count
 
 
-def _executemany_sqlite(
-    conn: Connection, folder_id: uuid.UUID, items: Iterable[NewItem], now: datetime
-) -> int:
-    dialect = conn.dialect
-    # Serialise timestamps exactly as the column type does, so Core selects read them back.
-    column_type = storage_items.c.created_at.type.dialect_impl(dialect)
-    to_db = column_type.bind_processor(dialect)
-    stamp = to_db(now) if to_db else now
+def _executemany_sqlite(conn: Connection, folder_id: uuid.UUID, items: Iterable[NewItem], stamp: Any) -> int:
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     count = 0
     for chunk in _chunks(items):

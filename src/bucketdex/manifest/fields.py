@@ -1,0 +1,124 @@
+"""Field rules shared by the JSON and CSV readers: URLs, titles, media metadata keys."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+from bucketdex.catalog.limits import MAX_TITLE_LENGTH, MAX_URL_BYTES
+from bucketdex.catalog.records import MediaMetadata
+from bucketdex.catalog.types import ItemType
+
+MAX_URLS = 1_000_000
+MAX_ITEMS = 500_000
+
+Problem = Callable[[str], None]
+
+
+def _int(value: Any) -> bool:
+    return type(value) is int and value >= 0
+
+
+def _number(value: Any) -> bool:
+    return type(value) in (int, float) and value >= 0
+
+
+def _text(value: Any) -> bool:
+    return isinstance(value, str) and bool(value.strip())
+
+
+_KINDS: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "int": (_int, "a whole number >= 0"),
+    "number": (_number, "a number >= 0"),
+    "str": (_text, "a non-empty string"),
+}
+
+# JSON key -> (MediaMetadata field, kind).  Both spellings the seeds use are accepted; the
+# canonical (documented) one is listed first.
+_SIZE = {"fileSize": ("file_size", "int"), "file_size": ("file_size", "int")}
+_MIME = {"mimeType": ("mime_type", "str"), "mime_type": ("mime_type", "str")}
+_DIMENSIONS = {"width": ("width", "int"), "height": ("height", "int")}
+MEDIA_KEYS: dict[str, dict[str, tuple[str, str]]] = {
+    "videoMetadata": {
+        "fps": ("fps", "number"),
+        "duration": ("duration", "number"),
+        **_DIMENSIONS,
+        **_SIZE,
+        **_MIME,
+    },
+    "audioMetadata": {
+        "duration": ("duration", "number"),
+        "duration_seconds": ("duration", "number"),
+        **_SIZE,
+        **_MIME,
+        "sample_rate": ("audio_sample_rate", "int"),
+        "bit_depth": ("audio_bit_depth", "int"),
+        "codec": ("audio_codec", "str"),
+        "num_channels": ("audio_num_channels", "int"),
+    },
+    "imageMetadata": {**_MIME, **_SIZE, **_DIMENSIONS},
+    "pdfMetadata": {**_SIZE, "numPages": ("num_pages", "int"), "num_pages": ("num_pages", "int")},
+    "textMetadata": {**_SIZE, **_MIME},
+}
+MEDIA_KEY_FOR: dict[ItemType, str] = {
+    ItemType.VIDEO: "videoMetadata",
+    ItemType.AUDIO: "audioMetadata",
+    ItemType.IMAGE: "imageMetadata",
+    ItemType.PDF: "pdfMetadata",
+    ItemType.PLAIN_TEXT: "textMetadata",
+}
+
+
+def check_url(value: Any, where: str, problem: Problem) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        problem(f"{where}: expected the object's URL as a non-empty string, got {short(value)}")
+        return None
+    size = len(value.encode())
+    if size > MAX_URL_BYTES:
+        problem(f"{where}: the URL is {size} bytes; URLs can be up to {MAX_URL_BYTES} bytes (16 KB)")
+        return None
+    return value
+
+
+def check_title(value: Any, where: str, problem: Problem) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        problem(f"{where}: expected a non-empty string, got {short(value)}")
+        return None
+    if len(value) > MAX_TITLE_LENGTH:
+        problem(f"{where}: the title is {len(value)} characters; titles can be up to {MAX_TITLE_LENGTH}")
+        return None
+    return value
+
+
+def title_from_url(url: str) -> str:
+    """The seeds' default title: the object's path (``/path/to/my/bucket/video23.mp4``)."""
+    path = urlsplit(url).path
+    return (path or url)[-MAX_TITLE_LENGTH:]
+
+
+def media_metadata(value: Any, key: str, where: str, problem: Problem) -> MediaMetadata:
+    """``videoMetadata`` / ``imageMetadata`` / ... as a MediaMetadata, each bad field named."""
+    if not isinstance(value, dict):
+        problem(f"{where}: expected an object of media facts, got {short(value)}")
+        return MediaMetadata()
+    accepted = MEDIA_KEYS[key]
+    fields: dict[str, Any] = {}
+    for name, field_value in value.items():
+        rule = accepted.get(name)
+        if rule is None:
+            allowed = ", ".join(accepted)
+            problem(f"{where}.{name}: unknown key; {key} accepts {allowed}")
+            continue
+        target, kind = rule
+        check, expected = _KINDS[kind]
+        if not check(field_value):
+            problem(f"{where}.{name}: expected {expected}, got {short(field_value)}")
+            continue
+        fields[target] = float(field_value) if kind == "number" else field_value
+    return MediaMetadata(**fields)
+
+
+def short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."

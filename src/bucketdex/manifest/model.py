@@ -1,0 +1,31 @@
+"""What a parsed manifest holds: entries (catalog ``NewItem`` records) with their location."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bucketdex.catalog.records import NewItem
+
+
+@dataclass(frozen=True)
+class ManifestEntry:
+    """One unit of registration: an item (composites carry their files) and where it was written."""
+
+    item: NewItem
+    location: str  # e.g. "images[41]" or "line 12"
+
+    @property
+    def urls(self) -> list[str]:
+        own = [self.item.url] if self.item.url else []
+        return own + [c.url for c in self.item.children if c.url]
+
+
+@dataclass(frozen=True)
+class Manifest:
+    entries: list[ManifestEntry]
+    skip_duplicate_urls: bool = False
+    upsert_metadata: bool = False
+
+    @property
+    def url_count(self) -> int:
+        return sum(len(e.urls) for e in self.entries)

@@ -1,0 +1,235 @@
+"""The JSON registration format: every seed example, every located error, and a fuzzer."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bucketdex.catalog.types import ItemType
+from bucketdex.manifest import ManifestError
+from bucketdex.manifest.json_format import parse_json_manifest
+
+SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
+# A template in seed 001, not an example: it writes `"frame" or "seconds"` (Python, not JSON).
+TEMPLATE_MARK = '"frame" or "seconds"'
+
+
+def seed_json_blocks() -> list[tuple[str, str]]:
+    """Every JSON object written at the start of a line in the seed documents."""
+    found = []
+    for path in sorted(SEEDS.glob("0*.txt")):
+        for match in re.finditer(r"^\{\n.*?^\}$", path.read_text(), re.M | re.S):
+            line = path.read_text()[: match.start()].count("\n") + 1
+            found.append((f"{path.name}:{line}", match.group(0)))
+    return found
+
+
+BLOCKS = seed_json_blocks()
+
+
+def test_the_seeds_hold_json_examples() -> None:
+    assert len(BLOCKS) >= 18
+
+
+@pytest.mark.parametrize(("where", "block"), BLOCKS, ids=[w for w, _ in BLOCKS])
+def test_every_seed_example_parses(where: str, block: str) -> None:
+    if TEMPLATE_MARK in block:
+        with pytest.raises(ManifestError, match="not valid JSON"):
+            parse_json_manifest(block)
+        return
+    manifest = parse_json_manifest(block)
+    assert manifest.entries, where
+    assert manifest.skip_duplicate_urls == ('"skip_duplicate_urls": true' in block)
+
+
+def _one(document: dict[str, Any]) -> Any:
+    (entry,) = parse_json_manifest(json.dumps(document)).entries
+    return entry.item
+
+
+def test_video_with_metadata_and_default_title() -> None:
+    manifest = parse_json_manifest(
+        json.dumps(
+            {
+                "videos": [
+                    {"objectUrl": "https://encord-solutions-bucket.s3.eu-west-2.amazonaws.com/path/to/my/bucket/video23.mp4"},
+                    {
+                        "objectUrl": "s3://b/v.mp4",
+                        "title": "my-custom-video-title.mp4",
+                        "videoMetadata": {"fps": 23.98, "duration": 29.09, "width": 1280, "height": 720,
+                                          "file_size": 5468354, "mime_type": "video/mp4"},
+                        "clientMetadata": {"optional": "metadata"},
+                    },
+                ],
+                "skip_duplicate_urls": True,
+            }
+        )
+    )  # fmt: skip
+    first, second = (e.item for e in manifest.entries)
+    assert first.name == "/path/to/my/bucket/video23.mp4" and first.item_type is ItemType.VIDEO
+    media = second.media
+    assert (media.fps, media.duration, media.width, media.height) == (23.98, 29.09, 1280, 720)
+    assert (media.file_size, media.mime_type) == (5468354, "video/mp4")
+    assert second.client_metadata == {"optional": "metadata"} and manifest.skip_duplicate_urls
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "fields", "expected"),
+    [
+        ("audio", "audioMetadata", {"duration_seconds": 23.98, "sample_rate": 44100, "bit_depth": 24,
+                                    "codec": "mp3", "num_channels": 2, "fileSize": 9},
+         {"duration": 23.98, "audio_sample_rate": 44100, "audio_bit_depth": 24, "audio_codec": "mp3",
+          "audio_num_channels": 2, "file_size": 9}),
+        ("pdfs", "pdfMetadata", {"fileSize": 300, "numPages": 5}, {"file_size": 300, "num_pages": 5}),
+        ("pdfs", "pdfMetadata", {"file_size": 300, "num_pages": 5}, {"file_size": 300, "num_pages": 5}),
+        ("text", "textMetadata", {"fileSize": 200, "mime_type": "application/xml"},
+         {"file_size": 200, "mime_type": "application/xml"}),
+        ("images", "imageMetadata", {"mimeType": "image/jpg", "fileSize": 124, "width": 640, "height": 480},
+         {"mime_type": "image/jpg", "file_size": 124, "width": 640, "height": 480}),
+    ],
+)  # fmt: skip
+def test_both_spellings_of_media_fields(
+    section: str, key: str, fields: dict[str, Any], expected: dict[str, Any]
+) -> None:
+    item = _one({section: [{"objectUrl": "s3://b/f", key: fields}]})
+    assert {k: getattr(item.media, k) for k in expected} == expected
+
+
+def test_groups_sequences_series_and_nifti() -> None:
+    manifest = parse_json_manifest(
+        json.dumps(
+            {
+                "image_groups": [
+                    {"title": "g", "createVideo": False, "objectUrl_1": "s3://b/1.jpg", "objectUrl_0": "s3://b/0.jpg"},
+                    {"title": "s", "createVideo": True, "objectUrl_0": "s3://b/a.jpg", "clientMetadata": {"k": 1}},
+                ],
+                "dicom_series": [{"title": "series-2", "objectUrl_0": "s3://b/1.dcm", "objectUrl_1": "s3://b/2.dcm"}],
+                "nifti": [{"title": "file-1", "objectUrl": "s3://b/x.nii.gz"}],
+            }
+        )
+    )  # fmt: skip
+    items = {e.item.name: e.item for e in manifest.entries}
+    assert items["g"].item_type is ItemType.IMAGE_GROUP
+    assert [c.url for c in items["g"].children] == [
+        "s3://b/0.jpg",
+        "s3://b/1.jpg",
+    ]  # by position, not key order
+    assert items["s"].item_type is ItemType.IMAGE_SEQUENCE and items["s"].client_metadata == {"k": 1}
+    assert items["series-2"].item_type is ItemType.DICOM_SERIES
+    assert [c.item_type for c in items["series-2"].children] == [ItemType.DICOM_FILE] * 2
+    assert items["file-1"].item_type is ItemType.NIFTI
+    assert manifest.url_count == 6
+    assert [e.location for e in manifest.entries] == [
+        "nifti[0]",
+        "image_groups[0]",
+        "image_groups[1]",
+        "dicom_series[0]",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("document", "message"),
+    [
+        ({"images": [{"objectUrl": "s3://b/a", "imageMetadata": {"width": -5}}]}, "images[0].imageMetadata.width: expected a whole number >= 0, got -5"),
+        ({"images": [{"objectUrl": "s3://b/a", "imageMetadata": {"widht": 5}}]}, "images[0].imageMetadata.widht: unknown key; imageMetadata accepts mimeType, mime_type, fileSize, file_size, width, height"),
+        ({"images": [{"title": "x"}]}, "images[0].objectUrl: expected the object's URL as a non-empty string, got None"),
+        ({"videos": [{"objectUrl": "s3://b/a", "videoMetdata": {}}]}, "videos[0].videoMetdata: unknown key; expected one of objectUrl, title, clientMetadata, createVideo, videoMetadata"),
+        ({"imgs": []}, "$.imgs: unknown top-level key"),
+        ({"images": [], "upsert_metadata": True}, '$.upsert_metadata: needs "skip_duplicate_urls": true'),
+        ({"images": [], "skip_duplicate_urls": "yes"}, "$.skip_duplicate_urls: expected true or false"),
+        ({"images": {"objectUrl": "s3://b/a"}}, "$.images: expected a list of objects"),
+        ({"image_groups": [{"title": "g", "objectUrl_0": "s3://b/a", "objectUrl_2": "s3://b/c"}]}, "image_groups[0].objectUrl_1: missing; positions must run from objectUrl_0 without gaps"),
+        ({"dicom_series": [{"objectUrl_0": "s3://b/a.dcm"}]}, "dicom_series[0].title: required for a DICOM series"),
+        ({"images": [{"objectUrl": "s3://b/a", "title": "t" * 301}]}, "images[0].title: the title is 301 characters; titles can be up to 300"),
+        ({"images": [{"objectUrl": "s3://b/" + "a" * 16_400}]}, "images[0].objectUrl: the URL is 16407 bytes; URLs can be up to 16384 bytes"),
+        ({"images": [{"objectUrl": "s3://b/a", "clientMetadata": [1]}]}, "images[0].clientMetadata: expected a JSON object, got [1]"),
+        ([1, 2], "$: expected a JSON object"),
+    ],
+)  # fmt: skip
+def test_errors_say_where_and_what_to_fix(document: Any, message: str) -> None:
+    with pytest.raises(ManifestError) as err:
+        parse_json_manifest(json.dumps(document), source="upload.json")
+    assert any(message in p for p in err.value.problems), err.value.problems
+    assert "upload.json: " in str(err.value)
+
+
+def test_all_problems_are_reported_at_once() -> None:
+    document = {
+        "images": [
+            {"objectUrl": "s3://b/a", "imageMetadata": {"width": "wide"}},
+            {"title": 5},
+            {"objectUrl": 7},
+        ]
+    }
+    with pytest.raises(ManifestError) as err:
+        parse_json_manifest(json.dumps(document))
+    locations = sorted(p.split(":")[0] for p in err.value.problems)
+    assert locations == [
+        "images[0].imageMetadata.width",
+        "images[1].objectUrl",
+        "images[1].title",
+        "images[2].objectUrl",
+    ]
+
+
+def test_invalid_json_names_line_and_column() -> None:
+    with pytest.raises(ManifestError, match="line 3 column 1"):
+        parse_json_manifest('{"images": [\n  {"objectUrl": "s3://b/a"}\n', source="m.json")
+
+
+def test_trailing_commas_of_the_seed_examples_are_accepted_but_not_inside_strings() -> None:
+    item = _one_text('{"images": [{"objectUrl": "s3://b/a,}", "title": "t",},],}')
+    assert (item.url, item.name) == ("s3://b/a,}", "t")
+
+
+def _one_text(text: str) -> Any:
+    (entry,) = parse_json_manifest(text).entries
+    return entry.item
+
+
+def test_item_limit() -> None:
+    document = {"images": [{"objectUrl": "s3://b/a"}] * 500_001}
+    with pytest.raises(ManifestError, match="500,001 items; a manifest can hold up to 500,000"):
+        parse_json_manifest(orjson.dumps(document))
+
+
+def test_url_limit() -> None:
+    group = {f"objectUrl_{n}": f"s3://b/{n}" for n in range(1000)}
+    document = {"image_groups": [{"title": f"g{i}", **group} for i in range(1001)]}
+    with pytest.raises(ManifestError, match="1001000 URLs; a manifest can hold up to 1,000,000"):
+        parse_json_manifest(orjson.dumps(document))
+
+
+VALID = orjson.dumps(
+    {
+        "images": [{"objectUrl": "s3://b/a", "imageMetadata": {"width": 1}, "clientMetadata": {"k": [1]}}],
+        "image_groups": [{"title": "g", "objectUrl_0": "s3://b/0"}],
+        "skip_duplicate_urls": True,
+    }
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(st.binary(max_size=200), st.text(max_size=200).map(str.encode)))
+def test_random_input_only_raises_manifest_errors(data: bytes) -> None:
+    with contextlib.suppress(ManifestError):  # anything else escaping fails the test
+        parse_json_manifest(data)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.data())
+def test_mutated_manifests_only_raise_manifest_errors(data: st.DataObject) -> None:
+    raw = bytearray(VALID)
+    for _ in range(data.draw(st.integers(1, 4))):
+        position = data.draw(st.integers(0, len(raw) - 1))
+        raw[position] = data.draw(st.integers(0, 255))
+    with contextlib.suppress(ManifestError):  # anything else escaping fails the test
+        parse_json_manifest(bytes(raw))
