@@ -10,8 +10,10 @@ from bucketdex.catalog.folders import FolderService
 from bucketdex.catalog.integrations import IntegrationService
 from bucketdex.catalog.items import ItemService
 from bucketdex.catalog.jobs import JobStore
+from bucketdex.catalog.registration import RegistrationResult, register_manifest
 from bucketdex.catalog.schema_store import SchemaStore
 from bucketdex.config import resolve_settings
+from bucketdex.manifest.model import Manifest
 from bucketdex.store.database import Database
 from bucketdex.store.tables import DEFAULT_ORG_ID
 
@@ -34,6 +36,24 @@ class Catalog:
         """Open (creating and migrating if needed) the catalog at ``path`` / ``database_url``,
         falling back to ``BUCKETDEX_DATABASE_URL`` / ``BUCKETDEX_HOME`` / ``~/.bucketdex``."""
         return cls(Database.open(resolve_settings(path, database_url)))
+
+    def register(
+        self,
+        folder_id: uuid.UUID,
+        manifest: Manifest,
+        *,
+        ignore_errors: bool = False,
+        integration_id: uuid.UUID | None = None,
+    ) -> RegistrationResult:
+        """Register a parsed manifest into a folder in one transaction (see ``registration``)."""
+        return register_manifest(
+            self.db,
+            self.org_id,
+            folder_id,
+            manifest,
+            ignore_errors=ignore_errors,
+            integration_id=integration_id,
+        )
 
     def close(self) -> None:
         self.db.dispose()

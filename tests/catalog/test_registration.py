@@ -1,0 +1,108 @@
+"""Registering manifests: idempotent re-runs, metadata upsert, all-or-nothing unit errors."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from bucketdex.catalog.catalog import Catalog
+from bucketdex.catalog.types import ItemType, JobStatus
+from bucketdex.manifest.json_format import parse_json_manifest
+from bucketdex.store.database import Database
+
+
+@pytest.fixture
+def catalog(db: Database) -> Catalog:
+    catalog = Catalog(db)
+    schema = catalog.schema.load()
+    schema.add_scalar("score", data_type="number")
+    schema.save()
+    return catalog
+
+
+def _manifest(**document: Any) -> Any:
+    return parse_json_manifest(json.dumps(document))
+
+
+def _items(catalog: Catalog, folder_id: Any) -> dict[str, Any]:
+    return {i.url or i.name: i for i in catalog.items.list_in_folder(folder_id)}
+
+
+IMAGES = [{"objectUrl": f"s3://b/{n}.jpg", "clientMetadata": {"score": n}} for n in range(3)]
+GROUP = {"title": "g", "objectUrl_0": "s3://b/g0.jpg", "objectUrl_1": "s3://b/g1.jpg"}
+
+
+def test_register_then_rerun_with_skip_is_idempotent(catalog: Catalog) -> None:
+    folder = catalog.folders.create("f")
+    first = catalog.register(
+        folder.id, _manifest(images=IMAGES, image_groups=[GROUP], skip_duplicate_urls=True)
+    )
+    assert (first.status, len(first.added), first.skipped) == (JobStatus.DONE, 4, 0)
+    again = catalog.register(
+        folder.id, _manifest(images=IMAGES, image_groups=[GROUP], skip_duplicate_urls=True)
+    )
+    assert (again.status, again.added, again.skipped) == (JobStatus.DONE, (), 4)
+    assert len(_items(catalog, folder.id)) == 4
+    assert len(list(catalog.items.list_in_folder(folder.id, include_children=True))) == 6
+
+
+def test_without_skip_duplicates_are_registered_again(catalog: Catalog) -> None:
+    folder = catalog.folders.create("f")
+    catalog.register(folder.id, _manifest(images=IMAGES[:1]))
+    catalog.register(folder.id, _manifest(images=IMAGES[:1]))
+    assert len(list(catalog.items.list_in_folder(folder.id))) == 2
+
+
+def test_repeats_inside_one_manifest_are_skipped_too(catalog: Catalog) -> None:
+    folder = catalog.folders.create("f")
+    result = catalog.register(folder.id, _manifest(images=[IMAGES[0], IMAGES[0]], skip_duplicate_urls=True))
+    assert (len(result.added), result.skipped) == (1, 1)
+
+
+def test_upsert_overwrites_metadata_of_existing_and_adds_new(catalog: Catalog) -> None:
+    folder = catalog.folders.create("f")
+    catalog.register(folder.id, _manifest(images=IMAGES[:2], image_groups=[GROUP], skip_duplicate_urls=True))
+    changed = [{"objectUrl": "s3://b/0.jpg", "clientMetadata": {"score": 100}}, IMAGES[2],
+               {**GROUP, "clientMetadata": {"score": 7}}]  # fmt: skip
+    result = catalog.register(
+        folder.id,
+        _manifest(
+            images=changed[:2], image_groups=changed[2:], skip_duplicate_urls=True, upsert_metadata=True
+        ),
+    )
+    assert (len(result.added), result.skipped, result.updated) == (1, 2, 2)
+    items = _items(catalog, folder.id)
+    assert items["s3://b/0.jpg"].client_metadata == {"score": 100}
+    assert items["s3://b/1.jpg"].client_metadata == {"score": 1}  # not in the upsert manifest: untouched
+    assert items["g"].client_metadata == {"score": 7} and items["g"].item_type is ItemType.IMAGE_GROUP
+
+
+def test_unit_error_without_ignore_errors_registers_nothing(catalog: Catalog) -> None:
+    folder = catalog.folders.create("f")
+    bad = {"objectUrl": "s3://b/bad.jpg", "clientMetadata": {"score": "high"}}
+    result = catalog.register(folder.id, _manifest(images=[*IMAGES, bad]))
+    assert result.status is JobStatus.ERROR and result.added == ()
+    (error,) = result.unit_errors
+    assert error.location == "images[3]" and error.object_urls == ("s3://b/bad.jpg",)
+    assert "key 'score' expected a number, got 'high'" in error.error
+    assert "nothing was registered" in result.errors[0]
+    assert _items(catalog, folder.id) == {}
+
+
+def test_unit_error_with_ignore_errors_registers_the_rest(catalog: Catalog) -> None:
+    folder = catalog.folders.create("f")
+    bad = {"objectUrl": "s3://b/bad.jpg", "clientMetadata": {"score": "high"}}
+    result = catalog.register(folder.id, _manifest(images=[*IMAGES, bad]), ignore_errors=True)
+    assert result.status is JobStatus.DONE and len(result.added) == 3
+    assert [e.object_urls for e in result.unit_errors] == [("s3://b/bad.jpg",)]
+    assert set(_items(catalog, folder.id)) == {f"s3://b/{n}.jpg" for n in range(3)}
+
+
+def test_integration_is_recorded_on_items_and_files(catalog: Catalog) -> None:
+    folder = catalog.folders.create("f")
+    integration = catalog.integrations.create("local", "local", "data")
+    catalog.register(folder.id, _manifest(image_groups=[GROUP]), integration_id=integration.id)
+    items = list(catalog.items.list_in_folder(folder.id, include_children=True))
+    assert {i.integration_id for i in items} == {integration.id}
