@@ -83,9 +83,18 @@ def test_integration_records(client: Client) -> None:
 
 def test_import_job_record(client: Client) -> None:
     folder = client.create_storage_folder("jobs")
-    job = client.catalog.jobs.create(folder.uuid, ignore_errors=True, units=3)
+    job = client.catalog.jobs.create(folder.uuid, b'{"images": []}', source_name="m.json", ignore_errors=True)
     got = client.catalog.jobs.get(job.id)
-    assert (got.status.value, got.ignore_errors, got.units_pending, got.errors) == ("PENDING", True, 3, ())
+    assert (got.status.value, got.ignore_errors, got.source_name, got.errors) == (
+        "PENDING",
+        True,
+        "m.json",
+        (),
+    )
+    assert client.catalog.jobs.manifest(job.id) == b'{"images": []}'
+    assert client.catalog.jobs.pending_ids() == [job.id]
+    assert client.catalog.jobs.cancel(job.id).status.value == "CANCELLED"
+    assert client.catalog.jobs.pending_ids() == []
     with pytest.raises(NotFound, match="import job"):
         client.catalog.jobs.get(uuid.uuid4())
 

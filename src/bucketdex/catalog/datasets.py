@@ -71,24 +71,8 @@ class DatasetService:
         ``skip`` ignores items already linked (and repeats in ``item_ids``), ``duplicate``
         links them again, ``fail`` refuses the whole call naming the duplicated items.
         """
-        behavior = choice(DuplicatesBehavior, duplicates_behavior, what="duplicates_behavior")
         with self._db.write() as conn:
-            get_dataset(conn, self._org_id, dataset_id)
-            items = load_items(conn, self._org_id, item_ids)
-            _check_linkable(items.values())
-            to_link, skipped = _plan_links(conn, dataset_id, list(item_ids), behavior)
-            now = utcnow()
-            linked = tuple(
-                DataRow(new_id(), dataset_id, i, items[i].name, items[i].item_type, items[i].url, now)
-                for i in to_link
-            )
-            if linked:
-                start = _next_position(conn, dataset_id)
-                conn.execute(
-                    insert(data_rows),
-                    [_data_row_values(r, start + n) for n, r in enumerate(linked)],
-                )
-        return LinkResult(linked=linked, skipped=tuple(skipped), behavior=behavior)
+            return link_in(conn, self._org_id, dataset_id, item_ids, duplicates_behavior)
 
     def data_rows(self, dataset_id: uuid.UUID) -> list[DataRow]:
         with self._db.read() as conn:
@@ -104,6 +88,30 @@ class DatasetService:
                 .order_by(data_rows.c.position, data_rows.c.id)
             )
             return [_data_row(row) for row in rows]
+
+
+def link_in(
+    conn: Connection,
+    org_id: uuid.UUID,
+    dataset_id: uuid.UUID,
+    item_ids: Sequence[uuid.UUID],
+    duplicates_behavior: DuplicatesBehavior | str = DuplicatesBehavior.SKIP,
+) -> LinkResult:
+    """``link_items`` inside the caller's write transaction (import jobs link as they register)."""
+    behavior = choice(DuplicatesBehavior, duplicates_behavior, what="duplicates_behavior")
+    get_dataset(conn, org_id, dataset_id)
+    items = load_items(conn, org_id, item_ids)
+    _check_linkable(items.values())
+    to_link, skipped = _plan_links(conn, dataset_id, list(item_ids), behavior)
+    now = utcnow()
+    linked = tuple(
+        DataRow(new_id(), dataset_id, i, items[i].name, items[i].item_type, items[i].url, now)
+        for i in to_link
+    )
+    if linked:
+        start = _next_position(conn, dataset_id)
+        conn.execute(insert(data_rows), [_data_row_values(r, start + n) for n, r in enumerate(linked)])
+    return LinkResult(linked=linked, skipped=tuple(skipped), behavior=behavior)
 
 
 def get_dataset(conn: Connection, org_id: uuid.UUID, dataset_id: uuid.UUID) -> Dataset:

@@ -1,16 +1,18 @@
-"""Import job records.  (Running jobs — manifests, units, workers — arrives with the manifest issue.)"""
+"""Import job records: the submitted manifest, status, counts and results, in the database."""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import asdict
 from typing import Any
 
-from sqlalchemy import Connection, Row, insert
+from sqlalchemy import Connection, Row, insert, select, update
 
 from bucketdex.catalog.folders import get_folder
 from bucketdex.catalog.ids import new_id
 from bucketdex.catalog.limits import utcnow
 from bucketdex.catalog.records import ImportJob
+from bucketdex.catalog.registration import RegistrationResult
 from bucketdex.catalog.scoping import owned_row
 from bucketdex.catalog.types import JobStatus
 from bucketdex.store.database import Database
@@ -25,11 +27,14 @@ class JobStore:
     def create(
         self,
         folder_id: uuid.UUID,
+        manifest: bytes = b"{}",
         *,
+        source_name: str = "manifest.json",
         integration_id: uuid.UUID | None = None,
+        dataset_id: uuid.UUID | None = None,
         ignore_errors: bool = False,
-        units: int = 0,
     ) -> ImportJob:
+        """Record a PENDING job holding the manifest as submitted."""
         now = utcnow()
         job_id = new_id()
         values: dict[str, Any] = {
@@ -37,12 +42,17 @@ class JobStore:
             "org_id": self._org_id,
             "folder_id": folder_id,
             "integration_id": integration_id,
+            "dataset_id": dataset_id,
             "status": JobStatus.PENDING.value,
             "ignore_errors": ignore_errors,
-            "units_pending": units,
+            "source_name": source_name[:300],
+            "manifest": manifest,
+            "units_pending": 0,
             "units_done": 0,
             "units_error": 0,
             "units_cancelled": 0,
+            "items": [],
+            "unit_errors": [],
             "errors": [],
             "created_at": now,
             "updated_at": now,
@@ -56,6 +66,72 @@ class JobStore:
         with self._db.read() as conn:
             return get_job(conn, self._org_id, job_id)
 
+    def manifest(self, job_id: uuid.UUID) -> bytes:
+        with self._db.read() as conn:
+            return bytes(owned_row(conn, import_jobs, self._org_id, job_id, what="import job").manifest)
+
+    def pending_ids(self) -> list[uuid.UUID]:
+        """Jobs not finished: after a crash these are re-run (their writes were rolled back)."""
+        with self._db.read() as conn:
+            rows = conn.execute(
+                select(import_jobs.c.id)
+                .where(import_jobs.c.org_id == self._org_id, import_jobs.c.status == JobStatus.PENDING.value)
+                .order_by(import_jobs.c.created_at)
+            )
+            return list(rows.scalars())
+
+    def cancel(self, job_id: uuid.UUID) -> ImportJob:
+        """Cancel a pending job (a finished one is left as it is)."""
+        with self._db.write() as conn:
+            job = get_job(conn, self._org_id, job_id)
+            if job.status is JobStatus.PENDING:
+                conn.execute(
+                    update(import_jobs)
+                    # re-checked after any lock wait: a job that finished meanwhile stays finished
+                    .where(import_jobs.c.id == job_id, import_jobs.c.status == JobStatus.PENDING.value)
+                    .values(
+                        status=JobStatus.CANCELLED.value,
+                        errors=["cancelled before it ran"],
+                        updated_at=utcnow(),
+                    )
+                )
+            return get_job(conn, self._org_id, job_id)
+
+    def finish(self, conn: Connection, job_id: uuid.UUID, result: RegistrationResult, units: int) -> None:
+        """Store a job's outcome, inside the transaction that wrote (or refused) its items."""
+        errors = len(result.unit_errors)
+        done = units - errors if result.status is JobStatus.DONE else 0
+        conn.execute(
+            update(import_jobs)
+            .where(import_jobs.c.id == job_id)
+            .values(
+                status=result.status.value,
+                units_pending=0,
+                units_done=done,
+                units_error=errors,
+                units_cancelled=units - done - errors,
+                items=[{"uuid": str(i), "name": n} for i, n in result.added_with_names],
+                unit_errors=[{**asdict(e), "object_urls": list(e.object_urls)} for e in result.unit_errors],
+                errors=list(result.errors),
+                updated_at=utcnow(),
+            )
+        )
+
+    def claim(self, conn: Connection, job_id: uuid.UUID) -> bool:
+        """Lock a job row for the running transaction; False if it is no longer pending."""
+        query = select(import_jobs.c.status).where(import_jobs.c.id == job_id).with_for_update()
+        return bool(conn.execute(query).scalar_one() == JobStatus.PENDING.value)
+
+    def fail(self, job_id: uuid.UUID, errors: list[str]) -> None:
+        """End a pending job in ERROR without registering anything (e.g. an unreadable manifest)."""
+        with self._db.write() as conn:
+            if self.claim(conn, job_id):
+                conn.execute(
+                    update(import_jobs)
+                    .where(import_jobs.c.id == job_id)
+                    .values(status=JobStatus.ERROR.value, errors=errors, updated_at=utcnow())
+                )
+
 
 def get_job(conn: Connection, org_id: uuid.UUID, job_id: uuid.UUID) -> ImportJob:
     return _job(owned_row(conn, import_jobs, org_id, job_id, what="import job"))
@@ -66,12 +142,16 @@ def _job(row: Row[Any]) -> ImportJob:
         id=row.id,
         folder_id=row.folder_id,
         integration_id=row.integration_id,
+        dataset_id=row.dataset_id,
         status=JobStatus(row.status),
         ignore_errors=row.ignore_errors,
+        source_name=row.source_name,
         units_pending=row.units_pending,
         units_done=row.units_done,
         units_error=row.units_error,
         units_cancelled=row.units_cancelled,
+        items=tuple(row.items),
+        unit_errors=tuple(row.unit_errors),
         errors=tuple(row.errors),
         created_at=row.created_at,
         updated_at=row.updated_at,

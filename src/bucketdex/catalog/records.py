@@ -142,15 +142,25 @@ class LinkResult:
 
 @dataclass(frozen=True)
 class ImportJob:
+    """An import job: a manifest registered into a folder (and optionally linked to a dataset).
+
+    ``items`` lists ``{"uuid", "name"}`` of what was registered; ``unit_errors`` lists
+    ``{"location", "object_urls", "error", "action"}`` of what was not.
+    """
+
     id: uuid.UUID
     folder_id: uuid.UUID
     integration_id: uuid.UUID | None
+    dataset_id: uuid.UUID | None
     status: JobStatus
     ignore_errors: bool
+    source_name: str
     units_pending: int
     units_done: int
     units_error: int
     units_cancelled: int
+    items: tuple[JSONDict, ...]
+    unit_errors: tuple[JSONDict, ...]
     errors: tuple[str, ...]
     created_at: datetime
     updated_at: datetime

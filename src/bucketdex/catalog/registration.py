@@ -1,6 +1,6 @@
 """Registering a parsed manifest into a folder: dedupe, metadata upsert, per-unit errors.
 
-One call is one transaction.  With ``ignore_errors=False`` any unit error leaves nothing
+One call is one transaction.  With ``ignore_errors=False`` any unit error means nothing is
 written; with ``ignore_errors=True`` the good units are registered and every failure listed.
 (The asynchronous job around this — progress, cancel, resume — is built on top of it.)
 """
@@ -40,15 +40,15 @@ class UnitError:
 @dataclass(frozen=True)
 class RegistrationResult:
     status: JobStatus
-    added: tuple[uuid.UUID, ...] = ()
+    added_with_names: tuple[tuple[uuid.UUID, str], ...] = ()
     skipped: int = 0
     updated: int = 0
     unit_errors: tuple[UnitError, ...] = ()
     errors: tuple[str, ...] = field(default=())
 
-
-class _Abort(Exception):
-    """Unit errors without ignore_errors: roll the whole transaction back."""
+    @property
+    def added(self) -> tuple[uuid.UUID, ...]:
+        return tuple(i for i, _ in self.added_with_names)
 
 
 def register_manifest(
@@ -60,26 +60,35 @@ def register_manifest(
     ignore_errors: bool = False,
     integration_id: uuid.UUID | None = None,
 ) -> RegistrationResult:
-    try:
-        with db.write() as conn:
-            get_folder(conn, org_id, folder_id, lock=True)
-            plan = _plan(conn, folder_id, manifest, MetadataValidator(load_document(conn, org_id)))
-            if plan.unit_errors and not ignore_errors:
-                raise _Abort
-            new = [_with_integration(e.item, integration_id) for e in plan.new]
-            insert_items(conn, folder_id, new, now=utcnow())
-            _overwrite_metadata(conn, plan.upserts)
-    except _Abort:
+    with db.write() as conn:
+        return register_in(conn, org_id, folder_id, manifest, ignore_errors, integration_id)
+
+
+def register_in(
+    conn: Connection,
+    org_id: uuid.UUID,
+    folder_id: uuid.UUID,
+    manifest: Manifest,
+    ignore_errors: bool,
+    integration_id: uuid.UUID | None,
+) -> RegistrationResult:
+    """The registration inside the caller's write transaction (an import job records its outcome
+    in the same one, so a crash never leaves items without a finished job, or the reverse)."""
+    get_folder(conn, org_id, folder_id, lock=True)
+    plan = _plan(conn, folder_id, manifest, MetadataValidator(load_document(conn, org_id)))
+    if plan.unit_errors and not ignore_errors:  # decided before any write: nothing to undo
+        failed = len(plan.unit_errors)
         return RegistrationResult(
             JobStatus.ERROR,
             unit_errors=tuple(plan.unit_errors),
-            errors=(
-                f"{len(plan.unit_errors)} unit(s) failed and ignore_errors is off: nothing was registered",
-            ),
+            errors=(f"{failed} unit(s) failed and ignore_errors is off: nothing was registered",),
         )
+    new = [_with_integration(e.item, integration_id) for e in plan.new]
+    insert_items(conn, folder_id, new, now=utcnow())
+    _overwrite_metadata(conn, plan.upserts)
     return RegistrationResult(
         JobStatus.DONE,
-        added=tuple(i.id for i in new),
+        added_with_names=tuple((i.id, i.name) for i in new),
         skipped=plan.skipped,
         updated=len(plan.upserts),
         unit_errors=tuple(plan.unit_errors),

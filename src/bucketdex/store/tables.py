@@ -223,6 +223,11 @@ import_jobs = Table(
     Column("units_done", Integer(), nullable=False),
     Column("units_error", Integer(), nullable=False),
     Column("units_cancelled", Integer(), nullable=False),
+    # The manifest as submitted: a job interrupted by a crash is re-run from it.
+    Column("source_name", String(300), nullable=False),
+    Column("manifest", LargeBinary(), nullable=False),
+    Column("items", JsonDocument(), nullable=False),  # [{"uuid", "name"}] registered
+    Column("unit_errors", JsonDocument(), nullable=False),
     Column("errors", JsonDocument(), nullable=False),
     *_timestamps(),
     Index(None, "org_id", "created_at"),

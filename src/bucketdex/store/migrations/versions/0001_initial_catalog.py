@@ -233,6 +233,18 @@ def upgrade() -> None:
         sa.Column("units_done", sa.Integer(), nullable=False),
         sa.Column("units_error", sa.Integer(), nullable=False),
         sa.Column("units_cancelled", sa.Integer(), nullable=False),
+        sa.Column("source_name", sa.String(length=300), nullable=False),
+        sa.Column("manifest", sa.LargeBinary(), nullable=False),
+        sa.Column(
+            "items",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.Column(
+            "unit_errors",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=False,
+        ),
         sa.Column(
             "errors",
             sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
