@@ -1,12 +1,15 @@
 """Bulk insert of storage items (``ItemService.add`` → COPY / executemany) on SQLite and PostgreSQL.
 
-Two baselines, in the same run: (1) the same table and indexes fed rows already built, so only
+Also timed: ``bulk.insert_items`` alone (the store layer, without the service's validation), and
+two baselines in the same run: (1) the same table and indexes fed rows already built, so only
 the driver and the database are timed (what bucketdex adds on top is the difference); (2) the
 driver's fastest insert of similar tuples into a plain table with no indexes (the machine's floor).
+Every timed section starts after a full garbage collection, with the collector left on.
 """
 
 from __future__ import annotations
 
+import gc
 import os
 import sqlite3
 import tempfile
@@ -63,9 +66,24 @@ def migrated(url: str) -> Database:
 
 def time_catalog_insert(catalog: Catalog, items: list[NewItem]) -> float:
     folder = catalog.folders.create(f"bench-{uuid.uuid4().hex[:8]}")
+    gc.collect()
     start = time.perf_counter()
     written = catalog.items.add(folder.id, items)
     elapsed = time.perf_counter() - start
+    assert written == len(items)
+    return elapsed
+
+
+def time_insert_items(url: str, items: list[NewItem]) -> float:
+    """The store layer alone: ``insert_items`` in one write transaction, no validation."""
+    db = migrated(url)
+    folder = Catalog(db).folders.create("store-only")
+    gc.collect()
+    start = time.perf_counter()
+    with db.write() as conn:
+        written = bulk.insert_items(conn, folder.id, items, now=datetime.now(UTC))
+    elapsed = time.perf_counter() - start
+    db.dispose()
     assert written == len(items)
     return elapsed
 
@@ -91,6 +109,7 @@ def sqlite_indexed_floor(path: Path, items: list[NewItem]) -> float:
     conn = sqlite3.connect(path, isolation_level=None)
     for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "cache_size=-65536"):
         conn.execute(f"PRAGMA {pragma}")
+    gc.collect()
     start = time.perf_counter()
     conn.execute("BEGIN")
     for names, rows in chunks:
@@ -107,9 +126,10 @@ def bench_sqlite(items: list[NewItem]) -> dict[str, Any]:
         catalog = Catalog(migrated(f"sqlite:///{tmp}/catalog.sqlite3"))
         seconds = time_catalog_insert(catalog, items)
         catalog.close()
+        store_only = time_insert_items(f"sqlite:///{tmp}/store.sqlite3", items)
         indexed = sqlite_indexed_floor(Path(tmp) / "indexed.sqlite3", items)
         baseline = sqlite_floor(Path(tmp) / "plain.sqlite3", plain_rows(items))
-    return row("sqlite", len(items), seconds, indexed, baseline)
+    return row("sqlite", len(items), seconds, store_only, indexed, baseline)
 
 
 def sqlite_floor(path: Path, rows: list[tuple[Any, ...]]) -> float:
@@ -117,6 +137,7 @@ def sqlite_floor(path: Path, rows: list[tuple[Any, ...]]) -> float:
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute(PLAIN)
+    gc.collect()
     start = time.perf_counter()
     conn.execute("BEGIN")
     conn.executemany("INSERT INTO plain VALUES (?,?,?,?,?,?,?,?,?)", rows)
@@ -127,14 +148,15 @@ def sqlite_floor(path: Path, rows: list[tuple[Any, ...]]) -> float:
 
 
 def bench_postgres(items: list[NewItem]) -> dict[str, Any]:
-    with scratch_database() as catalog_url, scratch_database() as floor_url:
+    with scratch_database() as catalog_url, scratch_database() as store_url, scratch_database() as floor_url:
         catalog = Catalog(migrated(catalog_url))
         seconds = time_catalog_insert(catalog, items)
         catalog.close()
+        store_only = time_insert_items(store_url, items)
         indexed = postgres_indexed_floor(floor_url, items)
         plain_url = make_url(floor_url).set(drivername="postgresql").render_as_string(False)
         baseline = postgres_floor(plain_url, plain_rows(items))
-    return row("postgresql", len(items), seconds, indexed, baseline)
+    return row("postgresql", len(items), seconds, store_only, indexed, baseline)
 
 
 @contextmanager
@@ -161,6 +183,7 @@ def postgres_indexed_floor(url: str, items: list[NewItem]) -> float:
     with psycopg.connect(make_url(url).set(drivername="postgresql").render_as_string(False)) as conn:
         cursor = conn.cursor()
         cursor.adapters.register_dumper(bulk._JsonText, bulk._jsonb_text_dumper(cursor))
+        gc.collect()
         start = time.perf_counter()
         with cursor.copy(f"COPY storage_items ({', '.join(names)}) FROM STDIN (FORMAT BINARY)") as copy:
             copy.set_types(bulk._postgres_types())
@@ -178,6 +201,7 @@ def _all_columns(chunk: Any, folder: uuid.UUID) -> list[tuple[Any, ...]]:
 def postgres_floor(url: str, rows: list[tuple[Any, ...]]) -> float:
     with psycopg.connect(url) as conn:
         conn.execute(PLAIN)
+        gc.collect()
         start = time.perf_counter()
         with conn.cursor().copy("COPY plain FROM STDIN") as copy:
             for r in rows:
@@ -186,12 +210,16 @@ def postgres_floor(url: str, rows: list[tuple[Any, ...]]) -> float:
         return time.perf_counter() - start
 
 
-def row(backend: str, n: int, seconds: float, indexed: float, baseline: float) -> dict[str, Any]:
+def row(
+    backend: str, n: int, seconds: float, store_only: float, indexed: float, baseline: float
+) -> dict[str, Any]:
     return {
+        "name": "ItemService.add",
         "backend": backend,
         "n": n,
         "seconds": seconds,
         "items_per_s": n / seconds,
+        "insert_items_only_items_per_s": n / store_only,
         "same_table_driver_only_items_per_s": n / indexed,
         "plain_table_no_indexes_items_per_s": n / baseline,
     }

@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [n for n in args.names if n not in benches]
     if unknown:
         parser.error(f"unknown benchmark(s) {', '.join(unknown)}; choose from {', '.join(benches)}")
-    console = Console()
+    console = Console(width=None if sys.stdout.isatty() else 200)  # no truncated columns in logs
     OUT.mkdir(exist_ok=True)
     for name in args.names or list(benches):
         rows = load(benches[name]).run(quick=args.quick)  # type: ignore[attr-defined]

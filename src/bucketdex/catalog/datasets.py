@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, insert, select
+from sqlalchemy import Connection, Row, func, insert, select, update
 
 from bucketdex.catalog.ids import new_id
 from bucketdex.catalog.items import load_items
@@ -17,7 +17,7 @@ from bucketdex.catalog.scoping import owned_row
 from bucketdex.catalog.types import DuplicatesBehavior, ItemType, StorageLocation
 from bucketdex.errors import Conflict, InvalidArgument
 from bucketdex.store.database import Database
-from bucketdex.store.tables import data_rows, datasets, storage_items
+from bucketdex.store.tables import data_rows, datasets, folders, storage_items
 
 
 class DatasetService:
@@ -73,6 +73,29 @@ class DatasetService:
         """
         with self._db.write() as conn:
             return link_in(conn, self._org_id, dataset_id, item_ids, duplicates_behavior)
+
+    def backing_folder(self, dataset_id: uuid.UUID) -> uuid.UUID:
+        """The folder that files registered through the dataset go into (made on first use)."""
+        with self._db.write() as conn:
+            dataset = get_dataset(conn, self._org_id, dataset_id)
+            if dataset.backing_folder_id is not None:
+                return dataset.backing_folder_id
+            folder_id = new_id()
+            now = utcnow()
+            conn.execute(
+                insert(folders).values(
+                    id=folder_id, org_id=self._org_id, parent_id=None,
+                    name=f"dataset {dataset.title[:250]} ({dataset_id.hex[:8]})",
+                    description=f"Files registered through dataset {dataset_id}", client_metadata={},
+                    created_at=now, updated_at=now,
+                )
+            )  # fmt: skip
+            conn.execute(
+                update(datasets)
+                .where(datasets.c.id == dataset_id)
+                .values(backing_folder_id=folder_id, updated_at=now)
+            )
+            return folder_id
 
     def data_rows(self, dataset_id: uuid.UUID) -> list[DataRow]:
         with self._db.read() as conn:

@@ -9,11 +9,13 @@ from types import TracebackType
 from typing import Any
 
 from bucketdex.catalog.catalog import Catalog
+from bucketdex.catalog.job_runner import JobRunner, close_runner, runner_for
 from bucketdex.catalog.metadata_schema import MetadataSchema
 from bucketdex.catalog.records import Integration
 from bucketdex.catalog.types import Provider, StorageLocation
 from bucketdex.sdk.dataset import Dataset
 from bucketdex.sdk.ids import HasUuid, as_uuid
+from bucketdex.sdk.imports import ImportResult
 from bucketdex.sdk.storage import StorageFolder, StorageItem
 
 UuidLike = uuid.UUID | str
@@ -28,6 +30,18 @@ class Client:
 
     def __init__(self, catalog: Catalog) -> None:
         self._catalog = catalog
+
+    @property
+    def jobs(self) -> JobRunner:
+        """The import-job runner; created on first use, it resumes jobs an earlier process left."""
+        return runner_for(self._catalog)
+
+    def get_import_result(self, job_id: UuidLike, timeout_seconds: float | None = None) -> ImportResult:
+        """The job's state; waits up to ``timeout_seconds`` (forever if None) for it to finish."""
+        return ImportResult.from_job(self.jobs.wait(as_uuid(job_id, what="job id"), timeout_seconds))
+
+    def cancel_import_job(self, job_id: UuidLike) -> ImportResult:
+        return ImportResult.from_job(self.jobs.cancel(as_uuid(job_id, what="job id")))
 
     @classmethod
     def local(cls, path: str | os.PathLike[str] | None = None, *, database_url: str | None = None) -> Client:
@@ -108,6 +122,7 @@ class Client:
     # lifecycle -------------------------------------------------------------------------------
 
     def close(self) -> None:
+        close_runner(self._catalog)
         self._catalog.close()
 
     def __enter__(self) -> Client:

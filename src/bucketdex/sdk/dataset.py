@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
 from bucketdex.catalog.catalog import Catalog
+from bucketdex.catalog.job_runner import runner_for
 from bucketdex.catalog.records import DataRow as DataRowRecord
 from bucketdex.catalog.records import Dataset as DatasetRecord
 from bucketdex.catalog.records import LinkResult
 from bucketdex.catalog.types import DuplicatesBehavior, ItemType, StorageLocation
 from bucketdex.sdk.ids import HasUuid, as_uuid
+from bucketdex.sdk.imports import ImportResult, read_private_files
 
 
 @dataclass(frozen=True)
@@ -69,6 +73,33 @@ class Dataset:
 
     def list_data_rows(self) -> list[DataRow]:
         return [DataRow.from_record(r) for r in self._catalog.datasets.data_rows(self.dataset_hash)]
+
+    def add_private_data_to_dataset_start(
+        self,
+        integration_id: UUID | str | None,
+        private_files: str | os.PathLike[str] | dict[str, Any] | bytes,
+        ignore_errors: bool = False,
+    ) -> UUID:
+        """Register a manifest into the dataset's backing folder and link the new items; returns the
+        job's UUID at once (the job runs in the background)."""
+        data, source = read_private_files(private_files)
+        folder_id = self._catalog.datasets.backing_folder(self.dataset_hash)
+        integration = None if integration_id is None else as_uuid(integration_id, what="integration_id")
+        job = runner_for(self._catalog).start(
+            folder_id,
+            data,
+            source_name=source,
+            integration_id=integration,
+            dataset_id=self.dataset_hash,
+            ignore_errors=ignore_errors,
+        )
+        return job.id
+
+    def add_private_data_to_dataset_get_result(
+        self, upload_job_id: UUID | str, timeout_seconds: float | None = None
+    ) -> ImportResult:
+        job = runner_for(self._catalog).wait(as_uuid(upload_job_id, what="upload_job_id"), timeout_seconds)
+        return ImportResult.from_job(job)
 
     def refetch_data(self) -> None:
         self._record = self._catalog.datasets.get(self.dataset_hash)

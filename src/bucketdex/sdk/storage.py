@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from functools import partial
 from typing import Any
@@ -9,10 +10,13 @@ from uuid import UUID
 
 from bucketdex.catalog.catalog import Catalog
 from bucketdex.catalog.items import ItemUpdate
+from bucketdex.catalog.job_runner import runner_for
 from bucketdex.catalog.records import Folder
 from bucketdex.catalog.records import StorageItem as ItemRecord
 from bucketdex.catalog.types import ItemType
 from bucketdex.sdk.bundle import Bundle
+from bucketdex.sdk.ids import as_uuid
+from bucketdex.sdk.imports import ImportResult, read_private_files
 
 
 class StorageFolder:
@@ -43,6 +47,29 @@ class StorageFolder:
             self.uuid, page_size=page_size, include_children=include_children
         ):
             yield StorageItem(self._catalog, record)
+
+    def add_private_data_to_folder_start(
+        self,
+        integration_id: UUID | str | None,
+        private_files: str | os.PathLike[str] | dict[str, Any] | bytes,
+        ignore_errors: bool = False,
+    ) -> UUID:
+        """Start registering a manifest (a path, a dict, JSON or CSV text) into this folder.
+
+        Returns the job's UUID at once; the job runs in the background."""
+        data, source = read_private_files(private_files)
+        integration = None if integration_id is None else as_uuid(integration_id, what="integration_id")
+        job = runner_for(self._catalog).start(
+            self.uuid, data, source_name=source, integration_id=integration, ignore_errors=ignore_errors
+        )
+        return job.id
+
+    def add_private_data_to_folder_get_result(
+        self, upload_job_id: UUID | str, timeout_seconds: float | None = None
+    ) -> ImportResult:
+        """The job's state; waits up to ``timeout_seconds`` (until it finishes if None)."""
+        job = runner_for(self._catalog).wait(as_uuid(upload_job_id, what="upload_job_id"), timeout_seconds)
+        return ImportResult.from_job(job)
 
     def create_subfolder(
         self, name: str, description: str | None = None, client_metadata: dict[str, Any] | None = None

@@ -1,0 +1,142 @@
+"""Running import jobs in the background of this process (the embedded default).
+
+A job's manifest and status live in the database.  Registration and the job's outcome are
+written in one transaction, so a process that dies mid-job leaves the job PENDING with nothing
+registered; the next ``JobRunner`` on that catalog re-runs it (``resume_pending``).  A
+distributed queue replaces the thread pool in the server deployment (a later issue).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+import weakref
+from concurrent.futures import ThreadPoolExecutor
+
+from bucketdex.catalog.catalog import Catalog
+from bucketdex.catalog.datasets import link_in
+from bucketdex.catalog.records import ImportJob
+from bucketdex.catalog.registration import register_in
+from bucketdex.catalog.types import JobStatus
+from bucketdex.manifest.detect import parse_manifest
+from bucketdex.manifest.errors import ManifestError
+
+log = logging.getLogger(__name__)
+_POLL_SECONDS = 0.5  # re-read from the database at least this often (jobs of other processes)
+
+
+_RUNNERS: weakref.WeakKeyDictionary[Catalog, JobRunner] = weakref.WeakKeyDictionary()
+_RUNNERS_LOCK = threading.Lock()
+
+
+def runner_for(catalog: Catalog) -> JobRunner:
+    """The one runner of a catalog object; created on first use, it resumes jobs left PENDING."""
+    with _RUNNERS_LOCK:
+        runner = _RUNNERS.get(catalog)
+        if runner is None:
+            runner = _RUNNERS[catalog] = JobRunner(catalog)
+            runner.resume_pending()
+        return runner
+
+
+def close_runner(catalog: Catalog) -> None:
+    with _RUNNERS_LOCK:
+        runner = _RUNNERS.pop(catalog, None)
+    if runner is not None:
+        runner.close()
+
+
+class JobRunner:
+    def __init__(self, catalog: Catalog) -> None:
+        self._catalog = catalog
+        # one worker: SQLite has one writer anyway, and jobs then finish in submission order
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bucketdex-import")
+        self._changed = threading.Condition()
+
+    def start(
+        self,
+        folder_id: uuid.UUID,
+        manifest: bytes,
+        *,
+        source_name: str,
+        integration_id: uuid.UUID | None = None,
+        dataset_id: uuid.UUID | None = None,
+        ignore_errors: bool = False,
+    ) -> ImportJob:
+        """Record the job and queue it; returns at once with the PENDING job."""
+        if integration_id is not None:
+            self._catalog.integrations.get(integration_id)
+        job = self._catalog.jobs.create(
+            folder_id,
+            manifest,
+            source_name=source_name,
+            integration_id=integration_id,
+            dataset_id=dataset_id,
+            ignore_errors=ignore_errors,
+        )
+        self._pool.submit(self._run, job.id)
+        return job
+
+    def resume_pending(self) -> list[uuid.UUID]:
+        """Queue every job left PENDING (by this process or one that died)."""
+        pending = self._catalog.jobs.pending_ids()
+        for job_id in pending:
+            self._pool.submit(self._run, job_id)
+        return pending
+
+    def wait(self, job_id: uuid.UUID, timeout_seconds: float | None = None) -> ImportJob:
+        """Long poll: the job once it is no longer PENDING, or as it is when the timeout ends."""
+        deadline = None if timeout_seconds is None else time.monotonic() + timeout_seconds
+        while True:
+            job = self._catalog.jobs.get(job_id)
+            remaining = None if deadline is None else deadline - time.monotonic()
+            if job.status.is_final or (remaining is not None and remaining <= 0):
+                return job
+            with self._changed:
+                self._changed.wait(_POLL_SECONDS if remaining is None else min(remaining, _POLL_SECONDS))
+
+    def cancel(self, job_id: uuid.UUID) -> ImportJob:
+        job = self._catalog.jobs.cancel(job_id)
+        self._notify()
+        return job
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+
+    def _run(self, job_id: uuid.UUID) -> None:
+        try:
+            run_job(self._catalog, job_id)
+        except Exception as exc:  # a bug, not bad input: fail the job, keep the worker alive
+            log.exception("import job %s failed", job_id)
+            self._catalog.jobs.fail(
+                job_id, [f"internal error ({type(exc).__name__}); nothing was registered"]
+            )
+        finally:
+            self._notify()
+
+    def _notify(self) -> None:
+        with self._changed:
+            self._changed.notify_all()
+
+
+def run_job(catalog: Catalog, job_id: uuid.UUID) -> None:
+    """Parse the job's manifest, register it and record the outcome, in one transaction."""
+    job = catalog.jobs.get(job_id)
+    if job.status is not JobStatus.PENDING:
+        return
+    try:
+        manifest = parse_manifest(catalog.jobs.manifest(job_id), source=job.source_name)
+    except ManifestError as exc:
+        catalog.jobs.fail(job_id, exc.problems)
+        return
+    with catalog.db.write() as conn:
+        if not catalog.jobs.claim(conn, job_id):  # cancelled meanwhile
+            return
+        result = register_in(
+            conn, catalog.org_id, job.folder_id, manifest, job.ignore_errors, job.integration_id
+        )
+        if job.dataset_id is not None and result.status is JobStatus.DONE and result.added:
+            link_in(conn, catalog.org_id, job.dataset_id, list(result.added))
+        catalog.jobs.finish(conn, job_id, result, units=len(manifest.entries))

@@ -1,0 +1,82 @@
+"""Import jobs through the SDK: what ``private_files`` may be, and the result object."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from bucketdex.catalog.records import ImportJob
+from bucketdex.catalog.types import JobStatus
+from bucketdex.errors import InvalidArgument
+
+
+def read_private_files(private_files: str | os.PathLike[str] | dict[str, Any] | bytes) -> tuple[bytes, str]:
+    """The manifest bytes and a name for messages, from a path, a dict, JSON text or CSV text."""
+    if isinstance(private_files, dict):
+        return json.dumps(private_files).encode(), "manifest.json"
+    if isinstance(private_files, bytes):
+        return private_files, "manifest"
+    if isinstance(private_files, os.PathLike) or (
+        isinstance(private_files, str)
+        and "\n" not in private_files
+        and not private_files.lstrip().startswith("{")
+    ):
+        path = Path(private_files)
+        if not path.is_file():
+            raise InvalidArgument(
+                f"manifest file {str(path)!r} not found; pass a path, a dict, JSON or CSV text"
+            )
+        return path.read_bytes(), path.name
+    if isinstance(private_files, str):
+        return private_files.encode(), "manifest"
+    raise InvalidArgument(
+        f"private_files must be a path, a dict, JSON or CSV text, got {type(private_files).__name__}"
+    )
+
+
+@dataclass(frozen=True)
+class ItemWithName:
+    item_uuid: UUID
+    name: str
+
+
+@dataclass(frozen=True)
+class UnitError:
+    object_urls: list[str]
+    error: str
+    action_description: str
+    location: str
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """The encord SDK's ``UploadLongPollingState``, field for field."""
+
+    status: JobStatus
+    items_with_names: list[ItemWithName]
+    errors: list[str]
+    unit_errors: list[UnitError]
+    units_pending_count: int
+    units_done_count: int
+    units_error_count: int
+    units_cancelled_count: int
+
+    @classmethod
+    def from_job(cls, job: ImportJob) -> ImportResult:
+        return cls(
+            status=job.status,
+            items_with_names=[ItemWithName(UUID(i["uuid"]), i["name"]) for i in job.items],
+            errors=list(job.errors),
+            unit_errors=[
+                UnitError(list(e["object_urls"]), e["error"], e["action"], e["location"])
+                for e in job.unit_errors
+            ],
+            units_pending_count=job.units_pending,
+            units_done_count=job.units_done,
+            units_error_count=job.units_error,
+            units_cancelled_count=job.units_cancelled,
+        )

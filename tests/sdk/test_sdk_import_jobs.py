@@ -1,0 +1,121 @@
+"""Import jobs through the SDK, as seeds 002 and 004 drive them: start, long-poll the result."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+from bucketdex import Client, JobStatus
+from bucketdex.catalog.catalog import Catalog
+from bucketdex.catalog.job_runner import close_runner, runner_for
+
+MANIFEST = {
+    "images": [
+        {"objectUrl": "s3://b/a.jpg", "title": "a.jpg", "imageMetadata": {"width": 4, "height": 3}},
+        {"objectUrl": "s3://b/b.jpg", "clientMetadata": {"score": 2}},
+    ],
+    "image_groups": [{"title": "g", "objectUrl_0": "s3://b/g0.jpg", "objectUrl_1": "s3://b/g1.jpg"}],
+    "skip_duplicate_urls": True,
+}
+
+
+def _schema(client: Client) -> None:
+    schema = client.metadata_schema()
+    schema.add_scalar("score", data_type="number")
+    schema.save()
+
+
+def test_folder_job_runs_to_done_with_items_and_counts(client: Client, tmp_path: Path) -> None:
+    _schema(client)
+    integration = client.create_integration("bucket", "s3", "b")
+    folder = client.create_storage_folder("jobs")
+    path = tmp_path / "upload.json"
+    path.write_text(json.dumps(MANIFEST))
+    job_id = folder.add_private_data_to_folder_start(integration_id=integration.id, private_files=str(path))
+    res = folder.add_private_data_to_folder_get_result(job_id)
+    assert res.status is JobStatus.DONE and res.unit_errors == [] and res.errors == []
+    assert sorted(i.name for i in res.items_with_names) == ["/b.jpg", "a.jpg", "g"]
+    assert (res.units_done_count, res.units_error_count, res.units_pending_count) == (3, 0, 0)
+    assert {i.name for i in folder.list_items()} == {"a.jpg", "/b.jpg", "g"}
+    # a re-run skips everything already registered
+    again = folder.add_private_data_to_folder_get_result(
+        folder.add_private_data_to_folder_start(integration.id, MANIFEST)
+    )
+    assert again.status is JobStatus.DONE and again.items_with_names == [] and again.units_done_count == 3
+    assert len(list(folder.list_items())) == 3
+
+
+def test_unit_error_without_ignore_errors_ends_in_error_and_registers_nothing(client: Client) -> None:
+    _schema(client)
+    folder = client.create_storage_folder("jobs")
+    bad = {"images": [*MANIFEST["images"], {"objectUrl": "s3://b/c.jpg", "clientMetadata": {"score": "x"}}]}  # type: ignore[list-item]
+    res = folder.add_private_data_to_folder_get_result(folder.add_private_data_to_folder_start(None, bad))
+    assert res.status is JobStatus.ERROR and res.items_with_names == []
+    assert [e.object_urls for e in res.unit_errors] == [["s3://b/c.jpg"]]
+    assert "images[2]" in res.unit_errors[0].location and "'score'" in res.unit_errors[0].error
+    assert list(folder.list_items()) == []
+    ok = folder.add_private_data_to_folder_get_result(
+        folder.add_private_data_to_folder_start(None, bad, ignore_errors=True)
+    )
+    assert ok.status is JobStatus.DONE and len(ok.items_with_names) == 2 and ok.units_error_count == 1
+
+
+def test_malformed_manifest_fails_the_job_with_located_errors(client: Client) -> None:
+    folder = client.create_storage_folder("jobs")
+    res = folder.add_private_data_to_folder_get_result(
+        folder.add_private_data_to_folder_start(None, '{"images": [{"objectUrl": 5}]}')
+    )
+    assert res.status is JobStatus.ERROR
+    assert any("images[0].objectUrl" in e for e in res.errors)
+
+
+def test_csv_text_manifest(client: Client) -> None:
+    folder = client.create_storage_folder("jobs")
+    csv_text = "ObjectUrl,Series title\ns3://b/1.dcm,ct\ns3://b/2.dcm,ct\n"
+    res = folder.add_private_data_to_folder_get_result(
+        folder.add_private_data_to_folder_start(None, csv_text)
+    )
+    assert res.status is JobStatus.DONE and [i.name for i in res.items_with_names] == ["ct"]
+
+
+def test_dataset_job_registers_into_backing_folder_and_links(client: Client) -> None:
+    dataset = client.create_dataset("Houses")
+    job = dataset.add_private_data_to_dataset_start(None, MANIFEST)
+    res = dataset.add_private_data_to_dataset_get_result(job, timeout_seconds=60)
+    assert res.status is JobStatus.DONE
+    assert sorted(r.title for r in dataset.list_data_rows()) == ["/b.jpg", "a.jpg", "g"]
+
+
+def test_long_poll_returns_pending_when_the_timeout_ends(client: Client) -> None:
+    folder = client.create_storage_folder("jobs")
+    _ = client.jobs  # the runner exists (it resumes only what was pending when it started)
+    record = client.catalog.jobs.create(folder.uuid, json.dumps(MANIFEST).encode())  # recorded, not queued
+    started = time.monotonic()
+    res = client.get_import_result(record.id, timeout_seconds=0.3)
+    assert res.status is JobStatus.PENDING and 0.25 <= time.monotonic() - started < 3
+
+
+def test_a_job_left_pending_by_a_dead_process_is_resumed_once(client: Client) -> None:
+    folder = client.create_storage_folder("jobs")
+    record = client.catalog.jobs.create(folder.uuid, json.dumps(MANIFEST).encode(), source_name="m.json")
+    fresh = Catalog(client.catalog.db)  # "the next process" opening the same catalog
+    runner = runner_for(fresh)
+    assert runner.wait(record.id, timeout_seconds=30).status is JobStatus.DONE
+    runner.resume_pending()  # nothing left to resume; running it again must not duplicate
+    from bucketdex.catalog.job_runner import run_job
+
+    run_job(fresh, record.id)
+    assert len(list(folder.list_items())) == 3
+    close_runner(fresh)
+
+
+def test_cancelled_job_never_runs(client: Client) -> None:
+    folder = client.create_storage_folder("jobs")
+    _ = client.jobs  # started before the job is recorded, so it does not pick it up by itself
+    record = client.catalog.jobs.create(folder.uuid, json.dumps(MANIFEST).encode())
+    res = client.cancel_import_job(record.id)
+    assert res.status is JobStatus.CANCELLED
+    client.jobs.resume_pending()
+    assert client.get_import_result(record.id, timeout_seconds=1).status is JobStatus.CANCELLED
+    assert list(folder.list_items()) == []
