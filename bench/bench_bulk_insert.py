@@ -4,7 +4,7 @@ Also timed: ``bulk.insert_items`` alone (the store layer, without the service's 
 two baselines in the same run: (1) the same table and indexes fed rows already built, so only
 the driver and the database are timed (what bucketdex adds on top is the difference); (2) the
 driver's fastest insert of similar tuples into a plain table with no indexes (the machine's floor).
-Every timed section starts after a full garbage collection, with the collector left on.
+Every timed section starts from a quiet machine (``settle``), with the garbage collector left on.
 """
 
 from __future__ import annotations
@@ -58,6 +58,16 @@ def plain_rows(items: list[NewItem]) -> list[tuple[Any, ...]]:
     ]
 
 
+def settle() -> None:
+    """Start a timed section quiet: PostgreSQL's pending checkpoint (CREATE/DROP DATABASE and
+    earlier runs request them) and the kernel's dirty pages written now, garbage collected."""
+    with psycopg.connect(make_url(PG_ADMIN).set(drivername="postgresql").render_as_string(False)) as conn:
+        conn.autocommit = True
+        conn.execute("CHECKPOINT")
+    os.sync()
+    gc.collect()
+
+
 def migrated(url: str) -> Database:
     db = Database(url)
     db.migrate()
@@ -66,7 +76,7 @@ def migrated(url: str) -> Database:
 
 def time_catalog_insert(catalog: Catalog, items: list[NewItem]) -> float:
     folder = catalog.folders.create(f"bench-{uuid.uuid4().hex[:8]}")
-    gc.collect()
+    settle()
     start = time.perf_counter()
     written = catalog.items.add(folder.id, items)
     elapsed = time.perf_counter() - start
@@ -78,7 +88,7 @@ def time_insert_items(url: str, items: list[NewItem]) -> float:
     """The store layer alone: ``insert_items`` in one write transaction, no validation."""
     db = migrated(url)
     folder = Catalog(db).folders.create("store-only")
-    gc.collect()
+    settle()
     start = time.perf_counter()
     with db.write() as conn:
         written = bulk.insert_items(conn, folder.id, items, now=datetime.now(UTC))
@@ -109,7 +119,7 @@ def sqlite_indexed_floor(path: Path, items: list[NewItem]) -> float:
     conn = sqlite3.connect(path, isolation_level=None)
     for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "cache_size=-65536"):
         conn.execute(f"PRAGMA {pragma}")
-    gc.collect()
+    settle()
     start = time.perf_counter()
     conn.execute("BEGIN")
     for names, rows in chunks:
@@ -137,7 +147,7 @@ def sqlite_floor(path: Path, rows: list[tuple[Any, ...]]) -> float:
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute(PLAIN)
-    gc.collect()
+    settle()
     start = time.perf_counter()
     conn.execute("BEGIN")
     conn.executemany("INSERT INTO plain VALUES (?,?,?,?,?,?,?,?,?)", rows)
@@ -183,7 +193,7 @@ def postgres_indexed_floor(url: str, items: list[NewItem]) -> float:
     with psycopg.connect(make_url(url).set(drivername="postgresql").render_as_string(False)) as conn:
         cursor = conn.cursor()
         cursor.adapters.register_dumper(bulk._JsonText, bulk._jsonb_text_dumper(cursor))
-        gc.collect()
+        settle()
         start = time.perf_counter()
         with cursor.copy(f"COPY storage_items ({', '.join(names)}) FROM STDIN (FORMAT BINARY)") as copy:
             copy.set_types(bulk._postgres_types())
@@ -201,7 +211,7 @@ def _all_columns(chunk: Any, folder: uuid.UUID) -> list[tuple[Any, ...]]:
 def postgres_floor(url: str, rows: list[tuple[Any, ...]]) -> float:
     with psycopg.connect(url) as conn:
         conn.execute(PLAIN)
-        gc.collect()
+        settle()
         start = time.perf_counter()
         with conn.cursor().copy("COPY plain FROM STDIN") as copy:
             for r in rows:

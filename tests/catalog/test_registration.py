@@ -106,3 +106,11 @@ def test_integration_is_recorded_on_items_and_files(catalog: Catalog) -> None:
     catalog.register(folder.id, _manifest(image_groups=[GROUP]), integration_id=integration.id)
     items = list(catalog.items.list_in_folder(folder.id, include_children=True))
     assert {i.integration_id for i in items} == {integration.id}
+
+
+def test_an_image_alone_and_as_a_group_frame_are_different_units(catalog: Catalog) -> None:
+    folder = catalog.folders.create("f")
+    manifest = _manifest(images=[{"objectUrl": "s3://b/g0.jpg"}], image_groups=[GROUP], skip_duplicate_urls=True)
+    assert len(catalog.register(folder.id, manifest).added) == 2
+    again = catalog.register(folder.id, manifest)
+    assert (again.added, again.skipped) == ((), 2)

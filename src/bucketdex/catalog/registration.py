@@ -106,7 +106,7 @@ class _Plan:
 def _plan(conn: Connection, folder_id: uuid.UUID, manifest: Manifest, validator: MetadataValidator) -> _Plan:
     plan = _Plan()
     existing = _existing(conn, folder_id, manifest.entries) if manifest.skip_duplicate_urls else {}
-    seen: set[str] = set()
+    seen: set[tuple[bool, str]] = set()
     for entry in manifest.entries:
         problems = validator.problems(entry.item.client_metadata, item=entry.location)
         if problems:
@@ -123,27 +123,31 @@ def _plan(conn: Connection, folder_id: uuid.UUID, manifest: Manifest, validator:
     return plan
 
 
-def _dedupe_key(entry: ManifestEntry) -> str:
-    """Singles match by URL; a group or series by its first file's URL."""
-    return entry.urls[0] if entry.urls else ""
+def _dedupe_key(entry: ManifestEntry) -> tuple[bool, str]:
+    """(is a composite, URL): a single item matches a single item with its URL; a group or
+    series matches the composite whose first file has its first URL.  An image registered alone
+    and the same image as a frame of a group are different items."""
+    return bool(entry.item.children), entry.urls[0] if entry.urls else ""
 
 
 def _existing(
     conn: Connection, folder_id: uuid.UUID, entries: Sequence[ManifestEntry]
-) -> dict[str, uuid.UUID]:
-    """URL -> id of the item (for a file inside a composite: the composite) already in the folder."""
-    urls = list({_dedupe_key(e) for e in entries if e.urls})
-    found: dict[str, uuid.UUID] = {}
+) -> dict[tuple[bool, str], uuid.UUID]:
+    """Dedupe key -> id of the matching item already in the folder (for files: their composite)."""
+    urls = list({_dedupe_key(e)[1] for e in entries if e.urls})
+    found: dict[tuple[bool, str], uuid.UUID] = {}
     t = storage_items.c
     for start in range(0, len(urls), _LOOKUP_CHUNK):
         chunk = urls[start : start + _LOOKUP_CHUNK]
         rows = conn.execute(
-            select(t.url, t.id, t.parent_item_id).where(
+            select(t.url, t.id, t.parent_item_id, t.position).where(
                 t.folder_id == folder_id, t.url_hash.in_([url_hash(u) for u in chunk])
             )
         )
         wanted = set(chunk)
-        found.update((r.url, r.parent_item_id or r.id) for r in rows if r.url in wanted)
+        for r in rows:
+            if r.url in wanted and (r.parent_item_id is None or r.position == 0):
+                found[(r.parent_item_id is not None, r.url)] = r.parent_item_id or r.id
     return found
 
 
