@@ -110,7 +110,9 @@ def test_integration_is_recorded_on_items_and_files(catalog: Catalog) -> None:
 
 def test_an_image_alone_and_as_a_group_frame_are_different_units(catalog: Catalog) -> None:
     folder = catalog.folders.create("f")
-    manifest = _manifest(images=[{"objectUrl": "s3://b/g0.jpg"}], image_groups=[GROUP], skip_duplicate_urls=True)
+    manifest = _manifest(
+        images=[{"objectUrl": "s3://b/g0.jpg"}], image_groups=[GROUP], skip_duplicate_urls=True
+    )
     assert len(catalog.register(folder.id, manifest).added) == 2
     again = catalog.register(folder.id, manifest)
     assert (again.added, again.skipped) == ((), 2)

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from bucketdex import demo as demo_module
-from bucketdex.cli import datasets, folders, items, schema
+from bucketdex.cli import datasets, folders, items, jobs, schema
 from bucketdex.cli.context import App, State, client, state
 from bucketdex.cli.output import console, human_size, print_json, print_table
 from bucketdex.config import resolve_settings
@@ -28,6 +28,8 @@ app.add_typer(schema.app, name="schema")
 app.add_typer(folders.app, name="folder")
 app.add_typer(items.app, name="items")
 app.add_typer(datasets.app, name="dataset")
+app.add_typer(jobs.app, name="job")
+app.command("register")(jobs.register)
 
 
 @app.callback()

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import functools
 import json
+import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import typer
 
 from bucketdex.cli.output import errors
+from bucketdex.config import Settings, resolve_settings
 from bucketdex.errors import BucketdexError
 from bucketdex.sdk.client import Client
 
@@ -38,16 +40,38 @@ class App(typer.Typer):
         return decorate
 
 
+HomeOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--home",
+        metavar="PATH",
+        help="Folder of the embedded SQLite catalog (env BUCKETDEX_HOME) [default: ~/.bucketdex]",
+        show_default=False,
+    ),
+]
+
+
 @dataclass
 class State:
+    """The global options as given on the command line; unset ones fall back to the environment
+    (``BUCKETDEX_HOME``, ``BUCKETDEX_DATABASE_URL``) exactly as ``Client.local`` resolves them."""
+
     home: Path | None = None
     database_url: str | None = None
     _client: Client | None = field(default=None, repr=False)
+
+    @property
+    def settings(self) -> Settings:
+        return resolve_settings(self.home, self.database_url)
 
     def client(self) -> Client:
         if self._client is None:
             self._client = Client.local(self.home, database_url=self.database_url)
         return self._client
+
+    def command_prefix(self) -> str:
+        """``bucketdex`` plus the --home given, for commands we suggest running next."""
+        return "bucketdex" + (f" --home {shlex.quote(str(self.home))}" if self.home else "")
 
     def close(self) -> None:
         if self._client is not None:
@@ -63,6 +87,14 @@ def state(ctx: typer.Context) -> State:
 
 def client(ctx: typer.Context) -> Client:
     return state(ctx).client()
+
+
+def use_home(ctx: typer.Context, home: Path | None) -> State:
+    """A command's own ``--home`` (``bucketdex demo --home DIR``) overrides the global one."""
+    current = state(ctx)
+    if home is not None:
+        current.home = home
+    return current
 
 
 def parse_json_object(text: str | None, *, option: str) -> dict[str, Any] | None:

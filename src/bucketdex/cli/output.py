@@ -13,7 +13,7 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-console = Console()
+console = Console(highlight=False)
 errors = Console(stderr=True)
 
 
@@ -34,17 +34,33 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
+def dumps(value: Any, *, indent: int | None = 2) -> str:
+    return json.dumps(to_jsonable(value), indent=indent, ensure_ascii=False)
+
+
 def print_json(value: Any) -> None:
     """JSON on stdout and nothing else (no Rich markup, no wrapping)."""
-    print(json.dumps(to_jsonable(value), indent=2, ensure_ascii=False))
+    print(dumps(value))
+
+
+def cell(value: Any) -> str:
+    """One table cell: empty for None, compact JSON for mappings and lists, text otherwise."""
+    if value is None:
+        return ""
+    if isinstance(value, dict | list | tuple):
+        return dumps(value, indent=None)
+    return str(to_jsonable(value))
 
 
 def print_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """A table; columns holding UUIDs are never folded, so they can be copied whole."""
+    materialised = [list(row) for row in rows]
     table = Table(title=title, title_justify="left")
-    for column in columns:
-        table.add_column(column, overflow="fold")
-    for row in rows:
-        table.add_row(*("" if v is None else str(to_jsonable(v)) for v in row))
+    for n, column in enumerate(columns):
+        whole = any(isinstance(row[n], uuid.UUID) for row in materialised)
+        table.add_column(column, overflow="fold", no_wrap=whole, min_width=36 if whole else None)
+    for row in materialised:
+        table.add_row(*(cell(v) for v in row))
     console.print(table)
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from bucketdex.catalog.metadata_schema import MetadataSchema, option_type
 from bucketdex.cli.context import App, client
-from bucketdex.cli.output import console, print_json, print_table
+from bucketdex.cli.output import print_json, print_table
 
 app = App(
     help="Typed keys for custom metadata: scalars, enums and embeddings. Changes are saved at once.",
@@ -24,26 +24,31 @@ def _edit(ctx: typer.Context, change: Callable[[MetadataSchema], None]) -> None:
     schema = client(ctx).metadata_schema()
     change(schema)
     schema.save()
-    console.print(str(schema))
+    print_schema(schema, title="Metadata schema (saved)")
+
+
+def print_schema(schema: MetadataSchema, title: str = "Metadata schema") -> None:
+    """Every key with its type; deleted keys say whether ``schema restore`` can bring them back."""
+    document = schema.to_document()
+    rows = [(k, option_type(v) or "deleted", _detail(v)) for k, v in sorted(document.items())]
+    print_table(title, ["key", "type", "detail"], rows)
 
 
 @app.command("show")
 def show(
     ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False
 ) -> None:
-    """Show every key with its type (soft-deleted keys listed apart)."""
+    """Show every key with its type (deleted keys too, marked as such)."""
     schema = client(ctx).metadata_schema()
     if as_json:
         print_json(schema.to_document())
-        return
-    document = schema.to_document()
-    rows = [(k, option_type(v) or "deleted", _detail(v)) for k, v in sorted(document.items())]
-    print_table("Metadata schema", ["key", "type", "detail"], rows)
+    else:
+        print_schema(schema)
 
 
-def _detail(option: dict[str, object]) -> str:
+def _detail(option: dict[str, Any]) -> str:
     if option.get("ty") == "enum":
-        return ", ".join(map(str, option.get("values", [])))  # type: ignore[call-overload]
+        return ", ".join(map(str, option.get("values", [])))
     if option.get("ty") == "embedding":
         return f"size {option.get('size')}"
     if option.get("ty") == "tombstone":

@@ -1,0 +1,113 @@
+"""``bucketdex register`` and ``bucketdex job ...``: import jobs from the command line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+from uuid import UUID
+
+import typer
+
+from bucketdex.catalog.types import JobStatus
+from bucketdex.cli.context import App, client
+from bucketdex.cli.output import console, print_json, print_table
+from bucketdex.errors import NotFound
+from bucketdex.sdk.client import Client
+from bucketdex.sdk.imports import ImportResult
+
+app = App(help="Follow import jobs: status, wait, cancel, errors.", no_args_is_help=True)
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON")]
+JobArg = Annotated[str, typer.Argument(help="Job UUID (printed by `bucketdex register`)")]
+
+
+def register(
+    ctx: typer.Context,
+    folder: Annotated[str, typer.Argument(help="UUID of the folder to register into")],
+    manifest: Annotated[Path, typer.Argument(help="A JSON or CSV manifest (see docs/manifest-format.md)")],
+    integration: Annotated[
+        str | None, typer.Option(help="Integration title or UUID the URLs belong to")
+    ] = None,
+    ignore_errors: Annotated[
+        bool, typer.Option("--ignore-errors", help="Register the good files even if some fail")
+    ] = False,
+    no_wait: Annotated[bool, typer.Option("--no-wait", help="Print the job UUID and return at once")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Register the files a manifest lists into a folder, as an import job."""
+    sdk = client(ctx)
+    storage_folder = sdk.get_storage_folder(folder)
+    job = storage_folder.add_private_data_to_folder_start(
+        _integration_id(sdk, integration), manifest, ignore_errors=ignore_errors
+    )
+    if no_wait:
+        print_json({"job": job}) if as_json else console.print(f"started job {job}")
+        return
+    with console.status(f"registering {manifest.name} (job {job})..."):
+        result = storage_folder.add_private_data_to_folder_get_result(job)
+    _report(job, result, as_json)
+    if result.status is not JobStatus.DONE:
+        raise typer.Exit(1)
+
+
+def _integration_id(sdk: Client, value: str | None) -> UUID | None:
+    if value is None:
+        return None
+    for integration in sdk.get_cloud_integrations():
+        if value in (integration.title, str(integration.id)):
+            return integration.id
+    raise NotFound(f"no integration titled or identified {value!r}; see `bucketdex integration list`")
+
+
+def _report(job: UUID | str, result: ImportResult, as_json: bool) -> None:
+    if as_json:
+        print_json({"job": job, **_result_json(result)})
+        return
+    console.print(
+        f"job {job}: [bold]{result.status.value}[/bold] — {result.units_done_count} done, "
+        f"{result.units_error_count} failed, {result.units_pending_count} pending, "
+        f"{result.units_cancelled_count} cancelled; {len(result.items_with_names)} item(s) added"
+    )
+    for error in result.errors:
+        console.print(f"  {error}", markup=False)
+    if result.unit_errors:
+        rows = [(e.location, " ".join(e.object_urls), e.error) for e in result.unit_errors]
+        print_table("Files that failed", ["where", "object URLs", "error"], rows)
+
+
+def _result_json(result: ImportResult) -> dict[str, Any]:
+    return {
+        "status": result.status,
+        "items_with_names": result.items_with_names,
+        "errors": result.errors,
+        "unit_errors": result.unit_errors,
+        "units_done_count": result.units_done_count,
+        "units_error_count": result.units_error_count,
+        "units_pending_count": result.units_pending_count,
+        "units_cancelled_count": result.units_cancelled_count,
+    }
+
+
+@app.command("status")
+def status(ctx: typer.Context, job: JobArg, as_json: JsonOpt = False) -> None:
+    """Show a job's state now (does not wait)."""
+    result = client(ctx).get_import_result(job, timeout_seconds=0)
+    _report(job, result, as_json)
+
+
+@app.command("wait")
+def wait(
+    ctx: typer.Context,
+    job: JobArg,
+    timeout: Annotated[float | None, typer.Option(help="Give up after this many seconds")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Wait for a job to finish, then show it."""
+    result = client(ctx).get_import_result(job, timeout_seconds=timeout)
+    _report(job, result, as_json)
+
+
+@app.command("cancel")
+def cancel(ctx: typer.Context, job: JobArg, as_json: JsonOpt = False) -> None:
+    """Cancel a job that has not run yet."""
+    result = client(ctx).cancel_import_job(job)
+    _report(job, result, as_json)

@@ -1,0 +1,76 @@
+"""`bucketdex register` and `bucketdex job`: manifests from the command line, on both backends."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from bucketdex.cli.app import app
+from bucketdex.store.database import Database
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def cli(db: Database) -> Any:
+    def invoke(*args: str, code: int = 0) -> Any:
+        result = runner.invoke(app, ["--database-url", db.url, *args])
+        assert result.exit_code == code, result.output
+        return result
+
+    return invoke
+
+
+def test_register_a_manifest_and_follow_the_job(cli: Any, tmp_path: Path) -> None:
+    folder = json.loads(cli("folder", "create", "media", "--json").stdout)["uuid"]
+    cli("schema", "add-scalar", "score", "number")
+    manifest = tmp_path / "upload.json"
+    manifest.write_text(
+        json.dumps({"images": [{"objectUrl": "s3://b/a.jpg"}, {"objectUrl": "s3://b/b.jpg"}]})
+    )
+    done = json.loads(cli("register", folder, str(manifest), "--json").stdout)
+    assert done["status"] == "DONE" and len(done["items_with_names"]) == 2
+    assert json.loads(cli("job", "status", done["job"], "--json").stdout)["units_done_count"] == 2
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("ObjectUrl,Image title\ns3://b/c d.jpg,x\n")
+    failed = cli("register", folder, str(bad), code=1)
+    assert "ERROR" in failed.stdout and "line 2, column 1 (ObjectUrl)" in failed.stdout
+
+
+def test_unit_errors_are_listed_and_ignore_errors_registers_the_rest(cli: Any, tmp_path: Path) -> None:
+    folder = json.loads(cli("folder", "create", "media", "--json").stdout)["uuid"]
+    cli("schema", "add-scalar", "score", "number")
+    manifest = tmp_path / "m.json"
+    manifest.write_text(
+        json.dumps(
+            {
+                "images": [
+                    {"objectUrl": "s3://b/a.jpg"},
+                    {"objectUrl": "s3://b/x.jpg", "clientMetadata": {"score": "x"}},
+                ]
+            }
+        )
+    )
+    refused = cli("register", folder, str(manifest), code=1)
+    assert "s3://b/x.jpg" in refused.stdout and "nothing was registered" in refused.stdout
+    assert json.loads(cli("items", "list", folder, "--json").stdout) == []
+    kept = json.loads(cli("register", folder, str(manifest), "--ignore-errors", "--json").stdout)
+    assert kept["status"] == "DONE" and kept["units_error_count"] == 1
+    assert [i["name"] for i in json.loads(cli("items", "list", folder, "--json").stdout)] == ["/a.jpg"]
+
+
+def test_unknown_integration_and_job_are_clear_errors(cli: Any, tmp_path: Path) -> None:
+    folder = json.loads(cli("folder", "create", "media", "--json").stdout)["uuid"]
+    manifest = tmp_path / "m.json"
+    manifest.write_text("{}")
+    missing = cli("register", folder, str(manifest), "--integration", "nope", code=1)
+    assert "no integration titled or identified 'nope'" in missing.stderr
+    ghost = str(uuid.uuid4())
+    assert ghost in cli("job", "status", ghost, code=1).stderr
+    assert "must be a UUID" in cli("job", "status", "not-a-uuid", code=1).stderr
