@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,8 @@ from bucketdex.catalog.types import ItemType
 from bucketdex.manifest import ManifestError
 from bucketdex.manifest.json_format import parse_json_manifest
 
-SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
+# The seed documents sit beside the repository (../shared/seeds), in CI as on a developer's machine.
+SEEDS = Path(os.environ.get("BUCKETDEX_SEEDS", Path(__file__).resolve().parents[3] / "shared" / "seeds"))
 # A template in seed 001, not an example: it writes `"frame" or "seconds"` (Python, not JSON).
 TEMPLATE_MARK = '"frame" or "seconds"'
 
@@ -36,6 +38,7 @@ BLOCKS = seed_json_blocks()
 
 
 def test_the_seeds_hold_json_examples() -> None:
+    assert SEEDS.is_dir(), f"seed documents not found at {SEEDS}; set BUCKETDEX_SEEDS"
     assert len(BLOCKS) >= 18
 
 

@@ -6,21 +6,27 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from bucketdex import demo as demo_module
 from bucketdex.cli import datasets, folders, items, jobs, schema
-from bucketdex.cli.context import App, State, client, state
+from bucketdex.cli.context import App, HomeOpt, State, state, use_home
 from bucketdex.cli.output import console, human_size, print_json, print_table
-from bucketdex.config import resolve_settings
+from bucketdex.sdk.storage import StorageItem
 
-HELP = """Register media kept in cloud object storage into a searchable catalog.
+HELP = """Register media kept in cloud object storage (S3, Azure, GCS, local files) into a searchable catalog.
 
-[bold]integration[/bold] a connected bucket · [bold]schema[/bold] typed keys for custom metadata ·
-[bold]folder[/bold] where items live · [bold]item[/bold] a registered file or group/series ·
-[bold]dataset[/bold] a selection of items.
+[bold]schema[/bold]: the typed keys your custom metadata must follow · [bold]folder[/bold]: nested \
+folders that hold items
+[bold]item[/bold]: one registered file (image, video, PDF, text...) or a group/series of files, \
+by URL
+[bold]dataset[/bold]: a selection of items, one data row each · [bold]integration[/bold]: the \
+bucket the URLs point into
 
-Quick start:  [cyan]bucketdex demo[/cyan]  →  [cyan]bucketdex folder list[/cyan]
-              →  [cyan]bucketdex items list <folder-uuid>[/cyan]
+[bold]Quick start[/bold] (global options such as --home go before the command):
+  [cyan]bucketdex demo[/cyan]                        register sample media and print them
+  [cyan]bucketdex folder list[/cyan]                 find the demo folder and its UUID
+  [cyan]bucketdex items list <folder-uuid>[/cyan]    see what was registered
 """
 
 app = App(help=HELP, rich_markup_mode="rich", no_args_is_help=True, pretty_exceptions_enable=False)
@@ -35,77 +41,101 @@ app.command("register")(jobs.register)
 @app.callback()
 def root(
     ctx: typer.Context,
-    home: Annotated[
-        Path | None,
-        typer.Option(envvar="BUCKETDEX_HOME", help="Embedded catalog folder [default: ~/.bucketdex]"),
-    ] = None,
+    home: HomeOpt = None,
     database_url: Annotated[
         str | None,
-        typer.Option(envvar="BUCKETDEX_DATABASE_URL", help="Use this database (e.g. postgresql://...)"),
+        typer.Option(
+            metavar="URL",
+            help="Use this database instead of the embedded one, e.g. postgresql://user@host/db"
+            " (env BUCKETDEX_DATABASE_URL)",
+        ),
     ] = None,
 ) -> None:
+    """Global options; the catalog is opened only by the commands that need it."""
     current = state(ctx)
     current.home, current.database_url = home, database_url
     ctx.call_on_close(current.close)
 
 
 @app.command()
-def init(ctx: typer.Context) -> None:
+def init(ctx: typer.Context, home: HomeOpt = None) -> None:
     """Create the catalog (or bring its tables up to date) and say where it lives."""
-    current = state(ctx)
-    client(ctx)
-    settings = resolve_settings(current.home, current.database_url)
-    where = settings.home / "catalog.sqlite3" if settings.is_embedded else client(ctx).catalog.db.display_url
-    console.print(f"catalog ready: {where}")
+    current = use_home(ctx, home)
+    db = current.client().catalog.db
+    settings = current.settings
+    where = settings.database_url.removeprefix("sqlite:///") if settings.is_embedded else db.display_url
+    console.print(f"catalog ready: {escape(where)}")
 
 
 @app.command()
 def demo(
     ctx: typer.Context,
+    home: HomeOpt = None,
     media_dir: Annotated[
-        Path | None, typer.Option(help="Where to write sample media [default: <home>/demo-media]")
+        Path | None,
+        typer.Option(metavar="PATH", help="Where to write the sample media [default: <home>/demo-media]"),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
 ) -> None:
-    """Register sample media (images, an image group, text, a PDF), build a dataset, print it all."""
-    current = state(ctx)
-    home = resolve_settings(current.home, current.database_url).home
-    report = demo_module.run_demo(client(ctx), media_dir or home / "demo-media")
+    """Register sample media (images, an image group, text files, a PDF) into a new folder, link them
+    into a dataset and print it all. Safe to run again: each run makes a new folder."""
+    current = use_home(ctx, home)
+    report = demo_module.run_demo(current.client(), media_dir or current.settings.home / "demo-media")
     if as_json:
         print_json(
             {
-                "folder": report.folder.uuid,
-                "dataset": report.dataset.dataset_hash,
+                "folder": folders.folder_json(report.folder),
+                "dataset": datasets.dataset_json(report.dataset),
                 "items": [items.item_json(i) for i in report.items],
                 "rows": report.rows,
             }
         )
-        return
-    console.print(str(client(ctx).metadata_schema()))
+    else:
+        _print_demo(current, report)
+
+
+def _print_demo(current: State, report: demo_module.DemoReport) -> None:
+    schema.print_schema(current.client().metadata_schema())
     print_table(
-        f"Folder “{report.folder.name}” ({report.folder.uuid})",
-        ["type", "name", "size", "dimensions", "client metadata"],
+        f"Folder “{report.folder.name}” {report.folder.uuid}: {len(report.items)} items",
+        ["uuid", "type", "name", "size", "dimensions", "client metadata"],
         [
             (
+                i.uuid,
                 i.item_type.value,
                 i.name,
                 human_size(i.file_size),
-                f"{i.width}×{i.height}" if i.width else "",
+                items.dimensions(i),
                 i.client_metadata,
             )
             for i in report.items
         ],
     )
     print_table(
-        f"Dataset “{report.dataset.title}” ({report.dataset.dataset_hash})",
+        f"Dataset “{report.dataset.title}” {report.dataset.dataset_hash}: {len(report.rows)} data rows",
         ["title", "type", "file_link"],
-        [(r.title, r.data_type.value, r.file_link or "") for r in report.rows],
+        [
+            (r.title, r.data_type.value, r.file_link or "(a group: its files are its children)")
+            for r in report.rows
+        ],
     )
-    console.print(
-        f"\nNext: [cyan]bucketdex folder list[/cyan] · [cyan]bucketdex items list {report.folder.uuid}[/cyan]"
-        f" · [cyan]bucketdex dataset rows {report.dataset.dataset_hash}[/cyan]"
-        " · [cyan]bucketdex schema show[/cyan]"
-    )
+    run = escape(current.command_prefix())
+    group = next((i for i in report.items if i.item_type.is_composite), None)
+    hints = [
+        (f"{run} folder list", "every folder, with its UUID"),
+        (f"{run} folder show {report.folder.uuid}", "the demo folder, its subfolder and item count"),
+        (f"{run} items list {report.folder.uuid} --include-children", "the items, group files included"),
+        *([(f"{run} items show {group.uuid}", "a group and its files, in order")] if group else []),
+        (f"{run} dataset rows {report.dataset.dataset_hash} --json", "the data rows as JSON"),
+        ("bucketdex --help", "every command, explained"),
+    ]
+    console.print(f"\nRegistered {len(report.items)} items. Next, try:")
+    for command, what in hints:
+        console.print(f"  [cyan]{command}[/cyan]\n      {what}")
+
+
+def _facts(item: StorageItem) -> tuple[str, str]:
+    return human_size(item.file_size), items.dimensions(item)
 
 
 def main() -> None:

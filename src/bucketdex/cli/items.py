@@ -48,13 +48,13 @@ def list_items(
         print_json([item_json(i) for i in items])
         return
     rows = [
-        (i.uuid, i.item_type.value, i.name, human_size(i.file_size), _dimensions(i), i.url or "")
+        (i.uuid, i.item_type.value, i.name, human_size(i.file_size), dimensions(i), i.url or "")
         for i in items
     ]
     print_table(f"{len(items)} item(s)", ["uuid", "type", "name", "size", "dimensions", "url"], rows)
 
 
-def _dimensions(item: StorageItem) -> str:
+def dimensions(item: StorageItem) -> str:
     return f"{item.width}×{item.height}" if item.width and item.height else ""
 
 

@@ -53,12 +53,14 @@ def cell(value: Any) -> str:
 
 
 def print_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    """A table; columns holding UUIDs are never folded, so they can be copied whole."""
+    """A table; the first column of UUIDs is never folded, so they can be copied whole."""
     materialised = [list(row) for row in rows]
     table = Table(title=title, title_justify="left")
+    kept = next(
+        (n for n in range(len(columns)) if any(isinstance(r[n], uuid.UUID) for r in materialised)), -1
+    )
     for n, column in enumerate(columns):
-        whole = any(isinstance(row[n], uuid.UUID) for row in materialised)
-        table.add_column(column, overflow="fold", no_wrap=whole, min_width=36 if whole else None)
+        table.add_column(column, overflow="fold", no_wrap=n == kept, min_width=36 if n == kept else None)
     for row in materialised:
         table.add_row(*(cell(v) for v in row))
     console.print(table)
