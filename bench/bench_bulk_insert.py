@@ -1,10 +1,12 @@
 """Bulk insert of storage items (``ItemService.add`` → COPY / executemany) on SQLite and PostgreSQL.
 
-Also timed: ``bulk.insert_items`` alone (the store layer, without the service's validation), and
-two baselines in the same run: (1) the same table and indexes fed rows already built, so only
-the driver and the database are timed (what bucketdex adds on top is the difference); (2) the
-driver's fastest insert of similar tuples into a plain table with no indexes (the machine's floor).
-Every timed section starts from a quiet machine (``settle``), with the garbage collector left on.
+Also timed, each into a fresh database: ``bulk.insert_items`` alone (the store layer, without the
+service's validation); ``insert_items`` with the service's validation run chunk by chunk through
+its ``check`` hook (what ``ItemService.add`` would cost validating that way); and two baselines:
+(1) the same table and indexes fed rows already built, so only the driver and the database are
+timed (what bucketdex adds on top is the difference); (2) the driver's fastest insert of similar
+tuples into a plain table with no indexes (the machine's floor).  Every timed section starts from
+a quiet machine (``settle``), with the garbage collector left on.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import sqlite3
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +27,8 @@ import psycopg
 from sqlalchemy import create_engine, make_url, text
 
 from bucketdex.catalog.catalog import Catalog
+from bucketdex.catalog.items import _check_new_items
+from bucketdex.catalog.metadata_validation import MetadataValidator
 from bucketdex.catalog.records import MediaMetadata, NewItem
 from bucketdex.catalog.types import ItemType
 from bucketdex.store import bulk
@@ -84,14 +88,19 @@ def time_catalog_insert(catalog: Catalog, items: list[NewItem]) -> float:
     return elapsed
 
 
-def time_insert_items(url: str, items: list[NewItem]) -> float:
-    """The store layer alone: ``insert_items`` in one write transaction, no validation."""
+def validate_chunk(chunk: Sequence[NewItem]) -> None:
+    """The service's own validation of a batch (an organisation without a metadata schema)."""
+    _check_new_items(chunk, MetadataValidator({}))
+
+
+def time_insert_items(url: str, items: list[NewItem], check: bulk.Check | None = None) -> float:
+    """The store layer: ``insert_items`` in one write transaction, validating through ``check``."""
     db = migrated(url)
     folder = Catalog(db).folders.create("store-only")
     settle()
     start = time.perf_counter()
     with db.write() as conn:
-        written = bulk.insert_items(conn, folder.id, items, now=datetime.now(UTC))
+        written = bulk.insert_items(conn, folder.id, items, now=datetime.now(UTC), check=check)
     elapsed = time.perf_counter() - start
     db.dispose()
     assert written == len(items)
@@ -137,9 +146,10 @@ def bench_sqlite(items: list[NewItem]) -> dict[str, Any]:
         seconds = time_catalog_insert(catalog, items)
         catalog.close()
         store_only = time_insert_items(f"sqlite:///{tmp}/store.sqlite3", items)
+        chunked = time_insert_items(f"sqlite:///{tmp}/chunked.sqlite3", items, validate_chunk)
         indexed = sqlite_indexed_floor(Path(tmp) / "indexed.sqlite3", items)
         baseline = sqlite_floor(Path(tmp) / "plain.sqlite3", plain_rows(items))
-    return row("sqlite", len(items), seconds, store_only, indexed, baseline)
+    return row("sqlite", len(items), [seconds, store_only, chunked, indexed, baseline])
 
 
 def sqlite_floor(path: Path, rows: list[tuple[Any, ...]]) -> float:
@@ -158,15 +168,19 @@ def sqlite_floor(path: Path, rows: list[tuple[Any, ...]]) -> float:
 
 
 def bench_postgres(items: list[NewItem]) -> dict[str, Any]:
-    with scratch_database() as catalog_url, scratch_database() as store_url, scratch_database() as floor_url:
+    with scratch_database() as catalog_url:  # each case gets a fresh database
         catalog = Catalog(migrated(catalog_url))
         seconds = time_catalog_insert(catalog, items)
         catalog.close()
+    with scratch_database() as store_url:
         store_only = time_insert_items(store_url, items)
+    with scratch_database() as chunked_url:
+        chunked = time_insert_items(chunked_url, items, validate_chunk)
+    with scratch_database() as floor_url:
         indexed = postgres_indexed_floor(floor_url, items)
         plain_url = make_url(floor_url).set(drivername="postgresql").render_as_string(False)
         baseline = postgres_floor(plain_url, plain_rows(items))
-    return row("postgresql", len(items), seconds, store_only, indexed, baseline)
+    return row("postgresql", len(items), [seconds, store_only, chunked, indexed, baseline])
 
 
 @contextmanager
@@ -220,9 +234,8 @@ def postgres_floor(url: str, rows: list[tuple[Any, ...]]) -> float:
         return time.perf_counter() - start
 
 
-def row(
-    backend: str, n: int, seconds: float, store_only: float, indexed: float, baseline: float
-) -> dict[str, Any]:
+def row(backend: str, n: int, timings: list[float]) -> dict[str, Any]:
+    seconds, store_only, chunked, indexed, baseline = timings
     return {
         "name": "ItemService.add",
         "backend": backend,
@@ -230,6 +243,7 @@ def row(
         "seconds": seconds,
         "items_per_s": n / seconds,
         "insert_items_only_items_per_s": n / store_only,
+        "insert_items_validating_per_chunk_items_per_s": n / chunked,
         "same_table_driver_only_items_per_s": n / indexed,
         "plain_table_no_indexes_items_per_s": n / baseline,
     }

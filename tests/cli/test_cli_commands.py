@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from bucketdex.catalog.catalog import Catalog
 from bucketdex.catalog.records import MediaMetadata, NewItem
 from bucketdex.catalog.types import ItemType
+from bucketdex.cli import output
 from bucketdex.cli.app import app
 from bucketdex.store.database import Database
 
@@ -33,13 +34,37 @@ def _json(result: Any) -> Any:
     return json.loads(result.stdout)
 
 
-def test_init_and_help_teach(cli: Any) -> None:
-    assert "catalog ready" in cli("init").stdout
+def test_init_and_help_teach(cli: Any, db: Database) -> None:
+    init = cli("init").stdout
+    assert "catalog ready" in init
+    if db.dialect == "sqlite":
+        assert db.url.removeprefix("sqlite:///") in init
     help_text = cli("--help").stdout
-    for word in ("schema", "folder", "items", "dataset", "demo", "Quick start"):
+    for word in ("schema", "folder", "items", "dataset", "demo", "init", "Quick start", "--home"):
         assert word in help_text
-    assert "add-embedding" in cli("schema", "--help").stdout
+    groups = {
+        "schema": [
+            "show",
+            "add-scalar",
+            "set-scalar",
+            "add-enum",
+            "add-enum-options",
+            "add-embedding",
+            "delete",
+            "restore",
+        ],
+        "folder": ["create", "list", "show"],
+        "items": ["list", "show"],
+        "dataset": ["create", "list", "link", "rows"],
+    }
+    for group, commands in groups.items():
+        text = cli(group, "--help").stdout
+        assert all(c in text for c in commands), (group, text)
     assert "--duplicates" in cli("dataset", "link", "--help").stdout
+    assert "--include-children" in cli("items", "list", "--help").stdout
+    assert "--parent" in cli("folder", "create", "--help").stdout
+    demo_help = cli("demo", "--help").stdout  # bracketed text would vanish as Rich markup
+    assert "~/.bucketdex" in demo_help and "<home>/demo-media" in demo_help
 
 
 def test_schema_commands_and_errors(cli: Any) -> None:
@@ -62,7 +87,7 @@ def test_schema_commands_and_errors(cli: Any) -> None:
     assert again.exit_code == 1 and "hard deleted" in again.stderr
 
 
-def test_folder_commands(cli: Any) -> None:
+def test_folder_commands(cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     root = _json(
         cli(
             "folder",
@@ -81,13 +106,22 @@ def test_folder_commands(cli: Any) -> None:
     assert [f["name"] for f in listed] == ["Traffic cams"] and listed[0]["client_metadata"] == {"team": "cv"}
     shown = _json(cli("folder", "show", root["uuid"], "--json"))
     assert [f["name"] for f in shown["subfolders"]] == ["north"] and shown["items"] == 0
+    narrow = cli("folder", "list").stdout  # CliRunner: 80 columns, UUIDs may fold, names stay
+    assert "Traffic cams" in narrow and "north" in narrow and "2 folder(s)" in narrow
+    monkeypatch.setattr(output.console, "width", 120)
+    wide = cli("folder", "list").stdout  # wide enough: UUIDs whole, copyable
+    assert root["uuid"] in wide and child["uuid"] in wide
     dup = cli("folder", "create", "Traffic cams", ok=False)
-    assert dup.exit_code == 1 and "already exists" in dup.stderr
+    assert dup.exit_code == 1 and "already exists" in dup.stderr and dup.stdout == ""
+    assert dup.stderr.startswith("error: ") and dup.stderr.count("\n") == 1
     missing = str(uuid.uuid4())
     gone = cli("folder", "show", missing, ok=False)
     assert gone.exit_code == 1 and missing in gone.stderr and "Traceback" not in gone.output
     bad = cli("folder", "create", "x", "--metadata", "{bad", ok=False)
     assert bad.exit_code == 2 and "--metadata" in bad.output and "column 2" in bad.output
+    not_object = cli("folder", "create", "x", "--metadata", "[1]", ok=False)
+    assert not_object.exit_code == 2 and "JSON object" in not_object.output
+    assert sorted(f["name"] for f in _json(cli("folder", "list", "--json"))) == ["Traffic cams", "north"]
 
 
 def test_items_and_dataset_commands(cli: Any, db: Database) -> None:
@@ -106,6 +140,10 @@ def test_items_and_dataset_commands(cli: Any, db: Database) -> None:
     shown = _json(cli("items", "show", str(group.id), "--json"))
     assert [c["name"] for c in shown["children"]] == ["f0.png"]
     assert _json(cli("items", "show", str(image.id), "--json"))["media"]["width"] == 64
+    assert len(_json(cli("items", "list", str(folder.id), "--limit", "1", "--json"))) == 1
+    table = cli("items", "list", str(folder.id)).stdout
+    assert "a.png" in table and "64×48" in table and "image_group" in table
+    assert "f0.png" in cli("items", "show", str(group.id)).stdout
 
     dataset = _json(cli("dataset", "create", "Houses", "--json"))
     cli("dataset", "link", dataset["dataset_hash"], "--folder", str(folder.id))

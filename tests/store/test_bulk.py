@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -111,23 +112,48 @@ def test_rollback_leaves_nothing(db: Database) -> None:
     assert _rows(db) == {}
 
 
+def _item(i: int) -> NewItem:
+    if i % 1000 == 999:  # a composite, the last item of every chunk among them
+        files = tuple(NewItem(ItemType.IMAGE, f"i{i}.{k}", url=f"s3://b/{i}/{k}") for k in range(3))
+        return NewItem(ItemType.IMAGE_GROUP, f"g{i}", children=files)
+    media = MediaMetadata(width=i) if i % 2 else MediaMetadata()
+    return NewItem(ItemType.IMAGE, f"i{i}", url=f"s3://b/{i}", media=media)
+
+
 def test_many_chunks_and_shapes_count_exactly(db: Database) -> None:
     folder_id = _folder(db)
-    n = CHUNK * 2 + 123
-    items = [
-        NewItem(
-            ItemType.IMAGE,
-            f"i{i}",
-            url=f"s3://b/{i}",
-            media=MediaMetadata(width=i) if i % 2 else MediaMetadata(),
-        )
-        for i in range(n)
-    ]
+    n = 25_000  # two full chunks and a partial one; some chunks hold composites, some none
+    items = [_item(i) for i in range(n)]
+    expected = n + 3 * (n // 1000)
     with db.write() as conn:
-        assert insert_items(conn, folder_id, iter(items), now=NOW) == n
+        assert insert_items(conn, folder_id, (item for item in items), now=NOW) == expected
     rows = _rows(db)
-    assert len(rows) == n
+    assert len(rows) == expected
     assert rows[items[7].id].width == 7 and rows[items[8].id].width is None
+    group = items[CHUNK - 1]
+    assert [(rows[f.id].parent_item_id, rows[f.id].position) for f in group.children] == [
+        (group.id, k) for k in range(3)
+    ]
+
+
+def test_check_sees_every_chunk_before_it_is_written_and_can_refuse(db: Database) -> None:
+    folder_id = _folder(db)
+    items = [NewItem(ItemType.PDF, f"{i}.pdf") for i in range(CHUNK * 2 + 5)]
+    seen: list[int] = []
+    with db.write() as conn:
+        insert_items(conn, folder_id, items, now=NOW, check=lambda chunk: seen.append(len(chunk)))
+    assert seen == [CHUNK, CHUNK, 5] and len(_rows(db)) == len(items)
+
+    def refuse_second(chunk: Sequence[NewItem]) -> None:
+        if chunk[0] is more[CHUNK]:
+            raise ValueError("chunk 2 is invalid")
+
+    more = [NewItem(ItemType.PDF, f"more{i}.pdf") for i in range(CHUNK * 2)]
+    with pytest.raises(ValueError, match="chunk 2"), db.write() as conn:
+        insert_items(conn, folder_id, more, now=NOW, check=refuse_second)
+    assert len(_rows(db)) == len(items)  # the first chunk, already written, was rolled back
+    with db.write() as conn:  # and the connection is fine afterwards
+        assert insert_items(conn, folder_id, more[:3], now=NOW) == 3
 
 
 def test_url_hash_is_stable_signed_64_bit() -> None:

@@ -34,3 +34,13 @@ def test_sqlite_runs_in_wal_mode(tmp_path: object) -> None:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
     database.dispose()
+
+
+def test_unusable_database_urls_are_one_clear_error() -> None:
+    import pytest
+
+    from bucketdex.errors import StoreUnavailable
+
+    for url in ("foo", "mysql://x@localhost/y"):
+        with pytest.raises(StoreUnavailable, match="expected sqlite:///PATH or postgresql://"):
+            Database(url)

@@ -12,7 +12,6 @@ from bucketdex import demo as demo_module
 from bucketdex.cli import datasets, folders, items, jobs, schema
 from bucketdex.cli.context import App, HomeOpt, State, state, use_home
 from bucketdex.cli.output import console, human_size, print_json, print_table
-from bucketdex.sdk.storage import StorageItem
 
 HELP = """Register media kept in cloud object storage (S3, Azure, GCS, local files) into a searchable catalog.
 
@@ -64,7 +63,7 @@ def init(ctx: typer.Context, home: HomeOpt = None) -> None:
     db = current.client().catalog.db
     settings = current.settings
     where = settings.database_url.removeprefix("sqlite:///") if settings.is_embedded else db.display_url
-    console.print(f"catalog ready: {escape(where)}")
+    console.print(f"catalog ready: {escape(where)}", soft_wrap=True)  # a path must stay copyable
 
 
 @app.command()
@@ -73,12 +72,16 @@ def demo(
     home: HomeOpt = None,
     media_dir: Annotated[
         Path | None,
-        typer.Option(metavar="PATH", help="Where to write the sample media [default: <home>/demo-media]"),
+        typer.Option(metavar="PATH", help="Where to write the sample media (default: <home>/demo-media)"),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
 ) -> None:
-    """Register sample media (images, an image group, text files, a PDF) into a new folder, link them
-    into a dataset and print it all. Safe to run again: each run makes a new folder."""
+    """Register sample media (images, an image group, text, a PDF) and link them into a dataset.
+
+    Writes small sample files under --media-dir, defines a few schema keys (skipping existing ones),
+    registers the files into a new folder, links them into a new dataset and prints it all.
+    Safe to run again: each run makes a new folder and dataset.
+    """
     current = use_home(ctx, home)
     report = demo_module.run_demo(current.client(), media_dir or current.settings.home / "demo-media")
     if as_json:
@@ -98,16 +101,9 @@ def _print_demo(current: State, report: demo_module.DemoReport) -> None:
     schema.print_schema(current.client().metadata_schema())
     print_table(
         f"Folder “{report.folder.name}” {report.folder.uuid}: {len(report.items)} items",
-        ["uuid", "type", "name", "size", "dimensions", "client metadata"],
+        ["type", "name", "size", "dimensions", "client metadata"],
         [
-            (
-                i.uuid,
-                i.item_type.value,
-                i.name,
-                human_size(i.file_size),
-                items.dimensions(i),
-                i.client_metadata,
-            )
+            (i.item_type.value, i.name, human_size(i.file_size), items.dimensions(i), i.client_metadata)
             for i in report.items
         ],
     )
@@ -131,11 +127,7 @@ def _print_demo(current: State, report: demo_module.DemoReport) -> None:
     ]
     console.print(f"\nRegistered {len(report.items)} items. Next, try:")
     for command, what in hints:
-        console.print(f"  [cyan]{command}[/cyan]\n      {what}")
-
-
-def _facts(item: StorageItem) -> tuple[str, str]:
-    return human_size(item.file_size), items.dimensions(item)
+        console.print(f"  [cyan]{command}[/cyan]\n      {what}", soft_wrap=True)
 
 
 def main() -> None:

@@ -45,7 +45,7 @@ HomeOpt = Annotated[
     typer.Option(
         "--home",
         metavar="PATH",
-        help="Folder of the embedded SQLite catalog (env BUCKETDEX_HOME) [default: ~/.bucketdex]",
+        help="Folder of the embedded SQLite catalog (env BUCKETDEX_HOME; default ~/.bucketdex)",
         show_default=False,
     ),
 ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
 from bucketdex.catalog.types import DuplicatesBehavior
 from bucketdex.cli.context import App, client
@@ -37,7 +38,7 @@ def create(
     if as_json:
         print_json(dataset_json(dataset))
     else:
-        console.print(f"created dataset [bold]{dataset.title}[/bold] {dataset.dataset_hash}")
+        console.print(f"created dataset [bold]{escape(dataset.title)}[/bold] {dataset.dataset_hash}")
 
 
 @app.command("list")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from typing import Annotated, Any
+from uuid import UUID
 
 import typer
+from rich.markup import escape
 
 from bucketdex.cli.context import App, client, parse_json_object
 from bucketdex.cli.output import console, print_json, print_table
@@ -44,7 +46,7 @@ def create(
     if as_json:
         print_json(folder_json(folder))
     else:
-        console.print(f"created folder [bold]{folder.name}[/bold] {folder.uuid}")
+        console.print(f"created folder [bold]{escape(folder.name)}[/bold] {folder.uuid}")
 
 
 @app.command("list")
@@ -58,8 +60,16 @@ def list_folders(
     if as_json:
         print_json([folder_json(f) for f in folders])
         return
-    rows = [(f.uuid, f.name, f.parent_uuid or "", f.description) for f in folders]
-    print_table("Folders", ["uuid", "name", "parent", "description"], rows)
+    names = {f.uuid: f.name for f in folders}
+    rows = [(f.uuid, f.name, _parent_label(f, names), f.description) for f in folders]
+    print_table(f"{len(rows)} folder(s)", ["uuid", "name", "inside", "description"], rows)
+
+
+def _parent_label(folder: StorageFolder, names: dict[UUID, str]) -> str:
+    """The parent's name when it is listed too (its UUID otherwise); empty at the top level."""
+    if folder.parent_uuid is None:
+        return ""
+    return names.get(folder.parent_uuid, str(folder.parent_uuid))
 
 
 @app.command("show")

@@ -14,6 +14,8 @@ from rich.console import Console
 from rich.table import Table
 
 console = Console(highlight=False)
+_SHORT = 12  # cells up to this long (types, sizes, dimensions) are never folded
+_MIN_FOLDED = 10  # folded columns keep at least this width
 errors = Console(stderr=True)
 
 
@@ -53,16 +55,29 @@ def cell(value: Any) -> str:
 
 
 def print_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    """A table; the first column of UUIDs is never folded, so they can be copied whole."""
-    materialised = [list(row) for row in rows]
-    table = Table(title=title, title_justify="left")
-    kept = next(
-        (n for n in range(len(columns)) if any(isinstance(r[n], uuid.UUID) for r in materialised)), -1
+    """A table for people.  Short columns (types, sizes) never fold, nor does the first column of
+    UUIDs when the terminal is wide enough to keep it whole (so it can be copied); long text folds."""
+    values = [list(row) for row in rows]
+    cells = [[cell(v) for v in row] for row in values]
+    widths = [max([len(column), *(len(row[n]) for row in cells)]) for n, column in enumerate(columns)]
+    uuid_column = next(
+        (n for n in range(len(columns)) if any(isinstance(row[n], uuid.UUID) for row in values)), None
     )
+    folding = [n for n, w in enumerate(widths) if w > _SHORT and n != uuid_column]
+    needed = sum(w for n, w in enumerate(widths) if n not in folding) + _MIN_FOLDED * len(folding)
+    if uuid_column is not None and needed + 3 * len(columns) + 1 > console.width:
+        folding.append(uuid_column)
+    table = Table(title=title, title_justify="left")
     for n, column in enumerate(columns):
-        table.add_column(column, overflow="fold", no_wrap=n == kept, min_width=36 if n == kept else None)
-    for row in materialised:
-        table.add_row(*(cell(v) for v in row))
+        folds = n in folding
+        table.add_column(
+            column,
+            overflow="fold",
+            no_wrap=not folds,
+            min_width=min(widths[n], _MIN_FOLDED) if folds else None,
+        )
+    for row in cells:
+        table.add_row(*row)
     console.print(table)
 
 

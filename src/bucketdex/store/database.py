@@ -12,7 +12,7 @@ import orjson
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import ArgumentError, OperationalError
 
 from bucketdex.config import Settings
 from bucketdex.errors import StoreUnavailable
@@ -28,7 +28,13 @@ class Database:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self.engine: Engine = _create_engine(url)
+        try:
+            self.engine: Engine = _create_engine(url)
+        except (ArgumentError, ImportError) as exc:  # malformed URL, or a driver not installed
+            raise StoreUnavailable(
+                f"cannot use database URL {url!r}: {exc}; expected sqlite:///PATH or "
+                "postgresql://USER@HOST:PORT/DATABASE"
+            ) from None
 
     @classmethod
     def open(cls, settings: Settings, *, migrate: bool = True) -> Database:
