@@ -74,3 +74,24 @@ def test_unknown_integration_and_job_are_clear_errors(cli: Any, tmp_path: Path) 
     ghost = str(uuid.uuid4())
     assert ghost in cli("job", "status", ghost, code=1).stderr
     assert "must be a UUID" in cli("job", "status", "not-a-uuid", code=1).stderr
+
+
+def test_failed_file_report_is_csv_and_formula_safe(cli: Any, tmp_path: Path) -> None:
+    import csv
+    import io
+
+    folder = json.loads(cli("folder", "create", "media", "--json").stdout)["uuid"]
+    cli("schema", "add-scalar", "score", "number")
+    manifest = tmp_path / "m.json"
+    manifest.write_text(json.dumps({"images": [
+        {"objectUrl": "s3://b/ok.jpg"},
+        {"objectUrl": "=HYPERLINK(\"http://x\")", "clientMetadata": {"score": "x"}},
+    ]}))  # fmt: skip
+    job = json.loads(cli("register", folder, str(manifest), "--ignore-errors", "--json").stdout)["job"]
+    report = tmp_path / "failed.csv"
+    cli("job", "errors", job, "--csv", str(report))
+    rows = list(csv.reader(io.StringIO(report.read_text())))
+    assert rows[0] == ["object_url", "location", "error", "action"]
+    assert len(rows) == 2 and rows[1][0] == '\'=HYPERLINK("http://x")' and rows[1][1] == "images[1]"
+    assert "'score'" in rows[1][2]
+    assert cli("job", "errors", job).stdout == report.read_text()

@@ -8,11 +8,13 @@ from uuid import UUID
 
 import typer
 
+from bucketdex.catalog.failed_files import failed_files_csv
 from bucketdex.catalog.types import JobStatus
 from bucketdex.cli.context import App, client
 from bucketdex.cli.output import console, print_json, print_table
 from bucketdex.errors import NotFound
 from bucketdex.sdk.client import Client
+from bucketdex.sdk.ids import as_uuid
 from bucketdex.sdk.imports import ImportResult
 
 app = App(help="Follow import jobs: status, wait, cancel, errors.", no_args_is_help=True)
@@ -104,6 +106,24 @@ def wait(
     """Wait for a job to finish, then show it."""
     result = client(ctx).get_import_result(job, timeout_seconds=timeout)
     _report(job, result, as_json)
+
+
+@app.command("errors")
+def errors(
+    ctx: typer.Context,
+    job: JobArg,
+    csv_file: Annotated[
+        Path | None, typer.Option("--csv", help="Write the failed-file report to this CSV file")
+    ] = None,
+) -> None:
+    """List the files a job could not register (one row per file, with the reason)."""
+    record = client(ctx).jobs.wait(as_uuid(job, what="job id"), timeout_seconds=0)
+    report = failed_files_csv(record)
+    if csv_file is None:
+        print(report, end="")
+        return
+    csv_file.write_text(report)
+    console.print(f"wrote {len(record.unit_errors)} failed unit(s) to {csv_file}", soft_wrap=True)
 
 
 @app.command("cancel")
