@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import contextlib
+import json
+import math
 from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bucketdex.catalog.limits import MAX_CLIENT_METADATA_BYTES
 from bucketdex.catalog.metadata_schema import MetadataSchema
-from bucketdex.catalog.metadata_validation import metadata_size_bytes, validate_client_metadata
+from bucketdex.catalog.metadata_validation import (
+    MetadataValidator,
+    metadata_size_bytes,
+    validate_client_metadata,
+)
 from bucketdex.errors import MetadataValidationError, PayloadTooLarge
 
+LIMIT = 10 * 1024 * 1024
 SCHEMA = MetadataSchema(
     {
         "flag": {"ty": "variant", "hint": "boolean"},
@@ -25,6 +31,9 @@ SCHEMA = MetadataSchema(
         "weather": {"ty": "enum", "values": ["rainy", "sunny"]},
         "clip": {"ty": "embedding", "size": 3},
         "gone": {"ty": "tombstone", "deleted_ty": {"ty": "variant", "hint": "number"}},
+        "who": {"ty": "user"},
+        "where": {"ty": "geospatial"},
+        "future": {"ty": "hologram"},
     }
 )
 GOOD = {
@@ -38,87 +47,338 @@ GOOD = {
     "clip": [1, 2.5, -3],
     "unknown": {"anything": [1]},
     "gone": "no longer checked",
+    "who": {"any": "thing"},
+    "where": [51.5, -0.1],
+    "future": 42,
 }
 
 
-def test_valid_metadata_passes() -> None:
+def _problems(metadata: Any, schema: Any = SCHEMA, item: str = "item-7") -> list[str]:
+    with pytest.raises(MetadataValidationError) as err:
+        validate_client_metadata(schema, metadata, item=item)
+    return err.value.problems
+
+
+def test_valid_metadata_passes_with_schema_or_document() -> None:
     validate_client_metadata(SCHEMA, GOOD, item="i1")
     validate_client_metadata(SCHEMA.to_document(), GOOD, item="i1")
+    validate_client_metadata({}, GOOD, item="i1")
+    validate_client_metadata(SCHEMA, {}, item="i1")
 
 
 @pytest.mark.parametrize(
-    ("key", "value", "expected"),
+    ("key", "value"),
     [
-        ("flag", "true", "a boolean"),
-        ("when", "yesterday", "ISO 8601"),
-        ("score", True, "a number"),
-        ("score", "3", "a number"),
-        ("id", "not-a-uuid", "a UUID"),
-        ("name", 5, "a string"),
-        ("weather", "foggy", "one of the enum values [rainy, sunny]"),
-        ("clip", [1, 2], "an embedding of 3 numbers (got 2)"),
-        ("clip", [1, True, 3], "a list of 3 numbers"),
+        ("flag", False),
+        ("when", "2024-05-01"),
+        ("when", "2024-05-01T12:30:00+02:00"),
+        ("when", "2024-05-01T12:30:00.123456"),
+        ("score", 3),
+        ("score", -1e300),
+        ("id", "123E4567E89B12D3A456426614174000"),
+        ("name", ""),
+        ("notes", "x" * 10_000),
+        ("weather", "rainy"),
+        ("clip", [0, 0, 0]),
+        ("clip", [1e-30, -2, 3.0]),
     ],
 )
-def test_each_error_names_item_key_type_and_value(key: str, value: Any, expected: str) -> None:
-    with pytest.raises(MetadataValidationError) as err:
-        validate_client_metadata(SCHEMA, {key: value}, item="item-7")
-    (problem,) = err.value.problems
-    assert "item 'item-7'" in problem and f"key '{key}'" in problem and expected in problem
-    assert repr(value)[:20] in problem
+def test_good_values_of_each_type(key: str, value: Any) -> None:
+    validate_client_metadata(SCHEMA, {key: value}, item="i")
 
 
-def test_all_problems_reported_together() -> None:
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [
+        ("flag", "true", "expected a boolean (true or false), got 'true'"),
+        ("flag", 1, "expected a boolean (true or false), got 1"),
+        (
+            "when",
+            "yesterday",
+            "expected an ISO 8601 datetime string such as 2024-05-01T12:30:00Z, got 'yesterday'",
+        ),
+        (
+            "when",
+            1714566600,
+            "expected an ISO 8601 datetime string such as 2024-05-01T12:30:00Z, got 1714566600",
+        ),
+        ("score", True, "expected a number, got True"),
+        ("score", "3", "expected a number, got '3'"),
+        ("score", math.nan, "expected a number, got nan"),
+        ("score", math.inf, "expected a number, got inf"),
+        ("score", None, "expected a number, got None"),
+        (
+            "id",
+            "not-a-uuid",
+            "expected a UUID string such as 123e4567-e89b-12d3-a456-426614174000, got 'not-a-uuid'",
+        ),
+        ("id", 5, "expected a UUID string such as 123e4567-e89b-12d3-a456-426614174000, got 5"),
+        ("name", 5, "expected a string (varchar), got 5"),
+        ("notes", ["a"], "expected a string (text), got ['a']"),
+        ("weather", "foggy", "expected one of the enum values ['rainy', 'sunny'], got 'foggy'"),
+        ("weather", "Sunny", "expected one of the enum values ['rainy', 'sunny'], got 'Sunny'"),
+        ("weather", ["sunny"], "expected one of the enum values ['rainy', 'sunny'], got ['sunny']"),
+        ("clip", [1, 2], "expected an embedding of 3 numbers, got 2 numbers"),
+        ("clip", [1, 2, 3, 4], "expected an embedding of 3 numbers, got 4 numbers"),
+        ("clip", [1, True, 3], "expected an embedding of 3 numbers, got True at position 1"),
+        ("clip", [1, 2, "3"], "expected an embedding of 3 numbers, got '3' at position 2"),
+        ("clip", [1, math.nan, 3], "expected an embedding of 3 numbers, got nan at position 1"),
+        ("clip", "1,2,3", "expected an embedding of 3 numbers, got '1,2,3'"),
+    ],
+)
+def test_each_error_names_item_key_type_and_value(key: str, value: Any, message: str) -> None:
+    assert _problems({key: value}) == [f"item 'item-7': key '{key}' {message}"]
+
+
+def test_long_values_are_shortened_in_messages() -> None:
+    (problem,) = _problems({"score": "x" * 500})
+    assert problem.endswith("got '" + "x" * 56 + "...")  # 60 characters of repr
+
+
+def test_large_enums_are_truncated_in_messages() -> None:
+    schema = {"e": {"ty": "enum", "values": [f"v{i:03}" for i in range(100)]}}
+    (problem,) = _problems({"e": "nope"}, schema)
+    assert "'v000', 'v001'" in problem and "'v019', ... (100 values in all)" in problem
+    assert "v020" not in problem
+
+
+def test_embedding_of_the_seed_size() -> None:
+    schema = MetadataSchema()
+    schema.add_embedding("my-test-index-embedding", size=4096)
+    validate_client_metadata(schema, {"my-test-index-embedding": [0.5] * 4096}, item="i")
+    (problem,) = _problems({"my-test-index-embedding": [0.5] * 3}, schema, item="abc")
+    assert (
+        problem
+        == "item 'abc': key 'my-test-index-embedding' expected an embedding of 4096 numbers, got 3 numbers"
+    )
+
+
+def test_all_problems_are_reported_together() -> None:
+    problems = _problems({"flag": 1, "score": "x", "weather": "foggy", "free": [], "clip": []})
+    assert problems == [
+        "item 'item-7': key 'flag' expected a boolean (true or false), got 1",
+        "item 'item-7': key 'score' expected a number, got 'x'",
+        "item 'item-7': key 'weather' expected one of the enum values ['rainy', 'sunny'], got 'foggy'",
+        "item 'item-7': key 'clip' expected an embedding of 3 numbers, got 0 numbers",
+    ]
+
+
+def test_all_problems_are_in_the_error_message() -> None:
     with pytest.raises(MetadataValidationError) as err:
         validate_client_metadata(SCHEMA, {"flag": 1, "score": "x", "weather": "foggy"}, item="i")
     assert len(err.value.problems) == 3
+    assert str(err.value).startswith("3 client metadata problems: item 'i': key 'flag'")
 
 
-def test_size_limit_exactly_at_and_over() -> None:
-    filler = MAX_CLIENT_METADATA_BYTES - metadata_size_bytes({"b": ""})
+def test_unschematised_and_deleted_keys_are_accepted_as_they_are() -> None:
+    validate_client_metadata(SCHEMA, {"gone": [1, {"x": None}], "Flag": "not a bool", "team.x": 1}, item="i")
+
+
+def test_older_option_shapes_and_hint_aliases_are_checked() -> None:
+    document = {
+        "n": {"ty": "number"},
+        "b": {"ty": "boolean"},
+        "s": {"ty": "varchar", "max_length": 5},
+        "d": {"ty": "datetime"},
+        "u": {"ty": "uuid"},
+        "t": {"ty": "text"},
+        "alias": {"ty": "variant", "hint": "string"},
+        "default": {"ty": "variant"},
+    }
+    validate_client_metadata(document, {"n": 1, "b": False, "s": "x", "d": "2024-01-01", "t": "y"}, item="i")
+    problems = _problems({k: [] for k in document}, document, item="i")
+    assert [p.split("'")[3] for p in problems] == list(document)
+
+
+@pytest.mark.parametrize("metadata", [[1, 2], "text", None, 3, ("a", 1)])
+def test_metadata_must_be_a_json_object(metadata: Any) -> None:
+    assert _problems(metadata, item="i") == [
+        f"item 'i': client metadata must be a JSON object, got {type(metadata).__name__}"
+    ]
+
+
+def test_metadata_keys_must_be_strings_and_values_json() -> None:
+    (problem,) = _problems({1: "x"}, item="i")
+    assert problem == "item 'i': client metadata must be a JSON object with string keys; got key 1"
+    (problem,) = _problems({"a": {1, 2}}, item="i")
+    assert (
+        problem.startswith("item 'i': client metadata must be a JSON object") and "not valid JSON" in problem
+    )
+
+
+def test_size_is_compact_utf8_json() -> None:
+    metadata = {"a": [1, 2.5, None, True], "é": "日本"}
+    expected = json.dumps(metadata, separators=(",", ":"), ensure_ascii=False).encode()
+    assert metadata_size_bytes(metadata) == len(expected)
+    with pytest.raises(MetadataValidationError, match="not valid JSON"):
+        metadata_size_bytes({"a": object()})
+
+
+def test_size_limit_exactly_at_and_just_over() -> None:
+    filler = LIMIT - metadata_size_bytes({"b": ""})
     at_limit = {"b": "x" * filler}
-    assert metadata_size_bytes(at_limit) == MAX_CLIENT_METADATA_BYTES
+    assert metadata_size_bytes(at_limit) == LIMIT
     validate_client_metadata(SCHEMA, at_limit, item="i")
-    with pytest.raises(PayloadTooLarge, match="limit is 10485760"):
-        validate_client_metadata(SCHEMA, {"b": "x" * (filler + 1)}, item="i")
+    with pytest.raises(PayloadTooLarge) as err:
+        validate_client_metadata(SCHEMA, {"b": "x" * (filler + 1)}, item="big-item")
+    assert str(err.value) == (
+        "item 'big-item': client metadata is 10485761 bytes of JSON; the limit is 10485760 bytes (10 MiB) per item"
+    )
 
 
-def test_metadata_must_be_an_object() -> None:
-    with pytest.raises(MetadataValidationError, match="must be a JSON object"):
-        validate_client_metadata(SCHEMA, [1, 2], item="i")
+def test_size_counts_utf8_bytes_not_characters() -> None:
+    filler = (LIMIT - metadata_size_bytes({"b": ""})) // 3  # "日" is 3 bytes in UTF-8
+    validate_client_metadata({}, {"b": "日" * filler}, item="i")
+    with pytest.raises(PayloadTooLarge):
+        validate_client_metadata({}, {"b": "日" * (filler + 1)}, item="i")
 
 
-def test_video_frame_embeddings_are_checked_by_path() -> None:
-    good = {
-        "$encord": {
-            "config": {"sampling_rate": 1, "keyframe_mode": "seconds"},
-            "frames": {"12": {"clip": [1, 2, 3]}},
-        }
-    }
-    validate_client_metadata(SCHEMA, good, item="v")
-    bad = {
-        "$encord": {
-            "config": {"sampling_rate": -1, "keyframe_mode": "minutes"},
-            "frames": {"12": {"clip": [1]}, "x": {}},
-        }
-    }
-    with pytest.raises(MetadataValidationError) as err:
-        validate_client_metadata(SCHEMA, bad, item="v")
-    text = str(err.value)
-    assert "$encord.frames.12.clip" in text and "sampling_rate" in text and "keyframe_mode" in text
-    assert "'x' is not a frame number" in text
-
-
-json_values = st.recursive(
-    st.none() | st.booleans() | st.floats(allow_nan=False, allow_infinity=False) | st.integers() | st.text(),
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4),
-    max_leaves=20,
+VIDEO_SCHEMA = MetadataSchema(
+    {"clip": {"ty": "embedding", "size": 512}, "score": {"ty": "variant", "hint": "number"}}
 )
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.dictionaries(st.sampled_from([*SCHEMA.keys(), "$encord", "free"]), json_values, max_size=6))
-def test_validation_only_ever_raises_validation_errors(metadata: dict[str, Any]) -> None:
-    # anything but the validation errors escaping (KeyError, TypeError...) fails the test
+def test_video_frame_embeddings_pass() -> None:
+    good = {
+        "$encord": {
+            "config": {"sampling_rate": "0.5", "keyframe_mode": "seconds"},
+            "frames": {"12": {"clip": [0.0] * 512}, "2.5": {"clip": [1.0] * 512, "free": "x"}},
+        },
+        "clip": [0.0] * 512,
+    }
+    validate_client_metadata(VIDEO_SCHEMA, good, item="v")
+    frame_mode = {"$encord": {"config": {"sampling_rate": 0}, "frames": {"0": {}, "120": {"score": 1}}}}
+    validate_client_metadata(VIDEO_SCHEMA, frame_mode, item="v")
+    validate_client_metadata(VIDEO_SCHEMA, {"$encord": {"frames": {"7": {"clip": [1] * 512}}}}, item="v")
+    validate_client_metadata(VIDEO_SCHEMA, {"$encord": {}}, item="v")
+
+
+def test_video_frame_embedding_sizes_are_checked_by_path() -> None:
+    bad = {"$encord": {"frames": {"12": {"clip": [1.0, 2.0, 3.0]}, "13": {"score": "high"}}}}
+    assert _problems(bad, VIDEO_SCHEMA, item="abc") == [
+        "item 'abc': key '$encord.frames.12.clip' expected an embedding of 512 numbers, got 3 numbers",
+        "item 'abc': key '$encord.frames.13.score' expected a number, got 'high'",
+    ]
+
+
+def test_video_frame_config_and_frame_keys_are_checked() -> None:
+    bad = {
+        "$encord": {
+            "config": {"sampling_rate": -1, "keyframe_mode": "minutes"},
+            "frames": {"x": {}, "3": [1]},
+        },
+        "score": "s",
+    }
+    assert _problems(bad, VIDEO_SCHEMA, item="v") == [
+        "item 'v': key 'score' expected a number, got 's'",
+        "item 'v': key '$encord.config.sampling_rate' expected a number >= 0, got -1",
+        "item 'v': key '$encord.config.keyframe_mode' expected 'frame' or 'seconds', got 'minutes'",
+        "item 'v': key '$encord.frames' expected seconds (numbers >= 0, keyframe_mode 'seconds') as keys, got 'x'",
+        "item 'v': key '$encord.frames.3' expected an object of metadata, got [1]",
+    ]
+
+
+@pytest.mark.parametrize("frame", ["1.5", "-1", "1e3", "", " 1", "١"])
+def test_frame_mode_needs_whole_frame_numbers(frame: str) -> None:
+    (problem,) = _problems({"$encord": {"frames": {frame: {}}}}, VIDEO_SCHEMA, item="v")
+    assert problem == (
+        f"item 'v': key '$encord.frames' expected frame numbers (integers >= 0, keyframe_mode 'frame') as keys, "
+        f"got {frame!r}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ([], "key '$encord' expected an object with optional 'config' and 'frames', got []"),
+        ({"config": 1}, "key '$encord.config' expected an object, got 1"),
+        (
+            {"config": {"sampling_rate": "fast"}},
+            "key '$encord.config.sampling_rate' expected a number >= 0, got 'fast'",
+        ),
+        (
+            {"config": {"sampling_rate": True}},
+            "key '$encord.config.sampling_rate' expected a number >= 0, got True",
+        ),
+        ({"frames": [1]}, "key '$encord.frames' expected an object of frame -> metadata, got [1]"),
+    ],
+)
+def test_encord_key_shape(value: Any, message: str) -> None:
+    assert _problems({"$encord": value}, VIDEO_SCHEMA, item="v") == [f"item 'v': {message}"]
+
+
+def test_encord_key_is_checked_without_a_schema_too() -> None:
+    assert _problems({"$encord": {"frames": {"x": {}}}}, {}, item="v")[0].startswith(
+        "item 'v': key '$encord.frames'"
+    )
+
+
+def test_validator_problems_and_bulk_screen() -> None:
+    validator = MetadataValidator(SCHEMA)
+    assert validator.problems(GOOD, item="a") == []
+    assert validator.problems({"score": "x"}, item="a") == [
+        "item 'a': key 'score' expected a number, got 'x'"
+    ]
+    assert validator.problems({"b": "x" * LIMIT}, item="a")[0].startswith("item 'a': client metadata is")
+    assert validator.problems([1], item="a") == ["item 'a': client metadata must be a JSON object, got list"]
+    entries = [("a", GOOD), ("b", {"score": "x"}), ("c", [1])]
+    assert len(validator.problems_of_many(entries)) == 2
+    free = MetadataValidator({})
+    many = [
+        ("ok", {"a": 1}),
+        ("big", {"b": "x" * LIMIT}),
+        ("list", [1]),
+        ("frames", {"$encord": []}),
+        ("set", {"s": {1}}),
+    ]
+    assert [p.split("'")[1] for p in free.problems_of_many(many)] == ["big", "list", "frames", "set"]
+    assert free.problems_of_many([("ok", {"a": 1})]) == [] and free.problems_of_many([]) == []
+
+
+# property: random metadata against a random small schema only ever raises the validation errors
+
+scalars = st.none() | st.booleans() | st.floats() | st.integers() | st.text(max_size=8)
+json_values = st.recursive(
+    scalars,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4),
+    max_leaves=20,
+)
+KEYS = ["a", "b", "c", "$encord"]
+options = st.one_of(
+    st.sampled_from(["boolean", "datetime", "number", "uuid", "varchar", "text", "string"]).map(
+        lambda hint: {"ty": "variant", "hint": hint}
+    ),
+    st.lists(st.text(max_size=4), min_size=1, max_size=4).map(
+        lambda values: {"ty": "enum", "values": values}
+    ),
+    st.integers(1, 4).map(lambda size: {"ty": "embedding", "size": size}),
+    st.sampled_from([{"ty": "user"}, {"ty": "number"}, {"ty": "tombstone", "deleted_ty": None}]),
+)
+schemas = st.dictionaries(st.sampled_from(["a", "b", "c"]), options, max_size=3)
+encord_values = st.fixed_dictionaries(
+    {},
+    optional={
+        "config": st.dictionaries(
+            st.sampled_from(["sampling_rate", "keyframe_mode"]), json_values, max_size=2
+        ),
+        "frames": st.dictionaries(
+            st.text(alphabet="0123456789.x-", max_size=4),
+            st.dictionaries(st.sampled_from(["a", "b", "c"]), json_values, max_size=3) | json_values,
+            max_size=3,
+        ),
+    },
+)
+metadatas = (
+    st.dictionaries(st.sampled_from(KEYS), json_values, max_size=4)
+    | st.dictionaries(st.just("$encord"), encord_values, max_size=1)
+    | json_values
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(schemas, metadatas)
+def test_validation_only_ever_raises_validation_errors(schema: dict[str, Any], metadata: Any) -> None:
+    # anything but the validation errors escaping (KeyError, TypeError, ...) fails the test
     with contextlib.suppress(MetadataValidationError, PayloadTooLarge):
-        validate_client_metadata(SCHEMA, metadata, item="fuzz")
+        validate_client_metadata(schema, metadata, item="fuzz")
+    assert isinstance(MetadataValidator(MetadataSchema(schema)).problems(metadata, item="fuzz"), list)

@@ -266,7 +266,8 @@ class MetadataSchema:
                 f"{k!r} is already defined as enum; add values with add_enum_options "
                 "(enum values can never be removed)"
             )
-        raise MetadataSchemaError(f"{k!r} is already {_what(current)}; choose another key for the {kind}")
+        already = "already " if current.get("ty") != "tombstone" else ""
+        raise MetadataSchemaError(f"{k!r} is {already}{_what(current)}; choose another key for the {kind}")
 
 
 def _check_scalar_replaceable(k: str, current: Option) -> None:

@@ -1,203 +1,295 @@
-"""Client metadata against the metadata schema: every problem named, none silently dropped."""
+"""Client metadata against the metadata schema: every problem named, none silently dropped.
+
+Keys the schema defines (and has not deleted) must hold values of their type; keys outside the
+schema and deleted keys are stored unchanged.  ``$encord`` carries per-frame video embeddings
+(seed 001, "Import while importing videos"); its frames are checked with the same rules.
+"""
 
 from __future__ import annotations
 
 import math
+import re
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 import orjson
 
 from bucketdex.catalog.limits import MAX_CLIENT_METADATA_BYTES
-from bucketdex.catalog.metadata_schema import MetadataSchema
+from bucketdex.catalog.metadata_schema import ALIASES, MetadataSchema
 from bucketdex.errors import MetadataValidationError, PayloadTooLarge
 
-FRAME_KEY = "$encord"  # per-frame video embeddings (seed 001, "Import while importing videos")
+FRAME_KEY = "$encord"
 KEYFRAME_MODES = ("frame", "seconds")
+DEFAULT_KEYFRAME_MODE = "frame"  # seed 001: "If config is not specified ... keyframe_mode is frame"
+_FRAME_NUMBER = re.compile(r"[0-9]+")
+_SECONDS = re.compile(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+")
+_ENUM_SHOWN = 20
+_FRAMES_OBJECT = "an object with optional 'config' and 'frames'"
+_MODES = "'frame' or 'seconds'"
+
+#: ``check(value)`` is None when ``value`` fits, else "expected <type>, got <value>"
+Check = Callable[[Any], str | None]
 
 
 def metadata_size_bytes(metadata: Any) -> int:
-    """Size of the metadata as compact UTF-8 JSON (what the 10 MB limit counts)."""
+    """Size of ``metadata`` as compact UTF-8 JSON, what the 10 MiB limit counts.
+
+    Written by orjson, as the store writes it: the bytes of ``json.dumps(metadata,
+    separators=(",", ":"), ensure_ascii=False)`` (floats may be spelt shorter, e.g. ``1e16``),
+    several times faster.  Integers beyond 64 bits, non-string keys and non-JSON types are not
+    valid JSON here: MetadataValidationError.
+    """
     try:
         return len(orjson.dumps(metadata))
-    except TypeError as exc:  # not JSON-serialisable (e.g. a set, or a non-string key)
+    except TypeError as exc:  # orjson.JSONEncodeError is a TypeError
         raise MetadataValidationError([f"client metadata is not valid JSON: {exc}"]) from None
 
 
 def validate_client_metadata(schema: MetadataSchema | Mapping[str, Any], metadata: Any, *, item: str) -> None:
-    """Raise MetadataValidationError listing every problem, or PayloadTooLarge over 10 MB."""
+    """Raise MetadataValidationError listing every problem, or PayloadTooLarge over 10 MiB.
+
+    ``schema`` is a MetadataSchema or its wire document; ``item`` labels the messages
+    (an item UUID or title).
+    """
     MetadataValidator(schema).check(metadata, item=item)
 
 
 class MetadataValidator:
-    """Validation against one schema, prepared once: bulk paths call it for every item."""
+    """Validation against one schema, prepared once (one check function per typed key):
+    bulk paths call it for every item."""
 
     def __init__(self, schema: MetadataSchema | Mapping[str, Any]) -> None:
-        self._options = schema.live_options() if isinstance(schema, MetadataSchema) else _live(schema)
+        options = schema.live_options() if isinstance(schema, MetadataSchema) else schema
+        self._checks: dict[str, Check] = {}
+        for key, option in options.items():
+            check = _checker(option) if isinstance(option, Mapping) else None
+            if check is not None:
+                self._checks[key] = check
 
     def check(self, metadata: Any, *, item: str) -> None:
-        """Raise MetadataValidationError listing every problem, or PayloadTooLarge over 10 MB."""
-        self._check_shape_and_size(metadata, item)
+        """Raise MetadataValidationError listing every problem, or PayloadTooLarge over 10 MiB."""
+        _check_shape_and_size(metadata, item)
         problems = self._value_problems(metadata, item)
         if problems:
             raise MetadataValidationError(problems)
 
     def problems(self, metadata: Any, *, item: str) -> list[str]:
-        """Every problem with ``metadata`` as one line each (empty when valid)."""
+        """Every problem with ``metadata``, one line each (empty when valid; size included)."""
         try:
-            self._check_shape_and_size(metadata, item)
-        except (MetadataValidationError, PayloadTooLarge) as exc:
-            return getattr(exc, "problems", None) or [exc.message]
+            _check_shape_and_size(metadata, item)
+        except MetadataValidationError as exc:
+            return exc.problems
+        except PayloadTooLarge as exc:
+            return [exc.message]
         return self._value_problems(metadata, item)
 
     def problems_of_many(self, entries: Sequence[tuple[str, Any]]) -> list[str]:
-        """Problems of many (label, metadata) pairs.  Bulk registration calls this: when there
-        is no schema to check values against, the common all-valid case costs one orjson call
-        per item and no Python function call."""
-        if not self._options:
-            try:
-                sizes = [len(orjson.dumps(m)) if type(m) is dict else -1 for _, m in entries]
-            except TypeError:  # not JSON-serialisable somewhere: the slow path names where
-                sizes = [-1]
-            if not sizes or (min(sizes) >= 0 and max(sizes) <= MAX_CLIENT_METADATA_BYTES):
-                return []
-        return [p for label, metadata in entries for p in self.problems(metadata, item=label)]
+        """Problems of many (label, metadata) pairs.  Without a schema to check values against,
+        the common all-valid case costs one orjson call per item and no Python function call;
+        only items failing that screen (or carrying ``$encord``) are looked at closely."""
+        if self._checks:
+            return [p for label, metadata in entries for p in self.problems(metadata, item=label)]
+        try:
+            sizes = [
+                len(orjson.dumps(m)) if type(m) is dict and FRAME_KEY not in m else -1 for _, m in entries
+            ]
+        except TypeError:  # not JSON somewhere: the slow path names where
+            sizes = [-1] * len(entries)
+        return [
+            problem
+            for (label, metadata), size in zip(entries, sizes, strict=True)
+            if not 0 <= size <= MAX_CLIENT_METADATA_BYTES
+            for problem in self.problems(metadata, item=label)
+        ]
 
-    def _check_shape_and_size(self, metadata: Any, item: str) -> None:
-        if not isinstance(metadata, Mapping):
-            raise MetadataValidationError(
-                [f"item '{item}': client metadata must be a JSON object, got {type(metadata).__name__}"]
-            )
-        size = metadata_size_bytes(metadata)
-        if size > MAX_CLIENT_METADATA_BYTES:
-            raise PayloadTooLarge(
-                f"item '{item}': client metadata is {size} bytes; the limit is {MAX_CLIENT_METADATA_BYTES}"
-            )
-
-    def _value_problems(self, metadata: Mapping[str, Any], item: str) -> list[str]:
-        if not self._options:  # no schema: nothing to check value by value
-            return []
-        problems = _check_values(self._options, metadata, item, prefix="")
+    def _value_problems(self, metadata: dict[str, Any], item: str) -> list[str]:
+        problems = _values(self._checks, metadata, item, prefix="") if self._checks else []
         if FRAME_KEY in metadata:
-            problems += _check_frames(self._options, metadata[FRAME_KEY], item)
+            problems += _frame_problems(self._checks, metadata[FRAME_KEY], item)
         return problems
 
 
-def _live(document: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in document.items() if isinstance(v, Mapping) and v.get("ty") != "tombstone"}
+def _check_shape_and_size(metadata: Any, item: str) -> None:
+    if not isinstance(metadata, dict):
+        raise MetadataValidationError(
+            [f"item '{item}': client metadata must be a JSON object, got {type(metadata).__name__}"]
+        )
+    try:
+        size = len(orjson.dumps(metadata))
+    except TypeError as exc:
+        bad = next((k for k in metadata if not isinstance(k, str)), None)
+        why = f"got key {bad!r}" if bad is not None else f"not valid JSON: {exc}"
+        raise MetadataValidationError(
+            [f"item '{item}': client metadata must be a JSON object with string keys; {why}"]
+        ) from None
+    if size > MAX_CLIENT_METADATA_BYTES:
+        raise PayloadTooLarge(
+            f"item '{item}': client metadata is {size} bytes of JSON; "
+            f"the limit is {MAX_CLIENT_METADATA_BYTES} bytes (10 MiB) per item"
+        )
 
 
-def _check_values(
-    options: Mapping[str, Any], metadata: Mapping[str, Any], item: str, prefix: str
-) -> list[str]:
+def _values(checks: Mapping[str, Check], metadata: Mapping[str, Any], item: str, prefix: str) -> list[str]:
     problems = []
     for key, value in metadata.items():
-        option = options.get(key)
-        if option is None:
-            continue  # keys outside the schema are stored unchanged
-        expected = _mismatch(option, value)
-        if expected is not None:
-            problems.append(f"item '{item}': key '{prefix}{key}' expected {expected}, got {_short(value)}")
+        check = checks.get(key)
+        if check is not None:
+            wrong = check(value)
+            if wrong is not None:
+                problems.append(f"item '{item}': key '{prefix}{key}' {wrong}")
     return problems
 
 
-def _mismatch(option: Mapping[str, Any], value: Any) -> str | None:
-    """What was expected, if ``value`` does not fit ``option``; None if it fits."""
+# one check function per option ----------------------------------------------------------------
+
+
+def _checker(option: Mapping[str, Any]) -> Check | None:
+    """The check for values of ``option``; None for types that accept anything (user, ...)."""
     ty = option.get("ty")
-    hint = option.get("hint") if ty == "variant" else ty
-    if hint == "boolean":
-        return None if isinstance(value, bool) else "a boolean (true or false)"
-    if hint == "number":
-        ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-        return None if ok else "a number"
-    if hint == "datetime":
-        return None if _is_datetime(value) else "an ISO 8601 datetime string such as 2024-05-01T12:30:00Z"
-    if hint == "uuid":
-        return None if _is_uuid(value) else "a UUID string such as 123e4567-e89b-12d3-a456-426614174000"
-    if hint in ("varchar", "text"):
-        return None if isinstance(value, str) else f"a string ({hint})"
+    if ty == "variant":
+        hint = option.get("hint", "text")
+        return _SCALAR_CHECKS.get(ALIASES.get(hint, hint) if isinstance(hint, str) else "")
     if ty == "enum":
-        values = option.get("values", [])
-        shown = ", ".join(values[:20]) + (", ..." if len(values) > 20 else "")
-        return None if value in values and isinstance(value, str) else f"one of the enum values [{shown}]"
+        return _enum_check([str(v) for v in option.get("values") or []])
     if ty == "embedding":
-        return _embedding_mismatch(int(option.get("size", 0)), value)
-    return None  # user, geospatial, future types: accepted
+        size = option.get("size")
+        return _embedding_check(size) if isinstance(size, int) else None
+    return _SCALAR_CHECKS.get(ty) if isinstance(ty, str) else None  # older shapes: {"ty": "number"}
 
 
-def _embedding_mismatch(size: int, value: Any) -> str | None:
-    if not isinstance(value, list) or any(
-        isinstance(v, bool) or not isinstance(v, int | float) for v in value
-    ):
-        return f"an embedding: a list of {size} numbers"
-    if len(value) != size:
-        return f"an embedding of {size} numbers (got {len(value)})"
-    return None
+def _expected(what: str, value: Any) -> str:
+    return f"expected {what}, got {_short(value)}"
 
 
-def _check_frames(options: Mapping[str, Any], value: Any, item: str) -> list[str]:
+def _scalar(what: str, fits: Callable[[Any], bool]) -> Check:
+    def check(value: Any) -> str | None:
+        return None if fits(value) else _expected(what, value)
+
+    return check
+
+
+def _is_number(value: Any) -> bool:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return not isinstance(value, float) or math.isfinite(value)
+
+
+def _parses(parse: Callable[[str], object]) -> Callable[[Any], bool]:
+    def fits(value: Any) -> bool:
+        if not isinstance(value, str):
+            return False
+        try:
+            parse(value)
+        except ValueError:
+            return False
+        return True
+
+    return fits
+
+
+_SCALAR_CHECKS: dict[str, Check] = {
+    "boolean": _scalar("a boolean (true or false)", lambda v: isinstance(v, bool)),
+    "number": _scalar("a number", _is_number),
+    "datetime": _scalar(
+        "an ISO 8601 datetime string such as 2024-05-01T12:30:00Z", _parses(datetime.fromisoformat)
+    ),
+    "uuid": _scalar("a UUID string such as 123e4567-e89b-12d3-a456-426614174000", _parses(uuid.UUID)),
+    "varchar": _scalar("a string (varchar)", lambda v: isinstance(v, str)),
+    "text": _scalar("a string (text)", lambda v: isinstance(v, str)),
+}
+
+
+def _enum_check(values: list[str]) -> Check:
+    allowed = frozenset(values)
+    shown = ", ".join(map(repr, values[:_ENUM_SHOWN]))
+    if len(values) > _ENUM_SHOWN:
+        shown += f", ... ({len(values)} values in all)"
+    what = f"one of the enum values [{shown}]"
+
+    def check(value: Any) -> str | None:
+        return None if isinstance(value, str) and value in allowed else _expected(what, value)
+
+    return check
+
+
+def _embedding_check(size: int) -> Check:
+    what = f"an embedding of {size} numbers"
+
+    def check(value: Any) -> str | None:
+        if not isinstance(value, list | tuple):
+            return _expected(what, value)
+        if len(value) != size:
+            return f"expected {what}, got {len(value)} numbers"
+        bad = _first_non_number(value)
+        if bad is not None:
+            return f"expected {what}, got {_short(value[bad])} at position {bad}"
+        return None
+
+    return check
+
+
+def _first_non_number(values: Sequence[Any]) -> int | None:
+    """Index of the first element that is not a finite number (bools are not numbers)."""
+    if all(type(v) is float or type(v) is int for v in values):  # the common case, fast
+        try:
+            if math.isfinite(sum(values)):  # inf or nan only if an element is (or on overflow)
+                return None
+        except OverflowError:
+            pass
+    return next((i for i, v in enumerate(values) if not _is_number(v)), None)
+
+
+# $encord: per-frame metadata of videos ---------------------------------------------------------
+
+
+def _frame_problems(checks: Mapping[str, Check], value: Any, item: str) -> list[str]:
     where = f"item '{item}': key '{FRAME_KEY}"
     if not isinstance(value, Mapping):
-        return [f"{where}' expected an object with 'config' and 'frames', got {_short(value)}"]
-    problems = _check_frame_config(value.get("config"), where)
-    frames = value.get("frames", {})
+        return [f"{where}' {_expected(_FRAMES_OBJECT, value)}"]
+    problems, mode = _config_problems(value.get("config"), where)
+    frames = value.get("frames")
+    if frames is None:
+        return problems
     if not isinstance(frames, Mapping):
-        return [*problems, f"{where}.frames' expected an object of frame -> metadata, got {_short(frames)}"]
-    for frame, frame_metadata in frames.items():
-        if not _is_non_negative_number(frame):
-            problems.append(f"{where}.frames' key {frame!r} is not a frame number or seconds value (>= 0)")
-        if not isinstance(frame_metadata, Mapping):
-            problems.append(f"{where}.frames.{frame}' expected an object, got {_short(frame_metadata)}")
-            continue
-        problems += _check_values(options, frame_metadata, item, prefix=f"{FRAME_KEY}.frames.{frame}.")
+        return [*problems, f"{where}.frames' {_expected('an object of frame -> metadata', frames)}"]
+    if mode == "frame":
+        pattern, what = _FRAME_NUMBER, "frame numbers (integers >= 0, keyframe_mode 'frame') as keys"
+    else:
+        pattern, what = _SECONDS, "seconds (numbers >= 0, keyframe_mode 'seconds') as keys"
+    for frame, metadata in frames.items():
+        if not (isinstance(frame, str) and pattern.fullmatch(frame)):
+            problems.append(f"{where}.frames' {_expected(what, frame)}")
+        if not isinstance(metadata, Mapping):
+            problems.append(f"{where}.frames.{frame}' {_expected('an object of metadata', metadata)}")
+        elif checks:
+            problems += _values(checks, metadata, item, prefix=f"{FRAME_KEY}.frames.{frame}.")
     return problems
 
 
-def _check_frame_config(config: Any, where: str) -> list[str]:
+def _config_problems(config: Any, where: str) -> tuple[list[str], str | None]:
+    """Problems of ``$encord.config`` and the keyframe mode in force (None if it is invalid)."""
     if config is None:
-        return []
+        return [], DEFAULT_KEYFRAME_MODE
     if not isinstance(config, Mapping):
-        return [f"{where}.config' expected an object, got {_short(config)}"]
+        return [f"{where}.config' {_expected('an object', config)}"], DEFAULT_KEYFRAME_MODE
     problems = []
     rate = config.get("sampling_rate")
-    if rate is not None and not _is_non_negative_number(rate):
-        problems.append(f"{where}.config.sampling_rate' expected a number >= 0, got {_short(rate)}")
-    mode = config.get("keyframe_mode")
-    if mode is not None and mode not in KEYFRAME_MODES:
-        problems.append(f"{where}.config.keyframe_mode' expected 'frame' or 'seconds', got {_short(mode)}")
-    return problems
+    if rate is not None and not _is_non_negative(rate):
+        problems.append(f"{where}.config.sampling_rate' {_expected('a number >= 0', rate)}")
+    mode = config.get("keyframe_mode", DEFAULT_KEYFRAME_MODE)
+    if mode not in KEYFRAME_MODES:
+        problems.append(f"{where}.config.keyframe_mode' {_expected(_MODES, mode)}")
+        return problems, None
+    return problems, str(mode)
 
 
-def _is_non_negative_number(value: Any) -> bool:
-    if isinstance(value, bool):
-        return False
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return False
-    return math.isfinite(number) and number >= 0
-
-
-def _is_datetime(value: Any) -> bool:
-    if not isinstance(value, str):
-        return False
-    try:
-        datetime.fromisoformat(value)
-    except ValueError:
-        return False
-    return True
-
-
-def _is_uuid(value: Any) -> bool:
-    if not isinstance(value, str):
-        return False
-    try:
-        uuid.UUID(value)
-    except ValueError:
-        return False
-    return True
+def _is_non_negative(value: Any) -> bool:
+    """A number >= 0, or a string spelling one (``"1"``, ``"0.5"``)."""
+    if isinstance(value, str):
+        return _SECONDS.fullmatch(value) is not None
+    return _is_number(value) and value >= 0
 
 
 def _short(value: Any) -> str:

@@ -1,7 +1,8 @@
 """The bulk registration path: many items, few round trips.
 
 Items are handled in chunks of ``CHUNK``, built column by column; PostgreSQL gets one binary
-``COPY ... FROM STDIN`` per chunk, SQLite one ``executemany``; all inside the caller's transaction.
+``COPY ... FROM STDIN`` for the whole call, SQLite one ``executemany`` per chunk; all inside the
+caller's transaction.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import functools
 import operator
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice, repeat
@@ -88,16 +89,32 @@ def url_hash(url: str) -> int:
     return value - _TWO_64 if value >= _TWO_63 else value
 
 
-def insert_items(conn: Connection, folder_id: uuid.UUID, items: Iterable[NewItem], *, now: datetime) -> int:
+Check = Callable[[Sequence[NewItem]], None]
+
+
+def insert_items(
+    conn: Connection,
+    folder_id: uuid.UUID,
+    items: Iterable[NewItem],
+    *,
+    now: datetime,
+    check: Check | None = None,
+) -> int:
     """Insert items, and the ordered files of composites, into ``folder_id``; return rows written.
+
+    ``check``, if given, is called with each chunk of items (composites with their ``children``)
+    before that chunk is written, so validation overlaps the server's work on the previous chunk
+    instead of preceding the whole insert; to refuse the call, let it raise (or raise after this
+    returns) and the caller's transaction rolls everything back.
 
     Composites come before their files; ids are time-ordered (``catalog.ids``), so in creation
     order every index is appended to, not scattered into.  Runs in the caller's transaction.
     """
     stamp = _timestamp(conn.dialect, now)
+    chunks = _chunks(items, check)
     if conn.dialect.name == "postgresql":
-        return _copy_postgres(conn, folder_id, items, stamp)
-    return _executemany_sqlite(conn, folder_id, items, stamp)
+        return _copy_postgres(conn, folder_id, chunks, stamp)
+    return _executemany_sqlite(conn, folder_id, chunks, stamp)
 
 
 def _timestamp(dialect: Dialect, now: datetime) -> Any:
@@ -116,9 +133,11 @@ class _Chunk:
     positions: list[int | None]
 
 
-def _chunks(items: Iterable[NewItem]) -> Iterator[_Chunk]:
+def _chunks(items: Iterable[NewItem], check: Check | None = None) -> Iterator[_Chunk]:
     source = iter(items)
     while batch := list(islice(source, CHUNK)):
+        if check is not None:
+            check(batch)
         if any([i.children for i in batch]):
             yield _flatten(batch)
         else:  # the common case needs no per-item Python loop
@@ -138,22 +157,25 @@ def _flatten(batch: list[NewItem]) -> _Chunk:
     return chunk
 
 
-def _columns(chunk: _Chunk, folder: Any, now: Any, ident: Callable[[uuid.UUID], Any]) -> dict[str, Any]:
+Idents = Callable[[list[Any]], list[Any]]  # a column of UUIDs (or None), for the driver
+
+
+def _columns(chunk: _Chunk, folder: Any, now: Any, idents: Idents) -> dict[str, Any]:
     """One chunk, column by column: list comprehensions and C-level transposes instead of a
     Python function call per row.  Constant columns are ``repeat`` objects."""
     items = chunk.items
     urls = [i.url for i in items]
     medias = [i.media for i in items]
     return {
-        "id": [ident(i.id) for i in items],
+        "id": idents([i.id for i in items]),
         "folder_id": repeat(folder),
-        "item_type": [i.item_type.value for i in items],
+        "item_type": [str(i.item_type) for i in items],  # StrEnum: its value, 3x faster than .value
         "name": [i.name for i in items],
         "description": [i.description for i in items],
         "url": urls,
         "url_hash": [None if u is None else url_hash(u) for u in urls],
-        "integration_id": [None if i.integration_id is None else ident(i.integration_id) for i in items],
-        "parent_item_id": [None if p is None else ident(p) for p in chunk.parents],
+        "integration_id": idents([i.integration_id for i in items]),
+        "parent_item_id": idents(chunk.parents),
         "position": chunk.positions,
         "client_metadata": [dump_json(i.client_metadata) if i.client_metadata else "{}" for i in items],
         **{name: list(map(get, medias)) for name, get in _MEDIA_GETTERS},
@@ -173,7 +195,7 @@ def _non_null(columns: dict[str, Any]) -> list[str]:
     ]
 
 
-def _copy_postgres(conn: Connection, folder_id: uuid.UUID, items: Iterable[NewItem], stamp: Any) -> int:
+def _copy_postgres(conn: Connection, folder_id: uuid.UUID, chunks: Iterable[_Chunk], stamp: Any) -> int:
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     # JSON columns arrive already serialised (orjson); send that text as binary jsonb.
     cursor.adapters.register_dumper(_JsonText, _jsonb_text_dumper(cursor))
@@ -184,7 +206,7 @@ def _copy_postgres(conn: Connection, folder_id: uuid.UUID, items: Iterable[NewIt
     with cursor.copy(f"COPY storage_items ({', '.join(COLUMNS)}) FROM STDIN (FORMAT BINARY)") as copy:
         copy.set_types(_postgres_types())
         write = copy.write_row
-        for chunk in _chunks(items):
+        for chunk in chunks:
             columns = _columns(chunk, folder_id, stamp, _same)
             for row in zip(*(columns[n] for n in COLUMNS), strict=False):  # repeat() columns are endless
                 write(row)
@@ -192,10 +214,10 @@ def _copy_postgres(conn: Connection, folder_id: uuid.UUID, items: Iterable[NewIt
     return count
 
 
-def _executemany_sqlite(conn: Connection, folder_id: uuid.UUID, items: Iterable[NewItem], stamp: Any) -> int:
+def _executemany_sqlite(conn: Connection, folder_id: uuid.UUID, chunks: Iterable[_Chunk], stamp: Any) -> int:
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     count = 0
-    for chunk in _chunks(items):
+    for chunk in chunks:
         columns = _columns(chunk, folder_id.hex, stamp, _hex)
         names = _non_null(columns)
         sql = f"INSERT INTO storage_items ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
@@ -205,9 +227,10 @@ def _executemany_sqlite(conn: Connection, folder_id: uuid.UUID, items: Iterable[
     return count
 
 
-def _same(value: uuid.UUID) -> uuid.UUID:
-    return value
+def _same(values: list[Any]) -> list[Any]:
+    return values  # psycopg sends uuid.UUID as is
 
 
-def _hex(value: uuid.UUID) -> str:
-    return value.hex
+def _hex(values: list[Any]) -> list[Any]:
+    """As SQLAlchemy's ``Uuid`` stores them on SQLite: ``UUID.hex``, 32 lowercase hex digits."""
+    return [None if u is None else f"{u.int:032x}" for u in values]
