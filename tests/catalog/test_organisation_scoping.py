@@ -41,6 +41,9 @@ def test_other_organisation_sees_nothing(two_catalogs: tuple[Catalog, Catalog]) 
         lambda: theirs.datasets.get(dataset.id),
         lambda: theirs.integrations.get(integration.id),
         lambda: theirs.jobs.get(job.id),
+        lambda: theirs.jobs.status(job.id),
+        lambda: theirs.jobs.manifest(job.id),
+        lambda: theirs.jobs.cancel(job.id),
         lambda: theirs.folders.create("sub", parent_id=folder.id),
     ):
         with pytest.raises(NotFound):

@@ -90,10 +90,10 @@ class JobRunner:
         """Long poll: the job once it is no longer PENDING, or as it is when the timeout ends."""
         deadline = None if timeout_seconds is None else time.monotonic() + timeout_seconds
         while True:
-            job = self._catalog.jobs.get(job_id)
+            status = self._catalog.jobs.status(job_id)
             remaining = None if deadline is None else deadline - time.monotonic()
-            if job.status.is_final or (remaining is not None and remaining <= 0):
-                return job
+            if status.is_final or (remaining is not None and remaining <= 0):
+                return self._catalog.jobs.get(job_id)
             with self._changed:
                 self._changed.wait(_POLL_SECONDS if remaining is None else min(remaining, _POLL_SECONDS))
 

@@ -18,6 +18,9 @@ from bucketdex.catalog.types import JobStatus
 from bucketdex.store.database import Database
 from bucketdex.store.tables import import_jobs
 
+# Everything but the stored manifest (which can be hundreds of MB): what reading a job needs.
+_JOB_COLUMNS = [c for c in import_jobs.c if c.name != "manifest"]
+
 
 class JobStore:
     def __init__(self, db: Database, org_id: uuid.UUID) -> None:
@@ -66,9 +69,19 @@ class JobStore:
         with self._db.read() as conn:
             return get_job(conn, self._org_id, job_id)
 
+    def status(self, job_id: uuid.UUID) -> JobStatus:
+        """Just the status: what a long poll re-reads."""
+        with self._db.read() as conn:
+            row = owned_row(
+                conn, import_jobs, self._org_id, job_id, what="import job", columns=[import_jobs.c.status]
+            )
+            return JobStatus(row.status)
+
     def manifest(self, job_id: uuid.UUID) -> bytes:
         with self._db.read() as conn:
-            return bytes(owned_row(conn, import_jobs, self._org_id, job_id, what="import job").manifest)
+            columns = [import_jobs.c.manifest]
+            row = owned_row(conn, import_jobs, self._org_id, job_id, what="import job", columns=columns)
+            return bytes(row.manifest)
 
     def pending_ids(self) -> list[uuid.UUID]:
         """Jobs not finished: after a crash these are re-run (their writes were rolled back)."""
@@ -134,7 +147,7 @@ class JobStore:
 
 
 def get_job(conn: Connection, org_id: uuid.UUID, job_id: uuid.UUID) -> ImportJob:
-    return _job(owned_row(conn, import_jobs, org_id, job_id, what="import job"))
+    return _job(owned_row(conn, import_jobs, org_id, job_id, what="import job", columns=_JOB_COLUMNS))
 
 
 def _job(row: Row[Any]) -> ImportJob:

@@ -7,9 +7,11 @@ and in the SDK objects that wrap these records.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+import msgspec
 
 from bucketdex.catalog.ids import new_id
 from bucketdex.catalog.types import DuplicatesBehavior, ItemType, JobStatus, Provider, StorageLocation
@@ -17,12 +19,14 @@ from bucketdex.catalog.types import DuplicatesBehavior, ItemType, JobStatus, Pro
 JSONDict = dict[str, Any]
 
 
-@dataclass(frozen=True)
-class MediaMetadata:
+class MediaMetadata(msgspec.Struct, frozen=True, gc=False):
     """Technical facts about a file: read from headers or supplied by the manifest.
 
     Field names follow the encord SDK's ``StorageItem``; anything without a column of
     its own (PDF page count is one, NIfTI dimensions another) goes in ``extra``.
+    (A msgspec Struct, like ``NewItem``: a manifest builds one per file, and a Struct is
+    built ~15x faster than a frozen dataclass.  Neither ever sits in a reference cycle, so
+    both stay out of the garbage collector's way.)
     """
 
     file_size: int | None = None
@@ -40,12 +44,12 @@ class MediaMetadata:
     dicom_study_uid: str | None = None
     dicom_series_uid: str | None = None
     dicom_instance_uid: str | None = None
-    extra: JSONDict = field(default_factory=dict)
+    extra: JSONDict = msgspec.field(default_factory=dict)
 
     @classmethod
     def column_names(cls) -> tuple[str, ...]:
         """The fields stored in a column of their own (everything but ``extra``)."""
-        return tuple(f.name for f in fields(cls) if f.name != "extra")
+        return tuple(name for name in cls.__struct_fields__ if name != "extra")
 
     def as_dict(self) -> JSONDict:
         out = {name: getattr(self, name) for name in self.column_names()}
@@ -81,19 +85,18 @@ class StorageItem:
     updated_at: datetime
 
 
-@dataclass(frozen=True)
-class NewItem:
+class NewItem(msgspec.Struct, frozen=True, gc=False):
     """An item to be registered.  Composites list their files, in order, as ``children``."""
 
     item_type: ItemType
     name: str
     url: str | None = None
-    client_metadata: JSONDict = field(default_factory=dict)
-    media: MediaMetadata = field(default_factory=MediaMetadata)
+    client_metadata: JSONDict = msgspec.field(default_factory=dict)
+    media: MediaMetadata = msgspec.field(default_factory=MediaMetadata)
     integration_id: uuid.UUID | None = None
     description: str = ""
     children: tuple[NewItem, ...] = ()
-    id: uuid.UUID = field(default_factory=new_id)
+    id: uuid.UUID = msgspec.field(default_factory=new_id)
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,12 @@ written; with ``ignore_errors=True`` the good units are registered and every fai
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import Connection, bindparam, select, update
+from msgspec.structs import replace
+from sqlalchemy import Connection, bindparam, func, null, or_, select, update
 
 from bucketdex.catalog.folders import get_folder
 from bucketdex.catalog.limits import utcnow
@@ -25,6 +27,7 @@ from bucketdex.store.database import Database
 from bucketdex.store.tables import storage_items
 
 _LOOKUP_CHUNK = 1000
+_SCAN_FROM = 2000  # dedupe keys from which one scan of the folder beats lookups
 
 
 @dataclass(frozen=True)
@@ -105,49 +108,73 @@ class _Plan:
 
 def _plan(conn: Connection, folder_id: uuid.UUID, manifest: Manifest, validator: MetadataValidator) -> _Plan:
     plan = _Plan()
-    existing = _existing(conn, folder_id, manifest.entries) if manifest.skip_duplicate_urls else {}
-    seen: set[tuple[bool, str]] = set()
+    existing: dict[DedupeKey, uuid.UUID | None] = {}
+    if manifest.skip_duplicate_urls:
+        keys = {_dedupe_key(e) for e in manifest.entries if e.urls}
+        existing = _existing(conn, folder_id, keys, with_ids=manifest.upsert_metadata)
+    seen: set[DedupeKey] = set()
+    check = validator.problems
     for entry in manifest.entries:
-        problems = validator.problems(entry.item.client_metadata, item=entry.location)
-        if problems:
-            plan.unit_errors.append(UnitError(entry.location, tuple(entry.urls), "; ".join(problems)))
-            continue
+        item = entry.item
         key = _dedupe_key(entry)
-        if manifest.skip_duplicate_urls and (key in existing or key in seen):
+        duplicate = manifest.skip_duplicate_urls and (key in existing or key in seen)
+        # a skipped duplicate's metadata is not used, so not checked; an upserted one's is
+        if item.client_metadata and (not duplicate or manifest.upsert_metadata):
+            problems = check(item.client_metadata, item=entry.location)
+            if problems:
+                plan.unit_errors.append(UnitError(entry.location, tuple(entry.urls), "; ".join(problems)))
+                continue
+        if duplicate:
             plan.skipped += 1
-            if manifest.upsert_metadata and key in existing:
-                plan.upserts.append((existing[key], entry.item.client_metadata))
+            matched = existing.get(key)
+            if manifest.upsert_metadata and matched is not None:
+                plan.upserts.append((matched, item.client_metadata))
             continue
         seen.add(key)
         plan.new.append(entry)
     return plan
 
 
-def _dedupe_key(entry: ManifestEntry) -> tuple[bool, str]:
+DedupeKey = tuple[bool, str]
+
+
+def _dedupe_key(entry: ManifestEntry) -> DedupeKey:
     """(is a composite, URL): a single item matches a single item with its URL; a group or
     series matches the composite whose first file has its first URL.  An image registered alone
     and the same image as a frame of a group are different items."""
-    return bool(entry.item.children), entry.urls[0] if entry.urls else ""
+    item = entry.item
+    if item.children:
+        return True, item.children[0].url or ""
+    return False, item.url or ""
 
 
 def _existing(
-    conn: Connection, folder_id: uuid.UUID, entries: Sequence[ManifestEntry]
-) -> dict[tuple[bool, str], uuid.UUID]:
-    """Dedupe key -> id of the matching item already in the folder (for files: their composite)."""
-    urls = list({_dedupe_key(e)[1] for e in entries if e.urls})
-    found: dict[tuple[bool, str], uuid.UUID] = {}
+    conn: Connection, folder_id: uuid.UUID, keys: set[DedupeKey], *, with_ids: bool
+) -> dict[DedupeKey, uuid.UUID | None]:
+    """Dedupe key -> id of the matching item already in the folder (for files: their composite;
+    the id only ``with_ids``, as only a metadata upsert needs it).
+
+    Many keys: one scan of the folder's candidate rows beats a lookup per key (an index range
+    scan, then a set membership test per row).  Few keys: look them up by URL hash."""
     t = storage_items.c
-    for start in range(0, len(urls), _LOOKUP_CHUNK):
-        chunk = urls[start : start + _LOOKUP_CHUNK]
-        rows = conn.execute(
-            select(t.url, t.id, t.parent_item_id, t.position).where(
-                t.folder_id == folder_id, t.url_hash.in_([url_hash(u) for u in chunk])
-            )
+    owner = func.coalesce(t.parent_item_id, t.id) if with_ids else null()
+    query = select(t.url, t.parent_item_id.is_not(None), owner).where(
+        t.folder_id == folder_id, t.url.is_not(None), or_(t.parent_item_id.is_(None), t.position == 0)
+    )
+    found: dict[DedupeKey, uuid.UUID | None] = {}
+    if len(keys) >= _SCAN_FROM:
+        batches: Iterable[Any] = [conn.execute(query).tuples()]
+    else:
+        urls = list({url for _, url in keys})
+        batches = (
+            conn.execute(query.where(t.url_hash.in_([url_hash(u) for u in urls[i : i + _LOOKUP_CHUNK]])))
+            for i in range(0, len(urls), _LOOKUP_CHUNK)
         )
-        wanted = set(chunk)
-        for r in rows:
-            if r.url in wanted and (r.parent_item_id is None or r.position == 0):
-                found[(r.parent_item_id is not None, r.url)] = r.parent_item_id or r.id
+    for rows in batches:
+        for url, in_composite, item_id in rows:
+            key = (bool(in_composite), url)
+            if key in keys:
+                found[key] = item_id
     return found
 
 

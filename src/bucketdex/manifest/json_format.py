@@ -20,6 +20,7 @@ from bucketdex.manifest.fields import (
     short,
     title_from_url,
 )
+from bucketdex.manifest.json_fast import parse_fast
 from bucketdex.manifest.model import Manifest, ManifestEntry
 
 SINGLE_TYPES = {
@@ -40,7 +41,17 @@ _TRAILING_COMMA = re.compile(rb'("(?:\\.|[^"\\])*")|,(\s*[}\]])')
 
 def parse_json_manifest(data: bytes | str, *, source: str = "manifest.json") -> Manifest:
     """Parse a JSON manifest; ManifestError lists every problem with its JSON path."""
-    document = _decode(data.encode() if isinstance(data, str) else data, source)
+    raw = data.encode() if isinstance(data, str) else data
+    groups = _Reader()
+    manifest = parse_fast(raw, groups.group)
+    if manifest is not None and not groups.problems:
+        return manifest
+    return parse_thoroughly(raw, source=source)  # not a plain valid manifest: this says why
+
+
+def parse_thoroughly(data: bytes, *, source: str = "manifest.json") -> Manifest:
+    """The reader that checks field by field and lists every problem (no fast path)."""
+    document = _decode(data, source)
     reader = _Reader()
     manifest = reader.read(document)
     if reader.problems:
@@ -82,7 +93,7 @@ class _Reader:
                 entries.extend(self._single(entry, item_type, where))
         for section in GROUP_TYPES:
             for where, entry in self._section(document, section):
-                entries.extend(self._group(entry, section, where))
+                entries.extend(self.group(entry, section, where))
         manifest = Manifest(entries, **flags)
         if manifest.url_count > MAX_URLS:
             self.problem(f"$: {manifest.url_count} URLs; a manifest can hold up to {MAX_URLS:,}: split it")
@@ -143,7 +154,7 @@ class _Reader:
             ManifestEntry(NewItem(item_type, title, url=url, client_metadata=metadata, media=media), where)
         ]
 
-    def _group(self, entry: Any, section: str, where: str) -> list[ManifestEntry]:
+    def group(self, entry: Any, section: str, where: str) -> list[ManifestEntry]:
         if not isinstance(entry, dict):
             self.problem(
                 f"{where}: expected an object with objectUrl_0, objectUrl_1, ..., got {short(entry)}"

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import msgspec
+
 from bucketdex.catalog.records import NewItem
 
 
-@dataclass(frozen=True)
-class ManifestEntry:
+class ManifestEntry(msgspec.Struct, frozen=True, gc=False):
     """One unit of registration: an item (composites carry their files) and where it was written."""
 
     item: NewItem
