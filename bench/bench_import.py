@@ -1,0 +1,183 @@
+"""Import jobs end to end: a 500k-image manifest in the seed format, registered start → DONE.
+
+In the same run, the baseline is stdlib ``json.loads`` of the same bytes.  Cases (issue 3):
+  * register the manifest as an import job (start → DONE) on SQLite and PostgreSQL;
+  * register it again with ``skip_duplicate_urls`` (everything skipped);
+  * peak RSS of a fresh process registering a 1,000,000-URL manifest (``--rss`` child mode).
+Each entry has ``imageMetadata`` and 4 client-metadata keys that the schema types (enum,
+number, datetime, varchar), so validation is real work.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import orjson
+from sqlalchemy import create_engine, make_url, text
+
+from bucketdex.catalog.catalog import Catalog
+from bucketdex.catalog.job_runner import runner_for
+from bucketdex.catalog.types import JobStatus
+from bucketdex.store.database import Database
+
+PG_ADMIN = os.environ.get("BUCKETDEX_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+BUCKET = "https://training-data.s3.eu-west-2.amazonaws.com"
+
+
+def image_entry(i: int) -> dict[str, Any]:
+    return {
+        "objectUrl": f"{BUCKET}/images/shard-{i // 10_000:03d}/img_{i:07d}.jpg",
+        "title": f"img_{i:07d}.jpg",
+        "imageMetadata": {"mimeType": "image/jpeg", "fileSize": 100_000 + i, "width": 1920, "height": 1080},
+        "clientMetadata": {
+            "split": ("train", "val", "test")[i % 3],
+            "score": (i % 1000) / 1000,
+            "captured_at": f"2024-{1 + i % 12:02d}-{1 + i % 28:02d}T12:{i % 60:02d}:00Z",
+            "camera": f"cam-{i % 17}",
+        },
+    }
+
+
+def image_manifest(n: int) -> bytes:
+    document = {"images": [image_entry(i) for i in range(n)], "skip_duplicate_urls": True}
+    return orjson.dumps(document)
+
+
+def group_manifest(groups: int, frames: int) -> bytes:
+    entries = [
+        {
+            "title": f"group-{g:07d}",
+            "createVideo": False,
+            "clientMetadata": {"split": "train", "score": 0.5},
+            **{f"objectUrl_{f}": f"{BUCKET}/groups/{g:07d}/frame_{f}.jpg" for f in range(frames)},
+        }
+        for g in range(groups)
+    ]
+    return orjson.dumps({"image_groups": entries})
+
+
+def prepare(catalog: Catalog) -> uuid.UUID:
+    schema = catalog.schema.load()
+    schema.add_enum("split", values=["train", "val", "test"])
+    schema.add_scalar("score", data_type="number")
+    schema.add_scalar("captured_at", data_type="datetime")
+    schema.add_scalar("camera", data_type="varchar")
+    schema.save()
+    return catalog.folders.create(f"bench-{uuid.uuid4().hex[:8]}").id
+
+
+def timed_job(catalog: Catalog, folder_id: uuid.UUID, manifest: bytes) -> tuple[float, Any]:
+    runner = runner_for(catalog)
+    start = time.perf_counter()
+    job = runner.start(folder_id, manifest, source_name="bench.json")
+    job = runner.wait(job.id)
+    elapsed = time.perf_counter() - start
+    assert job.status is JobStatus.DONE, (job.status, job.errors[:3])
+    return elapsed, job
+
+
+def baseline_seconds(data: bytes) -> float:
+    best = float("inf")
+    for _ in range(2):
+        start = time.perf_counter()
+        json.loads(data)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def bench_backend(backend: str, url: str, data: bytes, n: int, baseline: float) -> list[dict[str, Any]]:
+    db = Database(url)
+    db.migrate()
+    catalog = Catalog(db)
+    folder_id = prepare(catalog)
+    first, job = timed_job(catalog, folder_id, data)
+    assert job.units_done == n, job.units_done
+    again, job2 = timed_job(catalog, folder_id, data)
+    assert len(job2.items) == 0, len(job2.items)  # all skipped
+    catalog.close()
+    return [
+        _row("register (start → DONE)", backend, n, first, baseline, 2.5),
+        _row("re-register, skip_duplicate_urls", backend, n, again, baseline, 1.5),
+    ]
+
+
+def _row(case: str, backend: str, n: int, seconds: float, baseline: float, target: float) -> dict[str, Any]:
+    return {
+        "case": case,
+        "backend": backend,
+        "n": n,
+        "seconds": seconds,
+        "items_per_s": n / seconds,
+        "json_loads_s": baseline,
+        "x_baseline": seconds / baseline,
+        "target_x": target,
+    }
+
+
+@contextmanager
+def scratch_postgres() -> Iterator[str]:
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    name = f"bucketdex_bench_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def peak_rss_row(urls: int) -> dict[str, Any]:
+    """A fresh process registers ``urls`` URLs (image groups of 4) and reports its peak RSS."""
+    out = subprocess.run(
+        [sys.executable, __file__, "--rss", str(urls)], check=True, capture_output=True, text=True
+    )
+    measured = json.loads(out.stdout.strip().splitlines()[-1])
+    return {
+        "case": "peak RSS, 1M-URL manifest",
+        "backend": "sqlite",
+        "n": urls,
+        "seconds": measured["seconds"],
+        "items_per_s": urls / measured["seconds"],
+        "peak_rss_mb": measured["peak_rss_mb"],
+        "target_mb": 1536,
+    }
+
+
+def rss_child(urls: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        data = group_manifest(urls // 4, 4)
+        catalog = Catalog.open(tmp)
+        folder_id = prepare(catalog)
+        seconds, _ = timed_job(catalog, folder_id, data)
+        catalog.close()
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"seconds": seconds, "peak_rss_mb": peak_kb / 1024}))
+
+
+def run(quick: bool) -> list[dict[str, Any]]:
+    n = 20_000 if quick else 500_000
+    data = image_manifest(n)
+    baseline = baseline_seconds(data)
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        rows += bench_backend("sqlite", f"sqlite:///{tmp}/catalog.sqlite3", data, n, baseline)
+    with scratch_postgres() as url:
+        rows += bench_backend("postgresql", url, data, n, baseline)
+    rows.append(peak_rss_row(40_000 if quick else 1_000_000))
+    return rows
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["--rss"]:
+    rss_child(int(sys.argv[2]))
