@@ -95,3 +95,34 @@ def test_failed_file_report_is_csv_and_formula_safe(cli: Any, tmp_path: Path) ->
     assert len(rows) == 2 and rows[1][0] == '\'=HYPERLINK("http://x")' and rows[1][1] == "images[1]"
     assert "'score'" in rows[1][2]
     assert cli("job", "errors", job).stdout == report.read_text()
+
+
+def test_dry_run_reports_and_writes_nothing_then_retry_registers_the_failures(
+    cli: Any, tmp_path: Path
+) -> None:
+    folder = json.loads(cli("folder", "create", "media", "--json").stdout)["uuid"]
+    cli("schema", "add-enum", "split", "train", "val")
+    manifest = tmp_path / "m.json"
+    images = [{"objectUrl": "s3://b/a.jpg", "clientMetadata": {"split": "train"}},
+              {"objectUrl": "s3://b/b.jpg", "clientMetadata": {"split": "test"}}]  # fmt: skip
+    manifest.write_text(json.dumps({"images": images, "skip_duplicate_urls": True}))
+
+    dry = cli("register", folder, str(manifest), "--dry-run", code=1)
+    assert "would add 1, skip 0 duplicate(s), update metadata of 0; 1 error(s)" in dry.stdout
+    assert "images[1]" in dry.stdout and "nothing would be registered" in dry.stdout
+    report = json.loads(
+        cli("register", folder, str(manifest), "--dry-run", "--ignore-errors", "--json").stdout
+    )
+    assert report["would_add"] == 1 and report["would_fail"] is False
+    assert report["unit_errors"][0]["object_urls"] == ["s3://b/b.jpg"]
+    assert json.loads(cli("items", "list", folder, "--json").stdout) == []
+
+    first = json.loads(cli("register", folder, str(manifest), "--ignore-errors", "--json").stdout)
+    assert first["units_error_count"] == 1
+    cli("schema", "add-enum-options", "split", "test")
+    retried = cli("job", "retry", first["job"])
+    assert "DONE" in retried.stdout and "1 item(s) added" in retried.stdout
+    names = sorted(i["name"] for i in json.loads(cli("items", "list", folder, "--json").stdout))
+    assert names == ["/a.jpg", "/b.jpg"]
+    again = cli("job", "retry", first["job"], "--json")  # the failure is in now: skipped, not doubled
+    assert json.loads(again.stdout)["items_with_names"] == []

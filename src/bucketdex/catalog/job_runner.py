@@ -14,11 +14,13 @@ import time
 import uuid
 import weakref
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 from bucketdex.catalog.catalog import Catalog
 from bucketdex.catalog.datasets import link_in
+from bucketdex.catalog.job_retry import retry_manifest
 from bucketdex.catalog.records import ImportJob
-from bucketdex.catalog.registration import register_in
+from bucketdex.catalog.registration import Progress, register_in
 from bucketdex.catalog.types import JobStatus
 from bucketdex.manifest.detect import parse_manifest
 from bucketdex.manifest.errors import ManifestError
@@ -48,9 +50,20 @@ def close_runner(catalog: Catalog) -> None:
         runner.close()
 
 
+@dataclass(frozen=True)
+class JobProgress:
+    """Where a running job is: phase "queued", "parsing", "checking" or "writing", and how far
+    (units checked or items written, of ``total``).  Known in the process running the job."""
+
+    phase: str
+    done: int = 0
+    total: int = 0
+
+
 class JobRunner:
     def __init__(self, catalog: Catalog) -> None:
         self._catalog = catalog
+        self._progress: dict[uuid.UUID, JobProgress] = {}
         # one worker: SQLite has one writer anyway, and jobs then finish in submission order
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bucketdex-import")
         self._changed = threading.Condition()
@@ -76,14 +89,31 @@ class JobRunner:
             dataset_id=dataset_id,
             ignore_errors=ignore_errors,
         )
-        self._pool.submit(self._run, job.id)
+        self._submit(job.id)
         return job
+
+    def retry(self, job_id: uuid.UUID) -> ImportJob:
+        """Start a job registering what ``job_id`` did not: its failed files (see ``job_retry``)."""
+        job = self._catalog.jobs.get(job_id)
+        manifest = retry_manifest(job, self._catalog.jobs.manifest(job_id))
+        return self.start(
+            job.folder_id,
+            manifest,
+            source_name=f"retry-of-{job.id}.json",
+            integration_id=job.integration_id,
+            dataset_id=job.dataset_id,
+            ignore_errors=job.ignore_errors,
+        )
+
+    def progress(self, job_id: uuid.UUID) -> JobProgress | None:
+        """The progress of a job this runner has queued and not finished; None otherwise."""
+        return self._progress.get(job_id)
 
     def resume_pending(self) -> list[uuid.UUID]:
         """Queue every job left PENDING (by this process or one that died)."""
         pending = self._catalog.jobs.pending_ids()
         for job_id in pending:
-            self._pool.submit(self._run, job_id)
+            self._submit(job_id)
         return pending
 
     def wait(self, job_id: uuid.UUID, timeout_seconds: float | None = None) -> ImportJob:
@@ -105,15 +135,23 @@ class JobRunner:
     def close(self) -> None:
         self._pool.shutdown(wait=True)
 
+    def _submit(self, job_id: uuid.UUID) -> None:
+        self._progress[job_id] = JobProgress("queued")
+        self._pool.submit(self._run, job_id)
+
     def _run(self, job_id: uuid.UUID) -> None:
+        def report(phase: str, done: int, total: int) -> None:
+            self._progress[job_id] = JobProgress(phase, done, total)
+
         try:
-            run_job(self._catalog, job_id)
+            run_job(self._catalog, job_id, report)
         except Exception as exc:  # a bug, not bad input: fail the job, keep the worker alive
             log.exception("import job %s failed", job_id)
             self._catalog.jobs.fail(
                 job_id, [f"internal error ({type(exc).__name__}); nothing was registered"]
             )
         finally:
+            self._progress.pop(job_id, None)
             self._notify()
 
     def _notify(self) -> None:
@@ -121,11 +159,13 @@ class JobRunner:
             self._changed.notify_all()
 
 
-def run_job(catalog: Catalog, job_id: uuid.UUID) -> None:
+def run_job(catalog: Catalog, job_id: uuid.UUID, progress: Progress | None = None) -> None:
     """Parse the job's manifest, register it and record the outcome, in one transaction."""
     job = catalog.jobs.get(job_id)
     if job.status is not JobStatus.PENDING:
         return
+    report = progress or (lambda phase, done, total: None)
+    report("parsing", 0, 0)
     try:
         manifest = parse_manifest(catalog.jobs.manifest(job_id), source=job.source_name)
     except ManifestError as exc:
@@ -135,7 +175,7 @@ def run_job(catalog: Catalog, job_id: uuid.UUID) -> None:
         if not catalog.jobs.claim(conn, job_id):  # cancelled meanwhile
             return
         result = register_in(
-            conn, catalog.org_id, job.folder_id, manifest, job.ignore_errors, job.integration_id
+            conn, catalog.org_id, job.folder_id, manifest, job.ignore_errors, job.integration_id, report
         )
         if job.dataset_id is not None and result.status is JobStatus.DONE and result.added:
             link_in(conn, catalog.org_id, job.dataset_id, list(result.added))

@@ -8,7 +8,7 @@ written; with ``ignore_errors=True`` the good units are registered and every fai
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +27,7 @@ from bucketdex.store.database import Database
 from bucketdex.store.tables import storage_items
 
 _LOOKUP_CHUNK = 1000
+_PROGRESS_EVERY = 10_000
 _SCAN_FROM = 2000  # dedupe keys from which one scan of the folder beats lookups
 
 
@@ -54,6 +55,30 @@ class RegistrationResult:
         return tuple(i for i, _ in self.added_with_names)
 
 
+# Progress of a registration: (phase, done, total); phases "checking" and "writing".
+Progress = Callable[[str, int, int], None]
+
+
+def _no_progress(phase: str, done: int, total: int) -> None:
+    pass
+
+
+@dataclass(frozen=True)
+class DryRunReport:
+    """What registering a manifest would do, computed without writing anything."""
+
+    would_add: int
+    would_skip: int
+    would_update: int
+    unit_errors: tuple[UnitError, ...]
+    ignore_errors: bool
+
+    @property
+    def would_fail(self) -> bool:
+        """Without ignore_errors, any unit error means the job would register nothing."""
+        return bool(self.unit_errors) and not self.ignore_errors
+
+
 def register_manifest(
     db: Database,
     org_id: uuid.UUID,
@@ -67,6 +92,17 @@ def register_manifest(
         return register_in(conn, org_id, folder_id, manifest, ignore_errors, integration_id)
 
 
+def dry_run(
+    db: Database, org_id: uuid.UUID, folder_id: uuid.UUID, manifest: Manifest, *, ignore_errors: bool = False
+) -> DryRunReport:
+    """The registration's plan (adds, skipped duplicates, metadata updates, unit errors), read-only."""
+    with db.read() as conn:
+        get_folder(conn, org_id, folder_id)
+        plan = _plan(conn, folder_id, manifest, MetadataValidator(load_document(conn, org_id)), _no_progress)
+    errors = tuple(plan.unit_errors)
+    return DryRunReport(len(plan.new), plan.skipped, len(plan.upserts), errors, ignore_errors)
+
+
 def register_in(
     conn: Connection,
     org_id: uuid.UUID,
@@ -74,11 +110,12 @@ def register_in(
     manifest: Manifest,
     ignore_errors: bool,
     integration_id: uuid.UUID | None,
+    progress: Progress = _no_progress,
 ) -> RegistrationResult:
     """The registration inside the caller's write transaction (an import job records its outcome
     in the same one, so a crash never leaves items without a finished job, or the reverse)."""
     get_folder(conn, org_id, folder_id, lock=True)
-    plan = _plan(conn, folder_id, manifest, MetadataValidator(load_document(conn, org_id)))
+    plan = _plan(conn, folder_id, manifest, MetadataValidator(load_document(conn, org_id)), progress)
     if plan.unit_errors and not ignore_errors:  # decided before any write: nothing to undo
         failed = len(plan.unit_errors)
         return RegistrationResult(
@@ -87,8 +124,15 @@ def register_in(
             errors=(f"{failed} unit(s) failed and ignore_errors is off: nothing was registered",),
         )
     new = [_with_integration(e.item, integration_id) for e in plan.new]
-    insert_items(conn, folder_id, new, now=utcnow())
+    written = [0]
+
+    def count(chunk: Sequence[NewItem]) -> None:
+        progress("writing", written[0], len(new))
+        written[0] += len(chunk)
+
+    insert_items(conn, folder_id, new, now=utcnow(), check=count)
     _overwrite_metadata(conn, plan.upserts)
+    progress("writing", len(new), len(new))
     return RegistrationResult(
         JobStatus.DONE,
         added_with_names=tuple((i.id, i.name) for i in new),
@@ -106,15 +150,25 @@ class _Plan:
     skipped: int = 0
 
 
-def _plan(conn: Connection, folder_id: uuid.UUID, manifest: Manifest, validator: MetadataValidator) -> _Plan:
+def _plan(
+    conn: Connection,
+    folder_id: uuid.UUID,
+    manifest: Manifest,
+    validator: MetadataValidator,
+    progress: Progress,
+) -> _Plan:
     plan = _Plan()
+    total = len(manifest.entries)
+    progress("checking", 0, total)
     existing: dict[DedupeKey, uuid.UUID | None] = {}
     if manifest.skip_duplicate_urls:
         keys = {_dedupe_key(e) for e in manifest.entries if e.urls}
         existing = _existing(conn, folder_id, keys, with_ids=manifest.upsert_metadata)
     seen: set[DedupeKey] = set()
     check = validator.problems
-    for entry in manifest.entries:
+    for n, entry in enumerate(manifest.entries):
+        if not n % _PROGRESS_EVERY:
+            progress("checking", n, total)
         item = entry.item
         key = _dedupe_key(entry)
         duplicate = manifest.skip_duplicate_urls and (key in existing or key in seen)
@@ -163,7 +217,7 @@ def _existing(
     )
     found: dict[DedupeKey, uuid.UUID | None] = {}
     if len(keys) >= _SCAN_FROM:
-        batches: Iterable[Any] = [conn.execute(query).tuples()]
+        batches: Iterable[Any] = [conn.execute(query)]
     else:
         urls = list({url for _, url in keys})
         batches = (

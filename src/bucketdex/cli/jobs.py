@@ -7,8 +7,10 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from bucketdex.catalog.failed_files import failed_files_csv
+from bucketdex.catalog.registration import DryRunReport
 from bucketdex.catalog.types import JobStatus
 from bucketdex.cli.context import App, client
 from bucketdex.cli.output import console, print_json, print_table
@@ -19,6 +21,7 @@ from bucketdex.sdk.imports import ImportResult
 
 app = App(help="Follow import jobs: status, wait, cancel, errors.", no_args_is_help=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON")]
+_BAR_REFRESH_SECONDS = 0.2
 JobArg = Annotated[str, typer.Argument(help="Job UUID (printed by `bucketdex register`)")]
 
 
@@ -33,22 +36,84 @@ def register(
         bool, typer.Option("--ignore-errors", help="Register the good files even if some fail")
     ] = False,
     no_wait: Annotated[bool, typer.Option("--no-wait", help="Print the job UUID and return at once")] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Report what would be added, skipped, updated or fail; write nothing"),
+    ] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Register the files a manifest lists into a folder, as an import job."""
     sdk = client(ctx)
     storage_folder = sdk.get_storage_folder(folder)
+    if dry_run:
+        report = storage_folder.dry_run_private_data(manifest, ignore_errors=ignore_errors)
+        _print_dry_run(manifest, report, as_json)
+        if report.would_fail:
+            raise typer.Exit(1)
+        return
     job = storage_folder.add_private_data_to_folder_start(
         _integration_id(sdk, integration), manifest, ignore_errors=ignore_errors
     )
+    _follow(sdk, job, no_wait, as_json, label=manifest.name)
+
+
+def _follow(sdk: Client, job: UUID, no_wait: bool, as_json: bool, label: str) -> None:
+    """Print the job id (--no-wait), or wait with a progress bar and print the outcome."""
     if no_wait:
         print_json({"job": job}) if as_json else console.print(f"started job {job}")
         return
-    with console.status(f"registering {manifest.name} (job {job})..."):
-        result = storage_folder.add_private_data_to_folder_get_result(job)
+    result = _wait_with_progress(sdk, job, label, show=not as_json)
     _report(job, result, as_json)
     if result.status is not JobStatus.DONE:
         raise typer.Exit(1)
+
+
+def _wait_with_progress(sdk: Client, job: UUID, label: str, *, show: bool) -> ImportResult:
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, transient=True, disable=not show) as bar:
+        task = bar.add_task(f"{label}: queued", total=None)
+        while True:
+            result = sdk.get_import_result(job, timeout_seconds=_BAR_REFRESH_SECONDS)
+            if result.status is not JobStatus.PENDING:
+                return result
+            progress = sdk.import_progress(job)
+            if progress is not None:
+                total = progress.total or None
+                bar.update(
+                    task, description=f"{label}: {progress.phase}", completed=progress.done, total=total
+                )
+
+
+def _print_dry_run(manifest: Path, report: DryRunReport, as_json: bool) -> None:
+    if as_json:
+        print_json(
+            {
+                "would_add": report.would_add,
+                "would_skip": report.would_skip,
+                "would_update": report.would_update,
+                "would_fail": report.would_fail,
+                "unit_errors": report.unit_errors,
+            }
+        )
+        return
+    console.print(
+        f"dry run of {manifest.name}: would add {report.would_add}, skip {report.would_skip} "
+        f"duplicate(s), update metadata of {report.would_update}; {len(report.unit_errors)} error(s)",
+        markup=False,
+        soft_wrap=True,
+    )
+    if report.unit_errors:
+        rows = [(e.location, " ".join(e.object_urls), e.error) for e in report.unit_errors]
+        print_table("Files that would fail", ["where", "object URLs", "error"], rows)
+    if report.would_fail:
+        console.print(
+            "without --ignore-errors, nothing would be registered; nothing was written", markup=False
+        )
 
 
 def _integration_id(sdk: Client, value: str | None) -> UUID | None:
@@ -124,6 +189,25 @@ def errors(
         return
     csv_file.write_text(report)
     console.print(f"wrote {len(record.unit_errors)} failed unit(s) to {csv_file}", soft_wrap=True)
+
+
+@app.command("retry")
+def retry(
+    ctx: typer.Context,
+    job: JobArg,
+    no_wait: Annotated[
+        bool, typer.Option("--no-wait", help="Print the new job's UUID and return at once")
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Start a job that registers the files JOB could not (every file if JOB registered nothing).
+
+    Fix the cause first (the schema, the files, the integration); duplicates are skipped."""
+    sdk = client(ctx)
+    new_job = sdk.retry_import_job(job)
+    if not as_json:
+        console.print(f"retrying the failures of job {job} as job {new_job}")
+    _follow(sdk, new_job, no_wait, as_json, label=f"retry of {str(job)[:8]}")
 
 
 @app.command("cancel")

@@ -9,7 +9,7 @@ from types import TracebackType
 from typing import Any
 
 from bucketdex.catalog.catalog import Catalog
-from bucketdex.catalog.job_runner import JobRunner, close_runner, runner_for
+from bucketdex.catalog.job_runner import JobProgress, JobRunner, close_runner, runner_for
 from bucketdex.catalog.metadata_schema import MetadataSchema
 from bucketdex.catalog.records import Integration
 from bucketdex.catalog.types import Provider, StorageLocation
@@ -42,6 +42,15 @@ class Client:
 
     def cancel_import_job(self, job_id: UuidLike) -> ImportResult:
         return ImportResult.from_job(self.jobs.cancel(as_uuid(job_id, what="job id")))
+
+    def retry_import_job(self, job_id: UuidLike) -> uuid.UUID:
+        """Start a job registering the files ``job_id`` could not (all of them if it registered
+        nothing); returns the new job's UUID.  Duplicates are skipped, so retrying is safe."""
+        return self.jobs.retry(as_uuid(job_id, what="job id")).id
+
+    def import_progress(self, job_id: UuidLike) -> JobProgress | None:
+        """Phase and counts of a job running in this process (None once it has finished)."""
+        return self.jobs.progress(as_uuid(job_id, what="job id"))
 
     @classmethod
     def local(cls, path: str | os.PathLike[str] | None = None, *, database_url: str | None = None) -> Client:

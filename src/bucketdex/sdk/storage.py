@@ -13,7 +13,9 @@ from bucketdex.catalog.items import ItemUpdate
 from bucketdex.catalog.job_runner import runner_for
 from bucketdex.catalog.records import Folder
 from bucketdex.catalog.records import StorageItem as ItemRecord
+from bucketdex.catalog.registration import DryRunReport, dry_run
 from bucketdex.catalog.types import ItemType
+from bucketdex.manifest.detect import parse_manifest
 from bucketdex.sdk.bundle import Bundle
 from bucketdex.sdk.ids import as_uuid
 from bucketdex.sdk.imports import ImportResult, read_private_files
@@ -63,6 +65,20 @@ class StorageFolder:
             self.uuid, data, source_name=source, integration_id=integration, ignore_errors=ignore_errors
         )
         return job.id
+
+    def dry_run_private_data(
+        self,
+        private_files: str | os.PathLike[str] | dict[str, Any] | bytes,
+        ignore_errors: bool = False,
+    ) -> DryRunReport:
+        """What registering this manifest here would do (add, skip, update, fail), writing nothing.
+
+        A manifest that cannot be read at all raises ManifestError listing every problem."""
+        data, source = read_private_files(private_files)
+        manifest = parse_manifest(data, source=source)
+        return dry_run(
+            self._catalog.db, self._catalog.org_id, self.uuid, manifest, ignore_errors=ignore_errors
+        )
 
     def add_private_data_to_folder_get_result(
         self, upload_job_id: UUID | str, timeout_seconds: float | None = None

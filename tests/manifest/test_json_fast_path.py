@@ -1,0 +1,148 @@
+"""The JSON reader's fast path (typed msgspec decode) builds exactly what the thorough reader
+builds, and hands anything doubtful to it."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from typing import Any
+
+import msgspec
+import orjson
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from test_json_manifest import BLOCKS, TEMPLATE_MARK, VALID
+
+from bucketdex.manifest import ManifestError
+from bucketdex.manifest.json_fast import parse_fast
+from bucketdex.manifest.json_format import _Reader, parse_json_manifest, parse_thoroughly
+from bucketdex.manifest.model import Manifest
+
+
+def comparable(manifest: Manifest) -> Any:
+    """The manifest as plain data, without the freshly generated ids."""
+
+    def item(i: Any) -> Any:
+        out = {k: v for k, v in msgspec.structs.asdict(i).items() if k != "id"}
+        out["media"] = msgspec.structs.asdict(i.media)
+        out["children"] = [item(c) for c in i.children]
+        return out
+
+    entries = [(e.location, item(e.item)) for e in manifest.entries]
+    return entries, manifest.skip_duplicate_urls, manifest.upsert_metadata
+
+
+def fast(data: bytes) -> Manifest | None:
+    groups = _Reader()
+    manifest = parse_fast(data, groups.group)
+    return None if groups.problems else manifest
+
+
+def assert_same(data: bytes) -> None:
+    try:
+        expected = comparable(parse_thoroughly(data))
+    except ManifestError as error:
+        assert fast(data) is None, f"the fast path accepted what the thorough reader refuses: {error}"
+        with pytest.raises(ManifestError):
+            parse_json_manifest(data)
+        return
+    got = fast(data)
+    if got is not None:
+        assert comparable(got) == expected
+    assert comparable(parse_json_manifest(data)) == expected
+
+
+@pytest.mark.parametrize(("where", "block"), BLOCKS, ids=[w for w, _ in BLOCKS])
+def test_seed_examples_read_the_same_both_ways(where: str, block: str) -> None:
+    if TEMPLATE_MARK not in block:
+        assert_same(block.encode())
+
+
+def test_a_plain_manifest_takes_the_fast_path() -> None:
+    data = orjson.dumps(
+        {
+            "videos": [{"objectUrl": "s3://b/v.mp4", "videoMetadata": {"fps": 25, "duration": 2}}],
+            "images": [
+                {"objectUrl": "s3://b/i.jpg", "imageMetadata": {"file_size": 3, "mimeType": "image/jpeg"}}
+            ],
+            "image_groups": [{"title": "g", "objectUrl_1": "s3://b/1", "objectUrl_0": "s3://b/0"}],
+            "skip_duplicate_urls": True,
+        }
+    )
+    manifest = fast(data)
+    assert manifest is not None
+    video, image, group = (e.item for e in manifest.entries)
+    assert video.media.fps == 25.0 and isinstance(video.media.fps, float)
+    assert image.media.file_size == 3 and image.media.mime_type == "image/jpeg"
+    assert [c.url for c in group.children] == ["s3://b/0", "s3://b/1"]
+    assert_same(data)
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        {"objectUrl": "   "},  # blank
+        {"objectUrl": "s3://b/x", "title": " "},
+        {"objectUrl": "s3://b/x", "imageMetadata": {"fileSize": 1, "file_size": 2}},  # two spellings
+        {"objectUrl": "s3://b/x", "imageMetadata": {"width": -1}},
+        {"objectUrl": "s3://b/x", "imageMetadata": {"width": True}},
+        {"objectUrl": "s3://b/x", "surprise": 1},
+        {"objectUrl": "s3://b/" + "é" * 9000},  # under the limit in characters, over it in bytes
+    ],
+)
+def test_doubtful_entries_go_to_the_thorough_reader(entry: dict[str, Any]) -> None:
+    data = orjson.dumps({"images": [entry]})
+    assert fast(data) is None
+    assert_same(data)
+
+
+_text = st.text(min_size=0, max_size=8)
+_number = st.one_of(st.integers(-2, 10**12), st.floats(-1, 1e6, allow_nan=False), st.booleans(), _text)
+_image = st.fixed_dictionaries(
+    {"objectUrl": st.one_of(_text, st.just("s3://b/a.jpg"))},
+    optional={
+        "title": st.one_of(_text, st.none(), st.integers()),
+        "clientMetadata": st.dictionaries(_text, st.one_of(_number, st.none()), max_size=3),
+        "imageMetadata": st.dictionaries(
+            st.sampled_from(["width", "height", "fileSize", "file_size", "mimeType", "mime_type", "fps"]),
+            _number,
+            max_size=4,
+        ),
+        "createVideo": st.one_of(st.booleans(), st.integers(0, 1)),
+    },
+)
+_video = st.fixed_dictionaries(
+    {"objectUrl": st.just("s3://b/v.mp4")},
+    optional={"videoMetadata": st.dictionaries(st.sampled_from(["fps", "duration", "width"]), _number)},
+)
+_group = st.dictionaries(
+    st.sampled_from(["title", "objectUrl_0", "objectUrl_1", "objectUrl_3", "createVideo"]), _text, max_size=4
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "images": st.lists(_image, max_size=3),
+            "videos": st.lists(_video, max_size=2),
+            "image_groups": st.lists(_group, max_size=2),
+            "skip_duplicate_urls": st.one_of(st.booleans(), st.integers(0, 1)),
+            "upsert_metadata": st.booleans(),
+        },
+    )
+)
+def test_generated_manifests_read_the_same_both_ways(document: dict[str, Any]) -> None:
+    assert_same(json.dumps(document).encode())
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.data())
+def test_mutated_manifests_read_the_same_both_ways(data: st.DataObject) -> None:
+    raw = bytearray(VALID)
+    for _ in range(data.draw(st.integers(1, 3))):
+        raw[data.draw(st.integers(0, len(raw) - 1))] = data.draw(st.integers(32, 126))
+    with contextlib.suppress(UnicodeDecodeError):
+        assert_same(bytes(raw))
