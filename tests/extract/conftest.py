@@ -175,3 +175,70 @@ def ffmpeg(*args: str) -> None:
         check=True,
         env={**os.environ, "AV_LOG_FORCE_NOCOLOR": "1"},
     )
+
+
+@dataclass(frozen=True)
+class AvCase:
+    path: Path
+    mime: str
+    codec: str
+    duration: float
+    width: int | None = None
+    height: int | None = None
+    fps: float | None = None
+    frames: int | None = None
+    sample_rate: int | None = None
+    channels: int | None = None
+    bit_depth: int | None = None
+
+
+@pytest.fixture(scope="session")
+def videos(media_dir: Path) -> dict[str, AvCase]:
+    """Real encodes: a ≥ 5 MB lossless H.264 MP4 with its index at the end and (remuxed) at the
+    front, a VP8+Opus WebM, an MPEG-4 MOV and an H.264+AAC MP4."""
+    end = media_dir / "moov_end.mp4"
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=640x480:rate=25", "-t", "14", "-c:v", "libx264",
+           "-preset", "ultrafast", "-qp", "0", "-pix_fmt", "yuv420p", str(end))  # fmt: skip
+    front = media_dir / "moov_front.mp4"
+    ffmpeg("-i", str(end), "-c", "copy", "-movflags", "+faststart", str(front))
+    webm = media_dir / "clip.webm"
+    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
+           "-t", "2", "-c:v", "libvpx", "-b:v", "300k", "-c:a", "libopus", str(webm))  # fmt: skip
+    mov = media_dir / "clip.mov"
+    ffmpeg("-f", "lavfi", "-i", "testsrc=size=160x120:rate=24", "-t", "1", "-c:v", "mpeg4", str(mov))
+    av_mp4 = media_dir / "with_audio.mp4"
+    ffmpeg("-f", "lavfi", "-i", "testsrc=size=176x144:rate=10", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=22050",
+           "-t", "3", "-c:v", "libx264", "-c:a", "aac", "-movflags", "+faststart", str(av_mp4))  # fmt: skip
+    for path in (end, front):
+        assert path.stat().st_size >= 5 * MB
+    return {
+        "moov_end": AvCase(end, "video/mp4", "h264", 14.0, 640, 480, 25.0, 350),
+        "moov_front": AvCase(front, "video/mp4", "h264", 14.0, 640, 480, 25.0, 350),
+        "webm": AvCase(webm, "video/webm", "vp8", 2.0, 320, 240, 30.0, 60),
+        "mov": AvCase(mov, "video/quicktime", "mpeg4", 1.0, 160, 120, 24.0, 24),
+        "mp4_with_audio": AvCase(av_mp4, "video/mp4", "h264", 3.0, 176, 144, 10.0, 30),
+    }
+
+
+@pytest.fixture(scope="session")
+def audios(media_dir: Path) -> dict[str, AvCase]:
+    """WAV (16-bit stereo, 24-bit mono), FLAC (16, 24 bit), MP3, Ogg Vorbis, M4A (AAC)."""
+    specs = {
+        # key: (file, codec args, seconds, rate, channels, codec, mime, bit depth)
+        "wav16": ("a16.wav", ["-c:a", "pcm_s16le"], 2, 44100, 2, "pcm_s16le", "audio/wav", 16),
+        "wav24": ("a24.wav", ["-c:a", "pcm_s24le"], 2, 48000, 1, "pcm_s24le", "audio/wav", 24),
+        "flac16": ("a16.flac", ["-c:a", "flac"], 2, 44100, 2, "flac", "audio/flac", 16),
+        "flac24": ("a24.flac", ["-c:a", "flac", "-sample_fmt", "s32"], 2, 96000, 1, "flac", "audio/flac", 24),
+        "mp3": ("a.mp3", ["-c:a", "libmp3lame", "-b:a", "128k"], 3, 44100, 2, "mp3", "audio/mpeg", None),
+        "ogg": ("a.ogg", ["-c:a", "libvorbis"], 3, 44100, 2, "vorbis", "audio/ogg", None),
+        "m4a": ("a.m4a", ["-c:a", "aac"], 3, 44100, 1, "aac", "audio/mp4", None),
+    }
+    out = {}
+    for key, (name, args, seconds, rate, channels, codec, mime, bits) in specs.items():
+        path = media_dir / name
+        ffmpeg("-f", "lavfi", "-i", f"sine=frequency=440:sample_rate={rate}", "-t", str(seconds),
+               "-ac", str(channels), *args, str(path))  # fmt: skip
+        out[key] = AvCase(
+            path, mime, codec, float(seconds), sample_rate=rate, channels=channels, bit_depth=bits
+        )
+    return out

@@ -36,6 +36,8 @@ BUILTIN_MODULES = (
     "bucketdex.extract.nifti",
     "bucketdex.extract.image",
     "bucketdex.extract.pdf",
+    "bucketdex.extract.video",
+    "bucketdex.extract.audio",
     "bucketdex.extract.text",
 )
 
