@@ -1,0 +1,271 @@
+"""AWS S3 and S3-compatible services (MinIO, Ceph, R2, moto) through boto3.
+
+Retries are botocore's own ``standard`` mode (exponential backoff with jitter on 5xx, ``SlowDown``
+and throttling errors).  With an explicit ``endpoint`` the client uses path-style addressing,
+which every S3-compatible service understands.  Multi-Region Access Point ARNs work as the
+bucket when the optional ``awscrt`` package (SigV4A signing) is installed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any, NoReturn
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+
+from bucketdex.catalog.types import Provider
+from bucketdex.errors import InvalidArgument
+from bucketdex.storage.base import (
+    CorsRule,
+    ObjectInfo,
+    ObjectStore,
+    check_credential_fields,
+    check_expiry,
+    check_key,
+    check_range,
+)
+from bucketdex.storage.errors import (
+    AccessDenied,
+    BucketNotFound,
+    InvalidCredentials,
+    ObjectNotFound,
+    StorageError,
+    redact,
+)
+from bucketdex.storage.urls import StorageTarget
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.type_defs import ObjectTypeDef
+
+CREDENTIAL_KEYS = frozenset({"access_key_id", "secret_access_key", "session_token", "profile"})
+PAGE_SIZE = 1000
+
+#: the IAM permission each operation needs, for the fix text of AccessDenied
+PERMISSION = {
+    "list": "s3:ListBucket",
+    "head": "s3:GetObject",
+    "read": "s3:GetObject",
+    "put": "s3:PutObject",
+    "delete": "s3:DeleteObject",
+    "cors": "s3:GetBucketCORS",
+}
+_BAD_CREDENTIALS = frozenset(
+    {"InvalidAccessKeyId", "SignatureDoesNotMatch", "ExpiredToken", "InvalidToken", "TokenRefreshRequired"}
+)
+
+
+class S3Store(ObjectStore):
+    """One S3 bucket (or Multi-Region Access Point), on AWS or at a custom endpoint."""
+
+    def __init__(
+        self,
+        bucket: str,
+        *,
+        region: str | None = None,
+        endpoint: str | None = None,
+        credentials: Mapping[str, Any] | None = None,
+        provider: Provider = Provider.S3,
+    ) -> None:
+        if provider is Provider.S3_COMPATIBLE and not endpoint:
+            raise InvalidArgument(
+                "an s3_compatible integration needs an endpoint URL (e.g. http://127.0.0.1:9000)"
+            )
+        self.provider = provider
+        self.bucket = bucket
+        self.region = region
+        self.endpoint = endpoint.rstrip("/") if endpoint else None
+        self._secrets = _secrets(credentials)
+        self._explicit = credentials is not None
+        self._client: S3Client = _client(region, self.endpoint, credentials)
+        #: objects per listing page (1000 is S3's maximum; tests lower it to cross pages)
+        self.page_size = PAGE_SIZE
+
+    def describe(self) -> str:
+        where = f" at {self.endpoint}" if self.endpoint else ""
+        return f"s3://{self.bucket}{where}"
+
+    @property
+    def target(self) -> StorageTarget:
+        return StorageTarget(self.provider, self.bucket, self.region, self.endpoint)
+
+    # -- errors ----------------------------------------------------------------------------------
+    def _fail(self, op: str, key: str | None, exc: Exception) -> NoReturn:
+        where = f"{self.describe()}, key {key!r}" if key is not None else self.describe()
+        if isinstance(exc, NoCredentialsError):
+            raise InvalidCredentials(
+                f"{where}: no AWS credentials found",
+                fix="give an access key pair in the integration, or configure the default chain "
+                "(AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, a profile, or an IAM role)",
+            ) from None
+        if isinstance(exc, ClientError):
+            self._fail_client(op, where, exc)
+        detail = redact(type(exc).__name__, self._secrets)
+        raise StorageError(
+            f"{where}: {op} failed ({detail})",
+            fix=f"check that {self.endpoint or 'S3'} is reachable and the bucket name is right",
+        ) from None
+
+    def _fail_client(self, op: str, where: str, exc: ClientError) -> NoReturn:
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
+        if code in _BAD_CREDENTIALS:
+            raise InvalidCredentials(
+                f"{where}: the credentials were refused ({code})",
+                fix="check the integration's access key id and secret (or session token expiry)",
+            ) from None
+        if code == "NoSuchBucket":
+            raise BucketNotFound(
+                f"{where}: bucket {self.bucket!r} does not exist; fix the bucket name"
+            ) from None
+        if code in {"NoSuchKey", "404", "NotFound"}:
+            raise ObjectNotFound(f"{where}: no such object") from None
+        if code in {"AccessDenied", "403", "AllAccessDisabled"} or status == 403:
+            missing = (
+                " (a HEAD answer carries no reason: the credentials may be wrong too, and without "
+                "s3:ListBucket S3 also answers 403 for a missing key)"
+                if op == "head"
+                else ""
+            )
+            raise AccessDenied(
+                f"{where}: access denied for {op}{missing}",
+                fix=f"allow {PERMISSION[op]} on {self._arn(op)} in the IAM policy (or bucket policy) "
+                "of the integration's role or user",
+            ) from None
+        raise StorageError(
+            f"{where}: {op} failed with {code or status}",
+            fix="retry later; if it persists check the bucket's region and the service status",
+        ) from None
+
+    def _arn(self, op: str) -> str:
+        return f"arn:aws:s3:::{self.bucket}" + ("" if op in {"list", "cors"} else "/*")
+
+    # -- reads -----------------------------------------------------------------------------------
+    def head(self, key: str) -> ObjectInfo:
+        check_key(self, key)
+        try:
+            r = self._client.head_object(Bucket=self.bucket, Key=key)
+        except (ClientError, BotoCoreError) as exc:
+            self._fail("head", key, exc)
+        return ObjectInfo(key, r["ContentLength"], r.get("ETag"), r.get("ContentType"), r.get("LastModified"))
+
+    def read_range(self, key: str, start: int, length: int) -> bytes:
+        check_key(self, key)
+        check_range(start, length)
+        try:
+            r = self._client.get_object(
+                Bucket=self.bucket, Key=key, Range=f"bytes={start}-{start + length - 1}"
+            )
+            body: bytes = r["Body"].read()
+            return body
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "InvalidRange":
+                self.head(key)  # missing key → ObjectNotFound; else the range is past the end
+                return b""
+            self._fail("read", key, exc)
+        except BotoCoreError as exc:
+            self._fail("read", key, exc)
+
+    def read(self, key: str) -> bytes:
+        check_key(self, key)
+        try:
+            body: bytes = self._client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
+            return body
+        except (ClientError, BotoCoreError) as exc:
+            self._fail("read", key, exc)
+
+    def list(self, prefix: str = "", *, recursive: bool = True) -> Iterator[ObjectInfo]:
+        paginator = self._client.get_paginator("list_objects_v2")
+        options: dict[str, Any] = {"Bucket": self.bucket, "Prefix": prefix}
+        if not recursive:
+            options["Delimiter"] = "/"
+        try:
+            for page in paginator.paginate(**options, PaginationConfig={"PageSize": self.page_size}):
+                for obj in page.get("Contents", []):
+                    yield _info(obj)
+        except (ClientError, BotoCoreError) as exc:
+            self._fail("list", None, exc)
+
+    # -- writes ----------------------------------------------------------------------------------
+    def put(self, key: str, data: bytes, content_type: str | None = None) -> ObjectInfo:
+        check_key(self, key)
+        extra: dict[str, Any] = {"ContentType": content_type} if content_type else {}
+        try:
+            r = self._client.put_object(Bucket=self.bucket, Key=key, Body=data, **extra)
+        except (ClientError, BotoCoreError) as exc:
+            self._fail("put", key, exc)
+        return ObjectInfo(key, len(data), r.get("ETag"), content_type)
+
+    def delete(self, key: str) -> None:
+        check_key(self, key)
+        try:
+            self._client.delete_object(Bucket=self.bucket, Key=key)
+        except (ClientError, BotoCoreError) as exc:
+            self._fail("delete", key, exc)
+
+    # -- URLs and CORS -------------------------------------------------------------------------------
+    def signed_url(self, key: str, expires_in_seconds: int = 3600) -> str:
+        check_key(self, key)
+        check_expiry(expires_in_seconds)
+        try:
+            return self._client.generate_presigned_url(
+                "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=expires_in_seconds
+            )
+        except (ClientError, BotoCoreError) as exc:
+            self._fail("read", key, exc)
+
+    def cors_rules(self) -> tuple[CorsRule, ...]:
+        try:
+            rules = self._client.get_bucket_cors(Bucket=self.bucket)["CORSRules"]
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "NoSuchCORSConfiguration":
+                return ()
+            self._fail("cors", None, exc)
+        except BotoCoreError as exc:
+            self._fail("cors", None, exc)
+        return tuple(
+            CorsRule(
+                tuple(r.get("AllowedOrigins", [])),
+                tuple(r.get("AllowedMethods", [])),
+                tuple(r.get("AllowedHeaders", [])),
+            )
+            for r in rules
+        )
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def _info(obj: ObjectTypeDef) -> ObjectInfo:
+    return ObjectInfo(obj["Key"], obj["Size"], obj.get("ETag"), None, obj.get("LastModified"))
+
+
+def _secrets(credentials: Mapping[str, Any] | None) -> list[str | None]:
+    if not credentials:
+        return []
+    return [str(credentials.get("secret_access_key") or ""), str(credentials.get("session_token") or "")]
+
+
+def _client(region: str | None, endpoint: str | None, credentials: Mapping[str, Any] | None) -> S3Client:
+    if credentials is not None:
+        check_credential_fields("S3", credentials, CREDENTIAL_KEYS)
+    creds = credentials or {}
+    session = boto3.session.Session(
+        aws_access_key_id=creds.get("access_key_id"),
+        aws_secret_access_key=creds.get("secret_access_key"),
+        aws_session_token=creds.get("session_token"),
+        profile_name=creds.get("profile"),
+        region_name=region or ("us-east-1" if endpoint else None),
+    )
+    config = Config(
+        retries={"mode": "standard", "max_attempts": 5},
+        max_pool_connections=32,
+        connect_timeout=5,
+        read_timeout=60,
+        signature_version="s3v4",
+        s3={"addressing_style": "path" if endpoint else "auto"},
+    )
+    client: S3Client = session.client("s3", endpoint_url=endpoint, config=config)
+    return client

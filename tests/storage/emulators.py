@@ -1,0 +1,33 @@
+"""Constants and helpers shared by the storage tests and their fixtures (see conftest.py)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from dataclasses import dataclass
+
+import pytest
+
+#: Azurite's well-known development account (public, documented by Microsoft)
+AZURITE_ACCOUNT = "devstoreaccount1"
+AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+MOTO_KEYS = {"access_key_id": "testing", "secret_access_key": "testing-secret-0123456789"}
+
+
+@dataclass(frozen=True)
+class MotoAuth:
+    endpoint: str
+    bucket: str
+    full: dict[str, str]
+    readonly: dict[str, str]
+
+
+def unavailable(reason: str) -> None:
+    """Fail under CI (an emulator CI should have installed is missing), skip elsewhere."""
+    if os.environ.get("CI"):
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{uuid.uuid4().hex[:12]}"

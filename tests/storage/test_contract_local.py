@@ -1,0 +1,103 @@
+"""The storage contract on local disk, plus the root confinement rules."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from contract import Denied, StorageContract
+
+from bucketdex.storage import ObjectStore, UnsupportedOperation, UrlOutsideIntegration, open_store
+
+
+class TestLocal(StorageContract):
+    @pytest.fixture
+    def store(self, tmp_path: Path) -> ObjectStore:
+        root = tmp_path / "root"
+        root.mkdir()
+        return open_store("local", str(root))
+
+    @pytest.fixture
+    def denied(self, store: ObjectStore) -> Denied:
+        if os.geteuid() == 0:
+            pytest.skip("running as root: file permissions cannot deny anything")
+        store.put("locked/file.jpg", b"x")
+        locked = Path(store.bucket) / "locked"
+        locked.chmod(0o000)
+        return store, lambda s: s.read("locked/file.jpg"), "read files under"
+
+    @pytest.fixture
+    def bad_credentials(self) -> tuple[ObjectStore, str]:
+        pytest.skip("local disk has no credentials")
+
+    def test_signed_url_fetched_over_plain_http(self, filled: ObjectStore) -> None:
+        with pytest.raises(UnsupportedOperation, match="signing URLs"):
+            filled.signed_url("a/1.jpg", 300)
+
+    @pytest.mark.parametrize("seconds", [0, 300])
+    def test_signed_url_lifetime_is_checked(self, filled: ObjectStore, seconds: int) -> None:
+        with pytest.raises(UnsupportedOperation):
+            filled.signed_url("a/1.jpg", seconds)
+
+
+@pytest.fixture
+def rooted(tmp_path: Path) -> tuple[ObjectStore, Path]:
+    root = tmp_path / "root"
+    (root / "inside").mkdir(parents=True)
+    (tmp_path / "secret.txt").write_text("outside")
+    (root / "inside" / "ok.txt").write_text("ok")
+    (root / "escape.txt").symlink_to(tmp_path / "secret.txt")
+    (root / "escape-dir").symlink_to(tmp_path)
+    (root / "alias.txt").symlink_to(root / "inside" / "ok.txt")
+    return open_store("local", str(root)), tmp_path
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "../secret.txt",
+        "/etc/passwd",
+        "inside/../../secret.txt",
+        "escape.txt",
+        "escape-dir/secret.txt",
+        "a//b",
+        "./x",
+    ],
+)
+def test_keys_leaving_the_root_are_refused(rooted: tuple[ObjectStore, Path], key: str) -> None:
+    store, _ = rooted
+    with pytest.raises(UrlOutsideIntegration):
+        store.read(key)
+    with pytest.raises(UrlOutsideIntegration):
+        store.put(key, b"x")
+
+
+@pytest.mark.parametrize("suffix", ["/../secret.txt", "/escape.txt", "/escape-dir/secret.txt"])
+def test_file_urls_leaving_the_root_are_refused(rooted: tuple[ObjectStore, Path], suffix: str) -> None:
+    store, _ = rooted
+    with pytest.raises(UrlOutsideIntegration):
+        store.key_for_url("file://" + store.bucket + suffix)
+
+
+def test_file_url_outside_root_and_other_schemes_refused(rooted: tuple[ObjectStore, Path]) -> None:
+    store, tmp = rooted
+    with pytest.raises(UrlOutsideIntegration, match="outside the local root"):
+        store.key_for_url((tmp / "secret.txt").as_uri())
+    with pytest.raises(UrlOutsideIntegration, match="s3 URL"):
+        store.key_for_url("s3://bucket/inside/ok.txt")
+
+
+def test_links_inside_the_root_are_followed_and_listing_skips_escapes(
+    rooted: tuple[ObjectStore, Path],
+) -> None:
+    store, _ = rooted
+    assert store.read("alias.txt") == b"ok"
+    assert [o.key for o in store.list()] == ["alias.txt", "inside/ok.txt"]
+
+
+def test_root_must_exist(tmp_path: Path) -> None:
+    from bucketdex.storage import BucketNotFound
+
+    with pytest.raises(BucketNotFound, match="not a directory"):
+        open_store("local", str(tmp_path / "missing"))
