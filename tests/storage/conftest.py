@@ -9,6 +9,7 @@ them when ``CI`` is set.
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import os
@@ -24,6 +25,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import parse_qs
 
 import pytest
 from emulators import AZURITE_ACCOUNT, MotoAuth, unavailable
@@ -201,9 +203,18 @@ class _TokenHandler(BaseHTTPRequestHandler):
     """OAuth token endpoint for the fixture's service account: any JWT assertion gets a token."""
 
     def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        body = json.dumps({"access_token": "emulator-token", "expires_in": 3600, "token_type": "Bearer"})
-        self.send_response(200)
+        form = parse_qs(self.rfile.read(int(self.headers.get("Content-Length", 0))).decode())
+        payload = form.get("assertion", ["..."])[0].split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+        if "revoked" in claims.get("iss", ""):  # a deleted key: Google answers invalid_grant
+            status, answer = 400, {"error": "invalid_grant", "error_description": "Invalid JWT Signature."}
+        else:
+            status, answer = (
+                200,
+                {"access_token": "emulator-token", "expires_in": 3600, "token_type": "Bearer"},
+            )
+        body = json.dumps(answer)
+        self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.end_headers()
         self.wfile.write(body.encode())
@@ -214,7 +225,10 @@ class _TokenHandler(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="session")
 def gcs_service_account() -> Iterator[dict[str, str]]:
-    """A service-account key made here (fresh RSA key) whose token endpoint is on 127.0.0.1."""
+    """A service-account key made here (fresh RSA key) whose token endpoint is on 127.0.0.1.
+
+    The token endpoint refuses (``invalid_grant``) any account whose email contains ``revoked``.
+    """
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
 

@@ -109,9 +109,12 @@ class AzureStore(ObjectStore):
     # -- errors ----------------------------------------------------------------------------------
     def _fail(self, op: str, key: str | None, exc: AzureError) -> NoReturn:
         where = f"container {self.describe()}" + (f", blob {key!r}" if key is not None else "")
-        code = str(getattr(exc, "error_code", "") or "")
+        raw = getattr(exc, "error_code", None) or ""
+        code = str(getattr(raw, "value", raw))
         status = getattr(exc, "status_code", None)
-        if code in _BAD_CREDENTIALS:
+        # Azurite answers a wrong key with AuthorizationFailure; Azure with AuthenticationFailed
+        failed_auth = "failed to authenticate" in str(getattr(exc, "message", "")).lower()
+        if code in _BAD_CREDENTIALS or failed_auth:
             raise InvalidCredentials(
                 f"{where}: the credentials were refused ({code})",
                 fix="check the account key, or renew the SAS token (expired, or signed for another resource)",
