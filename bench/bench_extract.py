@@ -67,7 +67,8 @@ def make_large(root: Path) -> dict[str, tuple[Path, ItemType, Callable[[Any], bo
     ds.save_as(root / "ct.dcm", enforce_file_format=True)
     out["DICOM (400-frame CT)"] = (root / "ct.dcm", ItemType.DICOM_FILE, lambda r: r.media.frame_count == 400)
     data = np.random.default_rng(3).integers(-1000, 1000, size=(96, 96, 60, 10), dtype=np.int16)
-    img = nibabel.Nifti1Image(data, np.eye(4))
+    nib: Any = nibabel  # its image classes are untyped
+    img = nib.Nifti1Image(data, np.eye(4))
     for ext in ("nii", "nii.gz"):
         nibabel.save(img, root / f"vol.{ext}")
         out[f"NIfTI .{ext}"] = (

@@ -15,6 +15,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import nibabel
 import numpy as np
@@ -112,7 +113,8 @@ def big_dicom(media_dir: Path) -> Path:
 def big_nifti(media_dir: Path) -> dict[str, Path]:
     """A 64×64×40×20 int16 volume (≈ 6.5 MB) with 1.5×1.5×3 mm voxels, .nii and .nii.gz."""
     data = np.random.default_rng(1).integers(-1000, 1000, size=(64, 64, 40, 20), dtype=np.int16)
-    img = nibabel.Nifti1Image(data, np.diag([1.5, 1.5, 3.0, 1.0]))
+    nib: Any = nibabel  # its image classes are untyped
+    img = nib.Nifti1Image(data, np.diag([1.5, 1.5, 3.0, 1.0]))
     img.header.set_zooms((1.5, 1.5, 3.0, 2.5))
     out = {}
     for ext in ("nii", "nii.gz"):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gzip
 import json
 from pathlib import Path
+from typing import Any
 
 import nibabel
 import pydicom
@@ -97,7 +98,7 @@ def test_dicom_preamble_without_data_elements_is_a_header_error() -> None:
 def test_nifti_header_matches_nibabel(name: str) -> None:
     path = NIBABEL_DATA / name
     result, _ = counted_extract(ItemType.NIFTI, path)
-    img = nibabel.load(path)
+    img: Any = nibabel.load(path)
     nifti = result.extra["nifti"]
     assert nifti["dims"] == list(img.shape)
     assert nifti["voxel_sizes"] == pytest.approx([float(z) for z in img.header.get_zooms()])
