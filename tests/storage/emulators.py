@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 import pytest
+from azure.storage.blob import BlobServiceClient, ContainerSasPermissions, generate_container_sas
 
 #: Azurite's well-known development account (public, documented by Microsoft)
 AZURITE_ACCOUNT = "devstoreaccount1"
@@ -31,3 +33,22 @@ def unavailable(reason: str) -> None:
 
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
+
+
+def make_container(endpoint: str) -> str:
+    name = unique("bdx")
+    with BlobServiceClient(
+        endpoint, credential={"account_name": AZURITE_ACCOUNT, "account_key": AZURITE_KEY}
+    ) as svc:
+        svc.create_container(name)
+    return name
+
+
+def container_sas(container: str, **permissions: bool) -> str:
+    return generate_container_sas(
+        AZURITE_ACCOUNT,
+        container,
+        account_key=AZURITE_KEY,
+        permission=ContainerSasPermissions(**permissions),
+        expiry=datetime.now(UTC) + timedelta(hours=1),
+    )

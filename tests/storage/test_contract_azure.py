@@ -8,32 +8,13 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from azure.storage.blob import BlobServiceClient, ContainerSasPermissions, generate_container_sas
+from azure.storage.blob import ContainerSasPermissions, generate_container_sas
 from contract import Denied, StorageContract, fetch
-from emulators import AZURITE_ACCOUNT, AZURITE_KEY, unique
+from emulators import AZURITE_ACCOUNT, AZURITE_KEY, container_sas, make_container
 
 from bucketdex.storage import InvalidCredentials, ObjectStore, UnsupportedOperation, open_store
 
 KEY = {"account_key": AZURITE_KEY}
-
-
-def make_container(endpoint: str) -> str:
-    name = unique("bdx")
-    with BlobServiceClient(
-        endpoint, credential={"account_name": AZURITE_ACCOUNT, "account_key": AZURITE_KEY}
-    ) as svc:
-        svc.create_container(name)
-    return name
-
-
-def container_sas(container: str, **permissions: bool) -> str:
-    return generate_container_sas(
-        AZURITE_ACCOUNT,
-        container,
-        account_key=AZURITE_KEY,
-        permission=ContainerSasPermissions(**permissions),
-        expiry=datetime.now(UTC) + timedelta(hours=1),
-    )
 
 
 class TestAzure(StorageContract):
