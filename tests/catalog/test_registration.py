@@ -116,3 +116,25 @@ def test_an_image_alone_and_as_a_group_frame_are_different_units(catalog: Catalo
     assert len(catalog.register(folder.id, manifest).added) == 2
     again = catalog.register(folder.id, manifest)
     assert (again.added, again.skipped) == ((), 2)
+
+
+def test_large_manifests_dedupe_and_upsert_through_the_folder_scan(catalog: Catalog) -> None:
+    from bucketdex.catalog import registration
+
+    n = registration._SCAN_FROM + 10  # enough keys to take the one-scan path
+    folder = catalog.folders.create("f")
+    images = [{"objectUrl": f"s3://b/{i}.jpg", "clientMetadata": {"score": i}} for i in range(n)]
+    groups = [{"title": "g", "objectUrl_0": "s3://b/0.jpg", "objectUrl_1": "s3://b/g1.jpg"}]
+    first = catalog.register(folder.id, _manifest(images=images, image_groups=groups, skip_duplicate_urls=True))
+    assert len(first.added) == n + 1
+    again = [{**e, "clientMetadata": {"score": -1}} for e in images[:5]] + [
+        {"objectUrl": f"s3://b/new-{i}.jpg"} for i in range(n)
+    ]
+    second = catalog.register(
+        folder.id,
+        _manifest(images=again, image_groups=groups, skip_duplicate_urls=True, upsert_metadata=True),
+    )
+    assert (second.skipped, second.updated, len(second.added)) == (6, 6, n)
+    items = _items(catalog, folder.id)
+    assert [items[f"s3://b/{i}.jpg"].client_metadata["score"] for i in range(7)] == [-1] * 5 + [5, 6]
+    assert items["g"].client_metadata == {}  # the group was matched (upserted with its empty metadata)

@@ -85,6 +85,12 @@ class StorageItem:
     updated_at: datetime
 
 
+# The id of a NewItem a manifest reader built: registration gives it a real id only if the
+# item is actually written (a re-run that skips 500k duplicates then generates no ids).
+UNASSIGNED_ID = uuid.UUID(int=0)
+NO_MEDIA = MediaMetadata()  # shared by the many files that arrive without media facts
+
+
 class NewItem(msgspec.Struct, frozen=True, gc=False):
     """An item to be registered.  Composites list their files, in order, as ``children``."""
 

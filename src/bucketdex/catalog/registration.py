@@ -16,14 +16,16 @@ from msgspec.structs import replace
 from sqlalchemy import Connection, bindparam, func, null, or_, select, update
 
 from bucketdex.catalog.folders import get_folder
+from bucketdex.catalog.ids import new_id
 from bucketdex.catalog.limits import utcnow
 from bucketdex.catalog.metadata_validation import MetadataValidator
-from bucketdex.catalog.records import NewItem
+from bucketdex.catalog.records import UNASSIGNED_ID, NewItem
 from bucketdex.catalog.schema_store import load_document
 from bucketdex.catalog.types import JobStatus
 from bucketdex.manifest.model import Manifest, ManifestEntry
 from bucketdex.store.bulk import insert_items, url_hash
 from bucketdex.store.database import Database
+from bucketdex.store.lookup import folder_url_rows, owner_id
 from bucketdex.store.tables import storage_items
 
 _LOOKUP_CHUNK = 1000
@@ -123,7 +125,7 @@ def register_in(
             unit_errors=tuple(plan.unit_errors),
             errors=(f"{failed} unit(s) failed and ignore_errors is off: nothing was registered",),
         )
-    new = [_with_integration(e.item, integration_id) for e in plan.new]
+    new = [_finalised(e.item, integration_id) for e in plan.new]
     written = [0]
 
     def count(chunk: Sequence[NewItem]) -> None:
@@ -210,22 +212,22 @@ def _existing(
 
     Many keys: one scan of the folder's candidate rows beats a lookup per key (an index range
     scan, then a set membership test per row).  Few keys: look them up by URL hash."""
-    t = storage_items.c
-    owner = func.coalesce(t.parent_item_id, t.id) if with_ids else null()
-    query = select(t.url, t.parent_item_id.is_not(None), owner).where(
-        t.folder_id == folder_id, t.url.is_not(None), or_(t.parent_item_id.is_(None), t.position == 0)
-    )
     found: dict[DedupeKey, uuid.UUID | None] = {}
     if len(keys) >= _SCAN_FROM:
-        batches: Iterable[Any] = [conn.execute(query)]
-    else:
-        urls = list({url for _, url in keys})
-        batches = (
-            conn.execute(query.where(t.url_hash.in_([url_hash(u) for u in urls[i : i + _LOOKUP_CHUNK]])))
-            for i in range(0, len(urls), _LOOKUP_CHUNK)
-        )
-    for rows in batches:
-        for url, in_composite, item_id in rows:
+        for url, in_composite, owner in folder_url_rows(conn, folder_id, with_ids=with_ids):
+            key = (bool(in_composite), url)
+            if key in keys:
+                found[key] = owner_id(owner)
+        return found
+    t = storage_items.c
+    owner_column = func.coalesce(t.parent_item_id, t.id) if with_ids else null()
+    query = select(t.url, t.parent_item_id.is_not(None), owner_column).where(
+        t.folder_id == folder_id, t.url.is_not(None), or_(t.parent_item_id.is_(None), t.position == 0)
+    )
+    urls = list({url for _, url in keys})
+    for start in range(0, len(urls), _LOOKUP_CHUNK):
+        hashes = [url_hash(u) for u in urls[start : start + _LOOKUP_CHUNK]]
+        for url, in_composite, item_id in conn.execute(query.where(t.url_hash.in_(hashes))):
             key = (bool(in_composite), url)
             if key in keys:
                 found[key] = item_id
@@ -243,8 +245,13 @@ def _overwrite_metadata(conn: Connection, upserts: Iterable[tuple[uuid.UUID, dic
         )
 
 
-def _with_integration(item: NewItem, integration_id: uuid.UUID | None) -> NewItem:
-    if integration_id is None:
-        return item
-    children = tuple(replace(c, integration_id=integration_id) for c in item.children)
-    return replace(item, integration_id=integration_id, children=children)
+def _finalised(item: NewItem, integration_id: uuid.UUID | None) -> NewItem:
+    """The item as written: its integration set, and a real id if the reader left it unassigned."""
+    changes: dict[str, Any] = {}
+    if item.id is UNASSIGNED_ID:
+        changes["id"] = new_id()
+    if integration_id is not None:
+        changes["integration_id"] = integration_id
+    if item.children:
+        changes["children"] = tuple(_finalised(c, integration_id) for c in item.children)
+    return replace(item, **changes) if changes else item

@@ -17,7 +17,7 @@ import msgspec
 from msgspec import UNSET, UnsetType
 
 from bucketdex.catalog.limits import MAX_TITLE_LENGTH, MAX_URL_BYTES
-from bucketdex.catalog.records import MediaMetadata, NewItem
+from bucketdex.catalog.records import NO_MEDIA, UNASSIGNED_ID, MediaMetadata, NewItem
 from bucketdex.catalog.types import ItemType
 from bucketdex.manifest.fields import MAX_ITEMS, MAX_URLS, MEDIA_KEY_FOR, MEDIA_KEYS, title_from_url
 from bucketdex.manifest.model import Manifest, ManifestEntry
@@ -116,7 +116,8 @@ def parse_fast(data: bytes, read_group: GroupReader) -> Manifest | None:
     manifest = Manifest(
         entries, skip_duplicate_urls=document.skip_duplicate_urls, upsert_metadata=document.upsert_metadata
     )
-    return None if manifest.url_count > MAX_URLS else manifest
+    urls = sum(len(e.item.children) or 1 for e in entries)  # every single entry has one URL
+    return None if urls > MAX_URLS else manifest
 
 
 def _entries(sections: list[tuple[str, Any]], read_group: GroupReader) -> list[ManifestEntry]:
@@ -137,7 +138,6 @@ def _singles(section: str, values: list[Any]) -> list[ManifestEntry]:
     media_key = _MEDIA_KEYS[section]
     build = _BUILDERS[media_key] if media_key else None
     out = []
-    empty = MediaMetadata()
     for n, v in enumerate(values):
         url = v.objectUrl
         # limits the thorough reader words better: blank strings, and the URL limit in bytes
@@ -149,7 +149,7 @@ def _singles(section: str, values: list[Any]) -> list[ManifestEntry]:
         elif not title.strip():
             raise _Fallback
         media_value = getattr(v, media_key) if media_key else UNSET
-        media = build(media_value) if build and media_value is not UNSET else empty
-        item = NewItem(item_type, title, url=url, client_metadata=v.clientMetadata, media=media)
+        media = build(media_value) if build and media_value is not UNSET else NO_MEDIA
+        item = NewItem(item_type, title, url, v.clientMetadata, media, id=UNASSIGNED_ID)
         out.append(ManifestEntry(item, f"{section}[{n}]"))
     return out

@@ -7,7 +7,7 @@ from typing import Any
 
 import orjson
 
-from bucketdex.catalog.records import MediaMetadata, NewItem
+from bucketdex.catalog.records import NO_MEDIA, UNASSIGNED_ID, MediaMetadata, NewItem
 from bucketdex.catalog.types import ItemType
 from bucketdex.manifest.errors import ManifestError
 from bucketdex.manifest.fields import (
@@ -33,6 +33,9 @@ SINGLE_TYPES = {
 }
 GROUP_TYPES = ("image_groups", "dicom_series")
 FLAGS = ("skip_duplicate_urls", "upsert_metadata")
+# Shared by the files of groups and series, which carry no metadata of their own (a 1M-URL
+# manifest would otherwise hold a million empty dicts); nothing mutates a NewItem's metadata.
+_NO_METADATA: dict[str, Any] = {}
 _POSITION = re.compile(r"objectUrl_(\d+)")
 # The seeds' own examples end objects with a comma; accept that one JSON5-ism (strings are
 # matched first, so commas inside them are left alone).
@@ -184,8 +187,11 @@ class _Reader:
         else:
             kind = ItemType.IMAGE_SEQUENCE if create_video else ItemType.IMAGE_GROUP
             file_kind = ItemType.IMAGE
-        files = tuple(NewItem(file_kind, title_from_url(u), url=u) for u in urls)
-        return [ManifestEntry(NewItem(kind, title, client_metadata=metadata, children=files), where)]
+        files = tuple(
+            NewItem(file_kind, title_from_url(u), u, _NO_METADATA, NO_MEDIA, id=UNASSIGNED_ID) for u in urls
+        )
+        group = NewItem(kind, title, client_metadata=metadata, children=files, id=UNASSIGNED_ID)
+        return [ManifestEntry(group, where)]
 
     def _positions(self, entry: dict[str, Any], where: str) -> list[str]:
         found = {int(m.group(1)): key for key in entry if (m := _POSITION.fullmatch(key))}
