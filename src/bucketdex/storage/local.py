@@ -16,7 +16,13 @@ from pathlib import Path
 
 from bucketdex.catalog.types import Provider
 from bucketdex.storage.base import CorsRule, ObjectInfo, ObjectStore, check_range, raise_unsupported
-from bucketdex.storage.errors import AccessDenied, BucketNotFound, ObjectNotFound, StorageError
+from bucketdex.storage.errors import (
+    AccessDenied,
+    BucketNotFound,
+    ObjectNotFound,
+    StorageError,
+    UrlOutsideIntegration,
+)
 from bucketdex.storage.urls import StorageTarget, confined_path
 
 
@@ -94,8 +100,8 @@ class LocalStore(ObjectStore):
         if directory:
             try:
                 start = self._path(directory)
-            except Exception:
-                return
+            except UrlOutsideIntegration:
+                return  # a prefix through '..' or an escaping link names nothing listable
         else:
             start = self.root
         yield from self._walk(start, directory + "/" if directory else "", prefix, recursive)
