@@ -102,7 +102,7 @@ def test_unit_error_with_ignore_errors_registers_the_rest(catalog: Catalog) -> N
 
 def test_integration_is_recorded_on_items_and_files(catalog: Catalog) -> None:
     folder = catalog.folders.create("f")
-    integration = catalog.integrations.create("local", "local", "data")
+    integration = catalog.integrations.create("local", "local", "/data")
     catalog.register(folder.id, _manifest(image_groups=[GROUP]), integration_id=integration.id)
     items = list(catalog.items.list_in_folder(folder.id, include_children=True))
     assert {i.integration_id for i in items} == {integration.id}

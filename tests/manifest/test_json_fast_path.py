@@ -29,7 +29,7 @@ def comparable(manifest: Manifest) -> Any:
         out["children"] = [item(c) for c in i.children]
         return out
 
-    entries = [(e.location, item(e.item)) for e in manifest.entries]
+    entries = [(e.location, item(e.item), e.media_supplied) for e in manifest.entries]
     return entries, manifest.skip_duplicate_urls, manifest.upsert_metadata
 
 

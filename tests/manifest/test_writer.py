@@ -16,7 +16,7 @@ from bucketdex.manifest.writer import to_json_manifest
 
 def _without_locations(value: object) -> object:
     entries, *flags = value  # type: ignore[misc]
-    return [item for _, item in entries], *flags
+    return [item for _, item, _ in entries], *flags
 
 
 @pytest.mark.parametrize(("where", "block"), BLOCKS, ids=[w for w, _ in BLOCKS])

@@ -24,7 +24,36 @@ def test_migrate_is_idempotent_and_seeds_default_org(db: Database) -> None:
         orgs = conn.execute(text("SELECT id, name FROM organisations")).all()
         version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
     assert [(str(o.id).replace("-", ""), o.name) for o in orgs] == [(DEFAULT_ORG_ID.hex, "default")]
-    assert version == "0001"
+    assert version == "0002"
+
+
+def test_a_0001_catalog_with_jobs_upgrades_to_job_statistics(tmp_path: object) -> None:
+    """A catalog made by the first release keeps its jobs; they gain empty statistics."""
+    import uuid
+    from datetime import UTC, datetime
+
+    database = Database(f"sqlite:///{tmp_path}/old.sqlite3")
+    database.migrate("0001")
+    now = datetime.now(UTC).replace(tzinfo=None)
+    folder, job = uuid.uuid4(), uuid.uuid4()
+    with database.write() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO folders (id, org_id, name, description, client_metadata, created_at, updated_at)"
+            " VALUES (?, ?, 'f', '', '{}', ?, ?)",
+            (folder.hex, DEFAULT_ORG_ID.hex, now, now),
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO import_jobs (id, org_id, folder_id, status, ignore_errors, units_pending, units_done,"
+            " units_error, units_cancelled, source_name, manifest, items, unit_errors, errors, created_at,"
+            " updated_at) VALUES (?, ?, ?, 'DONE', 0, 0, 1, 0, 0, 'm.json', x'7b7d', '[]', '[]', '[]', ?, ?)",
+            (job.hex, DEFAULT_ORG_ID.hex, folder.hex, now, now),
+        )
+    database.migrate()
+    from bucketdex.catalog.catalog import Catalog
+
+    kept = Catalog(database).jobs.get(job)
+    assert kept.units_done == 1 and kept.stats == {}
+    database.dispose()
 
 
 def test_sqlite_runs_in_wal_mode(tmp_path: object) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from pathlib import Path
 
 from bucketdex.catalog.datasets import DatasetService
 from bucketdex.catalog.folders import FolderService
@@ -12,6 +13,7 @@ from bucketdex.catalog.items import ItemService
 from bucketdex.catalog.jobs import JobStore
 from bucketdex.catalog.registration import RegistrationResult, register_manifest
 from bucketdex.catalog.schema_store import SchemaStore
+from bucketdex.catalog.secrets import SecretBox
 from bucketdex.config import resolve_settings
 from bucketdex.manifest.model import Manifest
 from bucketdex.store.database import Database
@@ -21,21 +23,35 @@ from bucketdex.store.tables import DEFAULT_ORG_ID
 class Catalog:
     """Entry point of the domain layer.  Every method of every service is one transaction."""
 
-    def __init__(self, db: Database, org_id: uuid.UUID = DEFAULT_ORG_ID) -> None:
+    def __init__(
+        self, db: Database, org_id: uuid.UUID = DEFAULT_ORG_ID, secrets: SecretBox | None = None
+    ) -> None:
         self.db = db
+        self._secrets = secrets
         self.org_id = org_id
         self.schema = SchemaStore(db, org_id)
         self.folders = FolderService(db, org_id)
         self.items = ItemService(db, org_id)
         self.datasets = DatasetService(db, org_id)
-        self.integrations = IntegrationService(db, org_id)
+        self.integrations = IntegrationService(db, org_id, self.secret_box)
         self.jobs = JobStore(db, org_id)
 
     @classmethod
     def open(cls, path: str | os.PathLike[str] | None = None, database_url: str | None = None) -> Catalog:
         """Open (creating and migrating if needed) the catalog at ``path`` / ``database_url``,
         falling back to ``BUCKETDEX_DATABASE_URL`` / ``BUCKETDEX_HOME`` / ``~/.bucketdex``."""
-        return cls(Database.open(resolve_settings(path, database_url)))
+        settings = resolve_settings(path, database_url)
+        catalog = cls(Database.open(settings))
+        catalog._home = settings.home
+        return catalog
+
+    _home: Path | None = None  # where the key file lives (Catalog.open); else the environment's
+
+    def secret_box(self) -> SecretBox:
+        """The key that seals integration credentials (made on first use; see ``secrets``)."""
+        if self._secrets is None:
+            self._secrets = SecretBox.from_environment(self._home)
+        return self._secrets
 
     def register(
         self,

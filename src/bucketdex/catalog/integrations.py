@@ -1,9 +1,16 @@
-"""Integrations: the record of a connected bucket.  (Cloud adapters and secrets come later.)"""
+"""Integrations: a connected bucket (provider, bucket, region/endpoint) and its sealed credentials.
+
+Explicit credentials are sealed by ``catalog.secrets`` before they reach the database and are
+opened only to build the bucket's ``ObjectStore``; no record, message or log line carries them.
+Without explicit credentials the provider's default chain is used (environment, profile, IAM
+role, workload or managed identity).
+"""
 
 from __future__ import annotations
 
+import os
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import Connection, Row, delete, insert, select, update
@@ -13,16 +20,23 @@ from bucketdex.catalog.ids import new_id
 from bucketdex.catalog.limits import check_title, choice, utcnow
 from bucketdex.catalog.records import Integration
 from bucketdex.catalog.scoping import owned_row
+from bucketdex.catalog.secrets import SecretBox
 from bucketdex.catalog.types import Provider
 from bucketdex.errors import AlreadyExists, InvalidArgument
+from bucketdex.storage import ObjectStore, open_store
+from bucketdex.storage.selftest import SelfTestReport
+from bucketdex.storage.selftest import check as check_store
 from bucketdex.store.database import Database
 from bucketdex.store.tables import integrations, storage_items
 
 
 class IntegrationService:
-    def __init__(self, db: Database, org_id: uuid.UUID) -> None:
+    def __init__(
+        self, db: Database, org_id: uuid.UUID, secrets: Callable[[], SecretBox] | None = None
+    ) -> None:
         self._db = db
         self._org_id = org_id
+        self._secrets = secrets or SecretBox.from_environment
 
     def create(
         self,
@@ -34,18 +48,22 @@ class IntegrationService:
         endpoint: str | None = None,
         strict_client_only: bool = False,
         options: Mapping[str, Any] | None = None,
+        credentials: Mapping[str, Any] | None = None,
     ) -> Integration:
+        """Record an integration; ``credentials`` (explicit secrets) are sealed before storing."""
         integration_id = new_id()
+        kind = choice(Provider, provider, what="provider")
         values: dict[str, Any] = {
             "id": integration_id,
             "org_id": self._org_id,
             "title": check_title(title, what="integration title"),
-            "provider": choice(Provider, provider, what="provider").value,
-            "bucket": _bucket(bucket),
+            "provider": kind.value,
+            "bucket": _bucket(bucket, kind),
             "region": region,
             "endpoint": endpoint,
             "strict_client_only": bool(strict_client_only),
             "options": dict(options or {}),
+            "secret_ciphertext": self._secrets().seal(credentials) if credentials else None,
             "created_at": utcnow(),
         }
         with self._db.write() as conn:
@@ -60,6 +78,19 @@ class IntegrationService:
     def get(self, integration_id: uuid.UUID) -> Integration:
         with self._db.read() as conn:
             return get_integration(conn, self._org_id, integration_id)
+
+    def open_store(self, integration_id: uuid.UUID) -> ObjectStore:
+        """The integration's bucket as an ObjectStore (credentials opened here, in memory only)."""
+        with self._db.read() as conn:
+            row = owned_row(conn, integrations, self._org_id, integration_id, what="integration")
+        return store_for(row, self._secrets)
+
+    def check(
+        self, integration_id: uuid.UUID, *, write: bool = False, cors_origin: str | None = None
+    ) -> SelfTestReport:
+        """The permission self-test: list, read, optionally write and CORS, each with its fix."""
+        with self.open_store(integration_id) as store:
+            return check_store(store, write=write, cors_origin=cors_origin)
 
     def list_all(self) -> list[Integration]:
         with self._db.read() as conn:
@@ -86,7 +117,21 @@ def get_integration(conn: Connection, org_id: uuid.UUID, integration_id: uuid.UU
     return _integration(owned_row(conn, integrations, org_id, integration_id, what="integration"))
 
 
-def _bucket(value: str) -> str:
+def store_for(row: Row[Any], secrets: Callable[[], SecretBox]) -> ObjectStore:
+    """Open the ObjectStore of an integration row (for jobs, which hold the row already)."""
+    credentials = None
+    if row.secret_ciphertext is not None:
+        credentials = secrets().open(bytes(row.secret_ciphertext), what=f"integration {row.title!r}")
+    return open_store(
+        row.provider, row.bucket, region=row.region, endpoint=row.endpoint, credentials=credentials
+    )
+
+
+def _bucket(value: str, provider: Provider) -> str:
+    if provider is Provider.LOCAL:  # the root directory: any absolute path
+        if not isinstance(value, str) or not os.path.isabs(value):
+            raise InvalidArgument(f"a local integration needs an absolute root directory, got {value!r}")
+        return value
     if not isinstance(value, str) or not value.strip() or any(c.isspace() for c in value):
         raise InvalidArgument(f"bucket must be a bucket or container name without spaces, got {value!r}")
     return value
@@ -103,4 +148,5 @@ def _integration(row: Row[Any]) -> Integration:
         strict_client_only=row.strict_client_only,
         options=dict(row.options),
         created_at=row.created_at,
+        has_credentials=row.secret_ciphertext is not None,
     )

@@ -57,6 +57,7 @@ class JobStore:
             "items": [],
             "unit_errors": [],
             "errors": [],
+            "stats": {},
             "created_at": now,
             "updated_at": now,
         }
@@ -110,7 +111,14 @@ class JobStore:
                 )
             return get_job(conn, self._org_id, job_id)
 
-    def finish(self, conn: Connection, job_id: uuid.UUID, result: RegistrationResult, units: int) -> None:
+    def finish(
+        self,
+        conn: Connection,
+        job_id: uuid.UUID,
+        result: RegistrationResult,
+        units: int,
+        stats: dict[str, Any] | None = None,
+    ) -> None:
         """Store a job's outcome, inside the transaction that wrote (or refused) its items."""
         errors = len(result.unit_errors)
         done = units - errors if result.status is JobStatus.DONE else 0
@@ -126,6 +134,7 @@ class JobStore:
                 items=[{"uuid": str(i), "name": n} for i, n in result.added_with_names],
                 unit_errors=[{**asdict(e), "object_urls": list(e.object_urls)} for e in result.unit_errors],
                 errors=list(result.errors),
+                stats=stats or {},
                 updated_at=utcnow(),
             )
         )
@@ -168,4 +177,5 @@ def _job(row: Row[Any]) -> ImportJob:
         errors=tuple(row.errors),
         created_at=row.created_at,
         updated_at=row.updated_at,
+        stats=dict(row.stats or {}),
     )

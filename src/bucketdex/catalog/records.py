@@ -7,7 +7,7 @@ and in the SDK objects that wrap these records.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -116,6 +116,7 @@ class Integration:
     strict_client_only: bool
     options: JSONDict
     created_at: datetime
+    has_credentials: bool = False  # explicit secrets are sealed; this is all that is told
 
 
 @dataclass(frozen=True)
@@ -173,3 +174,5 @@ class ImportJob:
     errors: tuple[str, ...]
     created_at: datetime
     updated_at: datetime
+    # {"files_read", "bytes_read", "median_bytes_per_file"} when media headers were read
+    stats: JSONDict = field(default_factory=dict)

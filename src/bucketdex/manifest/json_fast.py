@@ -151,5 +151,5 @@ def _singles(section: str, values: list[Any]) -> list[ManifestEntry]:
         media_value = getattr(v, media_key) if media_key else UNSET
         media = build(media_value) if build and media_value is not UNSET else NO_MEDIA
         item = NewItem(item_type, title, url, v.clientMetadata, media, id=UNASSIGNED_ID)
-        out.append(ManifestEntry(item, f"{section}[{n}]"))
+        out.append(ManifestEntry(item, f"{section}[{n}]", media_value is not UNSET))
     return out

@@ -154,7 +154,11 @@ class _Reader:
         if url is None or title is None or metadata is None:
             return []
         return [
-            ManifestEntry(NewItem(item_type, title, url=url, client_metadata=metadata, media=media), where)
+            ManifestEntry(
+                NewItem(item_type, title, url=url, client_metadata=metadata, media=media, id=UNASSIGNED_ID),
+                where,
+                media_supplied=bool(media_key and media_key in entry),
+            )
         ]
 
     def group(self, entry: Any, section: str, where: str) -> list[ManifestEntry]:

@@ -14,6 +14,9 @@ class ManifestEntry(msgspec.Struct, frozen=True, gc=False):
 
     item: NewItem
     location: str  # e.g. "images[41]" or "line 12"
+    # The entry carried its media block (videoMetadata, imageMetadata, ...): its facts are used
+    # as given and the file is never read.  Otherwise they are read from the file's headers.
+    media_supplied: bool = False
 
     @property
     def urls(self) -> list[str]:

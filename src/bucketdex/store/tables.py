@@ -229,6 +229,8 @@ import_jobs = Table(
     Column("items", JsonDocument(), nullable=False),  # [{"uuid", "name"}] registered
     Column("unit_errors", JsonDocument(), nullable=False),
     Column("errors", JsonDocument(), nullable=False),
+    # files whose headers were read, bytes read (total and median per file): migration 0002
+    Column("stats", JsonDocument(), nullable=False, server_default=text("'{}'")),
     *_timestamps(),
     Index(None, "org_id", "created_at"),
 )
