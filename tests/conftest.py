@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,9 +21,34 @@ from sqlalchemy import create_engine, make_url, text
 from bucketdex.store.database import Database
 from bucketdex.store.tables import DEFAULT_ORG_ID, metadata
 
-# Tests reach only 127.0.0.1: keep cloud SDKs away from metadata endpoints.
+# Tests reach only 127.0.0.1: keep cloud SDKs away from metadata endpoints...
 os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
 os.environ.setdefault("NO_GCE_CHECK", "True")
+# ...and refuse, loudly, any connection from this process to anything but the loopback.
+_LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+_connect, _connect_ex = socket.socket.connect, socket.socket.connect_ex
+
+
+def _checked(address: object) -> None:
+    if isinstance(address, tuple) and str(address[0]) not in _LOOPBACK:
+        raise ConnectionRefusedError(f"a test tried to reach {address!r}; tests reach only 127.0.0.1")
+
+
+def _guarded_connect(self: socket.socket, address: object) -> None:
+    _checked(address)
+    _connect(self, address)  # type: ignore[arg-type]
+
+
+def _guarded_connect_ex(self: socket.socket, address: object) -> int:
+    _checked(address)
+    return _connect_ex(self, address)  # type: ignore[arg-type]
+
+
+socket.socket.connect = _guarded_connect  # type: ignore[method-assign]
+socket.socket.connect_ex = _guarded_connect_ex  # type: ignore[method-assign]
+
+# moto, Azurite and fake-gcs-server on 127.0.0.1 (tests/emulator_fixtures.py), for every suite
+pytest_plugins = ["emulator_fixtures"]
 
 PG_URL = os.environ.get("BUCKETDEX_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 BACKENDS = ["sqlite", "postgres"]

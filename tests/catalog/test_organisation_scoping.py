@@ -55,3 +55,13 @@ def test_other_organisation_sees_nothing(two_catalogs: tuple[Catalog, Catalog]) 
     assert [d.title for d in theirs.datasets.list_all()] == ["theirs"]
     # the same name is free in the other organisation
     assert theirs.folders.create("private").name == "private"
+
+
+def test_the_suite_refuses_connections_beyond_the_loopback() -> None:
+    import socket
+
+    with (
+        socket.socket() as sock,
+        pytest.raises(ConnectionRefusedError, match=r"tests reach only 127\.0\.0\.1"),
+    ):
+        sock.connect(("192.0.2.1", 443))  # TEST-NET-1: never routed

@@ -125,7 +125,9 @@ def test_large_manifests_dedupe_and_upsert_through_the_folder_scan(catalog: Cata
     folder = catalog.folders.create("f")
     images = [{"objectUrl": f"s3://b/{i}.jpg", "clientMetadata": {"score": i}} for i in range(n)]
     groups = [{"title": "g", "objectUrl_0": "s3://b/0.jpg", "objectUrl_1": "s3://b/g1.jpg"}]
-    first = catalog.register(folder.id, _manifest(images=images, image_groups=groups, skip_duplicate_urls=True))
+    first = catalog.register(
+        folder.id, _manifest(images=images, image_groups=groups, skip_duplicate_urls=True)
+    )
     assert len(first.added) == n + 1
     again = [{**e, "clientMetadata": {"score": -1}} for e in images[:5]] + [
         {"objectUrl": f"s3://b/new-{i}.jpg"} for i in range(n)

@@ -15,7 +15,7 @@ from bucketdex.extract import (
     WrongMediaKind,
     extract_for,
 )
-from conftest import AvCase
+from conftest import AvCase, ffmpeg
 
 KB = 1024
 
@@ -106,8 +106,6 @@ def test_audio_facts(audios: dict[str, AvCase], key: str) -> None:
 
 
 def test_long_wav_reads_a_small_part(tmp_path: Path) -> None:
-    from conftest import ffmpeg
-
     path = tmp_path / "long.wav"
     ffmpeg(
         "-f",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
+from typing import Any
 
 from bucketdex import Client, JobStatus
 from bucketdex.catalog.catalog import Catalog
@@ -26,21 +27,33 @@ def _schema(client: Client) -> None:
     schema.save()
 
 
+def _local_bucket(root: Path) -> dict[str, Any]:
+    """MANIFEST's files as real images in a local integration's root, and MANIFEST pointing there."""
+    from PIL import Image
+
+    for name in ("a.jpg", "b.jpg", "g0.jpg", "g1.jpg"):
+        Image.new("RGB", (4, 3)).save(root / name, format="JPEG")
+    return json.loads(json.dumps(MANIFEST).replace("s3://b/", f"file://{root}/"))
+
+
 def test_folder_job_runs_to_done_with_items_and_counts(client: Client, tmp_path: Path) -> None:
     _schema(client)
-    integration = client.create_integration("bucket", "s3", "b")
+    (tmp_path / "bucket").mkdir()
+    manifest = _local_bucket(tmp_path / "bucket")
+    integration = client.create_integration("bucket", "local", str(tmp_path / "bucket"))
     folder = client.create_storage_folder("jobs")
     path = tmp_path / "upload.json"
-    path.write_text(json.dumps(MANIFEST))
+    path.write_text(json.dumps(manifest))
     job_id = folder.add_private_data_to_folder_start(integration_id=integration.id, private_files=str(path))
     res = folder.add_private_data_to_folder_get_result(job_id)
     assert res.status is JobStatus.DONE and res.unit_errors == [] and res.errors == []
-    assert sorted(i.name for i in res.items_with_names) == ["/b.jpg", "a.jpg", "g"]
+    b_title = f"{tmp_path}/bucket/b.jpg"  # the default title: the URL's path
+    assert sorted(i.name for i in res.items_with_names) == sorted([b_title, "a.jpg", "g"])
     assert (res.units_done_count, res.units_error_count, res.units_pending_count) == (3, 0, 0)
-    assert {i.name for i in folder.list_items()} == {"a.jpg", "/b.jpg", "g"}
+    assert {i.name for i in folder.list_items()} == {"a.jpg", b_title, "g"}
     # a re-run skips everything already registered
     again = folder.add_private_data_to_folder_get_result(
-        folder.add_private_data_to_folder_start(integration.id, MANIFEST)
+        folder.add_private_data_to_folder_start(integration.id, manifest)
     )
     assert again.status is JobStatus.DONE and again.items_with_names == [] and again.units_done_count == 3
     assert len(list(folder.list_items())) == 3

@@ -19,11 +19,14 @@ from dataclasses import dataclass
 from bucketdex.catalog.catalog import Catalog
 from bucketdex.catalog.datasets import link_in
 from bucketdex.catalog.job_retry import retry_manifest
+from bucketdex.catalog.media_reading import PreparedManifest, prepare_manifest
 from bucketdex.catalog.records import ImportJob
-from bucketdex.catalog.registration import Progress, register_in
+from bucketdex.catalog.registration import Progress, duplicate_filter, register_in
 from bucketdex.catalog.types import JobStatus
+from bucketdex.errors import BucketdexError
 from bucketdex.manifest.detect import parse_manifest
 from bucketdex.manifest.errors import ManifestError
+from bucketdex.manifest.model import Manifest
 
 log = logging.getLogger(__name__)
 _POLL_SECONDS = 0.5  # re-read from the database at least this often (jobs of other processes)
@@ -160,7 +163,8 @@ class JobRunner:
 
 
 def run_job(catalog: Catalog, job_id: uuid.UUID, progress: Progress | None = None) -> None:
-    """Parse the job's manifest, register it and record the outcome, in one transaction."""
+    """Parse the job's manifest, prepare it against its integration's bucket (confinement, media
+    facts), then register it and record the outcome in one transaction."""
     job = catalog.jobs.get(job_id)
     if job.status is not JobStatus.PENDING:
         return
@@ -168,15 +172,46 @@ def run_job(catalog: Catalog, job_id: uuid.UUID, progress: Progress | None = Non
     report("parsing", 0, 0)
     try:
         manifest = parse_manifest(catalog.jobs.manifest(job_id), source=job.source_name)
-    except ManifestError as exc:
+        prepared = _prepare(catalog, job, manifest, report)
+    except (ManifestError, PreparationError) as exc:
         catalog.jobs.fail(job_id, exc.problems)
         return
     with catalog.db.write() as conn:
         if not catalog.jobs.claim(conn, job_id):  # cancelled meanwhile
             return
         result = register_in(
-            conn, catalog.org_id, job.folder_id, manifest, job.ignore_errors, job.integration_id, report
+            conn,
+            catalog.org_id,
+            job.folder_id,
+            prepared.manifest,
+            job.ignore_errors,
+            job.integration_id,
+            report,
+            prepared.unit_errors,
         )
         if job.dataset_id is not None and result.status is JobStatus.DONE and result.added:
             link_in(conn, catalog.org_id, job.dataset_id, list(result.added))
-        catalog.jobs.finish(conn, job_id, result, units=len(manifest.entries))
+        catalog.jobs.finish(conn, job_id, result, units=len(manifest.entries), stats=prepared.stats)
+
+
+class PreparationError(Exception):
+    """The integration's bucket cannot be reached at all: the job fails as a whole."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(problems[0])
+        self.problems = problems
+
+
+def _prepare(catalog: Catalog, job: ImportJob, manifest: Manifest, report: Progress) -> PreparedManifest:
+    """Without an integration the manifest is registered as given (URLs unchecked, nothing read)."""
+    if job.integration_id is None:
+        return PreparedManifest(manifest, ())
+    try:
+        integration = catalog.integrations.get(job.integration_id)
+        store = catalog.integrations.open_store(job.integration_id)
+    except BucketdexError as exc:
+        raise PreparationError([f"cannot open the job's integration: {exc}"]) from None
+    with store, catalog.db.read() as conn:
+        is_duplicate = duplicate_filter(conn, job.folder_id, manifest)
+    with store:
+        return prepare_manifest(manifest, integration, store, is_duplicate, report)

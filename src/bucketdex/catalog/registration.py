@@ -113,11 +113,14 @@ def register_in(
     ignore_errors: bool,
     integration_id: uuid.UUID | None,
     progress: Progress = _no_progress,
+    prior_errors: Sequence[UnitError] = (),
 ) -> RegistrationResult:
     """The registration inside the caller's write transaction (an import job records its outcome
-    in the same one, so a crash never leaves items without a finished job, or the reverse)."""
+    in the same one, so a crash never leaves items without a finished job, or the reverse).
+    ``prior_errors``: units already refused before (URL confinement, unreadable media)."""
     get_folder(conn, org_id, folder_id, lock=True)
     plan = _plan(conn, folder_id, manifest, MetadataValidator(load_document(conn, org_id)), progress)
+    plan.unit_errors[:0] = prior_errors
     if plan.unit_errors and not ignore_errors:  # decided before any write: nothing to undo
         failed = len(plan.unit_errors)
         return RegistrationResult(
@@ -192,6 +195,18 @@ def _plan(
 
 
 DedupeKey = tuple[bool, str]
+
+
+def duplicate_filter(
+    conn: Connection, folder_id: uuid.UUID, manifest: Manifest
+) -> Callable[[ManifestEntry], bool]:
+    """Whether an entry matches an item already in the folder (always False without
+    ``skip_duplicate_urls``): lets work before the registration skip what it will skip."""
+    if not manifest.skip_duplicate_urls:
+        return lambda entry: False
+    keys = {_dedupe_key(e) for e in manifest.entries if e.urls}
+    existing = _existing(conn, folder_id, keys, with_ids=False)
+    return lambda entry: _dedupe_key(entry) in existing
 
 
 def _dedupe_key(entry: ManifestEntry) -> DedupeKey:

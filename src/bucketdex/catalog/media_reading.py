@@ -1,0 +1,242 @@
+"""Preparing a manifest against its integration's bucket: URL confinement and media facts.
+
+Runs before the registration's write transaction, so network reads never hold the catalog's
+write lock.  Every URL must name an object in the integration's own bucket (anything else is a
+unit error and is never fetched).  Entries that carry their media block (``imageMetadata``, ...)
+are used as given and nothing is read; the others have their files' headers read through a
+bounded pool of ranged reads and the extractor registry.  A strict client-only integration
+reads nothing: an entry of a type whose media block the seeds require is then a unit error.
+"""
+
+from __future__ import annotations
+
+import logging
+import statistics
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any
+
+from msgspec.structs import replace
+
+from bucketdex.catalog.records import Integration, MediaMetadata, NewItem
+from bucketdex.catalog.registration import Progress, UnitError
+from bucketdex.catalog.types import ItemType
+from bucketdex.errors import BucketdexError
+from bucketdex.manifest.fields import MEDIA_KEY_FOR, MEDIA_KEYS
+from bucketdex.manifest.model import Manifest, ManifestEntry
+from bucketdex.storage import ObjectStore
+
+log = logging.getLogger(__name__)
+READ_CONCURRENCY = 16  # ranged reads in flight: object stores answer in tens of ms each
+
+
+@dataclass(frozen=True)
+class PreparedManifest:
+    manifest: Manifest  # the entries to register, media facts filled in
+    unit_errors: tuple[UnitError, ...]
+    stats: dict[str, Any] = field(default_factory=dict)
+
+
+class StoreSource:
+    """A ``RangeSource`` (what extractors read) over one object of an ``ObjectStore``."""
+
+    def __init__(self, store: ObjectStore, key: str, url: str, size: int | None) -> None:
+        self._store, self._key = store, key
+        self.name, self.size = url, size
+        self.bytes_read = 0
+
+    def read(self, offset: int, length: int) -> bytes:
+        data = self._store.read_range(self._key, offset, length)
+        self.bytes_read += len(data)
+        return data
+
+
+@dataclass
+class _FileRead:
+    """One file to read: entry ``index``, ``child`` position in a composite (None: the item)."""
+
+    index: int
+    child: int | None
+    item: NewItem
+    key: str
+    media: MediaMetadata | None = None
+    error: str | None = None
+    action: str | None = None
+    bytes_read: int = 0
+
+
+def prepare_manifest(
+    manifest: Manifest,
+    integration: Integration,
+    store: ObjectStore,
+    is_duplicate: Callable[[ManifestEntry], bool],
+    progress: Progress,
+) -> PreparedManifest:
+    """Confine every URL, then read the media facts the manifest does not supply.
+
+    ``is_duplicate`` entries (to be skipped by ``skip_duplicate_urls``) are confined but not read.
+    """
+    errors: dict[int, UnitError] = {}
+    reads: list[_FileRead] = []
+    for index, entry in enumerate(manifest.entries):
+        keys, problem = _confine(entry, store, integration)
+        if problem is not None:
+            errors[index] = problem
+        elif not is_duplicate(entry):
+            refusal = _strict_refusal(entry, integration)
+            if refusal is not None:
+                errors[index] = refusal
+            elif not entry.media_supplied and not integration.strict_client_only:
+                reads.extend(_files_to_read(index, entry.item, keys))
+    _read_all(store, reads, progress)
+    entries = _apply(manifest.entries, reads, errors)
+    kept = [e for i, e in enumerate(entries) if i not in errors]
+    prepared = Manifest(kept, manifest.skip_duplicate_urls, manifest.upsert_metadata)
+    ordered = tuple(errors[i] for i in sorted(errors))
+    return PreparedManifest(prepared, ordered, _stats(reads))
+
+
+def _confine(
+    entry: ManifestEntry, store: ObjectStore, integration: Integration
+) -> tuple[list[str], UnitError | None]:
+    keys = []
+    for url in entry.urls:
+        try:
+            keys.append(store.key_for_url(url))
+        except BucketdexError as exc:
+            action = f"List only objects of integration {integration.title!r} (or use the URL's own)."
+            return [], UnitError(entry.location, tuple(entry.urls), str(exc), action)
+    return keys, None
+
+
+def _strict_refusal(entry: ManifestEntry, integration: Integration) -> UnitError | None:
+    """With strict client-only access nothing is read: types with a media block must carry it."""
+    media_key = MEDIA_KEY_FOR.get(entry.item.item_type)
+    if not integration.strict_client_only or entry.media_supplied or media_key is None:
+        return None
+    fields = ", ".join(dict.fromkeys(name for name, _ in _canonical_fields(media_key)))
+    return UnitError(
+        entry.location,
+        tuple(entry.urls),
+        f"{media_key} is missing: integration {integration.title!r} has strict client-only access, "
+        f"so files are never read and the manifest must supply {media_key} ({fields})",
+        f"Add {media_key} to the entry, or use an integration without strict client-only access.",
+    )
+
+
+def _canonical_fields(media_key: str) -> list[tuple[str, str]]:
+    seen: dict[str, str] = {}
+    for json_name, (target, _) in MEDIA_KEYS[media_key].items():
+        seen.setdefault(target, json_name)
+    return [(json_name, target) for target, json_name in seen.items()]
+
+
+def _files_to_read(index: int, item: NewItem, keys: list[str]) -> list[_FileRead]:
+    if item.children:
+        return [_FileRead(index, n, child, keys[n]) for n, child in enumerate(item.children)]
+    return [_FileRead(index, None, item, keys[0])]
+
+
+def _read_all(store: ObjectStore, reads: list[_FileRead], progress: Progress) -> None:
+    if not reads:
+        return
+    progress("reading", 0, len(reads))
+    with ThreadPoolExecutor(max_workers=READ_CONCURRENCY, thread_name_prefix="bucketdex-media") as pool:
+        for done, _ in enumerate(pool.map(lambda r: _read_one(store, r), reads), start=1):
+            if done % 100 == 0 or done == len(reads):
+                progress("reading", done, len(reads))
+
+
+def _read_one(store: ObjectStore, read: _FileRead) -> None:
+    from bucketdex.extract import extract_for  # the media libraries load only when needed
+
+    url = read.item.url or read.key
+    source = StoreSource(store, read.key, url, None)
+    try:
+        info = store.head(read.key)
+        source.size = info.size
+        media = extract_for(read.item.item_type, source).media
+        read.media = replace(
+            media,
+            file_size=media.file_size if media.file_size is not None else info.size,
+            mime_type=media.mime_type or info.content_type,
+        )
+    except BucketdexError as exc:
+        read.error, read.action = str(exc), getattr(exc, "fix", None) or None
+    except Exception as exc:  # an extractor bug must cost one file, not the job
+        log.exception("reading %s failed", url)
+        read.error = f"cannot read {read.item.item_type.value} header: {type(exc).__name__}: {exc}"
+    read.bytes_read = source.bytes_read
+
+
+def _apply(
+    entries: list[ManifestEntry], reads: list[_FileRead], errors: dict[int, UnitError]
+) -> list[ManifestEntry]:
+    """The entries with the media read; a unit with any unreadable file becomes a unit error."""
+    by_entry: dict[int, list[_FileRead]] = {}
+    for read in reads:
+        by_entry.setdefault(read.index, []).append(read)
+    out = list(entries)
+    for index, files in by_entry.items():
+        entry = entries[index]
+        failed = [f for f in files if f.error]
+        if failed:
+            # a single item's URL is in the unit error already; a composite's failing files are named
+            detail = "; ".join(
+                f"{f.item.url}: {f.error}" if f.child is not None else str(f.error) for f in failed[:5]
+            )
+            more = f" (and {len(failed) - 5} more)" if len(failed) > 5 else ""
+            action = (
+                failed[0].action
+                or "Check the file exists and is of the entry's type, then retry the failures."
+            )
+            errors[index] = UnitError(entry.location, tuple(entry.urls), detail + more, action)
+            continue
+        try:
+            out[index] = replace(entry, item=_with_media(entry.item, files))
+        except _SeriesMismatch as exc:
+            errors[index] = UnitError(entry.location, tuple(entry.urls), str(exc), exc.action)
+    return out
+
+
+class _SeriesMismatch(Exception):
+    action = "Give the files of each DICOM series a title of their own (one series per title)."
+
+
+def _with_media(item: NewItem, files: list[_FileRead]) -> NewItem:
+    if not item.children:
+        return replace(item, media=files[0].media or item.media)
+    media = {f.child: f.media for f in files}
+    children = tuple(replace(c, media=media.get(n) or c.media) for n, c in enumerate(item.children))
+    if item.item_type is ItemType.DICOM_SERIES:
+        return replace(item, children=children, media=_series_media(children))
+    return replace(item, children=children)
+
+
+def _series_media(files: Sequence[NewItem]) -> MediaMetadata:
+    """Series-level facts from its files; files of different series in one item are refused."""
+    series = sorted({f.media.dicom_series_uid for f in files if f.media.dicom_series_uid})
+    if len(series) > 1:
+        raise _SeriesMismatch(
+            f"the files belong to {len(series)} DICOM series (SeriesInstanceUID {', '.join(series)}), "
+            "but are registered as one series"
+        )
+    first = files[0].media
+    return MediaMetadata(
+        dicom_series_uid=first.dicom_series_uid,
+        dicom_study_uid=first.dicom_study_uid,
+        mime_type="application/dicom",
+    )
+
+
+def _stats(reads: list[_FileRead]) -> dict[str, Any]:
+    if not reads:
+        return {}
+    sizes = [r.bytes_read for r in reads]
+    return {
+        "files_read": len(reads),
+        "files_failed": sum(1 for r in reads if r.error),
+        "bytes_read": sum(sizes),
+        "median_bytes_per_file": int(statistics.median(sizes)),
+    }
