@@ -84,3 +84,17 @@ class StoreUnavailable(BucketdexError):
     """The catalog database cannot be opened or reached."""
 
     code = "store_unavailable"
+
+
+class Unauthenticated(BucketdexError):
+    """The request has no credentials, or ones that are unknown, revoked or wrongly signed.
+
+    The message gives the reason (never the credential itself)."""
+
+    code = "unauthenticated"
+
+
+class PermissionDenied(BucketdexError):
+    """The caller is known but may not do this (e.g. an admin-only action by a plain user)."""
+
+    code = "permission_denied"

@@ -24,7 +24,7 @@ def test_migrate_is_idempotent_and_seeds_default_org(db: Database) -> None:
         orgs = conn.execute(text("SELECT id, name FROM organisations")).all()
         version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
     assert [(str(o.id).replace("-", ""), o.name) for o in orgs] == [(DEFAULT_ORG_ID.hex, "default")]
-    assert version == "0002"
+    assert version == "0003"
 
 
 def test_a_0001_catalog_with_jobs_upgrades_to_job_statistics(tmp_path: object) -> None:

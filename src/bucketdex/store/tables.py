@@ -234,3 +234,45 @@ import_jobs = Table(
     *_timestamps(),
     Index(None, "org_id", "created_at"),
 )
+
+# Authentication (migration 0003).  Users belong to one organisation; a request is scoped to
+# its caller's organisation.  API keys are stored as the SHA-256 of a 256-bit random token
+# (shown once); public keys are raw 32-byte Ed25519 keys in hex (the encord SDK's key id).
+users = Table(
+    "users",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column("org_id", Uuid(), ForeignKey("organisations.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Index(None, "org_id", "name", unique=True),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column("user_id", Uuid(), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("label", String(200), nullable=False),
+    Column("token_sha256", String(64), nullable=False),
+    # the first characters of the token, so a person can tell their keys apart
+    Column("token_prefix", String(16), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("revoked_at", UtcDateTime()),
+    Index(None, "token_sha256", unique=True),
+    Index(None, "user_id"),
+)
+
+user_public_keys = Table(
+    "user_public_keys",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column("user_id", Uuid(), ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("public_key_hex", String(64), nullable=False),
+    Column("label", String(200), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("revoked_at", UtcDateTime()),
+    Index(None, "public_key_hex", unique=True),
+    Index(None, "user_id"),
+)
