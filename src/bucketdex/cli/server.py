@@ -1,0 +1,44 @@
+"""``bucketdex serve``: the HTTP server (FastAPI on uvicorn) over this catalog."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from bucketdex.catalog.secrets import SecretBox
+from bucketdex.cli import accounts
+from bucketdex.cli.context import App, HomeOpt, use_home
+from bucketdex.cli.output import errors
+
+
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8080,
+    home: HomeOpt = None,
+    log_level: Annotated[str, typer.Option(help="critical, error, warning, info or debug")] = "info",
+) -> None:
+    """Serve the native API (/api/v1, docs at /docs) over the same catalog as embedded mode.
+
+    Every request needs an API key (`bucketdex key create`) or a signature by a registered
+    Ed25519 key (`bucketdex key add-public`).  Stop with Ctrl-C: running import jobs finish first.
+    """
+    import uvicorn  # the server extra: imported only when serving
+
+    from bucketdex.server.app import create_app
+
+    current = use_home(ctx, home)
+    db = current.client().catalog.db
+    app = create_app(db, secrets=SecretBox.from_environment(current.settings.home))
+    where = f"http://{host}:{port}"
+    errors.print(f"bucketdex serving {db.display_url} on {where} (API map: {where}/docs)", soft_wrap=True)
+    uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=30)
+
+
+def register(app: App) -> None:
+    """Add ``serve`` and the ``org``, ``user`` and ``key`` groups to the root command."""
+    app.command("serve")(serve)
+    app.add_typer(accounts.orgs, name="org")
+    app.add_typer(accounts.users, name="user")
+    app.add_typer(accounts.keys, name="key")

@@ -1,0 +1,95 @@
+"""The HTTP server: ``create_app(db)`` builds the FastAPI application (run it with uvicorn).
+
+Every route under /api/v1 is authenticated and scoped to the caller's organisation; only the
+API documentation (/docs, /redoc, /openapi.json) is public.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.concurrency import run_in_threadpool
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from bucketdex import __version__
+from bucketdex.auth.service import AuthService
+from bucketdex.catalog.secrets import SecretBox
+from bucketdex.server.catalogs import CatalogPool
+from bucketdex.server.errors import error_response, install_error_handlers
+from bucketdex.server.routes import catalog_routes, job_routes, resource_routes
+from bucketdex.server.security import ServerSettings, ServerState
+from bucketdex.store.database import Database
+
+log = logging.getLogger(__name__)
+
+API_PREFIX = "/api/v1"
+# every router authenticates on its own (``APIRouter(dependencies=[Depends(authenticate)])``)
+API_ROUTERS = (catalog_routes.router, resource_routes.router, job_routes.router)
+PUBLIC_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
+
+DESCRIPTION = """The native bucketdex API.  Authenticate with `Authorization: Bearer <api key>`
+(`bucketdex key create`) or sign requests with a registered Ed25519 key (the encord SDK's
+scheme; `bucketdex key add-public KEY.pub`).  Errors are `{"error": kind, "message": ...}`
+with 400/422 (fix the request as the message says), 401, 403, 404, 409 or 413."""
+
+
+def create_app(
+    db: Database,
+    *,
+    secrets: SecretBox | None = None,
+    settings: ServerSettings | None = None,
+    resume_jobs: bool = True,
+) -> FastAPI:
+    """The application over ``db``.  ``secrets`` seals integration credentials (default: the
+    environment's key, as embedded mode).  On startup, jobs a previous process left PENDING are
+    resumed when ``resume_jobs``; on shutdown running jobs finish first."""
+    state = ServerState(
+        auth=AuthService(db), catalogs=CatalogPool(db, secrets), settings=settings or ServerSettings()
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if resume_jobs:
+            await run_in_threadpool(_resume_pending_jobs, state)
+        try:
+            yield
+        finally:
+            await run_in_threadpool(state.catalogs.close)
+
+    app = FastAPI(title="bucketdex", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app.state.bucketdex = state
+    install_error_handlers(app)
+    for router in API_ROUTERS:
+        app.include_router(router, prefix=API_PREFIX)
+    app.add_middleware(BodySizeLimit, max_bytes=state.settings.max_body_bytes)
+    return app
+
+
+def _resume_pending_jobs(state: ServerState) -> None:
+    """Start every organisation's runner: each resumes the jobs its organisation left PENDING."""
+    for org in state.auth.list_organisations():
+        resumed = state.catalogs.runner(org.id)
+        log.debug("job runner of organisation %s started (%s)", org.id, resumed)
+
+
+class BodySizeLimit:
+    """413 for a request whose declared Content-Length exceeds the limit, before it is read."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            declared = dict(scope["headers"]).get(b"content-length")
+            if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+                response = error_response(
+                    413, "payload_too_large",
+                    f"the body is {int(declared)} bytes; this server accepts up to {self.max_bytes}",
+                )  # fmt: skip
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)

@@ -1,0 +1,107 @@
+"""Domain errors → HTTP, in this one place.  Bodies say what is wrong and what to fix.
+
+Request bodies are never echoed back (FastAPI's default validation response does): a body
+may hold integration credentials.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from bucketdex.catalog.secrets import SecretsUnavailable
+from bucketdex.errors import (
+    AlreadyExists,
+    BucketdexError,
+    Conflict,
+    InvalidArgument,
+    ItemValidationError,
+    NotFound,
+    PayloadTooLarge,
+    PermissionDenied,
+    StoreUnavailable,
+    Unauthenticated,
+)
+from bucketdex.storage.errors import AccessDenied, StorageError
+
+log = logging.getLogger(__name__)
+
+# Most specific first: an error takes the status of the first class it is an instance of.
+STATUS_BY_ERROR: tuple[tuple[type[BucketdexError], int], ...] = (
+    (PayloadTooLarge, 413),
+    (InvalidArgument, 400),
+    (NotFound, 404),
+    (AlreadyExists, 409),
+    (Conflict, 409),
+    (Unauthenticated, 401),
+    (PermissionDenied, 403),
+    (AccessDenied, 502),  # the *bucket* refused bucketdex's credentials: not the caller's auth
+    (StorageError, 502),
+    (StoreUnavailable, 503),
+    (SecretsUnavailable, 500),
+)
+_FALLBACK_STATUS = 500
+
+
+def status_for(error: BucketdexError) -> int:
+    return next((status for kind, status in STATUS_BY_ERROR if isinstance(error, kind)), _FALLBACK_STATUS)
+
+
+def error_response(status: int, code: str, message: str, problems: list[str] | None = None) -> JSONResponse:
+    body: dict[str, Any] = {"error": code, "message": message}
+    if problems is not None:
+        body["problems"] = problems
+    headers = {"WWW-Authenticate": 'Bearer realm="bucketdex"'} if status == 401 else None
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, BucketdexError)
+    status = status_for(exc)
+    if status >= 500:
+        log.error("%s %s: %s", request.method, request.url.path, exc.message)
+    problems = exc.problems if isinstance(exc, ItemValidationError) else None
+    return error_response(status, exc.code, exc.message, problems)
+
+
+async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    problems = [_describe(error) for error in exc.errors()]
+    malformed = any(error.get("type") == "json_invalid" for error in exc.errors())
+    status, code = (400, "malformed_json") if malformed else (422, "invalid_request")
+    return error_response(status, code, "; ".join(problems), problems)
+
+
+def _describe(error: Any) -> str:
+    """``body.parent_id: Input should be a valid UUID`` (location and rule, never the value)."""
+    where = ".".join(str(part) for part in error.get("loc", ()))
+    if error.get("type") == "json_invalid":
+        position = error.get("ctx", {}).get("error", "")
+        return f"the body is not valid JSON ({position}); send a JSON object"
+    return f"{where}: {error.get('msg', 'invalid')}"
+
+
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    message = str(exc.detail)
+    if exc.status_code == 404:
+        message = f"no route {request.method} {request.url.path}; the API map is at /docs"
+    return error_response(exc.status_code, code, message)
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unexpected error in %s %s", request.method, request.url.path)
+    return error_response(500, "internal", "internal server error; the server log has the details")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(BucketdexError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(Exception, _unexpected_error)

@@ -1,0 +1,153 @@
+"""Import jobs: start from a manifest body, long-poll, cancel, retry, failed-file CSV."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated, Any
+
+import anyio
+from fastapi import APIRouter, Depends, Query, Request, Response, status
+
+from bucketdex.catalog.failed_files import failed_files_csv
+from bucketdex.errors import InvalidArgument, PayloadTooLarge
+from bucketdex.server.schemas import JobOut
+from bucketdex.server.security import CallerDep, CatalogDep, authenticate, server_state
+
+# authentication on the router itself: every route added here inherits it
+router = APIRouter(dependencies=[Depends(authenticate)])
+
+_MANIFEST_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "description": "The manifest: JSON (seed format) or CSV, as a file would hold it",
+        "content": {
+            "application/json": {"schema": {"type": "object"}},
+            "text/csv": {"schema": {"type": "string"}},
+        },
+    }
+}
+IgnoreErrors = Annotated[bool, Query(description="register the good units even if some fail")]
+IntegrationId = Annotated[uuid.UUID | None, Query(description="the integration the URLs point into")]
+SourceName = Annotated[
+    str | None, Query(max_length=300, description="a file name for messages (manifest.json / .csv)")
+]
+
+
+async def _manifest(request: Request, source_name: str | None) -> tuple[bytes, str]:
+    body = await request.body()
+    if not body.strip():
+        raise InvalidArgument("the request body must be the manifest (JSON or CSV); it is empty")
+    limit = server_state(request).settings.max_body_bytes
+    if len(body) > limit:
+        raise PayloadTooLarge(f"the manifest is {len(body)} bytes; this server accepts up to {limit}")
+    if source_name:
+        return body, source_name
+    is_csv = "csv" in request.headers.get("content-type", "")
+    return body, "manifest.csv" if is_csv else "manifest.json"
+
+
+@router.post(
+    "/folders/{folder_id}/import-jobs",
+    status_code=status.HTTP_202_ACCEPTED,
+    openapi_extra=_MANIFEST_BODY,
+    tags=["import jobs"],
+)
+async def start_folder_import(
+    request: Request,
+    caller: CallerDep,
+    folder_id: uuid.UUID,
+    ignore_errors: IgnoreErrors = False,
+    integration_id: IntegrationId = None,
+    source_name: SourceName = None,
+) -> JobOut:
+    """Queue the manifest for registration into the folder; returns the PENDING job at once."""
+    manifest, name = await _manifest(request, source_name)
+    catalogs = server_state(request).catalogs
+
+    def start() -> JobOut:
+        job = catalogs.runner(caller.org_id).start(
+            folder_id, manifest, source_name=name, integration_id=integration_id, ignore_errors=ignore_errors
+        )
+        return JobOut.of(job)
+
+    return await anyio.to_thread.run_sync(start)
+
+
+@router.post(
+    "/datasets/{dataset_id}/import-jobs",
+    status_code=status.HTTP_202_ACCEPTED,
+    openapi_extra=_MANIFEST_BODY,
+    tags=["import jobs"],
+)
+async def start_dataset_import(
+    request: Request,
+    caller: CallerDep,
+    dataset_id: uuid.UUID,
+    ignore_errors: IgnoreErrors = False,
+    integration_id: IntegrationId = None,
+    source_name: SourceName = None,
+) -> JobOut:
+    """Register the manifest into the dataset's backing folder and link the new items to it."""
+    manifest, name = await _manifest(request, source_name)
+    catalogs = server_state(request).catalogs
+
+    def start() -> JobOut:
+        folder_id = catalogs.catalog(caller.org_id).datasets.backing_folder(dataset_id)
+        job = catalogs.runner(caller.org_id).start(
+            folder_id, manifest, source_name=name, integration_id=integration_id,
+            dataset_id=dataset_id, ignore_errors=ignore_errors,
+        )  # fmt: skip
+        return JobOut.of(job)
+
+    return await anyio.to_thread.run_sync(start)
+
+
+@router.get("/import-jobs/{job_id}", tags=["import jobs"])
+async def get_import_job(
+    request: Request,
+    caller: CallerDep,
+    job_id: uuid.UUID,
+    timeout_seconds: Annotated[
+        float, Query(ge=0, description="wait up to this long for the job to finish (capped by the server)")
+    ] = 0,
+) -> JobOut:
+    """The job; with ``timeout_seconds`` the server holds the request until the job finishes or
+    the time is up (capped at the server's limit, below common client read timeouts)."""
+    state = server_state(request)
+    wait = min(timeout_seconds, state.settings.max_long_poll_seconds)
+
+    def poll() -> JobOut:
+        runner = state.catalogs.runner(caller.org_id)
+        job = runner.wait(job_id, wait)
+        return JobOut.of(job, None if job.status.is_final else runner.progress(job_id))
+
+    # a thread pool of its own: long polls must not starve the threads of ordinary requests
+    return await anyio.to_thread.run_sync(poll, limiter=state.long_poll_limiter())
+
+
+@router.post("/import-jobs/{job_id}/cancel", tags=["import jobs"])
+def cancel_import_job(request: Request, caller: CallerDep, job_id: uuid.UUID) -> JobOut:
+    """Cancel a PENDING job; a finished one is returned as it is."""
+    return JobOut.of(server_state(request).catalogs.runner(caller.org_id).cancel(job_id))
+
+
+@router.post("/import-jobs/{job_id}/retry", status_code=status.HTTP_202_ACCEPTED, tags=["import jobs"])
+def retry_import_job(request: Request, caller: CallerDep, job_id: uuid.UUID) -> JobOut:
+    """A new job registering what this one did not (duplicates skipped, so retrying is safe)."""
+    return JobOut.of(server_state(request).catalogs.runner(caller.org_id).retry(job_id))
+
+
+@router.get(
+    "/import-jobs/{job_id}/failed-files",
+    response_class=Response,
+    responses={200: {"content": {"text/csv": {}}, "description": "one row per file not registered"}},
+    tags=["import jobs"],
+)
+def failed_files(catalog: CatalogDep, job_id: uuid.UUID) -> Response:
+    """The failed-file report as CSV (object_url, location, error, action), formula-safe."""
+    report = failed_files_csv(catalog.jobs.get(job_id))
+    return Response(
+        report,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="failed-files-{job_id}.csv"'},
+    )

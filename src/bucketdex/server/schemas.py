@@ -1,0 +1,296 @@
+"""The native API's request and response bodies (pydantic), and records → responses.
+
+Responses are built field by field from the catalog's records: a field that is not declared
+here never leaves the server, which is how integration credentials stay write-only.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from bucketdex.catalog.job_runner import JobProgress
+from bucketdex.catalog.records import (
+    DataRow,
+    Dataset,
+    Folder,
+    ImportJob,
+    Integration,
+    LinkResult,
+    StorageItem,
+)
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    results: list[T]
+    next_page_token: str | None = Field(
+        default=None, description="Pass as page_token for the next page; null on the last page"
+    )
+
+
+class ErrorBody(BaseModel):
+    error: str = Field(description="stable machine-readable kind, e.g. not_found, invalid_argument")
+    message: str = Field(description="what is wrong and what would be right")
+    problems: list[str] | None = None
+
+
+# folders and items ---------------------------------------------------------------------------
+
+
+class FolderIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str
+    description: str | None = None
+    client_metadata: dict[str, Any] | None = None
+    parent_id: uuid.UUID | None = None
+
+
+class FolderPatch(BaseModel):
+    """Only the fields given are changed."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = None
+    description: str | None = None
+    client_metadata: dict[str, Any] | None = None
+
+
+class FolderOut(BaseModel):
+    id: uuid.UUID
+    parent_id: uuid.UUID | None
+    name: str
+    description: str
+    client_metadata: dict[str, Any]
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, folder: Folder) -> FolderOut:
+        return cls(
+            id=folder.id, parent_id=folder.parent_id, name=folder.name, description=folder.description,
+            client_metadata=folder.client_metadata, created_at=folder.created_at,
+            updated_at=folder.updated_at,
+        )  # fmt: skip
+
+
+class ItemOut(BaseModel):
+    id: uuid.UUID
+    folder_id: uuid.UUID
+    item_type: str
+    name: str
+    description: str
+    url: str | None
+    integration_id: uuid.UUID | None
+    parent_item_id: uuid.UUID | None
+    position: int | None
+    client_metadata: dict[str, Any]
+    media: dict[str, Any] = Field(description="file_size, mime_type, width, height, fps, duration, ...")
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, item: StorageItem) -> ItemOut:
+        return cls(
+            id=item.id, folder_id=item.folder_id, item_type=item.item_type.value, name=item.name,
+            description=item.description, url=item.url, integration_id=item.integration_id,
+            parent_item_id=item.parent_item_id, position=item.position,
+            client_metadata=item.client_metadata, media=item.media.as_dict(),
+            created_at=item.created_at, updated_at=item.updated_at,
+        )  # fmt: skip
+
+
+class ItemPatch(BaseModel):
+    """Only the fields given are changed; client_metadata replaces the item's whole object."""
+
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = None
+    description: str | None = None
+    client_metadata: dict[str, Any] | None = None
+
+
+class ItemPatchWithId(ItemPatch):
+    id: uuid.UUID
+
+
+class ItemsPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    updates: list[ItemPatchWithId] = Field(max_length=10_000)
+
+
+class ItemIds(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    item_ids: list[uuid.UUID] = Field(max_length=10_000)
+
+
+class UpdatedCount(BaseModel):
+    updated: int
+
+
+# integrations --------------------------------------------------------------------------------
+
+
+class IntegrationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title: str
+    provider: str = Field(description="s3, s3_compatible, azure, gcs or local")
+    bucket: str = Field(description="bucket or container name; for local, an absolute directory")
+    region: str | None = None
+    endpoint: str | None = None
+    strict_client_only: bool = False
+    options: dict[str, Any] | None = None
+    credentials: dict[str, Any] | None = Field(
+        default=None, description="write-only: sealed at rest, never returned by any route", repr=False
+    )
+
+
+class IntegrationOut(BaseModel):
+    id: uuid.UUID
+    title: str
+    provider: str
+    bucket: str
+    region: str | None
+    endpoint: str | None
+    strict_client_only: bool
+    options: dict[str, Any]
+    has_credentials: bool = Field(description="explicit credentials are stored (they are never returned)")
+    created_at: datetime
+
+    @classmethod
+    def of(cls, integration: Integration) -> IntegrationOut:
+        return cls(
+            id=integration.id, title=integration.title, provider=integration.provider.value,
+            bucket=integration.bucket, region=integration.region, endpoint=integration.endpoint,
+            strict_client_only=integration.strict_client_only, options=integration.options,
+            has_credentials=integration.has_credentials, created_at=integration.created_at,
+        )  # fmt: skip
+
+
+class IntegrationCheckIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    write: bool = Field(default=False, description="also write (and delete) a probe object")
+    cors_origin: str | None = Field(
+        default=None, description="also check the bucket's CORS rules for this origin"
+    )
+
+
+# import jobs ---------------------------------------------------------------------------------
+
+
+class JobProgressOut(BaseModel):
+    phase: str
+    done: int
+    total: int
+
+
+class JobOut(BaseModel):
+    id: uuid.UUID
+    folder_id: uuid.UUID
+    integration_id: uuid.UUID | None
+    dataset_id: uuid.UUID | None
+    status: str = Field(description="PENDING, DONE, ERROR or CANCELLED")
+    ignore_errors: bool
+    source_name: str
+    units_pending: int
+    units_done: int
+    units_error: int
+    units_cancelled: int
+    items: list[dict[str, Any]] = Field(description='[{"uuid", "name"}] registered')
+    unit_errors: list[dict[str, Any]] = Field(description='[{"location", "object_urls", "error", "action"}]')
+    errors: list[str]
+    stats: dict[str, Any]
+    progress: JobProgressOut | None = Field(default=None, description="while PENDING: phase and counts")
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, job: ImportJob, progress: JobProgress | None = None) -> JobOut:
+        return cls(
+            id=job.id, folder_id=job.folder_id, integration_id=job.integration_id,
+            dataset_id=job.dataset_id, status=job.status.value, ignore_errors=job.ignore_errors,
+            source_name=job.source_name, units_pending=job.units_pending, units_done=job.units_done,
+            units_error=job.units_error, units_cancelled=job.units_cancelled, items=list(job.items),
+            unit_errors=list(job.unit_errors), errors=list(job.errors), stats=job.stats,
+            progress=None if progress is None else JobProgressOut(
+                phase=progress.phase, done=progress.done, total=progress.total
+            ),
+            created_at=job.created_at, updated_at=job.updated_at,
+        )  # fmt: skip
+
+
+# datasets ------------------------------------------------------------------------------------
+
+
+class DatasetIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title: str
+    description: str | None = None
+    storage_location: int = Field(
+        default=0, description="0 bucketdex/local, 1 AWS, 2 GCP, 3 Azure, 4 S3-compatible"
+    )
+
+
+class DatasetOut(BaseModel):
+    id: uuid.UUID
+    title: str
+    description: str
+    storage_location: int
+    backing_folder_id: uuid.UUID | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, dataset: Dataset) -> DatasetOut:
+        return cls(
+            id=dataset.id, title=dataset.title, description=dataset.description,
+            storage_location=int(dataset.storage_location), backing_folder_id=dataset.backing_folder_id,
+            created_at=dataset.created_at, updated_at=dataset.updated_at,
+        )  # fmt: skip
+
+
+class LinkItemsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    item_ids: list[uuid.UUID] = Field(max_length=100_000)
+    duplicates_behavior: str = Field(default="skip", description="skip, duplicate or fail")
+
+
+class DataRowOut(BaseModel):
+    id: uuid.UUID
+    dataset_id: uuid.UUID
+    item_id: uuid.UUID
+    title: str
+    item_type: str
+    file_link: str | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, row: DataRow) -> DataRowOut:
+        return cls(
+            id=row.id, dataset_id=row.dataset_id, item_id=row.item_id, title=row.title,
+            item_type=row.item_type.value, file_link=row.file_link, created_at=row.created_at,
+        )  # fmt: skip
+
+
+class LinkResultOut(BaseModel):
+    linked: list[DataRowOut]
+    skipped: list[uuid.UUID]
+    duplicates_behavior: str
+
+    @classmethod
+    def of(cls, result: LinkResult) -> LinkResultOut:
+        return cls(
+            linked=[DataRowOut.of(r) for r in result.linked],
+            skipped=list(result.skipped),
+            duplicates_behavior=result.behavior.value,
+        )
+
+
+class CallerOut(BaseModel):
+    user_id: uuid.UUID
+    user_name: str
+    org_id: uuid.UUID
+    role: str
+    method: str = Field(description="api_key or signature")
