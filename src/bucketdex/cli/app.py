@@ -12,6 +12,7 @@ from bucketdex import demo as demo_module
 from bucketdex.cli import datasets, folders, items, jobs, schema
 from bucketdex.cli.context import App, HomeOpt, State, state, use_home
 from bucketdex.cli.output import console, human_size, print_json, print_table
+from bucketdex.cli.server import register as register_server_commands
 
 HELP = """Register media kept in cloud object storage (S3, Azure, GCS, local files) into a searchable catalog.
 
@@ -35,6 +36,7 @@ app.add_typer(items.app, name="items")
 app.add_typer(datasets.app, name="dataset")
 app.add_typer(jobs.app, name="job")
 app.command("register")(jobs.register)
+register_server_commands(app)
 
 
 @app.callback()
