@@ -51,8 +51,10 @@ def test_a_0001_catalog_with_jobs_upgrades_to_job_statistics(tmp_path: object) -
     database.migrate()
     from bucketdex.catalog.catalog import Catalog
 
-    kept = Catalog(database).jobs.get(job)
+    catalog = Catalog(database)
+    kept = catalog.jobs.get(job)
     assert kept.units_done == 1 and kept.stats == {}
+    assert catalog.jobs.manifest(job) == b"{}"  # moved to import_job_manifests
     database.dispose()
 
 

@@ -16,10 +16,7 @@ from bucketdex.catalog.registration import RegistrationResult
 from bucketdex.catalog.scoping import owned_row
 from bucketdex.catalog.types import JobStatus
 from bucketdex.store.database import Database
-from bucketdex.store.tables import import_jobs
-
-# Everything but the stored manifest (which can be hundreds of MB): what reading a job needs.
-_JOB_COLUMNS = [c for c in import_jobs.c if c.name != "manifest"]
+from bucketdex.store.tables import import_job_manifests, import_jobs
 
 
 class JobStore:
@@ -49,7 +46,6 @@ class JobStore:
             "status": JobStatus.PENDING.value,
             "ignore_errors": ignore_errors,
             "source_name": source_name[:300],
-            "manifest": manifest,
             "units_pending": 0,
             "units_done": 0,
             "units_error": 0,
@@ -64,6 +60,7 @@ class JobStore:
         with self._db.write() as conn:
             get_folder(conn, self._org_id, folder_id)
             conn.execute(insert(import_jobs).values(**values))
+            conn.execute(insert(import_job_manifests).values(job_id=job_id, manifest=manifest))
             return get_job(conn, self._org_id, job_id)
 
     def get(self, job_id: uuid.UUID) -> ImportJob:
@@ -80,9 +77,9 @@ class JobStore:
 
     def manifest(self, job_id: uuid.UUID) -> bytes:
         with self._db.read() as conn:
-            columns = [import_jobs.c.manifest]
-            row = owned_row(conn, import_jobs, self._org_id, job_id, what="import job", columns=columns)
-            return bytes(row.manifest)
+            owned_row(conn, import_jobs, self._org_id, job_id, what="import job", columns=[import_jobs.c.id])
+            query = select(import_job_manifests.c.manifest).where(import_job_manifests.c.job_id == job_id)
+            return bytes(conn.execute(query).scalar_one())
 
     def pending_ids(self) -> list[uuid.UUID]:
         """Jobs not finished: after a crash these are re-run (their writes were rolled back)."""
@@ -156,7 +153,7 @@ class JobStore:
 
 
 def get_job(conn: Connection, org_id: uuid.UUID, job_id: uuid.UUID) -> ImportJob:
-    return _job(owned_row(conn, import_jobs, org_id, job_id, what="import job", columns=_JOB_COLUMNS))
+    return _job(owned_row(conn, import_jobs, org_id, job_id, what="import job"))
 
 
 def _job(row: Row[Any]) -> ImportJob:

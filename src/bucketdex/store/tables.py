@@ -223,9 +223,7 @@ import_jobs = Table(
     Column("units_done", Integer(), nullable=False),
     Column("units_error", Integer(), nullable=False),
     Column("units_cancelled", Integer(), nullable=False),
-    # The manifest as submitted: a job interrupted by a crash is re-run from it.
     Column("source_name", String(300), nullable=False),
-    Column("manifest", LargeBinary(), nullable=False),
     Column("items", JsonDocument(), nullable=False),  # [{"uuid", "name"}] registered
     Column("unit_errors", JsonDocument(), nullable=False),
     Column("errors", JsonDocument(), nullable=False),
@@ -233,6 +231,16 @@ import_jobs = Table(
     Column("stats", JsonDocument(), nullable=False, server_default=text("'{}'")),
     *_timestamps(),
     Index(None, "org_id", "created_at"),
+)
+
+# The manifest as submitted (a job interrupted by a crash is re-run from it; a retry reads its
+# failed units from it).  A table of its own (migration 0002) so that updating a job's status
+# never rewrites a blob of hundreds of MB (SQLite rewrites whole rows).
+import_job_manifests = Table(
+    "import_job_manifests",
+    metadata,
+    Column("job_id", Uuid(), ForeignKey("import_jobs.id", ondelete="CASCADE"), primary_key=True),
+    Column("manifest", LargeBinary(), nullable=False),
 )
 
 # Authentication (migration 0003).  Users belong to one organisation; a request is scoped to
