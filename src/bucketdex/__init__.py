@@ -11,7 +11,7 @@ from bucketdex.errors import (
     MetadataValidationError,
     NotFound,
 )
-from bucketdex.sdk import Bundle, Client, DataRow, Dataset, StorageFolder, StorageItem
+from bucketdex.sdk import Bundle, Client, CloudIntegration, DataRow, Dataset, StorageFolder, StorageItem
 
 __version__ = "0.1.0"
 
@@ -20,6 +20,7 @@ __all__ = [
     "BucketdexError",
     "Bundle",
     "Client",
+    "CloudIntegration",
     "Conflict",
     "DataRow",
     "Dataset",

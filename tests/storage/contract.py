@@ -14,10 +14,8 @@ A backend that cannot provide one (an emulator gap) skips it in the fixture, wit
 from __future__ import annotations
 
 import dataclasses
-import urllib.request
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit
 
 import pytest
 
@@ -30,6 +28,7 @@ from bucketdex.storage import (
     UrlOutsideIntegration,
     object_url_for,
 )
+from emulators import fetch
 
 JPEG = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 8
 SAMPLE: dict[str, bytes] = {
@@ -49,17 +48,6 @@ CONTENT_TYPES = {
 }
 
 Denied = tuple[ObjectStore, Callable[[ObjectStore], Any], str]
-
-# urllib without any proxy from the environment: signed URLs must go straight to 127.0.0.1
-_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-
-
-def fetch(url: str) -> bytes:
-    host = urlsplit(url).hostname
-    assert host == "127.0.0.1", f"tests reach only 127.0.0.1, not {host}"
-    with _DIRECT.open(url, timeout=15) as response:
-        body: bytes = response.read()
-        return body
 
 
 class StorageContract:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 from uuid import UUID
@@ -13,8 +14,16 @@ from bucketdex.catalog.failed_files import failed_files_csv
 from bucketdex.catalog.registration import DryRunReport
 from bucketdex.catalog.types import JobStatus
 from bucketdex.cli.context import App, client
+from bucketdex.cli.manifests import (
+    KindChoice,
+    RecursiveOpt,
+    ShardOpt,
+    SkipDuplicatesOpt,
+    TitleChoice,
+    TitleFromOpt,
+    listing_stream,
+)
 from bucketdex.cli.output import console, print_json, print_table
-from bucketdex.errors import NotFound
 from bucketdex.sdk.client import Client
 from bucketdex.sdk.ids import as_uuid
 from bucketdex.sdk.imports import ImportResult
@@ -28,7 +37,10 @@ JobArg = Annotated[str, typer.Argument(help="Job UUID (printed by `bucketdex reg
 def register(
     ctx: typer.Context,
     folder: Annotated[str, typer.Argument(help="UUID of the folder to register into")],
-    manifest: Annotated[Path, typer.Argument(help="A JSON or CSV manifest (see docs/manifest-format.md)")],
+    manifest: Annotated[
+        Path | None,
+        typer.Argument(help="A JSON or CSV manifest (see docs/manifest-format.md); or use --from"),
+    ] = None,
     integration: Annotated[
         str | None, typer.Option(help="Integration title or UUID the URLs belong to")
     ] = None,
@@ -40,21 +52,77 @@ def register(
         bool,
         typer.Option("--dry-run", help="Report what would be added, skipped, updated or fail; write nothing"),
     ] = False,
+    from_url: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            metavar="URL_PREFIX",
+            help="Instead of a manifest: list the integration's bucket under this URL (needs --type)",
+        ),
+    ] = None,
+    kind: Annotated[
+        KindChoice | None, typer.Option("--type", help="With --from: which files to pick")
+    ] = None,
+    recursive: RecursiveOpt = True,
+    title_from: TitleFromOpt = TitleChoice.name,
+    shard_from_parent: ShardOpt = False,
+    skip_duplicate_urls: SkipDuplicatesOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Register the files a manifest lists into a folder, as an import job."""
+    """Register the files a manifest lists into a folder, as an import job.
+
+    With --from URL_PREFIX --integration NAME --type TYPE, the bucket is listed and registered in
+    one step (the manifest `bucketdex manifest generate` would write)."""
     sdk = client(ctx)
     storage_folder = sdk.get_storage_folder(folder)
+    listing = _Listing(from_url, kind, recursive, title_from, shard_from_parent, skip_duplicate_urls)
+    data, label = _manifest_source(sdk, manifest, listing, integration)
     if dry_run:
-        report = storage_folder.dry_run_private_data(manifest, ignore_errors=ignore_errors)
-        _print_dry_run(manifest, report, as_json)
+        report = storage_folder.dry_run_private_data(data, ignore_errors=ignore_errors)
+        _print_dry_run(label, report, as_json)
         if report.would_fail:
             raise typer.Exit(1)
         return
     job = storage_folder.add_private_data_to_folder_start(
-        _integration_id(sdk, integration), manifest, ignore_errors=ignore_errors
+        _integration_id(sdk, integration), data, ignore_errors=ignore_errors
     )
-    _follow(sdk, job, no_wait, as_json, label=manifest.name)
+    _follow(sdk, job, no_wait, as_json, label=label)
+
+
+@dataclass(frozen=True)
+class _Listing:
+    url_prefix: str | None
+    kind: KindChoice | None
+    recursive: bool
+    title_from: TitleChoice
+    shard_from_parent: bool
+    skip_duplicate_urls: bool
+
+
+def _manifest_source(
+    sdk: Client, manifest: Path | None, listing: _Listing, integration: str | None
+) -> tuple[Path | bytes, str]:
+    """The manifest file, or the manifest of the --from listing (its bytes), and a label."""
+    if (manifest is None) == (listing.url_prefix is None):
+        raise typer.BadParameter("give either a MANIFEST file or --from URL_PREFIX (exactly one)")
+    if listing.url_prefix is None:
+        if listing.kind is not None:
+            raise typer.BadParameter("--type goes with --from (a manifest says its own types)")
+        assert manifest is not None
+        return manifest, manifest.name
+    if listing.kind is None or integration is None:
+        raise typer.BadParameter("--from needs --type (images, videos, ...) and --integration")
+    stream = listing_stream(
+        sdk,
+        listing.url_prefix,
+        integration,
+        listing.kind,
+        recursive=listing.recursive,
+        title_from=listing.title_from,
+        shard_from_parent=listing.shard_from_parent,
+        skip_duplicate_urls=listing.skip_duplicate_urls,
+    )
+    return b"".join(stream), f"{listing.kind.value} under {listing.url_prefix}"
 
 
 def _follow(sdk: Client, job: UUID, no_wait: bool, as_json: bool, label: str) -> None:
@@ -89,7 +157,7 @@ def _wait_with_progress(sdk: Client, job: UUID, label: str, *, show: bool) -> Im
                 )
 
 
-def _print_dry_run(manifest: Path, report: DryRunReport, as_json: bool) -> None:
+def _print_dry_run(label: str, report: DryRunReport, as_json: bool) -> None:
     if as_json:
         print_json(
             {
@@ -102,7 +170,7 @@ def _print_dry_run(manifest: Path, report: DryRunReport, as_json: bool) -> None:
         )
         return
     console.print(
-        f"dry run of {manifest.name}: would add {report.would_add}, skip {report.would_skip} "
+        f"dry run of {label}: would add {report.would_add}, skip {report.would_skip} "
         f"duplicate(s), update metadata of {report.would_update}; {len(report.unit_errors)} error(s)",
         markup=False,
         soft_wrap=True,
@@ -117,12 +185,7 @@ def _print_dry_run(manifest: Path, report: DryRunReport, as_json: bool) -> None:
 
 
 def _integration_id(sdk: Client, value: str | None) -> UUID | None:
-    if value is None:
-        return None
-    for integration in sdk.get_cloud_integrations():
-        if value in (integration.title, str(integration.id)):
-            return integration.id
-    raise NotFound(f"no integration titled or identified {value!r}; see `bucketdex integration list`")
+    return None if value is None else sdk.get_cloud_integration(value).id
 
 
 def _report(job: UUID | str, result: ImportResult, as_json: bool) -> None:

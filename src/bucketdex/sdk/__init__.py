@@ -3,6 +3,7 @@
 from bucketdex.sdk.bundle import Bundle
 from bucketdex.sdk.client import Client
 from bucketdex.sdk.dataset import DataRow, Dataset
+from bucketdex.sdk.integration import CloudIntegration
 from bucketdex.sdk.storage import StorageFolder, StorageItem
 
-__all__ = ["Bundle", "Client", "DataRow", "Dataset", "StorageFolder", "StorageItem"]
+__all__ = ["Bundle", "Client", "CloudIntegration", "DataRow", "Dataset", "StorageFolder", "StorageItem"]

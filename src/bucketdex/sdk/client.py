@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from types import TracebackType
 from typing import Any
 
 from bucketdex.catalog.catalog import Catalog
 from bucketdex.catalog.job_runner import JobProgress, JobRunner, close_runner, runner_for
 from bucketdex.catalog.metadata_schema import MetadataSchema
-from bucketdex.catalog.records import Integration
 from bucketdex.catalog.types import Provider, StorageLocation
+from bucketdex.errors import NotFound
 from bucketdex.sdk.dataset import Dataset
 from bucketdex.sdk.ids import HasUuid, as_uuid
 from bucketdex.sdk.imports import ImportResult
+from bucketdex.sdk.integration import CloudIntegration
 from bucketdex.sdk.storage import StorageFolder, StorageItem
+from bucketdex.storage import AccessDenied, open_store
 
 UuidLike = uuid.UUID | str
 
@@ -121,12 +123,57 @@ class Client:
     # integrations ----------------------------------------------------------------------------
 
     def create_integration(
-        self, title: str, provider: Provider | str, bucket: str, **options: Any
-    ) -> Integration:
-        return self._catalog.integrations.create(title, provider, bucket, **options)
+        self,
+        title: str,
+        provider: Provider | str,
+        bucket: str,
+        *,
+        region: str | None = None,
+        endpoint: str | None = None,
+        credentials: Mapping[str, Any] | None = None,
+        strict_client_only: bool = False,
+    ) -> CloudIntegration:
+        """Connect a bucket.  ``provider``: s3, s3_compatible, azure, gcs or local (``bucket`` is
+        then the absolute root directory).  ``credentials``: explicit secrets, sealed before they
+        are stored (fields per provider in docs/storage.md); None uses the provider's default chain.
+        The settings are checked first (unknown credential fields, a missing endpoint or cloud
+        extra), without reaching the bucket: ``check()`` does that."""
+        try:
+            open_store(provider, bucket, region=region, endpoint=endpoint, credentials=credentials).close()
+        except AccessDenied:
+            if credentials is not None:
+                raise  # without explicit ones, the default chain may well work where it is used
+        record = self._catalog.integrations.create(
+            title,
+            provider,
+            bucket,
+            region=region,
+            endpoint=endpoint,
+            strict_client_only=strict_client_only,
+            credentials=credentials,
+        )
+        return CloudIntegration(self._catalog, record)
 
-    def get_cloud_integrations(self) -> list[Integration]:
-        return self._catalog.integrations.list_all()
+    def get_cloud_integrations(self) -> list[CloudIntegration]:
+        """Every integration, by title."""
+        return [CloudIntegration(self._catalog, r) for r in self._catalog.integrations.list_all()]
+
+    def get_cloud_integration(self, id_or_title: UuidLike) -> CloudIntegration:
+        """The integration with this UUID, or else this exact title; ``NotFound`` if neither."""
+        wanted = str(id_or_title)
+        try:
+            integration_id = uuid.UUID(wanted)
+        except ValueError:
+            integration_id = None
+        if integration_id is not None:
+            try:
+                return CloudIntegration(self._catalog, self._catalog.integrations.get(integration_id))
+            except NotFound:
+                pass  # a title that happens to look like a UUID
+        for record in self._catalog.integrations.list_all():
+            if record.title == wanted:
+                return CloudIntegration(self._catalog, record)
+        raise NotFound(f"no integration titled or identified {wanted!r}; see `bucketdex integration list`")
 
     # lifecycle -------------------------------------------------------------------------------
 

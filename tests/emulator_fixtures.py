@@ -1,4 +1,6 @@
-"""Emulator fixtures for the storage contract suite: moto (S3), Azurite, fake-gcs-server, disk.
+"""Emulator fixtures (a pytest plugin, loaded by tests/conftest.py for every suite): moto (S3),
+Azurite, fake-gcs-server.  The storage contract suite, the manifest generator, the SDK and the CLI
+integration tests all run against these.
 
 Every emulator listens on 127.0.0.1 only, on a port the OS picks, and is started once per test
 process (so each xdist worker has its own) and stopped at the end.  Clients get explicit
@@ -28,10 +30,11 @@ from typing import IO, Any
 from urllib.parse import parse_qs
 
 import pytest
+
 from emulators import AZURITE_ACCOUNT, MotoAuth, unavailable
 
-ROOT = Path(__file__).resolve().parents[2]
-HERE = Path(__file__).resolve().parent
+ROOT = Path(__file__).resolve().parents[1]
+MOTO_AUTH_SERVER = Path(__file__).resolve().parent / "storage" / "moto_auth_server.py"
 
 # Tests reach only 127.0.0.1: no metadata services, no ambient cloud credentials or config.
 os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
@@ -99,7 +102,7 @@ def moto_auth() -> Iterator[MotoAuth]:
     except ImportError:
         unavailable("moto[server] is not installed: pip install -e '.[dev]'")
     proc = subprocess.Popen(
-        [sys.executable, str(HERE / "moto_auth_server.py")],
+        [sys.executable, str(MOTO_AUTH_SERVER)],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
