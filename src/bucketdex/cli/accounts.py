@@ -91,7 +91,10 @@ def key_create(
     auth = _auth(ctx)
     owner = auth.user_named(_org(auth, org).id, user)
     created = auth.create_api_key(owner.id, label)
-    errors.print(f"API key {created.key.id} for {escape(owner.name)}; the token below is shown only once:")
+    errors.print(
+        f"API key {created.key.id} for {escape(owner.name)}; the token below is shown only once:",
+        soft_wrap=True,
+    )
     typer.echo(created.token)  # alone on stdout, so `TOKEN=$(bucketdex key create ...)` works
 
 
@@ -110,7 +113,9 @@ def key_add_public(
     auth = _auth(ctx)
     owner = auth.user_named(_org(auth, org).id, user)
     key = auth.add_public_key(owner.id, file.read_text(), label)
-    console.print(f"public key {key.public_key_hex} registered for {escape(owner.name)} ({key.id})")
+    console.print(
+        f"public key {key.public_key_hex} registered for {escape(owner.name)} ({key.id})", soft_wrap=True
+    )
 
 
 @keys.command("list")
