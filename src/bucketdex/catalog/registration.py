@@ -140,7 +140,7 @@ def register_in(
     progress("writing", len(new), len(new))
     return RegistrationResult(
         JobStatus.DONE,
-        added_with_names=tuple((i.id, i.name) for i in new),
+        added_with_names=tuple(zip([i.id for i in new], [i.name for i in new], strict=True)),
         skipped=plan.skipped,
         updated=len(plan.upserts),
         unit_errors=tuple(plan.unit_errors),

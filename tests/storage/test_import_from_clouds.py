@@ -1,0 +1,107 @@
+"""End to end: an import job registers media from each cloud emulator through an integration —
+credentials sealed in the catalog, URLs confined to the bucket, media facts read from headers."""
+
+from __future__ import annotations
+
+import io
+import json
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from PIL import Image
+from pypdf import PdfWriter
+from test_contract_gcs import create_bucket
+
+from bucketdex.catalog.catalog import Catalog
+from bucketdex.catalog.job_runner import JobRunner
+from bucketdex.catalog.types import JobStatus
+from bucketdex.store.database import Database
+from bucketdex.store.tables import integrations
+from emulators import AZURITE_KEY, MOTO_KEYS, make_bucket, make_container, unique
+
+
+def _png(width: int, height: int) -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (width, height), (10, 200, 30)).save(out, format="PNG")
+    return out.getvalue()
+
+
+def _pdf(pages: int) -> bytes:
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(width=100, height=100)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+@pytest.fixture(params=["s3", "azure", "gcs"])
+def integration_spec(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """provider, bucket, endpoint and credentials of a fresh bucket on the emulator."""
+    if request.param == "s3":
+        endpoint = request.getfixturevalue("moto_endpoint")
+        return {"provider": "s3", "bucket": make_bucket(endpoint), "endpoint": endpoint,
+                "region": "us-east-1", "credentials": MOTO_KEYS}  # fmt: skip
+    if request.param == "azure":
+        endpoint = request.getfixturevalue("azurite_endpoint")
+        return {"provider": "azure", "bucket": make_container(endpoint), "endpoint": endpoint,
+                "credentials": {"account_key": AZURITE_KEY}}  # fmt: skip
+    endpoint = request.getfixturevalue("gcs_endpoint")
+    account = request.getfixturevalue("gcs_service_account")
+    bucket = unique("bdx")
+    create_bucket(endpoint, bucket)
+    return {"provider": "gcs", "bucket": bucket, "endpoint": endpoint,
+            "credentials": {"service_account_json": json.dumps(account)}}  # fmt: skip
+
+
+@pytest.fixture
+def runner(db: Database) -> Iterator[JobRunner]:
+    runner = JobRunner(Catalog(db))
+    yield runner
+    runner.close()
+
+
+def test_a_manifest_registers_from_the_bucket_with_media_read_from_headers(
+    db: Database, runner: JobRunner, integration_spec: dict[str, Any]
+) -> None:
+    catalog = Catalog(db)
+    spec = dict(integration_spec)
+    integration = catalog.integrations.create(f"cloud-{uuid.uuid4().hex[:6]}", **spec)
+    with catalog.integrations.open_store(integration.id) as store:
+        store.put("shots/a.png", _png(320, 200), content_type="image/png")
+        store.put("shots/b.png", _png(33, 44), content_type="image/png")
+        store.put("docs/report.pdf", _pdf(4), content_type="application/pdf")
+        urls = {key: store.object_url(key) for key in ("shots/a.png", "shots/b.png", "docs/report.pdf")}
+    assert catalog.integrations.check(integration.id).ok
+    manifest = {
+        "images": [{"objectUrl": urls["shots/a.png"], "title": "a"}, {"objectUrl": urls["shots/b.png"], "title": "b"}],
+        "pdfs": [{"objectUrl": urls["docs/report.pdf"], "title": "report"}],
+        "videos": [{"objectUrl": urls["shots/a.png"].replace(spec["bucket"], "someone-elses-bucket"), "title": "x"}],
+        "skip_duplicate_urls": True,
+    }  # fmt: skip
+    folder = catalog.folders.create(f"from-{spec['provider']}-{uuid.uuid4().hex[:6]}")
+    job = runner.wait(
+        runner.start(
+            folder.id,
+            json.dumps(manifest).encode(),
+            source_name="m.json",
+            integration_id=integration.id,
+            ignore_errors=True,
+        ).id
+    )
+    assert job.status is JobStatus.DONE, (job.errors, job.unit_errors)
+    assert [e["location"] for e in job.unit_errors] == ["videos[0]"]  # another bucket: refused, never read
+    media = {i.name: i.media for i in catalog.items.list_in_folder(folder.id)}
+    assert (media["a"].width, media["a"].height, media["a"].mime_type) == (320, 200, "image/png")
+    assert (media["b"].width, media["b"].height) == (33, 44)
+    assert media["report"].num_pages == 4
+    assert job.stats["files_read"] == 3 and job.stats["files_failed"] == 0
+
+    # the credentials are sealed: the database row holds no secret in the clear
+    with db.read() as conn:
+        row = conn.execute(integrations.select().where(integrations.c.id == integration.id)).one()
+    secret = next(iter(spec["credentials"].values()))
+    assert secret.encode() not in bytes(row.secret_ciphertext) and secret not in json.dumps(row.options)
+    assert integration.has_credentials and secret not in repr(integration)
