@@ -217,3 +217,38 @@ def test_strict_client_only_reads_nothing_and_requires_media_blocks(
     (error,) = job.unit_errors
     assert error["location"] == "images[1]" and "strict client-only" in error["error"]
     assert "imageMetadata" in error["error"] and "width" in error["error"]
+
+
+def test_image_sequence_becomes_a_video_in_the_bucket(
+    bucket: Path, catalog: Catalog, runner: JobRunner
+) -> None:
+    integration = catalog.integrations.create("disk", "local", str(bucket))
+    frames = {
+        f"objectUrl_{n}": f"file://{bucket}/img/{name}"
+        for n, name in enumerate(["wide.png", "tall.png", "photo.jpg"])
+    }
+    job = _run(
+        runner, catalog, {"image_groups": [{"title": "seq", "createVideo": True, **frames}]}, integration
+    )
+    assert job.status is JobStatus.DONE, job.unit_errors
+    sequence = _by_name(catalog, job)["seq"]
+    assert sequence.item_type.value == "image_sequence" and sequence.url is not None
+    video = Path(sequence.url.removeprefix("file://"))
+    assert video.is_file() and video.parent == bucket / "bucketdex" / "sequences"
+    media = sequence.media
+    assert (media.width, media.height, media.frame_count) == (640, 120, 3)  # the first frame's size
+    assert media.mime_type == "video/mp4" and media.file_size == video.stat().st_size and media.fps == 25
+    frames_read = [(f.media.width, f.media.height) for f in catalog.items.children(sequence.id)]
+    assert frames_read == [(640, 120), (90, 300), (800, 600)]  # the frames keep their own sizes
+
+
+def test_strict_client_only_refuses_image_sequences(
+    bucket: Path, catalog: Catalog, runner: JobRunner
+) -> None:
+    integration = catalog.integrations.create("strict", "local", str(bucket), strict_client_only=True)
+    document = {
+        "image_groups": [{"title": "s", "createVideo": True, "objectUrl_0": f"file://{bucket}/img/wide.png"}]
+    }
+    job = _run(runner, catalog, document, integration)
+    assert job.status is JobStatus.ERROR and '"createVideo": false' in job.unit_errors[0]["action"]
+    assert "strict client-only" in job.unit_errors[0]["error"] and job.stats == {}

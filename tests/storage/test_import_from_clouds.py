@@ -105,3 +105,34 @@ def test_a_manifest_registers_from_the_bucket_with_media_read_from_headers(
     secret = next(iter(spec["credentials"].values()))
     assert secret.encode() not in bytes(row.secret_ciphertext) and secret not in json.dumps(row.options)
     assert integration.has_credentials and secret not in repr(integration)
+
+
+def test_an_image_sequence_needs_write_permission_and_says_so(
+    db: Database, runner: JobRunner, moto_auth: Any
+) -> None:
+    """A read-only IAM user on moto (auth on): the frames are readable, the video cannot be written."""
+    from bucketdex.storage import open_store
+
+    frames = {f"seq/{n}.png": _png(20 + n, 10) for n in range(2)}
+    with open_store("s3", moto_auth.bucket, endpoint=moto_auth.endpoint, credentials=moto_auth.full) as admin:
+        for key, data in frames.items():
+            admin.put(key, data, content_type="image/png")
+        urls = [admin.object_url(key) for key in frames]
+    catalog = Catalog(db)
+    integration = catalog.integrations.create(
+        f"readonly-{uuid.uuid4().hex[:6]}", "s3", moto_auth.bucket, endpoint=moto_auth.endpoint,
+        credentials=moto_auth.readonly,
+    )  # fmt: skip
+    folder = catalog.folders.create(f"seq-{uuid.uuid4().hex[:6]}")
+    document = {
+        "image_groups": [{"title": "s", "createVideo": True, "objectUrl_0": urls[0], "objectUrl_1": urls[1]}]
+    }
+    job = runner.wait(
+        runner.start(
+            folder.id, json.dumps(document).encode(), source_name="m.json", integration_id=integration.id
+        ).id
+    )
+    assert job.status is JobStatus.ERROR and job.stats["files_read"] == 2  # the frames were readable
+    (error,) = job.unit_errors
+    assert "written into the bucket as a video" in error["error"] and "s3:PutObject" in error["action"]
+    assert list(catalog.items.list_in_folder(folder.id)) == []

@@ -21,6 +21,7 @@ from msgspec.structs import replace
 
 from bucketdex.catalog.records import Integration, MediaMetadata, NewItem
 from bucketdex.catalog.registration import Progress, UnitError
+from bucketdex.catalog.sequences import SequenceError, encode_sequence
 from bucketdex.catalog.types import ItemType
 from bucketdex.errors import BucketdexError
 from bucketdex.manifest.fields import MEDIA_KEY_FOR, MEDIA_KEYS
@@ -79,6 +80,7 @@ def prepare_manifest(
     """
     errors: dict[int, UnitError] = {}
     reads: list[_FileRead] = []
+    sequences: dict[int, list[str]] = {}  # entries whose frames become a video: their keys
     for index, entry in enumerate(manifest.entries):
         keys, problem = _confine(entry, store, integration)
         if problem is not None:
@@ -89,8 +91,11 @@ def prepare_manifest(
                 errors[index] = refusal
             elif not entry.media_supplied and not integration.strict_client_only:
                 reads.extend(_files_to_read(index, entry.item, keys))
+                if entry.item.item_type is ItemType.IMAGE_SEQUENCE:
+                    sequences[index] = keys
     _read_all(store, reads, progress)
     entries = _apply(manifest.entries, reads, errors)
+    _encode_sequences(store, entries, sequences, errors, progress)
     kept = [e for i, e in enumerate(entries) if i not in errors]
     prepared = Manifest(kept, manifest.skip_duplicate_urls, manifest.upsert_metadata)
     ordered = tuple(errors[i] for i in sorted(errors))
@@ -111,7 +116,16 @@ def _confine(
 
 
 def _strict_refusal(entry: ManifestEntry, integration: Integration) -> UnitError | None:
-    """With strict client-only access nothing is read: types with a media block must carry it."""
+    """With strict client-only access nothing is read: types with a media block must carry it,
+    and image sequences (whose frames must be downloaded to make their video) are refused."""
+    if integration.strict_client_only and entry.item.item_type is ItemType.IMAGE_SEQUENCE:
+        return UnitError(
+            entry.location,
+            tuple(entry.urls),
+            f"an image sequence is encoded into a video from its frames, and integration "
+            f"{integration.title!r} has strict client-only access (nothing is downloaded)",
+            'Set "createVideo": false to register the images as an image group.',
+        )
     media_key = MEDIA_KEY_FOR.get(entry.item.item_type)
     if not integration.strict_client_only or entry.media_supplied or media_key is None:
         return None
@@ -228,6 +242,33 @@ def _series_media(files: Sequence[NewItem]) -> MediaMetadata:
         dicom_study_uid=first.dicom_study_uid,
         mime_type="application/dicom",
     )
+
+
+def _encode_sequences(
+    store: ObjectStore,
+    entries: list[ManifestEntry],
+    sequences: dict[int, list[str]],
+    errors: dict[int, UnitError],
+    progress: Progress,
+) -> None:
+    """Each image sequence's frames → a video in the bucket, which then backs the item."""
+    todo = [i for i in sequences if i not in errors]
+    for done, index in enumerate(todo):
+        progress("encoding", done, len(todo))
+        entry = entries[index]
+        try:
+            key, media = encode_sequence(store, sequences[index])
+        except SequenceError as exc:
+            errors[index] = UnitError(entry.location, tuple(entry.urls), str(exc), exc.action)
+            continue
+        except BucketdexError as exc:
+            errors[index] = UnitError(entry.location, tuple(entry.urls), str(exc), _CHECK_FILES)
+            continue
+        item = replace(entry.item, url=store.object_url(key), media=media)
+        entries[index] = replace(entry, item=item)
+
+
+_CHECK_FILES = "Check the file exists and is of the entry's type, then retry the failures."
 
 
 def _stats(reads: list[_FileRead]) -> dict[str, Any]:
