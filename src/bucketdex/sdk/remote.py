@@ -1,0 +1,308 @@
+"""Remote mode of the SDK: the same calls as ``Client.local()``, over a bucketdex server's API.
+
+``RemoteClient.connect(url, api_key=...)`` (see docs/server.md).  Folders, items, the metadata
+schema and import jobs are covered; errors come back as the same domain errors
+(``NotFound``, ``InvalidArgument``, ...) with the server's message.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from types import TracebackType
+from typing import Any
+from uuid import UUID
+
+import httpx
+
+from bucketdex.catalog.metadata_schema import MetadataSchema
+from bucketdex.catalog.records import Folder, ImportJob, MediaMetadata
+from bucketdex.catalog.records import StorageItem as ItemRecord
+from bucketdex.catalog.types import ItemType, JobStatus
+from bucketdex.errors import (
+    AlreadyExists,
+    BucketdexError,
+    Conflict,
+    InvalidArgument,
+    NotFound,
+    PayloadTooLarge,
+    PermissionDenied,
+    StoreUnavailable,
+    Unauthenticated,
+)
+from bucketdex.sdk.imports import ImportResult, read_private_files
+
+API_PREFIX = "/api/v1"
+UuidLike = UUID | str
+_ERROR_BY_STATUS: dict[int, type[BucketdexError]] = {
+    400: InvalidArgument, 401: Unauthenticated, 403: PermissionDenied, 404: NotFound,
+    409: AlreadyExists, 413: PayloadTooLarge, 422: InvalidArgument, 503: StoreUnavailable,
+}  # fmt: skip
+_LONG_POLL_SLACK_SECONDS = 30.0  # the read timeout of a long poll is its wait plus this
+
+
+class RemoteClient:
+    """Talks to a bucketdex server through an ``httpx.Client`` whose base URL is the server's
+    root and which carries the credentials (``connect`` makes one)."""
+
+    def __init__(self, http: httpx.Client) -> None:
+        self._http = http
+
+    @classmethod
+    def connect(cls, url: str, *, api_key: str, timeout: float = 60.0) -> RemoteClient:
+        headers = {"Authorization": f"Bearer {api_key}"}
+        return cls(httpx.Client(base_url=url.rstrip("/"), headers=headers, timeout=timeout))
+
+    # transport ---------------------------------------------------------------------------------
+
+    def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        """One API call; the JSON answer, or the domain error the server reported."""
+        response = self._http.request(method, API_PREFIX + path, **kwargs)
+        if response.status_code >= 400:
+            raise _error_of(response)
+        if not response.content:
+            return None
+        return (
+            response.json()
+            if response.headers.get("content-type", "").startswith("application/json")
+            else (response.text)
+        )
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> RemoteClient:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    # metadata schema ---------------------------------------------------------------------------
+
+    def metadata_schema(self) -> MetadataSchema:
+        """The organisation's schema; edit it, then ``save()`` sends it to the server."""
+        document = self.call("GET", "/schema")
+        return MetadataSchema(document, on_save=lambda doc: self.call("PUT", "/schema", json=doc))
+
+    # folders and items -------------------------------------------------------------------------
+
+    def create_storage_folder(
+        self,
+        name: str,
+        description: str | None = None,
+        client_metadata: dict[str, Any] | None = None,
+        parent_folder: RemoteStorageFolder | UuidLike | None = None,
+    ) -> RemoteStorageFolder:
+        parent = parent_folder.uuid if isinstance(parent_folder, RemoteStorageFolder) else parent_folder
+        body = {"name": name, "description": description, "client_metadata": client_metadata,
+                "parent_id": None if parent is None else str(parent)}  # fmt: skip
+        return RemoteStorageFolder(self, folder_of(self.call("POST", "/folders", json=body)))
+
+    def get_storage_folder(self, folder_uuid: UuidLike) -> RemoteStorageFolder:
+        return RemoteStorageFolder(self, folder_of(self.call("GET", f"/folders/{folder_uuid}")))
+
+    def find_storage_folders(
+        self, search: str | None = None, page_size: int = 100
+    ) -> Iterator[RemoteStorageFolder]:
+        params = {"search": search, "page_size": min(page_size, 1000)} if search else {"page_size": page_size}
+        for record in self.pages("/folders", params):
+            yield RemoteStorageFolder(self, folder_of(record))
+
+    def list_storage_folders(self) -> list[RemoteStorageFolder]:
+        """Top-level folders."""
+        return [RemoteStorageFolder(self, folder_of(r)) for r in self.pages("/folders", {"top_level": True})]
+
+    def get_storage_item(self, item_uuid: UuidLike) -> RemoteStorageItem:
+        return RemoteStorageItem(self, item_of(self.call("GET", f"/items/{item_uuid}")))
+
+    def get_storage_items(self, item_uuids: Iterable[UuidLike]) -> list[RemoteStorageItem]:
+        found = self.call("POST", "/items/get-many", json={"item_ids": [str(i) for i in item_uuids]})
+        return [RemoteStorageItem(self, item_of(i)) for i in found]
+
+    def pages(self, path: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        token: str | None = None
+        while True:
+            page = self.call("GET", path, params={**params, **({"page_token": token} if token else {})})
+            yield from page["results"]
+            token = page["next_page_token"]
+            if token is None:
+                return
+
+    # import jobs -------------------------------------------------------------------------------
+
+    def get_import_result(self, job_id: UuidLike, timeout_seconds: float | None = None) -> ImportResult:
+        """The job's state; waits up to ``timeout_seconds`` (until it finishes if None), polling
+        the server's long poll as often as it needs."""
+        deadline = None if timeout_seconds is None else time.monotonic() + timeout_seconds
+        while True:
+            remaining = 60.0 if deadline is None else max(0.0, deadline - time.monotonic())
+            job = job_of(self.call("GET", f"/import-jobs/{job_id}", params={"timeout_seconds": remaining},
+                                   timeout=remaining + _LONG_POLL_SLACK_SECONDS))  # fmt: skip
+            if job.status.is_final or (deadline is not None and remaining <= 0):
+                return ImportResult.from_job(job)
+
+    def cancel_import_job(self, job_id: UuidLike) -> ImportResult:
+        return ImportResult.from_job(job_of(self.call("POST", f"/import-jobs/{job_id}/cancel")))
+
+    def retry_import_job(self, job_id: UuidLike) -> UUID:
+        return uuid.UUID(self.call("POST", f"/import-jobs/{job_id}/retry")["id"])
+
+
+class RemoteStorageFolder:
+    """A folder on the server; the same names as the embedded ``StorageFolder``."""
+
+    def __init__(self, client: RemoteClient, record: Folder) -> None:
+        self._client = client
+        self._record = record
+
+    uuid = property(lambda self: self._record.id)
+    parent_uuid = property(lambda self: self._record.parent_id)
+    name = property(lambda self: self._record.name)
+    description = property(lambda self: self._record.description)
+    created_at = property(lambda self: self._record.created_at)
+    last_edited_at = property(lambda self: self._record.updated_at)
+
+    @property
+    def client_metadata(self) -> dict[str, Any]:
+        return dict(self._record.client_metadata)
+
+    def list_items(
+        self, *, include_children: bool = False, page_size: int = 1000
+    ) -> Iterator[RemoteStorageItem]:
+        params = {"include_children": include_children, "page_size": min(page_size, 1000)}
+        for record in self._client.pages(f"/folders/{self.uuid}/items", params):
+            yield RemoteStorageItem(self._client, item_of(record))
+
+    def add_private_data_to_folder_start(
+        self,
+        integration_id: UuidLike | None,
+        private_files: str | os.PathLike[str] | dict[str, Any] | bytes,
+        ignore_errors: bool = False,
+    ) -> UUID:
+        """Send the manifest (a path, a dict, JSON or CSV text); returns the job's UUID at once."""
+        data, source = read_private_files(private_files)
+        params: dict[str, Any] = {"ignore_errors": ignore_errors, "source_name": source}
+        if integration_id is not None:
+            params["integration_id"] = str(integration_id)
+        job = self._client.call("POST", f"/folders/{self.uuid}/import-jobs", params=params, content=data)
+        return uuid.UUID(job["id"])
+
+    def add_private_data_to_folder_get_result(
+        self, upload_job_id: UuidLike, timeout_seconds: float | None = None
+    ) -> ImportResult:
+        return self._client.get_import_result(upload_job_id, timeout_seconds)
+
+    def create_subfolder(
+        self, name: str, description: str | None = None, client_metadata: dict[str, Any] | None = None
+    ) -> RemoteStorageFolder:
+        return self._client.create_storage_folder(name, description, client_metadata, parent_folder=self)
+
+    def refetch_data(self) -> None:
+        self._record = folder_of(self._client.call("GET", f"/folders/{self.uuid}"))
+
+    def __repr__(self) -> str:
+        return f"RemoteStorageFolder(uuid={self.uuid}, name={self.name!r})"
+
+
+class RemoteStorageItem:
+    """An item on the server; the same names as the embedded ``StorageItem`` (no bundles)."""
+
+    def __init__(self, client: RemoteClient, record: ItemRecord) -> None:
+        self._client = client
+        self._record = record
+
+    uuid = property(lambda self: self._record.id)
+    parent_folder_uuid = property(lambda self: self._record.folder_id)
+    name = property(lambda self: self._record.name)
+    description = property(lambda self: self._record.description)
+    url = property(lambda self: self._record.url)
+    integration_hash = property(lambda self: self._record.integration_id)
+    item_type = property(lambda self: self._record.item_type)
+    media = property(lambda self: self._record.media)
+
+    @property
+    def client_metadata(self) -> dict[str, Any]:
+        return dict(self._record.client_metadata)
+
+    def update(
+        self,
+        name: str | None = None,
+        description: str | None = None,
+        client_metadata: dict[str, Any] | None = None,
+    ) -> None:
+        """Change the given fields (``None`` leaves one as it is)."""
+        fields = {"name": name, "description": description, "client_metadata": client_metadata}
+        body = {k: v for k, v in fields.items() if v is not None}
+        self._record = item_of(self._client.call("PATCH", f"/items/{self.uuid}", json=body))
+
+    def get_child_items(self) -> list[RemoteStorageItem]:
+        return [
+            RemoteStorageItem(self._client, item_of(r))
+            for r in self._client.call("GET", f"/items/{self.uuid}/children")
+        ]
+
+    def refetch_data(self) -> None:
+        self._record = item_of(self._client.call("GET", f"/items/{self.uuid}"))
+
+    def __repr__(self) -> str:
+        return f"RemoteStorageItem(uuid={self.uuid}, type={self.item_type.value}, name={self.name!r})"
+
+
+# JSON → records ------------------------------------------------------------------------------
+
+
+def _id(value: str | None) -> uuid.UUID | None:
+    return None if value is None else uuid.UUID(value)
+
+
+def _time(value: str) -> datetime:
+    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def folder_of(data: dict[str, Any]) -> Folder:
+    return Folder(
+        id=uuid.UUID(data["id"]), parent_id=_id(data["parent_id"]), name=data["name"],
+        description=data["description"], client_metadata=data["client_metadata"],
+        created_at=_time(data["created_at"]), updated_at=_time(data["updated_at"]),
+    )  # fmt: skip
+
+
+def item_of(data: dict[str, Any]) -> ItemRecord:
+    media = dict(data["media"])
+    extra = media.pop("extra", {}) or {}
+    return ItemRecord(
+        id=UUID(data["id"]), folder_id=UUID(data["folder_id"]), item_type=ItemType(data["item_type"]),
+        name=data["name"], description=data["description"], url=data["url"],
+        integration_id=_id(data["integration_id"]), parent_item_id=_id(data["parent_item_id"]),
+        position=data["position"], client_metadata=data["client_metadata"],
+        media=MediaMetadata(**media, extra=extra),
+        created_at=_time(data["created_at"]), updated_at=_time(data["updated_at"]),
+    )  # fmt: skip
+
+
+def job_of(data: dict[str, Any]) -> ImportJob:
+    return ImportJob(
+        id=uuid.UUID(data["id"]), folder_id=uuid.UUID(data["folder_id"]),
+        integration_id=_id(data["integration_id"]), dataset_id=_id(data["dataset_id"]),
+        status=JobStatus(data["status"]), ignore_errors=data["ignore_errors"],
+        source_name=data["source_name"],
+        units_pending=data["units_pending"], units_done=data["units_done"], units_error=data["units_error"],
+        units_cancelled=data["units_cancelled"], items=tuple(data["items"]),
+        unit_errors=tuple(data["unit_errors"]), errors=tuple(data["errors"]),
+        created_at=_time(data["created_at"]), updated_at=_time(data["updated_at"]), stats=data["stats"],
+    )  # fmt: skip
+
+
+def _error_of(response: httpx.Response) -> BucketdexError:
+    try:
+        body = response.json()
+        message, code = str(body["message"]), str(body.get("error", ""))
+    except (ValueError, KeyError, TypeError):
+        message, code = f"HTTP {response.status_code}: {response.text[:200]}", ""
+    kind = Conflict if code == "conflict" else _ERROR_BY_STATUS.get(response.status_code, BucketdexError)
+    return kind(message)
