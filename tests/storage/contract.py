@@ -106,6 +106,17 @@ class StorageContract:
         assert filled.read_range("a/1.jpg", len(JPEG) - 5, 100) == JPEG[-5:]
         assert filled.read_range("a/1.jpg", len(JPEG) + 10, 5) == b""
 
+    def test_read_head_returns_the_first_bytes_and_the_object_facts(self, filled: ObjectStore) -> None:
+        head, info = filled.read_head("a/1.jpg", 6)
+        assert head == JPEG[:6] and (info.key, info.size) == ("a/1.jpg", len(JPEG))
+        assert info.content_type == "image/jpeg"
+        whole, info = filled.read_head("a/1.jpg", len(JPEG) + 100)  # longer than the object
+        assert whole == JPEG and info.size == len(JPEG)
+        filled.put("empty.txt", b"", "text/plain")
+        assert filled.read_head("empty.txt", 10)[0] == b"" and filled.read_head("empty.txt", 10)[1].size == 0
+        with pytest.raises(ObjectNotFound):
+            filled.read_head("missing.jpg", 10)
+
     def test_read_whole_objects_with_awkward_keys(self, filled: ObjectStore) -> None:
         for key, data in SAMPLE.items():
             assert filled.read(key) == data, key

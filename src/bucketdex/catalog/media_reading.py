@@ -163,14 +163,16 @@ def _read_all(store: ObjectStore, reads: list[_FileRead], progress: Progress) ->
 
 
 def _read_one(store: ObjectStore, read: _FileRead) -> None:
-    from bucketdex.extract import extract_for  # the media libraries load only when needed
+    from bucketdex.extract import HEAD_SIZE, PrefetchedSource, extract_for  # media libraries load lazily
 
     url = read.item.url or read.key
     source = StoreSource(store, read.key, url, None)
     try:
-        info = store.head(read.key)
+        head, info = store.read_head(read.key, HEAD_SIZE)  # one request where the backend allows
         source.size = info.size
-        media = extract_for(read.item.item_type, source).media
+        source.bytes_read = len(head)
+        prefetched = PrefetchedSource(source, head, whole_file=len(head) < HEAD_SIZE)
+        media = extract_for(read.item.item_type, prefetched).media
         read.media = replace(
             media,
             file_size=media.file_size if media.file_size is not None else info.size,

@@ -66,6 +66,12 @@ class ObjectStore(ABC):
     def read_range(self, key: str, start: int, length: int) -> bytes:
         """Up to ``length`` bytes from offset ``start`` (one ranged GET); ``b""`` past the end."""
 
+    def read_head(self, key: str, length: int) -> tuple[bytes, ObjectInfo]:
+        """The first ``length`` bytes of ``key`` and its facts (size, type).  Here a HEAD and a
+        ranged GET; adapters whose ranged GET reports the object's size do it in one request."""
+        info = self.head(key)
+        return (self.read_range(key, 0, length) if info.size else b""), info
+
     @abstractmethod
     def read(self, key: str) -> bytes:
         """The whole object."""

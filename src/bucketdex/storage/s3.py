@@ -168,6 +168,23 @@ class S3Store(ObjectStore):
         except BotoCoreError as exc:
             self._fail("read", key, exc)
 
+    def read_head(self, key: str, length: int) -> tuple[bytes, ObjectInfo]:
+        """One ranged GET: S3 reports the object's size in ``Content-Range`` (bytes a-b/size)."""
+        check_key(self, key)
+        check_range(0, length)
+        try:
+            r = self._client.get_object(Bucket=self.bucket, Key=key, Range=f"bytes=0-{length - 1}")
+            body: bytes = r["Body"].read()
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "InvalidRange":  # an empty object
+                return b"", self.head(key)
+            self._fail("read", key, exc)
+        except BotoCoreError as exc:
+            self._fail("read", key, exc)
+        total = r.get("ContentRange", "").rpartition("/")[2]
+        size = int(total) if total.isdigit() else r["ContentLength"]
+        return body, ObjectInfo(key, size, r.get("ETag"), r.get("ContentType"), r.get("LastModified"))
+
     def read(self, key: str) -> bytes:
         check_key(self, key)
         try:
