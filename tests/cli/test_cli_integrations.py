@@ -247,7 +247,17 @@ def test_generate_and_register_from_a_1000_object_prefix(
     }
 
     folder = cli.json("folder", "create", "shots")["uuid"]
-    done = cli.json("register", folder, "--from", prefix, "--integration", "shots", "--type", "images", "--shard-from-parent")
+    done = cli.json(
+        "register",
+        folder,
+        "--from",
+        prefix,
+        "--integration",
+        "shots",
+        "--type",
+        "images",
+        "--shard-from-parent",
+    )
     assert done["status"] == "DONE" and done["units_done_count"] == 1000
     listed = cli.json("items", "list", folder)
     assert len(listed) == 1000

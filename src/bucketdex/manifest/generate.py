@@ -36,7 +36,7 @@ EXTENSIONS: dict[str, tuple[str, ...]] = {
     "pdfs": (".pdf",),
     "text": (
         ".txt", ".text", ".log", ".md", ".markdown", ".html", ".htm", ".xml", ".csv", ".tsv", ".json",
-        ".jsonl", ".yaml", ".yml",
+        ".jsonl", ".yaml", ".yml", ".rst", ".svg",
     ),
     "nifti": (".nii", ".nii.gz"),
     "dicom": (".dcm", ".dicom"),
@@ -244,9 +244,11 @@ def prefix_key(store: ObjectStore, url_prefix: str) -> str:
     """The key prefix ``url_prefix`` names in ``store`` ("" for the whole bucket or root), or
     ``UrlOutsideIntegration`` / ``InvalidObjectUrl`` saying why it is not in it."""
     try:
-        return store.key_for_url(url_prefix)
+        key = store.key_for_url(url_prefix)
     except (InvalidObjectUrl, UrlOutsideIntegration) as exc:
         first = exc
+    else:  # a folder URL stays a folder prefix (local paths lose the trailing slash)
+        return key + "/" if url_prefix.endswith("/") and not key.endswith("/") else key
     # a URL naming only the bucket (or the local root) is refused as an object URL: read it as
     # the prefix of an object at the top level
     try:
