@@ -126,3 +126,25 @@ def test_dry_run_reports_and_writes_nothing_then_retry_registers_the_failures(
     assert names == ["/a.jpg", "/b.jpg"]
     again = cli("job", "retry", first["job"], "--json")  # the failure is in now: skipped, not doubled
     assert json.loads(again.stdout)["items_with_names"] == []
+
+
+def test_register_through_a_local_integration_reads_headers_and_shows_bytes_read(
+    cli: Any, tmp_path: Path, db: Database
+) -> None:
+    from PIL import Image
+
+    from bucketdex.catalog.catalog import Catalog
+
+    root = tmp_path / "bucket"
+    root.mkdir()
+    Image.new("RGB", (120, 80)).save(root / "a.png", format="PNG")
+    Catalog(db).integrations.create("disk", "local", str(root))
+    folder = json.loads(cli("folder", "create", "media", "--json").stdout)["uuid"]
+    manifest = tmp_path / "m.json"
+    manifest.write_text(json.dumps({"images": [{"objectUrl": f"file://{root}/a.png", "title": "a"}]}))
+    shown = cli("register", folder, str(manifest), "--integration", "disk")
+    assert "read the headers of 1 file(s)" in shown.stdout
+    done = json.loads(cli("register", folder, str(manifest), "--integration", "disk", "--json").stdout)
+    assert done["stats"]["files_read"] == 1 and done["stats"]["bytes_read"] == (root / "a.png").stat().st_size
+    (item,) = [i for i in json.loads(cli("items", "list", folder, "--json").stdout) if i["name"] == "a"][:1]
+    assert (item["media"]["width"], item["media"]["height"]) == (120, 80)

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
+import nibabel
 import pytest
 from PIL import Image
+from pydicom.data import get_testdata_file
 from pypdf import PdfWriter
 from test_contract_gcs import create_bucket
 
@@ -26,6 +30,17 @@ def _png(width: int, height: int) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (width, height), (10, 200, 30)).save(out, format="PNG")
     return out.getvalue()
+
+
+def _mp4(tmp: Path) -> bytes:
+    """A 1-second 64x48 clip at 10 fps, encoded by the real ffmpeg."""
+    out = tmp / "clip.mp4"
+    subprocess.run(
+        ["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
+         "testsrc=size=64x48:rate=10:duration=1", "-pix_fmt", "yuv420p", str(out)],
+        check=True,
+    )  # fmt: skip
+    return out.read_bytes()
 
 
 def _pdf(pages: int) -> bytes:
@@ -64,7 +79,7 @@ def runner(db: Database) -> Iterator[JobRunner]:
 
 
 def test_a_manifest_registers_from_the_bucket_with_media_read_from_headers(
-    db: Database, runner: JobRunner, integration_spec: dict[str, Any]
+    db: Database, runner: JobRunner, integration_spec: dict[str, Any], tmp_path: Path
 ) -> None:
     catalog = Catalog(db)
     spec = dict(integration_spec)
@@ -73,12 +88,28 @@ def test_a_manifest_registers_from_the_bucket_with_media_read_from_headers(
         store.put("shots/a.png", _png(320, 200), content_type="image/png")
         store.put("shots/b.png", _png(33, 44), content_type="image/png")
         store.put("docs/report.pdf", _pdf(4), content_type="application/pdf")
-        urls = {key: store.object_url(key) for key in ("shots/a.png", "shots/b.png", "docs/report.pdf")}
+        store.put("scan/ct.dcm", Path(str(get_testdata_file("CT_small.dcm", download=False))).read_bytes())
+        store.put(
+            "vol/4d.nii.gz", (Path(nibabel.__file__).parent / "tests/data/example4d.nii.gz").read_bytes()
+        )
+        store.put("clips/tiny.mp4", _mp4(tmp_path), content_type="video/mp4")
+        keys = (
+            "shots/a.png",
+            "shots/b.png",
+            "docs/report.pdf",
+            "scan/ct.dcm",
+            "vol/4d.nii.gz",
+            "clips/tiny.mp4",
+        )
+        urls = {key: store.object_url(key) for key in keys}
     assert catalog.integrations.check(integration.id).ok
     manifest = {
         "images": [{"objectUrl": urls["shots/a.png"], "title": "a"}, {"objectUrl": urls["shots/b.png"], "title": "b"}],
         "pdfs": [{"objectUrl": urls["docs/report.pdf"], "title": "report"}],
-        "videos": [{"objectUrl": urls["shots/a.png"].replace(spec["bucket"], "someone-elses-bucket"), "title": "x"}],
+        "dicom_series": [{"title": "ct", "objectUrl_0": urls["scan/ct.dcm"]}],
+        "nifti": [{"objectUrl": urls["vol/4d.nii.gz"], "title": "volume"}],
+        "videos": [{"objectUrl": urls["clips/tiny.mp4"], "title": "clip"},
+                   {"objectUrl": urls["shots/a.png"].replace(spec["bucket"], "someone-elses-bucket"), "title": "x"}],
         "skip_duplicate_urls": True,
     }  # fmt: skip
     folder = catalog.folders.create(f"from-{spec['provider']}-{uuid.uuid4().hex[:6]}")
@@ -92,12 +123,15 @@ def test_a_manifest_registers_from_the_bucket_with_media_read_from_headers(
         ).id
     )
     assert job.status is JobStatus.DONE, (job.errors, job.unit_errors)
-    assert [e["location"] for e in job.unit_errors] == ["videos[0]"]  # another bucket: refused, never read
+    assert [e["location"] for e in job.unit_errors] == ["videos[1]"]  # another bucket: refused, never read
     media = {i.name: i.media for i in catalog.items.list_in_folder(folder.id)}
     assert (media["a"].width, media["a"].height, media["a"].mime_type) == (320, 200, "image/png")
     assert (media["b"].width, media["b"].height) == (33, 44)
     assert media["report"].num_pages == 4
-    assert job.stats["files_read"] == 3 and job.stats["files_failed"] == 0
+    assert (media["clip"].width, media["clip"].height, media["clip"].fps) == (64, 48, 10)
+    assert media["volume"].extra["nifti"]["dims"][:4] == [128, 96, 24, 2]
+    assert media["ct"].dicom_series_uid  # the series' facts come from its file's header
+    assert job.stats["files_read"] == 6 and job.stats["files_failed"] == 0
 
     # the credentials are sealed: the database row holds no secret in the clear
     with db.read() as conn:

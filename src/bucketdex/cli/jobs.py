@@ -197,6 +197,14 @@ def _report(job: UUID | str, result: ImportResult, as_json: bool) -> None:
         f"{result.units_error_count} failed, {result.units_pending_count} pending, "
         f"{result.units_cancelled_count} cancelled; {len(result.items_with_names)} item(s) added"
     )
+    stats = result.stats
+    if stats.get("files_read"):
+        console.print(
+            f"  read the headers of {stats['files_read']} file(s): {stats['bytes_read'] / 1024:,.0f} KB "
+            f"in all, {stats['median_bytes_per_file'] / 1024:,.1f} KB per file (median)",
+            markup=False,
+            soft_wrap=True,
+        )
     for error in result.errors:
         console.print(f"  {error}", markup=False)
     if result.unit_errors:
@@ -214,6 +222,7 @@ def _result_json(result: ImportResult) -> dict[str, Any]:
         "units_error_count": result.units_error_count,
         "units_pending_count": result.units_pending_count,
         "units_cancelled_count": result.units_cancelled_count,
+        "stats": result.stats,
     }
 
 

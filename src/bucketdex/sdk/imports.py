@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -54,7 +54,9 @@ class UnitError:
 
 @dataclass(frozen=True)
 class ImportResult:
-    """The encord SDK's ``UploadLongPollingState``, field for field."""
+    """The encord SDK's ``UploadLongPollingState``, field for field, plus ``stats``: files
+    whose headers were read and the bytes read (``files_read``, ``bytes_read``,
+    ``median_bytes_per_file``; empty when nothing was read)."""
 
     status: JobStatus
     items_with_names: list[ItemWithName]
@@ -64,6 +66,7 @@ class ImportResult:
     units_done_count: int
     units_error_count: int
     units_cancelled_count: int
+    stats: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
     def from_job(cls, job: ImportJob) -> ImportResult:
@@ -79,4 +82,5 @@ class ImportResult:
             units_done_count=job.units_done,
             units_error_count=job.units_error,
             units_cancelled_count=job.units_cancelled,
+            stats=dict(job.stats),
         )
