@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 from server_support import Tenant
@@ -65,3 +67,14 @@ def test_remote_errors_are_domain_errors(api: httpx.Client, org_a: Tenant) -> No
     api.headers["Authorization"] = "Bearer bdx_wrong"
     with pytest.raises(Unauthenticated, match="unknown API key"):
         RemoteClient(api).list_storage_folders()
+
+
+def test_client_connect_reaches_a_real_server_with_an_api_key(app: Any, org_a: Tenant) -> None:
+    from server_support import running_server
+
+    import bucketdex
+
+    with running_server(app) as base_url:
+        client = bucketdex.Client.connect(base_url, api_key=org_a.token)
+        folder = client.create_storage_folder("over-http")
+        assert [f.name for f in client.list_storage_folders()] == ["over-http"] and folder.name == "over-http"

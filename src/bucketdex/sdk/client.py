@@ -6,7 +6,7 @@ import os
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from types import TracebackType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bucketdex.catalog.catalog import Catalog
 from bucketdex.catalog.job_runner import JobProgress, JobRunner, close_runner, runner_for
@@ -19,6 +19,9 @@ from bucketdex.sdk.imports import ImportResult
 from bucketdex.sdk.integration import CloudIntegration
 from bucketdex.sdk.storage import StorageFolder, StorageItem
 from bucketdex.storage import AccessDenied, open_store
+
+if TYPE_CHECKING:
+    from bucketdex.sdk.remote import RemoteClient
 
 UuidLike = uuid.UUID | str
 
@@ -57,6 +60,14 @@ class Client:
     @classmethod
     def local(cls, path: str | os.PathLike[str] | None = None, *, database_url: str | None = None) -> Client:
         return cls(Catalog.open(path, database_url))
+
+    @staticmethod
+    def connect(url: str, *, api_key: str, timeout: float = 60.0) -> RemoteClient:
+        """A client of a bucketdex server (``bucketdex serve``) with an API key: the same names
+        for the schema, folders, items and import jobs (see docs/server.md)."""
+        from bucketdex.sdk.remote import RemoteClient
+
+        return RemoteClient.connect(url, api_key=api_key, timeout=timeout)
 
     @property
     def catalog(self) -> Catalog:
