@@ -42,6 +42,43 @@ class ProviderChoice(StrEnum):
     local = "local"
 
 
+ProviderOpt = Annotated[ProviderChoice, typer.Option(help="Where the bucket is", case_sensitive=False)]
+BucketOpt = Annotated[
+    str,
+    typer.Option(help="Bucket, Azure container, Multi-Region Access Point ARN, or (local) the root folder"),
+]
+EndpointOpt = Annotated[
+    str | None, typer.Option(help="S3-compatible service URL, Azure account URL, or an emulator's URL")
+]
+StrictOpt = Annotated[
+    bool,
+    typer.Option(
+        "--strict-client-only", help="Registrations must supply media metadata; nothing is downloaded"
+    ),
+]
+CredentialsFileOpt = Annotated[
+    Path | None,
+    typer.Option(
+        metavar="FILE.json",
+        help="Explicit credentials as a JSON object of the provider's fields ('-' reads stdin); "
+        "for GCS a service-account key file as downloaded",
+    ),
+]
+AccessKeyIdOpt = Annotated[
+    str | None,
+    typer.Option(
+        help=f"S3 access key id; the secret comes from ${SECRET_ACCESS_KEY_ENV} or a hidden prompt"
+        f" (session token from ${SESSION_TOKEN_ENV} if set)"
+    ),
+]
+AccountKeyOpt = Annotated[
+    bool, typer.Option("--account-key", help=f"Azure: ask for the account key (or read ${ACCOUNT_KEY_ENV})")
+]
+SasTokenOpt = Annotated[
+    bool, typer.Option("--sas-token", help=f"Azure: ask for a SAS token (or read ${SAS_TOKEN_ENV})")
+]
+
+
 def integration_json(integration: CloudIntegration) -> dict[str, Any]:
     """What is told about an integration: settings and whether secrets are sealed, never them."""
     return {
@@ -65,47 +102,16 @@ def _credentials_label(integration: CloudIntegration) -> str:
 def add(
     ctx: typer.Context,
     title: Annotated[str, typer.Argument(help="A name for the integration (unique, ≤ 300 characters)")],
-    provider: Annotated[ProviderChoice, typer.Option(help="Where the bucket is", case_sensitive=False)],
-    bucket: Annotated[
-        str,
-        typer.Option(
-            help="Bucket, Azure container, Multi-Region Access Point ARN, or (local) the root folder"
-        ),
-    ],
+    provider: ProviderOpt,
+    bucket: BucketOpt,
     region: Annotated[str | None, typer.Option(help="AWS region of the bucket (S3)")] = None,
-    endpoint: Annotated[
-        str | None,
-        typer.Option(help="S3-compatible service URL, Azure account URL, or an emulator's URL"),
-    ] = None,
-    strict_client_only: Annotated[
-        bool,
-        typer.Option(
-            "--strict-client-only", help="Registrations must supply media metadata; nothing is downloaded"
-        ),
-    ] = False,
-    credentials_file: Annotated[
-        Path | None,
-        typer.Option(
-            metavar="FILE.json",
-            help="Explicit credentials as a JSON object of the provider's fields ('-' reads stdin); "
-            "for GCS a service-account key file as downloaded",
-        ),
-    ] = None,
-    access_key_id: Annotated[
-        str | None,
-        typer.Option(
-            help=f"S3 access key id; the secret comes from ${SECRET_ACCESS_KEY_ENV} or a hidden prompt"
-            f" (session token from ${SESSION_TOKEN_ENV} if set)"
-        ),
-    ] = None,
+    endpoint: EndpointOpt = None,
+    strict_client_only: StrictOpt = False,
+    credentials_file: CredentialsFileOpt = None,
+    access_key_id: AccessKeyIdOpt = None,
     profile: Annotated[str | None, typer.Option(help="S3: use this named AWS profile")] = None,
-    account_key: Annotated[
-        bool,
-        typer.Option("--account-key", help=f"Azure: ask for the account key (or read ${ACCOUNT_KEY_ENV})"),
-    ] = False,
-    sas_token: Annotated[
-        bool, typer.Option("--sas-token", help=f"Azure: ask for a SAS token (or read ${SAS_TOKEN_ENV})")
-    ] = False,
+    account_key: AccountKeyOpt = False,
+    sas_token: SasTokenOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Connect a bucket.  Without credentials options, the provider's default chain is used
