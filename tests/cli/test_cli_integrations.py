@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import json
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -22,7 +23,7 @@ from bucketdex.cli.app import app
 from bucketdex.storage import open_store
 from bucketdex.store.database import Database
 from bucketdex.store.tables import integrations
-from emulators import MOTO_KEYS, MotoAuth, make_bucket
+from emulators import AZURITE_KEY, MOTO_KEYS, MotoAuth, make_bucket, make_container, unique
 
 runner = CliRunner()
 
@@ -307,3 +308,51 @@ def test_register_from_a_local_root(cli: Cli, tmp_path: Path) -> None:
     ).stdout
     series = json.loads(generated)["dicom_series"]
     assert [(s["title"], len(s)) for s in series] == [("s1", 4), ("s2", 4)]
+
+
+def _gcs_bucket(endpoint: str) -> str:
+    name = unique("bdx")
+    request = urllib.request.Request(
+        f"{endpoint}/storage/v1/b?project=bucketdex-test",
+        data=json.dumps({"name": name}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(request, timeout=10):
+        return name
+
+
+def test_azure_and_gcs_integrations_from_the_cli(
+    cli: Cli, azurite_endpoint: str, gcs_endpoint: str, gcs_service_account: dict[str, str], tmp_path: Path
+) -> None:
+    container = make_container(azurite_endpoint)
+    cli(
+        "integration", "add", "blobs", "--provider", "azure", "--bucket", container,
+        "--endpoint", azurite_endpoint, "--account-key", env={"BUCKETDEX_AZURE_ACCOUNT_KEY": AZURITE_KEY},
+    )  # fmt: skip
+    key_file = tmp_path / "service-account.json"
+    key_file.write_text(json.dumps(gcs_service_account))  # as Google hands it out
+    bucket = _gcs_bucket(gcs_endpoint)
+    cli(
+        "integration", "add", "gcp", "--provider", "gcs", "--bucket", bucket,
+        "--endpoint", gcs_endpoint, "--credentials-file", str(key_file),
+    )  # fmt: skip
+    for title in ("blobs", "gcp"):
+        assert cli.json("integration", "check", title, "--write")["ok"] is True
+    urls = {}
+    for title, store_bucket, endpoint, creds in (
+        ("blobs", container, azurite_endpoint, {"account_key": AZURITE_KEY}),
+        ("gcp", bucket, gcs_endpoint, {"service_account_json": json.dumps(gcs_service_account)}),
+    ):
+        provider = "azure" if title == "blobs" else "gcs"
+        with open_store(provider, store_bucket, endpoint=endpoint, credentials=creds) as store:
+            store.put("pages/7/doc.pdf", b"%PDF-1.4")
+            urls[title] = store.object_url("pages/")
+    for title, url in urls.items():
+        pdfs = json.loads(
+            cli(
+                "manifest", "generate", url, "--integration", title, "--type", "pdfs", "--shard-from-parent"
+            ).stdout
+        )
+        assert [(p["title"], p["clientMetadata"]) for p in pdfs["pdfs"]] == [("doc.pdf", {"shard": 7})]
+    cli.assert_never_shown(AZURITE_KEY, gcs_service_account["private_key"].splitlines()[1])
