@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from msgspec.structs import replace
+from msgspec.structs import force_setattr, replace
 from sqlalchemy import Connection, bindparam, func, null, or_, select, update
 
 from bucketdex.catalog.folders import get_folder
@@ -261,10 +261,18 @@ def _overwrite_metadata(conn: Connection, upserts: Iterable[tuple[uuid.UUID, dic
 
 
 def _finalised(item: NewItem, integration_id: uuid.UUID | None) -> NewItem:
-    """The item as written: its integration set, and a real id if the reader left it unassigned."""
-    changes: dict[str, Any] = {}
+    """The item as written: its integration set, and a real id if the reader left it unassigned.
+
+    An item with ``UNASSIGNED_ID`` was made by a manifest reader for this registration alone, so
+    it is completed in place (a 1M-file manifest is then not copied); any other is copied."""
     if item.id is UNASSIGNED_ID:
-        changes["id"] = new_id()
+        force_setattr(item, "id", new_id())
+        if integration_id is not None:
+            force_setattr(item, "integration_id", integration_id)
+        for child in item.children:
+            _finalised(child, integration_id)
+        return item
+    changes: dict[str, Any] = {}
     if integration_id is not None:
         changes["integration_id"] = integration_id
     if item.children:
