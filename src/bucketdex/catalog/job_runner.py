@@ -27,6 +27,7 @@ from bucketdex.errors import BucketdexError
 from bucketdex.manifest.detect import parse_manifest
 from bucketdex.manifest.errors import ManifestError
 from bucketdex.manifest.model import Manifest
+from bucketdex.store.locks import job_lock
 
 log = logging.getLogger(__name__)
 _POLL_SECONDS = 0.5  # re-read from the database at least this often (jobs of other processes)
@@ -162,12 +163,19 @@ class JobRunner:
             self._changed.notify_all()
 
 
-def run_job(catalog: Catalog, job_id: uuid.UUID, progress: Progress | None = None) -> None:
+def run_job(catalog: Catalog, job_id: uuid.UUID, progress: Progress | None = None) -> bool:
+    """Run a pending job unless another runner (thread or, on PostgreSQL, process) has it;
+    whether this call ran it (recorded its outcome)."""
+    with job_lock(catalog.db, job_id) as mine:
+        return mine and _run_job(catalog, job_id, progress)
+
+
+def _run_job(catalog: Catalog, job_id: uuid.UUID, progress: Progress | None) -> bool:
     """Parse the job's manifest, prepare it against its integration's bucket (confinement, media
     facts), then register it and record the outcome in one transaction."""
     job = catalog.jobs.get(job_id)
     if job.status is not JobStatus.PENDING:
-        return
+        return False  # finished by another runner meanwhile, or cancelled
     report = progress or (lambda phase, done, total: None)
     report("parsing", 0, 0)
     try:
@@ -175,10 +183,10 @@ def run_job(catalog: Catalog, job_id: uuid.UUID, progress: Progress | None = Non
         prepared = _prepare(catalog, job, manifest, report)
     except (ManifestError, PreparationError) as exc:
         catalog.jobs.fail(job_id, exc.problems)
-        return
+        return True
     with catalog.db.write() as conn:
         if not catalog.jobs.claim(conn, job_id):  # cancelled meanwhile
-            return
+            return False
         result = register_in(
             conn,
             catalog.org_id,
@@ -192,6 +200,7 @@ def run_job(catalog: Catalog, job_id: uuid.UUID, progress: Progress | None = Non
         if job.dataset_id is not None and result.status is JobStatus.DONE and result.added:
             link_in(conn, catalog.org_id, job.dataset_id, list(result.added))
         catalog.jobs.finish(conn, job_id, result, units=len(manifest.entries), stats=prepared.stats)
+    return True
 
 
 class PreparationError(Exception):

@@ -152,6 +152,18 @@ class JobStore:
                 )
 
 
+def pending_jobs(db: Database) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """(organisation, job) of every PENDING job of every organisation, oldest first: what a
+    worker process picks from."""
+    with db.read() as conn:
+        rows = conn.execute(
+            select(import_jobs.c.org_id, import_jobs.c.id)
+            .where(import_jobs.c.status == JobStatus.PENDING.value)
+            .order_by(import_jobs.c.created_at)
+        )
+        return [(row.org_id, row.id) for row in rows]
+
+
 def get_job(conn: Connection, org_id: uuid.UUID, job_id: uuid.UUID) -> ImportJob:
     return _job(owned_row(conn, import_jobs, org_id, job_id, what="import job"))
 

@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 
 from bucketdex import demo as demo_module
-from bucketdex.cli import datasets, folders, integrations, items, jobs, manifests, schema
+from bucketdex.cli import datasets, folders, integrations, items, jobs, manifests, schema, worker
 from bucketdex.cli.context import App, HomeOpt, State, state, use_home
 from bucketdex.cli.output import console, human_size, print_json, print_table
 from bucketdex.cli.server import register as register_server_commands
@@ -38,6 +38,7 @@ app.add_typer(jobs.app, name="job")
 app.add_typer(integrations.app, name="integration")
 app.add_typer(manifests.app, name="manifest")
 app.command("register")(jobs.register)
+app.command("worker")(worker.worker)
 register_server_commands(app)
 
 
