@@ -29,9 +29,8 @@ def _pending_jobs(catalog: Catalog, count: int, per_job: int) -> tuple[uuid.UUID
 def test_a_job_lock_has_one_holder_at_a_time(db: Database) -> None:
     other = Database(db.url)  # another engine: on PostgreSQL, another session
     job = uuid.uuid4()
-    with job_lock(db, job) as first:
-        with job_lock(other, job) as second:
-            assert first and not second
+    with job_lock(db, job) as first, job_lock(other, job) as second:
+        assert first and not second
     with job_lock(other, job) as again:
         assert again  # released on exit
     other.dispose()
