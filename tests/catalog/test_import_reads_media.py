@@ -7,10 +7,12 @@ import io
 import json
 import shutil
 import uuid
+import wave
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import av
 import nibabel
 import pytest
 from PIL import Image
@@ -52,6 +54,11 @@ def bucket(tmp_path_factory: pytest.TempPathFactory) -> Path:
     nifti = Path(nibabel.__file__).parent / "tests" / "data" / "example4d.nii.gz"
     shutil.copy(nifti, root / "scan.nii.gz")
     (root / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
+    with wave.open(str(root / "tone.wav"), "wb") as audio:  # 0.5 s, 16-bit stereo, 22,050 Hz
+        audio.setnchannels(2)
+        audio.setsampwidth(2)
+        audio.setframerate(22_050)
+        audio.writeframes(b"\x00\x01" * 2 * 11_025)
     return root
 
 
@@ -91,6 +98,7 @@ def test_media_facts_are_read_from_headers_for_every_type(
         "pdfs": [{"objectUrl": f"{url}/doc.pdf", "title": "doc"}],
         "text": [{"objectUrl": f"{url}/notes.md", "title": "notes"}],
         "nifti": [{"objectUrl": f"{url}/scan.nii.gz", "title": "scan"}],
+        "audio": [{"objectUrl": f"{url}/tone.wav", "title": "tone"}],
         "image_groups": [{"title": "pair", "objectUrl_0": f"{url}/img/wide.png", "objectUrl_1": f"{url}/img/tall.png"}],
     }  # fmt: skip
     job = _run(runner, catalog, document, integration)
@@ -106,6 +114,9 @@ def test_media_facts_are_read_from_headers_for_every_type(
     assert items["doc"].media.num_pages == 3
     assert items["notes"].media.mime_type == "text/markdown"
     assert items["scan"].media.extra["nifti"]["dims"][:4] == [128, 96, 24, 2]
+    tone = items["tone"].media
+    assert (tone.audio_sample_rate, tone.audio_bit_depth, tone.audio_num_channels) == (22_050, 16, 2)
+    assert tone.duration == pytest.approx(0.5, abs=0.01)
     frames = catalog.items.children(items["pair"].id)
     assert [(f.media.width, f.media.height) for f in frames] == [(640, 120), (90, 300)]  # each its own size
     total = sum(
@@ -117,7 +128,7 @@ def test_media_facts_are_read_from_headers_for_every_type(
             bucket / "scan.nii.gz",
         ]
     )
-    assert job.stats["files_read"] == 7 and 0 < job.stats["bytes_read"] < total + 64 * 1024 * 2
+    assert job.stats["files_read"] == 8 and 0 < job.stats["bytes_read"] < total + 64 * 1024 * 2
     assert job.stats["median_bytes_per_file"] <= 64 * 1024
 
 
@@ -238,6 +249,9 @@ def test_image_sequence_becomes_a_video_in_the_bucket(
     media = sequence.media
     assert (media.width, media.height, media.frame_count) == (640, 120, 3)  # the first frame's size
     assert media.mime_type == "video/mp4" and media.file_size == video.stat().st_size and media.fps == 25
+    with av.open(str(video)) as container:  # playable: its frames decode
+        decoded = [frame.to_image().size for frame in container.decode(video=0)]
+    assert decoded == [(640, 120)] * 3
     frames_read = [(f.media.width, f.media.height) for f in catalog.items.children(sequence.id)]
     assert frames_read == [(640, 120), (90, 300), (800, 600)]  # the frames keep their own sizes
 

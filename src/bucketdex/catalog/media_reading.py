@@ -94,7 +94,7 @@ def prepare_manifest(
                 if entry.item.item_type is ItemType.IMAGE_SEQUENCE:
                     sequences[index] = keys
     _read_all(store, reads, progress)
-    entries = _apply(manifest.entries, reads, errors)
+    entries = _apply(manifest.entries, reads, errors, integration.title)
     _encode_sequences(store, entries, sequences, errors, progress)
     kept = [e for i, e in enumerate(entries) if i not in errors]
     prepared = Manifest(kept, manifest.skip_duplicate_urls, manifest.upsert_metadata)
@@ -187,7 +187,7 @@ def _read_one(store: ObjectStore, read: _FileRead) -> None:
 
 
 def _apply(
-    entries: list[ManifestEntry], reads: list[_FileRead], errors: dict[int, UnitError]
+    entries: list[ManifestEntry], reads: list[_FileRead], errors: dict[int, UnitError], integration: str
 ) -> list[ManifestEntry]:
     """The entries with the media read; a unit with any unreadable file becomes a unit error."""
     by_entry: dict[int, list[_FileRead]] = {}
@@ -207,7 +207,8 @@ def _apply(
                 failed[0].action
                 or "Check the file exists and is of the entry's type, then retry the failures."
             )
-            errors[index] = UnitError(entry.location, tuple(entry.urls), detail + more, action)
+            message = f"through integration {integration!r}: {detail}{more}"
+            errors[index] = UnitError(entry.location, tuple(entry.urls), message, action)
             continue
         try:
             out[index] = replace(entry, item=_with_media(entry.item, files))
