@@ -86,9 +86,11 @@ class FolderService:
         *,
         parent_id: uuid.UUID | None = _UNSET,
         page_size: int = 100,
+        after: tuple[str, uuid.UUID] | None = None,
     ) -> Iterator[Folder]:
         """Folders whose name contains ``search`` (case-insensitive), by name; all levels unless
-        ``parent_id`` is given (``None`` = top level).  Pages through the store lazily."""
+        ``parent_id`` is given (``None`` = top level).  Pages through the store lazily, starting
+        after the (name, id) ``after``."""
         if page_size < 1:
             raise InvalidArgument(f"page_size must be at least 1, got {page_size}")
         query = select(folders).where(folders.c.org_id == self._org_id)
@@ -99,7 +101,6 @@ class FolderService:
                 folders.c.parent_id.is_(None) if parent_id is None else folders.c.parent_id == parent_id
             )
         query = query.order_by(folders.c.name, folders.c.id).limit(page_size)
-        after: tuple[str, uuid.UUID] | None = None
         while True:
             page_query = (
                 query

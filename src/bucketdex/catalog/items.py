@@ -64,10 +64,16 @@ class ItemService:
         return [found[i] for i in item_ids]
 
     def list_in_folder(
-        self, folder_id: uuid.UUID, *, page_size: int = 1000, include_children: bool = False
+        self,
+        folder_id: uuid.UUID,
+        *,
+        page_size: int = 1000,
+        include_children: bool = False,
+        after: uuid.UUID | None = None,
     ) -> Iterator[StorageItem]:
-        """Items of a folder (not its subfolders), paged by id.  Files inside groups and series
-        are hidden unless ``include_children``."""
+        """Items of a folder (not its subfolders), paged by id, starting after the id ``after``
+        (an index seek: page n costs what page 1 does).  Files inside groups and series are
+        hidden unless ``include_children``."""
         if page_size < 1:
             raise InvalidArgument(f"page_size must be at least 1, got {page_size}")
         self._check_folder(folder_id)
@@ -75,7 +81,6 @@ class ItemService:
         if not include_children:
             query = query.where(storage_items.c.parent_item_id.is_(None))
         query = query.order_by(storage_items.c.id).limit(page_size)
-        after: uuid.UUID | None = None
         while True:
             with self._db.read() as conn:
                 page_query = query if after is None else query.where(storage_items.c.id > after)

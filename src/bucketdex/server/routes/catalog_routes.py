@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Query, status
 
 from bucketdex.catalog.items import ItemUpdate
+from bucketdex.errors import InvalidArgument
 from bucketdex.server.paging import decode_token, take_page
 from bucketdex.server.schemas import (
     CallerOut,
@@ -77,8 +78,10 @@ def find_folders(
     if parent_id is not None:
         catalog.folders.get(parent_id)  # 404 for a folder not of this organisation
         scope = {"parent_id": parent_id}
-    folders = catalog.folders.find(search, page_size=page_size + 1, **scope)
-    page, token = take_page(folders, lambda f: [f.name, str(f.id)], decode_token(page_token), page_size)
+    after = decode_token(page_token)
+    start = (after[0], _uuid_in_token(after[1])) if after and len(after) == 2 else None
+    folders = catalog.folders.find(search, page_size=page_size + 1, after=start, **scope)
+    page, token = take_page(folders, lambda f: [f.name, str(f.id)], after, page_size)
     return Page(results=[FolderOut.of(f) for f in page], next_page_token=token)
 
 
@@ -105,10 +108,14 @@ def list_items(
     page_token: PageToken = None,
 ) -> Page[ItemOut]:
     """Items directly in the folder, by id."""
+    after = decode_token(page_token)
     items = catalog.items.list_in_folder(
-        folder_id, page_size=page_size + 1, include_children=include_children
+        folder_id,
+        page_size=page_size + 1,
+        include_children=include_children,
+        after=_uuid_in_token(after[0]) if after else None,
     )
-    page, token = take_page(items, lambda i: [str(i.id)], decode_token(page_token), page_size)
+    page, token = take_page(items, lambda i: [str(i.id)], after, page_size)
     return Page(results=[ItemOut.of(i) for i in page], next_page_token=token)
 
 
@@ -144,3 +151,10 @@ def update_items(catalog: CatalogDep, body: ItemsPatch) -> UpdatedCount:
         for change in body.updates
     ]
     return UpdatedCount(updated=catalog.items.update_many(updates))
+
+
+def _uuid_in_token(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise InvalidArgument("page_token is not one this server issued; list again without it") from None
