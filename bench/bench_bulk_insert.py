@@ -17,14 +17,13 @@ import sqlite3
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import psycopg
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import make_url
 
 from bucketdex.catalog.catalog import Catalog
 from bucketdex.catalog.items import _check_new_items
@@ -33,8 +32,8 @@ from bucketdex.catalog.records import MediaMetadata, NewItem
 from bucketdex.catalog.types import ItemType
 from bucketdex.store import bulk
 from bucketdex.store.database import Database
+from pg_scratch import PG_ADMIN, scratch_database
 
-PG_ADMIN = os.environ.get("BUCKETDEX_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 PLAIN = (
     "CREATE TABLE plain (id text, folder text, name text, url text,"
     " size bigint, mime text, w int, h int, md text)"
@@ -181,20 +180,6 @@ def bench_postgres(items: list[NewItem]) -> dict[str, Any]:
         plain_url = make_url(floor_url).set(drivername="postgresql").render_as_string(False)
         baseline = postgres_floor(plain_url, plain_rows(items))
     return row("postgresql", len(items), [seconds, store_only, chunked, indexed, baseline])
-
-
-@contextmanager
-def scratch_database() -> Iterator[str]:
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    name = f"bucketdex_bench_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def postgres_indexed_floor(url: str, items: list[NewItem]) -> float:

@@ -11,26 +11,22 @@ number, datetime, varchar), so validation is real work.
 from __future__ import annotations
 
 import json
-import os
 import resource
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import orjson
-from sqlalchemy import create_engine, make_url, text
 
 from bucketdex.catalog.catalog import Catalog
 from bucketdex.catalog.job_runner import runner_for
 from bucketdex.catalog.types import JobStatus
 from bucketdex.store.database import Database
+from pg_scratch import scratch_database
 
-PG_ADMIN = os.environ.get("BUCKETDEX_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 BUCKET = "https://training-data.s3.eu-west-2.amazonaws.com"
 
 
@@ -124,20 +120,6 @@ def _row(case: str, backend: str, n: int, seconds: float, baseline: float, targe
     }
 
 
-@contextmanager
-def scratch_postgres() -> Iterator[str]:
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    name = f"bucketdex_bench_{uuid.uuid4().hex[:8]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def peak_rss_row(urls: int) -> dict[str, Any]:
     """A fresh process registers ``urls`` URLs (image groups of 4) and reports its peak RSS."""
     out = subprocess.run(
@@ -184,7 +166,7 @@ def run(quick: bool) -> list[dict[str, Any]]:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         rows += bench_backend("sqlite", f"sqlite:///{tmp}/catalog.sqlite3", data, n, baseline)
-    with scratch_postgres() as url:
+    with scratch_database() as url:
         rows += bench_backend("postgresql", url, data, n, baseline)
     rows.append(peak_rss_row(40_000 if quick else 1_000_000))
     return rows

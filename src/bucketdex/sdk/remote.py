@@ -34,6 +34,7 @@ from bucketdex.errors import (
     Unauthenticated,
 )
 from bucketdex.sdk.imports import ImportResult, read_private_files
+from bucketdex.sdk.views import FolderView, ItemView
 
 API_PREFIX = "/api/v1"
 UuidLike = UUID | str
@@ -153,23 +154,12 @@ class RemoteClient:
         return uuid.UUID(self.call("POST", f"/import-jobs/{job_id}/retry")["id"])
 
 
-class RemoteStorageFolder:
+class RemoteStorageFolder(FolderView):
     """A folder on the server; the same names as the embedded ``StorageFolder``."""
 
     def __init__(self, client: RemoteClient, record: Folder) -> None:
         self._client = client
         self._record = record
-
-    uuid = property(lambda self: self._record.id)
-    parent_uuid = property(lambda self: self._record.parent_id)
-    name = property(lambda self: self._record.name)
-    description = property(lambda self: self._record.description)
-    created_at = property(lambda self: self._record.created_at)
-    last_edited_at = property(lambda self: self._record.updated_at)
-
-    @property
-    def client_metadata(self) -> dict[str, Any]:
-        return dict(self._record.client_metadata)
 
     def list_items(
         self, *, include_children: bool = False, page_size: int = 1000
@@ -209,25 +199,12 @@ class RemoteStorageFolder:
         return f"RemoteStorageFolder(uuid={self.uuid}, name={self.name!r})"
 
 
-class RemoteStorageItem:
+class RemoteStorageItem(ItemView):
     """An item on the server; the same names as the embedded ``StorageItem`` (no bundles)."""
 
     def __init__(self, client: RemoteClient, record: ItemRecord) -> None:
         self._client = client
         self._record = record
-
-    uuid = property(lambda self: self._record.id)
-    parent_folder_uuid = property(lambda self: self._record.folder_id)
-    name = property(lambda self: self._record.name)
-    description = property(lambda self: self._record.description)
-    url = property(lambda self: self._record.url)
-    integration_hash = property(lambda self: self._record.integration_id)
-    item_type = property(lambda self: self._record.item_type)
-    media = property(lambda self: self._record.media)
-
-    @property
-    def client_metadata(self) -> dict[str, Any]:
-        return dict(self._record.client_metadata)
 
     def update(
         self,

@@ -14,28 +14,17 @@ from bucketdex.catalog.job_runner import runner_for
 from bucketdex.catalog.records import Folder
 from bucketdex.catalog.records import StorageItem as ItemRecord
 from bucketdex.catalog.registration import DryRunReport, dry_run
-from bucketdex.catalog.types import ItemType
 from bucketdex.manifest.detect import parse_manifest
 from bucketdex.sdk.bundle import Bundle
 from bucketdex.sdk.ids import as_uuid
 from bucketdex.sdk.imports import ImportResult, read_private_files
+from bucketdex.sdk.views import FolderView, ItemView
 
 
-class StorageFolder:
+class StorageFolder(FolderView):
     def __init__(self, catalog: Catalog, record: Folder) -> None:
         self._catalog = catalog
         self._record = record
-
-    uuid = property(lambda self: self._record.id)
-    parent_uuid = property(lambda self: self._record.parent_id)
-    name = property(lambda self: self._record.name)
-    description = property(lambda self: self._record.description)
-    created_at = property(lambda self: self._record.created_at)
-    last_edited_at = property(lambda self: self._record.updated_at)
-
-    @property
-    def client_metadata(self) -> dict[str, Any]:
-        return dict(self._record.client_metadata)
 
     @property
     def parent(self) -> StorageFolder | None:
@@ -119,41 +108,10 @@ class StorageFolder:
         return f"StorageFolder(uuid={self.uuid}, name={self.name!r})"
 
 
-class StorageItem:
+class StorageItem(ItemView):
     def __init__(self, catalog: Catalog, record: ItemRecord) -> None:
         self._catalog = catalog
         self._record = record
-
-    uuid = property(lambda self: self._record.id)
-    parent_folder_uuid = property(lambda self: self._record.folder_id)
-    name = property(lambda self: self._record.name)
-    description = property(lambda self: self._record.description)
-    url = property(lambda self: self._record.url)
-    integration_hash = property(lambda self: self._record.integration_id)
-    created_at = property(lambda self: self._record.created_at)
-    last_edited_at = property(lambda self: self._record.updated_at)
-    parent_item_uuid = property(lambda self: self._record.parent_item_id)
-    position = property(lambda self: self._record.position)
-
-    @property
-    def item_type(self) -> ItemType:
-        return self._record.item_type
-
-    @property
-    def client_metadata(self) -> dict[str, Any]:
-        return dict(self._record.client_metadata)
-
-    @property
-    def media(self) -> Any:
-        """All media metadata (size, mime, dimensions, fps, duration, pages, DICOM UIDs, extras)."""
-        return self._record.media
-
-    def __getattr__(self, name: str) -> Any:
-        # file_size, mime_type, width, height, fps, duration, frame_count, audio_*, dicom_*...
-        media = self.__dict__["_record"].media
-        if name in type(media).column_names():
-            return getattr(media, name)
-        raise AttributeError(f"StorageItem has no attribute {name!r}")
 
     @property
     def parent_folder(self) -> StorageFolder:
