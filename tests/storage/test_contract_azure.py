@@ -10,9 +10,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from azure.storage.blob import ContainerSasPermissions, generate_container_sas
 from contract import Denied, StorageContract, fetch
-from emulators import AZURITE_ACCOUNT, AZURITE_KEY, container_sas, make_container
 
 from bucketdex.storage import InvalidCredentials, ObjectStore, UnsupportedOperation, open_store
+from emulators import AZURITE_ACCOUNT, AZURITE_KEY, container_sas, make_container
 
 KEY = {"account_key": AZURITE_KEY}
 

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 from contract import Denied, StorageContract
-from emulators import unique
 
 from bucketdex.storage import ObjectStore, UnsupportedOperation, open_store
+from emulators import unique
 
 
 def create_bucket(endpoint: str, name: str) -> None:

@@ -6,10 +6,10 @@ from collections.abc import Iterator
 
 import pytest
 from contract import Denied, StorageContract
-from emulators import MOTO_KEYS, MotoAuth, unique
 
 from bucketdex.storage import BucketNotFound, ObjectStore, open_store
 from bucketdex.storage.s3 import S3Store
+from emulators import MOTO_KEYS, MotoAuth, unique
 
 
 class TestS3(StorageContract):

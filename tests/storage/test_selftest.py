@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 from azure.storage.blob import BlobServiceClient, CorsRule
-from emulators import AZURITE_ACCOUNT, AZURITE_KEY, MOTO_KEYS, MotoAuth, container_sas, make_container, unique
 
 from bucketdex.storage import open_store
 from bucketdex.storage.s3 import S3Store
 from bucketdex.storage.selftest import Outcome, check
+from emulators import AZURITE_ACCOUNT, AZURITE_KEY, MOTO_KEYS, MotoAuth, container_sas, make_container, unique
 
 ORIGIN = "https://app.bucketdex.example"
 
