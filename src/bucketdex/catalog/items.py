@@ -15,7 +15,13 @@ from bucketdex.catalog.metadata_validation import MetadataValidator
 from bucketdex.catalog.records import MediaMetadata, NewItem, StorageItem
 from bucketdex.catalog.schema_store import load_document
 from bucketdex.catalog.types import ItemType
-from bucketdex.errors import InvalidArgument, ItemValidationError, MetadataValidationError, NotFound
+from bucketdex.errors import (
+    BucketdexError,
+    InvalidArgument,
+    ItemValidationError,
+    MetadataValidationError,
+    NotFound,
+)
 from bucketdex.store.bulk import insert_items
 from bucketdex.store.database import Database
 from bucketdex.store.tables import folders, storage_items
@@ -43,15 +49,25 @@ class ItemService:
     def add(self, folder_id: uuid.UUID, items: Iterable[NewItem]) -> int:
         """Register items (and the files of composites) into a folder in one transaction.
 
-        Client metadata is validated against the schema first; nothing is written unless
-        every item is valid.  Returns the number of rows written.
+        Nothing is written unless every item is valid (titles, URLs, client metadata against the
+        schema).  Items are validated chunk by chunk as they are written, so on PostgreSQL the
+        checks overlap the server's work on the previous chunk; the first invalid chunk rolls the
+        transaction back, and the error then lists every problem of the whole batch.  Returns the
+        number of rows written.
         """
         batch = list(items)
         with self._db.write() as conn:
             get_folder(conn, self._org_id, folder_id, lock=True)  # stands in for a foreign key
             validator = MetadataValidator(load_document(conn, self._org_id))
-            _check_new_items(batch, validator)
-            written: int = insert_items(conn, folder_id, batch, now=utcnow())
+
+            def check(chunk: Sequence[NewItem]) -> None:
+                try:
+                    _check_new_items(chunk, validator)
+                except BucketdexError:
+                    _check_new_items(batch, validator)  # raises with every problem, not one chunk's
+                    raise
+
+            written: int = insert_items(conn, folder_id, batch, now=utcnow(), check=check)
             return written
 
     def get(self, item_id: uuid.UUID) -> StorageItem:
