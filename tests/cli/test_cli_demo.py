@@ -76,6 +76,10 @@ def test_demo_runs_twice_and_json_parses(tmp_path: Path) -> None:
     assert len(report["rows"]) == 8
     assert {r["backing_item_uuid"] for r in report["rows"]} == {i["uuid"] for i in report["items"]}
     assert all(i["folder"] == report["folder"]["uuid"] for i in report["items"])
+    # through the demo's local integration: 2 images without imageMetadata + the group's 2 frames
+    assert report["stats"]["files_read"] == 4 and report["stats"]["files_failed"] == 0
+    read = {i["name"]: i["media"] for i in report["items"] if i["name"] in ("frame_1.png", "frame_3.png")}
+    assert (read["frame_1.png"]["width"], read["frame_3.png"]["height"]) == (32, 64)  # from the headers
     listed = json.loads(runner.invoke(app, ["--home", str(tmp_path), "dataset", "list", "--json"]).stdout)
     assert len(listed) == 2 and report["dataset"]["dataset_hash"] in {d["dataset_hash"] for d in listed}
 

@@ -96,6 +96,7 @@ def demo(
                 "dataset": datasets.dataset_json(report.dataset),
                 "items": [items.item_json(i) for i in report.items],
                 "rows": report.rows,
+                "stats": report.stats,
             }
         )
     else:
@@ -130,7 +131,14 @@ def _print_demo(current: State, report: demo_module.DemoReport) -> None:
         (f"{run} dataset rows {report.dataset.dataset_hash} --json", "the data rows as JSON"),
         ("bucketdex --help", "every command, explained"),
     ]
-    console.print(f"\nRegistered {len(report.items)} items. Next, try:")
+    stats = report.stats
+    read = (
+        f" (media facts of {stats['files_read']} files read from their headers, "
+        f"{stats['median_bytes_per_file']:,} bytes each (median); the rest supplied by the manifest)"
+        if stats.get("files_read")
+        else ""
+    )
+    console.print(f"\nRegistered {len(report.items)} items{read}. Next, try:", markup=False, soft_wrap=True)
     for command, what in hints:
         console.print(f"  [cyan]{command}[/cyan]\n      {what}", soft_wrap=True)
 
