@@ -266,3 +266,30 @@ def test_strict_client_only_refuses_image_sequences(
     job = _run(runner, catalog, document, integration)
     assert job.status is JobStatus.ERROR and '"createVideo": false' in job.unit_errors[0]["action"]
     assert "strict client-only" in job.unit_errors[0]["error"] and job.stats == {}
+
+
+def test_a_running_job_publishes_its_progress_to_other_readers(bucket: Path, catalog: Catalog) -> None:
+    from bucketdex.catalog.job_runner import run_job
+
+    integration = catalog.integrations.create("disk", "local", str(bucket))
+    folder = catalog.folders.create(f"f-{uuid.uuid4().hex[:8]}")
+    images = [{"objectUrl": f"file://{bucket}/img/{n}"} for n in ("wide.png", "tall.png", "photo.jpg")]
+    job = catalog.jobs.create(
+        folder.id,
+        json.dumps({"images": images}).encode(),
+        source_name="m.json",
+        integration_id=integration.id,
+    )
+    seen: list[Any] = []
+
+    def look(phase: str, done: int, total: int) -> None:
+        if phase == "reading" and done == total:  # what another process would read now
+            current = catalog.jobs.get(job.id)
+            seen.append((current.status, current.stats.get("progress"), current.units_pending))
+
+    assert run_job(catalog, job.id, look)
+    assert seen == [(JobStatus.PENDING, {"phase": "reading", "done": 3, "total": 3}, 3)]
+    finished = catalog.jobs.get(job.id)
+    assert (
+        finished.status is JobStatus.DONE and "progress" not in finished.stats and finished.units_pending == 0
+    )

@@ -180,7 +180,8 @@ def _run_job(catalog: Catalog, job_id: uuid.UUID, progress: Progress | None) -> 
     report("parsing", 0, 0)
     try:
         manifest = parse_manifest(catalog.jobs.manifest(job_id), source=job.source_name)
-        prepared = _prepare(catalog, job, manifest, report)
+        published = _PublishedProgress(catalog, job_id, len(manifest.entries), report)
+        prepared = _prepare(catalog, job, manifest, published)
     except (ManifestError, PreparationError) as exc:
         catalog.jobs.fail(job_id, exc.problems)
         return True
@@ -201,6 +202,26 @@ def _run_job(catalog: Catalog, job_id: uuid.UUID, progress: Progress | None) -> 
             link_in(conn, catalog.org_id, job.dataset_id, list(result.added))
         catalog.jobs.finish(conn, job_id, result, units=len(manifest.entries), stats=prepared.stats)
     return True
+
+
+class _PublishedProgress:
+    """Progress of the preparation phase (reading media, encoding sequences: the long part,
+    outside the write transaction) written to the job row at most once a second, so a job run
+    by a worker or server shows its progress everywhere."""
+
+    def __init__(self, catalog: Catalog, job_id: uuid.UUID, units: int, report: Progress) -> None:
+        self._catalog, self._job_id, self._units, self._report = catalog, job_id, units, report
+        self._last: tuple[str, float] = ("", 0.0)
+
+    def __call__(self, phase: str, done: int, total: int) -> None:
+        now = time.monotonic()
+        if phase != self._last[0] or now - self._last[1] >= _PUBLISH_SECONDS or done == total:
+            self._last = (phase, now)
+            self._catalog.jobs.record_progress(self._job_id, phase, done, total, self._units)
+        self._report(phase, done, total)
+
+
+_PUBLISH_SECONDS = 1.0
 
 
 class PreparationError(Exception):

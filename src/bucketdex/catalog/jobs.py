@@ -136,6 +136,17 @@ class JobStore:
             )
         )
 
+    def record_progress(self, job_id: uuid.UUID, phase: str, done: int, total: int, units: int) -> None:
+        """Publish a running job's progress (``stats["progress"]``, ``units_pending``) so other
+        processes see it; a job that finished meanwhile is left alone."""
+        progress = {"progress": {"phase": phase, "done": done, "total": total}}
+        with self._db.write() as conn:
+            conn.execute(
+                update(import_jobs)
+                .where(import_jobs.c.id == job_id, import_jobs.c.status == JobStatus.PENDING.value)
+                .values(stats=progress, units_pending=units, updated_at=utcnow())
+            )
+
     def claim(self, conn: Connection, job_id: uuid.UUID) -> bool:
         """Lock a job row for the running transaction; False if it is no longer pending."""
         query = select(import_jobs.c.status).where(import_jobs.c.id == job_id).with_for_update()

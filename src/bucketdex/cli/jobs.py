@@ -198,6 +198,9 @@ def _report(job: UUID | str, result: ImportResult, as_json: bool) -> None:
         f"{result.units_cancelled_count} cancelled; {len(result.items_with_names)} item(s) added"
     )
     stats = result.stats
+    running = stats.get("progress")
+    if result.status is JobStatus.PENDING and running:
+        console.print(f"  {running['phase']}: {running['done']:,} of {running['total']:,}", markup=False)
     if stats.get("files_read"):
         console.print(
             f"  read the headers of {stats['files_read']} file(s): {stats['bytes_read'] / 1024:,.0f} KB "
