@@ -18,6 +18,7 @@ from bucketdex import __version__
 from bucketdex.auth.service import AuthService
 from bucketdex.catalog.secrets import SecretBox
 from bucketdex.server.catalogs import CatalogPool
+from bucketdex.server.encord import router as encord_router
 from bucketdex.server.errors import error_response, install_error_handlers
 from bucketdex.server.routes import catalog_routes, job_routes, resource_routes
 from bucketdex.server.security import ServerSettings, ServerState
@@ -64,6 +65,7 @@ def create_app(
     install_error_handlers(app)
     for router in API_ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
+    app.include_router(encord_router)  # the encord SDK's /v2/public/... and POST /public
     app.add_middleware(BodySizeLimit, max_bytes=state.settings.max_body_bytes)
     return app
 

@@ -1,0 +1,16 @@
+"""The official ``encord`` SDK's routes, served at the origin root (the SDK joins its paths onto
+``domain``): v2 REST under ``/v2/public/...`` and the v1 RPC endpoint ``POST /public``.
+Every route authenticates (bearer API key or the SDK's signatures) and is organisation-scoped.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from bucketdex.server.encord import datasets, integrations, rpc, schema, storage, upload_jobs
+
+router = APIRouter()
+for _module in (schema, integrations, storage, upload_jobs, datasets, rpc):
+    router.include_router(_module.router)
+
+__all__ = ["router"]

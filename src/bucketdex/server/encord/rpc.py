@@ -1,0 +1,179 @@
+"""The SDK's v1 RPC endpoint: ``POST /public`` with a ``query_type``/``query_method`` envelope.
+
+Request: ``{"query_type": "<lower-cased class name>", "query_method": "GET|POST|PUT|DELETE",
+"values": {"uid": ..., "payload": ...}}`` with headers ``ResourceType`` / ``ResourceID``.
+Reply: HTTP 200 with ``{"status": 200, "response": ...}``; an error is HTTP 200 with
+``{"status": <4xx/5xx>, "response": ["<ERROR_CODE>"], "payload": "<message>"}``, the codes
+``encord/http/error_utils.py`` maps to exceptions.  Only a body over the size limit is a real
+413 (the SDK reads that status before the envelope).
+
+Authentication: ``Authorization: Bearer <api key>``, or the SDK's v1 signature
+``Authorization: <public key hex>:<hex Ed25519 signature of SHA-256(body)>``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import anyio
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from fastapi import APIRouter, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse
+
+from bucketdex.auth.records import Caller
+from bucketdex.auth.signatures import verify_v1_signature
+from bucketdex.catalog.catalog import Catalog
+from bucketdex.errors import (
+    AlreadyExists,
+    BucketdexError,
+    Conflict,
+    InvalidArgument,
+    NotFound,
+    PayloadTooLarge,
+    PermissionDenied,
+    Unauthenticated,
+)
+from bucketdex.server.errors import error_response, status_for
+from bucketdex.server.security import ServerState, server_state
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["encord SDK"])
+
+# most specific first: (error class, envelope status, error code of encord/http/error_utils.py)
+_CODES: tuple[tuple[type[BucketdexError], int, str], ...] = (
+    (InvalidArgument, 400, "INVALID_ARGUMENTS_ERROR"),
+    (NotFound, 404, "RESOURCE_NOT_FOUND_ERROR"),
+    (AlreadyExists, 409, "RESOURCE_EXISTS_ERROR"),
+    (Conflict, 409, "RESOURCE_EXISTS_ERROR"),
+    (Unauthenticated, 401, "AUTHENTICATION_ERROR"),
+    (PermissionDenied, 403, "AUTHORISATION_ERROR"),
+)
+
+
+@dataclass(frozen=True)
+class RpcCall:
+    """One decoded v1 call, with the caller's catalog."""
+
+    state: ServerState
+    caller: Caller
+    catalog: Catalog
+    resource_type: str
+    resource_id: str
+    uid: Any
+    payload: Any
+
+    def resource_uuid(self, what: str) -> uuid.UUID:
+        """The ``ResourceID`` header (or ``uid``) as the UUID of a ``what``."""
+        text = self.resource_id or (self.uid if isinstance(self.uid, str) else "")
+        try:
+            return uuid.UUID(text)
+        except ValueError:
+            raise InvalidArgument(f"{what} id {text!r} is not a UUID") from None
+
+    def payload_dict(self) -> dict[str, Any]:
+        if self.payload is None:
+            return {}
+        if not isinstance(self.payload, dict):
+            raise InvalidArgument(f"values.payload must be an object, got {type(self.payload).__name__}")
+        return self.payload
+
+
+Handler = Callable[[RpcCall], Any]
+
+
+@dataclass(frozen=True)
+class _Route:
+    handler: Handler
+    long_poll: bool
+
+
+_HANDLERS: dict[tuple[str, str], _Route] = {}
+
+
+def rpc_handler(
+    query_type: str, query_method: str, *, long_poll: bool = False
+) -> Callable[[Handler], Handler]:
+    """Register a blocking handler of ``(query_type, query_method)``; it runs in a worker
+    thread (long polls in the long-poll pool) and returns the envelope's ``response``."""
+
+    def register(handler: Handler) -> Handler:
+        _HANDLERS[(query_type, query_method)] = _Route(handler, long_poll)
+        return handler
+
+    return register
+
+
+def envelope_error(error: BucketdexError) -> JSONResponse:
+    for kind, status, code in _CODES:
+        if isinstance(error, kind):
+            return JSONResponse({"status": status, "response": [code], "payload": error.message})
+    if isinstance(error, PayloadTooLarge):
+        return error_response(413, error.code, error.message)
+    status = status_for(error)
+    if status >= 500:
+        log.error("POST /public: %s", error.message)
+    return JSONResponse({"status": status, "response": ["UNKNOWN_ERROR"], "payload": error.message})
+
+
+@router.post("/public", summary="encord SDK v1 RPC (query_type / query_method envelope)")
+async def public_rpc(request: Request) -> JSONResponse:
+    body = await request.body()
+    state = server_state(request)
+    try:
+        authorization = request.headers.get("authorization")
+        caller = await anyio.to_thread.run_sync(_authenticate, state, authorization, body)
+        call, route = _decode(state, caller, request, body)
+        limiter = state.long_poll_limiter() if route.long_poll else None
+        response = await anyio.to_thread.run_sync(route.handler, call, limiter=limiter)
+    except BucketdexError as error:
+        return envelope_error(error)
+    except Exception:
+        log.exception("unexpected error in POST /public")
+        return JSONResponse({"status": 500, "response": ["UNKNOWN_ERROR"], "payload": "internal error"})
+    return JSONResponse({"status": 200, "response": jsonable_encoder(response)})
+
+
+def _authenticate(state: ServerState, authorization: str | None, body: bytes) -> Caller:
+    if not authorization:
+        raise Unauthenticated(
+            "no credentials: send 'Authorization: Bearer <api key>' or sign with a registered Ed25519 key"
+        )
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() == "bearer" and token:
+        return state.auth.caller_for_token(token.strip())
+    callers: dict[str, Caller] = {}
+
+    def lookup(key_id: str) -> Ed25519PublicKey:
+        callers[key_id], key = state.auth.caller_for_public_key(key_id)
+        return key
+
+    return callers[verify_v1_signature(authorization, body, lookup)]
+
+
+def _decode(state: ServerState, caller: Caller, request: Request, body: bytes) -> tuple[RpcCall, _Route]:
+    try:
+        envelope = json.loads(body)
+    except ValueError:
+        raise InvalidArgument("the body is not JSON; send the query_type/query_method envelope") from None
+    if not isinstance(envelope, dict):
+        raise InvalidArgument("the body must be an object with query_type, query_method and values")
+    query_type, method = envelope.get("query_type"), envelope.get("query_method")
+    route = _HANDLERS.get((str(query_type), str(method)))
+    if route is None:
+        raise InvalidArgument(f"{method} {query_type} is not a call bucketdex implements (docs/server.md)")
+    values = envelope.get("values") or {}
+    if not isinstance(values, dict):
+        raise InvalidArgument("values must be an object with uid and payload")
+    call = RpcCall(
+        state=state, caller=caller, catalog=state.catalogs.catalog(caller.org_id),
+        resource_type=request.headers.get("resourcetype", ""),
+        resource_id=request.headers.get("resourceid", ""),
+        uid=values.get("uid"), payload=values.get("payload"),
+    )  # fmt: skip
+    return call, route

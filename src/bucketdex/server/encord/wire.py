@@ -1,0 +1,190 @@
+"""Shapes shared by the encord SDK's routes: camelCase bodies, pages, folders and items on the wire.
+
+Every response field the SDK's models declare is present (nullable ones as ``null``): the SDK
+validates responses with pydantic and refuses one with a missing field.  Field names and enum
+values were read from ``encord/orm/storage.py`` (encord 0.1.211).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict
+from pydantic.alias_generators import to_camel
+
+from bucketdex.auth.records import Caller
+from bucketdex.catalog.catalog import Catalog
+from bucketdex.catalog.records import Folder, Integration, StorageItem
+from bucketdex.catalog.types import ItemType, Provider
+from bucketdex.errors import InvalidArgument
+from bucketdex.server.paging import decode_token, take_page
+
+T = TypeVar("T")
+Wire = dict[str, Any]
+
+V2_PREFIX = "/v2/public"
+MAX_PAGE_SIZE = 1000
+
+# bucketdex ItemType -> encord StorageItemType (CamelStrEnum values)
+ITEM_TYPE_NAMES: dict[ItemType, str] = {
+    ItemType.VIDEO: "video",
+    ItemType.AUDIO: "audio",
+    ItemType.IMAGE: "image",
+    ItemType.IMAGE_GROUP: "imageGroup",
+    ItemType.IMAGE_SEQUENCE: "imageSequence",
+    ItemType.DICOM_SERIES: "dicomSeries",
+    ItemType.DICOM_FILE: "dicomFile",
+    ItemType.NIFTI: "nifti",
+    ItemType.PDF: "pdf",
+    ItemType.PLAIN_TEXT: "plainText",
+}
+ITEM_TYPES_BY_NAME = {name: item_type for item_type, name in ITEM_TYPE_NAMES.items()}
+
+# bucketdex Provider -> encord StorageLocationName; items without an integration are "encord"
+LOCATION_NAMES: dict[Provider, str] = {
+    Provider.S3: "s3",
+    Provider.S3_COMPATIBLE: "s3Compatible",
+    Provider.AZURE: "azure",
+    Provider.GCS: "gcp",
+    Provider.LOCAL: "directAccess",
+}
+
+
+class CamelModel(BaseModel):
+    """A request body as the SDK sends it: camelCase keys, unknown keys ignored (newer SDKs add
+    fields), snake_case accepted too."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+
+
+def metadata_text(metadata: Mapping[str, Any]) -> str:
+    """Client metadata as the SDK reads it from items and folders: a JSON-encoded string."""
+    return json.dumps(dict(metadata), separators=(",", ":"))
+
+
+def parse_metadata_text(text: str | None, *, what: str) -> dict[str, Any] | None:
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        raise InvalidArgument(f"{what} must be a JSON object encoded as a string; it is not JSON") from None
+    if not isinstance(value, dict):
+        raise InvalidArgument(f"{what} must be a JSON object, got {type(value).__name__}")
+    return value
+
+
+def folder_wire(folder: Folder, caller: Caller, path: list[Folder] | None = None) -> Wire:
+    """An ``encord.orm.storage.StorageFolder``; ``path`` is the folder and its ancestors."""
+    ancestors = (path or [])[1:]
+    return {
+        "uuid": folder.id,
+        "parent": folder.parent_id,
+        "name": folder.name,
+        "description": folder.description,
+        "clientMetadata": metadata_text(folder.client_metadata),
+        "owner": caller.user_name,
+        "createdAt": folder.created_at,
+        "lastEditedAt": folder.updated_at,
+        "userRole": "admin" if caller.is_admin else "user",
+        "syncedDatasetHash": None,
+        "pathToRoot": [
+            {"uuid": f.id, "parentUuid": f.parent_id, "name": f.name, "syncedDatasetHash": None}
+            for f in reversed(ancestors)
+        ],
+        "folderType": "generic",
+        "integrationHash": None,
+        "remoteUrl": None,
+    }
+
+
+class ItemWriter:
+    """Items → ``encord.orm.storage.StorageItem``; knows the organisation's integrations (for
+    ``storageLocation``), looked up once per request."""
+
+    def __init__(self, catalog: Catalog, caller: Caller) -> None:
+        self._caller = caller
+        self._catalog = catalog
+        self._integrations: dict[uuid.UUID, Integration] | None = None
+
+    def _location(self, integration_id: uuid.UUID | None) -> str:
+        if integration_id is None:
+            return "encord"
+        if self._integrations is None:
+            self._integrations = {i.id: i for i in self._catalog.integrations.list_all()}
+        found = self._integrations.get(integration_id)
+        return "encord" if found is None else LOCATION_NAMES[found.provider]
+
+    def item(self, item: StorageItem) -> Wire:
+        media = item.media
+        return {
+            "uuid": item.id,
+            "parent": item.folder_id,
+            "itemType": ITEM_TYPE_NAMES[item.item_type],
+            "name": item.name,
+            "description": item.description,
+            "clientMetadata": metadata_text(item.client_metadata),
+            "owner": self._caller.user_name,
+            "createdAt": item.created_at,
+            "lastEditedAt": item.updated_at,
+            "isTombstone": False,
+            "isPlaceholder": False,
+            "backedDataUnitsCount": 0,
+            "storageLocation": self._location(item.integration_id),
+            "integrationHash": item.integration_id,
+            "url": item.url,
+            "signedUrl": None,
+            "fileSize": media.file_size,
+            "mimeType": media.mime_type,
+            "duration": media.duration,
+            "fps": media.fps,
+            "height": media.height,
+            "width": media.width,
+            "dicomInstanceUid": media.dicom_instance_uid,
+            "dicomStudyUid": media.dicom_study_uid,
+            "dicomSeriesUid": media.dicom_series_uid,
+            "frameCount": media.frame_count,
+            "audioSampleRate": media.audio_sample_rate,
+            "audioBitDepth": media.audio_bit_depth,
+            "audioCodec": media.audio_codec,
+            "audioNumChannels": media.audio_num_channels,
+        }
+
+    def items(self, items: Iterable[StorageItem]) -> list[Wire]:
+        return [self.item(i) for i in items]
+
+
+def page_wire(results: list[Wire], next_token: str | None) -> Wire:
+    """``encord.http.v2.payloads.Page``."""
+    return {"results": results, "nextPageToken": next_token}
+
+
+def take_wire_page(
+    records: Iterable[T], key: Callable[[T], list[str]], page_token: str | None, page_size: int
+) -> tuple[list[T], str | None]:
+    """One page of ``records`` (in key order) after the SDK's ``pageToken``."""
+    if not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise InvalidArgument(f"pageSize must be between 1 and {MAX_PAGE_SIZE}, got {page_size}")
+    return take_page(records, key, decode_token(page_token), page_size)
+
+
+def after_key(page_token: str | None) -> list[str] | None:
+    return decode_token(page_token)
+
+
+def uuid_in_token(value: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise InvalidArgument("pageToken is not one this server issued; list again without it") from None
+
+
+def check_order(order: str | None, desc: bool) -> None:
+    """bucketdex lists folders by name and items by id, ascending; other orders are refused."""
+    if desc:
+        raise InvalidArgument("desc=True is not supported by bucketdex; list in ascending order")
+    if order not in (None, "name", "NAME"):
+        raise InvalidArgument(f"order={order!r} is not supported by bucketdex; use the default (name)")
