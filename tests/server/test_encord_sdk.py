@@ -153,7 +153,9 @@ def test_datasets_link_list_rows_and_upload(session: Session) -> None:
     client = session.client
     folder = client.create_storage_folder("for-dataset")
     job = _upload(session, folder, ["a.png", "b.png"])
-    assert folder.add_private_data_to_folder_get_result(job, timeout_seconds=60).status is LongPollingStatus.DONE
+    assert (
+        folder.add_private_data_to_folder_get_result(job, timeout_seconds=60).status is LongPollingStatus.DONE
+    )
     created = client.create_dataset("Houses", StorageLocation.AZURE)
     [found] = list(client.find_storage_folders(search="for-dataset", page_size=1))
     dataset = client.get_dataset(created.dataset_hash)
