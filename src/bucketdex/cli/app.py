@@ -54,10 +54,27 @@ def root(
             " (env BUCKETDEX_DATABASE_URL)",
         ),
     ] = None,
+    server: Annotated[
+        str | None,
+        typer.Option(
+            metavar="URL",
+            envvar="BUCKETDEX_SERVER",
+            help="Run `register` and `job ...` against this bucketdex server (env BUCKETDEX_SERVER)",
+        ),
+    ] = None,
+    api_key: Annotated[
+        str | None,
+        typer.Option(
+            envvar="BUCKETDEX_API_KEY",
+            help="API key for --server; prefer the env BUCKETDEX_API_KEY (keeps it out of shell history)",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Global options; the catalog is opened only by the commands that need it."""
     current = state(ctx)
     current.home, current.database_url = home, database_url
+    current.server, current.api_key = server, api_key
     ctx.call_on_close(current.close)
 
 

@@ -8,14 +8,18 @@ import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from bucketdex.cli.output import errors
 from bucketdex.config import Settings, resolve_settings
-from bucketdex.errors import BucketdexError
+from bucketdex.errors import BucketdexError, InvalidArgument
 from bucketdex.sdk.client import Client
+from bucketdex.sdk.protocols import JobClient
+
+if TYPE_CHECKING:
+    from bucketdex.sdk.remote import RemoteClient  # needs httpx (the server extra): loaded on use
 
 
 class App(typer.Typer):
@@ -58,16 +62,37 @@ class State:
 
     home: Path | None = None
     database_url: str | None = None
+    server: str | None = None  # --server: the import-job commands talk to this bucketdex server
+    api_key: str | None = field(default=None, repr=False)
     _client: Client | None = field(default=None, repr=False)
+    _remote: RemoteClient | None = field(default=None, repr=False)
 
     @property
     def settings(self) -> Settings:
         return resolve_settings(self.home, self.database_url)
 
     def client(self) -> Client:
+        if self.server is not None:
+            raise InvalidArgument(
+                f"this command works on the embedded catalog only; against {self.server} use "
+                "`bucketdex --server URL register|job ...`, or run it on the server's machine"
+            )
         if self._client is None:
             self._client = Client.local(self.home, database_url=self.database_url)
         return self._client
+
+    def job_client(self) -> JobClient:
+        """The server's API with --server, else the embedded catalog: what import jobs run on."""
+        if self.server is None:
+            return self.client()
+        if self._remote is None:
+            if not self.api_key:
+                raise InvalidArgument(
+                    "--server needs an API key: set BUCKETDEX_API_KEY (or --api-key); "
+                    "`bucketdex key create` on the server's machine makes one"
+                )
+            self._remote = Client.connect(self.server, api_key=self.api_key)
+        return self._remote
 
     def command_prefix(self) -> str:
         """``bucketdex`` plus the --home given, for commands we suggest running next."""
@@ -76,6 +101,8 @@ class State:
     def close(self) -> None:
         if self._client is not None:
             self._client.close()
+        if self._remote is not None:
+            self._remote.close()
 
 
 def state(ctx: typer.Context) -> State:
@@ -87,6 +114,10 @@ def state(ctx: typer.Context) -> State:
 
 def client(ctx: typer.Context) -> Client:
     return state(ctx).client()
+
+
+def job_client(ctx: typer.Context) -> JobClient:
+    return state(ctx).job_client()
 
 
 def use_home(ctx: typer.Context, home: Path | None) -> State:

@@ -10,10 +10,9 @@ from uuid import UUID
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from bucketdex.catalog.failed_files import failed_files_csv
 from bucketdex.catalog.registration import DryRunReport
 from bucketdex.catalog.types import JobStatus
-from bucketdex.cli.context import App, client
+from bucketdex.cli.context import App, client, job_client, state
 from bucketdex.cli.manifests import (
     KindChoice,
     RecursiveOpt,
@@ -27,6 +26,7 @@ from bucketdex.cli.output import console, print_json, print_table
 from bucketdex.sdk.client import Client
 from bucketdex.sdk.ids import as_uuid
 from bucketdex.sdk.imports import ImportResult
+from bucketdex.sdk.protocols import JobClient
 
 app = App(help="Follow import jobs: status, wait, cancel, errors.", no_args_is_help=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON")]
@@ -73,6 +73,15 @@ def register(
 
     With --from URL_PREFIX --integration NAME --type TYPE, the bucket is listed and registered in
     one step (the manifest `bucketdex manifest generate` would write)."""
+    if state(ctx).server is not None:
+        if dry_run or from_url is not None or manifest is None:
+            raise typer.BadParameter(
+                "with --server, register sends a MANIFEST file (no --dry-run, no --from)"
+            )
+        jobs = job_client(ctx)
+        job = jobs.start_import(folder, manifest, integration=integration, ignore_errors=ignore_errors)
+        _follow(jobs, job, no_wait, as_json, label=manifest.name)
+        return
     sdk = client(ctx)
     storage_folder = sdk.get_storage_folder(folder)
     listing = _Listing(from_url, kind, recursive, title_from, shard_from_parent, skip_duplicate_urls)
@@ -125,7 +134,7 @@ def _manifest_source(
     return b"".join(stream), f"{listing.kind.value} under {listing.url_prefix}"
 
 
-def _follow(sdk: Client, job: UUID, no_wait: bool, as_json: bool, label: str) -> None:
+def _follow(sdk: JobClient, job: UUID, no_wait: bool, as_json: bool, label: str) -> None:
     """Print the job id (--no-wait), or wait with a progress bar and print the outcome."""
     if no_wait:
         print_json({"job": job}) if as_json else console.print(f"started job {job}")
@@ -136,7 +145,7 @@ def _follow(sdk: Client, job: UUID, no_wait: bool, as_json: bool, label: str) ->
         raise typer.Exit(1)
 
 
-def _wait_with_progress(sdk: Client, job: UUID, label: str, *, show: bool) -> ImportResult:
+def _wait_with_progress(sdk: JobClient, job: UUID, label: str, *, show: bool) -> ImportResult:
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -232,7 +241,7 @@ def _result_json(result: ImportResult) -> dict[str, Any]:
 @app.command("status")
 def status(ctx: typer.Context, job: JobArg, as_json: JsonOpt = False) -> None:
     """Show a job's state now (does not wait)."""
-    result = client(ctx).get_import_result(job, timeout_seconds=0)
+    result = job_client(ctx).get_import_result(job, timeout_seconds=0)
     _report(job, result, as_json)
 
 
@@ -244,7 +253,7 @@ def wait(
     as_json: JsonOpt = False,
 ) -> None:
     """Wait for a job to finish, then show it."""
-    result = client(ctx).get_import_result(job, timeout_seconds=timeout)
+    result = job_client(ctx).get_import_result(job, timeout_seconds=timeout)
     _report(job, result, as_json)
 
 
@@ -257,13 +266,13 @@ def errors(
     ] = None,
 ) -> None:
     """List the files a job could not register (one row per file, with the reason)."""
-    record = client(ctx).jobs.wait(as_uuid(job, what="job id"), timeout_seconds=0)
-    report = failed_files_csv(record)
+    report = job_client(ctx).failed_files_csv(as_uuid(job, what="job id"))
     if csv_file is None:
         print(report, end="")
         return
     csv_file.write_text(report)
-    console.print(f"wrote {len(record.unit_errors)} failed unit(s) to {csv_file}", soft_wrap=True)
+    rows = max(0, len(report.splitlines()) - 1)
+    console.print(f"wrote {rows} failed file(s) to {csv_file}", soft_wrap=True)
 
 
 @app.command("retry")
@@ -278,7 +287,7 @@ def retry(
     """Start a job that registers the files JOB could not (every file if JOB registered nothing).
 
     Fix the cause first (the schema, the files, the integration); duplicates are skipped."""
-    sdk = client(ctx)
+    sdk = job_client(ctx)
     new_job = sdk.retry_import_job(job)
     if not as_json:
         console.print(f"retrying the failures of job {job} as job {new_job}")
@@ -288,5 +297,5 @@ def retry(
 @app.command("cancel")
 def cancel(ctx: typer.Context, job: JobArg, as_json: JsonOpt = False) -> None:
     """Cancel a job that has not run yet."""
-    result = client(ctx).cancel_import_job(job)
+    result = job_client(ctx).cancel_import_job(job)
     _report(job, result, as_json)

@@ -9,10 +9,11 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from bucketdex.catalog.catalog import Catalog
+from bucketdex.catalog.failed_files import failed_files_csv
 from bucketdex.catalog.job_runner import JobProgress, JobRunner, close_runner, runner_for
 from bucketdex.catalog.metadata_schema import MetadataSchema
 from bucketdex.catalog.types import Provider, StorageLocation
-from bucketdex.errors import NotFound
+from bucketdex.errors import InvalidArgument, NotFound
 from bucketdex.sdk.dataset import Dataset
 from bucketdex.sdk.ids import HasUuid, as_uuid
 from bucketdex.sdk.imports import ImportResult
@@ -53,6 +54,25 @@ class Client:
         nothing); returns the new job's UUID.  Duplicates are skipped, so retrying is safe."""
         return self.jobs.retry(as_uuid(job_id, what="job id")).id
 
+    def start_import(
+        self,
+        folder: UuidLike,
+        private_files: str | os.PathLike[str] | dict[str, Any] | bytes,
+        *,
+        integration: str | None = None,
+        ignore_errors: bool = False,
+    ) -> uuid.UUID:
+        """Start an import job into ``folder`` through the integration titled or identified
+        ``integration`` (None: URLs registered as given); the job's UUID."""
+        integration_id = None if integration is None else self.get_cloud_integration(integration).id
+        return self.get_storage_folder(folder).add_private_data_to_folder_start(
+            integration_id, private_files, ignore_errors=ignore_errors
+        )
+
+    def failed_files_csv(self, job_id: UuidLike) -> str:
+        """The job's failed-file report: CSV, one row per file, formula-injection safe."""
+        return failed_files_csv(self.jobs.wait(as_uuid(job_id, what="job id"), timeout_seconds=0))
+
     def import_progress(self, job_id: UuidLike) -> JobProgress | None:
         """Phase and counts of a job running in this process (None once it has finished)."""
         return self.jobs.progress(as_uuid(job_id, what="job id"))
@@ -65,8 +85,12 @@ class Client:
     def connect(url: str, *, api_key: str, timeout: float = 60.0) -> RemoteClient:
         """A client of a bucketdex server (``bucketdex serve``) with an API key: the same names
         for the schema, folders, items and import jobs (see docs/server.md)."""
-        from bucketdex.sdk.remote import RemoteClient
-
+        try:
+            from bucketdex.sdk.remote import RemoteClient
+        except ImportError as exc:
+            raise InvalidArgument(
+                f"talking to a server needs {exc.name}: pip install 'bucketdex[server]'"
+            ) from None
         return RemoteClient.connect(url, api_key=api_key, timeout=timeout)
 
     @property

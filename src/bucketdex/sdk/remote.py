@@ -18,6 +18,7 @@ from uuid import UUID
 
 import httpx
 
+from bucketdex.catalog.job_runner import JobProgress
 from bucketdex.catalog.metadata_schema import MetadataSchema
 from bucketdex.catalog.records import Folder, ImportJob, MediaMetadata
 from bucketdex.catalog.records import StorageItem as ItemRecord
@@ -152,6 +153,45 @@ class RemoteClient:
 
     def retry_import_job(self, job_id: UuidLike) -> UUID:
         return uuid.UUID(self.call("POST", f"/import-jobs/{job_id}/retry")["id"])
+
+    def start_import(
+        self,
+        folder: UuidLike,
+        private_files: str | os.PathLike[str] | dict[str, Any] | bytes,
+        *,
+        integration: str | None = None,
+        ignore_errors: bool = False,
+    ) -> UUID:
+        """Send a manifest to import into ``folder`` through the integration titled or
+        identified ``integration`` (None: URLs registered as given); the job's UUID."""
+        integration_id = None if integration is None else self.integration_id(integration)
+        return self.get_storage_folder(folder).add_private_data_to_folder_start(
+            integration_id, private_files, ignore_errors=ignore_errors
+        )
+
+    def integration_id(self, id_or_title: str) -> UUID:
+        """The UUID of the server's integration with this UUID or, else, this exact title."""
+        integrations = self.call("GET", "/integrations")
+        for record in integrations:
+            if id_or_title in (record["id"], record["title"]):
+                return uuid.UUID(record["id"])
+        titles = ", ".join(repr(r["title"]) for r in integrations) or "none"
+        raise NotFound(
+            f"no integration titled or identified {id_or_title!r} on the server (it has: {titles})"
+        )
+
+    def import_progress(self, job_id: UuidLike) -> JobProgress | None:
+        """Phase and counts of a job the server is running (None once it has finished)."""
+        progress = self.call("GET", f"/import-jobs/{job_id}", params={"timeout_seconds": 0}).get("progress")
+        return (
+            None if progress is None else JobProgress(progress["phase"], progress["done"], progress["total"])
+        )
+
+    def failed_files_csv(self, job_id: UuidLike) -> str:
+        response = self._http.request("GET", f"{API_PREFIX}/import-jobs/{job_id}/failed-files")
+        if response.status_code >= 400:
+            raise _error_of(response)
+        return response.text
 
 
 class RemoteStorageFolder(FolderView):
