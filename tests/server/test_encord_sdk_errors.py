@@ -143,3 +143,31 @@ def test_domain_errors_arrive_as_the_sdks_exceptions(
     with pytest.raises(ResourceNotFoundError):  # v1 RESOURCE_NOT_FOUND_ERROR
         dataset.link_items([uuid.uuid4()])
     assert len(dataset.list_data_rows()) == 1
+
+
+def test_every_v1_call_refuses_another_organisations_dataset(
+    app: FastAPI, org_a: Tenant, org_b: Tenant, base_url: str
+) -> None:
+    catalog = catalog_of(app, org_a)
+    dataset = catalog.datasets.create("a-secret-dataset")
+    payloads: dict[tuple[str, str], Any] = {
+        ("dataset", "GET"): {"dataset_access_settings": {"fetch_rows": True}},
+        ("datarows", "GET"): {},
+        ("datasetlinkitems", "POST"): {"item_uuids": [], "duplicates_behavior": "SKIP"},
+        ("datasetdatalongpolling", "POST"): {"files": {"images": []}, "ignoreErrors": False},
+        ("datasetdatalongpolling", "GET"): {"process_hash": str(uuid.uuid4()), "timeout_seconds": 0},
+    }
+    for (query_type, method), payload in payloads.items():
+        envelope = {
+            "query_type": query_type,
+            "query_method": method,
+            "values": {"uid": None, "payload": payload},
+        }
+        headers = org_b.bearer | {"ResourceType": "dataset", "ResourceID": str(dataset.id)}
+        reply = httpx.post(f"{base_url}/public", json=envelope, headers=headers).json()
+        assert (reply["status"], reply["response"]) == (404, ["RESOURCE_NOT_FOUND_ERROR"]), query_type
+        assert "a-secret" not in json.dumps(reply)
+    assert (
+        catalog.datasets.data_rows(dataset.id) == []
+        and catalog.datasets.get(dataset.id).backing_folder_id is None
+    )
