@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 import msgspec
 from msgspec import UNSET, UnsetType
+from msgspec.structs import astuple
 
 from bucketdex.catalog.limits import MAX_TITLE_LENGTH, MAX_URL_BYTES
 from bucketdex.catalog.records import NO_MEDIA, UNASSIGNED_ID, MediaMetadata, NewItem
@@ -51,16 +52,12 @@ def _entry_struct(section: str, media_key: str | None) -> Any:
 
 def _media_builder(key: str) -> Callable[[Any], MediaMetadata]:
     """A function from the decoded struct to MediaMetadata; refuses two spellings of one field."""
-    pairs = [(name, target) for name, (target, _) in MEDIA_KEYS[key].items()]
+    targets = [target for target, _ in MEDIA_KEYS[key].values()]  # the struct's field order
 
     def build(value: Any) -> MediaMetadata:
-        out: dict[str, Any] = {}
-        for name, target in pairs:
-            field_value = getattr(value, name)
-            if field_value is not UNSET:
-                if target in out:
-                    raise _Fallback  # both spellings: the thorough reader says which wins
-                out[target] = field_value
+        out = {t: v for t, v in zip(targets, astuple(value), strict=True) if v is not UNSET}
+        if len(out) < sum(v is not UNSET for v in astuple(value)):
+            raise _Fallback  # both spellings of one field: the thorough reader says which wins
         return MediaMetadata(**out)
 
     return build
@@ -141,12 +138,12 @@ def _singles(section: str, values: list[Any]) -> list[ManifestEntry]:
     for n, v in enumerate(values):
         url = v.objectUrl
         # limits the thorough reader words better: blank strings, and the URL limit in bytes
-        if not url.strip() or (len(url) * 4 > MAX_URL_BYTES and len(url.encode()) > MAX_URL_BYTES):
+        if url.isspace() or (len(url) * 4 > MAX_URL_BYTES and len(url.encode()) > MAX_URL_BYTES):
             raise _Fallback
         title = v.title
         if title is UNSET:
             title = title_from_url(url)
-        elif not title.strip():
+        elif title.isspace():
             raise _Fallback
         media_value = getattr(v, media_key) if media_key else UNSET
         media = build(media_value) if build and media_value is not UNSET else NO_MEDIA
