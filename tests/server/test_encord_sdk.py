@@ -93,6 +93,7 @@ def test_folders_created_found_and_fetched(session: Session) -> None:
     client = session.client
     made = client.create_storage_folder("cats", "A folder to store my files", {"my": "folder_metadata"})
     client.create_storage_folder("cats-2")
+    made.create_subfolder("kittens")
     client.create_storage_folder("dogs")
     found = list(client.find_storage_folders(search="cats", page_size=1))  # one per page: paging
     assert [f.name for f in found] == ["cats", "cats-2"]
@@ -102,6 +103,7 @@ def test_folders_created_found_and_fetched(session: Session) -> None:
         "A folder to store my files",
         {"my": "folder_metadata"},
     )
+    assert [f.name for f in fetched.list_subfolders()] == ["kittens"]
     assert session.catalog.folders.get(made.uuid).client_metadata == {"my": "folder_metadata"}
     integrations = client.get_cloud_integrations()
     assert [(i.id, i.title) for i in integrations] == [(str(session.integration.id), "disk")]

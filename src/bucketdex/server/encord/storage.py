@@ -120,18 +120,22 @@ def search_folders(
     return _list_folders(catalog, caller, search, page_size, page_token)
 
 
-@router.get("/storage/folders/{folder_id}/subfolders")
+@router.get("/storage/folders/{folder_id}/folders")
 def list_subfolders(
     catalog: CatalogDep,
     caller: CallerDep,
     folder_id: uuid.UUID,
     search: str | None = None,
+    is_recursive: Annotated[bool, Query(alias="isRecursive")] = False,
     order: str | None = None,
     desc: Desc = False,
     page_size: PageSize = 100,
     page_token: PageToken = None,
 ) -> Wire:
+    """``folder.list_subfolders()``: the folder's direct subfolders, by name."""
     check_order(order, desc)
+    if is_recursive:
+        raise InvalidArgument("recursive subfolder search is not supported by bucketdex; use list_subfolders")
     catalog.folders.get(folder_id)
     return _list_folders(catalog, caller, search, page_size, page_token, parent_id=folder_id)
 
