@@ -14,9 +14,13 @@ from typing import Any
 from sqlalchemy import Connection
 
 _SQL = (
-    "SELECT url, parent_item_id IS NOT NULL, {owner} FROM storage_items "
+    "SELECT url, parent_item_id IS NOT NULL, {owner} FROM storage_items{hint} "
     "WHERE folder_id = {mark} AND url IS NOT NULL AND (parent_item_id IS NULL OR position = 0)"
 )
+# SQLite would pick the (folder_id, url_hash) index, whose order is random with respect to the
+# table: one scattered row lookup per item.  The (folder_id, id) index walks the folder's rows in
+# id order, which is (time-ordered ids) the order they were written: 3x faster for 500k rows.
+_SQLITE_HINT = " INDEXED BY ix_storage_items_folder_id_id"
 _ARRAY_SIZE = 10_000
 
 
@@ -26,7 +30,7 @@ def folder_url_rows(conn: Connection, folder_id: uuid.UUID, *, with_ids: bool) -
     and then in the driver's form: pass it through ``owner_id``."""
     postgres = conn.dialect.name == "postgresql"
     owner = "COALESCE(parent_item_id, id)" if with_ids else "NULL"
-    sql = _SQL.format(owner=owner, mark="%s" if postgres else "?")
+    sql = _SQL.format(owner=owner, mark="%s" if postgres else "?", hint="" if postgres else _SQLITE_HINT)
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     try:
         cursor.execute(sql, (folder_id if postgres else folder_id.hex,))
