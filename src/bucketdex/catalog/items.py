@@ -68,7 +68,8 @@ class ItemService:
                     raise
 
             written: int = insert_items(conn, folder_id, batch, now=utcnow(), check=check)
-            return written
+        self._db.after_bulk_write("storage_items", written)
+        return written
 
     def get(self, item_id: uuid.UUID) -> StorageItem:
         return self.get_many([item_id])[0]

@@ -201,6 +201,7 @@ def _run_job(catalog: Catalog, job_id: uuid.UUID, progress: Progress | None) -> 
         if job.dataset_id is not None and result.status is JobStatus.DONE and result.added:
             link_in(conn, catalog.org_id, job.dataset_id, list(result.added))
         catalog.jobs.finish(conn, job_id, result, units=len(manifest.entries), stats=prepared.stats)
+    catalog.db.after_bulk_write("storage_items", result.rows_written)
     return True
 
 

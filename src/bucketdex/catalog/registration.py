@@ -52,6 +52,8 @@ class RegistrationResult:
     unit_errors: tuple[UnitError, ...] = ()
     errors: tuple[str, ...] = field(default=())
 
+    rows_written: int = 0  # items and the files of composites
+
     @property
     def added(self) -> tuple[uuid.UUID, ...]:
         return tuple(i for i, _ in self.added_with_names)
@@ -91,7 +93,9 @@ def register_manifest(
     integration_id: uuid.UUID | None = None,
 ) -> RegistrationResult:
     with db.write() as conn:
-        return register_in(conn, org_id, folder_id, manifest, ignore_errors, integration_id)
+        result = register_in(conn, org_id, folder_id, manifest, ignore_errors, integration_id)
+    db.after_bulk_write("storage_items", result.rows_written)
+    return result
 
 
 def dry_run(
@@ -135,7 +139,7 @@ def register_in(
         progress("writing", written[0], len(new))
         written[0] += len(chunk)
 
-    insert_items(conn, folder_id, new, now=utcnow(), check=count)
+    rows = insert_items(conn, folder_id, new, now=utcnow(), check=count)
     _overwrite_metadata(conn, plan.upserts)
     progress("writing", len(new), len(new))
     return RegistrationResult(
@@ -144,6 +148,7 @@ def register_in(
         skipped=plan.skipped,
         updated=len(plan.upserts),
         unit_errors=tuple(plan.unit_errors),
+        rows_written=rows,
     )
 
 

@@ -23,6 +23,9 @@ def dump_json(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
+ANALYZE_AFTER_ROWS = 10_000  # a bulk write this large can mislead the planner until analysed
+
+
 class Database:
     """One catalog database: SQLite (embedded) or PostgreSQL, behind the same two transaction kinds."""
 
@@ -61,6 +64,16 @@ class Database:
             config.attributes["connection"] = conn
             command.upgrade(config, revision)
             conn.commit()
+
+    def after_bulk_write(self, table: str, rows: int) -> None:
+        """Refresh PostgreSQL's planner statistics after a write of many rows.  Until autovacuum
+        gets to it (a minute or more), the planner believes a folder that just received 1M items
+        holds a handful, and pages through it with a bitmap scan and a sort: 240 ms a page
+        instead of 0.05 ms.  (SQLite plans these queries well without statistics.)"""
+        if self.dialect == "postgresql" and rows >= ANALYZE_AFTER_ROWS:
+            with self._connect() as conn:
+                conn.exec_driver_sql(f"ANALYZE {table}")
+                conn.commit()
 
     @contextmanager
     def write(self) -> Iterator[Connection]:

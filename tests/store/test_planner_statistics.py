@@ -1,0 +1,36 @@
+"""After a large bulk write, PostgreSQL's planner statistics are refreshed (a folder that just
+received many items must not be planned as if it held a handful)."""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from bucketdex.catalog.catalog import Catalog
+from bucketdex.catalog.records import NewItem
+from bucketdex.catalog.types import ItemType
+from bucketdex.store.database import ANALYZE_AFTER_ROWS, Database
+
+
+def _analysed_rows(db: Database) -> int | None:
+    """Rows the planner believes storage_items holds (None on SQLite: no such statistics)."""
+    if db.dialect != "postgresql":
+        return None
+    with db.read() as conn:
+        return int(
+            conn.execute(text("SELECT reltuples FROM pg_class WHERE relname = 'storage_items'")).scalar_one()
+        )
+
+
+def test_bulk_adds_refresh_statistics_on_postgresql(db: Database) -> None:
+    catalog = Catalog(db)
+    folder = catalog.folders.create("big")
+    small = [NewItem(ItemType.PDF, f"{n}.pdf", url=f"s3://b/s{n}.pdf") for n in range(10)]
+    catalog.items.add(folder.id, small)
+    before = _analysed_rows(db)
+    big = [NewItem(ItemType.PDF, f"{n}.pdf", url=f"s3://b/{n}.pdf") for n in range(ANALYZE_AFTER_ROWS)]
+    assert catalog.items.add(folder.id, big) == ANALYZE_AFTER_ROWS
+    after = _analysed_rows(db)
+    if db.dialect == "postgresql":
+        assert after == ANALYZE_AFTER_ROWS + 10 and after != before  # the planner knows the new rows
+    else:
+        assert before is None and after is None
