@@ -24,6 +24,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +108,7 @@ async def load(base: str, key: str, seconds: float, ops: list[tuple[str, dict[st
     """``CLIENTS`` concurrent clients looping over ``ops`` for ``seconds``."""
     latencies: list[float] = []
     errors = 0
+    reasons: Counter[str] = Counter()
     headers = {"Authorization": f"Bearer {key}"}
     limits = httpx.Limits(max_connections=CLIENTS, max_keepalive_connections=CLIENTS)
     async with httpx.AsyncClient(base_url=base, headers=headers, limits=limits, timeout=30) as api:
@@ -121,8 +123,11 @@ async def load(base: str, key: str, seconds: float, ops: list[tuple[str, dict[st
                 try:
                     response = await api.get(path, params=params)
                     ok = response.status_code == 200
-                except httpx.HTTPError:
+                    if not ok:
+                        reasons[f"{response.status_code} {path.split('/')[3]}: {response.text[:120]}"] += 1
+                except httpx.HTTPError as exc:
                     ok = False
+                    reasons[f"{type(exc).__name__} {path.split('/')[3]}"] += 1
                 latencies.append((time.perf_counter() - start) * 1000)
                 errors += not ok
 
@@ -136,6 +141,7 @@ async def load(base: str, key: str, seconds: float, ops: list[tuple[str, dict[st
         "p50_ms": statistics.median(latencies),
         "p99_ms": latencies[int(len(latencies) * 0.99)],
         "errors": errors,
+        "why": "; ".join(f"{n}x {reason}" for reason, n in reasons.most_common(3)),
     }
 
 
@@ -163,7 +169,7 @@ def run(quick: bool) -> list[dict[str, Any]]:
     return [
         {"case": f"list a page of {PAGE} (200 pages, walking {items:,} items)", "clients": 1,
          "requests_per_s": 1000 / statistics.mean(page_ms), "p50_ms": statistics.median(page_ms),
-         "p99_ms": page_ms[int(len(page_ms) * 0.99)], "errors": 0},
+         "p99_ms": page_ms[int(len(page_ms) * 0.99)], "errors": 0, "why": ""},
         {"case": f"mixed load: pages, items, job polls ({seconds:.0f} s)", "clients": CLIENTS,
          **{k: v for k, v in mixed.items() if k != "requests"}},
         {"case": f"baseline: GET /api/v1/me ({seconds:.0f} s)", "clients": CLIENTS,

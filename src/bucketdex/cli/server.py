@@ -33,7 +33,11 @@ def serve(
     app = create_app(db, secrets=SecretBox.from_environment(current.settings.home))
     where = f"http://{host}:{port}"
     errors.print(f"bucketdex serving {db.display_url} on {where} (API map: {where}/docs)", soft_wrap=True)
-    uvicorn.run(app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=30)
+    # keep-alive above the usual client/proxy idle timeouts (60 s): at uvicorn's 5 s default, a
+    # client reusing a connection just as the server drops it gets a read error (seen under load)
+    uvicorn.run(
+        app, host=host, port=port, log_level=log_level, timeout_graceful_shutdown=30, timeout_keep_alive=75
+    )
 
 
 def register(app: App) -> None:
