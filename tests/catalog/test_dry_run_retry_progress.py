@@ -124,3 +124,15 @@ def test_a_running_job_reports_its_phases_and_counts(catalog: Catalog) -> None:
     writing = [(d, t) for p, d, t in seen if p == "writing"]
     assert writing[0] == (0, 25_000) and writing[-1] == (25_000, 25_000) and len(writing) >= 3
     assert catalog.jobs.get(job.id).status is JobStatus.DONE
+
+
+def test_the_cyclic_collector_pauses_while_a_job_runs_and_comes_back(catalog: Catalog) -> None:
+    import gc
+
+    folder = catalog.folders.create("gc")
+    job = catalog.jobs.create(folder.id, json.dumps(_images("train")).encode(), source_name="m.json")
+    during: list[bool] = []
+    assert gc.isenabled()
+    run_job(catalog, job.id, lambda phase, done, total: during.append(gc.isenabled()))
+    assert during and not any(during)  # off for the job's bulk work
+    assert gc.isenabled()  # and back on afterwards
