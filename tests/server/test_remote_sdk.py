@@ -78,3 +78,28 @@ def test_client_connect_reaches_a_real_server_with_an_api_key(app: Any, org_a: T
         client = bucketdex.Client.connect(base_url, api_key=org_a.token)
         folder = client.create_storage_folder("over-http")
         assert [f.name for f in client.list_storage_folders()] == ["over-http"] and folder.name == "over-http"
+
+
+def test_remote_datasets_and_integrations(api: httpx.Client, org_a: Tenant, tmp_path: Any) -> None:
+    from PIL import Image
+
+    client = remote(api, org_a)
+    root = tmp_path / "bucket"
+    root.mkdir()
+    for name, size in {"a.png": (30, 20), "b.png": (8, 9)}.items():
+        Image.new("RGB", size).save(root / name, format="PNG")
+    made = client.create_integration("disk", "local", str(root))
+    assert [i.title for i in client.get_cloud_integrations()] == ["disk"] and not made.has_credentials
+    assert client.check_integration(made.id)["ok"] is True
+
+    dataset = client.create_dataset("pets", "remote")
+    assert client.get_dataset(dataset.dataset_hash).title == "pets"
+    manifest = {"images": [{"objectUrl": f"file://{root}/{n}", "title": n} for n in ("a.png", "b.png")]}
+    job = dataset.add_private_data_to_dataset_start(made.id, manifest)
+    result = dataset.add_private_data_to_dataset_get_result(job, timeout_seconds=30)
+    assert result.status.value == "DONE" and result.stats["files_read"] == 2
+    rows = dataset.list_data_rows()
+    assert sorted(r.title for r in rows) == ["a.png", "b.png"] and all(r.file_link for r in rows)
+    again = dataset.link_items([r.backing_item_uuid for r in rows], duplicates_behavior="duplicate")
+    assert len(again) == 2 and len(dataset.list_data_rows()) == 4
+    assert [d.title for d in client.list_datasets()] == ["pets"]

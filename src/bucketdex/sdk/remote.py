@@ -20,9 +20,9 @@ import httpx
 
 from bucketdex.catalog.job_runner import JobProgress
 from bucketdex.catalog.metadata_schema import MetadataSchema
-from bucketdex.catalog.records import Folder, ImportJob, MediaMetadata
+from bucketdex.catalog.records import Folder, ImportJob, Integration, MediaMetadata
 from bucketdex.catalog.records import StorageItem as ItemRecord
-from bucketdex.catalog.types import ItemType, JobStatus
+from bucketdex.catalog.types import ItemType, JobStatus, StorageLocation
 from bucketdex.errors import (
     AlreadyExists,
     BucketdexError,
@@ -35,6 +35,7 @@ from bucketdex.errors import (
     Unauthenticated,
 )
 from bucketdex.sdk.imports import ImportResult, read_private_files
+from bucketdex.sdk.remote_resources import RemoteDataset, dataset_of, integration_of
 from bucketdex.sdk.views import FolderView, ItemView
 
 API_PREFIX = "/api/v1"
@@ -171,14 +172,59 @@ class RemoteClient:
 
     def integration_id(self, id_or_title: str) -> UUID:
         """The UUID of the server's integration with this UUID or, else, this exact title."""
-        integrations = self.call("GET", "/integrations")
+        return self.get_cloud_integration(id_or_title).id
+
+    # integrations and datasets ---------------------------------------------------------------
+
+    def get_cloud_integrations(self) -> list[Integration]:
+        """The organisation's integrations (never their credentials)."""
+        return [integration_of(r) for r in self.call("GET", "/integrations")]
+
+    def get_cloud_integration(self, id_or_title: UuidLike) -> Integration:
+        integrations = self.get_cloud_integrations()
         for record in integrations:
-            if id_or_title in (record["id"], record["title"]):
-                return uuid.UUID(record["id"])
-        titles = ", ".join(repr(r["title"]) for r in integrations) or "none"
+            if str(id_or_title) in (str(record.id), record.title):
+                return record
+        titles = ", ".join(repr(r.title) for r in integrations) or "none"
         raise NotFound(
             f"no integration titled or identified {id_or_title!r} on the server (it has: {titles})"
         )
+
+    def create_integration(
+        self,
+        title: str,
+        provider: str,
+        bucket: str,
+        *,
+        region: str | None = None,
+        endpoint: str | None = None,
+        credentials: dict[str, Any] | None = None,
+        strict_client_only: bool = False,
+    ) -> Integration:
+        """Connect a bucket on the server; ``credentials`` are sent once and sealed there."""
+        body = {"title": title, "provider": provider, "bucket": bucket, "region": region,
+                "endpoint": endpoint, "credentials": credentials,
+                "strict_client_only": strict_client_only}  # fmt: skip
+        return integration_of(self.call("POST", "/integrations", json=body))
+
+    def check_integration(self, integration_id: UuidLike, *, write: bool = False) -> dict[str, Any]:
+        """The server's permission self-test of the integration (steps, each with its fix)."""
+        report: dict[str, Any] = self.call(
+            "POST", f"/integrations/{integration_id}/check", json={"write": write}
+        )
+        return report
+
+    def create_dataset(
+        self, title: str, description: str | None = None, dataset_type: StorageLocation | int = 0
+    ) -> RemoteDataset:
+        body = {"title": title, "description": description, "storage_location": int(dataset_type)}
+        return RemoteDataset(self, dataset_of(self.call("POST", "/datasets", json=body)))
+
+    def get_dataset(self, dataset_hash: UuidLike) -> RemoteDataset:
+        return RemoteDataset(self, dataset_of(self.call("GET", f"/datasets/{dataset_hash}")))
+
+    def list_datasets(self) -> list[RemoteDataset]:
+        return [RemoteDataset(self, dataset_of(r)) for r in self.call("GET", "/datasets")]
 
     def import_progress(self, job_id: UuidLike) -> JobProgress | None:
         """Phase and counts of a job the server is running (None once it has finished)."""
