@@ -54,7 +54,7 @@ def test_register_and_follow_jobs_on_a_server(app: FastAPI, org_a: Tenant, tmp_p
         assert "DONE" in retried.stdout and "1 item(s) added" in retried.stdout
         assert sorted(i.name for i in catalog.items.list_in_folder(folder.id)) == ["a", "bad"]
 
-        refused = cli("folder", "list", code=1)
+        refused = cli("integration", "list", code=1)  # credentials stay on the server's machine
         assert "works on the embedded catalog only" in refused.stderr
         no_key = runner.invoke(
             cli_app, ["--server", url, "job", "status", job], env={"BUCKETDEX_API_KEY": ""}
@@ -64,3 +64,35 @@ def test_register_and_follow_jobs_on_a_server(app: FastAPI, org_a: Tenant, tmp_p
             cli_app, ["--server", url, "job", "status", job], env={"BUCKETDEX_API_KEY": "bdx_nope"}
         )
         assert wrong.exit_code == 1 and "bdx_nope" not in wrong.stderr
+
+
+def test_folders_items_schema_and_datasets_on_a_server(app: FastAPI, org_a: Tenant, tmp_path: Path) -> None:
+    catalog = catalog_of(app, org_a)
+    env = {"BUCKETDEX_API_KEY": org_a.token}
+    with running_server(app) as url:
+
+        def cli(*args: str) -> Any:
+            result = runner.invoke(cli_app, ["--server", url, *args], env=env)
+            assert result.exit_code == 0, result.output
+            return result
+
+        cli("schema", "add-scalar", "score", "number")
+        assert "score" in catalog.schema.load().to_document()  # written on the server
+        folder = json.loads(cli("folder", "create", "remote", "--json").stdout)
+        cli("folder", "create", "child", "--parent", folder["uuid"])
+        assert [f["name"] for f in json.loads(cli("folder", "list", "--json").stdout)] == ["child", "remote"]
+        shown = cli("folder", "show", folder["uuid"]).stdout
+        assert "child" in shown
+        done = json.loads(
+            cli("register", folder["uuid"], str(_manifest(tmp_path)), "--ignore-errors", "--json").stdout
+        )
+        items = json.loads(cli("items", "list", folder["uuid"], "--json").stdout)
+        assert [i["name"] for i in items] == ["a"] and items[0]["uuid"] == done["items_with_names"][0][
+            "item_uuid"
+        ]
+        assert json.loads(cli("items", "show", items[0]["uuid"], "--json").stdout)["url"] == "s3://b/a.jpg"
+        dataset = json.loads(cli("dataset", "create", "remote set", "--json").stdout)
+        cli("dataset", "link", dataset["dataset_hash"], items[0]["uuid"])
+        rows = json.loads(cli("dataset", "rows", dataset["dataset_hash"], "--json").stdout)
+        assert [r["title"] for r in rows] == ["a"]
+        assert [d.title for d in catalog.datasets.list_all()] == ["remote set"]

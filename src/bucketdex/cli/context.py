@@ -83,6 +83,11 @@ class State:
 
     def job_client(self) -> JobClient:
         """The server's API with --server, else the embedded catalog: what import jobs run on."""
+        return self.catalog_client()
+
+    def catalog_client(self) -> Client | RemoteClient:
+        """The server's API with --server, else the embedded catalog (schema, folders, items,
+        datasets and import jobs work on either)."""
         if self.server is None:
             return self.client()
         if self._remote is None:
@@ -118,6 +123,10 @@ def client(ctx: typer.Context) -> Client:
 
 def job_client(ctx: typer.Context) -> JobClient:
     return state(ctx).job_client()
+
+
+def catalog_client(ctx: typer.Context) -> Client | RemoteClient:
+    return state(ctx).catalog_client()
 
 
 def use_home(ctx: typer.Context, home: Path | None) -> State:

@@ -278,6 +278,10 @@ class RemoteStorageFolder(FolderView):
     ) -> RemoteStorageFolder:
         return self._client.create_storage_folder(name, description, client_metadata, parent_folder=self)
 
+    def list_subfolders(self) -> list[RemoteStorageFolder]:
+        return [RemoteStorageFolder(self._client, folder_of(r))
+                for r in self._client.pages("/folders", {"parent_id": str(self.uuid)})]  # fmt: skip
+
     def refetch_data(self) -> None:
         self._record = folder_of(self._client.call("GET", f"/folders/{self.uuid}"))
 
