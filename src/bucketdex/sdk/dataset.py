@@ -14,9 +14,10 @@ from bucketdex.catalog.job_runner import runner_for
 from bucketdex.catalog.records import DataRow as DataRowRecord
 from bucketdex.catalog.records import Dataset as DatasetRecord
 from bucketdex.catalog.records import LinkResult
-from bucketdex.catalog.types import DuplicatesBehavior, ItemType, StorageLocation
+from bucketdex.catalog.types import DuplicatesBehavior, ItemType
 from bucketdex.sdk.ids import HasUuid, as_uuid
 from bucketdex.sdk.imports import ImportResult, read_private_files
+from bucketdex.sdk.views import DatasetView
 
 
 @dataclass(frozen=True)
@@ -42,24 +43,10 @@ class DataRow:
         )
 
 
-class Dataset:
+class Dataset(DatasetView):
     def __init__(self, catalog: Catalog, record: DatasetRecord) -> None:
         self._catalog = catalog
         self._record = record
-
-    @property
-    def dataset_hash(self) -> UUID:
-        return self._record.id
-
-    uuid = dataset_hash
-    title = property(lambda self: self._record.title)
-    description = property(lambda self: self._record.description)
-    created_at = property(lambda self: self._record.created_at)
-    last_edited_at = property(lambda self: self._record.updated_at)
-
-    @property
-    def storage_location(self) -> StorageLocation:
-        return self._record.storage_location
 
     def link_items(
         self,

@@ -16,28 +16,18 @@ from bucketdex.catalog.types import DuplicatesBehavior, ItemType, Provider, Stor
 from bucketdex.sdk.dataset import DataRow
 from bucketdex.sdk.ids import HasUuid, as_uuid
 from bucketdex.sdk.imports import ImportResult, read_private_files
+from bucketdex.sdk.views import DatasetView
 
 if TYPE_CHECKING:
     from bucketdex.sdk.remote import RemoteClient
 
 
-class RemoteDataset:
+class RemoteDataset(DatasetView):
     """A dataset on the server; the same names as the embedded ``Dataset``."""
 
     def __init__(self, client: RemoteClient, record: DatasetRecord) -> None:
         self._client = client
         self._record = record
-
-    @property
-    def dataset_hash(self) -> UUID:
-        return self._record.id
-
-    uuid = dataset_hash
-    title = property(lambda self: self._record.title)
-    description = property(lambda self: self._record.description)
-    storage_location = property(lambda self: self._record.storage_location)
-    created_at = property(lambda self: self._record.created_at)
-    last_edited_at = property(lambda self: self._record.updated_at)
 
     def link_items(
         self,

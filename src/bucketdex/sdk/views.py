@@ -1,12 +1,13 @@
-"""Read-only views of folder and item records: the attribute names the encord SDK uses, shared
+"""Read-only views of folder, item and dataset records: the attribute names the encord SDK uses, shared
 by the embedded objects (``sdk/storage.py``) and the remote ones (``sdk/remote.py``)."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
-from bucketdex.catalog.records import Folder, StorageItem
-from bucketdex.catalog.types import ItemType
+from bucketdex.catalog.records import Dataset, Folder, StorageItem
+from bucketdex.catalog.types import ItemType, StorageLocation
 
 
 class FolderView:
@@ -57,3 +58,21 @@ class ItemView:
         if name in type(media).column_names():
             return getattr(media, name)
         raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
+
+
+class DatasetView:
+    _record: Dataset
+
+    @property
+    def dataset_hash(self) -> uuid.UUID:
+        return self._record.id
+
+    uuid = dataset_hash
+    title = property(lambda self: self._record.title)
+    description = property(lambda self: self._record.description)
+    created_at = property(lambda self: self._record.created_at)
+    last_edited_at = property(lambda self: self._record.updated_at)
+
+    @property
+    def storage_location(self) -> StorageLocation:
+        return self._record.storage_location
