@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from typing import Annotated, Any
 
 import anyio
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
+from bucketdex.auth.records import Caller
+from bucketdex.catalog.catalog import Catalog
 from bucketdex.catalog.failed_files import failed_files_csv
 from bucketdex.errors import InvalidArgument, PayloadTooLarge
 from bucketdex.server.schemas import JobOut
@@ -61,16 +64,9 @@ async def start_folder_import(
     source_name: SourceName = None,
 ) -> JobOut:
     """Queue the manifest for registration into the folder; returns the PENDING job at once."""
-    manifest, name = await _manifest(request, source_name)
-    catalogs = server_state(request).catalogs
-
-    def start() -> JobOut:
-        job = catalogs.runner(caller.org_id).start(
-            folder_id, manifest, source_name=name, integration_id=integration_id, ignore_errors=ignore_errors
-        )
-        return JobOut.of(job)
-
-    return await anyio.to_thread.run_sync(start)
+    return await _start_import(
+        request, caller, lambda _: folder_id, None, ignore_errors, integration_id, source_name
+    )
 
 
 @router.post(
@@ -88,11 +84,30 @@ async def start_dataset_import(
     source_name: SourceName = None,
 ) -> JobOut:
     """Register the manifest into the dataset's backing folder and link the new items to it."""
+
+    def backing_folder(catalog: Catalog) -> uuid.UUID:
+        return catalog.datasets.backing_folder(dataset_id)
+
+    return await _start_import(
+        request, caller, backing_folder, dataset_id, ignore_errors, integration_id, source_name
+    )
+
+
+async def _start_import(
+    request: Request,
+    caller: Caller,
+    folder_of: Callable[[Catalog], uuid.UUID],
+    dataset_id: uuid.UUID | None,
+    ignore_errors: bool,
+    integration_id: uuid.UUID | None,
+    source_name: str | None,
+) -> JobOut:
+    """Read the manifest body, then queue the job (in a thread: it writes to the database)."""
     manifest, name = await _manifest(request, source_name)
     catalogs = server_state(request).catalogs
 
     def start() -> JobOut:
-        folder_id = catalogs.catalog(caller.org_id).datasets.backing_folder(dataset_id)
+        folder_id = folder_of(catalogs.catalog(caller.org_id))
         job = catalogs.runner(caller.org_id).start(
             folder_id, manifest, source_name=name, integration_id=integration_id,
             dataset_id=dataset_id, ignore_errors=ignore_errors,
