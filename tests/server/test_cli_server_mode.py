@@ -39,6 +39,10 @@ def test_register_and_follow_jobs_on_a_server(app: FastAPI, org_a: Tenant, tmp_p
             assert result.exit_code == code, result.output
             return result
 
+        dry = json.loads(cli("register", str(folder.id), str(manifest), "--dry-run", "--json", code=1).stdout)
+        assert (dry["would_add"], dry["would_fail"]) == (1, True)  # computed on the server
+        assert dry["unit_errors"][0]["object_urls"] == ["s3://b/bad.jpg"]
+        assert list(catalog.items.list_in_folder(folder.id)) == []  # nothing written
         done = json.loads(cli("register", str(folder.id), str(manifest), "--ignore-errors", "--json").stdout)
         assert done["status"] == "DONE" and [i["name"] for i in done["items_with_names"]] == ["a"]
         assert [i.name for i in catalog.items.list_in_folder(folder.id)] == ["a"]  # on the server's catalog

@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from bucketdex.catalog.registration import DryRunReport
 from bucketdex.catalog.types import JobStatus
-from bucketdex.cli.context import App, client, job_client, state
+from bucketdex.cli.context import App, catalog_client, client, job_client, state
 from bucketdex.cli.manifests import (
     KindChoice,
     RecursiveOpt,
@@ -74,23 +74,18 @@ def register(
     With --from URL_PREFIX --integration NAME --type TYPE, the bucket is listed and registered in
     one step (the manifest `bucketdex manifest generate` would write)."""
     if state(ctx).server is not None:
-        if dry_run or from_url is not None or manifest is None:
+        if from_url is not None or manifest is None:
             raise typer.BadParameter(
-                "with --server, register sends a MANIFEST file (no --dry-run, no --from)"
+                "with --server, register sends a MANIFEST file (--from lists on the server's machine)"
             )
-        jobs = job_client(ctx)
-        job = jobs.start_import(folder, manifest, integration=integration, ignore_errors=ignore_errors)
-        _follow(jobs, job, no_wait, as_json, label=manifest.name)
+        _register_on_server(ctx, folder, manifest, integration, ignore_errors, dry_run, no_wait, as_json)
         return
     sdk = client(ctx)
     storage_folder = sdk.get_storage_folder(folder)
     listing = _Listing(from_url, kind, recursive, title_from, shard_from_parent, skip_duplicate_urls)
     data, label = _manifest_source(sdk, manifest, listing, integration)
     if dry_run:
-        report = storage_folder.dry_run_private_data(data, ignore_errors=ignore_errors)
-        _print_dry_run(label, report, as_json)
-        if report.would_fail:
-            raise typer.Exit(1)
+        _dry_run(storage_folder.dry_run_private_data(data, ignore_errors=ignore_errors), label, as_json)
         return
     job = storage_folder.add_private_data_to_folder_start(
         _integration_id(sdk, integration), data, ignore_errors=ignore_errors
@@ -164,6 +159,32 @@ def _wait_with_progress(sdk: JobClient, job: UUID, label: str, *, show: bool) ->
                 bar.update(
                     task, description=f"{label}: {progress.phase}", completed=progress.done, total=total
                 )
+
+
+def _register_on_server(
+    ctx: typer.Context,
+    folder: str,
+    manifest: Path,
+    integration: str | None,
+    ignore_errors: bool,
+    dry_run: bool,
+    no_wait: bool,
+    as_json: bool,
+) -> None:
+    """`register` with --server: the manifest file is sent to the server's API."""
+    if dry_run:
+        remote_folder = catalog_client(ctx).get_storage_folder(folder)
+        _dry_run(remote_folder.dry_run_private_data(manifest, ignore_errors), manifest.name, as_json)
+        return
+    jobs = job_client(ctx)
+    job = jobs.start_import(folder, manifest, integration=integration, ignore_errors=ignore_errors)
+    _follow(jobs, job, no_wait, as_json, label=manifest.name)
+
+
+def _dry_run(report: DryRunReport, label: str, as_json: bool) -> None:
+    _print_dry_run(label, report, as_json)
+    if report.would_fail:
+        raise typer.Exit(1)
 
 
 def _print_dry_run(label: str, report: DryRunReport, as_json: bool) -> None:

@@ -22,6 +22,7 @@ from bucketdex.catalog.job_runner import JobProgress
 from bucketdex.catalog.metadata_schema import MetadataSchema
 from bucketdex.catalog.records import Folder, ImportJob, Integration, MediaMetadata
 from bucketdex.catalog.records import StorageItem as ItemRecord
+from bucketdex.catalog.registration import DryRunReport, UnitError
 from bucketdex.catalog.types import ItemType, JobStatus, StorageLocation
 from bucketdex.errors import (
     AlreadyExists,
@@ -277,6 +278,25 @@ class RemoteStorageFolder(FolderView):
         self, name: str, description: str | None = None, client_metadata: dict[str, Any] | None = None
     ) -> RemoteStorageFolder:
         return self._client.create_storage_folder(name, description, client_metadata, parent_folder=self)
+
+    def dry_run_private_data(
+        self,
+        private_files: str | os.PathLike[str] | dict[str, Any] | bytes,
+        ignore_errors: bool = False,
+    ) -> DryRunReport:
+        """What registering this manifest here would do (add, skip, update, fail), writing nothing."""
+        data, source = read_private_files(private_files)
+        params = {"ignore_errors": ignore_errors, "source_name": source}
+        report = self._client.call(
+            "POST", f"/folders/{self.uuid}/import-dry-run", params=params, content=data
+        )
+        errors = tuple(
+            UnitError(e["location"], tuple(e["object_urls"]), e["error"], e["action"])
+            for e in report["unit_errors"]
+        )
+        return DryRunReport(
+            report["would_add"], report["would_skip"], report["would_update"], errors, report["ignore_errors"]
+        )
 
     def list_subfolders(self) -> list[RemoteStorageFolder]:
         return [RemoteStorageFolder(self._client, folder_of(r))

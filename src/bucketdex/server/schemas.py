@@ -7,6 +7,7 @@ here never leaves the server, which is how integration credentials stay write-on
 from __future__ import annotations
 
 import uuid
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
@@ -22,6 +23,7 @@ from bucketdex.catalog.records import (
     LinkResult,
     StorageItem,
 )
+from bucketdex.catalog.registration import DryRunReport
 
 T = TypeVar("T")
 
@@ -294,3 +296,22 @@ class CallerOut(BaseModel):
     org_id: uuid.UUID
     role: str
     method: str = Field(description="api_key or signature")
+
+
+class DryRunOut(BaseModel):
+    would_add: int
+    would_skip: int
+    would_update: int
+    would_fail: bool = Field(
+        description="true when errors would make a job without ignore_errors register nothing"
+    )
+    ignore_errors: bool
+    unit_errors: list[dict[str, Any]] = Field(description='[{"location", "object_urls", "error", "action"}]')
+
+    @classmethod
+    def of(cls, report: DryRunReport) -> DryRunOut:
+        errors = [{**asdict(e), "object_urls": list(e.object_urls)} for e in report.unit_errors]
+        return cls(
+            would_add=report.would_add, would_skip=report.would_skip, would_update=report.would_update,
+            would_fail=report.would_fail, ignore_errors=report.ignore_errors, unit_errors=errors,
+        )  # fmt: skip

@@ -12,8 +12,10 @@ from fastapi import APIRouter, Depends, Query, Request, Response, status
 from bucketdex.auth.records import Caller
 from bucketdex.catalog.catalog import Catalog
 from bucketdex.catalog.failed_files import failed_files_csv
+from bucketdex.catalog.registration import dry_run
 from bucketdex.errors import InvalidArgument, PayloadTooLarge
-from bucketdex.server.schemas import JobOut
+from bucketdex.manifest.detect import parse_manifest
+from bucketdex.server.schemas import DryRunOut, JobOut
 from bucketdex.server.security import CallerDep, CatalogDep, authenticate, server_state
 
 # authentication on the router itself: every route added here inherits it
@@ -115,6 +117,28 @@ async def _start_import(
         return JobOut.of(job)
 
     return await anyio.to_thread.run_sync(start)
+
+
+@router.post("/folders/{folder_id}/import-dry-run", openapi_extra=_MANIFEST_BODY, tags=["import jobs"])
+async def dry_run_folder_import(
+    request: Request,
+    caller: CallerDep,
+    folder_id: uuid.UUID,
+    ignore_errors: IgnoreErrors = False,
+    source_name: SourceName = None,
+) -> DryRunOut:
+    """What registering the manifest into the folder would do (add, skip, update, fail): nothing
+    is written.  A manifest that cannot be read at all is a 400 listing every problem."""
+    manifest, name = await _manifest(request, source_name)
+    catalog = server_state(request).catalogs.catalog(caller.org_id)
+
+    def plan() -> DryRunOut:
+        parsed = parse_manifest(manifest, source=name)
+        return DryRunOut.of(
+            dry_run(catalog.db, catalog.org_id, folder_id, parsed, ignore_errors=ignore_errors)
+        )
+
+    return await anyio.to_thread.run_sync(plan)
 
 
 @router.get("/import-jobs/{job_id}", tags=["import jobs"])
