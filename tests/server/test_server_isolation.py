@@ -65,7 +65,7 @@ def populate(app: FastAPI, tenant: Tenant, root: Path) -> dict[str, str]:
 
 def body_for(method: str, path: str, ids: dict[str, str]) -> dict[str, Any]:
     """A plausible request of organisation B aimed at A's resources where a body names them."""
-    if path.endswith("/import-jobs"):
+    if path.endswith(("/import-jobs", "/import-dry-run")):
         return {"content": json.dumps(MANIFEST).encode()}
     bodies: dict[tuple[str, str], Any] = {
         ("POST", "/api/v1/folders"): {"name": "b-folder", "parent_id": ids["folder_id"]},

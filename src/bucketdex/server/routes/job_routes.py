@@ -133,6 +133,7 @@ async def dry_run_folder_import(
     catalog = server_state(request).catalogs.catalog(caller.org_id)
 
     def plan() -> DryRunOut:
+        catalog.folders.get(folder_id)  # another organisation's folder: 404 whatever the manifest
         parsed = parse_manifest(manifest, source=name)
         return DryRunOut.of(
             dry_run(catalog.db, catalog.org_id, folder_id, parsed, ignore_errors=ignore_errors)
