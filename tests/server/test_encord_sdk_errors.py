@@ -26,6 +26,7 @@ from encord.http.bundle import Bundle
 from encord.orm.dataset import DataLinkDuplicatesBehavior, LongPollingStatus, StorageLocation
 from encord_sdk_support import image_entry, make_bucket, sdk_client, write_manifest
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 from server_support import SETTINGS, Tenant, catalog_of, running_server
 
 from bucketdex.catalog import job_runner
@@ -171,3 +172,16 @@ def test_every_v1_call_refuses_another_organisations_dataset(
         catalog.datasets.data_rows(dataset.id) == []
         and catalog.datasets.get(dataset.id).backing_folder_id is None
     )
+
+
+def test_a_v2_body_that_does_not_fit_is_a_400_the_sdk_reads_as_invalid_arguments(
+    app: FastAPI, org_a: Tenant
+) -> None:
+    from encord.exceptions import InvalidArgumentsError
+    from encord.http.v2.error_utils import handle_error_response
+
+    with TestClient(app, base_url="http://testserver") as http:
+        response = http.post("/v2/public/storage/folders", json={"unexpected": 1}, headers=org_a.bearer)
+    assert response.status_code == 400 and "name" in response.text
+    with pytest.raises(InvalidArgumentsError):
+        handle_error_response(response.status_code, dict(response.headers), message=response.text)

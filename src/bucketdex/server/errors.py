@@ -30,6 +30,7 @@ from bucketdex.errors import (
 from bucketdex.storage.errors import AccessDenied, StorageError
 
 log = logging.getLogger(__name__)
+ENCORD_V2_PREFIX = "/v2/public/"
 
 # Most specific first: an error takes the status of the first class it is an instance of.
 STATUS_BY_ERROR: tuple[tuple[type[BucketdexError], int], ...] = (
@@ -74,6 +75,8 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     problems = [_describe(error) for error in exc.errors()]
     malformed = any(error.get("type") == "json_invalid" for error in exc.errors())
     status, code = (400, "malformed_json") if malformed else (422, "invalid_request")
+    if request.url.path.startswith(ENCORD_V2_PREFIX):
+        status = 400  # the encord SDK maps 400 to InvalidArgumentsError, 422 to UnknownException
     return error_response(status, code, "; ".join(problems), problems)
 
 
