@@ -100,3 +100,40 @@ def test_folders_items_schema_and_datasets_on_a_server(app: FastAPI, org_a: Tena
         rows = json.loads(cli("dataset", "rows", dataset["dataset_hash"], "--json").stdout)
         assert [r["title"] for r in rows] == ["a"]
         assert [d.title for d in catalog.datasets.list_all()] == ["remote set"]
+
+
+def test_register_from_a_bucket_listing_on_the_server(app: FastAPI, org_a: Tenant, tmp_path: Path) -> None:
+    from PIL import Image
+
+    root = tmp_path / "bucket"
+    (root / "shots").mkdir(parents=True)
+    for name, size in {"a.png": (12, 7), "b.png": (5, 9), "notes.txt": None}.items():
+        if size is None:
+            (root / "shots" / name).write_text("not an image")
+        else:
+            Image.new("RGB", size).save(root / "shots" / name, format="PNG")
+    catalog = catalog_of(app, org_a)
+    catalog.integrations.create("disk", "local", str(root))  # credentials (here none) stay on the server
+    folder = catalog.folders.create("listed")
+    with running_server(app) as url:
+        args = ["--server", url, "register", str(folder.id), "--from", f"file://{root}/shots/",
+                "--type", "images", "--integration", "disk", "--json"]  # fmt: skip
+        result = runner.invoke(cli_app, args, env={"BUCKETDEX_API_KEY": org_a.token})
+    assert result.exit_code == 0, result.output
+    done = json.loads(result.stdout)
+    assert done["status"] == "DONE" and done["stats"]["files_read"] == 2  # the listing picked the images
+    media = {i.name: (i.media.width, i.media.height) for i in catalog.items.list_in_folder(folder.id)}
+    assert media == {"a.png": (12, 7), "b.png": (5, 9)}
+
+
+def test_a_listing_through_another_organisations_integration_is_refused(
+    app: FastAPI, org_a: Tenant, org_b: Tenant, tmp_path: Path
+) -> None:
+    theirs = catalog_of(app, org_a).integrations.create("a-disk", "local", str(tmp_path))
+    mine = catalog_of(app, org_b).folders.create("b-folder")
+    with running_server(app) as url:
+        args = ["--server", url, "register", str(mine.id), "--from", f"file://{tmp_path}/",
+                "--type", "images", "--integration", str(theirs.id)]  # fmt: skip
+        result = runner.invoke(cli_app, args, env={"BUCKETDEX_API_KEY": org_b.token})
+    assert result.exit_code == 1 and "no integration titled or identified" in result.stderr
+    assert list(catalog_of(app, org_b).items.list_in_folder(mine.id)) == []

@@ -77,6 +77,11 @@ def body_for(method: str, path: str, ids: dict[str, str]) -> dict[str, Any]:
         ("POST", "/api/v1/integrations"): {"title": "b-integration", "provider": "local", "bucket": "/tmp"},
         ("POST", "/api/v1/integrations/{integration_id}/check"): {},
         ("POST", "/api/v1/datasets"): {"title": "b-dataset"},
+        ("POST", "/api/v1/folders/{folder_id}/import-from-bucket"): {
+            "integration_id": ids["integration_id"],
+            "url_prefix": "file:///tmp/",
+            "type": "images",
+        },
         ("POST", "/api/v1/datasets/{dataset_id}/items"): {"item_ids": [ids["item_id"]]},
         # the encord SDK's routes (server/encord/)
         ("POST", "/v2/public/organisation/client-metadata-schema-v2"): {

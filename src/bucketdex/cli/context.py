@@ -90,6 +90,12 @@ class State:
         datasets and import jobs work on either)."""
         if self.server is None:
             return self.client()
+        return self.remote_client()
+
+    def remote_client(self) -> RemoteClient:
+        """The client of the --server given (an error without --server or an API key)."""
+        if self.server is None:
+            raise InvalidArgument("this needs --server URL (or BUCKETDEX_SERVER)")
         if self._remote is None:
             if not self.api_key:
                 raise InvalidArgument(

@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from bucketdex.catalog.registration import DryRunReport
 from bucketdex.catalog.types import JobStatus
-from bucketdex.cli.context import App, catalog_client, client, job_client, state
+from bucketdex.cli.context import App, client, job_client, state
 from bucketdex.cli.manifests import (
     KindChoice,
     RecursiveOpt,
@@ -74,11 +74,9 @@ def register(
     With --from URL_PREFIX --integration NAME --type TYPE, the bucket is listed and registered in
     one step (the manifest `bucketdex manifest generate` would write)."""
     if state(ctx).server is not None:
-        if from_url is not None or manifest is None:
-            raise typer.BadParameter(
-                "with --server, register sends a MANIFEST file (--from lists on the server's machine)"
-            )
-        _register_on_server(ctx, folder, manifest, integration, ignore_errors, dry_run, no_wait, as_json)
+        listing = _Listing(from_url, kind, recursive, title_from, shard_from_parent, skip_duplicate_urls)
+        options = _RunOptions(ignore_errors, dry_run, no_wait, as_json)
+        _register_on_server(ctx, folder, manifest, listing, integration, options)
         return
     sdk = client(ctx)
     storage_folder = sdk.get_storage_folder(folder)
@@ -161,24 +159,46 @@ def _wait_with_progress(sdk: JobClient, job: UUID, label: str, *, show: bool) ->
                 )
 
 
+@dataclass(frozen=True)
+class _RunOptions:
+    ignore_errors: bool
+    dry_run: bool
+    no_wait: bool
+    as_json: bool
+
+
 def _register_on_server(
     ctx: typer.Context,
     folder: str,
-    manifest: Path,
+    manifest: Path | None,
+    listing: _Listing,
     integration: str | None,
-    ignore_errors: bool,
-    dry_run: bool,
-    no_wait: bool,
-    as_json: bool,
+    run: _RunOptions,
 ) -> None:
-    """`register` with --server: the manifest file is sent to the server's API."""
-    if dry_run:
-        remote_folder = catalog_client(ctx).get_storage_folder(folder)
-        _dry_run(remote_folder.dry_run_private_data(manifest, ignore_errors), manifest.name, as_json)
+    """`register` with --server: the manifest file is sent to the server, or the server lists
+    the bucket (--from) with the credentials it holds."""
+    remote = state(ctx).remote_client()
+    if listing.url_prefix is not None:
+        if manifest is not None or listing.kind is None or integration is None or run.dry_run:
+            raise typer.BadParameter("--from needs --type and --integration, and no MANIFEST (nor --dry-run)")
+        job = remote.start_import_from_bucket(
+            folder, listing.url_prefix, integration=integration, kind=listing.kind.value,
+            recursive=listing.recursive, title_from=listing.title_from.value,
+            shard_from_parent=listing.shard_from_parent, skip_duplicate_urls=listing.skip_duplicate_urls,
+            ignore_errors=run.ignore_errors,
+        )  # fmt: skip
+        _follow(
+            remote, job, run.no_wait, run.as_json, label=f"{listing.kind.value} under {listing.url_prefix}"
+        )
         return
-    jobs = job_client(ctx)
-    job = jobs.start_import(folder, manifest, integration=integration, ignore_errors=ignore_errors)
-    _follow(jobs, job, no_wait, as_json, label=manifest.name)
+    if manifest is None:
+        raise typer.BadParameter("give either a MANIFEST file or --from URL_PREFIX (exactly one)")
+    if run.dry_run:
+        report = remote.get_storage_folder(folder).dry_run_private_data(manifest, run.ignore_errors)
+        _dry_run(report, manifest.name, run.as_json)
+        return
+    job = remote.start_import(folder, manifest, integration=integration, ignore_errors=run.ignore_errors)
+    _follow(remote, job, run.no_wait, run.as_json, label=manifest.name)
 
 
 def _dry_run(report: DryRunReport, label: str, as_json: bool) -> None:

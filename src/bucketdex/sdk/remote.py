@@ -171,6 +171,27 @@ class RemoteClient:
             integration_id, private_files, ignore_errors=ignore_errors
         )
 
+    def start_import_from_bucket(
+        self,
+        folder: UuidLike,
+        url_prefix: str,
+        *,
+        integration: str,
+        kind: str,
+        recursive: bool = True,
+        title_from: str = "name",
+        shard_from_parent: bool = False,
+        skip_duplicate_urls: bool = False,
+        ignore_errors: bool = False,
+    ) -> UUID:
+        """The server lists the integration's bucket under ``url_prefix`` (files of ``kind``) and
+        registers them into ``folder``; the job's UUID."""
+        body = {"integration_id": str(self.integration_id(integration)), "url_prefix": url_prefix,
+                "type": kind, "recursive": recursive, "title_from": title_from,
+                "shard_from_parent": shard_from_parent, "skip_duplicate_urls": skip_duplicate_urls,
+                "ignore_errors": ignore_errors}  # fmt: skip
+        return uuid.UUID(self.call("POST", f"/folders/{folder}/import-from-bucket", json=body)["id"])
+
     def integration_id(self, id_or_title: str) -> UUID:
         """The UUID of the server's integration with this UUID or, else, this exact title."""
         return self.get_cloud_integration(id_or_title).id
