@@ -58,7 +58,7 @@ def test_register_and_follow_jobs_on_a_server(app: FastAPI, org_a: Tenant, tmp_p
         assert "DONE" in retried.stdout and "1 item(s) added" in retried.stdout
         assert sorted(i.name for i in catalog.items.list_in_folder(folder.id)) == ["a", "bad"]
 
-        refused = cli("integration", "list", code=1)  # credentials stay on the server's machine
+        refused = cli("manifest", "generate", "s3://b/", "--integration", "x", "--type", "images", code=1)
         assert "works on the embedded catalog only" in refused.stderr
         no_key = runner.invoke(
             cli_app, ["--server", url, "job", "status", job], env={"BUCKETDEX_API_KEY": ""}
@@ -137,3 +137,33 @@ def test_a_listing_through_another_organisations_integration_is_refused(
         result = runner.invoke(cli_app, args, env={"BUCKETDEX_API_KEY": org_b.token})
     assert result.exit_code == 1 and "no integration titled or identified" in result.stderr
     assert list(catalog_of(app, org_b).items.list_in_folder(mine.id)) == []
+
+
+def test_integrations_on_a_server_keep_their_secrets_there(
+    app: FastAPI, org_a: Tenant, tmp_path: Path
+) -> None:
+    catalog = catalog_of(app, org_a)
+    secret = "s3cr3t-" + "z" * 30
+    creds = tmp_path / "creds.json"
+    creds.write_text(json.dumps({"access_key_id": "AKIAEXAMPLE", "secret_access_key": secret}))
+    root = tmp_path / "root"
+    root.mkdir()
+    with running_server(app) as url:
+
+        def cli(*args: str, code: int = 0) -> Any:
+            result = runner.invoke(cli_app, ["--server", url, *args], env={"BUCKETDEX_API_KEY": org_a.token})
+            assert result.exit_code == code, result.output
+            assert secret not in result.output
+            return result
+
+        added = json.loads(cli("integration", "add", "s3 bucket", "--provider", "s3", "--bucket", "data",
+                               "--region", "eu-west-2", "--credentials-file", str(creds), "--json").stdout)  # fmt: skip
+        assert added["has_credentials"] is True
+        cli("integration", "add", "disk", "--provider", "local", "--bucket", str(root))
+        listed = json.loads(cli("integration", "list", "--json").stdout)
+        assert sorted(i["title"] for i in listed) == ["disk", "s3 bucket"]
+        assert json.loads(cli("integration", "show", "disk", "--json").stdout)["bucket"] == str(root)
+        checked = json.loads(cli("integration", "check", "disk", "--json").stdout)
+        assert checked["ok"] is True and [s["name"] for s in checked["steps"]][:2] == ["list", "read"]
+        cli("integration", "delete", "s3 bucket", "--yes")
+    assert [i.title for i in catalog.integrations.list_all()] == ["disk"]  # on the server's catalog

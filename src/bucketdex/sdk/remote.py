@@ -20,7 +20,7 @@ import httpx
 
 from bucketdex.catalog.job_runner import JobProgress
 from bucketdex.catalog.metadata_schema import MetadataSchema
-from bucketdex.catalog.records import Folder, ImportJob, Integration, MediaMetadata
+from bucketdex.catalog.records import Folder, ImportJob, MediaMetadata
 from bucketdex.catalog.records import StorageItem as ItemRecord
 from bucketdex.catalog.registration import DryRunReport, UnitError
 from bucketdex.catalog.types import ItemType, JobStatus, StorageLocation
@@ -36,7 +36,7 @@ from bucketdex.errors import (
     Unauthenticated,
 )
 from bucketdex.sdk.imports import ImportResult, read_private_files
-from bucketdex.sdk.remote_resources import RemoteDataset, dataset_of, integration_of
+from bucketdex.sdk.remote_resources import RemoteDataset, RemoteIntegration, dataset_of, integration_of
 from bucketdex.sdk.views import FolderView, ItemView
 
 API_PREFIX = "/api/v1"
@@ -198,11 +198,11 @@ class RemoteClient:
 
     # integrations and datasets ---------------------------------------------------------------
 
-    def get_cloud_integrations(self) -> list[Integration]:
+    def get_cloud_integrations(self) -> list[RemoteIntegration]:
         """The organisation's integrations (never their credentials)."""
-        return [integration_of(r) for r in self.call("GET", "/integrations")]
+        return [RemoteIntegration(self, integration_of(r)) for r in self.call("GET", "/integrations")]
 
-    def get_cloud_integration(self, id_or_title: UuidLike) -> Integration:
+    def get_cloud_integration(self, id_or_title: UuidLike) -> RemoteIntegration:
         integrations = self.get_cloud_integrations()
         for record in integrations:
             if str(id_or_title) in (str(record.id), record.title):
@@ -222,12 +222,12 @@ class RemoteClient:
         endpoint: str | None = None,
         credentials: dict[str, Any] | None = None,
         strict_client_only: bool = False,
-    ) -> Integration:
+    ) -> RemoteIntegration:
         """Connect a bucket on the server; ``credentials`` are sent once and sealed there."""
         body = {"title": title, "provider": provider, "bucket": bucket, "region": region,
                 "endpoint": endpoint, "credentials": credentials,
                 "strict_client_only": strict_client_only}  # fmt: skip
-        return integration_of(self.call("POST", "/integrations", json=body))
+        return RemoteIntegration(self, integration_of(self.call("POST", "/integrations", json=body)))
 
     def check_integration(self, integration_id: UuidLike, *, write: bool = False) -> dict[str, Any]:
         """The server's permission self-test of the integration (steps, each with its fix)."""

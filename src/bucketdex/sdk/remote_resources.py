@@ -17,6 +17,7 @@ from bucketdex.sdk.dataset import DataRow
 from bucketdex.sdk.ids import HasUuid, as_uuid
 from bucketdex.sdk.imports import ImportResult, read_private_files
 from bucketdex.sdk.views import DatasetView
+from bucketdex.storage.selftest import SelfTestReport
 
 if TYPE_CHECKING:
     from bucketdex.sdk.remote import RemoteClient
@@ -68,6 +69,46 @@ class RemoteDataset(DatasetView):
 
     def __repr__(self) -> str:
         return f"RemoteDataset(dataset_hash={self.dataset_hash}, title={self.title!r})"
+
+
+class RemoteIntegration:
+    """An integration on the server; the same names as the embedded ``CloudIntegration``
+    (its credentials never leave the server: only whether there are some)."""
+
+    def __init__(self, client: RemoteClient, record: Integration) -> None:
+        self._client = client
+        self._record = record
+
+    @property
+    def id(self) -> UUID:
+        return self._record.id
+
+    integration_id = id
+    title = property(lambda self: self._record.title)
+    provider = property(lambda self: self._record.provider)
+    bucket = property(lambda self: self._record.bucket)
+    region = property(lambda self: self._record.region)
+    endpoint = property(lambda self: self._record.endpoint)
+    strict_client_only = property(lambda self: self._record.strict_client_only)
+    has_credentials = property(lambda self: self._record.has_credentials)
+    created_at = property(lambda self: self._record.created_at)
+
+    @property
+    def options(self) -> dict[str, Any]:
+        return dict(self._record.options)
+
+    def check(self, write: bool = False, cors_origin: str | None = None) -> SelfTestReport:
+        """The server's permission self-test of this integration."""
+        body = {"write": write, "cors_origin": cors_origin}
+        return SelfTestReport.from_dict(
+            self._client.call("POST", f"/integrations/{self.id}/check", json=body)
+        )
+
+    def delete(self) -> None:
+        self._client.call("DELETE", f"/integrations/{self.id}")
+
+    def __repr__(self) -> str:
+        return f"RemoteIntegration(id={self.id}, title={self.title!r})"
 
 
 def dataset_of(data: dict[str, Any]) -> DatasetRecord:

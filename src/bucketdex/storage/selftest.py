@@ -12,6 +12,7 @@ import json
 import uuid
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from bucketdex.catalog.types import Provider
 from bucketdex.errors import BucketdexError
@@ -49,6 +50,14 @@ class SelfTestReport:
 
     def step(self, name: str) -> StepResult:
         return next(step for step in self.steps if step.name == name)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SelfTestReport:
+        """The report ``to_dict`` wrote (e.g. a server's answer)."""
+        steps = tuple(
+            StepResult(s["name"], Outcome(s["outcome"]), s["detail"], s.get("fix", "")) for s in data["steps"]
+        )
+        return cls(str(data["store"]), steps)
 
     def to_dict(self) -> dict[str, object]:
         return {
