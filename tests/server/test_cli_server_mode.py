@@ -58,7 +58,7 @@ def test_register_and_follow_jobs_on_a_server(app: FastAPI, org_a: Tenant, tmp_p
         assert "DONE" in retried.stdout and "1 item(s) added" in retried.stdout
         assert sorted(i.name for i in catalog.items.list_in_folder(folder.id)) == ["a", "bad"]
 
-        refused = cli("manifest", "generate", "s3://b/", "--integration", "x", "--type", "images", code=1)
+        refused = cli("demo", code=1)  # the demo writes sample files next to an embedded catalog
         assert "works on the embedded catalog only" in refused.stderr
         no_key = runner.invoke(
             cli_app, ["--server", url, "job", "status", job], env={"BUCKETDEX_API_KEY": ""}
@@ -124,6 +124,17 @@ def test_register_from_a_bucket_listing_on_the_server(app: FastAPI, org_a: Tenan
     assert done["status"] == "DONE" and done["stats"]["files_read"] == 2  # the listing picked the images
     media = {i.name: (i.media.width, i.media.height) for i in catalog.items.list_in_folder(folder.id)}
     assert media == {"a.png": (12, 7), "b.png": (5, 9)}
+
+    out = tmp_path / "listed.json"  # the manifest alone, listed by the server and streamed here
+    with running_server(app) as url:
+        args = ["--server", url, "manifest", "generate", f"file://{root}/shots/", "--integration", "disk",
+                "--type", "images", "-o", str(out)]  # fmt: skip
+        result = runner.invoke(cli_app, args, env={"BUCKETDEX_API_KEY": org_a.token})
+    assert result.exit_code == 0, result.output
+    listed = json.loads(out.read_text())
+    assert sorted(e["objectUrl"] for e in listed["images"]) == [
+        f"file://{root}/shots/{n}" for n in ("a.png", "b.png")
+    ]
 
 
 def test_a_listing_through_another_organisations_integration_is_refused(

@@ -65,6 +65,8 @@ def populate(app: FastAPI, tenant: Tenant, root: Path) -> dict[str, str]:
 
 def body_for(method: str, path: str, ids: dict[str, str]) -> dict[str, Any]:
     """A plausible request of organisation B aimed at A's resources where a body names them."""
+    if path.endswith("/manifest"):
+        return {"params": {"url_prefix": "file:///tmp/", "type": "images"}}
     if path.endswith(("/import-jobs", "/import-dry-run")):
         return {"content": json.dumps(MANIFEST).encode()}
     bodies: dict[tuple[str, str], Any] = {

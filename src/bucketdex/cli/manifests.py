@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from bucketdex.cli.context import App, client
+from bucketdex.cli.context import App, client, state
 from bucketdex.cli.output import console, errors, print_json
 from bucketdex.manifest.generate import ManifestStream
 from bucketdex.sdk.client import Client
@@ -121,6 +122,14 @@ def generate(
     Streams: millions of objects go through without being held in memory.  Register the result
     with `bucketdex register FOLDER FILE --integration NAME`, or do both at once with
     `bucketdex register FOLDER --from URL_PREFIX --integration NAME --type TYPE`."""
+    if state(ctx).server is not None:
+        chunks = state(ctx).remote_client().generate_manifest(
+            integration, url_prefix, kind=kind.value, fmt=fmt.value, recursive=recursive,
+            title_from=title_from.value, shard_from_parent=shard_from_parent,
+            skip_duplicate_urls=skip_duplicate_urls,
+        )  # fmt: skip
+        _write_remote(chunks, output, url_prefix)
+        return
     stream = listing_stream(
         client(ctx),
         url_prefix,
@@ -151,6 +160,30 @@ def generate(
         f"under {url_prefix}){where}"
     )
     (console if output is not None else errors).print(text, markup=False, soft_wrap=True)
+
+
+def _write_remote(chunks: Iterator[bytes], output: Path | None, url_prefix: str) -> None:
+    """A manifest the server listed: to stdout, or through a temporary file to ``output``."""
+    written = 0
+    if output is None:
+        sys.stdout.flush()
+        for chunk in chunks:
+            sys.stdout.buffer.write(chunk)
+            written += len(chunk)
+        sys.stdout.buffer.flush()
+    else:
+        partial = output.with_name(f".{output.name}.partial")
+        with partial.open("wb") as out:
+            for chunk in chunks:
+                out.write(chunk)
+                written += len(chunk)
+        partial.replace(output)
+    where = f" to {output}" if output is not None else ""
+    (console if output is not None else errors).print(
+        f"wrote the manifest of {url_prefix} ({written:,} bytes, listed by the server){where}",
+        markup=False,
+        soft_wrap=True,
+    )
 
 
 def _write_file(stream: ManifestStream, output: Path) -> None:

@@ -192,6 +192,31 @@ class RemoteClient:
                 "ignore_errors": ignore_errors}  # fmt: skip
         return uuid.UUID(self.call("POST", f"/folders/{folder}/import-from-bucket", json=body)["id"])
 
+    def generate_manifest(
+        self,
+        integration: str,
+        url_prefix: str,
+        *,
+        kind: str,
+        fmt: str = "json",
+        recursive: bool = True,
+        title_from: str = "name",
+        shard_from_parent: bool = False,
+        skip_duplicate_urls: bool = False,
+    ) -> Iterator[bytes]:
+        """The manifest of the ``kind`` files under ``url_prefix``, listed by the server (with the
+        credentials it holds) and streamed here chunk by chunk."""
+        params: dict[str, str | bool] = {"url_prefix": url_prefix, "type": kind, "format": fmt,
+                  "recursive": recursive,
+                  "title_from": title_from, "shard_from_parent": shard_from_parent,
+                  "skip_duplicate_urls": skip_duplicate_urls}  # fmt: skip
+        path = f"{API_PREFIX}/integrations/{self.integration_id(integration)}/manifest"
+        with self._http.stream("GET", path, params=params, timeout=None) as response:
+            if response.status_code >= 400:
+                response.read()
+                raise _error_of(response)
+            yield from response.iter_bytes()
+
     def integration_id(self, id_or_title: str) -> UUID:
         """The UUID of the server's integration with this UUID or, else, this exact title."""
         return self.get_cloud_integration(id_or_title).id

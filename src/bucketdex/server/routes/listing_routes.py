@@ -8,25 +8,55 @@ from typing import Literal
 
 import anyio
 from fastapi import APIRouter, Depends, Request, status
+from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from bucketdex.manifest.generate import generate_manifest, prefix_key
 from bucketdex.server.schemas import JobOut
-from bucketdex.server.security import CallerDep, authenticate, server_state
+from bucketdex.server.security import CallerDep, CatalogDep, authenticate, server_state
 
 router = APIRouter(dependencies=[Depends(authenticate)])
+Kind = Literal["images", "videos", "audio", "pdfs", "text", "nifti", "dicom"]
 
 
 class BucketImportIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     integration_id: uuid.UUID
     url_prefix: str = Field(description="a URL inside the integration's bucket, e.g. s3://bucket/images/")
-    type: Literal["images", "videos", "audio", "pdfs", "text", "nifti", "dicom"]
+    type: Kind
     recursive: bool = True
     title_from: Literal["name", "path"] = "name"
     shard_from_parent: bool = False
     skip_duplicate_urls: bool = False
     ignore_errors: bool = False
+
+
+@router.get("/integrations/{integration_id}/manifest", tags=["integrations"])
+def bucket_manifest(
+    catalog: CatalogDep,
+    integration_id: uuid.UUID,
+    url_prefix: str,
+    type: Kind,
+    format: Literal["json", "csv"] = "json",
+    recursive: bool = True,
+    title_from: Literal["name", "path"] = "name",
+    shard_from_parent: bool = False,
+    skip_duplicate_urls: bool = False,
+) -> StreamingResponse:
+    """The registration manifest of the ``type`` files under ``url_prefix``, streamed while the
+    bucket is listed (``bucketdex --server URL manifest generate``)."""
+    store = catalog.integrations.open_store(integration_id)
+    try:
+        listing = generate_manifest(
+            store, prefix_key(store, url_prefix), kind=type, recursive=recursive, title_from=title_from,
+            shard_from_parent=shard_from_parent, fmt=format, skip_duplicate_urls=skip_duplicate_urls,
+            owns_store=True,
+        )  # fmt: skip
+    except BaseException:
+        store.close()
+        raise
+    media_type = "text/csv" if format == "csv" else "application/json"
+    return StreamingResponse(iter(listing), media_type=media_type)
 
 
 @router.post(
