@@ -169,7 +169,7 @@ class JobRunner:
 def run_job(catalog: Catalog, job_id: uuid.UUID, progress: Progress | None = None) -> bool:
     """Run a pending job unless another runner (thread or, on PostgreSQL, process) has it;
     whether this call ran it (recorded its outcome)."""
-    with job_lock(catalog.db, job_id) as mine, _cyclic_gc_paused():
+    with job_lock(catalog.db, job_id) as mine:
         return mine and _run_job(catalog, job_id, progress)
 
 
@@ -179,11 +179,13 @@ _gc_lock = threading.Lock()
 
 @contextmanager
 def _cyclic_gc_paused() -> Iterator[None]:
-    """The cyclic garbage collector off while jobs run (reference counting still frees memory).
+    """The cyclic garbage collector off during a job's CPU-bound phases, parsing and the write
+    transaction (reference counting still frees memory); not while media is read, which can
+    take hours in a server whose requests do make cycles.
 
     A job allocates millions of small objects (manifest entries, metadata dicts, rows), and the
     collector's full passes over them cost 20-27 % of a 500k-item job (docs/benchmarks.md); the
-    job's objects form no cycles.  Counted, so it comes back on when the last running job ends."""
+    job's objects form no cycles.  Counted, so it comes back on when the last pause ends."""
     global _gc_pauses
     with _gc_lock:
         if _gc_pauses == 0:
@@ -211,13 +213,14 @@ def _run_job(catalog: Catalog, job_id: uuid.UUID, progress: Progress | None) -> 
     report = progress or (lambda phase, done, total: None)
     report("parsing", 0, 0)
     try:
-        manifest = parse_manifest(catalog.jobs.manifest(job_id), source=job.source_name)
+        with _cyclic_gc_paused():
+            manifest = parse_manifest(catalog.jobs.manifest(job_id), source=job.source_name)
         published = _PublishedProgress(catalog, job_id, len(manifest.entries), report)
         prepared = _prepare(catalog, job, manifest, published)
     except (ManifestError, PreparationError) as exc:
         catalog.jobs.fail(job_id, exc.problems)
         return True
-    with catalog.db.write() as conn:
+    with _cyclic_gc_paused(), catalog.db.write() as conn:
         if not catalog.jobs.claim(conn, job_id):  # cancelled meanwhile
             return False
         result = register_in(
