@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from sqlalchemy import Connection, Row, insert, select, update
+from sqlalchemy import Connection, Row, Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bucketdex.auth.public_keys import parse_public_key, public_key_hex
@@ -126,14 +126,7 @@ class AuthService:
 
     def revoke_api_key(self, key_id: uuid.UUID) -> ApiKey:
         """Stop accepting a key (at once, for every later request); revoking twice is harmless."""
-        with self._db.write() as conn:
-            _one(conn, api_keys, key_id, what="API key")
-            conn.execute(
-                update(api_keys)
-                .where(api_keys.c.id == key_id, api_keys.c.revoked_at.is_(None))
-                .values(revoked_at=_now())
-            )
-            return _api_key(_one(conn, api_keys, key_id, what="API key"))
+        return _api_key(self._revoke(api_keys, key_id, what="API key"))
 
     # public keys -------------------------------------------------------------------------------
 
@@ -157,14 +150,18 @@ class AuthService:
             return _public_key(_one(conn, user_public_keys, key_id, what="public key"))
 
     def revoke_public_key(self, key_id: uuid.UUID) -> PublicKey:
+        return _public_key(self._revoke(user_public_keys, key_id, what="public key"))
+
+    def _revoke(self, table: Table, key_id: uuid.UUID, *, what: str) -> Row[Any]:
+        """Mark a key revoked (keeping its first revocation time); the key's row after."""
         with self._db.write() as conn:
-            _one(conn, user_public_keys, key_id, what="public key")
+            _one(conn, table, key_id, what=what)
             conn.execute(
-                update(user_public_keys)
-                .where(user_public_keys.c.id == key_id, user_public_keys.c.revoked_at.is_(None))
+                update(table)
+                .where(table.c.id == key_id, table.c.revoked_at.is_(None))
                 .values(revoked_at=_now())
             )
-            return _public_key(_one(conn, user_public_keys, key_id, what="public key"))
+            return _one(conn, table, key_id, what=what)
 
     # identifying callers -----------------------------------------------------------------------
 

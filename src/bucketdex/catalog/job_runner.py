@@ -173,12 +173,7 @@ def run_job(catalog: Catalog, job_id: uuid.UUID, progress: Progress | None = Non
         return mine and _run_job(catalog, job_id, progress)
 
 
-_gc_pauses = 0
-_gc_lock = threading.Lock()
-
-
-@contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
+class _CyclicGcPause:
     """The cyclic garbage collector off during a job's CPU-bound phases, parsing and the write
     transaction (reference counting still frees memory); not while media is read, which can
     take hours in a server whose requests do make cycles.
@@ -186,22 +181,29 @@ def _cyclic_gc_paused() -> Iterator[None]:
     A job allocates millions of small objects (manifest entries, metadata dicts, rows), and the
     collector's full passes over them cost 20-27 % of a 500k-item job (docs/benchmarks.md); the
     job's objects form no cycles.  Counted, so it comes back on when the last pause ends."""
-    global _gc_pauses
-    with _gc_lock:
-        if _gc_pauses == 0:
-            _gc_was_enabled[0] = gc.isenabled()
-            gc.disable()
-        _gc_pauses += 1
-    try:
-        yield
-    finally:
-        with _gc_lock:
-            _gc_pauses -= 1
-            if _gc_pauses == 0 and _gc_was_enabled[0]:
-                gc.enable()
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._depth = 0
+        self._was_enabled = True
+
+    @contextmanager
+    def __call__(self) -> Iterator[None]:
+        with self._lock:
+            if self._depth == 0:
+                self._was_enabled = gc.isenabled()
+                gc.disable()
+            self._depth += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._depth -= 1
+                if self._depth == 0 and self._was_enabled:
+                    gc.enable()
 
 
-_gc_was_enabled = [True]
+_cyclic_gc_paused = _CyclicGcPause()
 
 
 def _run_job(catalog: Catalog, job_id: uuid.UUID, progress: Progress | None) -> bool:

@@ -24,7 +24,7 @@ from bucketdex.catalog.registration import Progress, UnitError
 from bucketdex.catalog.sequences import SequenceError, encode_sequence
 from bucketdex.catalog.types import ItemType
 from bucketdex.errors import BucketdexError
-from bucketdex.manifest.fields import MEDIA_KEY_FOR, MEDIA_KEYS
+from bucketdex.manifest.fields import CANONICAL_MEDIA_NAMES, MEDIA_KEY_FOR
 from bucketdex.manifest.model import Manifest, ManifestEntry
 from bucketdex.storage import ObjectStore
 
@@ -129,7 +129,7 @@ def _strict_refusal(entry: ManifestEntry, integration: Integration) -> UnitError
     media_key = MEDIA_KEY_FOR.get(entry.item.item_type)
     if not integration.strict_client_only or entry.media_supplied or media_key is None:
         return None
-    fields = ", ".join(dict.fromkeys(name for name, _ in _canonical_fields(media_key)))
+    fields = ", ".join(CANONICAL_MEDIA_NAMES[media_key].values())
     return UnitError(
         entry.location,
         tuple(entry.urls),
@@ -137,13 +137,6 @@ def _strict_refusal(entry: ManifestEntry, integration: Integration) -> UnitError
         f"so files are never read and the manifest must supply {media_key} ({fields})",
         f"Add {media_key} to the entry, or use an integration without strict client-only access.",
     )
-
-
-def _canonical_fields(media_key: str) -> list[tuple[str, str]]:
-    seen: dict[str, str] = {}
-    for json_name, (target, _) in MEDIA_KEYS[media_key].items():
-        seen.setdefault(target, json_name)
-    return [(json_name, target) for target, json_name in seen.items()]
 
 
 def _files_to_read(index: int, item: NewItem, keys: list[str]) -> list[_FileRead]:

@@ -61,6 +61,18 @@ MEDIA_KEYS: dict[str, dict[str, tuple[str, str]]] = {
     "pdfMetadata": {**_SIZE, "numPages": ("num_pages", "int"), "num_pages": ("num_pages", "int")},
     "textMetadata": {**_SIZE, **_MIME},
 }
+
+
+def _canonical_names(key: str) -> dict[str, str]:
+    """MediaMetadata field -> its documented JSON name (the first of its spellings above)."""
+    out: dict[str, str] = {}
+    for json_name, (target, _) in MEDIA_KEYS[key].items():
+        out.setdefault(target, json_name)
+    return out
+
+
+# per media key: MediaMetadata field -> the canonical JSON name (what is written and documented)
+CANONICAL_MEDIA_NAMES = {key: _canonical_names(key) for key in MEDIA_KEYS}
 MEDIA_KEY_FOR: dict[ItemType, str] = {
     ItemType.VIDEO: "videoMetadata",
     ItemType.AUDIO: "audioMetadata",

@@ -15,7 +15,7 @@ import orjson
 from bucketdex.catalog.records import MediaMetadata, NewItem
 from bucketdex.catalog.types import ItemType
 from bucketdex.errors import InvalidArgument
-from bucketdex.manifest.fields import MEDIA_KEY_FOR, MEDIA_KEYS
+from bucketdex.manifest.fields import CANONICAL_MEDIA_NAMES, MEDIA_KEY_FOR
 from bucketdex.manifest.json_format import SINGLE_TYPES
 from bucketdex.manifest.model import ManifestEntry
 
@@ -25,17 +25,6 @@ _GROUP_SECTION = {
     ItemType.IMAGE_SEQUENCE: "image_groups",
     ItemType.DICOM_SERIES: "dicom_series",
 }
-
-
-def _canonical(key: str) -> dict[str, str]:
-    """MediaMetadata field -> the JSON name written (the first, documented, spelling)."""
-    out: dict[str, str] = {}
-    for json_name, (target, _) in MEDIA_KEYS[key].items():
-        out.setdefault(target, json_name)
-    return out
-
-
-_CANONICAL = {key: _canonical(key) for key in MEDIA_KEYS}
 
 
 def to_json_manifest(
@@ -77,6 +66,6 @@ def _entry(item: NewItem) -> tuple[str, dict[str, Any]]:
 def _media(media: MediaMetadata, key: str) -> dict[str, Any]:
     return {
         json_name: getattr(media, target)
-        for target, json_name in _CANONICAL[key].items()
+        for target, json_name in CANONICAL_MEDIA_NAMES[key].items()
         if getattr(media, target) is not None
     }

@@ -281,10 +281,7 @@ class RemoteClient:
         )
 
     def failed_files_csv(self, job_id: UuidLike) -> str:
-        response = self._http.request("GET", f"{API_PREFIX}/import-jobs/{job_id}/failed-files")
-        if response.status_code >= 400:
-            raise _error_of(response)
-        return response.text
+        return str(self.call("GET", f"/import-jobs/{job_id}/failed-files"))
 
 
 class RemoteStorageFolder(FolderView):
