@@ -24,7 +24,7 @@ def test_migrate_is_idempotent_and_seeds_default_org(db: Database) -> None:
         orgs = conn.execute(text("SELECT id, name FROM organisations")).all()
         version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
     assert [(str(o.id).replace("-", ""), o.name) for o in orgs] == [(DEFAULT_ORG_ID.hex, "default")]
-    assert version == "0003"
+    assert version == "0004"
 
 
 def test_a_0001_catalog_with_jobs_upgrades_to_job_statistics(tmp_path: object) -> None:
@@ -75,3 +75,61 @@ def test_unusable_database_urls_are_one_clear_error() -> None:
     for url in ("foo", "mysql://x@localhost/y"):
         with pytest.raises(StoreUnavailable, match="expected sqlite:///PATH or postgresql://"):
             Database(url)
+
+
+def test_manifests_are_stored_compressed_and_old_ones_stay_readable(tmp_path: object) -> None:
+    """0004: new manifests are written as zstd; a 0003 row (raw bytes) upgrades as "identity";
+    downgrading writes every manifest back raw."""
+    import uuid
+    from datetime import UTC, datetime
+
+    from bucketdex.catalog.catalog import Catalog
+
+    database = Database(f"sqlite:///{tmp_path}/old.sqlite3")
+    database.migrate("0003")
+    now = datetime.now(UTC).replace(tzinfo=None)
+    folder, old_job = uuid.uuid4(), uuid.uuid4()
+    with database.write() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO folders (id, org_id, name, description, client_metadata, created_at, updated_at)"
+            " VALUES (?, ?, 'f', '', '{}', ?, ?)",
+            (folder.hex, DEFAULT_ORG_ID.hex, now, now),
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO import_jobs (id, org_id, folder_id, status, ignore_errors, units_pending, units_done,"
+            " units_error, units_cancelled, source_name, items, unit_errors, errors, stats, created_at,"
+            " updated_at) VALUES (?, ?, ?, 'DONE', 0, 0, 1, 0, 0, 'm.json', '[]', '[]', '[]', '{}', ?, ?)",
+            (old_job.hex, DEFAULT_ORG_ID.hex, folder.hex, now, now),
+        )
+        conn.exec_driver_sql(
+            "INSERT INTO import_job_manifests (job_id, manifest) VALUES (?, ?)",
+            (old_job.hex, b'{"images": []}'),
+        )
+    database.migrate()
+    catalog = Catalog(database)
+    assert catalog.jobs.manifest(old_job) == b'{"images": []}'
+
+    big = b'{"images": [' + b",".join(b'{"objectUrl": "file:///d/%d.jpg"}' % i for i in range(20_000)) + b"]}"
+    new_job = catalog.jobs.create(folder, big).id
+    with database.read() as conn:
+        encoding, stored = conn.exec_driver_sql(
+            "SELECT encoding, length(manifest) FROM import_job_manifests WHERE job_id = ?", (new_job.hex,)
+        ).one()
+    assert encoding == "zstd" and stored < len(big) / 10
+    assert catalog.jobs.manifest(new_job) == big
+
+    from alembic import command
+
+    from bucketdex.store.database import alembic_config
+
+    with database.engine.connect() as conn:
+        config = alembic_config()
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0003")
+        conn.commit()
+    with database.read() as conn:
+        raw = conn.exec_driver_sql(
+            "SELECT manifest FROM import_job_manifests WHERE job_id = ?", (new_job.hex,)
+        ).scalar_one()
+    assert raw == big
+    database.dispose()

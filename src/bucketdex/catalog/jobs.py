@@ -15,6 +15,7 @@ from bucketdex.catalog.records import ImportJob
 from bucketdex.catalog.registration import RegistrationResult
 from bucketdex.catalog.scoping import owned_row
 from bucketdex.catalog.types import JobStatus
+from bucketdex.store.compression import compress, decompress
 from bucketdex.store.database import Database
 from bucketdex.store.tables import import_job_manifests, import_jobs
 
@@ -57,10 +58,13 @@ class JobStore:
             "created_at": now,
             "updated_at": now,
         }
+        encoding, stored = compress(manifest)  # before the write lock is taken
         with self._db.write() as conn:
             get_folder(conn, self._org_id, folder_id)
             conn.execute(insert(import_jobs).values(**values))
-            conn.execute(insert(import_job_manifests).values(job_id=job_id, manifest=manifest))
+            conn.execute(
+                insert(import_job_manifests).values(job_id=job_id, manifest=stored, encoding=encoding)
+            )
             return get_job(conn, self._org_id, job_id)
 
     def get(self, job_id: uuid.UUID) -> ImportJob:
@@ -78,8 +82,11 @@ class JobStore:
     def manifest(self, job_id: uuid.UUID) -> bytes:
         with self._db.read() as conn:
             owned_row(conn, import_jobs, self._org_id, job_id, what="import job", columns=[import_jobs.c.id])
-            query = select(import_job_manifests.c.manifest).where(import_job_manifests.c.job_id == job_id)
-            return bytes(conn.execute(query).scalar_one())
+            query = select(import_job_manifests.c.encoding, import_job_manifests.c.manifest).where(
+                import_job_manifests.c.job_id == job_id
+            )
+            encoding, stored = conn.execute(query).one()
+        return decompress(encoding, bytes(stored))
 
     def pending_ids(self) -> list[uuid.UUID]:
         """Jobs not finished: after a crash these are re-run (their writes were rolled back)."""
