@@ -79,6 +79,28 @@ def test_a_plain_manifest_takes_the_fast_path() -> None:
     assert_same(data)
 
 
+def test_media_blocks_of_changing_shapes_read_the_same_both_ways() -> None:
+    """The fast path reuses the shape of the last media block; every change of shape (more or
+    fewer fields, the other spelling, none at all) must still be read field for field."""
+    blocks = [
+        {"fileSize": 1, "mimeType": "image/jpeg", "width": 2, "height": 3},
+        {"fileSize": 4, "mimeType": "image/png", "width": 5, "height": 6},  # same shape
+        {"file_size": 7, "mime_type": "image/png", "width": 8, "height": 9},  # other spelling
+        {"width": 10},  # one field
+        {},  # none
+        {"height": 11, "fileSize": 12},
+        {"fileSize": 13, "mimeType": "image/jpeg", "width": 14, "height": 15},
+    ]
+    data = orjson.dumps(
+        {"images": [{"objectUrl": f"s3://b/{n}.jpg", "imageMetadata": b} for n, b in enumerate(blocks)]}
+    )
+    manifest = fast(data)
+    assert manifest is not None
+    assert [e.item.media.width for e in manifest.entries] == [2, 5, 8, 10, None, None, 14]
+    assert [e.item.media.file_size for e in manifest.entries] == [1, 4, 7, None, None, 12, 13]
+    assert_same(data)
+
+
 @pytest.mark.parametrize(
     "entry",
     [
