@@ -140,3 +140,30 @@ def test_large_manifests_dedupe_and_upsert_through_the_folder_scan(catalog: Cata
     items = _items(catalog, folder.id)
     assert [items[f"s3://b/{i}.jpg"].client_metadata["score"] for i in range(7)] == [-1] * 5 + [5, 6]
     assert items["g"].client_metadata == {}  # the group was matched (upserted with its empty metadata)
+
+
+def test_large_reruns_skip_through_the_folder_scan_keeping_singles_and_groups_apart(catalog: Catalog) -> None:
+    """The scan without ids (a plain re-run) matches singles to singles and groups by their
+    first file, never one kind to the other, even when they share a URL."""
+    from bucketdex.catalog import registration
+
+    n = registration._SCAN_FROM + 10
+    folder = catalog.folders.create("f")
+    images = [{"objectUrl": f"s3://b/{i}.jpg"} for i in range(n)]
+    group = {"title": "g", "objectUrl_0": "s3://b/g0.jpg", "objectUrl_1": "s3://b/g1.jpg"}
+    first = catalog.register(
+        folder.id, _manifest(images=images, image_groups=[group], skip_duplicate_urls=True)
+    )
+    assert len(first.added) == n + 1
+    again = catalog.register(
+        folder.id, _manifest(images=images, image_groups=[group], skip_duplicate_urls=True)
+    )
+    assert (again.added, again.skipped) == ((), n + 1)
+    # a group starting with an image's URL, and an image with the group's first URL: both new
+    crossed = _manifest(
+        images=[*images, {"objectUrl": "s3://b/g0.jpg"}],
+        image_groups=[{"title": "h", "objectUrl_0": "s3://b/0.jpg"}],
+        skip_duplicate_urls=True,
+    )
+    third = catalog.register(folder.id, crossed)
+    assert (len(third.added), third.skipped) == (2, n)

@@ -8,8 +8,10 @@ written; with ``ignore_errors=True`` the good units are registered and every fai
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import compress, repeat
+from operator import itemgetter, not_
 from typing import Any
 
 from msgspec.structs import force_setattr, replace
@@ -25,7 +27,7 @@ from bucketdex.catalog.types import JobStatus
 from bucketdex.manifest.model import Manifest, ManifestEntry
 from bucketdex.store.bulk import insert_items, url_hash
 from bucketdex.store.database import Database
-from bucketdex.store.lookup import folder_url_rows, owner_id
+from bucketdex.store.lookup import folder_url_batches, folder_url_rows, owner_id
 from bucketdex.store.tables import storage_items
 
 _LOOKUP_CHUNK = 1000
@@ -168,19 +170,28 @@ def _plan(
     progress: Progress,
 ) -> _Plan:
     plan = _Plan()
-    total = len(manifest.entries)
+    entries = manifest.entries
+    total = len(entries)
     progress("checking", 0, total)
-    existing: dict[DedupeKey, uuid.UUID | None] = {}
+    keys: list[DedupeKey] = []
+    existing: Mapping[DedupeKey, uuid.UUID | None] = {}
+    todo: Iterable[int] = range(total)
     if manifest.skip_duplicate_urls:
-        keys = {_dedupe_key(e) for e in manifest.entries if e.urls}
-        existing = _existing(conn, folder_id, keys, with_ids=manifest.upsert_metadata)
+        keys = [_dedupe_key(e) for e in entries]
+        existing = _existing(conn, folder_id, set(keys), with_ids=manifest.upsert_metadata)
+        if not manifest.upsert_metadata:
+            # A skipped duplicate is not looked at again (its metadata is not used, so not
+            # checked): drop them all in one pass, and a re-run of 500k items has nothing left.
+            todo = [n for n, key in enumerate(keys) if key not in existing]
+            plan.skipped = total - len(todo)
     seen: set[DedupeKey] = set()
     check = validator.problems
-    for n, entry in enumerate(manifest.entries):
-        if not n % _PROGRESS_EVERY:
-            progress("checking", n, total)
+    for done, n in enumerate(todo, start=plan.skipped):
+        if not done % _PROGRESS_EVERY:
+            progress("checking", done, total)
+        entry = entries[n]
         item = entry.item
-        key = _dedupe_key(entry)
+        key = keys[n] if keys else _dedupe_key(entry)
         duplicate = manifest.skip_duplicate_urls and (key in existing or key in seen)
         # a skipped duplicate's metadata is not used, so not checked; an upserted one's is
         if item.client_metadata and (not duplicate or manifest.upsert_metadata):
@@ -209,8 +220,7 @@ def duplicate_filter(
     ``skip_duplicate_urls``): lets work before the registration skip what it will skip."""
     if not manifest.skip_duplicate_urls:
         return lambda entry: False
-    keys = {_dedupe_key(e) for e in manifest.entries if e.urls}
-    existing = _existing(conn, folder_id, keys, with_ids=False)
+    existing = _existing(conn, folder_id, {_dedupe_key(e) for e in manifest.entries}, with_ids=False)
     return lambda entry: _dedupe_key(entry) in existing
 
 
@@ -231,14 +241,10 @@ def _existing(
     the id only ``with_ids``, as only a metadata upsert needs it).
 
     Many keys: one scan of the folder's candidate rows beats a lookup per key (an index range
-    scan, then a set membership test per row).  Few keys: look them up by URL hash."""
-    found: dict[DedupeKey, uuid.UUID | None] = {}
+    scan, then set operations per batch of rows).  Few keys: look them up by URL hash."""
     if len(keys) >= _SCAN_FROM:
-        for url, in_composite, owner in folder_url_rows(conn, folder_id, with_ids=with_ids):
-            key = (bool(in_composite), url)
-            if key in keys:
-                found[key] = owner_id(owner)
-        return found
+        return _scan_folder(conn, folder_id, keys, with_ids=with_ids)
+    found: dict[DedupeKey, uuid.UUID | None] = {}
     t = storage_items.c
     owner_column = func.coalesce(t.parent_item_id, t.id) if with_ids else null()
     query = select(t.url, t.parent_item_id.is_not(None), owner_column).where(
@@ -251,6 +257,28 @@ def _existing(
             key = (bool(in_composite), url)
             if key in keys:
                 found[key] = item_id
+    return found
+
+
+def _scan_folder(
+    conn: Connection, folder_id: uuid.UUID, keys: set[DedupeKey], *, with_ids: bool
+) -> dict[DedupeKey, uuid.UUID | None]:
+    found: dict[DedupeKey, uuid.UUID | None] = {}
+    if with_ids:
+        for url, in_composite, owner in folder_url_rows(conn, folder_id, with_ids=True):
+            key = (bool(in_composite), url)
+            if key in keys:
+                found[key] = owner_id(owner)
+        return found
+    # Without ids only membership matters: intersect URL sets batch by batch, in C, instead of
+    # building a key per row (a re-run scans every row of the folder).
+    urls, composite = list(map(itemgetter(1), keys)), list(map(itemgetter(0), keys))
+    singles, firsts = set(compress(urls, map(not_, composite))), set(compress(urls, composite))
+    for batch in folder_url_batches(conn, folder_id, with_ids=False):
+        rows_urls, in_composite = list(map(itemgetter(0), batch)), list(map(itemgetter(1), batch))
+        matched_singles = singles.intersection(compress(rows_urls, map(not_, in_composite)))
+        found.update(dict.fromkeys(zip(repeat(False), matched_singles)))
+        found.update(dict.fromkeys(zip(repeat(True), firsts.intersection(compress(rows_urls, in_composite)))))
     return found
 
 

@@ -28,6 +28,12 @@ def folder_url_rows(conn: Connection, folder_id: uuid.UUID, *, with_ids: bool) -
     """(url, is a file of a composite, owner) for every item or first file of a composite in the
     folder.  ``owner`` (the composite's id for files, else the item's) is only read ``with_ids``,
     and then in the driver's form: pass it through ``owner_id``."""
+    for batch in folder_url_batches(conn, folder_id, with_ids=with_ids):
+        yield from batch
+
+
+def folder_url_batches(conn: Connection, folder_id: uuid.UUID, *, with_ids: bool) -> Iterator[list[Any]]:
+    """The rows of ``folder_url_rows`` as the driver fetches them, thousands at a time."""
     postgres = conn.dialect.name == "postgresql"
     owner = "COALESCE(parent_item_id, id)" if with_ids else "NULL"
     sql = _SQL.format(owner=owner, mark="%s" if postgres else "?", hint="" if postgres else _SQLITE_HINT)
@@ -35,7 +41,7 @@ def folder_url_rows(conn: Connection, folder_id: uuid.UUID, *, with_ids: bool) -
     try:
         cursor.execute(sql, (folder_id if postgres else folder_id.hex,))
         while rows := cursor.fetchmany(_ARRAY_SIZE):
-            yield from rows
+            yield rows
     finally:
         cursor.close()
 
