@@ -151,7 +151,7 @@ def test_supplied_metadata_reads_nothing_and_reruns_read_nothing(
     again = _run(
         runner, catalog, {"images": [supplied, read], "skip_duplicate_urls": True}, integration, folder=folder
     )
-    assert again.status is JobStatus.DONE and again.items == () and again.stats == {}  # duplicates: not read
+    assert again.status is JobStatus.DONE and again.items == [] and again.stats == {}  # duplicates: not read
 
 
 def test_urls_outside_the_integration_are_unit_errors_and_never_read(
@@ -167,7 +167,7 @@ def test_urls_outside_the_integration_are_unit_errors_and_never_read(
         {"objectUrl": "s3://another-bucket/x.png"},
     ]}  # fmt: skip
     refused = _run(runner, catalog, document, integration)
-    assert refused.status is JobStatus.ERROR and refused.items == ()
+    assert refused.status is JobStatus.ERROR and refused.items == []
     assert [e["location"] for e in refused.unit_errors] == ["images[1]", "images[2]", "images[3]"]
     assert all("integration" in e["action"] for e in refused.unit_errors)
     kept = _run(runner, catalog, document, integration, ignore_errors=True)

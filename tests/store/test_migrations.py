@@ -45,8 +45,8 @@ def test_a_0001_catalog_with_jobs_upgrades_to_job_statistics(tmp_path: object) -
         conn.exec_driver_sql(
             "INSERT INTO import_jobs (id, org_id, folder_id, status, ignore_errors, units_pending, units_done,"
             " units_error, units_cancelled, source_name, manifest, items, unit_errors, errors, created_at,"
-            " updated_at) VALUES (?, ?, ?, 'DONE', 0, 0, 1, 0, 0, 'm.json', x'7b7d', '[]', '[]', '[]', ?, ?)",
-            (job.hex, DEFAULT_ORG_ID.hex, folder.hex, now, now),
+            " updated_at) VALUES (?, ?, ?, 'DONE', 0, 0, 1, 0, 0, 'm.json', x'7b7d', ?, '[]', '[]', ?, ?)",
+            (job.hex, DEFAULT_ORG_ID.hex, folder.hex, f'[{{"uuid": "{folder}", "name": "a.jpg"}}]', now, now),
         )
     database.migrate()
     from bucketdex.catalog.catalog import Catalog
@@ -54,6 +54,9 @@ def test_a_0001_catalog_with_jobs_upgrades_to_job_statistics(tmp_path: object) -
     catalog = Catalog(database)
     kept = catalog.jobs.get(job)
     assert kept.units_done == 1 and kept.stats == {}
+    # items stored the first release's way, a dict per item, read as columns
+    assert (kept.item_ids, kept.item_names) == ((str(folder),), ("a.jpg",))
+    assert kept.items == [{"uuid": str(folder), "name": "a.jpg"}]
     assert catalog.jobs.manifest(job) == b"{}"  # moved to import_job_manifests
     database.dispose()
 

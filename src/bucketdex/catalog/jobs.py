@@ -51,7 +51,7 @@ class JobStore:
             "units_done": 0,
             "units_error": 0,
             "units_cancelled": 0,
-            "items": [],
+            "items": {"uuid": [], "name": []},
             "unit_errors": [],
             "errors": [],
             "stats": {},
@@ -135,7 +135,9 @@ class JobStore:
                 units_done=done,
                 units_error=errors,
                 units_cancelled=units - done - errors,
-                items=[{"uuid": str(i), "name": n} for i, n in result.added_with_names],
+                # columns, not a dict per item: 500k items are stored ~15x faster (orjson writes
+                # the UUIDs itself)
+                items={"uuid": result.added, "name": result.added_names},
                 unit_errors=[{**asdict(e), "object_urls": list(e.object_urls)} for e in result.unit_errors],
                 errors=list(result.errors),
                 stats=stats or {},
@@ -199,10 +201,18 @@ def _job(row: Row[Any]) -> ImportJob:
         units_done=row.units_done,
         units_error=row.units_error,
         units_cancelled=row.units_cancelled,
-        items=tuple(row.items),
+        **_item_columns(row.items),
         unit_errors=tuple(row.unit_errors),
         errors=tuple(row.errors),
         created_at=row.created_at,
         updated_at=row.updated_at,
         stats=dict(row.stats or {}),
     )
+
+
+def _item_columns(stored: Any) -> dict[str, tuple[str, ...]]:
+    """``item_ids`` and ``item_names`` from the stored ``{"uuid": [...], "name": [...]}`` (or
+    ``[{"uuid", "name"}, ...]``, as earlier versions stored them)."""
+    if isinstance(stored, dict):
+        return {"item_ids": tuple(stored["uuid"]), "item_names": tuple(stored["name"])}
+    return {"item_ids": tuple(i["uuid"] for i in stored), "item_names": tuple(i["name"] for i in stored)}

@@ -154,8 +154,8 @@ class LinkResult:
 class ImportJob:
     """An import job: a manifest registered into a folder (and optionally linked to a dataset).
 
-    ``items`` lists ``{"uuid", "name"}`` of what was registered; ``unit_errors`` lists
-    ``{"location", "object_urls", "error", "action"}`` of what was not.
+    ``item_ids`` and ``item_names`` list what was registered (``items`` pairs them up);
+    ``unit_errors`` lists ``{"location", "object_urls", "error", "action"}`` of what was not.
     """
 
     id: uuid.UUID
@@ -169,10 +169,16 @@ class ImportJob:
     units_done: int
     units_error: int
     units_cancelled: int
-    items: tuple[JSONDict, ...]
+    item_ids: tuple[str, ...]  # canonical UUID strings, as they are sent
+    item_names: tuple[str, ...]
     unit_errors: tuple[JSONDict, ...]
     errors: tuple[str, ...]
     created_at: datetime
     updated_at: datetime
     # {"files_read", "bytes_read", "median_bytes_per_file"} when media headers were read
     stats: JSONDict = field(default_factory=dict)
+
+    @property
+    def items(self) -> list[JSONDict]:
+        """``{"uuid", "name"}`` of each registered item, built on each call (a job may hold 1M)."""
+        return [{"uuid": i, "name": n} for i, n in zip(self.item_ids, self.item_names, strict=True)]

@@ -48,17 +48,14 @@ class UnitError:
 @dataclass(frozen=True)
 class RegistrationResult:
     status: JobStatus
-    added_with_names: tuple[tuple[uuid.UUID, str], ...] = ()
+    added: tuple[uuid.UUID, ...] = ()  # ids of the items registered, in manifest order
+    added_names: tuple[str, ...] = ()  # their names, in the same order
     skipped: int = 0
     updated: int = 0
     unit_errors: tuple[UnitError, ...] = ()
     errors: tuple[str, ...] = field(default=())
 
     rows_written: int = 0  # items and the files of composites
-
-    @property
-    def added(self) -> tuple[uuid.UUID, ...]:
-        return tuple(i for i, _ in self.added_with_names)
 
 
 # Progress of a registration: (phase, done, total); phases "checking" and "writing".
@@ -146,7 +143,8 @@ def register_in(
     progress("writing", len(new), len(new))
     return RegistrationResult(
         JobStatus.DONE,
-        added_with_names=tuple(zip([i.id for i in new], [i.name for i in new], strict=True)),
+        added=tuple([i.id for i in new]),
+        added_names=tuple([i.name for i in new]),
         skipped=plan.skipped,
         updated=len(plan.upserts),
         unit_errors=tuple(plan.unit_errors),

@@ -72,7 +72,7 @@ class ImportResult:
     def from_job(cls, job: ImportJob) -> ImportResult:
         return cls(
             status=job.status,
-            items_with_names=[ItemWithName(UUID(i["uuid"]), i["name"]) for i in job.items],
+            items_with_names=list(map(ItemWithName, map(UUID, job.item_ids), job.item_names)),
             errors=list(job.errors),
             unit_errors=[
                 UnitError(list(e["object_urls"]), e["error"], e["action"], e["location"])

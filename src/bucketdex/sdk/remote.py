@@ -422,7 +422,8 @@ def job_of(data: dict[str, Any]) -> ImportJob:
         status=JobStatus(data["status"]), ignore_errors=data["ignore_errors"],
         source_name=data["source_name"],
         units_pending=data["units_pending"], units_done=data["units_done"], units_error=data["units_error"],
-        units_cancelled=data["units_cancelled"], items=tuple(data["items"]),
+        units_cancelled=data["units_cancelled"],
+        item_ids=tuple(i["uuid"] for i in data["items"]), item_names=tuple(i["name"] for i in data["items"]),
         unit_errors=tuple(data["unit_errors"]), errors=tuple(data["errors"]),
         created_at=_time(data["created_at"]), updated_at=_time(data["updated_at"]), stats=data["stats"],
     )  # fmt: skip

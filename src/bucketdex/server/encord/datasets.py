@@ -210,17 +210,13 @@ def get_dataset_upload(call: RpcCall) -> Wire:
 def _dataset_job_wire(catalog: Catalog, job: ImportJob) -> Wire:
     """``encord.orm.dataset.DatasetDataLongPolling``."""
     rows: dict[str, str] = {}
-    if job.items and job.dataset_id is not None:
+    if job.item_ids and job.dataset_id is not None:
         rows = {str(r.item_id): str(r.id) for r in catalog.datasets.data_rows(job.dataset_id)}
     return {
         "status": job.status.value,
         "data_hashes_with_titles": [
-            {
-                "data_hash": rows.get(str(i["uuid"]), str(i["uuid"])),
-                "title": i["name"],
-                "backing_item_uuid": i["uuid"],
-            }
-            for i in job.items
+            {"data_hash": rows.get(item_id, item_id), "title": name, "backing_item_uuid": item_id}
+            for item_id, name in zip(job.item_ids, job.item_names, strict=True)
         ],
         "errors": list(job.errors),
         "data_unit_errors": [_unit_error(job, n, e) for n, e in enumerate(job.unit_errors)],

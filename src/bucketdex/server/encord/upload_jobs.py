@@ -119,7 +119,9 @@ def job_state_wire(job: ImportJob) -> Wire:
     """``encord.orm.storage.UploadLongPollingState``."""
     return {
         "status": job.status.value,
-        "itemsWithNames": [{"itemUuid": i["uuid"], "name": i["name"]} for i in job.items],
+        "itemsWithNames": [
+            {"itemUuid": i, "name": n} for i, n in zip(job.item_ids, job.item_names, strict=True)
+        ],
         "errors": list(job.errors),
         "unitsPendingCount": job.units_pending,
         "unitsDoneCount": job.units_done,
