@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import datetime
+from typing import Any
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
@@ -37,11 +41,7 @@ def test_a_0001_catalog_with_jobs_upgrades_to_job_statistics(tmp_path: object) -
     now = datetime.now(UTC).replace(tzinfo=None)
     folder, job = uuid.uuid4(), uuid.uuid4()
     with database.write() as conn:
-        conn.exec_driver_sql(
-            "INSERT INTO folders (id, org_id, name, description, client_metadata, created_at, updated_at)"
-            " VALUES (?, ?, 'f', '', '{}', ?, ?)",
-            (folder.hex, DEFAULT_ORG_ID.hex, now, now),
-        )
+        _old_folder(conn, folder, now)
         conn.exec_driver_sql(
             "INSERT INTO import_jobs (id, org_id, folder_id, status, ignore_errors, units_pending, units_done,"
             " units_error, units_cancelled, source_name, manifest, items, unit_errors, errors, created_at,"
@@ -93,11 +93,7 @@ def test_manifests_are_stored_compressed_and_old_ones_stay_readable(tmp_path: ob
     now = datetime.now(UTC).replace(tzinfo=None)
     folder, old_job = uuid.uuid4(), uuid.uuid4()
     with database.write() as conn:
-        conn.exec_driver_sql(
-            "INSERT INTO folders (id, org_id, name, description, client_metadata, created_at, updated_at)"
-            " VALUES (?, ?, 'f', '', '{}', ?, ?)",
-            (folder.hex, DEFAULT_ORG_ID.hex, now, now),
-        )
+        _old_folder(conn, folder, now)
         conn.exec_driver_sql(
             "INSERT INTO import_jobs (id, org_id, folder_id, status, ignore_errors, units_pending, units_done,"
             " units_error, units_cancelled, source_name, items, unit_errors, errors, stats, created_at,"
@@ -136,3 +132,12 @@ def test_manifests_are_stored_compressed_and_old_ones_stay_readable(tmp_path: ob
         ).scalar_one()
     assert raw == big
     database.dispose()
+
+
+def _old_folder(conn: Any, folder: uuid.UUID, now: datetime) -> None:
+    """A folder row written as releases before 0004 wrote it (raw SQL: no model of today's)."""
+    conn.exec_driver_sql(
+        "INSERT INTO folders (id, org_id, name, description, client_metadata, created_at, updated_at)"
+        " VALUES (?, ?, 'f', '', '{}', ?, ?)",
+        (folder.hex, DEFAULT_ORG_ID.hex, now, now),
+    )

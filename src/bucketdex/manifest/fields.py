@@ -10,6 +10,16 @@ from bucketdex.catalog.limits import MAX_TITLE_LENGTH, MAX_URL_BYTES
 from bucketdex.catalog.records import MediaMetadata
 from bucketdex.catalog.types import ItemType
 
+# The JSON manifest's sections of one file per item, and the type each registers.
+SINGLE_TYPES = {
+    "videos": ItemType.VIDEO,
+    "audio": ItemType.AUDIO,
+    "images": ItemType.IMAGE,
+    "pdfs": ItemType.PDF,
+    "text": ItemType.PLAIN_TEXT,
+    "nifti": ItemType.NIFTI,
+}
+
 MAX_URLS = 1_000_000
 MAX_ITEMS = 500_000
 

@@ -20,8 +20,14 @@ from msgspec.structs import astuple
 
 from bucketdex.catalog.limits import MAX_TITLE_LENGTH, MAX_URL_BYTES
 from bucketdex.catalog.records import NO_MEDIA, UNASSIGNED_ID, MediaMetadata, NewItem
-from bucketdex.catalog.types import ItemType
-from bucketdex.manifest.fields import MAX_ITEMS, MAX_URLS, MEDIA_KEY_FOR, MEDIA_KEYS, title_from_url
+from bucketdex.manifest.fields import (
+    MAX_ITEMS,
+    MAX_URLS,
+    MEDIA_KEY_FOR,
+    MEDIA_KEYS,
+    SINGLE_TYPES,
+    title_from_url,
+)
 from bucketdex.manifest.model import Manifest, ManifestEntry
 
 _KIND_TYPES: dict[str, Any] = {
@@ -110,14 +116,7 @@ class _Fallback(Exception):
     """This manifest needs the thorough reader."""
 
 
-_SINGLE_SECTIONS = {
-    "videos": ItemType.VIDEO,
-    "audio": ItemType.AUDIO,
-    "images": ItemType.IMAGE,
-    "pdfs": ItemType.PDF,
-    "text": ItemType.PLAIN_TEXT,
-    "nifti": ItemType.NIFTI,
-}
+_SINGLE_SECTIONS = SINGLE_TYPES
 _MEDIA_KEYS = {section: MEDIA_KEY_FOR.get(t) for section, t in _SINGLE_SECTIONS.items()}
 _BUILDERS = {key: _media_builder(key) for key in MEDIA_KEYS}
 _Document = msgspec.defstruct(

@@ -14,6 +14,7 @@ from bucketdex.manifest.fields import (
     MAX_ITEMS,
     MAX_URLS,
     MEDIA_KEY_FOR,
+    SINGLE_TYPES,
     check_title,
     check_url,
     media_metadata,
@@ -23,14 +24,6 @@ from bucketdex.manifest.fields import (
 from bucketdex.manifest.json_fast import parse_fast
 from bucketdex.manifest.model import Manifest, ManifestEntry
 
-SINGLE_TYPES = {
-    "videos": ItemType.VIDEO,
-    "audio": ItemType.AUDIO,
-    "images": ItemType.IMAGE,
-    "pdfs": ItemType.PDF,
-    "text": ItemType.PLAIN_TEXT,
-    "nifti": ItemType.NIFTI,
-}
 GROUP_TYPES = ("image_groups", "dicom_series")
 FLAGS = ("skip_duplicate_urls", "upsert_metadata")
 # Shared by the files of groups and series, which carry no metadata of their own (a 1M-URL

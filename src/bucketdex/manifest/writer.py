@@ -15,8 +15,7 @@ import orjson
 from bucketdex.catalog.records import MediaMetadata, NewItem
 from bucketdex.catalog.types import ItemType
 from bucketdex.errors import InvalidArgument
-from bucketdex.manifest.fields import CANONICAL_MEDIA_NAMES, MEDIA_KEY_FOR
-from bucketdex.manifest.json_format import SINGLE_TYPES
+from bucketdex.manifest.fields import CANONICAL_MEDIA_NAMES, MEDIA_KEY_FOR, SINGLE_TYPES
 from bucketdex.manifest.model import ManifestEntry
 
 _SECTION_OF = {item_type: section for section, item_type in SINGLE_TYPES.items()}
