@@ -30,6 +30,12 @@ def test_seed_videos_blank_title_keeps_file_name() -> None:
     ]  # fmt: skip
 
 
+def test_a_url_urlsplit_cannot_read_keeps_itself_as_title() -> None:
+    """Unbalanced brackets make urllib raise ValueError; the CSV reader must not crash on them."""
+    manifest = parse_csv_manifest(b"ObjectUrl,Image title\ns3://[bucket/a.jpg,\n")
+    assert [e.item.name for e in manifest.entries] == ["s3://[bucket/a.jpg"]
+
+
 def test_seed_images_with_case_insensitive_headers() -> None:
     text = f"OBJECTURL,image TITLE\n{P}/frame1.jpg,Image 1\n{P}/frame3.jpg,\n"
     assert [(t, n) for t, n, _ in summary(text)] == [("image", "Image 1"), ("image", "frame3.jpg")]

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from bucketdex.catalog.types import ItemType
 from bucketdex.manifest import ManifestError
-from bucketdex.manifest.json_format import parse_json_manifest
+from bucketdex.manifest.json_format import parse_json_manifest, parse_thoroughly
 
 # The seed documents sit beside the repository (../shared/seeds), in CI as on a developer's machine.
 SEEDS = Path(os.environ.get("BUCKETDEX_SEEDS", Path(__file__).resolve().parents[3] / "shared" / "seeds"))
@@ -56,6 +56,18 @@ def test_every_seed_example_parses(where: str, block: str) -> None:
 def _one(document: dict[str, Any]) -> Any:
     (entry,) = parse_json_manifest(json.dumps(document)).entries
     return entry.item
+
+
+def test_a_url_urlsplit_cannot_read_gets_itself_as_default_title() -> None:
+    """An unbalanced "[" makes urllib raise ValueError("Invalid IPv6 URL"): found by fuzzing,
+    it crashed both readers; now the URL is its own title (and the bucket check judges it)."""
+    for url in ("s3://[bucket/a.jpg", "https://host]/a.jpg"):
+        manifest = parse_json_manifest(json.dumps({"images": [{"objectUrl": url}]}))
+        assert [e.item.name for e in manifest.entries] == [url]
+        assert [
+            e.item.name
+            for e in parse_thoroughly(json.dumps({"images": [{"objectUrl": url}]}).encode()).entries
+        ] == [url]
 
 
 def test_video_with_metadata_and_default_title() -> None:

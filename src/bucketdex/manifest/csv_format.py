@@ -7,12 +7,11 @@ import io
 import mimetypes
 import posixpath
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
 
 from bucketdex.catalog.records import NewItem
 from bucketdex.catalog.types import ItemType
 from bucketdex.manifest.errors import ManifestError
-from bucketdex.manifest.fields import check_title, check_url
+from bucketdex.manifest.fields import check_title, check_url, url_path
 from bucketdex.manifest.model import Manifest, ManifestEntry
 
 MAX_CSV_ENTRIES = 10_000
@@ -172,10 +171,10 @@ def _row_type(section: _Section, url: str, create_video: bool) -> ItemType | str
 
 def media_kind(url: str) -> str | None:
     """'video', 'image', 'audio', 'text', 'application'... from the URL's extension, if known."""
-    mime, _ = mimetypes.guess_type(urlsplit(url).path or url, strict=False)
+    mime, _ = mimetypes.guess_type(url_path(url) or url, strict=False)
     return mime.split("/")[0] if mime else None
 
 
 def file_name(url: str) -> str:
     """The seeds' fallback title in CSV: the original file name."""
-    return posixpath.basename(urlsplit(url).path) or url
+    return posixpath.basename(url_path(url)) or url

@@ -115,8 +115,16 @@ def check_title(value: Any, where: str, problem: Problem) -> str | None:
 
 def title_from_url(url: str) -> str:
     """The seeds' default title: the object's path (``/path/to/my/bucket/video23.mp4``)."""
-    path = urlsplit(url).path
-    return (path or url)[-MAX_TITLE_LENGTH:]
+    return (url_path(url) or url)[-MAX_TITLE_LENGTH:]
+
+
+def url_path(url: str) -> str:
+    """The URL's path; "" if it has none, or if urllib cannot read it at all (an unbalanced "["
+    in the host raises ValueError: the reader goes on, and the bucket check judges the URL)."""
+    try:
+        return urlsplit(url).path
+    except ValueError:
+        return ""
 
 
 def media_metadata(value: Any, key: str, where: str, problem: Problem) -> MediaMetadata:
