@@ -67,6 +67,23 @@ def test_sqlite_runs_in_wal_mode(tmp_path: object) -> None:
     with database.read() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA page_size").scalar() == 16_384
+    database.dispose()
+
+
+def test_a_catalog_made_with_4k_pages_keeps_them_and_works(tmp_path: object) -> None:
+    """The page size applies to new files only; an existing catalog is used as it is."""
+    import sqlite3
+
+    path = f"{tmp_path}/old.sqlite3"
+    with sqlite3.connect(path) as raw:
+        raw.execute("PRAGMA page_size=4096")
+        raw.execute("CREATE TABLE before_bucketdex (x)")
+    database = Database(f"sqlite:///{path}")
+    database.migrate()
+    with database.read() as conn:
+        assert conn.exec_driver_sql("PRAGMA page_size").scalar() == 4096
+        assert conn.exec_driver_sql("SELECT count(*) FROM organisations").scalar() == 1
     database.dispose()
 
 

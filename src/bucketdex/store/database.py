@@ -24,6 +24,7 @@ def dump_json(value: Any) -> str:
     return orjson.dumps(value).decode()
 
 
+SQLITE_PAGE_SIZE = 16_384
 ANALYZE_AFTER_ROWS = 10_000  # a bulk write this large can mislead the planner until analysed
 
 
@@ -127,6 +128,10 @@ def _create_sqlite_engine(url: str) -> Engine:
         # Take transaction control away from pysqlite; BEGIN is emitted below.
         dbapi_conn.isolation_level = None
         cur = dbapi_conn.cursor()
+        # 16 KB pages (SQLite's default is 4 KB): bulk registration into the items table and its
+        # indexes runs ~25 % faster (fewer B-tree splits and WAL frames; docs/benchmarks.md).
+        # Takes effect only when the file is created, so it comes before anything writes it.
+        cur.execute(f"PRAGMA page_size={SQLITE_PAGE_SIZE}")
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
