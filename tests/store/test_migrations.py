@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from alembic.autogenerate import compare_metadata
@@ -33,8 +33,6 @@ def test_migrate_is_idempotent_and_seeds_default_org(db: Database) -> None:
 
 def test_a_0001_catalog_with_jobs_upgrades_to_job_statistics(tmp_path: object) -> None:
     """A catalog made by the first release keeps its jobs; they gain empty statistics."""
-    import uuid
-    from datetime import UTC, datetime
 
     database = Database(f"sqlite:///{tmp_path}/old.sqlite3")
     database.migrate("0001")
@@ -100,8 +98,6 @@ def test_unusable_database_urls_are_one_clear_error() -> None:
 def test_manifests_are_stored_compressed_and_old_ones_stay_readable(tmp_path: object) -> None:
     """0004: new manifests are written as zstd; a 0003 row (raw bytes) upgrades as "identity";
     downgrading writes every manifest back raw."""
-    import uuid
-    from datetime import UTC, datetime
 
     from bucketdex.catalog.catalog import Catalog
 

@@ -189,21 +189,22 @@ def _plan(
             progress("checking", done, total)
         entry = entries[n]
         item = entry.item
-        key = keys[n] if keys else _dedupe_key(entry)
-        duplicate = manifest.skip_duplicate_urls and (key in existing or key in seen)
+        key = keys[n] if keys else None  # keys only with skip_duplicate_urls
+        duplicate = key is not None and (key in existing or key in seen)
         # a skipped duplicate's metadata is not used, so not checked; an upserted one's is
         if item.client_metadata and (not duplicate or manifest.upsert_metadata):
             problems = check(item.client_metadata, item=entry.location)
             if problems:
                 plan.unit_errors.append(UnitError(entry.location, tuple(entry.urls), "; ".join(problems)))
                 continue
-        if duplicate:
+        if duplicate and key is not None:  # (a duplicate always has a key)
             plan.skipped += 1
             matched = existing.get(key)
             if manifest.upsert_metadata and matched is not None:
                 plan.upserts.append((matched, item.client_metadata))
             continue
-        seen.add(key)
+        if key is not None:
+            seen.add(key)
         plan.new.append(entry)
     return plan
 
