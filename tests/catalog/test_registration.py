@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from bucketdex.catalog import dedupe
 from bucketdex.catalog.catalog import Catalog
 from bucketdex.catalog.types import ItemType, JobStatus
 from bucketdex.manifest.json_format import parse_json_manifest
@@ -119,9 +120,8 @@ def test_an_image_alone_and_as_a_group_frame_are_different_units(catalog: Catalo
 
 
 def test_large_manifests_dedupe_and_upsert_through_the_folder_scan(catalog: Catalog) -> None:
-    from bucketdex.catalog import registration
 
-    n = registration._SCAN_FROM + 10  # enough keys to take the one-scan path
+    n = dedupe.SCAN_FROM + 10  # enough keys to take the one-scan path
     folder = catalog.folders.create("f")
     images = [{"objectUrl": f"s3://b/{i}.jpg", "clientMetadata": {"score": i}} for i in range(n)]
     groups = [{"title": "g", "objectUrl_0": "s3://b/0.jpg", "objectUrl_1": "s3://b/g1.jpg"}]
@@ -145,9 +145,8 @@ def test_large_manifests_dedupe_and_upsert_through_the_folder_scan(catalog: Cata
 def test_large_reruns_skip_through_the_folder_scan_keeping_singles_and_groups_apart(catalog: Catalog) -> None:
     """The scan without ids (a plain re-run) matches singles to singles and groups by their
     first file, never one kind to the other, even when they share a URL."""
-    from bucketdex.catalog import registration
 
-    n = registration._SCAN_FROM + 10
+    n = dedupe.SCAN_FROM + 10
     folder = catalog.folders.create("f")
     images = [{"objectUrl": f"s3://b/{i}.jpg"} for i in range(n)]
     group = {"title": "g", "objectUrl_0": "s3://b/g0.jpg", "objectUrl_1": "s3://b/g1.jpg"}

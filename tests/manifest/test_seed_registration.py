@@ -8,8 +8,8 @@ import pytest
 from test_json_manifest import BLOCKS, TEMPLATE_MARK
 
 from bucketdex.catalog.catalog import Catalog
+from bucketdex.catalog.dedupe import dedupe_key
 from bucketdex.catalog.job_runner import JobRunner
-from bucketdex.catalog.registration import _dedupe_key
 from bucketdex.catalog.types import JobStatus
 from bucketdex.manifest.json_format import parse_json_manifest
 from bucketdex.store.database import Database
@@ -31,7 +31,7 @@ def test_seed_example_registers_and_reruns(runner: JobRunner, db: Database, wher
     manifest = parse_json_manifest(block)
     units = len(manifest.entries)
     # the seeds' placeholders repeat URLs: with skip_duplicate_urls, the repeats are skipped
-    distinct = len({_dedupe_key(e) for e in manifest.entries}) if manifest.skip_duplicate_urls else units
+    distinct = len({dedupe_key(e) for e in manifest.entries}) if manifest.skip_duplicate_urls else units
     job = runner.wait(runner.start(folder.id, block.encode(), source_name="seed.json").id)
     assert job.status is JobStatus.DONE, (where, job.errors, job.unit_errors)
     assert job.units_done == units and len(job.items) == distinct

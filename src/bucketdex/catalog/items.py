@@ -56,7 +56,7 @@ class ItemService:
         number of rows written.
         """
         batch = list(items)
-        with self._db.write() as conn:
+        with self._db.write(bulk=True) as conn:
             get_folder(conn, self._org_id, folder_id, lock=True)  # stands in for a foreign key
             validator = MetadataValidator(load_document(conn, self._org_id))
 

@@ -8,15 +8,14 @@ written; with ``ignore_errors=True`` the good units are registered and every fai
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from itertools import compress, repeat
-from operator import itemgetter, not_
 from typing import Any
 
 from msgspec.structs import force_setattr, replace
-from sqlalchemy import Connection, bindparam, func, null, or_, select, update
+from sqlalchemy import Connection, bindparam, update
 
+from bucketdex.catalog.dedupe import KeyColumns, UrlSets, key_columns, known_urls
 from bucketdex.catalog.folders import get_folder
 from bucketdex.catalog.ids import new_id
 from bucketdex.catalog.limits import utcnow
@@ -25,14 +24,11 @@ from bucketdex.catalog.records import UNASSIGNED_ID, NewItem
 from bucketdex.catalog.schema_store import load_document
 from bucketdex.catalog.types import JobStatus
 from bucketdex.manifest.model import Manifest, ManifestEntry
-from bucketdex.store.bulk import insert_items, url_hash
+from bucketdex.store.bulk import insert_items
 from bucketdex.store.database import Database
-from bucketdex.store.lookup import folder_url_batches, folder_url_rows, owner_id
 from bucketdex.store.tables import storage_items
 
-_LOOKUP_CHUNK = 1000
 _PROGRESS_EVERY = 10_000
-_SCAN_FROM = 2000  # dedupe keys from which one scan of the folder beats lookups
 
 
 @dataclass(frozen=True)
@@ -91,7 +87,7 @@ def register_manifest(
     ignore_errors: bool = False,
     integration_id: uuid.UUID | None = None,
 ) -> RegistrationResult:
-    with db.write() as conn:
+    with db.write(bulk=True) as conn:
         result = register_in(conn, org_id, folder_id, manifest, ignore_errors, integration_id)
     db.after_bulk_write("storage_items", result.rows_written)
     return result
@@ -171,114 +167,41 @@ def _plan(
     entries = manifest.entries
     total = len(entries)
     progress("checking", 0, total)
-    keys: list[DedupeKey] = []
-    existing: Mapping[DedupeKey, uuid.UUID | None] = {}
-    todo: Iterable[int] = range(total)
-    if manifest.skip_duplicate_urls:
-        keys = [_dedupe_key(e) for e in entries]
-        existing = _existing(conn, folder_id, set(keys), with_ids=manifest.upsert_metadata)
-        if not manifest.upsert_metadata:
-            # A skipped duplicate is not looked at again (its metadata is not used, so not
-            # checked): drop them all in one pass, and a re-run of 500k items has nothing left.
-            todo = [n for n, key in enumerate(keys) if key not in existing]
-            plan.skipped = total - len(todo)
-    seen: set[DedupeKey] = set()
+    dedupe = manifest.skip_duplicate_urls
+    upsert = manifest.upsert_metadata
+    keys = key_columns(entries) if dedupe else KeyColumns([], [])  # keys only with the flag
+    known = known_urls(conn, folder_id, keys, with_ids=upsert) if dedupe else UrlSets()
+    todo: Sequence[int] = range(total)
+    if dedupe and not upsert:
+        # A skipped duplicate is not looked at again (its metadata is not used, so not
+        # checked): drop them all in one pass, and a re-run of 500k items has nothing left.
+        todo = known.absent(keys)
+        plan.skipped = total - len(todo)
+    seen = UrlSets()
     check = validator.problems
     for done, n in enumerate(todo, start=plan.skipped):
         if not done % _PROGRESS_EVERY:
             progress("checking", done, total)
         entry = entries[n]
         item = entry.item
-        key = keys[n] if keys else None  # keys only with skip_duplicate_urls
-        duplicate = key is not None and (key in existing or key in seen)
+        key = (keys.composite[n], keys.urls[n]) if dedupe else None
+        duplicate = key is not None and (known.has(*key) or seen.has(*key))
         # a skipped duplicate's metadata is not used, so not checked; an upserted one's is
-        if item.client_metadata and (not duplicate or manifest.upsert_metadata):
+        if item.client_metadata and (not duplicate or upsert):
             problems = check(item.client_metadata, item=entry.location)
             if problems:
                 plan.unit_errors.append(UnitError(entry.location, tuple(entry.urls), "; ".join(problems)))
                 continue
         if duplicate and key is not None:  # (a duplicate always has a key)
             plan.skipped += 1
-            matched = existing.get(key)
-            if manifest.upsert_metadata and matched is not None:
+            matched = known.owners.get(key)
+            if upsert and matched is not None:
                 plan.upserts.append((matched, item.client_metadata))
             continue
         if key is not None:
-            seen.add(key)
+            seen.add(*key)
         plan.new.append(entry)
     return plan
-
-
-DedupeKey = tuple[bool, str]
-
-
-def duplicate_filter(
-    conn: Connection, folder_id: uuid.UUID, manifest: Manifest
-) -> Callable[[ManifestEntry], bool]:
-    """Whether an entry matches an item already in the folder (always False without
-    ``skip_duplicate_urls``): lets work before the registration skip what it will skip."""
-    if not manifest.skip_duplicate_urls:
-        return lambda entry: False
-    existing = _existing(conn, folder_id, {_dedupe_key(e) for e in manifest.entries}, with_ids=False)
-    return lambda entry: _dedupe_key(entry) in existing
-
-
-def _dedupe_key(entry: ManifestEntry) -> DedupeKey:
-    """(is a composite, URL): a single item matches a single item with its URL; a group or
-    series matches the composite whose first file has its first URL.  An image registered alone
-    and the same image as a frame of a group are different items."""
-    item = entry.item
-    if item.children:
-        return True, item.children[0].url or ""
-    return False, item.url or ""
-
-
-def _existing(
-    conn: Connection, folder_id: uuid.UUID, keys: set[DedupeKey], *, with_ids: bool
-) -> dict[DedupeKey, uuid.UUID | None]:
-    """Dedupe key -> id of the matching item already in the folder (for files: their composite;
-    the id only ``with_ids``, as only a metadata upsert needs it).
-
-    Many keys: one scan of the folder's candidate rows beats a lookup per key (an index range
-    scan, then set operations per batch of rows).  Few keys: look them up by URL hash."""
-    if len(keys) >= _SCAN_FROM:
-        return _scan_folder(conn, folder_id, keys, with_ids=with_ids)
-    found: dict[DedupeKey, uuid.UUID | None] = {}
-    t = storage_items.c
-    owner_column = func.coalesce(t.parent_item_id, t.id) if with_ids else null()
-    query = select(t.url, t.parent_item_id.is_not(None), owner_column).where(
-        t.folder_id == folder_id, t.url.is_not(None), or_(t.parent_item_id.is_(None), t.position == 0)
-    )
-    urls = list({url for _, url in keys})
-    for start in range(0, len(urls), _LOOKUP_CHUNK):
-        hashes = [url_hash(u) for u in urls[start : start + _LOOKUP_CHUNK]]
-        for url, in_composite, item_id in conn.execute(query.where(t.url_hash.in_(hashes))):
-            key = (bool(in_composite), url)
-            if key in keys:
-                found[key] = item_id
-    return found
-
-
-def _scan_folder(
-    conn: Connection, folder_id: uuid.UUID, keys: set[DedupeKey], *, with_ids: bool
-) -> dict[DedupeKey, uuid.UUID | None]:
-    found: dict[DedupeKey, uuid.UUID | None] = {}
-    if with_ids:
-        for url, in_composite, owner in folder_url_rows(conn, folder_id, with_ids=True):
-            key = (bool(in_composite), url)
-            if key in keys:
-                found[key] = owner_id(owner)
-        return found
-    # Without ids only membership matters: intersect URL sets batch by batch, in C, instead of
-    # building a key per row (a re-run scans every row of the folder).
-    urls, composite = list(map(itemgetter(1), keys)), list(map(itemgetter(0), keys))
-    singles, firsts = set(compress(urls, map(not_, composite))), set(compress(urls, composite))
-    for batch in folder_url_batches(conn, folder_id, with_ids=False):
-        rows_urls, in_composite = list(map(itemgetter(0), batch)), list(map(itemgetter(1), batch))
-        matched_singles = singles.intersection(compress(rows_urls, map(not_, in_composite)))
-        found.update(dict.fromkeys(zip(repeat(False), matched_singles)))
-        found.update(dict.fromkeys(zip(repeat(True), firsts.intersection(compress(rows_urls, in_composite)))))
-    return found
 
 
 def _overwrite_metadata(conn: Connection, upserts: Iterable[tuple[uuid.UUID, dict[str, object]]]) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 
 from bucketdex.config import Settings
 from bucketdex.errors import StoreUnavailable
+from bucketdex.store.checkpoint import AUTOCHECKPOINT_PAGES, Checkpointer
 
 
 def dump_json(value: Any) -> str:
@@ -40,6 +41,7 @@ class Database:
                 f"cannot use database URL {url!r}: {exc}; expected sqlite:///PATH or "
                 "postgresql://USER@HOST:PORT/DATABASE"
             ) from None
+        self._checkpointer = Checkpointer(self.engine.raw_connection) if self.dialect == "sqlite" else None
 
     @classmethod
     def open(cls, settings: Settings, *, migrate: bool = True) -> Database:
@@ -78,12 +80,25 @@ class Database:
                 conn.commit()
 
     @contextmanager
-    def write(self) -> Iterator[Connection]:
-        """A read-write transaction; committed on success, rolled back on any exception."""
+    def write(self, *, bulk: bool = False) -> Iterator[Connection]:
+        """A read-write transaction; committed on success, rolled back on any exception.
+
+        ``bulk``: a transaction that may write many rows.  On SQLite its commit then leaves the
+        WAL checkpoint to a background thread (``store/checkpoint.py``)."""
         with self._connect() as conn:
             conn.execution_options(sqlite_begin="IMMEDIATE")
-            with conn.begin():
-                yield conn
+            if not (bulk and self._checkpointer):
+                with conn.begin():
+                    yield conn
+                return
+            driver = conn.connection.driver_connection
+            driver.execute("PRAGMA wal_autocheckpoint=0")  # type: ignore[union-attr]
+            try:
+                with conn.begin():
+                    yield conn
+            finally:
+                driver.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")  # type: ignore[union-attr]
+                self._checkpointer.request()
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -92,6 +107,8 @@ class Database:
             yield conn
 
     def dispose(self) -> None:
+        if self._checkpointer is not None:
+            self._checkpointer.close()
         self.engine.dispose()
 
     @contextmanager
