@@ -146,3 +146,18 @@ def test_the_cyclic_collector_pauses_for_the_bulk_phases_and_comes_back(
     assert seen["checking"] == {False} and seen["writing"] == {False}  # off for the bulk work
     assert seen["reading"] == {True}  # on while media is read (it can take hours in a server)
     assert gc.isenabled()  # and back on afterwards
+
+
+def test_a_rerun_job_counts_entries_left_out_by_the_reader_as_skipped(
+    catalog: Catalog, runner: JobRunner
+) -> None:
+    """The job reader leaves out entries already in the folder; the job still counts every unit."""
+    folder = catalog.folders.create("f")
+    first = [{"objectUrl": f"s3://b/{i}.jpg"} for i in range(3)]
+    runner.wait(runner.start(folder.id, json.dumps({"images": first}).encode(), source_name="a.json").id)
+    again = {"images": [*first, {"objectUrl": "s3://b/new.jpg"}], "skip_duplicate_urls": True}
+    job = runner.wait(runner.start(folder.id, json.dumps(again).encode(), source_name="b.json").id)
+    assert job.status is JobStatus.DONE
+    assert (job.units_done, job.units_error, job.units_cancelled) == (4, 0, 0)
+    assert job.item_names == ("/new.jpg",)  # the default title: the URL's path
+    assert sorted(_urls(catalog, folder.id)) == sorted([*(e["objectUrl"] for e in first), "s3://b/new.jpg"])

@@ -168,3 +168,67 @@ def test_mutated_manifests_read_the_same_both_ways(data: st.DataObject) -> None:
         raw[data.draw(st.integers(0, len(raw) - 1))] = data.draw(st.integers(32, 126))
     with contextlib.suppress(UnicodeDecodeError):
         assert_same(bytes(raw))
+
+
+def _rerun(*entries: dict[str, Any], upsert: bool = False) -> bytes:
+    return orjson.dumps({"images": list(entries), "skip_duplicate_urls": True, "upsert_metadata": upsert})
+
+
+def _known(*urls: str) -> Any:
+    asked: list[set[str]] = []
+
+    def present(wanted: set[str]) -> set[str]:
+        asked.append(wanted)
+        return wanted & set(urls)
+
+    present.asked = asked  # type: ignore[attr-defined]
+    return present
+
+
+def test_entries_already_in_the_folder_are_left_out_unbuilt() -> None:
+    media = {"imageMetadata": {"width": 4, "height": 3, "mimeType": "image/png", "fileSize": 9}}
+    data = _rerun(
+        {"objectUrl": "s3://b/0.jpg"}, {"objectUrl": "s3://b/1.jpg", **media}, {"objectUrl": "s3://b/2.jpg"}
+    )
+    present = _known("s3://b/0.jpg", "s3://b/2.jpg", "s3://b/elsewhere.jpg")
+    manifest = parse_json_manifest(data, present=present)
+    assert present.asked == [{"s3://b/0.jpg", "s3://b/1.jpg", "s3://b/2.jpg"}]
+    assert (manifest.known_skipped, manifest.unit_count) == (2, 3)
+    # what is built is built as without the filter, where it was written
+    full = parse_json_manifest(data)
+    assert comparable(manifest)[0] == [e for e in comparable(full)[0] if e[0] == "images[1]"]
+
+
+@pytest.mark.parametrize("flags", [{"skip_duplicate_urls": False}, {"upsert_metadata": True}])
+def test_nothing_is_left_out_without_skipping_or_when_upserting(flags: dict[str, bool]) -> None:
+    document = {"images": [{"objectUrl": "s3://b/0.jpg"}], "skip_duplicate_urls": True, **flags}
+    manifest = parse_json_manifest(orjson.dumps(document), present=_known("s3://b/0.jpg"))
+    assert (len(manifest.entries), manifest.known_skipped) == (1, 0)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"objectUrl": "s3://b/0.jpg", "title": "   "},
+        {"objectUrl": " \t"},
+    ],
+    ids=["blank title", "blank URL"],
+)
+def test_an_entry_already_registered_is_still_checked(bad: dict[str, Any]) -> None:
+    """Leaving an entry out never changes the verdict on the manifest."""
+    data = _rerun({"objectUrl": "s3://b/1.jpg"}, bad)
+    with pytest.raises(ManifestError) as without:
+        parse_json_manifest(data)
+    with pytest.raises(ManifestError) as left_out:
+        parse_json_manifest(data, present=_known("s3://b/0.jpg", "s3://b/1.jpg", " \t"))
+    assert left_out.value.problems == without.value.problems
+
+
+def test_a_block_giving_both_spellings_is_left_out_as_it_would_be_accepted() -> None:
+    data = _rerun(
+        {"objectUrl": "s3://b/0.jpg", "imageMetadata": {"fileSize": 1, "file_size": 2}},
+        {"objectUrl": "s3://b/1.jpg"},
+    )
+    assert len(parse_json_manifest(data).entries) == 2  # the thorough reader picks one spelling
+    manifest = parse_json_manifest(data, present=_known("s3://b/0.jpg"))
+    assert (manifest.known_skipped, [e.location for e in manifest.entries]) == (1, ["images[1]"])

@@ -18,8 +18,10 @@ from typing import Any
 
 from sqlalchemy import Connection, func, null, or_, select
 
+from bucketdex.manifest.json_fast import PresentUrls
 from bucketdex.manifest.model import Manifest, ManifestEntry
 from bucketdex.store.bulk import url_hash
+from bucketdex.store.database import Database
 from bucketdex.store.lookup import folder_url_rows, folder_urls_present, owner_id
 from bucketdex.store.tables import storage_items
 
@@ -118,6 +120,19 @@ def _candidate_rows(
         hashes = [url_hash(u) for u in distinct[start : start + _LOOKUP_CHUNK]]
         rows.extend(conn.execute(query.where(t.url_hash.in_(hashes))))
     return rows
+
+
+def present_in_folder(db: Database, folder_id: uuid.UUID) -> PresentUrls:
+    """For the manifest reader: which of a manifest's single-item URLs the folder holds as
+    single items (read in a transaction of its own, before the registration's; what the
+    registration then finds new is checked again in its own)."""
+
+    def present(urls: set[str]) -> set[str]:
+        keys = KeyColumns([False] * len(urls), list(urls))
+        with db.read() as conn:
+            return known_urls(conn, folder_id, keys, with_ids=False).singles
+
+    return present
 
 
 def duplicate_filter(

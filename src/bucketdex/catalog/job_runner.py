@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from bucketdex.catalog.catalog import Catalog
 from bucketdex.catalog.datasets import link_in
-from bucketdex.catalog.dedupe import duplicate_filter
+from bucketdex.catalog.dedupe import duplicate_filter, present_in_folder
 from bucketdex.catalog.job_retry import retry_manifest
 from bucketdex.catalog.media_reading import PreparedManifest, prepare_manifest
 from bucketdex.catalog.records import ImportJob
@@ -226,9 +226,10 @@ def _run_job(catalog: Catalog, job_id: uuid.UUID, progress: Progress | None, dat
         with _cyclic_gc_paused():
             if data is None:
                 data = catalog.jobs.manifest(job_id)
-            manifest = parse_manifest(data, source=job.source_name)
+            present = present_in_folder(catalog.db, job.folder_id)
+            manifest = parse_manifest(data, source=job.source_name, present=present)
             del data  # parsed: the bytes are not needed any more
-        published = _PublishedProgress(catalog, job_id, len(manifest.entries), report)
+        published = _PublishedProgress(catalog, job_id, manifest.unit_count, report)
         prepared = _prepare(catalog, job, manifest, published)
     except (ManifestError, PreparationError) as exc:
         catalog.jobs.fail(job_id, exc.problems)
@@ -248,7 +249,7 @@ def _run_job(catalog: Catalog, job_id: uuid.UUID, progress: Progress | None, dat
         )
         if job.dataset_id is not None and result.status is JobStatus.DONE and result.added:
             link_in(conn, catalog.org_id, job.dataset_id, list(result.added))
-        catalog.jobs.finish(conn, job_id, result, units=len(manifest.entries), stats=prepared.stats)
+        catalog.jobs.finish(conn, job_id, result, units=manifest.unit_count, stats=prepared.stats)
     catalog.db.after_bulk_write("storage_items", result.rows_written)
     return True
 

@@ -97,7 +97,7 @@ def prepare_manifest(
     entries = _apply(manifest.entries, reads, errors, integration.title)
     _encode_sequences(store, entries, sequences, errors, progress)
     kept = [e for i, e in enumerate(entries) if i not in errors]
-    prepared = Manifest(kept, manifest.skip_duplicate_urls, manifest.upsert_metadata)
+    prepared = Manifest(kept, manifest.skip_duplicate_urls, manifest.upsert_metadata, manifest.known_skipped)
     ordered = tuple(errors[i] for i in sorted(errors))
     return PreparedManifest(prepared, ordered, _stats(reads))
 

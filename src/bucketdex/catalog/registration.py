@@ -163,7 +163,7 @@ def _plan(
     validator: MetadataValidator,
     progress: Progress,
 ) -> _Plan:
-    plan = _Plan()
+    plan = _Plan(skipped=manifest.known_skipped)  # left out by the reader as already here
     entries = manifest.entries
     total = len(entries)
     progress("checking", 0, total)
@@ -176,10 +176,10 @@ def _plan(
         # A skipped duplicate is not looked at again (its metadata is not used, so not
         # checked): drop them all in one pass, and a re-run of 500k items has nothing left.
         todo = known.absent(keys)
-        plan.skipped = total - len(todo)
+        plan.skipped += total - len(todo)
     seen = UrlSets()
     check = validator.problems
-    for done, n in enumerate(todo, start=plan.skipped):
+    for done, n in enumerate(todo, start=total - len(todo)):
         if not done % _PROGRESS_EVERY:
             progress("checking", done, total)
         entry = entries[n]

@@ -21,7 +21,7 @@ from bucketdex.manifest.fields import (
     short,
     title_from_url,
 )
-from bucketdex.manifest.json_fast import parse_fast
+from bucketdex.manifest.json_fast import PresentUrls, parse_fast
 from bucketdex.manifest.model import Manifest, ManifestEntry
 
 GROUP_TYPES = ("image_groups", "dicom_series")
@@ -35,11 +35,14 @@ _POSITION = re.compile(r"objectUrl_(\d+)")
 _TRAILING_COMMA = re.compile(rb'("(?:\\.|[^"\\])*")|,(\s*[}\]])')
 
 
-def parse_json_manifest(data: bytes | str, *, source: str = "manifest.json") -> Manifest:
-    """Parse a JSON manifest; ManifestError lists every problem with its JSON path."""
+def parse_json_manifest(
+    data: bytes | str, *, source: str = "manifest.json", present: PresentUrls | None = None
+) -> Manifest:
+    """Parse a JSON manifest; ManifestError lists every problem with its JSON path.  With
+    ``present``, the fast path may leave out entries already registered (``parse_fast``)."""
     raw = data.encode() if isinstance(data, str) else data
     groups = _Reader()
-    manifest = parse_fast(raw, groups.group)
+    manifest = parse_fast(raw, groups.group, present)
     if manifest is not None and not groups.problems:
         return manifest
     return parse_thoroughly(raw, source=source)  # not a plain valid manifest: this says why

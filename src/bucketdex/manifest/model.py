@@ -29,6 +29,14 @@ class Manifest:
     entries: list[ManifestEntry]
     skip_duplicate_urls: bool = False
     upsert_metadata: bool = False
+    # Entries the reader left out, unbuilt, as already in the target folder (it was told which
+    # URLs are: ``json_fast.PresentUrls``); they count as skipped duplicates.
+    known_skipped: int = 0
+
+    @property
+    def unit_count(self) -> int:
+        """Units the manifest holds: its entries and those left out as already registered."""
+        return len(self.entries) + self.known_skipped
 
     @property
     def url_count(self) -> int:
