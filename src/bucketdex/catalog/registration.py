@@ -179,6 +179,7 @@ def _plan(
         plan.skipped += total - len(todo)
     seen = UrlSets()
     check = validator.problems
+    suspect = _suspects(entries, todo, validator)  # the others' metadata is proved valid
     for done, n in enumerate(todo, start=total - len(todo)):
         if not done % _PROGRESS_EVERY:
             progress("checking", done, total)
@@ -187,7 +188,7 @@ def _plan(
         key = (keys.composite[n], keys.urls[n]) if dedupe else None
         duplicate = key is not None and (known.has(*key) or seen.has(*key))
         # a skipped duplicate's metadata is not used, so not checked; an upserted one's is
-        if item.client_metadata and (not duplicate or upsert):
+        if n in suspect and (not duplicate or upsert):
             problems = check(item.client_metadata, item=entry.location)
             if problems:
                 plan.unit_errors.append(UnitError(entry.location, tuple(entry.urls), "; ".join(problems)))
@@ -202,6 +203,16 @@ def _plan(
             seen.add(*key)
         plan.new.append(entry)
     return plan
+
+
+def _suspects(
+    entries: Sequence[ManifestEntry], todo: Sequence[int], validator: MetadataValidator
+) -> set[int]:
+    """Entries (among ``todo``) whose client metadata may have problems; screened a column at a
+    time (``metadata_screen``), so the valid majority costs no check call each."""
+    todo = [n for n in todo if entries[n].item.client_metadata]
+    metadatas = [entries[n].item.client_metadata for n in todo]
+    return set(map(todo.__getitem__, validator.suspects(metadatas)))
 
 
 def _overwrite_metadata(conn: Connection, upserts: Iterable[tuple[uuid.UUID, dict[str, object]]]) -> None:
