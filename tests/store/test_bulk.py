@@ -12,6 +12,7 @@ from sqlalchemy import insert, select
 
 from bucketdex.catalog.records import MediaMetadata, NewItem
 from bucketdex.catalog.types import ItemType
+from bucketdex.store import bulk
 from bucketdex.store.bulk import CHUNK, insert_items, url_hash
 from bucketdex.store.database import Database
 from bucketdex.store.tables import DEFAULT_ORG_ID, folders, storage_items
@@ -160,3 +161,54 @@ def test_url_hash_is_stable_signed_64_bit() -> None:
     h = url_hash("s3://bucket/key.jpg")
     assert h == url_hash("s3://bucket/key.jpg") != url_hash("s3://bucket/key.jpeg")
     assert -(2**63) <= h < 2**63
+
+
+def _hash_index_sql(db: Database) -> str | None:
+    with db.read() as conn:
+        return conn.exec_driver_sql(
+            "SELECT sql FROM sqlite_master WHERE name = 'ix_storage_items_folder_id_url_hash'"
+        ).scalar()
+
+
+def _statements(conn: Any) -> list[str]:
+    seen: list[str] = []
+    conn.connection.driver_connection.set_trace_callback(seen.append)
+    return seen
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_sqlite_rebuilds_the_hash_index_for_inserts_that_double_the_table(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bulk, "REBUILD_FROM", 10)
+    folder_id, before = _folder(db), _hash_index_sql(db)
+    with db.write() as conn:
+        seen = _statements(conn)
+        insert_items(conn, folder_id, [_item(i) for i in range(20)], now=NOW)
+        conn.connection.driver_connection.set_trace_callback(None)
+    assert any(s.startswith("DROP INDEX") for s in seen) and _hash_index_sql(db) == before
+    with db.read() as conn:  # and the rebuilt index holds every row
+        plan = conn.exec_driver_sql(
+            "EXPLAIN QUERY PLAN SELECT id FROM storage_items WHERE folder_id = ? AND url_hash = ?",
+            (folder_id.hex, url_hash("s3://b/3")),
+        ).all()
+        assert "ix_storage_items_folder_id_url_hash" in str(plan)
+    assert len(_rows(db)) == 20
+    with db.write() as conn:  # 15 more rows do not double 20: appended to the index as usual
+        seen = _statements(conn)
+        insert_items(conn, folder_id, [_item(i) for i in range(100, 115)], now=NOW)
+        conn.connection.driver_connection.set_trace_callback(None)
+    assert not any(s.startswith("DROP INDEX") for s in seen)
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_a_refused_insert_keeps_the_dropped_index(db: Database, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(bulk, "REBUILD_FROM", 10)
+    folder_id, before = _folder(db), _hash_index_sql(db)
+
+    def refuse(chunk: Sequence[NewItem]) -> None:
+        raise ValueError("refused")
+
+    with pytest.raises(ValueError), db.write() as conn:
+        insert_items(conn, folder_id, [_item(i) for i in range(20)], now=NOW, check=refuse)
+    assert _hash_index_sql(db) == before and _rows(db) == {}
