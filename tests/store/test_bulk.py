@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta, timezone
+from itertools import repeat
 from typing import Any
 
 import pytest
@@ -212,3 +213,26 @@ def test_a_refused_insert_keeps_the_dropped_index(db: Database, monkeypatch: pyt
     with pytest.raises(ValueError), db.write() as conn:
         insert_items(conn, folder_id, [_item(i) for i in range(20)], now=NOW, check=refuse)
     assert _hash_index_sql(db) == before and _rows(db) == {}
+
+
+def test_only_plain_values_shared_by_a_chunk_are_written_into_the_statement() -> None:
+    quoted = "it's'); DROP TABLE storage_items; --"
+    columns = {
+        "id": ["a", "a"], "folder_id": repeat("0f" * 16), "item_type": ["pdf", "pdf"],
+        "name": ["0.pdf", "1.pdf"], "description": [quoted, quoted], "position": [3, 3],
+    }  # fmt: skip
+    literals = bulk._literals(columns, list(columns))
+    assert literals == {"folder_id": f"'{'0f' * 16}'", "item_type": "'pdf'", "position": "3"}
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_shared_values_are_stored_as_if_bound(db: Database) -> None:
+    folder_id = _folder(db)
+    quoted = "it's'); DROP TABLE storage_items; --"
+    items = [NewItem(ItemType.PDF, f"{i}.pdf", description=quoted, url=f"s3://b/{i}") for i in range(3)]
+    with db.write() as conn:
+        insert_items(conn, folder_id, items, now=NOW)
+    rows = _rows(db)
+    assert {row.id: row._asdict() for row in rows.values()} == {
+        i.id: _expected(i, folder_id, None, None) for i in items
+    }
