@@ -120,7 +120,7 @@ def test_a_running_job_reports_its_phases_and_counts(catalog: Catalog) -> None:
     phases = [p for p, _, _ in seen]
     assert phases[0] == "parsing" and "checking" in phases and phases[-1] == "writing"
     checking = [d for p, d, t in seen if p == "checking"]
-    assert checking == sorted(checking) and checking[-1] == 20_000
+    assert checking == sorted(checking) and checking[-1] == 25_000
     writing = [(d, t) for p, d, t in seen if p == "writing"]
     assert writing[0] == (0, 25_000) and writing[-1] == (25_000, 25_000) and len(writing) >= 3
     assert catalog.jobs.get(job.id).status is JobStatus.DONE

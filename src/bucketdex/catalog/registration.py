@@ -177,9 +177,13 @@ def _plan(
         # checked): drop them all in one pass, and a re-run of 500k items has nothing left.
         todo = known.absent(keys)
         plan.skipped += total - len(todo)
+    suspect = _suspects(entries, todo, validator)  # the others' metadata is proved valid
+    if not suspect and not upsert and (not dedupe or _distinct(keys, todo)):
+        plan.new = list(map(entries.__getitem__, todo))  # the common case: every entry is new
+        progress("checking", total, total)
+        return plan
     seen = UrlSets()
     check = validator.problems
-    suspect = _suspects(entries, todo, validator)  # the others' metadata is proved valid
     for done, n in enumerate(todo, start=total - len(todo)):
         if not done % _PROGRESS_EVERY:
             progress("checking", done, total)
@@ -202,7 +206,16 @@ def _plan(
         if key is not None:
             seen.add(*key)
         plan.new.append(entry)
+    progress("checking", total, total)
     return plan
+
+
+def _distinct(keys: KeyColumns, todo: Sequence[int]) -> bool:
+    """Whether no two of these entries share a dedupe key (the manifest repeats no URL)."""
+    urls = list(map(keys.urls.__getitem__, todo))
+    if keys.any_composite:
+        return len(set(zip(map(keys.composite.__getitem__, todo), urls, strict=True))) == len(urls)
+    return len(set(urls)) == len(urls)
 
 
 def _suspects(
