@@ -177,9 +177,9 @@ def _rerun(*entries: dict[str, Any], upsert: bool = False) -> bytes:
 def _known(*urls: str) -> Any:
     asked: list[set[str]] = []
 
-    def present(wanted: set[str]) -> set[str]:
-        asked.append(wanted)
-        return wanted & set(urls)
+    def present(wanted: list[str]) -> set[str]:
+        asked.append(set(wanted))
+        return set(wanted) & set(urls)
 
     present.asked = asked  # type: ignore[attr-defined]
     return present

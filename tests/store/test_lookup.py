@@ -75,3 +75,11 @@ def test_an_empty_folder_holds_nothing(db: Database) -> None:
     folder = _folder(db)
     with db.read() as conn:
         assert lookup.folder_urls_present(conn, folder, {"s3://b/0.jpg"}, {"s3://b/0.jpg"}) == (set(), set())
+
+
+def test_a_folder_is_empty_until_it_holds_an_item(db: Database) -> None:
+    folder, other = _folder(db), _folder(db)
+    with db.write() as conn:
+        insert_items(conn, other, [_image("s3://b/0.jpg")], now=NOW)
+    with db.read() as conn:
+        assert lookup.folder_is_empty(conn, folder) and not lookup.folder_is_empty(conn, other)

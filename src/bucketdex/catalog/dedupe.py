@@ -22,7 +22,7 @@ from bucketdex.manifest.json_fast import PresentUrls
 from bucketdex.manifest.model import Manifest, ManifestEntry
 from bucketdex.store.bulk import url_hash
 from bucketdex.store.database import Database
-from bucketdex.store.lookup import folder_url_rows, folder_urls_present, owner_id
+from bucketdex.store.lookup import folder_is_empty, folder_url_rows, folder_urls_present, owner_id
 from bucketdex.store.tables import storage_items
 
 _LOOKUP_CHUNK = 1000
@@ -88,6 +88,8 @@ def known_urls(conn: Connection, folder_id: uuid.UUID, keys: KeyColumns, *, with
     for files their composite's, as only a metadata upsert needs them).
 
     Many keys: one scan of the folder beats a lookup per key.  Few: look them up by URL hash."""
+    if not keys.urls or folder_is_empty(conn, folder_id):
+        return UrlSets()
     wanted_singles = set(compress(keys.urls, map(not_, keys.composite)))
     wanted_firsts = set(compress(keys.urls, keys.composite))
     if len(keys.urls) >= SCAN_FROM and not with_ids:
@@ -127,8 +129,8 @@ def present_in_folder(db: Database, folder_id: uuid.UUID) -> PresentUrls:
     single items (read in a transaction of its own, before the registration's; what the
     registration then finds new is checked again in its own)."""
 
-    def present(urls: set[str]) -> set[str]:
-        keys = KeyColumns([False] * len(urls), list(urls))
+    def present(urls: list[str]) -> set[str]:
+        keys = KeyColumns([False] * len(urls), urls)
         with db.read() as conn:
             return known_urls(conn, folder_id, keys, with_ids=False).singles
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import operator
 from collections.abc import Callable, Sequence
-from itertools import compress
+from itertools import chain, compress
 from operator import not_
 from typing import Annotated, Any
 
@@ -142,9 +142,9 @@ _DECODER = msgspec.json.Decoder(_Document)
 GroupReader = Callable[[Any, str, str], list[ManifestEntry]]
 
 
-# Given the URLs of a manifest's single items, the ones its target folder already holds as
-# single items (what ``skip_duplicate_urls`` would skip).
-PresentUrls = Callable[[set[str]], set[str]]
+# Given the URLs of a manifest's single items (repeats possible), the ones its target folder
+# already holds as single items (what ``skip_duplicate_urls`` would skip).
+PresentUrls = Callable[[list[str]], set[str]]
 
 
 def parse_fast(data: bytes, read_group: GroupReader, present: PresentUrls | None = None) -> Manifest | None:
@@ -166,9 +166,8 @@ def parse_fast(data: bytes, read_group: GroupReader, present: PresentUrls | None
         return None
     known: set[str] = set()
     if present is not None and document.skip_duplicate_urls and not document.upsert_metadata:
-        known = present(
-            {v.objectUrl for s, values in sections if s in _SINGLE_SECTIONS and values for v in values}
-        )
+        singles = [values for section, values in sections if section in _SINGLE_SECTIONS and values]
+        known = present(list(map(_OBJECT_URL, chain.from_iterable(singles))))
     try:
         entries, left_out = _entries(sections, read_group, known)
     except _Fallback:

@@ -13,7 +13,9 @@ from itertools import compress
 from operator import itemgetter, not_
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, select
+
+from bucketdex.store.tables import storage_items
 
 _SQL = (
     "SELECT url, parent_item_id IS NOT NULL, {owner} FROM storage_items{hint} "
@@ -118,6 +120,13 @@ def _split_rows(rows: list[Any]) -> tuple[list[str], list[str]]:
     """(URLs of single items, first URLs of composites) of (url, is a file of a composite) rows."""
     urls, in_composite = list(map(itemgetter(0), rows)), list(map(itemgetter(1), rows))
     return list(compress(urls, map(not_, in_composite))), list(compress(urls, in_composite))
+
+
+def folder_is_empty(conn: Connection, folder_id: uuid.UUID) -> bool:
+    """Whether the folder holds no item (one index probe): a first registration then skips
+    building the sets of URLs that duplicate detection would look up."""
+    t = storage_items.c
+    return conn.execute(select(t.id).where(t.folder_id == folder_id).limit(1)).first() is None
 
 
 def owner_id(value: Any) -> uuid.UUID | None:
