@@ -79,7 +79,7 @@ def option_type(option: Mapping[str, Any]) -> str | None:
     ty = option.get("ty")
     if ty == "variant":
         hint = option.get("hint", "text")
-        return str(ALIASES.get(hint, hint))
+        return str(ALIASES.get(hint, hint)) if isinstance(hint, str) else str(hint)
     if ty == "tombstone":
         return None
     return str(ty)

@@ -22,7 +22,7 @@ from typing import Any
 import orjson
 
 from bucketdex.catalog.limits import MAX_CLIENT_METADATA_BYTES
-from bucketdex.catalog.metadata_schema import ALIASES
+from bucketdex.catalog.metadata_schema import option_type
 
 FRAME_KEY = "$encord"
 _MISSING = object()
@@ -78,13 +78,10 @@ _SCALARS: dict[str, ColumnFits] = {
 
 def column_fits(option: Mapping[str, Any]) -> ColumnFits | None:
     """The column screen of a schema option (None: no screen, check each item)."""
-    ty = option.get("ty")
-    if ty == "variant":
-        hint = option.get("hint", "text")
-        return _SCALARS.get(ALIASES.get(hint, hint) if isinstance(hint, str) else "")
-    if ty == "enum":
+    kind = option_type(option)
+    if kind == "enum":
         return _enum([str(v) for v in option.get("values") or []])
-    return _SCALARS.get(ty) if isinstance(ty, str) else None  # embeddings: item by item
+    return _SCALARS.get(kind) if kind else None  # embeddings: item by item
 
 
 def suspects(metadatas: Sequence[Any], columns: Mapping[str, ColumnFits | None]) -> list[int]:

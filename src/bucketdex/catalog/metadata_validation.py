@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 
 from bucketdex.catalog.limits import MAX_CLIENT_METADATA_BYTES
-from bucketdex.catalog.metadata_schema import ALIASES, MetadataSchema
+from bucketdex.catalog.metadata_schema import MetadataSchema, option_type
 from bucketdex.catalog.metadata_screen import FRAME_KEY, ColumnFits, column_fits, suspects
 from bucketdex.errors import MetadataValidationError, PayloadTooLarge
 
@@ -140,16 +140,13 @@ def _values(checks: Mapping[str, Check], metadata: Mapping[str, Any], item: str,
 
 def _checker(option: Mapping[str, Any]) -> Check | None:
     """The check for values of ``option``; None for types that accept anything (user, ...)."""
-    ty = option.get("ty")
-    if ty == "variant":
-        hint = option.get("hint", "text")
-        return _SCALAR_CHECKS.get(ALIASES.get(hint, hint) if isinstance(hint, str) else "")
-    if ty == "enum":
+    kind = option_type(option)
+    if kind == "enum":
         return _enum_check([str(v) for v in option.get("values") or []])
-    if ty == "embedding":
+    if kind == "embedding":
         size = option.get("size")
         return _embedding_check(size) if isinstance(size, int) else None
-    return _SCALAR_CHECKS.get(ty) if isinstance(ty, str) else None  # older shapes: {"ty": "number"}
+    return _SCALAR_CHECKS.get(kind) if kind else None  # older shapes too: {"ty": "number"}
 
 
 def _expected(what: str, value: Any) -> str:
