@@ -50,24 +50,35 @@ def folder_url_batches(conn: Connection, folder_id: uuid.UUID, *, with_ids: bool
         cursor.close()
 
 
-# Without ids, only which URLs are there matters: SQLite joins each chunk of the folder's URLs
-# into one string (one value to hand over instead of a row per item; 2x faster to read), and the
-# caller splits it.  The counts catch a URL holding the separator: that chunk is then read as rows.
-_SQLITE_CHUNK_SQL = (
-    "SELECT count(*), max(id),"
+# Without ids, only which URLs are there matters: the database joins each chunk of the folder's
+# URLs into one string (one value to hand over instead of a row per item: 2x faster to read on
+# SQLite), and the caller splits it.  The counts catch a URL holding the separator: that chunk is
+# then read as rows.
+_CHUNK_SQL = (
+    "SELECT count(*), max({id_text}),"
     " count(*) FILTER (WHERE parent_item_id IS NULL),"
-    " group_concat(url, char(10)) FILTER (WHERE parent_item_id IS NULL),"
+    " {joined} FILTER (WHERE parent_item_id IS NULL),"
     " count(*) FILTER (WHERE parent_item_id IS NOT NULL),"
-    " group_concat(url, char(10)) FILTER (WHERE parent_item_id IS NOT NULL) "
-    "FROM (SELECT id, url, parent_item_id FROM storage_items"
-    + _SQLITE_HINT
-    + " WHERE folder_id = ? AND id > ?"
-    " AND url IS NOT NULL AND (parent_item_id IS NULL OR position = 0) ORDER BY id LIMIT ?)"
+    " {joined} FILTER (WHERE parent_item_id IS NOT NULL) "
+    "FROM (SELECT id, url, parent_item_id FROM storage_items{hint}"
+    " WHERE folder_id = {mark} AND id > {id_mark} AND url IS NOT NULL"
+    " AND (parent_item_id IS NULL OR position = 0) ORDER BY id LIMIT {mark}) AS chunk"
 )
-_SQLITE_ROWS_SQL = (
-    "SELECT url, parent_item_id IS NOT NULL FROM storage_items" + _SQLITE_HINT + " WHERE folder_id = ?"
-    " AND id > ? AND id <= ? AND url IS NOT NULL AND (parent_item_id IS NULL OR position = 0)"
+_ROWS_SQL = (
+    "SELECT url, parent_item_id IS NOT NULL FROM storage_items{hint}"
+    " WHERE folder_id = {mark} AND id > {id_mark} AND id <= {id_mark} AND url IS NOT NULL"
+    " AND (parent_item_id IS NULL OR position = 0)"
 )
+_DIALECT = {
+    "sqlite": {
+        "id_text": "id", "joined": "group_concat(url, char(10))", "hint": _SQLITE_HINT,
+        "mark": "?", "id_mark": "?",
+    },
+    "postgresql": {
+        "id_text": "id::text", "joined": "string_agg(url, E'\\n')", "hint": "",
+        "mark": "%s", "id_mark": "%s::uuid",
+    },
+}  # fmt: skip
 _JOINED_CHUNK = 100_000
 
 
@@ -76,24 +87,24 @@ def folder_urls_present(
 ) -> tuple[set[str], set[str]]:
     """The subsets of ``singles`` (URLs of single items) and ``firsts`` (first URLs of
     composites) that the folder holds, read in chunks (memory stays bounded in huge folders)."""
-    if conn.dialect.name != "sqlite":
-        return _present_from_rows(folder_url_batches(conn, folder_id, with_ids=False), singles, firsts)
+    sqlite = conn.dialect.name == "sqlite"
+    words = _DIALECT["sqlite" if sqlite else "postgresql"]
+    chunk_sql, rows_sql = _CHUNK_SQL.format(**words), _ROWS_SQL.format(**words)
+    folder, after = (folder_id.hex, "") if sqlite else (folder_id, str(uuid.UUID(int=0)))
     found_singles: set[str] = set()
     found_firsts: set[str] = set()
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    after, folder = "", folder_id.hex
     try:
         while True:
-            total, last, n_single, joined_single, n_first, joined_first = cursor.execute(
-                _SQLITE_CHUNK_SQL, (folder, after, _JOINED_CHUNK)
-            ).fetchone()
+            cursor.execute(chunk_sql, (folder, after, _JOINED_CHUNK))
+            total, last, n_single, joined_single, n_first, joined_first = cursor.fetchone()
             if not total:
                 break
             single_urls = joined_single.split("\n") if n_single else []
             first_urls = joined_first.split("\n") if n_first else []
             if len(single_urls) != n_single or len(first_urls) != n_first:  # a URL with a newline
-                rows = cursor.execute(_SQLITE_ROWS_SQL, (folder, after, last)).fetchall()
-                single_urls, first_urls = _split_rows(rows)
+                cursor.execute(rows_sql, (folder, after, last))
+                single_urls, first_urls = _split_rows(cursor.fetchall())
             found_singles.update(singles.intersection(single_urls))
             found_firsts.update(firsts.intersection(first_urls))
             if total < _JOINED_CHUNK:
@@ -101,18 +112,6 @@ def folder_urls_present(
             after = last
     finally:
         cursor.close()
-    return found_singles, found_firsts
-
-
-def _present_from_rows(
-    batches: Iterator[list[Any]], singles: set[str], firsts: set[str]
-) -> tuple[set[str], set[str]]:
-    found_singles: set[str] = set()
-    found_firsts: set[str] = set()
-    for batch in batches:
-        single_urls, first_urls = _split_rows(batch)
-        found_singles.update(singles.intersection(single_urls))
-        found_firsts.update(firsts.intersection(first_urls))
     return found_singles, found_firsts
 
 
