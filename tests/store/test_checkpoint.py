@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from bucketdex.store import checkpoint
 from bucketdex.store.checkpoint import AUTOCHECKPOINT_PAGES
 from bucketdex.store.database import Database
 
@@ -83,3 +84,19 @@ def test_a_closed_checkpointer_ignores_requests(sqlite_db: Database) -> None:
     checkpointer.request()
     time.sleep(0.05)
     assert checkpointer.runs == 1
+
+
+def test_an_idle_thread_ends_and_the_next_request_starts_another(
+    sqlite_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(checkpoint, "IDLE_SECONDS", 0.05)
+    checkpointer = sqlite_db._checkpointer
+    assert checkpointer is not None
+    _fill(sqlite_db, 10)
+    _wait_for_runs(sqlite_db, 1)
+    deadline = time.monotonic() + 10
+    while checkpointer._thread is not None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert checkpointer._thread is None  # retired
+    _fill(sqlite_db, 10)
+    _wait_for_runs(sqlite_db, 2)

@@ -20,6 +20,7 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 AUTOCHECKPOINT_PAGES = 1000  # SQLite's default, restored once a bulk transaction has ended
+IDLE_SECONDS = 60.0  # the thread ends after this long without a request; the next one restarts it
 
 
 class Checkpointer:
@@ -41,7 +42,7 @@ class Checkpointer:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._loop, name="bucketdex-checkpoint", daemon=True)
                 self._thread.start()
-        self._wake.set()
+            self._wake.set()
 
     def close(self) -> None:
         with self._lock:
@@ -53,7 +54,8 @@ class Checkpointer:
 
     def _loop(self) -> None:
         while True:
-            self._wake.wait()
+            if not self._wake.wait(IDLE_SECONDS) and self._retire():
+                return
             self._wake.clear()
             if self._closed:
                 return
@@ -61,6 +63,15 @@ class Checkpointer:
                 self._checkpoint()
             except Exception:  # a failed checkpoint loses nothing: the next commit's will do it
                 log.warning("background WAL checkpoint failed", exc_info=True)
+
+    def _retire(self) -> bool:
+        """Idle: end the thread (a database dropped without ``close`` then leaves no thread
+        holding its engine), unless a request came in meanwhile."""
+        with self._lock:
+            if self._wake.is_set():
+                return False
+            self._thread = None
+            return True
 
     def _checkpoint(self) -> None:
         connection = self._connect()
