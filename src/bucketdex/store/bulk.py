@@ -193,7 +193,8 @@ def _non_null(columns: dict[str, Any]) -> list[str]:
     return [
         name
         for name, values in columns.items()
-        if not isinstance(values, list) or values.count(None) != len(values)
+        # (the first value decides most columns; count() compares every value with None)
+        if not isinstance(values, list) or values[0] is not None or values.count(None) != len(values)
     ]
 
 
