@@ -130,6 +130,8 @@ def present_in_folder(db: Database, folder_id: uuid.UUID) -> PresentUrls:
     registration then finds new is checked again in its own)."""
 
     def present(urls: list[str]) -> set[str]:
+        if not urls:  # no single items: no transaction to open
+            return set()
         keys = KeyColumns([False] * len(urls), urls)
         with db.read() as conn:
             return known_urls(conn, folder_id, keys, with_ids=False).singles

@@ -223,9 +223,9 @@ def _suspects(
 ) -> set[int]:
     """Entries (among ``todo``) whose client metadata may have problems; screened a column at a
     time (``metadata_screen``), so the valid majority costs no check call each."""
-    todo = [n for n in todo if entries[n].item.client_metadata]
     metadatas = [entries[n].item.client_metadata for n in todo]
-    return set(map(todo.__getitem__, validator.suspects(metadatas)))
+    with_metadata = [n for n, metadata in zip(todo, metadatas, strict=True) if metadata]
+    return set(map(with_metadata.__getitem__, validator.suspects(list(filter(None, metadatas)))))
 
 
 def _overwrite_metadata(conn: Connection, upserts: Iterable[tuple[uuid.UUID, dict[str, object]]]) -> None:

@@ -278,9 +278,8 @@ _HASH_INDEX = next(i for i in storage_items.indexes if i.name == "ix_storage_ite
 def _rebuild_hash_index(cursor: Any, expected: int) -> bool:
     if expected < REBUILD_FROM:
         return False
-    (rows,) = cursor.execute(
-        "SELECT coalesce(max(rowid), 0) FROM storage_items"
-    ).fetchone()  # >= the count, O(log n)
+    # max(rowid): at least the row count, for one B-tree descent (count(*) reads every row)
+    (rows,) = cursor.execute("SELECT coalesce(max(rowid), 0) FROM storage_items").fetchone()
     return bool(rows <= expected)
 
 
