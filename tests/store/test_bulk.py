@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import insert, select
 
-from bucketdex.catalog.records import MediaMetadata, NewItem
+from bucketdex.catalog.records import MediaMetadata, NewItem, NewItemColumns
 from bucketdex.catalog.types import ItemType
 from bucketdex.store import bulk
 from bucketdex.store.bulk import CHUNK, insert_items, url_hash
@@ -236,3 +236,56 @@ def test_shared_values_are_stored_as_if_bound(db: Database) -> None:
     assert {row.id: row._asdict() for row in rows.values()} == {
         i.id: _expected(i, folder_id, None, None) for i in items
     }
+
+
+def _as_columns(items: Sequence[NewItem], integration_id: uuid.UUID | None) -> NewItemColumns:
+    media: dict[str, list[Any]] = {
+        name: [getattr(i.media, name) for i in items] for name in MediaMetadata.column_names()
+    }
+    return NewItemColumns(
+        [i.id for i in items],
+        [i.item_type for i in items],
+        [i.name for i in items],
+        [i.url or "" for i in items],
+        [i.client_metadata for i in items],
+        {name: values for name, values in media.items() if any(v is not None for v in values)},
+        integration_id,
+    )
+
+
+@pytest.mark.parametrize("with_integration", [False, True])
+def test_items_given_as_columns_are_stored_as_the_same_items_would_be(
+    db: Database, with_integration: bool
+) -> None:
+    folder_id = _folder(db)
+    integration_id = uuid.uuid4() if with_integration else None
+    items = [
+        NewItem(
+            (ItemType.IMAGE, ItemType.VIDEO)[n % 2],
+            f"f{n}",
+            f"s3://b/{n}",
+            {"n": n, "s": "x'y"} if n % 3 else {},
+            MediaMetadata(file_size=n, width=None if n % 4 else 7, fps=0.5 if n % 2 else None),
+            integration_id=integration_id,
+        )
+        for n in range(CHUNK + 3)  # more than one chunk
+    ]
+    progress: list[int] = []
+    with db.write() as conn:
+        written = bulk.insert_columns(
+            conn, folder_id, _as_columns(items, integration_id), now=NOW, progress=progress.append
+        )
+    assert written == len(items) and progress == [0, CHUNK]
+    rows = _rows(db)
+    for item in items:
+        got = rows[item.id]._asdict()
+        assert got == _expected(item, folder_id, None, None), item.name
+
+
+def test_an_insert_of_columns_rolls_back_with_its_transaction(db: Database) -> None:
+    folder_id = _folder(db)
+    items = [NewItem(ItemType.IMAGE, "a", "s3://b/a"), NewItem(ItemType.IMAGE, "b", "s3://b/a")]
+    with pytest.raises(RuntimeError), db.write() as conn:
+        bulk.insert_columns(conn, folder_id, _as_columns(items, None), now=NOW)
+        raise RuntimeError("refused after the write")
+    assert _rows(db) == {}

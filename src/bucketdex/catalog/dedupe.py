@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, func, null, or_, select
 
 from bucketdex.manifest.json_fast import PresentUrls
-from bucketdex.manifest.model import Manifest, ManifestEntry
+from bucketdex.manifest.model import Manifest, ManifestEntry, SingleColumns
 from bucketdex.store.bulk import url_hash
 from bucketdex.store.database import Database
 from bucketdex.store.lookup import folder_is_empty, folder_url_rows, folder_urls_present, owner_id
@@ -52,6 +52,8 @@ class KeyColumns:
 
 
 def key_columns(entries: Sequence[ManifestEntry]) -> KeyColumns:
+    if isinstance(entries, SingleColumns):
+        return KeyColumns([False] * len(entries), entries.urls)
     items = list(map(_ITEM, entries))
     if not any(map(_CHILDREN, items)):  # the common case, built in C
         return KeyColumns([False] * len(items), [url or "" for url in map(_URL, items)])

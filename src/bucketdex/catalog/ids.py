@@ -13,3 +13,8 @@ from uuid_utils.compat import uuid7
 
 def new_id() -> uuid.UUID:
     return uuid7()
+
+
+def new_ids(count: int) -> list[uuid.UUID]:
+    """``count`` new ids, in order (for a bulk registration)."""
+    return [uuid7() for _ in range(count)]

@@ -180,7 +180,7 @@ def _read_one(store: ObjectStore, read: _FileRead) -> None:
 
 
 def _apply(
-    entries: list[ManifestEntry], reads: list[_FileRead], errors: dict[int, UnitError], integration: str
+    entries: Sequence[ManifestEntry], reads: list[_FileRead], errors: dict[int, UnitError], integration: str
 ) -> list[ManifestEntry]:
     """The entries with the media read; a unit with any unreadable file becomes a unit error."""
     by_entry: dict[int, list[_FileRead]] = {}

@@ -106,6 +106,23 @@ class NewItem(msgspec.Struct, frozen=True, gc=False):
 
 
 @dataclass(frozen=True)
+class NewItemColumns:
+    """New single items (no composites), column by column: how a manifest read as columns is
+    handed to the bulk insert without a ``NewItem`` per item."""
+
+    ids: list[uuid.UUID]
+    item_types: list[ItemType]
+    names: list[str]
+    urls: list[str]
+    client_metadata: list[JSONDict]
+    media: dict[str, list[Any]]  # MediaMetadata column -> values; a column not given is NULL
+    integration_id: uuid.UUID | None = None
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+@dataclass(frozen=True)
 class Integration:
     id: uuid.UUID
     title: str

@@ -17,14 +17,14 @@ from sqlalchemy import Connection, bindparam, update
 
 from bucketdex.catalog.dedupe import KeyColumns, UrlSets, key_columns, known_urls
 from bucketdex.catalog.folders import get_folder
-from bucketdex.catalog.ids import new_id
+from bucketdex.catalog.ids import new_id, new_ids
 from bucketdex.catalog.limits import utcnow
 from bucketdex.catalog.metadata_validation import MetadataValidator
-from bucketdex.catalog.records import UNASSIGNED_ID, NewItem
+from bucketdex.catalog.records import UNASSIGNED_ID, NewItem, NewItemColumns
 from bucketdex.catalog.schema_store import load_document
 from bucketdex.catalog.types import JobStatus
-from bucketdex.manifest.model import Manifest, ManifestEntry
-from bucketdex.store.bulk import insert_items
+from bucketdex.manifest.model import Manifest, ManifestEntry, SingleColumns
+from bucketdex.store.bulk import insert_columns, insert_items
 from bucketdex.store.database import Database
 from bucketdex.store.tables import storage_items
 
@@ -127,20 +127,13 @@ def register_in(
             unit_errors=tuple(plan.unit_errors),
             errors=(f"{failed} unit(s) failed and ignore_errors is off: nothing was registered",),
         )
-    new = [_finalised(e.item, integration_id) for e in plan.new]
-    written = [0]
-
-    def count(chunk: Sequence[NewItem]) -> None:
-        progress("writing", written[0], len(new))
-        written[0] += len(chunk)
-
-    rows = insert_items(conn, folder_id, new, now=utcnow(), check=count)
+    (ids, names), rows = _write_new(conn, folder_id, plan.new, integration_id, progress)
     _overwrite_metadata(conn, plan.upserts)
-    progress("writing", len(new), len(new))
+    progress("writing", len(ids), len(ids))
     return RegistrationResult(
         JobStatus.DONE,
-        added=tuple([i.id for i in new]),
-        added_names=tuple([i.name for i in new]),
+        added=tuple(ids),
+        added_names=tuple(names),
         skipped=plan.skipped,
         updated=len(plan.upserts),
         unit_errors=tuple(plan.unit_errors),
@@ -148,9 +141,44 @@ def register_in(
     )
 
 
+def _write_new(
+    conn: Connection,
+    folder_id: uuid.UUID,
+    entries: Sequence[ManifestEntry],
+    integration_id: uuid.UUID | None,
+    progress: Progress,
+) -> tuple[tuple[Sequence[uuid.UUID], Sequence[str]], int]:
+    """Insert the plan's new entries: ((their ids, their names), rows written)."""
+    total = len(entries)
+    if isinstance(entries, SingleColumns):  # straight from the reader's columns
+        columns = NewItemColumns(
+            new_ids(total),
+            entries.item_types,
+            entries.names,
+            entries.urls,
+            entries.client_metadata,
+            entries.media,
+            integration_id,
+        )
+        rows = insert_columns(
+            conn, folder_id, columns, now=utcnow(), progress=lambda done: progress("writing", done, total)
+        )
+        return (columns.ids, columns.names), rows
+    new = [_finalised(e.item, integration_id) for e in entries]
+    written = [0]
+
+    def count(chunk: Sequence[NewItem]) -> None:
+        progress("writing", written[0], total)
+        written[0] += len(chunk)
+
+    rows = insert_items(conn, folder_id, new, now=utcnow(), check=count)
+    return ([i.id for i in new], [i.name for i in new]), rows
+
+
 @dataclass
 class _Plan:
-    new: list[ManifestEntry] = field(default_factory=list)
+    # a list, or the reader's ``SingleColumns`` when every entry is new
+    new: Sequence[ManifestEntry] = field(default_factory=list)
     upserts: list[tuple[uuid.UUID, dict[str, object]]] = field(default_factory=list)
     unit_errors: list[UnitError] = field(default_factory=list)
     skipped: int = 0
@@ -179,9 +207,15 @@ def _plan(
         plan.skipped += total - len(todo)
     suspect = _suspects(entries, todo, validator)  # the others' metadata is proved valid
     if not suspect and not upsert and (not dedupe or _distinct(keys, todo)):
-        plan.new = list(map(entries.__getitem__, todo))  # the common case: every entry is new
+        # the common case: every entry is new
+        if isinstance(entries, SingleColumns):
+            plan.new = entries.take(todo)
+        else:
+            plan.new = list(map(entries.__getitem__, todo))
         progress("checking", total, total)
         return plan
+    new: list[ManifestEntry] = []
+    plan.new = new
     seen = UrlSets()
     check = validator.problems
     for done, n in enumerate(todo, start=total - len(todo)):
@@ -205,7 +239,7 @@ def _plan(
             continue
         if key is not None:
             seen.add(*key)
-        plan.new.append(entry)
+        new.append(entry)
     progress("checking", total, total)
     return plan
 
@@ -223,7 +257,10 @@ def _suspects(
 ) -> set[int]:
     """Entries (among ``todo``) whose client metadata may have problems; screened a column at a
     time (``metadata_screen``), so the valid majority costs no check call each."""
-    metadatas = [entries[n].item.client_metadata for n in todo]
+    if isinstance(entries, SingleColumns):
+        metadatas = list(map(entries.client_metadata.__getitem__, todo))
+    else:
+        metadatas = [entries[n].item.client_metadata for n in todo]
     with_metadata = [n for n, metadata in zip(todo, metadatas, strict=True) if metadata]
     return set(map(with_metadata.__getitem__, validator.suspects(list(filter(None, metadatas)))))
 

@@ -31,7 +31,7 @@ from bucketdex.manifest.fields import (
     SINGLE_TYPES,
     title_from_url,
 )
-from bucketdex.manifest.model import Manifest, ManifestEntry
+from bucketdex.manifest.model import Manifest, ManifestEntry, SingleColumns
 
 _KIND_TYPES: dict[str, Any] = {
     "int": Annotated[int, msgspec.Meta(ge=0)],
@@ -48,6 +48,9 @@ def _media_struct(key: str) -> Any:
     return msgspec.defstruct(f"_{key}", fields, forbid_unknown_fields=True)
 
 
+_MEDIA_STRUCTS = {key: _media_struct(key) for key in MEDIA_KEYS}
+
+
 def _entry_struct(section: str, media_key: str | None) -> Any:
     fields: list[tuple[str, Any, Any]] = [
         ("objectUrl", _URL, msgspec.NODEFAULT),
@@ -56,7 +59,7 @@ def _entry_struct(section: str, media_key: str | None) -> Any:
         ("createVideo", bool, False),
     ]
     if media_key:
-        fields.append((media_key, _media_struct(media_key) | UnsetType, UNSET))
+        fields.append((media_key, _MEDIA_STRUCTS[media_key] | UnsetType, UNSET))
     return msgspec.defstruct(f"_{section}", fields, forbid_unknown_fields=True)
 
 
@@ -123,6 +126,7 @@ _SINGLE_SECTIONS = SINGLE_TYPES
 _MEDIA_KEYS = {section: MEDIA_KEY_FOR.get(t) for section, t in _SINGLE_SECTIONS.items()}
 _BUILDERS = {key: _media_builder(key) for key in MEDIA_KEYS}
 _OBJECT_URL, _TITLE_OF = operator.attrgetter("objectUrl"), operator.attrgetter("title")
+_CLIENT_METADATA = operator.attrgetter("clientMetadata")
 _IS_SET = functools.partial(operator.is_not, UNSET)
 
 
@@ -165,11 +169,15 @@ def parse_fast(data: bytes, read_group: GroupReader, present: PresentUrls | None
     if sum(len(entries) for _, entries in sections if entries) > MAX_ITEMS:
         return None
     known: set[str] = set()
+    entries: Sequence[ManifestEntry]
     if present is not None and document.skip_duplicate_urls and not document.upsert_metadata:
         singles = [values for section, values in sections if section in _SINGLE_SECTIONS and values]
         known = present(list(map(_OBJECT_URL, chain.from_iterable(singles))))
     try:
-        entries, left_out = _entries(sections, read_group, known)
+        if document.image_groups or document.dicom_series:
+            entries, left_out = _entries(sections, read_group, known)
+        else:  # single items only: kept as columns
+            entries, left_out = _columns(sections, known)
     except _Fallback:
         return None
     manifest = Manifest(
@@ -178,8 +186,24 @@ def parse_fast(data: bytes, read_group: GroupReader, present: PresentUrls | None
         upsert_metadata=document.upsert_metadata,
         known_skipped=left_out,
     )
-    urls = sum(len(e.item.children) or 1 for e in entries) + left_out  # a single entry has one URL
-    return None if urls > MAX_URLS else manifest
+    return None if manifest.url_count + left_out > MAX_URLS else manifest
+
+
+def _columns(sections: list[tuple[str, Any]], known: set[str]) -> tuple[SingleColumns, int]:
+    """The single-item sections as one ``SingleColumns``, and how many entries were left out
+    as ``known``."""
+    parts = []
+    left_out = 0
+    for section, values in sections:
+        if values:
+            positions = _positions_to_build(section, values, known)
+            left_out += len(values) - len(positions)
+            if positions:
+                parts.append(_section_columns(section, values, positions))
+    return SingleColumns.joined(parts) if parts else _NO_ENTRIES, left_out
+
+
+_NO_ENTRIES = SingleColumns([], [], [], [], [], [], {}, [])
 
 
 def _entries(
@@ -201,6 +225,62 @@ def _entries(
     return out, left_out
 
 
+def _section_columns(section: str, values: list[Any], positions: Sequence[int]) -> SingleColumns:
+    """One section's entries at ``positions``, checked and built a column at a time (what
+    ``_singles`` does entry by entry)."""
+    if positions != range(len(values)):
+        values = list(map(values.__getitem__, positions))
+    urls = list(map(_OBJECT_URL, values))
+    titles = list(map(_TITLE_OF, values))
+    if not _pass_checks(urls, titles) and _fails_checks(urls, titles):
+        raise _Fallback  # a limit the thorough reader words better
+    names = [title_from_url(u) if t is UNSET else t for t, u in zip(titles, urls, strict=True)]
+    media_key = _MEDIA_KEYS[section]
+    supplied, media = _media_columns(media_key, values) if media_key else ([False] * len(values), {})
+    count = len(values)
+    return SingleColumns(
+        [_SINGLE_SECTIONS[section]] * count,
+        [section] * count,
+        list(positions),
+        urls,
+        names,
+        list(map(_CLIENT_METADATA, values)),
+        media,
+        supplied,
+    )
+
+
+def _over_limit(url: str) -> bool:
+    return url.isspace() or (len(url) * 4 > MAX_URL_BYTES and len(url.encode()) > MAX_URL_BYTES)
+
+
+def _media_columns(key: str, values: list[Any]) -> tuple[list[bool], dict[str, list[Any]]]:
+    """Whether each entry gave its media block, and the MediaMetadata fields they give, as
+    columns (None where not given).  Two spellings of one field in one block: the thorough
+    reader says which wins."""
+    blocks = list(map(operator.attrgetter(key), values))
+    supplied = [b is not UNSET for b in blocks]
+    if not any(supplied):
+        return supplied, {}
+    blank = _MEDIA_STRUCTS[key]()
+    blocks = [b if b is not UNSET else blank for b in blocks]
+    spellings: dict[str, list[str]] = {}
+    for name, (target, _) in MEDIA_KEYS[key].items():
+        spellings.setdefault(target, []).append(name)
+    media = {}
+    for target, names in spellings.items():
+        given = [list(map(operator.attrgetter(name), blocks)) for name in names]
+        given = [column for column in given if column.count(UNSET) != len(column)]
+        if len(given) > 1 and any(sum(v is not UNSET for v in row) > 1 for row in zip(*given, strict=True)):
+            raise _Fallback
+        if given:
+            merged = given[0]
+            if len(given) > 1:  # each row has at most one of them set
+                merged = [next(filter(_IS_SET, row), UNSET) for row in zip(*given, strict=True)]
+            media[target] = [None if v is UNSET else v for v in merged]
+    return supplied, media
+
+
 def _positions_to_build(section: str, values: list[Any], known: set[str]) -> Sequence[int]:
     """Every position, but those of entries with a ``known`` URL that pass the checks below
     (else they are built, and the build says what is wrong)."""
@@ -208,20 +288,27 @@ def _positions_to_build(section: str, values: list[Any], known: set[str]) -> Seq
     if not known:
         return everything
     is_known = list(map(known.__contains__, map(_OBJECT_URL, values)))
-    if not any(is_known) or not _pass_checks(list(compress(values, is_known))):
+    if not any(is_known):
+        return everything
+    left = list(compress(values, is_known))
+    if not _pass_checks(list(map(_OBJECT_URL, left)), list(map(_TITLE_OF, left))):
         return everything
     return list(compress(everything, map(not_, is_known)))
 
 
-def _pass_checks(values: list[Any]) -> bool:
+def _pass_checks(urls: list[str], titles: list[Any]) -> bool:
     """Whether these entries pass the checks ``_singles`` makes of every entry (URLs and titles
     not blank, URLs within the byte limit), tested a column at a time, in C.  (A media block
     giving a field in both spellings sends ``_singles`` to the thorough reader only to have it
     pick one, so an entry left out needs no such test.)"""
-    urls = list(map(_OBJECT_URL, values))
-    if any(map(str.isspace, urls)) or max(map(len, urls)) * 4 > MAX_URL_BYTES:
+    if any(map(str.isspace, urls)) or max(map(len, urls), default=0) * 4 > MAX_URL_BYTES:
         return False  # (a URL of over a quarter of the limit in characters: the build checks bytes)
-    return not any(map(str.isspace, filter(_IS_SET, map(_TITLE_OF, values))))
+    return not any(map(str.isspace, filter(_IS_SET, titles)))
+
+
+def _fails_checks(urls: list[str], titles: list[Any]) -> bool:
+    """Whether one of these entries fails those checks (exactly: URL limit in bytes)."""
+    return any(map(_over_limit, urls)) or any(map(str.isspace, filter(_IS_SET, titles)))
 
 
 def _singles(section: str, values: list[Any], positions: Sequence[int]) -> list[ManifestEntry]:

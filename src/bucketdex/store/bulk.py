@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import Connection, Dialect
 from xxhash import xxh3_64_intdigest
 
-from bucketdex.catalog.records import MediaMetadata, NewItem
+from bucketdex.catalog.records import MediaMetadata, NewItem, NewItemColumns
 from bucketdex.store.database import dump_json
 from bucketdex.store.tables import storage_items
 
@@ -113,10 +113,46 @@ def insert_items(
     """
     stamp = _timestamp(conn.dialect, now)
     chunks = _chunks(items, check)
-    if conn.dialect.name == "postgresql":
-        return _copy_postgres(conn, folder_id, chunks, stamp)
+
+    def columns(folder: Any, idents: Idents) -> Iterator[Columns]:
+        return (_columns(chunk, folder, stamp, idents) for chunk in chunks)
+
     expected = len(items) if isinstance(items, Sized) else 0
-    return _executemany_sqlite(conn, folder_id, chunks, stamp, expected)
+    return _write(conn, folder_id, columns, expected)
+
+
+def insert_columns(
+    conn: Connection,
+    folder_id: uuid.UUID,
+    items: NewItemColumns,
+    *,
+    now: datetime,
+    progress: Callable[[int], None] | None = None,
+) -> int:
+    """Insert single items given column by column into ``folder_id``; return rows written.
+    ``progress`` is told how many rows are written before each chunk.  Runs in the caller's
+    transaction, like ``insert_items``."""
+    stamp = _timestamp(conn.dialect, now)
+
+    def columns(folder: Any, idents: Idents) -> Iterator[Columns]:
+        integration = idents([items.integration_id])[0]
+        for start in range(0, len(items), CHUNK):
+            if progress is not None:
+                progress(start)
+            yield _column_slice(items, slice(start, start + CHUNK), folder, stamp, integration, idents)
+
+    return _write(conn, folder_id, columns, len(items))
+
+
+Columns = dict[str, Any]  # column name -> its values in a chunk (a list, or an endless repeat)
+
+
+def _write(
+    conn: Connection, folder_id: uuid.UUID, columns: Callable[[Any, Idents], Iterator[Columns]], expected: int
+) -> int:
+    if conn.dialect.name == "postgresql":
+        return _copy_postgres(conn, columns(folder_id, _same))
+    return _executemany_sqlite(conn, columns(folder_id.hex, _hex), expected)
 
 
 def _timestamp(dialect: Dialect, now: datetime) -> Any:
@@ -162,7 +198,7 @@ def _flatten(batch: list[NewItem]) -> _Chunk:
 Idents = Callable[[list[Any]], list[Any]]  # a column of UUIDs (or None), for the driver
 
 
-def _columns(chunk: _Chunk, folder: Any, now: Any, idents: Idents) -> dict[str, Any]:
+def _columns(chunk: _Chunk, folder: Any, now: Any, idents: Idents) -> Columns:
     """One chunk, column by column: list comprehensions and C-level transposes instead of a
     Python function call per row.  Constant columns are ``repeat`` objects."""
     items = chunk.items
@@ -187,7 +223,33 @@ def _columns(chunk: _Chunk, folder: Any, now: Any, idents: Idents) -> dict[str, 
     }
 
 
-def _non_null(columns: dict[str, Any]) -> list[str]:
+def _column_slice(
+    items: NewItemColumns, rows: slice, folder: Any, now: Any, integration: Any, idents: Idents
+) -> Columns:
+    """Rows ``rows`` of ``items`` as ``_columns`` gives a chunk of NewItems."""
+    urls = items.urls[rows]
+    count = len(urls)
+    nulls = [None] * count
+    return {
+        "id": idents(items.ids[rows]),
+        "folder_id": repeat(folder),
+        "item_type": [str(t) for t in items.item_types[rows]],
+        "name": items.names[rows],
+        "description": repeat(""),
+        "url": urls,
+        "url_hash": list(map(url_hash, urls)),
+        "integration_id": nulls if integration is None else repeat(integration),
+        "parent_item_id": nulls,
+        "position": nulls,
+        "client_metadata": [dump_json(m) if m else "{}" for m in items.client_metadata[rows]],
+        **{name: items.media[name][rows] if name in items.media else nulls for name in _MEDIA},
+        "media_extra": repeat("{}"),
+        "created_at": repeat(now),
+        "updated_at": repeat(now),
+    }
+
+
+def _non_null(columns: Columns) -> list[str]:
     """Columns with at least one value: all-NULL columns are left out of the statement, which
     spares the driver binding (SQLite) or encoding (COPY) ~15 NULLs per row."""
     return [
@@ -205,7 +267,7 @@ def _non_null(columns: dict[str, Any]) -> list[str]:
 _SAFE_LITERAL = re.compile(r"[A-Za-z0-9_ :.{}+-]*")
 
 
-def _literals(columns: dict[str, Any], names: list[str]) -> dict[str, str]:
+def _literals(columns: Columns, names: list[str]) -> dict[str, str]:
     out = {}
     for name in names:
         values = columns[name]
@@ -224,7 +286,7 @@ def _literals(columns: dict[str, Any], names: list[str]) -> dict[str, str]:
     return out
 
 
-def _copy_postgres(conn: Connection, folder_id: uuid.UUID, chunks: Iterable[_Chunk], stamp: Any) -> int:
+def _copy_postgres(conn: Connection, chunks: Iterable[Columns]) -> int:
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     # JSON columns arrive already serialised (orjson); send that text as binary jsonb.
     cursor.adapters.register_dumper(_JsonText, _jsonb_text_dumper(cursor))
@@ -235,31 +297,27 @@ def _copy_postgres(conn: Connection, folder_id: uuid.UUID, chunks: Iterable[_Chu
     with cursor.copy(f"COPY storage_items ({', '.join(COLUMNS)}) FROM STDIN (FORMAT BINARY)") as copy:
         copy.set_types(_postgres_types())
         write = copy.write_row
-        for chunk in chunks:
-            columns = _columns(chunk, folder_id, stamp, _same)
+        for columns in chunks:
             for row in zip(*(columns[n] for n in COLUMNS), strict=False):  # repeat() columns are endless
                 write(row)
-            count += len(chunk.items)
+            count += len(columns["id"])
     return count
 
 
-def _executemany_sqlite(
-    conn: Connection, folder_id: uuid.UUID, chunks: Iterable[_Chunk], stamp: Any, expected: int
-) -> int:
+def _executemany_sqlite(conn: Connection, chunks: Iterable[Columns], expected: int) -> int:
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
     rebuild = _rebuild_hash_index(cursor, expected)
     if rebuild:
         cursor.execute(f"DROP INDEX {_HASH_INDEX.name}")
     count = 0
-    for chunk in chunks:
-        columns = _columns(chunk, folder_id.hex, stamp, _hex)
+    for columns in chunks:
         names = _non_null(columns)
         literals = _literals(columns, names)
         bound = [n for n in names if n not in literals]
         values = ", ".join(literals.get(n, "?") for n in names)
         sql = f"INSERT INTO storage_items ({', '.join(names)}) VALUES ({values})"
         cursor.executemany(sql, zip(*(columns[n] for n in bound), strict=False))
-        count += len(chunk.items)
+        count += len(columns["id"])
     cursor.close()
     if rebuild:  # same transaction: a failure before this rolls the drop back too
         _HASH_INDEX.create(conn)
