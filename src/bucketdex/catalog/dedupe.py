@@ -76,8 +76,10 @@ class UrlSets:
     def add(self, composite: bool, url: str) -> None:
         (self.firsts if composite else self.singles).add(url)
 
-    def absent(self, keys: KeyColumns) -> list[int]:
+    def absent(self, keys: KeyColumns) -> Sequence[int]:
         """Positions of the keys not in these sets, in order."""
+        if not self.singles and not self.firsts:
+            return range(len(keys.urls))  # (a range: the plan then takes every entry as it is)
         if not keys.any_composite:
             return list(compress(range(len(keys.urls)), map(not_, map(self.singles.__contains__, keys.urls))))
         return [

@@ -17,6 +17,7 @@ from datetime import datetime
 from itertools import islice, repeat
 from typing import Any
 
+from orjson import dumps
 from sqlalchemy import Connection, Dialect
 from xxhash import xxh3_64_intdigest
 
@@ -241,7 +242,8 @@ def _column_slice(
         "integration_id": nulls if integration is None else repeat(integration),
         "parent_item_id": nulls,
         "position": nulls,
-        "client_metadata": [dump_json(m) if m else "{}" for m in items.client_metadata[rows]],
+        # (orjson inline: a function call per item cost ~a third of this column)
+        "client_metadata": [dumps(m).decode() if m else "{}" for m in items.client_metadata[rows]],
         **{name: items.media[name][rows] if name in items.media else nulls for name in _MEDIA},
         "media_extra": repeat("{}"),
         "created_at": repeat(now),
