@@ -166,3 +166,27 @@ def test_large_reruns_skip_through_the_folder_scan_keeping_singles_and_groups_ap
     )
     third = catalog.register(folder.id, crossed)
     assert (len(third.added), third.skipped) == (2, n)
+
+
+@pytest.mark.parametrize("scan", [False, True], ids=["hash lookups", "folder scan"])
+def test_the_same_url_in_another_folder_is_not_a_duplicate(
+    catalog: Catalog, monkeypatch: pytest.MonkeyPatch, scan: bool
+) -> None:
+    """Duplicates are looked up by URL hash across folders (one index for all) and kept only
+    when they are in the target folder; with upsert, the owner found is the target folder's."""
+    monkeypatch.setattr(dedupe, "SCAN_FROM", 1 if scan else 10_000)
+    first, second = catalog.folders.create("a"), catalog.folders.create("b")
+    catalog.register(first.id, _manifest(images=IMAGES[:2], image_groups=[GROUP]))
+    catalog.register(second.id, _manifest(images=[{"objectUrl": "s3://b/other.jpg"}]))  # not empty
+    result = catalog.register(
+        second.id, _manifest(images=IMAGES, image_groups=[GROUP], skip_duplicate_urls=True)
+    )
+    assert (len(result.added), result.skipped) == (4, 0)
+    changed = [{**e, "clientMetadata": {"score": 99}} for e in IMAGES]
+    upsert = _manifest(images=changed, skip_duplicate_urls=True, upsert_metadata=True)
+    result = catalog.register(second.id, upsert)
+    assert (len(result.added), result.skipped, result.updated) == (0, 3, 3)
+    assert len(_items(catalog, second.id)) == 5
+    urls = [e["objectUrl"] for e in IMAGES]
+    assert [_items(catalog, second.id)[u].client_metadata for u in urls] == [{"score": 99}] * 3
+    assert [_items(catalog, first.id)[u].client_metadata for u in urls[:2]] == [{"score": 0}, {"score": 1}]

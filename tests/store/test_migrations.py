@@ -6,11 +6,12 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
 
-from bucketdex.store.database import Database
+from bucketdex.store.database import Database, alembic_config
 from bucketdex.store.tables import DEFAULT_ORG_ID, metadata
 
 
@@ -28,7 +29,7 @@ def test_migrate_is_idempotent_and_seeds_default_org(db: Database) -> None:
         orgs = conn.execute(text("SELECT id, name FROM organisations")).all()
         version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
     assert [(str(o.id).replace("-", ""), o.name) for o in orgs] == [(DEFAULT_ORG_ID.hex, "default")]
-    assert version == "0004"
+    assert version == "0005"
 
 
 def test_a_0001_catalog_with_jobs_upgrades_to_job_statistics(tmp_path: object) -> None:
@@ -154,3 +155,28 @@ def _old_folder(conn: Any, folder: uuid.UUID, now: datetime) -> None:
         " VALUES (?, ?, 'f', '', '{}', ?, ?)",
         (folder.hex, DEFAULT_ORG_ID.hex, now, now),
     )
+
+
+def _item_indexes(database: Database) -> set[str]:
+    with database.read() as conn:
+        rows = conn.exec_driver_sql(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'storage_items'"
+        )
+        return {name for (name,) in rows}
+
+
+def test_the_duplicate_url_index_moves_to_the_hash_alone_and_back(tmp_path: object) -> None:
+    database = Database(f"sqlite:///{tmp_path}/old.sqlite3")
+    database.migrate("0004")
+    assert "ix_storage_items_folder_id_url_hash" in _item_indexes(database)
+    database.migrate()
+    indexes = _item_indexes(database)
+    assert "ix_storage_items_url_hash" in indexes and "ix_storage_items_folder_id_url_hash" not in indexes
+    with database._connect() as conn:  # as Database.migrate upgrades
+        config = alembic_config()
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0004")
+        conn.commit()
+    indexes = _item_indexes(database)
+    assert "ix_storage_items_folder_id_url_hash" in indexes and "ix_storage_items_url_hash" not in indexes
+    database.dispose()

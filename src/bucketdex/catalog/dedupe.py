@@ -117,14 +117,18 @@ def _candidate_rows(
         return folder_url_rows(conn, folder_id, with_ids=with_ids)
     t = storage_items.c
     owner_column = func.coalesce(t.parent_item_id, t.id) if with_ids else null()
-    query = select(t.url, t.parent_item_id.is_not(None), owner_column).where(
-        t.folder_id == folder_id, t.url.is_not(None), or_(t.parent_item_id.is_(None), t.position == 0)
+    # By hash only, the folder compared here: with the folder in the WHERE clause SQLite would
+    # walk the whole folder by its (folder_id, id) index rather than look up the hashes.  Rows
+    # of other folders holding the same URL are few and dropped.
+    query = select(t.url, t.parent_item_id.is_not(None), owner_column, t.folder_id).where(
+        t.url.is_not(None), or_(t.parent_item_id.is_(None), t.position == 0)
     )
     distinct = list(set(urls))
     rows: list[Sequence[Any]] = []
     for start in range(0, len(distinct), _LOOKUP_CHUNK):
         hashes = [url_hash(u) for u in distinct[start : start + _LOOKUP_CHUNK]]
-        rows.extend(conn.execute(query.where(t.url_hash.in_(hashes))))
+        found = conn.execute(query.where(t.url_hash.in_(hashes)))
+        rows.extend(row[:3] for row in found if row.folder_id == folder_id)
     return rows
 
 

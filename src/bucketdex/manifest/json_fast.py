@@ -262,23 +262,31 @@ def _media_columns(key: str, values: list[Any]) -> tuple[list[bool], dict[str, l
     supplied = [b is not UNSET for b in blocks]
     if not any(supplied):
         return supplied, {}
-    blank = _MEDIA_STRUCTS[key]()
-    blocks = [b if b is not UNSET else blank for b in blocks]
-    spellings: dict[str, list[str]] = {}
-    for name, (target, _) in MEDIA_KEYS[key].items():
-        spellings.setdefault(target, []).append(name)
+    blank = astuple(_MEDIA_STRUCTS[key]())
+    # one tuple per block, transposed: a column per struct field, all in C
+    fields = list(zip(*[astuple(b) if b is not UNSET else blank for b in blocks], strict=True))
     media = {}
-    for target, names in spellings.items():
-        given = [list(map(operator.attrgetter(name), blocks)) for name in names]
-        given = [column for column in given if column.count(UNSET) != len(column)]
+    for target, positions in _SPELLINGS[key].items():
+        given = [fields[i] for i in positions if fields[i].count(UNSET) != len(fields[i])]
         if len(given) > 1 and any(sum(v is not UNSET for v in row) > 1 for row in zip(*given, strict=True)):
             raise _Fallback
         if given:
             merged = given[0]
             if len(given) > 1:  # each row has at most one of them set
-                merged = [next(filter(_IS_SET, row), UNSET) for row in zip(*given, strict=True)]
-            media[target] = [None if v is UNSET else v for v in merged]
+                merged = tuple(next(filter(_IS_SET, row), UNSET) for row in zip(*given, strict=True))
+            media[target] = [None if v is UNSET else v for v in merged] if UNSET in merged else list(merged)
     return supplied, media
+
+
+def _spellings(key: str) -> dict[str, list[int]]:
+    """MediaMetadata field -> positions of the struct fields that spell it."""
+    out: dict[str, list[int]] = {}
+    for position, (target, _) in enumerate(MEDIA_KEYS[key].values()):
+        out.setdefault(target, []).append(position)
+    return out
+
+
+_SPELLINGS = {key: _spellings(key) for key in MEDIA_KEYS}
 
 
 def _positions_to_build(section: str, values: list[Any], known: set[str]) -> Sequence[int]:

@@ -326,13 +326,13 @@ def _executemany_sqlite(conn: Connection, chunks: Iterable[Columns], expected: i
     return count
 
 
-# The (folder_id, url_hash) index takes each new row at a random place (hashes have no order):
+# The url_hash index takes each new row at a random place (hashes have no order):
 # at 500k rows that is ~40 % of SQLite's insert time.  Built afresh it is one sort.  So an
 # insert that at least doubles the table drops it and builds it again at the end, in the same
 # transaction (readers keep their snapshot; a rollback restores it).  The id-ordered indexes
 # are appended to and gain little from this.
 REBUILD_FROM = 50_000
-_HASH_INDEX = next(i for i in storage_items.indexes if i.name == "ix_storage_items_folder_id_url_hash")
+_HASH_INDEX = next(i for i in storage_items.indexes if i.name == "ix_storage_items_url_hash")
 
 
 def _rebuild_hash_index(cursor: Any, expected: int) -> bool:
