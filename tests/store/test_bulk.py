@@ -289,3 +289,9 @@ def test_an_insert_of_columns_rolls_back_with_its_transaction(db: Database) -> N
         bulk.insert_columns(conn, folder_id, _as_columns(items, None), now=NOW)
         raise RuntimeError("refused after the write")
     assert _rows(db) == {}
+
+
+def test_url_hashes_of_a_column_match_url_hash_and_keep_nones() -> None:
+    urls = ["s3://b/a", None, "", "s3://b/é", None]
+    assert bulk.url_hashes(urls) == [None if u is None else url_hash(u) for u in urls]
+    assert bulk.url_hashes(["x"]) == [url_hash("x")] and bulk.url_hashes([]) == []

@@ -190,22 +190,44 @@ def load_items(
 def _check_new_items(items: Sequence[NewItem], validator: MetadataValidator) -> None:
     """Every title, URL and client metadata problem of a batch, raised together (or nothing).
 
-    This runs on every registered row, so the common valid case is screened with list
-    comprehensions; messages are built only for the rows that fail the screen."""
-    rows = [(item, item) for item in items] + [(file, item) for item in items for file in item.children]
-    suspects = [
-        (row, owner)
-        for row, owner in rows
-        if not (
-            type(row.name) is str
-            and 0 < len(row.name) <= MAX_TITLE_LENGTH
-            and not row.name.isspace()
-            and (row.url is None or len(row.url) * 4 <= MAX_URL_BYTES)  # UTF-8: ≤ 4 bytes a char
-        )
-    ]
-    problems = [p for row, owner in suspects for p in _title_and_url_problems(row, _label(owner))]
-    with_metadata = [(_label(i), i.client_metadata) for i in items if i.client_metadata]
-    _raise_problems(problems, validator.problems_of_many(with_metadata))
+    This runs on every registered row, so the common valid case is screened a column at a time;
+    rows the screen cannot clear are checked one by one, and messages are built only for the
+    rows that fail."""
+    files = [(file, item) for item in items for file in item.children]
+    problems = []
+    if not _plain_titles_and_urls([*items, *(file for file, _ in files)]):
+        rows = [(item, item) for item in items] + files
+        problems = [
+            p for row, owner in rows if _suspect(row) for p in _title_and_url_problems(row, _label(owner))
+        ]
+    with_metadata = [i for i in items if i.client_metadata]
+    metadatas = [i.client_metadata for i in with_metadata]
+    screened = validator.suspects(metadatas)  # the others are valid
+    found = [p for n in screened for p in validator.problems(metadatas[n], item=_label(with_metadata[n]))]
+    _raise_problems(problems, found)
+
+
+def _plain_titles_and_urls(rows: list[NewItem]) -> bool:
+    """Whether every title and URL is certainly fine, tested a column at a time."""
+    names = [r.name for r in rows]
+    if not names:
+        return True
+    if not set(map(type, names)) <= {str} or any(map(str.isspace, names)):
+        return False
+    lengths = list(map(len, names))
+    if min(lengths) == 0 or max(lengths) > MAX_TITLE_LENGTH:
+        return False
+    urls = [r.url for r in rows if r.url is not None]
+    return not urls or max(map(len, urls)) * 4 <= MAX_URL_BYTES  # UTF-8: ≤ 4 bytes a char
+
+
+def _suspect(row: NewItem) -> bool:
+    return not (
+        type(row.name) is str
+        and 0 < len(row.name) <= MAX_TITLE_LENGTH
+        and not row.name.isspace()
+        and (row.url is None or len(row.url) * 4 <= MAX_URL_BYTES)
+    )
 
 
 def _label(item: NewItem) -> str:
