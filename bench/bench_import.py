@@ -1,7 +1,8 @@
 """Import jobs end to end: a 500k-image manifest in the seed format, registered start → DONE.
 
 In the same run, the baseline is stdlib ``json.loads`` of the same bytes, taken again before each
-round; each backend runs ``REPEATS`` rounds (fresh database each) and reports the median ratio.
+round; each backend runs ``REPEATS`` rounds (each in a fresh process and database: ``--round``
+child mode) and reports the median ratio.
 Cases (issue 3):
   * register the manifest as an import job (start → DONE) on SQLite and PostgreSQL;
   * register it again with ``skip_duplicate_urls`` (everything skipped);
@@ -109,18 +110,31 @@ def one_round(url: str, data: bytes, n: int) -> tuple[float, float]:
     return first, again
 
 
-def bench_backend(backend: str, data: bytes, n: int, repeats: int) -> list[dict[str, Any]]:
-    """``repeats`` rounds, each in a fresh database with its own ``json.loads`` baseline taken
-    just before it (the machine is shared: a ratio is only meaningful within one moment)."""
+def bench_backend(backend: str, n: int, repeats: int) -> list[dict[str, Any]]:
+    """``repeats`` rounds, each in a fresh process and a fresh database, with its own
+    ``json.loads`` baseline taken just before it (the machine is shared: a ratio is only
+    meaningful within one moment).  A fresh process per round, as the CLI runs a job: in one
+    long-lived process, rounds after the first measured 20-40 % slower while ``json.loads``
+    got faster (docs/benchmarks.md), so a round would depend on the ones before it."""
     rounds = []
     for _ in range(repeats):
-        with _database(backend) as url:
-            baseline = baseline_seconds(data)
-            rounds.append((baseline, *one_round(url, data, n)))
+        out = subprocess.run(
+            [sys.executable, __file__, "--round", backend, str(n)], check=True, capture_output=True, text=True
+        )
+        measured = json.loads(out.stdout.strip().splitlines()[-1])
+        rounds.append((measured["baseline"], measured["first"], measured["again"]))
     return [
         _row("register (start → DONE)", backend, n, [(b, first) for b, first, _ in rounds], 2.5),
         _row("re-register, skip_duplicate_urls", backend, n, [(b, again) for b, _, again in rounds], 1.5),
     ]
+
+
+def round_child(backend: str, n: int) -> None:
+    data = image_manifest(n)
+    with _database(backend) as url:
+        baseline = baseline_seconds(data)
+        first, again = one_round(url, data, n)
+    print(json.dumps({"baseline": baseline, "first": first, "again": again}))
 
 
 @contextmanager
@@ -200,13 +214,14 @@ REPEATS = 3  # rounds per backend (the median is reported); 1 with --quick
 
 def run(quick: bool) -> list[dict[str, Any]]:
     n = 20_000 if quick else 500_000
-    data = image_manifest(n)
     rows = []
     for backend in ("sqlite", "postgresql"):
-        rows += bench_backend(backend, data, n, 1 if quick else REPEATS)
+        rows += bench_backend(backend, n, 1 if quick else REPEATS)
     rows.append(peak_rss_row(40_000 if quick else 1_000_000))
     return rows
 
 
 if __name__ == "__main__" and sys.argv[1:2] == ["--rss"]:
     rss_child(int(sys.argv[2]))
+if __name__ == "__main__" and sys.argv[1:2] == ["--round"]:
+    round_child(sys.argv[2], int(sys.argv[3]))
