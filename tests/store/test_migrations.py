@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -180,3 +181,12 @@ def test_the_duplicate_url_index_moves_to_the_hash_alone_and_back(tmp_path: obje
     indexes = _item_indexes(database)
     assert "ix_storage_items_folder_id_url_hash" in indexes and "ix_storage_items_url_hash" not in indexes
     database.dispose()
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_postgresql_looks_up_url_hashes_with_a_hash_index(db: Database) -> None:
+    with db.read() as conn:
+        definition = conn.exec_driver_sql(
+            "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_storage_items_url_hash'"
+        ).scalar()
+    assert definition is not None and "USING hash (url_hash)" in definition

@@ -1,4 +1,5 @@
-"""storage items: the duplicate-URL index on the hash alone, not (folder_id, url_hash)
+"""storage items: the duplicate-URL index on the hash alone, not (folder_id, url_hash); a hash
+index on PostgreSQL
 
 Revision ID: 0005
 Revises: 0004
@@ -18,7 +19,7 @@ depends_on = None
 def upgrade() -> None:
     # Plain CREATE/DROP INDEX (no batch rebuild of the table).  Created first: lookups keep an
     # index all along.
-    op.create_index(op.f("ix_storage_items_url_hash"), "storage_items", ["url_hash"])
+    op.create_index(op.f("ix_storage_items_url_hash"), "storage_items", ["url_hash"], postgresql_using="hash")
     op.drop_index(op.f("ix_storage_items_folder_id_url_hash"), table_name="storage_items")
 
 
