@@ -16,7 +16,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 
 from bucketdex.config import Settings
 from bucketdex.errors import StoreUnavailable
-from bucketdex.store.checkpoint import AUTOCHECKPOINT_PAGES, Checkpointer
+from bucketdex.store.maintenance import AUTOCHECKPOINT_PAGES, SQLITE_CHECKPOINT, Maintenance
 
 
 def dump_json(value: Any) -> str:
@@ -41,7 +41,7 @@ class Database:
                 f"cannot use database URL {url!r}: {exc}; expected sqlite:///PATH or "
                 "postgresql://USER@HOST:PORT/DATABASE"
             ) from None
-        self._checkpointer = Checkpointer(self.engine.raw_connection) if self.dialect == "sqlite" else None
+        self._maintenance = Maintenance(self.engine.raw_connection)
 
     @classmethod
     def open(cls, settings: Settings, *, migrate: bool = True) -> Database:
@@ -70,24 +70,23 @@ class Database:
             conn.commit()
 
     def after_bulk_write(self, table: str, rows: int) -> None:
-        """Refresh PostgreSQL's planner statistics after a write of many rows.  Until autovacuum
-        gets to it (a minute or more), the planner believes a folder that just received 1M items
-        holds a handful, and pages through it with a bitmap scan and a sort: 240 ms a page
-        instead of 0.05 ms.  (SQLite plans these queries well without statistics.)"""
+        """Have PostgreSQL's planner statistics refreshed after a write of many rows, on the
+        background thread (``store/maintenance.py``).  Until autovacuum gets to it (a minute or
+        more), the planner believes a folder that just received 1M items holds a handful, and
+        pages through it with a bitmap scan and a sort: 240 ms a page instead of 0.05 ms.
+        (SQLite plans these queries well without statistics.)"""
         if self.dialect == "postgresql" and rows >= ANALYZE_AFTER_ROWS:
-            with self._connect() as conn:
-                conn.exec_driver_sql(f"ANALYZE {table}")
-                conn.commit()
+            self._maintenance.request(f"ANALYZE {table}")
 
     @contextmanager
     def write(self, *, bulk: bool = False) -> Iterator[Connection]:
         """A read-write transaction; committed on success, rolled back on any exception.
 
         ``bulk``: a transaction that may write many rows.  On SQLite its commit then leaves the
-        WAL checkpoint to a background thread (``store/checkpoint.py``)."""
+        WAL checkpoint to a background thread (``store/maintenance.py``)."""
         with self._connect() as conn:
             conn.execution_options(sqlite_begin="IMMEDIATE")
-            if not (bulk and self._checkpointer):
+            if not (bulk and self.dialect == "sqlite"):
                 with conn.begin():
                     yield conn
                 return
@@ -98,7 +97,7 @@ class Database:
                     yield conn
             finally:
                 driver.execute(f"PRAGMA wal_autocheckpoint={AUTOCHECKPOINT_PAGES}")  # type: ignore[union-attr]
-                self._checkpointer.request()
+                self._maintenance.request(SQLITE_CHECKPOINT)
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
@@ -107,8 +106,7 @@ class Database:
             yield conn
 
     def dispose(self) -> None:
-        if self._checkpointer is not None:
-            self._checkpointer.close()
+        self._maintenance.close()
         self.engine.dispose()
 
     @contextmanager

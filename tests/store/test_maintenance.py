@@ -1,7 +1,9 @@
-"""SQLite: bulk transactions leave the WAL checkpoint to a background thread."""
+"""Upkeep after bulk writes runs on a background thread: SQLite's WAL checkpoint (bulk
+transactions leave it there), PostgreSQL's ANALYZE (``test_planner_statistics``)."""
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,9 +11,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from bucketdex.store import checkpoint
-from bucketdex.store.checkpoint import AUTOCHECKPOINT_PAGES
+from bucketdex.store import maintenance
 from bucketdex.store.database import Database
+from bucketdex.store.maintenance import AUTOCHECKPOINT_PAGES, SQLITE_CHECKPOINT
 
 
 @pytest.fixture
@@ -42,7 +44,7 @@ def _wal_left(database: Database) -> tuple[int, int]:
 
 
 def _wait_for_runs(database: Database, runs: int) -> None:
-    checkpointer = database._checkpointer
+    checkpointer = database._maintenance
     assert checkpointer is not None
     deadline = time.monotonic() + 30
     while checkpointer.runs < runs and time.monotonic() < deadline:
@@ -51,7 +53,7 @@ def _wait_for_runs(database: Database, runs: int) -> None:
 
 
 def test_a_bulk_commit_is_checkpointed_by_the_background_thread(sqlite_db: Database) -> None:
-    checkpointer = sqlite_db._checkpointer
+    checkpointer = sqlite_db._maintenance
     assert checkpointer is not None and checkpointer.runs == 0
     with sqlite_db.write() as conn:  # an ordinary write does not wake it
         conn.execute(text("INSERT INTO filler VALUES (1, 'a')"))
@@ -78,10 +80,10 @@ def test_the_connection_gets_automatic_checkpoints_back_even_after_a_failure(sql
 def test_a_closed_checkpointer_ignores_requests(sqlite_db: Database) -> None:
     _fill(sqlite_db, 10)
     _wait_for_runs(sqlite_db, 1)
-    checkpointer = sqlite_db._checkpointer
+    checkpointer = sqlite_db._maintenance
     assert checkpointer is not None
     checkpointer.close()
-    checkpointer.request()
+    checkpointer.request(SQLITE_CHECKPOINT)
     time.sleep(0.05)
     assert checkpointer.runs == 1
 
@@ -89,8 +91,8 @@ def test_a_closed_checkpointer_ignores_requests(sqlite_db: Database) -> None:
 def test_an_idle_thread_ends_and_the_next_request_starts_another(
     sqlite_db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(checkpoint, "IDLE_SECONDS", 0.05)
-    checkpointer = sqlite_db._checkpointer
+    monkeypatch.setattr(maintenance, "IDLE_SECONDS", 0.05)
+    checkpointer = sqlite_db._maintenance
     assert checkpointer is not None
     _fill(sqlite_db, 10)
     _wait_for_runs(sqlite_db, 1)
@@ -100,3 +102,25 @@ def test_an_idle_thread_ends_and_the_next_request_starts_another(
     assert checkpointer._thread is None  # retired
     _fill(sqlite_db, 10)
     _wait_for_runs(sqlite_db, 2)
+
+
+def test_a_statement_requested_again_before_it_runs_runs_once(sqlite_db: Database) -> None:
+    gate = threading.Event()
+
+    def connect() -> object:
+        gate.wait(10)  # the first run holds here while more requests arrive
+        return sqlite_db.engine.raw_connection()
+
+    upkeep = maintenance.Maintenance(connect)
+    upkeep.request(SQLITE_CHECKPOINT)
+    time.sleep(0.05)  # the thread has taken the first request and waits at the gate
+    upkeep.request(SQLITE_CHECKPOINT)
+    upkeep.request("PRAGMA optimize")
+    upkeep.request(SQLITE_CHECKPOINT)
+    gate.set()
+    deadline = time.monotonic() + 10
+    while upkeep.runs < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.05)
+    assert upkeep.runs == 3  # the first, then the two distinct ones requested meanwhile
+    upkeep.close()
