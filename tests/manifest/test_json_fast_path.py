@@ -80,8 +80,8 @@ def test_a_plain_manifest_takes_the_fast_path() -> None:
 
 
 def test_media_blocks_of_changing_shapes_read_the_same_both_ways() -> None:
-    """The fast path reuses the shape of the last media block; every change of shape (more or
-    fewer fields, the other spelling, none at all) must still be read field for field."""
+    """The fast path reads media blocks a column at a time; blocks of every shape in one section
+    (more or fewer fields, the other spelling, none at all) must still be read field for field."""
     blocks = [
         {"fileSize": 1, "mimeType": "image/jpeg", "width": 2, "height": 3},
         {"fileSize": 4, "mimeType": "image/png", "width": 5, "height": 6},  # same shape

@@ -1,8 +1,9 @@
 """The fast path of the JSON reader: a typed msgspec decode of well-formed manifests.
 
 Most manifests are machine-written and valid.  For those, decoding straight into typed
-structs (types, bounds and unknown keys checked in C) and building the items in one loop is
-several times faster than decoding to dicts and checking each field in Python.  Anything this
+structs (types, bounds and unknown keys checked in C) and taking single items a column at a
+time (``SingleColumns``) is several times faster than decoding to dicts and checking each field
+in Python.  Anything this
 path does not accept — a type error, an unknown key, a trailing comma, two spellings of one
 field — returns ``None``, and the caller runs the thorough reader, which lists every problem
 with its JSON path.  Both readers build identical manifests (``tests/manifest``).
@@ -22,7 +23,6 @@ from msgspec import UNSET, UnsetType
 from msgspec.structs import astuple
 
 from bucketdex.catalog.limits import MAX_TITLE_LENGTH, MAX_URL_BYTES
-from bucketdex.catalog.records import NO_MEDIA, UNASSIGNED_ID, MediaMetadata, NewItem
 from bucketdex.manifest.fields import (
     MAX_ITEMS,
     MAX_URLS,
@@ -63,68 +63,12 @@ def _entry_struct(section: str, media_key: str | None) -> Any:
     return msgspec.defstruct(f"_{section}", fields, forbid_unknown_fields=True)
 
 
-def _media_builder(key: str) -> Callable[[Any], MediaMetadata]:
-    """A function from the decoded struct to MediaMetadata; refuses two spellings of one field.
-
-    A manifest's media blocks nearly always spell the same fields the same way, so the block's
-    *shape* (which struct fields are set) is worked out once and reused while blocks keep it:
-    checking the shape and picking the set values are then C-level tuple operations (a Python
-    loop over every field of 500k blocks cost ~1.5 s)."""
-    targets = [target for target, _ in MEDIA_KEYS[key].values()]  # the struct's field order
-    last: list[_Shape | None] = [None]  # the shape seen last (replaced, never mutated: thread-safe)
-
-    def build(value: Any) -> MediaMetadata:
-        values = astuple(value)
-        shape = last[0]
-        arguments = shape.arguments(values) if shape is not None else None
-        if arguments is None:
-            shape = last[0] = _Shape.of(values, targets)
-            arguments = shape.arguments(values) or ()  # it fits the values it was made from
-        return MediaMetadata(*arguments)
-
-    return build
-
-
-_MEDIA_FIELDS = MediaMetadata.column_names()
-
-
-class _Shape:
-    """Which fields of a media block are set, as MediaMetadata's positional arguments."""
-
-    def __init__(self, sources: list[int], unset: int) -> None:
-        self.unset = unset  # how many of the block's fields are UNSET
-        # MediaMetadata's fields in order, up to the last one set: the block's value, or the
-        # None appended to it (index -1) for a field the block leaves out; two more such picks
-        # at the end, so that itemgetter always returns a tuple, even for one field or none
-        self._pick = operator.itemgetter(*sources, -1, -1)
-
-    @classmethod
-    def of(cls, values: tuple[Any, ...], targets: list[str]) -> _Shape:
-        source = {}
-        for i, value in enumerate(values):
-            if value is not UNSET:
-                if targets[i] in source:
-                    raise _Fallback  # both spellings of one field: the thorough reader says which wins
-                source[targets[i]] = i
-        last = max((_MEDIA_FIELDS.index(name) for name in source), default=-1)
-        return cls([source.get(name, -1) for name in _MEDIA_FIELDS[: last + 1]], values.count(UNSET))
-
-    def arguments(self, values: tuple[Any, ...]) -> tuple[Any, ...] | None:
-        """The positional arguments for ``values`` if they have this shape, else None."""
-        if values.count(UNSET) != self.unset:
-            return None
-        picked = self._pick((*values, None))
-        # as many UNSET as this shape and none among its set fields: the same fields are set
-        return None if UNSET in picked else picked[:-2]
-
-
 class _Fallback(Exception):
     """This manifest needs the thorough reader."""
 
 
 _SINGLE_SECTIONS = SINGLE_TYPES
 _MEDIA_KEYS = {section: MEDIA_KEY_FOR.get(t) for section, t in _SINGLE_SECTIONS.items()}
-_BUILDERS = {key: _media_builder(key) for key in MEDIA_KEYS}
 _OBJECT_URL, _TITLE_OF = operator.attrgetter("objectUrl"), operator.attrgetter("title")
 _CLIENT_METADATA = operator.attrgetter("clientMetadata")
 _IS_SET = functools.partial(operator.is_not, UNSET)
@@ -218,7 +162,8 @@ def _entries(
         if section in _SINGLE_SECTIONS:
             positions = _positions_to_build(section, values, known)
             left_out += len(values) - len(positions)
-            out.extend(_singles(section, values, positions))
+            if positions:  # built from the section's columns, one entry at a time
+                out.extend(_section_columns(section, values, positions))
         else:
             for n, value in enumerate(values):
                 out.extend(read_group(value, section, f"{section}[{n}]"))
@@ -226,8 +171,8 @@ def _entries(
 
 
 def _section_columns(section: str, values: list[Any], positions: Sequence[int]) -> SingleColumns:
-    """One section's entries at ``positions``, checked and built a column at a time (what
-    ``_singles`` does entry by entry)."""
+    """One section's entries at ``positions``, checked and built a column at a time; anything
+    doubtful raises ``_Fallback``."""
     if positions != range(len(values)):
         values = list(map(values.__getitem__, positions))
     urls = list(map(_OBJECT_URL, values))
@@ -305,10 +250,10 @@ def _positions_to_build(section: str, values: list[Any], known: set[str]) -> Seq
 
 
 def _pass_checks(urls: list[str], titles: list[Any]) -> bool:
-    """Whether these entries pass the checks ``_singles`` makes of every entry (URLs and titles
-    not blank, URLs within the byte limit), tested a column at a time, in C.  (A media block
-    giving a field in both spellings sends ``_singles`` to the thorough reader only to have it
-    pick one, so an entry left out needs no such test.)"""
+    """Whether these entries surely pass the checks ``_section_columns`` makes of every entry
+    (URLs and titles not blank, URLs within the byte limit), tested a column at a time, in C.
+    (A media block giving a field in both spellings sends the manifest to the thorough reader
+    only to have it pick one, so an entry left out needs no such test.)"""
     if any(map(str.isspace, urls)) or max(map(len, urls), default=0) * 4 > MAX_URL_BYTES:
         return False  # (a URL of over a quarter of the limit in characters: the build checks bytes)
     return not any(map(str.isspace, filter(_IS_SET, titles)))
@@ -317,26 +262,3 @@ def _pass_checks(urls: list[str], titles: list[Any]) -> bool:
 def _fails_checks(urls: list[str], titles: list[Any]) -> bool:
     """Whether one of these entries fails those checks (exactly: URL limit in bytes)."""
     return any(map(_over_limit, urls)) or any(map(str.isspace, filter(_IS_SET, titles)))
-
-
-def _singles(section: str, values: list[Any], positions: Sequence[int]) -> list[ManifestEntry]:
-    item_type = _SINGLE_SECTIONS[section]
-    media_key = _MEDIA_KEYS[section]
-    build = _BUILDERS[media_key] if media_key else None
-    out = []
-    for n in positions:
-        v = values[n]
-        url = v.objectUrl
-        # limits the thorough reader words better: blank strings, and the URL limit in bytes
-        if url.isspace() or (len(url) * 4 > MAX_URL_BYTES and len(url.encode()) > MAX_URL_BYTES):
-            raise _Fallback
-        title = v.title
-        if title is UNSET:
-            title = title_from_url(url)
-        elif title.isspace():
-            raise _Fallback
-        media_value = getattr(v, media_key) if media_key else UNSET
-        media = build(media_value) if build and media_value is not UNSET else NO_MEDIA
-        item = NewItem(item_type, title, url, v.clientMetadata, media, id=UNASSIGNED_ID)
-        out.append(ManifestEntry(item, f"{section}[{n}]", media_value is not UNSET))
-    return out
