@@ -205,6 +205,8 @@ def _plan(
         # checked): drop them all in one pass, and a re-run of 500k items has nothing left.
         todo = known.absent(keys)
         plan.skipped += total - len(todo)
+        if len(todo) == total:  # (positions in order, each once: all of them)
+            todo = range(total)
     suspect = _suspects(entries, todo, validator)  # the others' metadata is proved valid
     if not suspect and not upsert and (not dedupe or _distinct(keys, todo)):
         # the common case: every entry is new
