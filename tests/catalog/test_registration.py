@@ -190,3 +190,36 @@ def test_the_same_url_in_another_folder_is_not_a_duplicate(
     urls = [e["objectUrl"] for e in IMAGES]
     assert [_items(catalog, second.id)[u].client_metadata for u in urls] == [{"score": 99}] * 3
     assert [_items(catalog, first.id)[u].client_metadata for u in urls[:2]] == [{"score": 0}, {"score": 1}]
+
+
+def test_items_written_from_the_readers_columns_equal_those_written_one_by_one(catalog: Catalog) -> None:
+    """A manifest of single items is written straight from the reader's columns
+    (``insert_columns``); the same entries as a list take the per-item path (``insert_items``).
+    Both must store the same items, media facts, metadata and names."""
+    document = {
+        "images": [
+            {"objectUrl": "s3://b/a.jpg", "imageMetadata": {"fileSize": 1, "width": 2, "height": 3}},
+            {"objectUrl": "s3://b/b.jpg", "title": "B", "clientMetadata": {"score": 2.5, "free": "x'y"}},
+            {"objectUrl": "s3://b/c.jpg", "imageMetadata": {"file_size": 4, "mime_type": "image/png"}},
+        ],
+        "videos": [{"objectUrl": "s3://b/v.mp4", "videoMetadata": {"fps": 25, "duration": 1.5}}],
+        "pdfs": [{"objectUrl": "s3://b/p.pdf", "pdfMetadata": {"numPages": 3}}],
+        "audio": [{"objectUrl": "s3://b/s.mp3", "audioMetadata": {"duration_seconds": 2, "codec": "mp3"}}],
+        "text": [{"objectUrl": "s3://b/t.txt"}],
+    }
+    manifest = _manifest(**document)
+    assert type(manifest.entries).__name__ == "SingleColumns"
+    integration = catalog.integrations.create("local", provider="local", bucket="/data")
+    by_columns, one_by_one = catalog.folders.create("columns"), catalog.folders.create("items")
+    catalog.register(by_columns.id, manifest, integration_id=integration.id)
+    as_list = type(manifest)(list(manifest.entries))
+    catalog.register(one_by_one.id, as_list, integration_id=integration.id)
+
+    def stored(folder_id: Any) -> list[Any]:
+        return sorted(
+            (i.url, i.item_type, i.name, i.description, i.client_metadata, i.media, i.integration_id)
+            for i in catalog.items.list_in_folder(folder_id)
+        )
+
+    assert stored(by_columns.id) == stored(one_by_one.id)
+    assert len(stored(by_columns.id)) == 7
