@@ -30,7 +30,7 @@ def test_migrate_is_idempotent_and_seeds_default_org(db: Database) -> None:
         orgs = conn.execute(text("SELECT id, name FROM organisations")).all()
         version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
     assert [(str(o.id).replace("-", ""), o.name) for o in orgs] == [(DEFAULT_ORG_ID.hex, "default")]
-    assert version == "0005"
+    assert version == "0006"
 
 
 def test_a_0001_catalog_with_jobs_upgrades_to_job_statistics(tmp_path: object) -> None:
@@ -190,3 +190,38 @@ def test_postgresql_looks_up_url_hashes_with_a_hash_index(db: Database) -> None:
             "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_storage_items_url_hash'"
         ).scalar()
     assert definition is not None and "USING hash (url_hash)" in definition
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_postgresql_keeps_job_items_as_lz4_compressed_json(db: Database) -> None:
+    with db.read() as conn:
+        kind, compression = conn.exec_driver_sql(
+            "SELECT format_type(atttypid, atttypmod), attcompression FROM pg_attribute"
+            " WHERE attrelid = 'import_jobs'::regclass AND attname = 'items'"
+        ).one()
+    assert (kind, compression) == ("json", "l")
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_postgresql_migrations_0005_and_0006_go_down_and_up_again(db: Database) -> None:
+    def state() -> tuple[str, set[str]]:
+        with db.read() as conn:
+            kind = conn.exec_driver_sql(
+                "SELECT format_type(atttypid, atttypmod) FROM pg_attribute"
+                " WHERE attrelid = 'import_jobs'::regclass AND attname = 'items'"
+            ).scalar_one()
+            names = conn.exec_driver_sql("SELECT indexname FROM pg_indexes WHERE tablename = 'storage_items'")
+            return kind, {name for (name,) in names}
+
+    with db._connect() as conn:
+        config = alembic_config()
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0004")
+        conn.commit()
+    kind, indexes = state()
+    assert kind == "jsonb" and "ix_storage_items_folder_id_url_hash" in indexes
+    assert "ix_storage_items_url_hash" not in indexes
+    db.migrate()
+    kind, indexes = state()
+    assert kind == "json" and "ix_storage_items_url_hash" in indexes
+    assert "ix_storage_items_folder_id_url_hash" not in indexes

@@ -230,7 +230,10 @@ import_jobs = Table(
     Column("units_error", Integer(), nullable=False),
     Column("units_cancelled", Integer(), nullable=False),
     Column("source_name", String(300), nullable=False),
-    Column("items", JsonDocument(), nullable=False),  # [{"uuid", "name"}] registered
+    # {"uuid": [...], "name": [...]} of the items registered.  Plain ``json`` on PostgreSQL, not
+    # jsonb, compressed with lz4 (migration 0006): nothing queries into it, and storing 500k ids
+    # and names as pglz-compressed jsonb took ~0.45 s of the job's commit, as lz4 json ~0.15 s.
+    Column("items", JSON(), nullable=False),
     Column("unit_errors", JsonDocument(), nullable=False),
     Column("errors", JsonDocument(), nullable=False),
     # files whose headers were read, bytes read (total and median per file): migration 0002
