@@ -129,6 +129,19 @@ def bench_backend(backend: str, n: int, repeats: int) -> list[dict[str, Any]]:
     ]
 
 
+def same_process_rounds(backend: str, n: int, rounds: int) -> None:
+    """Rounds one after the other in this process (a check that a job leaves nothing behind that
+    slows the next: ``python bench/bench_import.py --rounds-in-one-process sqlite 500000 3``)."""
+    data = image_manifest(n)
+    for number in range(rounds):
+        with _database(backend) as url:
+            baseline = baseline_seconds(data)
+            first, again = one_round(url, data, n)
+        register = f"register {first:.2f} s ({first / baseline:.2f}x)"
+        rerun = f"re-register {again:.2f} s ({again / baseline:.2f}x)"
+        print(f"round {number}: json.loads {baseline:.2f} s, {register}, {rerun}", flush=True)
+
+
 def round_child(backend: str, n: int) -> None:
     data = image_manifest(n)
     with _database(backend) as url:
@@ -225,3 +238,5 @@ if __name__ == "__main__" and sys.argv[1:2] == ["--rss"]:
     rss_child(int(sys.argv[2]))
 if __name__ == "__main__" and sys.argv[1:2] == ["--round"]:
     round_child(sys.argv[2], int(sys.argv[3]))
+if __name__ == "__main__" and sys.argv[1:2] == ["--rounds-in-one-process"]:
+    same_process_rounds(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
