@@ -52,9 +52,7 @@ def test_one_bad_value_makes_its_column_suspect(key: str, bad: Any) -> None:
     validator = MetadataValidator(SCHEMA)
     batch = [{key: GOOD[key]}, {"other": 1}, {key: bad}]
     assert validator.suspects(batch) == [0, 2]  # every item holding the key is checked
-    assert validator.problems_of_many([(str(n), m) for n, m in enumerate(batch)]) == [
-        validator.problems(batch[2], item="2")[0]
-    ]
+    assert validator.problems_of_many(batch, str) == [validator.problems(batch[2], item="2")[0]]
 
 
 def test_rare_shapes_and_sizes_are_left_to_the_item_check(monkeypatch: pytest.MonkeyPatch) -> None:

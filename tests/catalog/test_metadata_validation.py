@@ -322,7 +322,7 @@ def test_validator_problems_and_bulk_screen() -> None:
     assert validator.problems({"b": "x" * LIMIT}, item="a")[0].startswith("item 'a': client metadata is")
     assert validator.problems([1], item="a") == ["item 'a': client metadata must be a JSON object, got list"]
     entries = [("a", GOOD), ("b", {"score": "x"}), ("c", [1])]
-    assert len(validator.problems_of_many(entries)) == 2
+    assert len(validator.problems_of_many([m for _, m in entries], lambda n: entries[n][0])) == 2
     free = MetadataValidator({})
     many = [
         ("ok", {"a": 1}),
@@ -331,8 +331,9 @@ def test_validator_problems_and_bulk_screen() -> None:
         ("frames", {"$encord": []}),
         ("set", {"s": {1}}),
     ]
-    assert [p.split("'")[1] for p in free.problems_of_many(many)] == ["big", "list", "frames", "set"]
-    assert free.problems_of_many([("ok", {"a": 1})]) == [] and free.problems_of_many([]) == []
+    found = free.problems_of_many([m for _, m in many], lambda n: many[n][0])
+    assert [p.split("'")[1] for p in found] == ["big", "list", "frames", "set"]
+    assert free.problems_of_many([{"a": 1}], str) == [] and free.problems_of_many([], str) == []
 
 
 # property: random metadata against a random small schema only ever raises the validation errors

@@ -202,9 +202,7 @@ def _check_new_items(items: Sequence[NewItem], validator: MetadataValidator) -> 
         ]
     with_metadata = [i for i in items if i.client_metadata]
     metadatas = [i.client_metadata for i in with_metadata]
-    screened = validator.suspects(metadatas)  # the others are valid
-    found = [p for n in screened for p in validator.problems(metadatas[n], item=_label(with_metadata[n]))]
-    _raise_problems(problems, found)
+    _raise_problems(problems, validator.problems_of_many(metadatas, lambda n: _label(with_metadata[n])))
 
 
 def _plain_titles_and_urls(rows: list[NewItem]) -> bool:

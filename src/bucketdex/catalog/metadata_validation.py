@@ -92,10 +92,10 @@ class MetadataValidator:
         have none.  Checks a whole column per schema key, in C."""
         return suspects(metadatas, self._columns)
 
-    def problems_of_many(self, entries: Sequence[tuple[str, Any]]) -> list[str]:
-        """Problems of many (label, metadata) pairs: those the screen cannot clear, checked one by one."""
-        screened = self.suspects([metadata for _, metadata in entries])
-        return [p for i in screened for p in self.problems(entries[i][1], item=entries[i][0])]
+    def problems_of_many(self, metadatas: Sequence[Any], label: Callable[[int], str]) -> list[str]:
+        """Problems of many items' metadata: those the screen cannot clear, checked one by one.
+        ``label(n)`` names the item of ``metadatas[n]``; it is called only for items with problems."""
+        return [p for n in self.suspects(metadatas) for p in self.problems(metadatas[n], item=label(n))]
 
     def _value_problems(self, metadata: dict[str, Any], item: str) -> list[str]:
         problems = _values(self._checks, metadata, item, prefix="") if self._checks else []

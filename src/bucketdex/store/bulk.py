@@ -94,13 +94,13 @@ def url_hash(url: str) -> int:
     return value - _TWO_64 if value >= _TWO_63 else value
 
 
-def url_hashes(urls: list[str | None]) -> list[int | None]:
+def url_hashes(urls: Sequence[str | None]) -> list[int | None]:
     """``url_hash`` of each URL (None stays None), without a Python call per URL."""
     given = urls if None not in urls else [u for u in urls if u is not None]
     digests = map(xxh3_64_intdigest, map(str.encode, given))  # type: ignore[arg-type]
-    hashes = [value - _TWO_64 if value >= _TWO_63 else value for value in digests]
+    hashes: list[int | None] = [value - _TWO_64 if value >= _TWO_63 else value for value in digests]
     if given is urls:
-        return hashes  # type: ignore[return-value]
+        return hashes
     found = iter(hashes)
     return [None if url is None else next(found) for url in urls]
 
@@ -252,7 +252,7 @@ def _column_slice(
         "name": items.names[rows],
         "description": repeat(""),
         "url": urls,
-        "url_hash": url_hashes(urls),  # type: ignore[arg-type]
+        "url_hash": url_hashes(urls),
         "integration_id": nulls if integration is None else repeat(integration),
         "parent_item_id": nulls,
         "position": nulls,
