@@ -2,17 +2,15 @@
 
 Real files no one here wrote: pydicom's and nibabel's test data (never downloaded: shipped in
 the packages).  Everything else is generated once per test session (per xdist worker) under
-``tmp_path_factory``: images with Pillow, video and audio with the ffmpeg binary, PDFs by hand
+``tmp_path_factory``: images with Pillow, video and audio with the FFmpeg libraries PyAV
+ships (tests/av_media.py), PDFs by hand
 and with pypdf, large DICOM and NIfTI files built from real headers with pydicom and nibabel.
 """
 
 from __future__ import annotations
 
 import io
-import os
 import random
-import shutil
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +22,8 @@ import pytest
 from PIL import Image
 from pydicom.data import get_testdata_file
 from pypdf import PdfWriter
+
+from av_media import AudioSpec, VideoSpec, encode, remux
 
 NIBABEL_DATA = Path(nibabel.__file__).parent / "tests" / "data"
 MB = 1024 * 1024
@@ -166,17 +166,7 @@ def pdfs(media_dir: Path) -> dict[str, tuple[Path, int]]:
     return {"pypdf": (pypdf_path, 7), "hand": (small, 3), "large": (large, 12)}
 
 
-# -- video and audio: the ffmpeg binary --------------------------------------------------
-
-
-def ffmpeg(*args: str) -> None:
-    if shutil.which("ffmpeg") is None:
-        pytest.fail("ffmpeg is not installed: apt-get install -y ffmpeg (.ci/run installs it)")
-    subprocess.run(
-        ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-y", *args],
-        check=True,
-        env={**os.environ, "AV_LOG_FORCE_NOCOLOR": "1"},
-    )
+# -- video and audio: the FFmpeg that PyAV ships ------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -198,19 +188,26 @@ class AvCase:
 def videos(media_dir: Path) -> dict[str, AvCase]:
     """Real encodes: a ≥ 5 MB lossless H.264 MP4 with its index at the end and (remuxed) at the
     front, a VP8+Opus WebM, an MPEG-4 MOV and an H.264+AAC MP4."""
-    end = media_dir / "moov_end.mp4"
-    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=640x480:rate=25", "-t", "14", "-c:v", "libx264",
-           "-preset", "ultrafast", "-qp", "0", "-pix_fmt", "yuv420p", str(end))  # fmt: skip
-    front = media_dir / "moov_front.mp4"
-    ffmpeg("-i", str(end), "-c", "copy", "-movflags", "+faststart", str(front))
-    webm = media_dir / "clip.webm"
-    ffmpeg("-f", "lavfi", "-i", "testsrc2=size=320x240:rate=30", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
-           "-t", "2", "-c:v", "libvpx", "-b:v", "300k", "-c:a", "libopus", str(webm))  # fmt: skip
-    mov = media_dir / "clip.mov"
-    ffmpeg("-f", "lavfi", "-i", "testsrc=size=160x120:rate=24", "-t", "1", "-c:v", "mpeg4", str(mov))
-    av_mp4 = media_dir / "with_audio.mp4"
-    ffmpeg("-f", "lavfi", "-i", "testsrc=size=176x144:rate=10", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=22050",
-           "-t", "3", "-c:v", "libx264", "-c:a", "aac", "-movflags", "+faststart", str(av_mp4))  # fmt: skip
+    end = encode(
+        media_dir / "moov_end.mp4",
+        14,
+        VideoSpec("testsrc2=size=640x480:rate=25", options={"preset": "ultrafast", "qp": "0"}),
+    )
+    front = remux(end, media_dir / "moov_front.mp4")
+    webm = encode(
+        media_dir / "clip.webm",
+        2,
+        VideoSpec("testsrc2=size=320x240:rate=30", "libvpx", options={"b": "300k"}),
+        AudioSpec("sine=frequency=440:sample_rate=48000", "libopus"),
+    )
+    mov = encode(media_dir / "clip.mov", 1, VideoSpec("testsrc=size=160x120:rate=24", "mpeg4"))
+    av_mp4 = encode(
+        media_dir / "with_audio.mp4",
+        3,
+        VideoSpec("testsrc=size=176x144:rate=10"),
+        AudioSpec("sine=frequency=440:sample_rate=22050", "aac"),
+        faststart=True,
+    )
     for path in (end, front):
         assert path.stat().st_size >= 5 * MB
     return {
@@ -226,21 +223,23 @@ def videos(media_dir: Path) -> dict[str, AvCase]:
 def audios(media_dir: Path) -> dict[str, AvCase]:
     """WAV (16-bit stereo, 24-bit mono), FLAC (16, 24 bit), MP3, Ogg Vorbis, M4A (AAC)."""
     specs = {
-        # key: (file, codec args, seconds, rate, channels, codec, mime, bit depth)
-        "wav16": ("a16.wav", ["-c:a", "pcm_s16le"], 2, 44100, 2, "pcm_s16le", "audio/wav", 16),
-        "wav24": ("a24.wav", ["-c:a", "pcm_s24le"], 2, 48000, 1, "pcm_s24le", "audio/wav", 24),
-        "flac16": ("a16.flac", ["-c:a", "flac"], 2, 44100, 2, "flac", "audio/flac", 16),
-        "flac24": ("a24.flac", ["-c:a", "flac", "-sample_fmt", "s32"], 2, 96000, 1, "flac", "audio/flac", 24),
-        "mp3": ("a.mp3", ["-c:a", "libmp3lame", "-b:a", "128k"], 3, 44100, 2, "mp3", "audio/mpeg", None),
-        "ogg": ("a.ogg", ["-c:a", "libvorbis"], 3, 44100, 2, "vorbis", "audio/ogg", None),
-        "m4a": ("a.m4a", ["-c:a", "aac"], 3, 44100, 1, "aac", "audio/mp4", None),
+        # key: (file, codec, sample format, seconds, rate, channels, codec name, mime, bit depth)
+        "wav16": ("a16.wav", "pcm_s16le", None, 2, 44100, 2, "pcm_s16le", "audio/wav", 16),
+        "wav24": ("a24.wav", "pcm_s24le", None, 2, 48000, 1, "pcm_s24le", "audio/wav", 24),
+        "flac16": ("a16.flac", "flac", "s16", 2, 44100, 2, "flac", "audio/flac", 16),
+        "flac24": ("a24.flac", "flac", "s32", 2, 96000, 1, "flac", "audio/flac", 24),
+        "mp3": ("a.mp3", "libmp3lame", None, 3, 44100, 2, "mp3", "audio/mpeg", None),
+        "ogg": ("a.ogg", "vorbis", None, 3, 44100, 2, "vorbis", "audio/ogg", None),
+        "m4a": ("a.m4a", "aac", None, 3, 44100, 1, "aac", "audio/mp4", None),
     }
     out = {}
-    for key, (name, args, seconds, rate, channels, codec, mime, bits) in specs.items():
-        path = media_dir / name
-        ffmpeg("-f", "lavfi", "-i", f"sine=frequency=440:sample_rate={rate}", "-t", str(seconds),
-               "-ac", str(channels), *args, str(path))  # fmt: skip
+    for key, (name, codec, sample_format, seconds, rate, channels, codec_name, mime, bits) in specs.items():
+        source = f"sine=frequency=440:sample_rate={rate}"
+        # FFmpeg's own Vorbis encoder is marked experimental (PyAV has no libvorbis)
+        options = {"strict": "experimental"} if codec == "vorbis" else {}
+        spec = AudioSpec(source, codec, channels, sample_format, options=options)
+        path = encode(media_dir / name, seconds, audio=spec)
         out[key] = AvCase(
-            path, mime, codec, float(seconds), sample_rate=rate, channels=channels, bit_depth=bits
+            path, mime, codec_name, float(seconds), sample_rate=rate, channels=channels, bit_depth=bits
         )
     return out

@@ -1,4 +1,4 @@
-"""Video and audio headers from files the ffmpeg binary encoded: values and bytes read."""
+"""Video and audio headers from files the FFmpeg in PyAV encoded: values and bytes read."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from av_media import AudioSpec, encode
 from bucketdex.catalog.types import ItemType
 from bucketdex.extract import (
     BytesSource,
@@ -15,7 +16,7 @@ from bucketdex.extract import (
     WrongMediaKind,
     extract_for,
 )
-from conftest import AvCase, ffmpeg
+from conftest import AvCase
 
 KB = 1024
 
@@ -107,19 +108,7 @@ def test_audio_facts(audios: dict[str, AvCase], key: str) -> None:
 
 def test_long_wav_reads_a_small_part(tmp_path: Path) -> None:
     path = tmp_path / "long.wav"
-    ffmpeg(
-        "-f",
-        "lavfi",
-        "-i",
-        "sine=frequency=440:sample_rate=44100",
-        "-t",
-        "60",
-        "-ac",
-        "2",
-        "-c:a",
-        "pcm_s16le",
-        str(path),
-    )
+    encode(path, 60, audio=AudioSpec("sine=frequency=440:sample_rate=44100", "pcm_s16le", channels=2))
     with FileSource(path) as f:
         counted = CountingSource(f)
         result = extract_for(ItemType.AUDIO, counted)

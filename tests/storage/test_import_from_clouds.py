@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import json
-import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +17,7 @@ from pydicom.data import get_testdata_file
 from pypdf import PdfWriter
 from test_contract_gcs import create_bucket
 
+from av_media import VideoSpec, encode
 from bucketdex.catalog.catalog import Catalog
 from bucketdex.catalog.job_runner import JobRunner
 from bucketdex.catalog.types import JobStatus
@@ -33,14 +33,8 @@ def _png(width: int, height: int) -> bytes:
 
 
 def _mp4(tmp: Path) -> bytes:
-    """A 1-second 64x48 clip at 10 fps, encoded by the real ffmpeg."""
-    out = tmp / "clip.mp4"
-    subprocess.run(
-        ["ffmpeg", "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i",
-         "testsrc=size=64x48:rate=10:duration=1", "-pix_fmt", "yuv420p", str(out)],
-        check=True,
-    )  # fmt: skip
-    return out.read_bytes()
+    """A 1-second 64x48 clip at 10 fps, encoded by the FFmpeg in PyAV."""
+    return encode(tmp / "clip.mp4", 1, VideoSpec("testsrc=size=64x48:rate=10")).read_bytes()
 
 
 def _pdf(pages: int) -> bytes:

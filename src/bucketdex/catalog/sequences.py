@@ -3,16 +3,14 @@
 Seed 001: an image sequence is "represented as a video"; frames of other sizes are scaled to
 the first frame's; creating one "requires 'write' permissions, as new files have to be created".
 Encoding needs whole frames, so this is the one place files are downloaded in full.  Frames are
-decoded with Pillow and piped to ffmpeg as raw RGB (any mix of formats and sizes works), the
-video (H.264, moov first) is written back as ``bucketdex/sequences/<uuid>.mp4`` and read with
-the video extractor, like any registered video.
+decoded with Pillow and encoded by the FFmpeg libraries PyAV ships (any mix of formats and
+sizes works; no ffmpeg binary is needed); the video (H.264, moov first) is written back as
+``bucketdex/sequences/<uuid>.mp4`` and read with the video extractor, like any registered video.
 """
 
 from __future__ import annotations
 
 import io
-import shutil
-import subprocess
 import tempfile
 import uuid
 from collections.abc import Sequence
@@ -41,15 +39,20 @@ class SequenceError(BucketdexError):
 
 def encode_sequence(store: ObjectStore, frame_keys: Sequence[str]) -> tuple[str, MediaMetadata]:
     """Encode the frames (in order) into a video written into ``store``; its key and metadata."""
-    ffmpeg = shutil.which("ffmpeg")
-    if ffmpeg is None:
+    try:
+        import av
+    except ImportError:
         raise SequenceError(
-            "image sequences are encoded with ffmpeg, which is not installed here",
-            "Install ffmpeg (e.g. apt-get install ffmpeg), or register the images as an image group.",
-        )
+            "image sequences are encoded with PyAV, which is not installed here",
+            "Install the media extra (pip install 'bucketdex[media]'), or register the images as an "
+            "image group.",
+        ) from None
     with tempfile.TemporaryDirectory(prefix="bucketdex-sequence-") as tmp:
         video = Path(tmp) / "sequence.mp4"
-        _encode(ffmpeg, store, frame_keys, video)
+        try:
+            _encode(store, frame_keys, video)
+        except (av.FFmpegError, OSError, ValueError) as exc:  # Pillow's UnidentifiedImageError is an OSError
+            raise SequenceError(f"cannot encode the image sequence: {exc}", _CHECK_FRAMES) from exc
         key = f"{VIDEO_PREFIX}{uuid.uuid4()}.mp4"
         try:
             store.put(key, video.read_bytes(), content_type="video/mp4")
@@ -62,34 +65,28 @@ def encode_sequence(store: ObjectStore, frame_keys: Sequence[str]) -> tuple[str,
         return key, _video_media(video)
 
 
-def _encode(ffmpeg: str, store: ObjectStore, frame_keys: Sequence[str], out: Path) -> None:
+def _encode(store: ObjectStore, frame_keys: Sequence[str], out: Path) -> None:
+    """H.264 (yuv420p, index first) by the FFmpeg libraries PyAV ships: no ffmpeg binary needed."""
+    import av
+    import numpy
     from PIL import Image
 
     first = Image.open(io.BytesIO(store.read(frame_keys[0]))).convert("RGB")
     size = (first.width - first.width % 2, first.height - first.height % 2)  # H.264 4:2:0: even sides
-    command = [
-        ffmpeg, "-hide_banner", "-loglevel", "error", "-y",
-        "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{size[0]}x{size[1]}", "-r", str(SEQUENCE_FPS),
-        "-i", "-", "-c:v", "libx264", "-pix_fmt", "yuv420p", "-movflags", "+faststart", str(out),
-    ]  # fmt: skip
-    with subprocess.Popen(command, stdin=subprocess.PIPE, stderr=subprocess.PIPE) as process:
-        assert process.stdin is not None
-        try:
-            for n, key in enumerate(frame_keys):
-                frame = first if n == 0 else Image.open(io.BytesIO(store.read(key))).convert("RGB")
-                if frame.size != size:
-                    frame = frame.resize(size)
-                process.stdin.write(frame.tobytes())
-        except (BrokenPipeError, OSError) as exc:
-            process.kill()
-            raise SequenceError(f"cannot encode the image sequence: {exc}", _CHECK_FRAMES) from None
-        finally:
-            process.stdin.close()
-        errors = process.stderr.read().decode(errors="replace") if process.stderr else ""
-    if process.returncode != 0:
-        raise SequenceError(
-            f"ffmpeg could not encode the image sequence: {errors.strip()[:300]}", _CHECK_FRAMES
-        )
+    with av.open(str(out), "w", options={"movflags": "+faststart"}) as container:
+        stream = container.add_stream("libx264", rate=SEQUENCE_FPS)
+        stream.width, stream.height = size
+        stream.pix_fmt = "yuv420p"
+        for n, key in enumerate(frame_keys):
+            frame = first if n == 0 else Image.open(io.BytesIO(store.read(key))).convert("RGB")
+            if frame.size != size:
+                frame = frame.resize(size)
+            picture = av.VideoFrame.from_ndarray(numpy.asarray(frame), format="rgb24").reformat(
+                format="yuv420p"
+            )
+            picture.pts = n
+            container.mux(stream.encode(picture))
+        container.mux(stream.encode(None))
 
 
 _CHECK_FRAMES = "Check every frame is a readable image, then retry the failures."
