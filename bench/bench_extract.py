@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import os
 import random
-import shutil
 import statistics
-import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -33,6 +32,10 @@ from pydicom.data import get_testdata_file
 
 from bucketdex.catalog.types import ItemType
 from bucketdex.extract import CountingSource, FileSource, default_registry, extract_for
+
+# the tests' video encoder (the FFmpeg libraries in PyAV): no ffmpeg binary needed
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from av_media import VideoSpec, encode, remux
 
 WORKERS = 4
 MB = 1024 * 1024
@@ -76,22 +79,16 @@ def make_large(root: Path) -> dict[str, tuple[Path, ItemType, Callable[[Any], bo
             ItemType.NIFTI,
             lambda r: r.extra["nifti"]["dims"][3] == 10,
         )
-    if shutil.which("ffmpeg"):
-        end = root / "moov_end.mp4"
-        _ffmpeg("-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=30", "-t", "10", "-c:v", "libx264",
-                "-preset", "ultrafast", "-qp", "0", "-pix_fmt", "yuv420p", str(end))  # fmt: skip
-        _ffmpeg("-i", str(end), "-c", "copy", "-movflags", "+faststart", str(root / "moov_front.mp4"))
-        for name in ("moov_end", "moov_front"):
-            out[f"video MP4 ({name.replace('_', ' at ')})"] = (
-                root / f"{name}.mp4", ItemType.VIDEO, lambda r: r.media.frame_count == 300,
-            )  # fmt: skip
+    end = encode(root / "moov_end.mp4", 10, VideoSpec(
+        "testsrc2=size=1280x720:rate=30", options={"preset": "ultrafast", "qp": "0"}))  # fmt: skip
+    remux(end, root / "moov_front.mp4")
+    for name in ("moov_end", "moov_front"):
+        out[f"video MP4 ({name.replace('_', ' at ')})"] = (
+            root / f"{name}.mp4", ItemType.VIDEO, lambda r: r.media.frame_count == 300,
+        )  # fmt: skip
     for path, _, _ in out.values():
         assert path.stat().st_size >= 5 * MB, path
     return out
-
-
-def _ffmpeg(*args: str) -> None:
-    subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-y", *args], check=True)
 
 
 def timed_pool(func: Callable[[Any], Any], items: Sequence[Any]) -> tuple[float, list[Any]]:
