@@ -90,9 +90,8 @@ class JobRunner:
         ignore_errors: bool = False,
     ) -> ImportJob:
         """Record the job and queue it; returns at once with the PENDING job."""
-        if integration_id is not None:
-            self._catalog.integrations.get(integration_id)
-        job = self._catalog.jobs.create(
+        job = queue_job(
+            self._catalog,
             folder_id,
             manifest,
             source_name=source_name,
@@ -169,6 +168,29 @@ class JobRunner:
     def _notify(self) -> None:
         with self._changed:
             self._changed.notify_all()
+
+
+def queue_job(
+    catalog: Catalog,
+    folder_id: uuid.UUID,
+    manifest: bytes,
+    *,
+    source_name: str,
+    integration_id: uuid.UUID | None = None,
+    dataset_id: uuid.UUID | None = None,
+    ignore_errors: bool = False,
+) -> ImportJob:
+    """Record a PENDING job for any runner (this process's, a worker's) to take."""
+    if integration_id is not None:
+        catalog.integrations.get(integration_id)
+    return catalog.jobs.create(
+        folder_id,
+        manifest,
+        source_name=source_name,
+        integration_id=integration_id,
+        dataset_id=dataset_id,
+        ignore_errors=ignore_errors,
+    )
 
 
 def run_job(

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Row, bindparam, insert, select, update
@@ -18,6 +19,24 @@ from bucketdex.catalog.types import JobStatus
 from bucketdex.store.compression import compress, decompress
 from bucketdex.store.database import Database
 from bucketdex.store.tables import import_job_manifests, import_jobs
+
+
+@dataclass(frozen=True)
+class JobSummary:
+    """One line of ``bucketdex job list``: a job's state without its items or errors."""
+
+    id: uuid.UUID
+    folder_id: uuid.UUID
+    status: JobStatus
+    source_name: str
+    units_done: int
+    units_error: int
+    units_pending: int
+    created_at: datetime
+    updated_at: datetime
+
+
+_SUMMARY_COLUMNS = [import_jobs.c[name] for name in JobSummary.__dataclass_fields__]
 
 
 class JobStore:
@@ -88,6 +107,18 @@ class JobStore:
             )
             encoding, stored = conn.execute(query).one()
         return decompress(encoding, bytes(stored))
+
+    def recent(self, status: JobStatus | None = None, limit: int = 100) -> list[JobSummary]:
+        """The organisation's jobs, newest first (at most ``limit``), optionally of one status."""
+        query = select(*_SUMMARY_COLUMNS).where(import_jobs.c.org_id == self._org_id)
+        if status is not None:
+            query = query.where(import_jobs.c.status == status.value)
+        query = query.order_by(import_jobs.c.created_at.desc(), import_jobs.c.id.desc()).limit(limit)
+        with self._db.read() as conn:
+            return [
+                JobSummary(**{**row._asdict(), "status": JobStatus(row.status)})
+                for row in conn.execute(query)
+            ]
 
     def pending_ids(self) -> list[uuid.UUID]:
         """Jobs not finished: after a crash these are re-run (their writes were rolled back)."""

@@ -23,6 +23,7 @@ from bucketdex.cli.manifests import (
     listing_stream,
 )
 from bucketdex.cli.output import console, print_json, print_table
+from bucketdex.cli.worker import start_background_worker
 from bucketdex.sdk.client import Client
 from bucketdex.sdk.ids import as_uuid
 from bucketdex.sdk.imports import ImportResult
@@ -84,6 +85,13 @@ def register(
     data, label = _manifest_source(sdk, manifest, listing, integration)
     if dry_run:
         _dry_run(storage_folder.dry_run_private_data(data, ignore_errors=ignore_errors), label, as_json)
+        return
+    if no_wait:  # run by a worker process of its own, so this command can return at once
+        job = sdk.queue_import(
+            storage_folder.uuid, data, integration=integration, ignore_errors=ignore_errors
+        )
+        start_background_worker(state(ctx).settings)
+        _follow(sdk, job, no_wait, as_json, label=label)
         return
     job = storage_folder.add_private_data_to_folder_start(
         _integration_id(sdk, integration), data, ignore_errors=ignore_errors
@@ -284,6 +292,32 @@ def status(ctx: typer.Context, job: JobArg, as_json: JsonOpt = False) -> None:
     """Show a job's state now (does not wait)."""
     result = job_client(ctx).get_import_result(job, timeout_seconds=0)
     _report(job, result, as_json)
+
+
+@app.command("list")
+def list_jobs(
+    ctx: typer.Context,
+    status_filter: Annotated[
+        JobStatus | None, typer.Option("--status", help="Only jobs in this state", case_sensitive=False)
+    ] = None,
+    limit: Annotated[int, typer.Option(help="At most this many, newest first")] = 50,
+    as_json: JsonOpt = False,
+) -> None:
+    """List import jobs, newest first: id, state, counts, manifest name."""
+    jobs = job_client(ctx).list_import_jobs(status_filter, limit=limit)
+    rows = [
+        {
+            "job": str(job.id), "status": job.status.value, "done": job.units_done,
+            "errors": job.units_error, "pending": job.units_pending, "manifest": job.source_name,
+            "folder": str(job.folder_id), "created_at": job.created_at.isoformat(timespec="seconds"),
+        }
+        for job in jobs
+    ]  # fmt: skip
+    if as_json:
+        print_json(rows)
+    else:
+        columns = ["job", "status", "done", "errors", "pending", "manifest", "created_at"]
+        print_table("import jobs", columns, ([row[c] for c in columns] for row in rows))
 
 
 @app.command("wait")

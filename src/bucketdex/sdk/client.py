@@ -10,13 +10,15 @@ from typing import TYPE_CHECKING, Any
 
 from bucketdex.catalog.catalog import Catalog
 from bucketdex.catalog.failed_files import failed_files_csv
-from bucketdex.catalog.job_runner import JobProgress, JobRunner, close_runner, runner_for
+from bucketdex.catalog.job_runner import JobProgress, JobRunner, close_runner, queue_job, runner_for
+from bucketdex.catalog.jobs import JobSummary
+from bucketdex.catalog.limits import choice
 from bucketdex.catalog.metadata_schema import MetadataSchema
-from bucketdex.catalog.types import Provider, StorageLocation
+from bucketdex.catalog.types import JobStatus, Provider, StorageLocation
 from bucketdex.errors import InvalidArgument, NotFound
 from bucketdex.sdk.dataset import Dataset
 from bucketdex.sdk.ids import HasUuid, as_uuid
-from bucketdex.sdk.imports import ImportResult
+from bucketdex.sdk.imports import ImportResult, read_private_files
 from bucketdex.sdk.integration import CloudIntegration
 from bucketdex.sdk.storage import StorageFolder, StorageItem
 from bucketdex.storage import AccessDenied, open_store
@@ -43,8 +45,38 @@ class Client:
         return runner_for(self._catalog)
 
     def get_import_result(self, job_id: UuidLike, timeout_seconds: float | None = None) -> ImportResult:
-        """The job's state; waits up to ``timeout_seconds`` (forever if None) for it to finish."""
-        return ImportResult.from_job(self.jobs.wait(as_uuid(job_id, what="job id"), timeout_seconds))
+        """The job's state; waits up to ``timeout_seconds`` (forever if None) for it to finish.
+
+        With ``timeout_seconds=0`` it only reads: no runner starts in this process, so a job
+        another process runs (or left behind) is not taken up here."""
+        job_id = as_uuid(job_id, what="job id")
+        if timeout_seconds is not None and timeout_seconds <= 0:
+            return ImportResult.from_job(self._catalog.jobs.get(job_id))
+        return ImportResult.from_job(self.jobs.wait(job_id, timeout_seconds))
+
+    def list_import_jobs(self, status: JobStatus | str | None = None, limit: int = 100) -> list[JobSummary]:
+        """The organisation's import jobs, newest first, optionally of one status."""
+        wanted = None if status is None else choice(JobStatus, status, what="job status")
+        return self._catalog.jobs.recent(wanted, limit=max(1, min(limit, 10_000)))
+
+    def queue_import(
+        self,
+        folder: UuidLike,
+        private_files: str | os.PathLike[str] | dict[str, Any] | bytes,
+        *,
+        integration: str | None = None,
+        ignore_errors: bool = False,
+    ) -> uuid.UUID:
+        """Record an import job without running it in this process: a worker (``bucketdex
+        worker``) or the next runner of this catalog takes it.  The job's UUID."""
+        integration_id = None if integration is None else self.get_cloud_integration(integration).id
+        data, source = read_private_files(private_files)
+        folder_id = self.get_storage_folder(folder).uuid
+        job = queue_job(
+            self._catalog, folder_id, data, source_name=source,
+            integration_id=integration_id, ignore_errors=ignore_errors,
+        )  # fmt: skip
+        return job.id
 
     def cancel_import_job(self, job_id: UuidLike) -> ImportResult:
         return ImportResult.from_job(self.jobs.cancel(as_uuid(job_id, what="job id")))
@@ -71,7 +103,7 @@ class Client:
 
     def failed_files_csv(self, job_id: UuidLike) -> str:
         """The job's failed-file report: CSV, one row per file, formula-injection safe."""
-        return failed_files_csv(self.jobs.wait(as_uuid(job_id, what="job id"), timeout_seconds=0))
+        return failed_files_csv(self._catalog.jobs.get(as_uuid(job_id, what="job id")))
 
     def import_progress(self, job_id: UuidLike) -> JobProgress | None:
         """Phase and counts of a job running in this process (None once it has finished)."""

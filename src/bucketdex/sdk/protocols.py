@@ -8,6 +8,8 @@ import uuid
 from typing import Any, Protocol
 
 from bucketdex.catalog.job_runner import JobProgress
+from bucketdex.catalog.jobs import JobSummary
+from bucketdex.catalog.types import JobStatus
 from bucketdex.sdk.imports import ImportResult
 
 UuidLike = uuid.UUID | str
@@ -32,3 +34,7 @@ class JobClient(Protocol):
     def retry_import_job(self, job_id: UuidLike) -> uuid.UUID: ...
 
     def failed_files_csv(self, job_id: UuidLike) -> str: ...
+
+    def list_import_jobs(
+        self, status: JobStatus | str | None = None, limit: int = 100
+    ) -> list[JobSummary]: ...

@@ -19,6 +19,7 @@ from uuid import UUID
 import httpx
 
 from bucketdex.catalog.job_runner import JobProgress
+from bucketdex.catalog.jobs import JobSummary
 from bucketdex.catalog.metadata_schema import MetadataSchema
 from bucketdex.catalog.records import Folder, ImportJob, MediaMetadata
 from bucketdex.catalog.records import StorageItem as ItemRecord
@@ -282,6 +283,21 @@ class RemoteClient:
 
     def failed_files_csv(self, job_id: UuidLike) -> str:
         return str(self.call("GET", f"/import-jobs/{job_id}/failed-files"))
+
+    def list_import_jobs(self, status: JobStatus | str | None = None, limit: int = 100) -> list[JobSummary]:
+        """The organisation's import jobs, newest first, optionally of one status."""
+        params: dict[str, Any] = {"limit": limit}
+        if status is not None:
+            params["status"] = JobStatus(status).value
+        return [
+            JobSummary(
+                id=uuid.UUID(j["id"]), folder_id=uuid.UUID(j["folder_id"]), status=JobStatus(j["status"]),
+                source_name=j["source_name"], units_done=j["units_done"], units_error=j["units_error"],
+                units_pending=j["units_pending"], created_at=_time(j["created_at"]),
+                updated_at=_time(j["updated_at"]),
+            )
+            for j in self.call("GET", "/import-jobs", params=params)["results"]
+        ]  # fmt: skip
 
 
 class RemoteStorageFolder(FolderView):

@@ -2,15 +2,21 @@
 
 PostgreSQL: a session advisory lock on the job's id, held on a connection of its own for as
 long as the job runs; a crashed worker's session ends and its locks with it, so nothing is ever
-stuck.  SQLite is the embedded, single-process default: a lock per job inside this process.
+stuck.  SQLite (one machine): a POSIX record lock on one byte of ``<catalog>.job-locks`` beside
+the database file, chosen by the job's id; the kernel drops it when the process dies, so a
+second process (``bucketdex job status``, a worker) never re-runs a job another one is running,
+and a dead process's job is free at once.  POSIX record locks belong to the process, not to a
+thread, so threads of one process are kept apart by a set of the ids held.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 from sqlalchemy import text
 
@@ -30,12 +36,48 @@ def job_lock(db: Database, job_id: uuid.UUID) -> Iterator[bool]:
     with _LOCAL_LOCK:
         held = job_id not in _LOCAL_HELD
         _LOCAL_HELD.add(job_id)
+    if not held:
+        yield False
+        return
     try:
-        yield held
+        with _file_lock(db, job_id) as held:
+            yield held
     finally:
-        if held:
-            with _LOCAL_LOCK:
-                _LOCAL_HELD.discard(job_id)
+        with _LOCAL_LOCK:
+            _LOCAL_HELD.discard(job_id)
+
+
+@contextmanager
+def _file_lock(db: Database, job_id: uuid.UUID) -> Iterator[bool]:
+    """One byte of the catalog's lock file, at an offset from the job's random bits; an
+    in-memory catalog (no file) has no other process to fear."""
+    path = _lock_file(db)
+    if path is None:
+        yield True
+        return
+    import fcntl
+
+    offset = int.from_bytes(job_id.bytes[8:], "big") >> 2  # below 2^62: a valid file offset
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 1, offset)
+        except OSError:  # held by another process
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.lockf(fd, fcntl.LOCK_UN, 1, offset)
+    finally:
+        os.close(fd)
+
+
+def _lock_file(db: Database) -> Path | None:
+    database = db.engine.url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database).with_name(Path(database).name + ".job-locks")
 
 
 @contextmanager
