@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 
 import pytest
@@ -11,6 +12,7 @@ from hypothesis import strategies as st
 from bucketdex.catalog.types import ItemType
 from bucketdex.manifest import ManifestError
 from bucketdex.manifest.csv_format import parse_csv_manifest
+from bucketdex.manifest.detect import parse_manifest
 
 P = "path/to/storage-location"
 
@@ -142,3 +144,61 @@ def test_bom_and_blank_lines_are_tolerated() -> None:
 def test_random_csv_only_raises_manifest_errors(text: str) -> None:
     with contextlib.suppress(ManifestError):  # anything else escaping fails the test
         parse_csv_manifest(text)
+
+
+# --- encodings (issue 13, item 11) ------------------------------------------------------------
+
+CSV_TEXT = "ObjectUrl,Image title\ns3://b/a.jpg,Café ü\ns3://b/b.jpg,\n"
+
+
+@pytest.mark.parametrize(
+    "encoded",
+    [
+        CSV_TEXT.encode(),
+        codecs.BOM_UTF8 + CSV_TEXT.encode(),
+        codecs.BOM_UTF16_LE + CSV_TEXT.encode("utf-16-le"),
+        codecs.BOM_UTF16_BE + CSV_TEXT.encode("utf-16-be"),
+    ],
+    ids=["utf-8", "utf-8 bom", "utf-16 le", "utf-16 be"],
+)
+def test_utf8_and_utf16_with_a_bom_read_the_same(encoded: bytes) -> None:
+    manifest = parse_csv_manifest(encoded)
+    assert [e.item.name for e in manifest.entries] == ["Café ü", "b.jpg"]
+    assert [e.item.name for e in parse_manifest(encoded, source="upload").entries] == ["Café ü", "b.jpg"]
+
+
+def test_a_latin1_csv_is_refused_naming_line_and_byte() -> None:
+    data = "ObjectUrl,Image title\ns3://b/a.jpg,Café\n".encode("latin-1")
+    with pytest.raises(ManifestError) as refused:
+        parse_csv_manifest(data, source="upload.csv")
+    (problem,) = refused.value.problems
+    assert problem == (
+        "the CSV is not UTF-8: line 2 byte 17 (0xE9) cannot be read; save it as UTF-8 (for example "
+        '"CSV UTF-8" in Excel) and upload it again'
+    )
+
+
+def test_utf16_without_a_bom_is_refused_by_name() -> None:
+    with pytest.raises(ManifestError, match="UTF-16 without a byte order mark"):
+        parse_csv_manifest(CSV_TEXT.encode("utf-16-le"))
+
+
+@pytest.mark.parametrize(
+    ("row", "where"),
+    [
+        ("s3://b/\x00.jpg,A", "line 2, column 1 (ObjectUrl)"),
+        ("s3://b/a.jpg,A\x00", "line 2, column 2 (title)"),
+    ],
+)
+def test_a_nul_in_a_cell_is_a_located_problem(row: str, where: str) -> None:
+    with pytest.raises(ManifestError) as refused:
+        parse_csv_manifest(f"ObjectUrl,Image title\n{row}\n")
+    (problem,) = refused.value.problems
+    assert problem.startswith(f"{where}: ") and "NUL" in problem
+
+
+def test_an_oversized_cell_is_a_located_problem_not_a_crash() -> None:
+    with pytest.raises(ManifestError) as refused:
+        parse_csv_manifest("ObjectUrl,Image title\ns3://b/a.jpg," + "x" * 200_000 + "\n")
+    (problem,) = refused.value.problems
+    assert problem.startswith("line 2: field larger than field limit")

@@ -153,7 +153,7 @@ def test_groups_sequences_series_and_nifti() -> None:
 @pytest.mark.parametrize(
     ("document", "message"),
     [
-        ({"images": [{"objectUrl": "s3://b/a", "imageMetadata": {"width": -5}}]}, "images[0].imageMetadata.width: expected a whole number >= 0, got -5"),
+        ({"images": [{"objectUrl": "s3://b/a", "imageMetadata": {"width": -5}}]}, "images[0].imageMetadata.width: expected a whole number from 0 to 2^63-1, got -5"),
         ({"images": [{"objectUrl": "s3://b/a", "imageMetadata": {"widht": 5}}]}, "images[0].imageMetadata.widht: unknown key; imageMetadata accepts mimeType, mime_type, fileSize, file_size, width, height"),
         ({"images": [{"title": "x"}]}, "images[0].objectUrl: expected the object's URL as a non-empty string, got None"),
         ({"videos": [{"objectUrl": "s3://b/a", "videoMetdata": {}}]}, "videos[0].videoMetdata: unknown key; expected one of objectUrl, title, clientMetadata, createVideo, videoMetadata"),

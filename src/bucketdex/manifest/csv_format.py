@@ -6,10 +6,12 @@ import csv
 import io
 import mimetypes
 import posixpath
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from bucketdex.catalog.records import NewItem
 from bucketdex.catalog.types import ItemType
+from bucketdex.manifest.encoding import manifest_text
 from bucketdex.manifest.errors import ManifestError
 from bucketdex.manifest.fields import check_title, check_url, url_path
 from bucketdex.manifest.model import Manifest, ManifestEntry
@@ -45,7 +47,7 @@ class _Group:
 
 def parse_csv_manifest(data: bytes | str, *, source: str = "manifest.csv") -> Manifest:
     """Parse a CSV manifest; ManifestError lists every problem with its line and column."""
-    text = data.decode("utf-8-sig", errors="replace") if isinstance(data, bytes) else data.lstrip("\ufeff")
+    text = manifest_text(data, kind="CSV", source=source)
     reader = _Reader()
     entries = reader.read(text)
     if reader.problems:
@@ -63,8 +65,7 @@ class _Reader:
 
     def read(self, text: str) -> list[ManifestEntry]:
         section: _Section | None = None
-        for line, cells in enumerate(csv.reader(io.StringIO(text, newline="")), start=1):
-            cells = [c.strip() for c in cells]
+        for line, cells in self._lines(text):
             if not any(cells):
                 continue
             if cells[0].lower() == "objecturl":
@@ -77,6 +78,21 @@ class _Reader:
         if self.rows > MAX_CSV_ENTRIES:
             self.problems.append(f"{self.rows:,} entries; a CSV can hold up to {MAX_CSV_ENTRIES:,}: split it")
         return self._entries()
+
+    def _lines(self, text: str) -> Iterator[tuple[int, list[str]]]:
+        """Each row's first line and its stripped cells; a row the csv module cannot read ends
+        the file with its problem."""
+        rows = csv.reader(io.StringIO(text, newline=""))
+        while True:
+            line = rows.line_num + 1  # where the row starts (a quoted cell may span lines)
+            try:
+                cells = next(rows, None)
+            except csv.Error as error:  # e.g. a cell over the csv module's 128 KB field limit
+                self.problems.append(f"line {line}: {error}; check the quoting of this row")
+                return
+            if cells is None:
+                return
+            yield line, [c.strip() for c in cells]
 
     def _header(self, cells: list[str], line: int) -> _Section | None:
         names = [c.lower() for c in cells if c]

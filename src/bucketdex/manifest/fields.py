@@ -22,27 +22,33 @@ SINGLE_TYPES = {
 
 MAX_URLS = 1_000_000
 MAX_ITEMS = 500_000
+# Whole numbers in media blocks are stored as 64-bit integers (PostgreSQL BIGINT, SQLite INTEGER)
+MAX_MEDIA_INT = 2**63 - 1
+NUL = "\x00"
 
 Problem = Callable[[str], None]
 
 
 def _int(value: Any) -> bool:
-    return type(value) is int and value >= 0
+    return type(value) is int and 0 <= value <= MAX_MEDIA_INT
 
 
 def _number(value: Any) -> bool:
-    return type(value) in (int, float) and value >= 0
+    # a whole number past 64 bits is refused here too (both readers agree on it, and float()
+    # of a huge one would overflow)
+    return (type(value) is float and value >= 0) or _int(value)
 
 
 def _text(value: Any) -> bool:
-    return isinstance(value, str) and bool(value.strip())
+    return isinstance(value, str) and bool(value.strip()) and NUL not in value
 
 
 _KINDS: dict[str, tuple[Callable[[Any], bool], str]] = {
-    "int": (_int, "a whole number >= 0"),
-    "number": (_number, "a number >= 0"),
-    "str": (_text, "a non-empty string"),
+    "int": (_int, "a whole number from 0 to 2^63-1"),
+    "number": (_number, "a number >= 0 (whole numbers up to 2^63-1)"),
+    "str": (_text, "a non-empty string without NUL characters"),
 }
+_NUL_PROBLEM = "contains a NUL character (\\u0000), which cannot be stored; remove it"
 
 # JSON key -> (MediaMetadata field, kind).  Both spellings the seeds use are accepted; the
 # canonical (documented) one is listed first.
@@ -96,6 +102,9 @@ def check_url(value: Any, where: str, problem: Problem) -> str | None:
     if not isinstance(value, str) or not value.strip():
         problem(f"{where}: expected the object's URL as a non-empty string, got {short(value)}")
         return None
+    if NUL in value:
+        problem(f"{where}: the URL {_NUL_PROBLEM}")
+        return None
     size = len(value.encode())
     if size > MAX_URL_BYTES:
         problem(f"{where}: the URL is {size} bytes; URLs can be up to {MAX_URL_BYTES} bytes (16 KB)")
@@ -106,6 +115,9 @@ def check_url(value: Any, where: str, problem: Problem) -> str | None:
 def check_title(value: Any, where: str, problem: Problem) -> str | None:
     if not isinstance(value, str) or not value.strip():
         problem(f"{where}: expected a non-empty string, got {short(value)}")
+        return None
+    if NUL in value:
+        problem(f"{where}: the title {_NUL_PROBLEM}")
         return None
     if len(value) > MAX_TITLE_LENGTH:
         problem(f"{where}: the title is {len(value)} characters; titles can be up to {MAX_TITLE_LENGTH}")

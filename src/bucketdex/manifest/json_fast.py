@@ -5,7 +5,8 @@ structs (types, bounds and unknown keys checked in C) and taking single items a 
 time (``SingleColumns``) is several times faster than decoding to dicts and checking each field
 in Python.  Anything this
 path does not accept — a type error, an unknown key, a trailing comma, two spellings of one
-field — returns ``None``, and the caller runs the thorough reader, which lists every problem
+field, a key given twice, a NUL character anywhere, a whole number past 64 bits in a media
+block — returns ``None``, and the caller runs the thorough reader, which lists every problem
 with its JSON path.  Both readers build identical manifests (``tests/manifest``).
 """
 
@@ -25,6 +26,7 @@ from msgspec.structs import astuple
 from bucketdex.catalog.limits import MAX_TITLE_LENGTH, MAX_URL_BYTES
 from bucketdex.manifest.fields import (
     MAX_ITEMS,
+    MAX_MEDIA_INT,
     MAX_URLS,
     MEDIA_KEY_FOR,
     MEDIA_KEYS,
@@ -33,9 +35,12 @@ from bucketdex.manifest.fields import (
 )
 from bucketdex.manifest.model import Manifest, ManifestEntry, SingleColumns
 
+_INT = Annotated[int, msgspec.Meta(ge=0, le=MAX_MEDIA_INT)]
 _KIND_TYPES: dict[str, Any] = {
-    "int": Annotated[int, msgspec.Meta(ge=0)],
-    "number": Annotated[float, msgspec.Meta(ge=0)],
+    "int": _INT,
+    # an integer literal stays an int (so one past 64 bits is refused as the thorough reader
+    # refuses it); the column is made floats afterwards
+    "number": _INT | Annotated[float, msgspec.Meta(ge=0)],
     "str": Annotated[str, msgspec.Meta(min_length=1)],
 }
 _URL = Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_URL_BYTES)]
@@ -52,11 +57,13 @@ _MEDIA_STRUCTS = {key: _media_struct(key) for key in MEDIA_KEYS}
 
 
 def _entry_struct(section: str, media_key: str | None) -> Any:
+    # Every optional field defaults to UNSET, which is never encoded: re-encoding a decoded
+    # document then writes exactly the keys it kept (``_keeps_every_key``).
     fields: list[tuple[str, Any, Any]] = [
         ("objectUrl", _URL, msgspec.NODEFAULT),
         ("title", _TITLE | UnsetType, UNSET),
-        ("clientMetadata", dict[str, Any], msgspec.field(default_factory=dict)),
-        ("createVideo", bool, False),
+        ("clientMetadata", dict[str, Any] | UnsetType, UNSET),
+        ("createVideo", bool | UnsetType, UNSET),
     ]
     if media_key:
         fields.append((media_key, _MEDIA_STRUCTS[media_key] | UnsetType, UNSET))
@@ -77,15 +84,17 @@ _IS_SET = functools.partial(operator.is_not, UNSET)
 _Document = msgspec.defstruct(
     "_Document",
     [
-        *((s, list[_entry_struct(s, _MEDIA_KEYS[s])] | None, None) for s in _SINGLE_SECTIONS),  # type: ignore[misc]
-        ("image_groups", list[dict[str, Any]] | None, None),
-        ("dicom_series", list[dict[str, Any]] | None, None),
-        ("skip_duplicate_urls", bool, False),
-        ("upsert_metadata", bool, False),
+        *((s, list[_entry_struct(s, _MEDIA_KEYS[s])] | None | UnsetType, UNSET) for s in _SINGLE_SECTIONS),  # type: ignore[misc]
+        ("image_groups", list[dict[str, Any]] | None | UnsetType, UNSET),
+        ("dicom_series", list[dict[str, Any]] | None | UnsetType, UNSET),
+        ("skip_duplicate_urls", bool | UnsetType, UNSET),
+        ("upsert_metadata", bool | UnsetType, UNSET),
     ],
     forbid_unknown_fields=True,
 )
 _DECODER = msgspec.json.Decoder(_Document)
+_ENCODER = msgspec.json.Encoder()
+_ENCODE_CHUNK = 20_000  # entries re-encoded at a time, to count their keys in little memory
 
 GroupReader = Callable[[Any, str, str], list[ManifestEntry]]
 
@@ -105,16 +114,21 @@ def parse_fast(data: bytes, read_group: GroupReader, present: PresentUrls | None
     makes: a re-run of 500k entries then builds nothing it would skip."""
     try:
         document: Any = _DECODER.decode(data)
-    except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError):
+    except (msgspec.ValidationError, msgspec.DecodeError, UnicodeDecodeError, RecursionError):
+        return None  # (RecursionError: nesting as deep as the caller's stack allows)
+    if _has_nul(data) or not _keeps_every_key(data, document):
         return None
-    if document.upsert_metadata and not document.skip_duplicate_urls:
+    skip, upsert = document.skip_duplicate_urls is True, document.upsert_metadata is True
+    if upsert and not skip:
         return None
-    sections = [(s, getattr(document, s)) for s in (*_SINGLE_SECTIONS, "image_groups", "dicom_series")]
+    sections = [
+        (s, getattr(document, s) or None) for s in (*_SINGLE_SECTIONS, "image_groups", "dicom_series")
+    ]
     if sum(len(entries) for _, entries in sections if entries) > MAX_ITEMS:
         return None
     known: set[str] = set()
     entries: Sequence[ManifestEntry]
-    if present is not None and document.skip_duplicate_urls and not document.upsert_metadata:
+    if present is not None and skip and not upsert:
         singles = [values for section, values in sections if section in _SINGLE_SECTIONS and values]
         known = present(list(map(_OBJECT_URL, chain.from_iterable(singles))))
     try:
@@ -126,11 +140,46 @@ def parse_fast(data: bytes, read_group: GroupReader, present: PresentUrls | None
         return None
     manifest = Manifest(
         entries,
-        skip_duplicate_urls=document.skip_duplicate_urls,
-        upsert_metadata=document.upsert_metadata,
+        skip_duplicate_urls=skip,
+        upsert_metadata=upsert,
         known_skipped=left_out,
     )
     return None if manifest.url_count + left_out > MAX_URLS else manifest
+
+
+def _has_nul(data: bytes) -> bool:
+    """Whether a string may hold NUL (JSON can only write it ``\\u0000``): the thorough reader
+    then says where, or hands client metadata on as it is for its validation to judge."""
+    return b"\\" in data and b"\\u0000" in data
+
+
+def _keeps_every_key(data: bytes, document: Any) -> bool:
+    """Whether decoding kept every key the text gives: no object gives a key twice (a decoder
+    keeps the last, silently dropping the rest, such as a whole ``images`` list).
+
+    Counted, not searched, at C speed.  Outside strings, a colon follows each key and nothing
+    else, in the text and in msgspec's re-encoding of what it decoded (which writes exactly the
+    keys kept: every optional field defaults to UNSET, never encoded).  Inside strings, the
+    text has at least the colons the decoded strings have, unless one is written ``\\u003a``
+    (then this says no).  So the text has no more colons than the re-encoding only if no key
+    was dropped; a dropped key's colon (and its value's) makes the text's count larger."""
+    if b"\\" in data and (b"\\u003a" in data or b"\\u003A" in data):
+        return False
+    kept = 0
+    buffer = bytearray()
+    try:
+        for name in document.__struct_fields__:
+            value = getattr(document, name)
+            if value is UNSET:
+                continue
+            kept += 1  # the top-level key (no colon in its name)
+            if isinstance(value, list):
+                for start in range(0, len(value), _ENCODE_CHUNK):
+                    _ENCODER.encode_into(value[start : start + _ENCODE_CHUNK], buffer)
+                    kept += buffer.count(b":")
+    except RecursionError:
+        return False
+    return data.count(b":") <= kept
 
 
 def _columns(sections: list[tuple[str, Any]], known: set[str]) -> tuple[SingleColumns, int]:
@@ -189,10 +238,18 @@ def _section_columns(section: str, values: list[Any], positions: Sequence[int]) 
         list(positions),
         urls,
         names,
-        list(map(_CLIENT_METADATA, values)),
+        _metadata_column(values),
         media,
         supplied,
     )
+
+
+def _metadata_column(values: list[Any]) -> list[Any]:
+    """Each entry's client metadata ({} where it gives none, as the thorough reader has it)."""
+    metadata = list(map(_CLIENT_METADATA, values))
+    if UNSET in metadata:
+        metadata = [{} if m is UNSET else m for m in metadata]
+    return metadata
 
 
 def _over_limit(url: str) -> bool:
@@ -219,8 +276,21 @@ def _media_columns(key: str, values: list[Any]) -> tuple[list[bool], dict[str, l
             merged = given[0]
             if len(given) > 1:  # each row has at most one of them set
                 merged = tuple(next(filter(_IS_SET, row), UNSET) for row in zip(*given, strict=True))
+            if target in _FLOAT_FIELDS:
+                merged = tuple(map(_as_float, merged))
+            elif target in _TEXT_FIELDS and any(map(str.isspace, filter(_IS_SET, merged))):
+                raise _Fallback  # a blank MIME type or codec: the thorough reader says where
             media[target] = [None if v is UNSET else v for v in merged] if UNSET in merged else list(merged)
     return supplied, media
+
+
+def _as_float(value: Any) -> Any:
+    return value if value is UNSET or type(value) is float else float(value)
+
+
+# MediaMetadata fields of the "number" kind (fps, duration): floats, whichever way written
+_FLOAT_FIELDS = {target for keys in MEDIA_KEYS.values() for target, kind in keys.values() if kind == "number"}
+_TEXT_FIELDS = {target for keys in MEDIA_KEYS.values() for target, kind in keys.values() if kind == "str"}
 
 
 def _spellings(key: str) -> dict[str, list[int]]:

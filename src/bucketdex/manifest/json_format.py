@@ -5,10 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import orjson
-
 from bucketdex.catalog.records import NO_MEDIA, UNASSIGNED_ID, MediaMetadata, NewItem
 from bucketdex.catalog.types import ItemType
+from bucketdex.manifest.encoding import utf8_bytes
 from bucketdex.manifest.errors import ManifestError
 from bucketdex.manifest.fields import (
     MAX_ITEMS,
@@ -21,6 +20,7 @@ from bucketdex.manifest.fields import (
     short,
     title_from_url,
 )
+from bucketdex.manifest.json_decode import decode_document
 from bucketdex.manifest.json_fast import PresentUrls, parse_fast
 from bucketdex.manifest.model import Manifest, ManifestEntry
 
@@ -30,9 +30,6 @@ FLAGS = ("skip_duplicate_urls", "upsert_metadata")
 # manifest would otherwise hold a million empty dicts); nothing mutates a NewItem's metadata.
 _NO_METADATA: dict[str, Any] = {}
 _POSITION = re.compile(r"objectUrl_(\d+)")
-# The seeds' own examples end objects with a comma; accept that one JSON5-ism (strings are
-# matched first, so commas inside them are left alone).
-_TRAILING_COMMA = re.compile(rb'("(?:\\.|[^"\\])*")|,(\s*[}\]])')
 
 
 def parse_json_manifest(
@@ -40,7 +37,7 @@ def parse_json_manifest(
 ) -> Manifest:
     """Parse a JSON manifest; ManifestError lists every problem with its JSON path.  With
     ``present``, the fast path may leave out entries already registered (``parse_fast``)."""
-    raw = data.encode() if isinstance(data, str) else data
+    raw = utf8_bytes(data, kind="JSON", source=source)
     groups = _Reader()
     manifest = parse_fast(raw, groups.group, present)
     if manifest is not None and not groups.problems:
@@ -48,25 +45,15 @@ def parse_json_manifest(
     return parse_thoroughly(raw, source=source)  # not a plain valid manifest: this says why
 
 
-def parse_thoroughly(data: bytes, *, source: str = "manifest.json") -> Manifest:
+def parse_thoroughly(data: bytes | str, *, source: str = "manifest.json") -> Manifest:
     """The reader that checks field by field and lists every problem (no fast path)."""
-    document = _decode(data, source)
+    document, duplicates = decode_document(data, source)
     reader = _Reader()
+    reader.problems.extend(duplicates)
     manifest = reader.read(document)
     if reader.problems:
         raise ManifestError(source, reader.problems)
     return manifest
-
-
-def _decode(data: bytes, source: str) -> Any:
-    try:
-        return orjson.loads(data)
-    except orjson.JSONDecodeError as first:
-        try:
-            return orjson.loads(_TRAILING_COMMA.sub(lambda m: m.group(1) or m.group(2), data))
-        except orjson.JSONDecodeError:
-            reason = f"not valid JSON: {first.msg} at line {first.lineno} column {first.colno}"
-            raise ManifestError(source, [reason]) from None
 
 
 class _Reader:
