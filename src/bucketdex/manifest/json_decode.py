@@ -31,10 +31,7 @@ from bucketdex.manifest.errors import ManifestError
 # The seeds' own examples end objects with a comma; accept that one JSON5-ism (strings are
 # matched first, so commas inside them are left alone).
 _TRAILING_COMMA = re.compile(r'("(?:\\.|[^"\\])*")|,(\s*[}\]])')
-_TOO_DEEP = (
-    "not valid JSON: nested too deeply for the reader (about 990 levels of objects and lists); "
-    "flatten the client metadata"
-)
+_TOO_DEEP = "nested too deeply for the reader (about 990 levels of objects and lists); flatten it"
 
 
 class _Repeated(dict[str, Any]):
@@ -56,7 +53,7 @@ def decode_document(data: bytes | str, source: str) -> tuple[Any, list[str]]:
         try:
             outcome.append(_decode(text))
         except RecursionError:
-            outcome.append(_TOO_DEEP)
+            outcome.append(_too_deep(text))
         except BaseException as error:  # handed to the caller's thread as it is
             outcome.append(error)
 
@@ -117,6 +114,34 @@ def _syntax_problem(text: str) -> str:
     except msgspec.DecodeError as error:
         return f"not valid JSON: {error}"
     return "not valid JSON"
+
+
+def _too_deep(text: str) -> str:
+    """Where ``text`` nests deeper than the standard library follows: the path (its first four
+    steps) to the deepest value, read by orjson, which does not recurse on the Python stack."""
+    try:
+        document = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        fixed = _TRAILING_COMMA.sub(lambda m: m.group(1) or m.group(2), text)
+        try:
+            document = orjson.loads(fixed)
+        except orjson.JSONDecodeError as error:  # past orjson's 1024 levels: located by line
+            return f"not valid JSON: {error.msg} at line {error.lineno} column {error.colno}"
+    deepest, where = 0, "$"
+    stack: list[tuple[int, str, Any]] = [(0, "", document)]
+    while stack:
+        depth, path, value = stack.pop()
+        if depth > deepest:
+            deepest, where = depth, path or "$"
+        if isinstance(value, dict):
+            children: Any = ((f"{path}.{k}" if path else k, v) for k, v in value.items())
+        elif isinstance(value, list):
+            children = ((f"{path}[{n}]", v) for n, v in enumerate(value))
+        else:
+            continue
+        # the path stops growing after four steps: images[0].clientMetadata.key
+        stack.extend((depth + 1, child if depth < 4 else path, v) for child, v in children)
+    return f"{where}: {_TOO_DEEP}"
 
 
 def _duplicate_problems(document: Any) -> list[str]:
