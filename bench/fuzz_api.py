@@ -39,7 +39,7 @@ from pg_scratch import scratch_database
 
 _LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 _connect = socket.socket.connect
-MAX_REPLAYS = 300  # per finding, while shrinking
+MAX_REPLAYS = 400  # per finding, while shrinking
 
 
 def _loopback_only(self: socket.socket, address: object) -> None:
@@ -69,15 +69,20 @@ def database_url(backend: str, workdir: Path) -> Iterator[str]:
 def simpler(value: Any) -> Iterator[Any]:
     """Smaller variants of a JSON value, most drastic first."""
     if isinstance(value, dict):
+        yield from (inner for inner in value.values() if isinstance(inner, dict | list))  # a level less
         yield from _simpler_dict(value)
     elif isinstance(value, list):
+        yield from (inner for inner in value if isinstance(inner, dict | list))
         yield from (value[:i] + value[i + 1 :] for i in range(len(value)))
         for i, inner in enumerate(value):
             yield from ([*value[:i], smaller, *value[i + 1 :]] for smaller in simpler(inner))
-    elif isinstance(value, str) and value:
+    elif isinstance(value, str) and len(value) > 1:
+        yield from dict.fromkeys(value)  # one character alone: finds a culprit like NUL at once
         if len(value) > 8:
             yield from (value[: len(value) // 2], value[len(value) // 2 :])
         yield from (value[:i] + value[i + 1 :] for i in range(len(value)))
+    elif isinstance(value, str) and value and value != "a":
+        yield from ("", "a")
     elif isinstance(value, int | float) and not isinstance(value, bool) and value not in (0, 1):
         yield 0
 
@@ -86,30 +91,64 @@ def _simpler_dict(value: dict[str, Any]) -> Iterator[dict[str, Any]]:
     for key in value:
         yield {k: v for k, v in value.items() if k != key}
     for key, inner in value.items():
-        for shorter in simpler(key):
+        for shorter in () if key.isascii() and key.isidentifier() else simpler(key):  # a field name stays
             if shorter not in value:
                 yield {(shorter if k == key else k): v for k, v in value.items()}
         yield from ({**value, key: smaller} for smaller in simpler(inner))
 
 
-def shrink(finding: Finding, target: Target, token: str, errors: ErrorLog) -> int:
-    """Shrink the finding's body, then its query, in place; the replays it took."""
-    case, replays = finding.case, 0
+class Replayer:
+    """Replays a finding's case in a clean organisation, seeded as the fuzz run's was (the run
+    left its own full of names taken and a fuzzed metadata schema).  A new one is made after
+    any replay that may have changed something, so each check starts from the same state."""
 
-    def same_defect() -> bool:
-        nonlocal replays
-        for _ in range(2):  # twice: some defects need the first request's effect (a name taken)
-            replays += 1
-            errors.records.clear()
-            response = call(case, target.base_url, token)
-            if response.status_code == finding.status and errors.cause()[0] == finding.signature:
+    def __init__(self, finding: Finding, target: Target, errors: ErrorLog) -> None:
+        self.finding, self.target, self.errors = finding, target, errors
+        self.paths = dict(finding.case.path_parameters or {})
+        self.replays, self.tenant, self.dirty = 0, target.fresh(), False
+
+    def same_defect(self) -> bool:
+        """Whether the case, sent once or twice (some defects need the first one's effect, a
+        name taken), gives the finding's status and cause."""
+        if self.dirty:
+            self.tenant, self.dirty = self.target.fresh(), False
+        case, seeds = self.finding.case, self.target.seeds
+        case.path_parameters = {
+            name: self.tenant.seeds[name] if value == seeds.get(name) else value
+            for name, value in self.paths.items()
+        }
+        for attempt in (1, 2):
+            self.replays += 1
+            self.errors.records.clear()
+            response = call(case, self.tenant.base_url, self.tenant.tokens[self.finding.role])
+            # what a later check could trip over: something made or replaced (names are taken,
+            # the schema changes); a 5xx rolled its transaction back, a PATCH keeps names free
+            self.dirty |= case.method.upper() in ("POST", "PUT") and response.status_code < 300
+            if (
+                response.status_code == self.finding.status
+                and self.errors.cause()[0] == self.finding.signature
+            ):
+                self.finding.note = (
+                    "" if attempt == 1 else "send it twice: the first succeeds, the second fails"
+                )
                 return True
+            if not self.dirty:
+                return False  # nothing the first send did could make a second one differ
         return False
 
+
+def shrink(finding: Finding, target: Target, errors: ErrorLog) -> int:
+    """Shrink the finding's body, then its query, in place (kept only where it still gives the
+    same defect in a clean organisation); the replays it took."""
+    replayer = Replayer(finding, target, errors)
+    if not replayer.same_defect():
+        finding.note = "did not reproduce in a clean organisation: it needs state the run built"
+        return replayer.replays
     for part in ("body", "query"):
-        _shrink_part(case, part, same_defect, lambda: replays < MAX_REPLAYS)
-    finding.curl = curl_of(case, target.base_url)
-    return replays
+        _shrink_part(finding.case, part, replayer.same_defect, lambda: replayer.replays < MAX_REPLAYS)
+    replayer.same_defect()  # the note of the final form
+    finding.curl = curl_of(finding.case, target.base_url)
+    return replayer.replays
 
 
 def _shrink_part(case: Any, part: str, same_defect: Callable[[], bool], budget: Callable[[], bool]) -> None:
@@ -145,7 +184,7 @@ def run_backend(backend: str, examples: int, seed: int) -> FuzzReport:
         logging.getLogger().addHandler(errors)
         try:
             for finding in report.findings.values():
-                shrink(finding, target, target.tokens[finding.role], errors)
+                shrink(finding, target, errors)
         finally:
             logging.getLogger().removeHandler(errors)
     statuses = ", ".join(f"{status}: {n}" for status, n in sorted(report.statuses.items()))
@@ -176,6 +215,7 @@ def findings_markdown(reports: list[FuzzReport], command: str) -> str:
 
 def _finding_lines(f: Finding) -> list[str]:
     lines = ["", f"Cause: `{f.cause}`", "", "Request:", "", "```sh", f.curl, "```", ""]
+    lines += [f"Note: {f.note}", ""] if f.note else []
     lines += [f"Response: `{f.response[:200]}`", ""]
     if f.traceback:
         tail = "\n".join(f.traceback.rstrip().splitlines()[-12:])

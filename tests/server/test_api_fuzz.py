@@ -19,6 +19,7 @@ import os
 import time
 import traceback
 import uuid
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -50,8 +51,6 @@ from bucketdex.store.tables import DEFAULT_ORG_ID, metadata
 TEST_EXAMPLES = 10
 TEST_SEED = 13
 LOCAL_ROOTS_ENV = "BUCKETDEX_LOCAL_ROOTS"
-# long polls (job status) cut short: a fuzzed timeout must not stall the run
-FUZZ_SETTINGS = {"max_long_poll_seconds": 0.3, "max_body_bytes": 2 * 1024 * 1024}
 PATH_SEEDS = ("folder_id", "item_id", "job_id", "dataset_id", "integration_id")
 AnyCase = Case[Any]
 JOB_STARTERS = ("/import-jobs", "/import-from-bucket", "/data-upload-jobs")  # POST paths ending so
@@ -64,6 +63,8 @@ class Target:
     base_url: str
     tokens: dict[str, str]
     seeds: dict[str, str]
+    # the same, in a new organisation: a clean slate to replay a finding in (bench/fuzz_api.py)
+    fresh: Callable[[], Target] = field(repr=False, compare=False)
 
 
 @dataclass
@@ -80,6 +81,7 @@ class Finding:
     traceback: str
     case: AnyCase = field(repr=False)  # replayable: bench/fuzz_api.py shrinks it
     hits: int = 1
+    note: str = ""
 
 
 @dataclass
@@ -115,6 +117,7 @@ class FuzzReport:
         lines = [f"{self.backend}: {self.requests} requests, {self.server_errors} responses of 5xx"]
         for f in self.findings.values():
             lines += [f"  {f.operation} -> {f.status} ({f.hits}x, {f.role}): {f.cause}", f"    {f.curl}"]
+            lines += [f"    ({f.note})"] if f.note else []
         for f in self.job_crashes.values():
             lines += [
                 f"  (report only) job from {f.operation} crashed ({f.hits}x): {f.cause}",
@@ -138,20 +141,30 @@ def fuzz_server(database_url: str, workdir: Path) -> Iterator[Target]:
     os.environ[LOCAL_ROOTS_ENV] = str(media)  # read by ServerSettings: the operator's allow-list
     db = Database(database_url)
     try:
-        settings = ServerSettings(**FUZZ_SETTINGS)  # type: ignore[arg-type]
+        # long polls (job status) cut short: a fuzzed timeout must not stall the run
+        settings = ServerSettings(max_long_poll_seconds=0.3, max_body_bytes=2 * 1024 * 1024)
         app = create_app(db, secrets=SecretBox(Fernet.generate_key()), settings=settings)
         auth = AuthService(db)
-        admin = make_tenant(auth, "fuzz")
-        user = auth.add_user(admin.org_id, "fuzz-user", "user")
-        tokens = {"admin": admin.token, "user": auth.create_api_key(user.id, "fuzz").token}
         with running_server(app) as base_url:
-            yield Target(base_url, tokens, seed_objects(base_url, tokens["admin"], media))
+
+            def fresh() -> Target:
+                tokens = _keys(auth, f"fuzz-{uuid.uuid4().hex[:8]}")
+                return Target(base_url, tokens, seed_objects(base_url, tokens["admin"], media), fresh)
+
+            yield fresh()
     finally:
         if previous is None:
             os.environ.pop(LOCAL_ROOTS_ENV, None)
         else:
             os.environ[LOCAL_ROOTS_ENV] = previous
         db.dispose()
+
+
+def _keys(auth: AuthService, org_name: str) -> dict[str, str]:
+    """A new organisation with an admin and a user: an API key for each role."""
+    admin = make_tenant(auth, org_name)
+    user = auth.add_user(admin.org_id, f"{org_name}-user", "user")
+    return {"admin": admin.token, "user": auth.create_api_key(user.id, "fuzz").token}
 
 
 def seed_objects(base_url: str, token: str, media: Path) -> dict[str, str]:
@@ -248,7 +261,8 @@ def fuzz(target: Target, backend: str, examples: int, seed: int | None = None) -
             for role, token in target.tokens.items():
                 send = _sender(target, role, token, report, errors)
                 share = examples if role == "admin" else max(1, examples // 3)
-                _fuzz_operation(operation, target.seeds, send, share, seed)
+                stream = None if seed is None else zlib.crc32(f"{seed} {role}".encode())
+                _fuzz_operation(operation, target.seeds, send, share, stream)
         _settle_jobs(target, report)
         for record in errors.job_records:
             _record_job_crash(report, record, target.base_url)
@@ -336,15 +350,52 @@ def _fuzz_operation(
 ) -> None:
     names = [p.name for p in operation.path_parameters]
     fixed = {name: seeds[name] for name in names if name in seeds}
-    strategies = [
-        operation.as_strategy(GenerationMode.POSITIVE),
-        operation.as_strategy(GenerationMode.NEGATIVE),
-    ]
-    if fixed:
-        strategies.append(operation.as_strategy(GenerationMode.POSITIVE, path_parameters=fixed))
-        strategies.append(operation.as_strategy(GenerationMode.NEGATIVE, path_parameters=fixed))
-    for strategy in strategies:
-        _run_examples(strategy, send, examples, seed)
+    modes = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
+    strategies = [operation.as_strategy(mode) for mode in modes]
+    if fixed or len(operation.query) or len(operation.body):  # the same again, naming seeded objects
+        strategies += [
+            operation.as_strategy(mode, path_parameters=fixed).map(lambda case: _point_at(case, seeds))
+            for mode in modes
+        ]
+    for index, strategy in enumerate(strategies):
+        # each operation and mode its own stream: one seed for all would send correlated cases
+        stream = None if seed is None else zlib.crc32(f"{seed} {operation.label} {index}".encode())
+        _run_examples(strategy, send, examples, stream)
+
+
+# body and query fields that name an object, and the seed to name instead
+REFERENCES = {"integration_id": "integration_id", "integrationHash": "integration_id",
+              "parent_id": "folder_id", "parent": "folder_id", "id": "item_id"}  # fmt: skip
+LIST_REFERENCES = {"item_ids": "item_id", "itemUuids": "item_id", "filterIntegrationUuids": "integration_id"}
+
+
+def _point_at(case: AnyCase, seeds: dict[str, str]) -> AnyCase:
+    """The case with the object references in its body and query naming seeded objects."""
+    if isinstance(case.body, dict | list):
+        case.body = _seeded(case.body, seeds)
+    if case.query:
+        case.query = _seeded(dict(case.query), seeds)
+    return case
+
+
+def _seeded(value: Any, seeds: dict[str, str]) -> Any:
+    if isinstance(value, list):
+        return [_seeded(inner, seeds) for inner in value]
+    if not isinstance(value, dict):
+        return value
+    out = {}
+    for key, inner in value.items():
+        if key in REFERENCES and isinstance(inner, str):
+            inner = seeds[REFERENCES[key]]
+        elif key in LIST_REFERENCES and isinstance(inner, list) and inner:
+            inner = [seeds[LIST_REFERENCES[key]], *inner[1:]]
+        elif key == "itemPatches" and isinstance(inner, dict) and inner:  # keyed by item id
+            first, *rest = inner.items()
+            inner = {seeds["item_id"]: first[1], **dict(rest)}
+        else:
+            inner = _seeded(inner, seeds)
+        out[key] = inner
+    return out
 
 
 def _run_examples(strategy: Any, send: Callable[[AnyCase], None], examples: int, seed: int | None) -> None:
