@@ -99,24 +99,38 @@ def _simpler_dict(value: dict[str, Any]) -> Iterator[dict[str, Any]]:
 
 class Replayer:
     """Replays a finding's case in a clean organisation, seeded as the fuzz run's was (the run
-    left its own full of names taken and a fuzzed metadata schema).  A new one is made after
-    any replay that may have changed something, so each check starts from the same state."""
+    left its own full of names taken and a fuzzed metadata schema), the seeded objects' ids
+    swapped for the new ones.  A new organisation is made after any replay that may have
+    changed something, so each check starts from the same state."""
 
     def __init__(self, finding: Finding, target: Target, errors: ErrorLog) -> None:
         self.finding, self.target, self.errors = finding, target, errors
-        self.paths = dict(finding.case.path_parameters or {})
-        self.replays, self.tenant, self.dirty = 0, target.fresh(), False
+        self.replays, self.dirty = 0, False
+        self.tenant = target.fresh()
+
+    def swapped(self, value: Any) -> Any:
+        """``value`` naming the clean organisation's seeded objects instead of the run's."""
+        ids = {old: self.tenant.seeds[kind] for kind, old in self.target.seeds.items()}
+        if isinstance(value, dict):
+            return {self.swapped(k): self.swapped(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.swapped(inner) for inner in value]
+        return ids.get(value, value) if isinstance(value, str) else value
 
     def same_defect(self) -> bool:
         """Whether the case, sent once or twice (some defects need the first one's effect, a
         name taken), gives the finding's status and cause."""
         if self.dirty:
             self.tenant, self.dirty = self.target.fresh(), False
-        case, seeds = self.finding.case, self.target.seeds
-        case.path_parameters = {
-            name: self.tenant.seeds[name] if value == seeds.get(name) else value
-            for name, value in self.paths.items()
-        }
+        case = self.finding.case
+        kept = case.path_parameters, case.body, case.query
+        case.path_parameters, case.body, case.query = (self.swapped(part) for part in kept)
+        try:
+            return self._send_twice(case)
+        finally:
+            case.path_parameters, case.body, case.query = kept
+
+    def _send_twice(self, case: Any) -> bool:
         for attempt in (1, 2):
             self.replays += 1
             self.errors.records.clear()

@@ -29,6 +29,7 @@ from typing import Any
 
 import hypothesis
 import hypothesis.errors
+import hypothesis.strategies as st
 import pytest
 import requests
 import schemathesis
@@ -53,6 +54,13 @@ TEST_SEED = 13
 LOCAL_ROOTS_ENV = "BUCKETDEX_LOCAL_ROOTS"
 PATH_SEEDS = ("folder_id", "item_id", "job_id", "dataset_id", "integration_id")
 AnyCase = Case[Any]
+CREATORS = {  # POST path: the kind of object it makes, the key of its id in the answer
+    "/api/v1/folders": ("folder_id", "id"),
+    "/api/v1/datasets": ("dataset_id", "id"),
+    "/api/v1/integrations": ("integration_id", "id"),
+    "/v2/public/storage/folders": ("folder_id", "uuid"),
+    "/v2/public/datasets": ("dataset_id", "datasetUuid"),
+}
 JOB_STARTERS = ("/import-jobs", "/import-from-bucket", "/data-upload-jobs")  # POST paths ending so
 
 
@@ -95,6 +103,8 @@ class FuzzReport:
     findings: dict[tuple[str, int, str], Finding] = field(default_factory=dict)
     job_crashes: dict[tuple[str, int, str], Finding] = field(default_factory=dict)
     jobs: dict[str, tuple[AnyCase, str, str]] = field(default_factory=dict, repr=False)
+    # ids of objects to name in paths, bodies, queries: the seeds first, then what the run made
+    made: dict[str, list[str]] = field(default_factory=dict, repr=False)
 
     @property
     def server_errors(self) -> int:
@@ -252,7 +262,7 @@ def fuzz(target: Target, backend: str, examples: int, seed: int | None = None) -
     (positive, negative, both again on seeded ids) for the admin key, a third as many for the
     user key; every 5xx collected in the report, then the import jobs started are waited for."""
     schema = load_schema(target)
-    report = FuzzReport(backend)
+    report = FuzzReport(backend, made={kind: [made] for kind, made in target.seeds.items()})
     errors = ErrorLog()
     logging.getLogger().addHandler(errors)
     try:
@@ -262,7 +272,7 @@ def fuzz(target: Target, backend: str, examples: int, seed: int | None = None) -
                 send = _sender(target, role, token, report, errors)
                 share = examples if role == "admin" else max(1, examples // 3)
                 stream = None if seed is None else zlib.crc32(f"{seed} {role}".encode())
-                _fuzz_operation(operation, target.seeds, send, share, stream)
+                _fuzz_operation(operation, report.made, send, share, stream)
         _settle_jobs(target, report)
         for record in errors.job_records:
             _record_job_crash(report, record, target.base_url)
@@ -283,6 +293,9 @@ def _sender(
         report.statuses[response.status_code] += 1
         if job_id := _started_job(case, response):
             report.jobs[job_id] = (case, role, response.text)
+            report.made["job_id"].append(job_id)
+        elif made := _made_object(case, response):
+            report.made[made[0]].append(made[1])
         try:
             case.validate_response(response, checks=[not_a_server_error], headers=headers)
         except (Failure, FailureGroup):
@@ -291,6 +304,15 @@ def _sender(
                                   curl_of(case, target.base_url), response.text[:300], trace, case))  # fmt: skip
 
     return send
+
+
+def _made_object(case: AnyCase, response: Any) -> tuple[str, str] | None:
+    """The kind and id of the object a request created, if it did."""
+    kind, key = CREATORS.get(case.path, ("", ""))
+    if not kind or case.method.upper() != "POST" or not 200 <= response.status_code < 300:
+        return None
+    found = response.json().get(key)
+    return (kind, found) if isinstance(found, str) else None
 
 
 def _started_job(case: AnyCase, response: Any) -> str | None:
@@ -346,15 +368,20 @@ def curl_of(case: AnyCase, base_url: str) -> str:
 
 
 def _fuzz_operation(
-    operation: Any, seeds: dict[str, str], send: Callable[[AnyCase], None], examples: int, seed: int | None
+    operation: Any,
+    made: dict[str, list[str]],
+    send: Callable[[AnyCase], None],
+    examples: int,
+    seed: int | None,
 ) -> None:
-    names = [p.name for p in operation.path_parameters]
-    fixed = {name: seeds[name] for name in names if name in seeds}
     modes = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
     strategies = [operation.as_strategy(mode) for mode in modes]
-    if fixed or len(operation.query) or len(operation.body):  # the same again, naming seeded objects
+    names = {p.name for p in operation.path_parameters}
+    if names & made.keys() or len(operation.query) or len(operation.body):  # again, naming objects
         strategies += [
-            operation.as_strategy(mode, path_parameters=fixed).map(lambda case: _point_at(case, seeds))
+            st.tuples(operation.as_strategy(mode), st.integers(0, 2**16)).map(
+                lambda pair: _point_at(pair[0], made, pair[1])
+            )
             for mode in modes
         ]
     for index, strategy in enumerate(strategies):
@@ -369,12 +396,16 @@ REFERENCES = {"integration_id": "integration_id", "integrationHash": "integratio
 LIST_REFERENCES = {"item_ids": "item_id", "itemUuids": "item_id", "filterIntegrationUuids": "integration_id"}
 
 
-def _point_at(case: AnyCase, seeds: dict[str, str]) -> AnyCase:
-    """The case with the object references in its body and query naming seeded objects."""
+def _point_at(case: AnyCase, made: dict[str, list[str]], n: int) -> AnyCase:
+    """The case naming existing objects in its path, body and query: half the time the seeded
+    ones (with content), otherwise any the run made (created by fuzzed requests)."""
+    ids = {kind: every[0] if n % 2 == 0 else every[n // 2 % len(every)] for kind, every in made.items()}
+    if case.path_parameters:
+        case.path_parameters = {name: ids.get(name, value) for name, value in case.path_parameters.items()}
     if isinstance(case.body, dict | list):
-        case.body = _seeded(case.body, seeds)
+        case.body = _seeded(case.body, ids)
     if case.query:
-        case.query = _seeded(dict(case.query), seeds)
+        case.query = _seeded(dict(case.query), ids)
     return case
 
 
