@@ -65,3 +65,36 @@ def test_rare_shapes_and_sizes_are_left_to_the_item_check(monkeypatch: pytest.Mo
     assert validator.suspects([{}, {}, big, big, {}]) == [2, 3]  # together over the limit: that chunk
     assert validator.suspects([{"score": 2**1100}]) == [0]  # past 64 bits: not JSON here
     assert validator.problems({"score": 2**1100}, item="x") != []
+
+
+def test_what_the_store_cannot_hold_is_never_cleared_at_any_depth() -> None:
+    validator = MetadataValidator(SCHEMA)
+    fine = {"free": {"a": [1, "x", {"b": 2**53 - 1}]}}
+    assert validator.suspects([fine, fine]) == []
+    for bad in (
+        {"free": {"a": [1, "x\x00", {}]}},  # NUL in a string, three levels down
+        {"free": {"a\x00": 1}},  # NUL in a key
+        {"name": "n\x00"},  # NUL in a typed key's value
+        {"free": [[2**63]]},  # past 64 bits, but orjson would write it
+        {"score": -(2**63) - 1},
+    ):
+        assert validator.suspects([fine, bad, fine]) == [0, 1, 2], bad  # its chunk is checked
+        assert validator.problems(bad, item="x") != []
+
+
+def _nested(levels: int, kind: type) -> Any:
+    """Metadata of exactly ``levels`` levels of objects and lists (itself the first)."""
+    value: Any = 1
+    for _ in range(levels - 1):
+        value = {"k": value} if kind is dict else [value]
+    return {"top": value}
+
+
+@pytest.mark.parametrize("kind", [dict, list])
+def test_the_depth_screen_falls_exactly_at_the_limit(kind: type) -> None:
+    validator = MetadataValidator(SCHEMA)
+    assert validator.suspects([{}, _nested(100, kind)]) == []
+    assert validator.problems(_nested(100, kind), item="x") == []
+    for levels in (101, 254, 255, 5000):
+        assert validator.suspects([{}, _nested(levels, kind)]) == [0, 1], levels
+        assert "nested deeper than 100 levels" in validator.problems(_nested(levels, kind), item="x")[0]

@@ -7,6 +7,7 @@ import json
 import math
 from typing import Any
 
+import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -338,12 +339,27 @@ def test_validator_problems_and_bulk_screen() -> None:
 
 # property: random metadata against a random small schema only ever raises the validation errors
 
-scalars = st.none() | st.booleans() | st.floats() | st.integers() | st.text(max_size=8)
+# NUL, lone surrogates and integers at the 64-bit bounds are drawn often, not left to chance
+texts = st.text(max_size=8) | st.sampled_from(["\x00", "a\x00b", "\\u0000", "\ud800", "ok"])
+keys = st.text(max_size=5) | st.sampled_from(["k\x00", "\x00"])
+integers = st.integers() | st.sampled_from([2**53, 2**63 - 1, 2**63, -(2**63), -(2**63) - 1, 2**64, 10**30])
+scalars = st.none() | st.booleans() | st.floats() | integers | texts
 json_values = st.recursive(
     scalars,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=5), inner, max_size=4),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(keys, inner, max_size=4),
     max_leaves=20,
 )
+
+
+def _nested(levels: int) -> Any:
+    value: Any = "leaf"
+    for _ in range(levels):
+        value = {"n": value} if levels % 2 else [value]
+    return value
+
+
+# right at the depth limit and past it (the metadata object itself is the first level)
+deep_values = st.sampled_from([_nested(98), _nested(99), _nested(100), _nested(300), _nested(2000)])
 KEYS = ["a", "b", "c", "$encord"]
 options = st.one_of(
     st.sampled_from(["boolean", "datetime", "number", "uuid", "varchar", "text", "string"]).map(
@@ -370,7 +386,7 @@ encord_values = st.fixed_dictionaries(
     },
 )
 metadatas = (
-    st.dictionaries(st.sampled_from(KEYS), json_values, max_size=4)
+    st.dictionaries(st.sampled_from(KEYS), json_values | deep_values, max_size=4)
     | st.dictionaries(st.just("$encord"), encord_values, max_size=1)
     | json_values
 )
@@ -383,3 +399,71 @@ def test_validation_only_ever_raises_validation_errors(schema: dict[str, Any], m
     with contextlib.suppress(MetadataValidationError, PayloadTooLarge):
         validate_client_metadata(schema, metadata, item="fuzz")
     assert isinstance(MetadataValidator(MetadataSchema(schema)).problems(metadata, item="fuzz"), list)
+
+
+@settings(max_examples=400, deadline=None)
+@given(schemas, metadatas)
+def test_what_validation_clears_the_store_can_write_unchanged(schema: dict[str, Any], metadata: Any) -> None:
+    if MetadataValidator(MetadataSchema(schema)).problems(metadata, item="fuzz"):
+        return
+    assert _depth(metadata) <= 100 and not _unstorable(metadata)
+    written = orjson.dumps(metadata)  # the store's serialiser: it must not fail
+    assert orjson.loads(written) == metadata or _has_nan(metadata)  # integers kept exactly
+
+
+def _children(value: Any) -> list[Any]:
+    if isinstance(value, dict):
+        return [*value, *value.values()]
+    return list(value) if isinstance(value, list) else []
+
+
+def _depth(value: Any) -> int:
+    inner = [_depth(v) for v in _children(value)]
+    return (1 + max(inner, default=0)) if isinstance(value, dict | list) else 0
+
+
+def _unstorable(value: Any) -> bool:
+    """A NUL or lone surrogate in any key or string, an integer outside 64 bits (independently
+    of ``catalog.storable``)."""
+    if isinstance(value, str):
+        return "\x00" in value or any(0xD800 <= ord(c) <= 0xDFFF for c in value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return not -(2**63) <= value < 2**63
+    return any(map(_unstorable, _children(value)))
+
+
+def _has_nan(value: Any) -> bool:
+    if isinstance(value, float):
+        return value != value
+    return any(map(_has_nan, _children(value)))
+
+
+# what the store cannot hold, at any depth, is a located problem ---------------------------------
+
+
+def test_nul_anywhere_is_a_problem_naming_the_item_and_key() -> None:
+    assert _problems({"name": "a\x00b"}, item="i") == [
+        "item 'i': key 'name' holds a string that contains a NUL character (\\u0000), which cannot be "
+        "stored; remove it"
+    ]
+    (problem,) = _problems({"free": [{"x\x00": True}]}, item="i")
+    assert problem.startswith("item 'i': key 'free[0].x\\u0000' contains a NUL character")
+
+
+@pytest.mark.parametrize("value", [2**63, -(2**63) - 1, 2**64 - 1, 2**64, 10**30])
+def test_integers_outside_64_bits_are_problems_in_typed_and_free_keys(value: int) -> None:
+    for metadata, key in [({"score": value}, "score"), ({"free": {"deep": [value]}}, "free.deep[0]")]:
+        (problem,) = _problems(metadata, item="i")
+        assert problem.startswith(
+            f"item 'i': key '{key}' holds the integer {value}, outside the 64-bit range"
+        )
+    validate_client_metadata(SCHEMA, {"score": 2**63 - 1, "free": [-(2**63)]}, item="i")
+
+
+def test_nesting_deeper_than_100_levels_is_a_problem_before_anything_recurses() -> None:
+    validate_client_metadata(SCHEMA, {"free": _nested(99)}, item="i")  # 100 levels with the metadata
+    for levels in (100, 1000, 50_000):
+        (problem,) = _problems({"free": _nested(levels)}, item="i")
+        assert problem.startswith("item 'i': key 'free") and "nested deeper than 100 levels" in problem
+    with pytest.raises(MetadataValidationError, match="nested deeper than 100"):
+        metadata_size_bytes({"free": _nested(1000)})

@@ -151,7 +151,7 @@ def _check_folder_metadata(value: Mapping[str, Any] | None, name: str) -> dict[s
         return {}
     if not isinstance(value, Mapping):
         raise InvalidArgument(f"client_metadata of folder {name!r} must be a JSON object (a dict)")
-    size = metadata_size_bytes(value)
+    size = metadata_size_bytes(value, f"client_metadata of folder {name!r}")  # names any bad key
     if size > MAX_CLIENT_METADATA_BYTES:
         raise PayloadTooLarge(
             f"client_metadata of folder {name!r} is {size} bytes; the limit is {MAX_CLIENT_METADATA_BYTES}"

@@ -14,6 +14,7 @@ from bucketdex.catalog.limits import MAX_TITLE_LENGTH, MAX_URL_BYTES, check_desc
 from bucketdex.catalog.metadata_validation import MetadataValidator
 from bucketdex.catalog.records import MediaMetadata, NewItem, StorageItem
 from bucketdex.catalog.schema_store import load_document
+from bucketdex.catalog.storable import shown, text_problem
 from bucketdex.catalog.types import ItemType
 from bucketdex.errors import (
     BucketdexError,
@@ -213,10 +214,15 @@ def _plain_titles_and_urls(rows: list[NewItem]) -> bool:
     if not set(map(type, names)) <= {str} or any(map(str.isspace, names)):
         return False
     lengths = list(map(len, names))
-    if min(lengths) == 0 or max(lengths) > MAX_TITLE_LENGTH:
+    if min(lengths) == 0 or max(lengths) > MAX_TITLE_LENGTH or not _storable("".join(names)):
         return False
     urls = [r.url for r in rows if r.url is not None]
-    return not urls or max(map(len, urls)) * 4 <= MAX_URL_BYTES  # UTF-8: ≤ 4 bytes a char
+    return not urls or (max(map(len, urls)) * 4 <= MAX_URL_BYTES and _storable("".join(urls)))
+
+
+def _storable(text: str) -> bool:
+    """No NUL and no lone surrogate (``storable.text_problem``), for a column joined in one string."""
+    return text_problem(text) is None
 
 
 def _suspect(row: NewItem) -> bool:
@@ -224,12 +230,13 @@ def _suspect(row: NewItem) -> bool:
         type(row.name) is str
         and 0 < len(row.name) <= MAX_TITLE_LENGTH
         and not row.name.isspace()
-        and (row.url is None or len(row.url) * 4 <= MAX_URL_BYTES)
+        and _storable(row.name)
+        and (row.url is None or (len(row.url) * 4 <= MAX_URL_BYTES and _storable(row.url)))
     )
 
 
 def _label(item: NewItem) -> str:
-    return item.name if isinstance(item.name, str) and item.name else str(item.id)
+    return shown(item.name) if isinstance(item.name, str) and item.name else str(item.id)
 
 
 def _title_and_url_problems(item: NewItem, label: str) -> list[str]:
@@ -237,7 +244,12 @@ def _title_and_url_problems(item: NewItem, label: str) -> list[str]:
         check_title(item.name, what=f"title of item {label!r}")
     except InvalidArgument as exc:
         return [exc.message]
-    if item.url is not None and len(item.url.encode()) > MAX_URL_BYTES:
+    if item.url is None:
+        return []
+    problem = text_problem(item.url)
+    if problem is not None:
+        return [f"URL of item {label!r} {problem}"]
+    if len(item.url.encode()) > MAX_URL_BYTES:
         return [f"URL of item {label!r} is {len(item.url.encode())} bytes; the limit is {MAX_URL_BYTES}"]
     return []
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -13,8 +13,9 @@ from bucketdex.catalog.folders import get_folder
 from bucketdex.catalog.ids import new_id
 from bucketdex.catalog.limits import utcnow
 from bucketdex.catalog.records import ImportJob
-from bucketdex.catalog.registration import RegistrationResult
+from bucketdex.catalog.registration import RegistrationResult, UnitError
 from bucketdex.catalog.scoping import owned_row
+from bucketdex.catalog.storable import shown
 from bucketdex.catalog.types import JobStatus
 from bucketdex.store.compression import compress, decompress
 from bucketdex.store.database import Database
@@ -65,7 +66,7 @@ class JobStore:
             "dataset_id": dataset_id,
             "status": JobStatus.PENDING.value,
             "ignore_errors": ignore_errors,
-            "source_name": source_name[:300],
+            "source_name": shown(source_name)[:300],
             "units_pending": 0,
             "units_done": 0,
             "units_error": 0,
@@ -162,8 +163,8 @@ class JobStore:
             # columns, not a dict per item: 500k items are stored ~15x faster (orjson writes the
             # UUIDs itself)
             "b_items": {"uuid": result.added, "name": result.added_names},
-            "b_unit_errors": [{**asdict(e), "object_urls": list(e.object_urls)} for e in result.unit_errors],
-            "b_errors": list(result.errors),
+            "b_unit_errors": [_unit_error_row(e) for e in result.unit_errors],
+            "b_errors": list(map(shown, result.errors)),
         }
         # The big values are bound at execution, not written into the statement: SQLAlchemy's
         # statement cache keeps the first statement of each shape with its values, which held a
@@ -209,8 +210,22 @@ class JobStore:
                 conn.execute(
                     update(import_jobs)
                     .where(import_jobs.c.id == job_id)
-                    .values(status=JobStatus.ERROR.value, errors=errors, updated_at=utcnow())
+                    .values(
+                        status=JobStatus.ERROR.value, errors=list(map(shown, errors)), updated_at=utcnow()
+                    )
                 )
+
+
+def _unit_error_row(error: UnitError) -> dict[str, Any]:
+    """A unit error as stored.  Its text quotes the manifest, which may hold what PostgreSQL's
+    jsonb cannot (a NUL in a URL or key): such characters are stored as escapes, so the outcome
+    is written on both backends alike."""
+    return {
+        "location": shown(error.location),
+        "object_urls": list(map(shown, error.object_urls)),
+        "error": shown(error.error),
+        "action": shown(error.action),
+    }
 
 
 def pending_jobs(db: Database) -> list[tuple[uuid.UUID, uuid.UUID]]:

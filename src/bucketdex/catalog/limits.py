@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import TypeVar
 
+from bucketdex.catalog.storable import shown, text_problem
 from bucketdex.errors import InvalidArgument
 
 E = TypeVar("E", bound=Enum)
@@ -20,9 +21,11 @@ def utcnow() -> datetime:
 
 
 def check_title(value: object, *, what: str) -> str:
-    """A folder name, dataset title or item title: a non-blank string of at most 300 characters."""
+    """A folder name, dataset, integration or item title: a non-blank string of at most 300
+    characters that both backends can store (no NUL, no lone surrogate)."""
     if not isinstance(value, str):
         raise InvalidArgument(f"{what} must be a string, got {type(value).__name__}")
+    _check_storable(value, what)
     if not value.strip():
         raise InvalidArgument(f"{what} must not be empty")
     if len(value) > MAX_TITLE_LENGTH:
@@ -38,7 +41,15 @@ def check_description(value: object, *, what: str) -> str:
         return ""
     if not isinstance(value, str):
         raise InvalidArgument(f"{what} must be a string, got {type(value).__name__}")
+    _check_storable(value, what)
     return value
+
+
+def _check_storable(value: str, what: str) -> None:
+    problem = text_problem(value)
+    if problem is not None:
+        text = shown(value)
+        raise InvalidArgument(f"{what} {text[:60] + ('...' if len(text) > 60 else '')!r} {problem}")
 
 
 def choice(kind: type[E], value: object, *, what: str) -> E:

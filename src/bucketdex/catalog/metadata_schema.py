@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Mapping
 from enum import Enum
 from typing import Any
 
+from bucketdex.catalog.storable import json_problems, text_problem
 from bucketdex.errors import MetadataSchemaError
 
 SCALAR_TYPES = ("boolean", "datetime", "number", "uuid", "varchar", "text")
@@ -111,6 +112,9 @@ class MetadataSchema:
             raise MetadataSchemaError(
                 f"a metadata schema must be a JSON object of key -> option, got {type(document).__name__}"
             )
+        problems = json_problems(dict(document), "metadata schema")  # before anything recurses
+        if problems:
+            raise MetadataSchemaError("; ".join(problems))
         for key, option in document.items():
             check_key(key)
             _check_option(option, f"schema[{key!r}]")
@@ -304,6 +308,10 @@ def _enum_values(k: str, existing: list[str], new: Iterable[str]) -> list[str]:
     added = list(new)
     if not all(isinstance(v, str) for v in added):
         raise MetadataSchemaError(f"enum values for {k!r} must be a list of strings, got {_short(added)}")
+    for value in added:
+        problem = text_problem(value)
+        if problem is not None:
+            raise MetadataSchemaError(f"enum value {_short(value)} of {k!r} {problem}")
     if not added:
         raise MetadataSchemaError(f"enum {k!r} needs at least 1 value (1 to {MAX_ENUM_VALUES})")
     repeated = sorted({v for v in added if added.count(v) > 1 or v in existing})

@@ -1,8 +1,11 @@
 """Client metadata against the metadata schema: every problem named, none silently dropped.
 
 Keys the schema defines (and has not deleted) must hold values of their type; keys outside the
-schema and deleted keys are stored unchanged.  ``$encord`` carries per-frame video embeddings
-(seed 001, "Import while importing videos"); its frames are checked with the same rules.
+schema and deleted keys are stored unchanged.  Any key, at any depth, must be storable
+(``catalog.storable``: at most 100 levels of nesting, no NUL, integers within 64 bits):
+checked first, without recursion, before orjson (which stops at 254 levels) touches it.
+``$encord`` carries per-frame video embeddings (seed 001, "Import while importing videos"); its
+frames are checked with the same rules.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import orjson
 from bucketdex.catalog.limits import MAX_CLIENT_METADATA_BYTES
 from bucketdex.catalog.metadata_schema import MetadataSchema, option_type
 from bucketdex.catalog.metadata_screen import FRAME_KEY, ColumnFits, column_fits, suspects
+from bucketdex.catalog.storable import json_problems
 from bucketdex.errors import MetadataValidationError, PayloadTooLarge
 
 KEYFRAME_MODES = ("frame", "seconds")
@@ -33,18 +37,22 @@ _MODES = "'frame' or 'seconds'"
 Check = Callable[[Any], str | None]
 
 
-def metadata_size_bytes(metadata: Any) -> int:
+def metadata_size_bytes(metadata: Any, where: str = "client metadata") -> int:
     """Size of ``metadata`` as compact UTF-8 JSON, what the 10 MiB limit counts.
 
     Written by orjson, as the store writes it: the bytes of ``json.dumps(metadata,
     separators=(",", ":"), ensure_ascii=False)`` (floats may be spelt shorter, e.g. ``1e16``),
-    several times faster.  Integers beyond 64 bits, non-string keys and non-JSON types are not
-    valid JSON here: MetadataValidationError.
+    several times faster.  Nesting past 100 levels, NUL characters, integers beyond 64 bits,
+    non-string keys and non-JSON types are not valid here: MetadataValidationError (naming
+    ``where`` and the key).
     """
+    problems = json_problems(metadata, where)
+    if problems:
+        raise MetadataValidationError(problems)
     try:
         return len(orjson.dumps(metadata))
     except TypeError as exc:  # orjson.JSONEncodeError is a TypeError
-        raise MetadataValidationError([f"client metadata is not valid JSON: {exc}"]) from None
+        raise MetadataValidationError([f"{where} is not valid JSON: {exc}"]) from None
 
 
 def validate_client_metadata(schema: MetadataSchema | Mapping[str, Any], metadata: Any, *, item: str) -> None:
@@ -109,6 +117,9 @@ def _check_shape_and_size(metadata: Any, item: str) -> None:
         raise MetadataValidationError(
             [f"item '{item}': client metadata must be a JSON object, got {type(metadata).__name__}"]
         )
+    problems = json_problems(metadata, f"item '{item}'")  # before orjson, which stops at 254 levels
+    if problems:
+        raise MetadataValidationError(problems)
     try:
         size = len(orjson.dumps(metadata))
     except TypeError as exc:
