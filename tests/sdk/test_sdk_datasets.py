@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 
-from bucketdex import Client, Conflict, InvalidArgument, ItemType, NotFound, StorageLocation
+from bucketdex import Client, Conflict, InvalidArgument, ItemType, JobStatus, NotFound, StorageLocation
 from bucketdex.catalog.records import NewItem
 
 
@@ -103,3 +103,35 @@ def test_seed_workflow_link_all_folder_items(client: Client) -> None:
     dataset.link_items(item_uuids)
     links = [data.file_link for data in dataset.list_data_rows()]
     assert sorted(links) == sorted(i.url for i in items)
+
+
+# titles are not identities: as in Encord (get_datasets(title_eq=...) answers a list), two
+# datasets may share a title, and each gets its own backing folder for imports
+
+
+def test_two_datasets_may_share_a_title_through_the_service(client: Client) -> None:
+    service = client.catalog.datasets
+    first, second = service.create("Houses"), service.create("Houses")
+    assert first.id != second.id and [d.title for d in service.list_all()] == ["Houses", "Houses"]
+    folders = {service.backing_folder(first.id), service.backing_folder(second.id)}
+    assert len(folders) == 2 and service.backing_folder(first.id) in folders  # made once, then kept
+
+
+def test_imports_into_two_datasets_of_the_same_title_each_land_in_their_own(client: Client) -> None:
+    datasets = [client.create_dataset("Houses"), client.create_dataset("Houses")]
+    for n, dataset in enumerate(datasets):
+        job = dataset.add_private_data_to_dataset_start(None, {"images": [{"objectUrl": f"s3://b/{n}.jpg"}]})
+        result = dataset.add_private_data_to_dataset_get_result(job, timeout_seconds=60)
+        assert result.status is JobStatus.DONE, result.errors
+    assert [[r.file_link for r in d.list_data_rows()] for d in datasets] == [
+        ["s3://b/0.jpg"],
+        ["s3://b/1.jpg"],
+    ]
+
+
+def test_a_folder_already_named_like_the_backing_folder_is_left_alone(client: Client) -> None:
+    dataset = client.create_dataset("Houses")
+    taken = client.create_storage_folder(f"dataset Houses ({dataset.dataset_hash})")
+    folder_id = client.catalog.datasets.backing_folder(dataset.dataset_hash)
+    assert folder_id != taken.uuid
+    assert client.get_storage_folder(folder_id).name == f"dataset Houses ({dataset.dataset_hash}) 2"

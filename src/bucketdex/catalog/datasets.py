@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from collections.abc import Sequence
+from itertools import count
 from typing import Any
 
 from sqlalchemy import Connection, Row, func, insert, select, update
@@ -75,17 +76,21 @@ class DatasetService:
             return link_in(conn, self._org_id, dataset_id, item_ids, duplicates_behavior)
 
     def backing_folder(self, dataset_id: uuid.UUID) -> uuid.UUID:
-        """The folder that files registered through the dataset go into (made on first use)."""
+        """The folder that files registered through the dataset go into (made on first use).
+
+        Dataset titles need not be unique (as in Encord, a dataset is known by its id), so the
+        folder is named after the title *and* the whole dataset id; should a folder of that name
+        exist anyway (made by hand), a number is added."""
         with self._db.write() as conn:
             dataset = get_dataset(conn, self._org_id, dataset_id)
             if dataset.backing_folder_id is not None:
                 return dataset.backing_folder_id
             folder_id = new_id()
             now = utcnow()
+            name = _free_folder_name(conn, self._org_id, f"dataset {dataset.title[:240]} ({dataset_id})")
             conn.execute(
                 insert(folders).values(
-                    id=folder_id, org_id=self._org_id, parent_id=None,
-                    name=f"dataset {dataset.title[:250]} ({dataset_id.hex[:8]})",
+                    id=folder_id, org_id=self._org_id, parent_id=None, name=name,
                     description=f"Files registered through dataset {dataset_id}", client_metadata={},
                     created_at=now, updated_at=now,
                 )
@@ -135,6 +140,20 @@ def link_in(
         start = _next_position(conn, dataset_id)
         conn.execute(insert(data_rows), [_data_row_values(r, start + n) for n, r in enumerate(linked)])
     return LinkResult(linked=linked, skipped=tuple(skipped), behavior=behavior)
+
+
+def _free_folder_name(conn: Connection, org_id: uuid.UUID, name: str) -> str:
+    """``name``, or ``name`` with the first number that makes it unique at the top level."""
+    taken = set(
+        conn.execute(
+            select(folders.c.name).where(
+                folders.c.org_id == org_id,
+                folders.c.parent_id.is_(None),
+                folders.c.name.startswith(name, autoescape=True),
+            )
+        ).scalars()
+    )
+    return next(candidate for n in count(1) if (candidate := name if n == 1 else f"{name} {n}") not in taken)
 
 
 def get_dataset(conn: Connection, org_id: uuid.UUID, dataset_id: uuid.UUID) -> Dataset:
