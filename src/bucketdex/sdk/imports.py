@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
 from bucketdex.catalog.records import ImportJob
+from bucketdex.catalog.storable import MAX_JSON_DEPTH, shown
 from bucketdex.catalog.types import JobStatus
 from bucketdex.errors import InvalidArgument
 
@@ -17,7 +19,7 @@ from bucketdex.errors import InvalidArgument
 def read_private_files(private_files: str | os.PathLike[str] | dict[str, Any] | bytes) -> tuple[bytes, str]:
     """The manifest bytes and a name for messages, from a path, a dict, JSON text or CSV text."""
     if isinstance(private_files, dict):
-        return json.dumps(private_files).encode(), "manifest.json"
+        return _json_bytes(private_files), "manifest.json"
     if isinstance(private_files, bytes):
         return private_files, "manifest"
     if isinstance(private_files, os.PathLike) or (
@@ -36,6 +38,55 @@ def read_private_files(private_files: str | os.PathLike[str] | dict[str, Any] | 
     raise InvalidArgument(
         f"private_files must be a path, a dict, JSON or CSV text, got {type(private_files).__name__}"
     )
+
+
+def _json_bytes(document: dict[str, Any]) -> bytes:
+    """``document`` as JSON, as ``json.dumps`` writes it (NaN included, for the reader to locate).
+
+    ``json.dumps`` recurses once per level, so it runs on a fresh thread: how deep a document may
+    go is then the same from every caller, and matches what the manifest reader (which decodes
+    on a fresh thread too) can read back.  Deeper is refused naming the deepest entry; a value
+    that is not JSON is refused naming its type."""
+    outcome: list[bytes | BaseException] = []
+
+    def encode() -> None:
+        try:
+            outcome.append(json.dumps(document).encode())
+        except (RecursionError, TypeError, ValueError) as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=encode, name="bucketdex-json-encode")
+    thread.start()
+    thread.join()
+    (result,) = outcome
+    if isinstance(result, RecursionError):
+        raise InvalidArgument(
+            f"private_files: {_deepest_path(document)}: nested too deeply to send as a manifest "
+            "(objects and lists nest at most about 990 levels; client metadata at most "
+            f"{MAX_JSON_DEPTH}); flatten it"
+        )
+    if isinstance(result, BaseException):
+        raise InvalidArgument(f"private_files is not JSON: {result}")
+    return result
+
+
+def _deepest_path(document: Any) -> str:
+    """The JSON path (its first four steps) to the most deeply nested value, found iteratively."""
+    deepest, where = 0, "$"
+    stack: list[tuple[int, str, Any]] = [(0, "$", document)]
+    while stack:
+        depth, path, value = stack.pop()
+        if depth > deepest:
+            deepest, where = depth, path
+        if isinstance(value, dict):
+            children: list[tuple[str, Any]] = [(f"{path}.{shown(str(k))}", v) for k, v in value.items()]
+        elif isinstance(value, list | tuple):
+            children = [(f"{path}[{n}]", v) for n, v in enumerate(value)]
+        else:
+            continue
+        # the path stops growing after four steps: $.images[0].clientMetadata.key
+        stack.extend((depth + 1, child if depth < 4 else path, v) for child, v in children)
+    return where
 
 
 @dataclass(frozen=True)
