@@ -24,12 +24,14 @@ from bucketdex.catalog.metadata_schema import MetadataSchema
 from bucketdex.catalog.records import Folder, ImportJob, MediaMetadata
 from bucketdex.catalog.records import StorageItem as ItemRecord
 from bucketdex.catalog.registration import DryRunReport, UnitError
+from bucketdex.catalog.storable import json_problems
 from bucketdex.catalog.types import ItemType, JobStatus, StorageLocation
 from bucketdex.errors import (
     AlreadyExists,
     BucketdexError,
     Conflict,
     InvalidArgument,
+    MetadataValidationError,
     NotFound,
     PayloadTooLarge,
     PermissionDenied,
@@ -65,7 +67,10 @@ class RemoteClient:
 
     def call(self, method: str, path: str, **kwargs: Any) -> Any:
         """One API call; the JSON answer, or the domain error the server reported."""
-        response = self._http.request(method, API_PREFIX + path, **kwargs)
+        try:
+            response = self._http.request(method, API_PREFIX + path, **kwargs)
+        except RecursionError:  # the JSON encoder recurses per level; client metadata is checked first
+            raise InvalidArgument(f"{method} {path}: the request body is nested too deeply to send") from None
         if response.status_code >= 400:
             raise _error_of(response)
         if not response.content:
@@ -104,6 +109,7 @@ class RemoteClient:
         parent_folder: RemoteStorageFolder | UuidLike | None = None,
     ) -> RemoteStorageFolder:
         parent = parent_folder.uuid if isinstance(parent_folder, RemoteStorageFolder) else parent_folder
+        _check_sendable(client_metadata, f"client_metadata of folder {name!r}")
         body = {"name": name, "description": description, "client_metadata": client_metadata,
                 "parent_id": None if parent is None else str(parent)}  # fmt: skip
         return RemoteStorageFolder(self, folder_of(self.call("POST", "/folders", json=body)))
@@ -382,6 +388,7 @@ class RemoteStorageItem(ItemView):
         client_metadata: dict[str, Any] | None = None,
     ) -> None:
         """Change the given fields (``None`` leaves one as it is)."""
+        _check_sendable(client_metadata, f"item '{self.uuid}'")
         fields = {"name": name, "description": description, "client_metadata": client_metadata}
         body = {k: v for k, v in fields.items() if v is not None}
         self._record = item_of(self._client.call("PATCH", f"/items/{self.uuid}", json=body))
@@ -443,6 +450,15 @@ def job_of(data: dict[str, Any]) -> ImportJob:
         unit_errors=tuple(data["unit_errors"]), errors=tuple(data["errors"]),
         created_at=_time(data["created_at"]), updated_at=_time(data["updated_at"]), stats=data["stats"],
     )  # fmt: skip
+
+
+def _check_sendable(metadata: Any, where: str) -> None:
+    """The server's verdict on what no catalog can store (nesting past 100 levels, NUL, integers
+    past 64 bits), given here: the JSON encoder would otherwise recurse past Python's limit on
+    deep metadata before the server could say so."""
+    problems = json_problems(metadata, where) if isinstance(metadata, dict) else []
+    if problems:
+        raise MetadataValidationError(problems)
 
 
 def _error_of(response: httpx.Response) -> BucketdexError:
