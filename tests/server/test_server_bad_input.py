@@ -171,3 +171,25 @@ def test_the_remote_sdk_refuses_deep_metadata_naming_the_item(
         remote.create_storage_folder("deep", client_metadata={"free": far})
     with pytest.raises(MetadataValidationError, match="NUL"):  # the server's verdict, the same words
         item.update(client_metadata=NUL_METADATA)
+
+
+def test_nul_in_schema_documents_and_integration_titles_is_a_4xx(api: httpx.Client, org_a: Tenant) -> None:
+    schema = json.dumps({"w": {"ty": "enum", "values": ["a", "b\x00"]}})
+    for method, path, text in [
+        ("PUT", "/api/v1/schema", schema),
+        ("POST", "/v2/public/organisation/client-metadata-schema-v2", schema),
+        ("POST", "/api/v1/integrations", json.dumps({"title": "i\x00", "provider": "s3", "bucket": "b"})),
+    ]:
+        response = send(api, org_a, method, path, text)
+        assert 400 <= response.status_code < 500 and "NUL" in response.text, (path, response.text)
+    assert ok(api.get("/api/v1/schema", headers=org_a.bearer)) == {}
+
+
+def test_a_v2_upload_whose_errors_quote_a_nul_ends_in_error(
+    api: httpx.Client, org_a: Tenant, ids: dict[str, str]
+) -> None:
+    body = {"externalFiles": {"images": [{"objectUrl": "s3://b/y.jpg"}], "\x00k": 1}, "ignoreErrors": True}
+    path = f"/v2/public/storage/folders/{ids['folder_id']}/data-upload-jobs"
+    job_id = ok(send(api, org_a, "POST", path, json.dumps(body)))
+    done = ok(api.get(f"/api/v1/import-jobs/{job_id}", params={"timeout_seconds": 30}, headers=org_a.bearer))
+    assert done["status"] == "ERROR" and "\\u0000k" in " ".join(done["errors"]), done["errors"]
