@@ -241,3 +241,9 @@ def test_job_records_store_unstorable_text_as_escapes(catalog: Catalog) -> None:
     (stored,) = catalog.jobs.get(finished.id).unit_errors
     assert stored["object_urls"] == ["s3://b/\\u0000.jpg"] and stored["error"] == "URL has a NUL \\u0000"
     assert catalog.jobs.get(finished.id).errors == ("e\\u0000",)
+
+
+def test_a_folder_search_holding_nul_is_refused_alike(catalog: Catalog) -> None:
+    catalog.folders.create("cats")
+    _refused(lambda: list(catalog.folders.find("c\x00")), InvalidArgument, "search", "NUL")
+    assert [f.name for f in catalog.folders.find("CAT")] == ["cats"]

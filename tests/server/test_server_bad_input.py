@@ -193,3 +193,9 @@ def test_a_v2_upload_whose_errors_quote_a_nul_ends_in_error(
     job_id = ok(send(api, org_a, "POST", path, json.dumps(body)))
     done = ok(api.get(f"/api/v1/import-jobs/{job_id}", params={"timeout_seconds": 30}, headers=org_a.bearer))
     assert done["status"] == "ERROR" and "\\u0000k" in " ".join(done["errors"]), done["errors"]
+
+
+def test_a_folder_search_holding_nul_is_a_4xx(api: httpx.Client, org_a: Tenant) -> None:
+    for path in ("/api/v1/folders", "/v2/public/storage/folders"):
+        response = api.get(path, params={"search": "a\x00"}, headers=org_a.bearer)
+        assert response.status_code == 400 and "NUL" in response.text, (path, response.text)

@@ -14,6 +14,7 @@ from bucketdex.catalog.limits import MAX_CLIENT_METADATA_BYTES, check_descriptio
 from bucketdex.catalog.metadata_validation import metadata_size_bytes
 from bucketdex.catalog.records import Folder
 from bucketdex.catalog.scoping import owned_row
+from bucketdex.catalog.storable import shown, text_problem
 from bucketdex.errors import AlreadyExists, InvalidArgument, PayloadTooLarge
 from bucketdex.store.database import Database
 from bucketdex.store.tables import folders
@@ -93,6 +94,10 @@ class FolderService:
         after the (name, id) ``after``."""
         if page_size < 1:
             raise InvalidArgument(f"page_size must be at least 1, got {page_size}")
+        for what, text in (("search", search), ("page position", after[0] if after else None)):
+            problem = text_problem(text) if text else None
+            if text and problem:  # PostgreSQL cannot even compare such text: refused on both
+                raise InvalidArgument(f"folder {what} {shown(text)!r} {problem}")
         query = select(folders).where(folders.c.org_id == self._org_id)
         if search:
             query = query.where(func.lower(folders.c.name).contains(search.lower(), autoescape=True))
