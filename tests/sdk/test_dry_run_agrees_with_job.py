@@ -36,7 +36,8 @@ def _deep(levels: int) -> Any:
 METADATA_VALUES = st.one_of(
     SCALARS,
     st.lists(SCALARS, max_size=3),
-    st.sampled_from([_deep(5), _deep(1000), [[["x\x00"]]], {"k\x00": 1}]),
+    # 99 and 100 levels under a key: the metadata at the 100-level limit and one past it
+    st.sampled_from([_deep(5), _deep(99), _deep(100), _deep(1000), [[["x\x00"]]], {"k\x00": 1}]),
 )
 METADATA = st.dictionaries(
     st.sampled_from(["split", "score", "flag", "note", "free", "fre\x00e"]), METADATA_VALUES, max_size=3
