@@ -163,6 +163,16 @@ def test_the_prefix_must_be_inside_the_integration(
         prefix_key(s3, "s3://other-bucket/data/")
 
 
+def test_keys_with_dot_segments_are_skipped(s3: ObjectStore) -> None:
+    """S3 keeps 'x/../y.png' literally, but no URL can name it (clients fold dot segments)."""
+    for key in ("data/x/../y.png", "data/./z.png"):
+        s3.put(key, b"x")
+    images = _json(s3, "data/", kind="images", title_from="path")["images"]
+    titles = [e["title"] for e in images]
+    assert "data/x/../y.png" not in titles and "data/./z.png" not in titles
+    assert "data/7/a.jpg" in titles
+
+
 def test_extensions_match_the_media_extractors() -> None:
     extractors = {
         "images": ImageExtractor, "videos": VideoExtractor, "audio": AudioExtractor, "pdfs": PdfExtractor,

@@ -23,6 +23,7 @@ from bucketdex.errors import InvalidArgument
 from bucketdex.storage import (
     AccessDenied,
     InvalidCredentials,
+    InvalidObjectUrl,
     ObjectNotFound,
     ObjectStore,
     UrlOutsideIntegration,
@@ -167,6 +168,18 @@ class StorageContract:
     def test_object_url_reads_back_the_object(self, filled: ObjectStore) -> None:
         key = filled.key_for_url(filled.object_url("b/4.png"))
         assert filled.read_range(key, 0, 8) == SAMPLE["b/4.png"][:8]
+
+    def test_dot_segments_are_normalised_then_confined_and_signed(self, filled: ObjectStore) -> None:
+        url = filled.object_url("a/1.jpg")
+        dotted = url.replace("/a/1.jpg", "/b/%2e%2e/a/./1.jpg")
+        assert dotted != url
+        key = filled.key_for_url(dotted)
+        assert key == "a/1.jpg"
+        assert fetch(filled.signed_url(key, 60)) == SAMPLE["a/1.jpg"]  # the object a client would fetch
+        climbing = url.replace("/a/1.jpg", "/../elsewhere/a/1.jpg")
+        with pytest.raises(InvalidObjectUrl, match="climbs above") as raised:
+            filled.key_for_url(climbing)
+        assert climbing in str(raised.value)
 
     def test_url_of_another_bucket_is_refused(self, filled: ObjectStore) -> None:
         other = dataclasses.replace(filled.target, bucket=filled.target.bucket + "-other")

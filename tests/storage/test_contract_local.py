@@ -35,6 +35,14 @@ class TestLocal(StorageContract):
         with pytest.raises(UnsupportedOperation, match="signing URLs"):
             filled.signed_url("a/1.jpg", 300)
 
+    def test_dot_segments_are_normalised_then_confined_and_signed(self, filled: ObjectStore) -> None:
+        """Local URLs refuse '..' outright (as keys do); '.' segments are normalised."""
+        url = filled.object_url("a/1.jpg")
+        assert filled.key_for_url(url.replace("/a/1.jpg", "/a/./1.jpg")) == "a/1.jpg"
+        for dotted in ("/b/%2e%2e/a/1.jpg", "/../elsewhere/a/1.jpg"):
+            with pytest.raises(UrlOutsideIntegration, match="'..'"):
+                filled.key_for_url(url.replace("/a/1.jpg", dotted))
+
     @pytest.mark.parametrize("seconds", [0, 300])
     def test_signed_url_lifetime_is_checked(self, filled: ObjectStore, seconds: int) -> None:
         with pytest.raises(UnsupportedOperation):

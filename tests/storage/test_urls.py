@@ -224,6 +224,78 @@ def test_key_for_url_refuses_other_places(target: StorageTarget, url: str, messa
     assert message in str(raised.value)
 
 
+# -- dot segments: normalised (RFC 3986 remove_dot_segments), then confined ----------------------
+DOTTED = [
+    (AWS, "https://media-bucket.s3.eu-west-2.amazonaws.com/mine/../other/x.png", "other/x.png"),
+    (AWS, "https://media-bucket.s3.eu-west-2.amazonaws.com/a/%2e%2e/b.png", "b.png"),
+    (AWS, "https://media-bucket.s3.eu-west-2.amazonaws.com/a/%2E%2e/b/.%2E/c.png", "c.png"),
+    (AWS, "https://media-bucket.s3.eu-west-2.amazonaws.com/a/b/..", "a/"),
+    (AWS, "https://s3.eu-west-2.amazonaws.com/media-bucket/a/../b.png", "b.png"),
+    (AWS, "s3://media-bucket/a/./b.png", "a/b.png"),
+    (AWS, "s3://media-bucket/a/b/../../c.png", "c.png"),
+    (MRAP_TARGET, f"{MRAP}/a/../b.jpg", "b.jpg"),
+    (MINIO, "http://127.0.0.1:9000/media/a/../b.jpg", "b.jpg"),
+    (MINIO, "http://media.127.0.0.1:9000/a/./b.jpg", "a/b.jpg"),
+    (AZURE, "https://myaccount.blob.core.windows.net/media/x/../y.mp4", "y.mp4"),
+    (AZURITE, "http://127.0.0.1:10000/devstoreaccount1/media/a/%2e/b.mp4", "a/b.mp4"),
+    (GOOGLE, "gs://media-bucket/a/../b.pdf", "b.pdf"),
+    (GOOGLE, "https://storage.googleapis.com/media-bucket/a/%2E/b.pdf", "a/b.pdf"),
+    # '%2e%2e' is literal in s3:// keys (not decoded, as the AWS CLI reads them), so not a segment
+    (AWS, "s3://media-bucket/a/%2e%2e/b.png", "a/%2e%2e/b.png"),
+]
+
+
+@pytest.mark.parametrize(("target", "url", "key"), DOTTED)
+def test_dot_segments_are_normalised(target: StorageTarget, url: str, key: str) -> None:
+    assert key_for_url(url, target) == key
+
+
+CLIMBING = [
+    (AWS, "https://s3.eu-west-2.amazonaws.com/media-bucket/../other-bucket/x.png"),
+    (AWS, "https://media-bucket.s3.eu-west-2.amazonaws.com/../x.png"),
+    (AWS, "https://media-bucket.s3.eu-west-2.amazonaws.com/a/../../x.png"),
+    (AWS, "https://media-bucket.s3.eu-west-2.amazonaws.com/a/%2e%2e/%2E%2E/x.png"),
+    (AWS, "s3://media-bucket/../x.png"),
+    (MRAP_TARGET, f"{MRAP}/../x.jpg"),
+    (MINIO, "http://127.0.0.1:9000/media/%2e%2e/other/a.jpg"),
+    (MINIO, "http://media.127.0.0.1:9000/../other/a.jpg"),
+    (AZURE, "https://myaccount.blob.core.windows.net/media/../other/x.mp4"),
+    (AZURITE, "http://127.0.0.1:10000/devstoreaccount1/media/../other/x.mp4"),
+    (GOOGLE, "gs://media-bucket/a/../../other-bucket/x.pdf"),
+    (GOOGLE, "https://storage.googleapis.com/media-bucket/../other/x.pdf"),
+]
+
+
+@pytest.mark.parametrize(("target", "url"), CLIMBING)
+def test_dot_segments_climbing_above_the_bucket_are_refused(target: StorageTarget, url: str) -> None:
+    with pytest.raises(InvalidObjectUrl, match=r"climbs above the top of the bucket") as raised:
+        key_for_url(url, target)
+    assert url in str(raised.value)
+
+
+def test_dot_segments_back_to_the_bucket_itself_name_no_object() -> None:
+    with pytest.raises(InvalidObjectUrl, match="names a bucket"):
+        key_for_url("s3://media-bucket/a/..", AWS)
+
+
+def test_keys_with_dot_segments_have_no_object_url() -> None:
+    """No URL can name them: every client (and our parser) folds '.'/'..' segments, escaped or not."""
+    for key in ("a/../b.png", "./a.png", "a/.", ".."):
+        with pytest.raises(InvalidObjectUrl, match="'.' or '..'"):
+            object_url_for(AWS, key)
+    assert key_for_url(object_url_for(AWS, "a/.../b..png"), AWS) == "a/.../b..png"  # not dot segments
+
+
+def test_local_dot_segments(tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    (root / "sub").mkdir(parents=True)
+    target = StorageTarget(LOCAL, str(root))
+    assert key_for_url(f"file://{root}/sub/./a.jpg", target) == "sub/a.jpg"
+    for url in (f"file://{root}/sub/%2e%2e/x", f"file://{root}/sub/%2E%2E/%2e%2e/x"):
+        with pytest.raises(UrlOutsideIntegration, match="'..'"):
+            key_for_url(url, target)
+
+
 def test_local_confinement(tmp_path: Path) -> None:
     root = tmp_path / "root"
     (root / "sub").mkdir(parents=True)
@@ -240,19 +312,31 @@ keys = st.lists(segment, min_size=1, max_size=4).map("/".join)
 TARGETS = [AWS, MINIO, AZURE, AZURITE, GOOGLE, StorageTarget(S3, "b-1", endpoint="http://127.0.0.1:5000")]
 
 
+def has_dot_segment(key: str) -> bool:
+    return any(segment in {".", ".."} for segment in key.split("/"))
+
+
 @given(key=keys, target=st.sampled_from(TARGETS))
 def test_object_url_round_trips(key: str, target: StorageTarget) -> None:
+    if has_dot_segment(key):
+        with pytest.raises(InvalidObjectUrl):
+            object_url_for(target, key)
+        return
     url = object_url_for(target, key)
     assert key_for_url(url, target) == key
 
 
 @given(key=keys)
 def test_mrap_round_trips(key: str) -> None:
+    if has_dot_segment(key):
+        return
     assert key_for_url(object_url_for(MRAP_TARGET, key), MRAP_TARGET) == key
 
 
 @given(key=keys, other=st.sampled_from(["zz-other", "media-bucket2"]), target=st.sampled_from(TARGETS))
 def test_other_bucket_never_confined(key: str, other: str, target: StorageTarget) -> None:
+    if has_dot_segment(key):
+        return
     foreign = StorageTarget(target.provider, other, target.region, target.endpoint, target.account)
     with pytest.raises(UrlOutsideIntegration):
         key_for_url(object_url_for(foreign, key), target)

@@ -23,6 +23,7 @@ from bucketdex.errors import InvalidArgument
 from bucketdex.manifest.csv_format import MAX_CSV_ENTRIES
 from bucketdex.storage import InvalidObjectUrl, ObjectInfo, ObjectStore, UrlOutsideIntegration
 from bucketdex.storage.selftest import SELFTEST_PREFIX
+from bucketdex.storage.urls import has_dot_segment
 
 Kind = Literal["images", "videos", "audio", "pdfs", "text", "nifti", "dicom"]
 TitleFrom = Literal["name", "path"]
@@ -217,8 +218,9 @@ class ManifestStream(Iterator[bytes]):
         for info in self.store.list(self.prefix, recursive=self.options.recursive):
             self.listed += 1
             key = info.key
-            if key.endswith("/") or key.startswith(SELFTEST_PREFIX):
-                continue  # folder markers, and what a self-test may have left behind
+            if key.endswith("/") or key.startswith(SELFTEST_PREFIX) or has_dot_segment(key):
+                # folder markers, what a self-test may have left behind, and keys no URL can name
+                continue
             if key.lower().endswith(extensions):
                 yield info
 

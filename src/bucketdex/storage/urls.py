@@ -15,6 +15,12 @@ Key decoding, per form:
 
 URLs with a query or fragment (``?versionId=``, a pre-signed URL) are refused: a manifest names
 objects, not requests.
+
+Dot segments (``.`` and ``..``, also written ``%2e``) are normalised out of the key after decoding,
+as RFC 3986's remove_dot_segments (and every browser) does, *before* the bucket is compared: a
+URL names the object a client would fetch, so ``/media/../other/x`` is never read as a key of
+``media``.  A ``..`` that would climb above the top of the bucket is refused.  A key that holds
+dot segments has no URL (``object_url_for`` refuses it): no client keeps them as they are.
 """
 
 from __future__ import annotations
@@ -110,7 +116,7 @@ def parse_object_url(url: str) -> ObjectLocation:
         raise InvalidObjectUrl(f"empty object URL; expected one of: {ACCEPTED_FORMS}")
     match = _MRAP_ARN.match(text)
     if match:
-        return ObjectLocation(Provider.S3, match["arn"], match["key"], "arn")
+        return ObjectLocation(Provider.S3, match["arn"], _key(url, match["key"]), "arn")
     if text.lower().startswith("arn:"):
         raise InvalidObjectUrl(
             f"{url!r} is not a Multi-Region Access Point ARN followed by an object name "
@@ -200,11 +206,39 @@ def _decode(url: str, raw: str, decode: Callable[..., str]) -> str:
 
 
 def _key(url: str, key: str) -> str:
+    key = _remove_dot_segments(url, key)
     if not key:
         raise InvalidObjectUrl(f"{url!r} names a bucket or folder, not an object (nothing after the bucket)")
     if "\x00" in key:
         raise InvalidObjectUrl(f"{url!r}: object keys cannot contain NUL")
     return key
+
+
+def has_dot_segment(key: str) -> bool:
+    """``key`` has a ``.`` or ``..`` segment, which no URL can name (clients fold them)."""
+    return any(segment in {".", ".."} for segment in key.split("/"))
+
+
+def _remove_dot_segments(url: str, key: str) -> str:
+    """RFC 3986 5.2.4 on a (decoded) key relative to the bucket's top: ``.`` goes, ``..`` takes
+    the segment before it; a final dot segment leaves a trailing ``/`` (a folder)."""
+    if not has_dot_segment(key):
+        return key
+    segments = key.split("/")
+    kept: list[str] = []
+    for position, segment in enumerate(segments):
+        if segment == "..":
+            if not kept:
+                raise InvalidObjectUrl(
+                    f"{url!r}: '..' climbs above the top of the bucket (the URL would leave it); "
+                    "name the object by its path inside the bucket"
+                )
+            kept.pop()
+        elif segment != ".":
+            kept.append(segment)
+        if segment in {".", ".."} and position == len(segments) - 1:
+            kept.append("")
+    return "/".join(kept)
 
 
 def _bucket(url: str, provider: Provider, bucket: str) -> str:
@@ -339,14 +373,20 @@ def confined_path(root: Path, key: str, *, what: str | None = None) -> Path:
 
 # -- building --------------------------------------------------------------------------------------
 def quote_key(key: str) -> str:
-    """``key`` percent-encoded for a URL path; ``.``/``..`` segments escaped so no client folds them."""
-    return "/".join(
-        "%2E" * len(seg) if seg in {".", ".."} else quote(seg, safe="~") for seg in key.split("/")
-    )
+    """``key`` percent-encoded for a URL path (a key without dot segments: see ``object_url_for``)."""
+    return "/".join(quote(seg, safe="~") for seg in key.split("/"))
 
 
 def object_url_for(target: StorageTarget, key: str) -> str:
-    """The canonical object URL of ``key`` in ``target`` (``key_for_url`` reads it back to ``key``)."""
+    """The canonical object URL of ``key`` in ``target`` (``key_for_url`` reads it back to ``key``).
+
+    A key with ``.``/``..`` segments is refused: clients fold them even when escaped (``%2E``),
+    so such a URL would name another object."""
+    if has_dot_segment(key):
+        raise InvalidObjectUrl(
+            f"key {key!r} of the {target.describe()} has '.' or '..' segments, which no URL can name "
+            "(clients resolve them to another object); rename the object"
+        )
     provider = target.provider
     if provider is Provider.LOCAL:
         return "file://" + quote(str(confined_path(Path(target.bucket), key)))
