@@ -29,6 +29,7 @@ from bucketdex.storage import (
     UrlOutsideIntegration,
     object_url_for,
 )
+from bucketdex.storage.selftest import SELFTEST_PREFIX, Outcome, check
 from emulators import fetch
 
 JPEG = b"\xff\xd8\xff\xe0" + bytes(range(256)) * 8
@@ -147,6 +148,15 @@ class StorageContract:
             filled.head("a/1.jpg")
         filled.delete("a/1.jpg")  # absent: no error
         assert "a/1.jpg" not in [o.key for o in filled.list("a/")]
+
+    def test_selftest_write_leaves_nothing_behind(self, filled: ObjectStore) -> None:
+        before = [o.key for o in filled.list()]
+        report = check(filled, write=True)
+        write = report.step("write")
+        assert write.outcome is Outcome.PASSED and "deleted" in write.detail, write
+        assert SELFTEST_PREFIX in write.detail  # names the key it wrote
+        assert [o.key for o in filled.list()] == before
+        assert list(filled.list(SELFTEST_PREFIX)) == []
 
     # -- signed URLs -------------------------------------------------------------------------------
     def test_signed_url_fetched_over_plain_http(self, filled: ObjectStore) -> None:

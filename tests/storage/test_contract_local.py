@@ -49,6 +49,27 @@ class TestLocal(StorageContract):
             filled.signed_url("a/1.jpg", seconds)
 
 
+def test_selftest_leaves_no_folder_in_the_root(tmp_path: Path) -> None:
+    from bucketdex.storage.selftest import check
+
+    (tmp_path / "a.jpg").write_bytes(b"x")
+    (tmp_path / "empty-before").mkdir()  # not the test's to remove
+    assert check(open_store("local", str(tmp_path)), write=True).ok
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.jpg", "empty-before"]
+
+
+def test_delete_removes_the_folders_it_empties_up_to_the_root(tmp_path: Path) -> None:
+    store = open_store("local", str(tmp_path))
+    store.put("x/y/z/1.jpg", b"1")
+    store.put("x/2.jpg", b"2")
+    store.delete("x/y/z/1.jpg")
+    assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")) == ["x", "x/2.jpg"]
+    store.delete("x/2.jpg")
+    assert list(tmp_path.iterdir()) == [] and tmp_path.is_dir()  # the root itself stays
+    store.put("x/3.jpg", b"3")  # a folder it removed comes back on the next put
+    assert store.read("x/3.jpg") == b"3"
+
+
 @pytest.fixture
 def rooted(tmp_path: Path) -> tuple[ObjectStore, Path]:
     root = tmp_path / "root"

@@ -93,6 +93,40 @@ def test_azure_read_only_sas_fails_the_write_step(azurite_endpoint: str) -> None
     assert "l permission" in report.step("list").fix
 
 
+def test_a_write_without_delete_permission_reports_the_leftover(azurite_endpoint: str) -> None:
+    """SAS with create+write but no d: the write step passes (bucketdex needs no deletes) and
+    says which object it left, how to remove it, and which permission would let it clean up."""
+    container = make_container(azurite_endpoint)
+    owner = open_store(
+        "azure", container, endpoint=azurite_endpoint, credentials={"account_key": AZURITE_KEY}
+    )
+    owner.put("media/x.jpg", b"\xff\xd8\xff")
+    sas = container_sas(container, read=True, list=True, create=True, write=True)
+    store = open_store("azure", container, endpoint=azurite_endpoint, credentials={"sas_token": sas})
+    write = check(store, write=True).step("write")
+    leftover = [o.key for o in owner.list(".bucketdex-selftest/")]
+    assert len(leftover) == 1
+    assert write.outcome is Outcome.PASSED
+    assert f"could not delete {leftover[0]!r}" in write.detail
+    assert "remove it by hand" in write.detail and "d permission" in write.detail  # shown by the CLI
+    assert "d permission" in write.fix and leftover[0] in write.fix
+
+
+def test_a_probe_that_cannot_be_read_back_is_still_removed(azurite_endpoint: str) -> None:
+    container = make_container(azurite_endpoint)
+    owner = open_store(
+        "azure", container, endpoint=azurite_endpoint, credentials={"account_key": AZURITE_KEY}
+    )
+    sas = container_sas(container, list=True, create=True, write=True, delete=True)  # no r
+    report = check(
+        open_store("azure", container, endpoint=azurite_endpoint, credentials={"sas_token": sas}), write=True
+    )
+    write = report.step("write")
+    assert write.outcome is Outcome.FAILED and "r permission" in write.fix
+    assert "deleted it" in write.detail
+    assert list(owner.list()) == []
+
+
 def test_azure_cors_from_the_blob_service_properties(azurite_endpoint: str) -> None:
     store = open_store(
         "azure",

@@ -134,9 +134,7 @@ class LocalStore(ObjectStore):
     def put(self, key: str, data: bytes, content_type: str | None = None) -> ObjectInfo:
         path = self._path(key)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._path(key)  # the new parents must not have let a link in
-            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".bucketdex-")
+            fd, tmp = self._temp_file(key, path)
             try:
                 with os.fdopen(fd, "wb") as f:
                     f.write(data)
@@ -153,11 +151,34 @@ class LocalStore(ObjectStore):
                 ) from None
             raise self._os_error(key, exc) from None
 
+    def _temp_file(self, key: str, path: Path) -> tuple[int, str]:
+        """A temporary file in ``path``'s folder, made (again) if a concurrent delete emptied it away."""
+        tries = 0
+        while True:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._path(key)  # the new parents must not have let a link in
+            try:
+                return tempfile.mkstemp(dir=path.parent, prefix=".bucketdex-")
+            except FileNotFoundError:
+                tries += 1
+                if tries == 3:
+                    raise
+
     def delete(self, key: str) -> None:
+        """Remove the file, then the folders that removal left empty (up to the root): an object
+        store has no empty folders, so a deleted object leaves nothing behind (the self-test)."""
+        path = self._path(key)
         try:
-            self._path(key).unlink(missing_ok=True)
+            path.unlink(missing_ok=True)
         except OSError as exc:
             raise self._os_error(key, exc) from None
+        folder = path.parent
+        while folder != self.root and folder.is_relative_to(self.root):
+            try:
+                folder.rmdir()
+            except OSError:
+                return  # not empty (or not ours to remove): the folders above are not empty either
+            folder = folder.parent
 
     # -- URLs ------------------------------------------------------------------------------------
     def signed_url(self, key: str, expires_in_seconds: int = 3600) -> str:

@@ -124,22 +124,34 @@ def _write_step(store: ObjectStore) -> StepResult:
     payload = b"bucketdex self-test: safe to delete\n"
     try:
         store.put(key, payload, "text/plain")
-        back = store.read(key)
     except BucketdexError as exc:
         return _failed("write", exc)
-    if back != payload:
-        return StepResult(
+    # from here on the probe exists: every outcome removes it (or says it could not)
+    try:
+        same = store.read(key) == payload
+    except BucketdexError as exc:
+        return _cleaned_up(store, key, _failed("write", exc))
+    if not same:
+        failed = StepResult(
             "write", Outcome.FAILED, f"wrote {key!r} but read back other bytes", "check the bucket"
         )
+        return _cleaned_up(store, key, failed)
+    return _cleaned_up(store, key, StepResult("write", Outcome.PASSED, f"wrote and read back {key!r}"))
+
+
+def _cleaned_up(store: ObjectStore, key: str, result: StepResult) -> StepResult:
+    """``result`` after deleting the probe.  A failed delete does not fail the step (bucketdex
+    itself never deletes), but the leftover is named in the detail, which every report shows,
+    with how to remove it."""
     try:
         store.delete(key)
     except BucketdexError as exc:
-        fix = getattr(exc, "fix", "")
-        return StepResult(
-            "write", Outcome.PASSED, f"wrote and read back {key!r}, but could not delete it ({exc})",
-            f"remove {key!r} by hand; to let bucketdex clean up, {fix or 'allow deletes'}",
-        )  # fmt: skip
-    return StepResult("write", Outcome.PASSED, f"wrote, read back and deleted {key!r}")
+        fix = getattr(exc, "fix", "") or "allow deletes"
+        remedy = f"remove it by hand; to let the self-test clean up, {fix}"
+        detail = f"{result.detail}; could not delete {key!r} ({type(exc).__name__}): {remedy}"
+        fix_text = "; ".join(part for part in (result.fix, f"remove {key!r} by hand", fix) if part)
+        return StepResult(result.name, result.outcome, detail, fix_text)
+    return StepResult(result.name, result.outcome, f"{result.detail}; deleted it", result.fix)
 
 
 def _cors_step(store: ObjectStore, origin: str) -> StepResult:
