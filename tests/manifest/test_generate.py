@@ -21,9 +21,15 @@ from bucketdex.extract.pdf import PdfExtractor
 from bucketdex.extract.text import TextExtractor
 from bucketdex.extract.video import VideoExtractor
 from bucketdex.manifest.csv_format import parse_csv_manifest
-from bucketdex.manifest.generate import EXTENSIONS, generate_manifest, prefix_key
+from bucketdex.manifest.generate import (
+    EXTENSIONS,
+    LISTING_ERROR_MARKER,
+    checked_remote_listing,
+    generate_manifest,
+    prefix_key,
+)
 from bucketdex.manifest.json_format import parse_json_manifest
-from bucketdex.storage import ObjectStore, UrlOutsideIntegration, open_store
+from bucketdex.storage import ObjectStore, StorageError, UrlOutsideIntegration, open_store
 from emulators import MOTO_KEYS, make_bucket
 
 FILES = {
@@ -224,3 +230,36 @@ def test_memory_stays_flat_while_listing_10000_files(tmp_path: Path) -> None:
     assert total > 1_500_000
     peak = min(peaks)
     assert peak < total / 3, f"peak {peak:,} B for a {total:,} B manifest: the listing was held"
+
+
+# -- a manifest streamed by a server: a failure part way is never a complete-looking manifest ------
+class Cut(Exception):
+    """Stands for the HTTP client's error on a body that ended without its final chunk."""
+
+
+def _stream(*chunks: bytes, cut: bool) -> Iterator[bytes]:
+    yield from chunks
+    if cut:
+        raise Cut
+
+
+def test_a_complete_stream_passes_through() -> None:
+    chunks = [b'{"images": [', b"]}\n"]
+    assert list(checked_remote_listing(_stream(*chunks, cut=False), "s3://b/", (Cut,))) == chunks
+
+
+@pytest.mark.parametrize("cut", [True, False])  # False: a proxy ended the cut body cleanly
+def test_the_servers_error_report_is_raised_and_stripped(cut: bool) -> None:
+    report = LISTING_ERROR_MARKER + b'{"error": "access_denied", "message": "s3://b: access denied"}\n'
+    sent = b'{"images": [\n  {"objectUrl": "s3://b/a.png"}'
+    given = _stream(sent, report[:9], report[9:], cut=cut)  # the report split across chunks
+    received = bytearray()
+    with pytest.raises(StorageError, match=rf"failed after {len(sent) + 1} bytes: s3://b: access denied"):
+        for chunk in checked_remote_listing(given, "s3://b/", (Cut,)):
+            received += chunk
+    assert bytes(received) == sent + b"\n"  # never the marker
+
+
+def test_a_cut_without_a_report_is_an_incomplete_manifest() -> None:
+    with pytest.raises(StorageError, match=r"connection broke after 12 bytes \(Cut\)"):
+        list(checked_remote_listing(_stream(b'{"images": [', cut=True), "s3://b/", (Cut,)))

@@ -16,7 +16,7 @@ import typer
 
 from bucketdex.cli.context import App, client, state
 from bucketdex.cli.output import console, errors, print_json
-from bucketdex.manifest.generate import ManifestStream
+from bucketdex.manifest.generate import ManifestStream, checked_remote_listing
 from bucketdex.sdk.client import Client
 
 app = App(help="Write registration manifests from a bucket listing.", no_args_is_help=True)
@@ -163,21 +163,29 @@ def generate(
 
 
 def _write_remote(chunks: Iterator[bytes], output: Path | None, url_prefix: str) -> None:
-    """A manifest the server listed: to stdout, or through a temporary file to ``output``."""
+    """A manifest the server listed: to stdout, or through a temporary file to ``output``.  A
+    listing that fails part way (reported, or a cut connection) is a ``StorageError``, and the
+    temporary file goes."""
+    import httpx  # the --server client's transport (the server extra), loaded on use
+
+    checked = checked_remote_listing(chunks, url_prefix, (httpx.HTTPError, httpx.StreamError))
     written = 0
     if output is None:
         sys.stdout.flush()
-        for chunk in chunks:
+        for chunk in checked:
             sys.stdout.buffer.write(chunk)
             written += len(chunk)
         sys.stdout.buffer.flush()
     else:
         partial = output.with_name(f".{output.name}.partial")
-        with partial.open("wb") as out:
-            for chunk in chunks:
-                out.write(chunk)
-                written += len(chunk)
-        partial.replace(output)
+        try:
+            with partial.open("wb") as out:
+                for chunk in checked:
+                    out.write(chunk)
+                    written += len(chunk)
+            partial.replace(output)
+        finally:
+            partial.unlink(missing_ok=True)
     where = f" to {output}" if output is not None else ""
     (console if output is not None else errors).print(
         f"wrote the manifest of {url_prefix} ({written:,} bytes, listed by the server){where}",

@@ -21,7 +21,7 @@ import orjson
 
 from bucketdex.errors import InvalidArgument
 from bucketdex.manifest.csv_format import MAX_CSV_ENTRIES
-from bucketdex.storage import InvalidObjectUrl, ObjectInfo, ObjectStore, UrlOutsideIntegration
+from bucketdex.storage import InvalidObjectUrl, ObjectInfo, ObjectStore, StorageError, UrlOutsideIntegration
 from bucketdex.storage.selftest import SELFTEST_PREFIX
 from bucketdex.storage.urls import has_dot_segment
 
@@ -48,6 +48,10 @@ SECTIONS = {"images": "images", "videos": "videos", "audio": "audio", "pdfs": "p
 #: the CSV header of the kinds the CSV format can hold
 CSV_HEADERS = {"images": "Image title", "videos": "Video title", "dicom": "Series title"}
 CHUNK_BYTES = 64 * 1024
+#: what a server streaming a manifest sends when the listing fails part way, before it cuts the
+#: connection: this, then ``{"error": code, "message": ...}`` and a newline.  NUL never occurs
+#: in a manifest (no key, URL or JSON text holds one), so the first NUL starts the marker.
+LISTING_ERROR_MARKER = b"\n\x00bucketdex-listing-error "
 _NUMERIC = re.compile(r"[0-9]+")
 
 
@@ -257,3 +261,46 @@ def prefix_key(store: ObjectStore, url_prefix: str) -> str:
         return store.key_for_url(url_prefix.rstrip("/") + "/_")[:-1]
     except (InvalidObjectUrl, UrlOutsideIntegration):
         raise first from None
+
+
+def checked_remote_listing(
+    chunks: Iterator[bytes], url_prefix: str, transport_errors: tuple[type[BaseException], ...]
+) -> Iterator[bytes]:
+    """The manifest bytes a server streams (``chunks``), checked: ``StorageError`` if the server
+    reported that its listing failed part way (``LISTING_ERROR_MARKER``), or if the body was cut
+    short (one of ``transport_errors``, e.g. httpx's, raised by ``chunks``).  The bytes yielded
+    before the error are a manifest's beginning only: the caller must discard them."""
+    received = 0
+    trailer: bytearray | None = None
+    try:
+        for chunk in chunks:
+            if trailer is not None:
+                trailer += chunk
+                continue
+            nul = chunk.find(b"\x00")  # no manifest holds NUL: the marker starts here
+            if nul >= 0:
+                trailer = bytearray(chunk[nul:])
+                chunk = chunk[:nul]
+            received += len(chunk)
+            yield chunk
+    except transport_errors as exc:
+        if trailer is None:
+            raise StorageError(
+                f"the manifest of {url_prefix} listed by the server is incomplete: the connection broke "
+                f"after {received:,} bytes ({type(exc).__name__}); the server's log says why; run it again"
+            ) from None
+    if trailer is not None:
+        raise StorageError(
+            f"the manifest of {url_prefix} listed by the server is incomplete: the listing failed after "
+            f"{received:,} bytes: {_reported_error(bytes(trailer))}"
+        )
+
+
+def _reported_error(trailer: bytes) -> str:
+    """The message of the error report that follows ``LISTING_ERROR_MARKER``."""
+    payload = trailer.partition(LISTING_ERROR_MARKER.lstrip(b"\n"))[2]
+    try:
+        report = orjson.loads(payload.strip())
+        return str(report["message"])
+    except (orjson.JSONDecodeError, KeyError, TypeError):
+        return "the server's error report is unreadable; its log says why"

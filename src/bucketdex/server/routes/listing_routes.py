@@ -1,20 +1,32 @@
-"""Registering a bucket listing on the server (``bucketdex --server URL register --from ...``):
-the server lists the integration's bucket, with the credentials it holds, and queues the job."""
+"""Bucket listings on the server: a manifest streamed to the caller (``bucketdex --server URL
+manifest generate``), or registered as a job (``register --from``), with the credentials the
+server holds.
+
+A streamed manifest must never look complete when the listing failed (docs/storage.md, "Failures
+part way"): the first chunk is made before the status line, so an early failure gets its own
+status; a later one ends the body with ``LISTING_ERROR_MARKER`` + the error as JSON and then cuts
+the connection without the final chunk, which every HTTP client reports as an incomplete body.
+"""
 
 from __future__ import annotations
 
+import logging
 import uuid
+from collections.abc import Iterator
 from typing import Literal
 
 import anyio
+import orjson
 from fastapi import APIRouter, Depends, Request, status
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from bucketdex.manifest.generate import generate_manifest, prefix_key
+from bucketdex.errors import BucketdexError
+from bucketdex.manifest.generate import LISTING_ERROR_MARKER, ManifestStream, generate_manifest, prefix_key
 from bucketdex.server.schemas import JobOut
 from bucketdex.server.security import CallerDep, CatalogDep, authenticate, server_state
 
+log = logging.getLogger(__name__)
 router = APIRouter(dependencies=[Depends(authenticate)])
 Kind = Literal["images", "videos", "audio", "pdfs", "text", "nifti", "dicom"]
 
@@ -52,11 +64,35 @@ def bucket_manifest(
             shard_from_parent=shard_from_parent, fmt=format, skip_duplicate_urls=skip_duplicate_urls,
             owns_store=True,
         )  # fmt: skip
+        first = next(listing, b"")  # fails here (before any header) → the error's own status
     except BaseException:
         store.close()
         raise
     media_type = "text/csv" if format == "csv" else "application/json"
-    return StreamingResponse(iter(listing), media_type=media_type)
+    return StreamingResponse(_rest_or_cut(first, listing, url_prefix), media_type=media_type)
+
+
+class ListingFailedMidStream(Exception):
+    """Raised out of the response body to make the server drop the connection (no final chunk)."""
+
+
+def _rest_or_cut(first: bytes, listing: ManifestStream, url_prefix: str) -> Iterator[bytes]:
+    """The manifest's chunks; if the listing fails after the status was sent, the error marker,
+    then an exception, on which the ASGI server closes the connection mid-body."""
+    yield first
+    try:
+        yield from listing
+    except Exception as exc:
+        if isinstance(exc, BucketdexError):
+            log.error("listing of %s failed part way: %s", url_prefix, exc.message)
+            error = {"error": exc.code, "message": exc.message}
+        else:
+            log.exception("listing of %s failed part way", url_prefix)
+            error = {"error": "internal", "message": "internal server error; the server log has the details"}
+        yield LISTING_ERROR_MARKER + orjson.dumps(error) + b"\n"
+        raise ListingFailedMidStream(f"listing of {url_prefix} failed part way: {error['message']}") from None
+    finally:
+        listing.close()
 
 
 @router.post(
