@@ -10,6 +10,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from bucketdex.errors import InvalidArgument
+
 HOME_ENV = "BUCKETDEX_HOME"
 DATABASE_URL_ENV = "BUCKETDEX_DATABASE_URL"
 DEFAULT_HOME = Path("~/.bucketdex")
@@ -44,3 +46,20 @@ def normalise_database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix) :]
     return url
+
+
+LOCAL_ROOTS_ENV = "BUCKETDEX_LOCAL_ROOTS"
+
+
+def local_roots_from_environment() -> tuple[Path, ...]:
+    """The folders a server lets local integrations expose (``BUCKETDEX_LOCAL_ROOTS``,
+    ``os.pathsep``-separated absolute paths, symlinks resolved); none when unset."""
+    value = os.environ.get(LOCAL_ROOTS_ENV, "")
+    roots = [part.strip() for part in value.split(os.pathsep) if part.strip()]
+    relative = [root for root in roots if not os.path.isabs(os.path.expanduser(root))]
+    if relative:
+        raise InvalidArgument(
+            f"{LOCAL_ROOTS_ENV} must list absolute directories separated by {os.pathsep!r}; "
+            f"{relative[0]!r} is relative (e.g. {LOCAL_ROOTS_ENV}=/data/media)"
+        )
+    return tuple(Path(root).expanduser().resolve() for root in roots)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import socket
 import threading
 import time
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 
 import uvicorn
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -50,6 +52,13 @@ def make_tenant(auth: AuthService, org_name: str) -> Tenant:
 def state(application: FastAPI) -> ServerState:
     found: ServerState = application.state.bucketdex
     return found
+
+
+def allow_local_roots(application: FastAPI, *roots: Path) -> None:
+    """What the operator does with BUCKETDEX_LOCAL_ROOTS: let local integrations made over the
+    API expose these folders (none by default)."""
+    settings = state(application).settings
+    state(application).settings = dataclasses.replace(settings, local_roots=tuple(r.resolve() for r in roots))
 
 
 def catalog_of(application: FastAPI, tenant: Tenant) -> Catalog:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
-from server_support import Tenant, catalog_of, running_server
+from server_support import Tenant, allow_local_roots, catalog_of, running_server
 from typer.testing import CliRunner
 
 from bucketdex.cli.app import app as cli_app
@@ -159,6 +159,7 @@ def test_integrations_on_a_server_keep_their_secrets_there(
     creds.write_text(json.dumps({"access_key_id": "AKIAEXAMPLE", "secret_access_key": secret}))
     root = tmp_path / "root"
     root.mkdir()
+    allow_local_roots(app, tmp_path)
     with running_server(app) as url:
 
         def cli(*args: str, code: int = 0) -> Any:

@@ -127,8 +127,8 @@ def test_domain_errors_arrive_as_the_sdks_exceptions(
     schema.add_scalar("score", data_type="number")
     schema.save()
     folder = client.create_storage_folder("cats")
-    with pytest.raises(ResourceExistsError):
-        client.create_storage_folder("cats")
+    with pytest.raises(ResourceExistsError):  # (not the very same body: that would be a replay)
+        client.create_storage_folder("cats", description="again")
     manifest = write_manifest(tmp_path / "m.json", [image_entry(bucket, "a.png")])
     job = folder.add_private_data_to_folder_start(str(integration.id), str(manifest))
     assert folder.add_private_data_to_folder_get_result(job, 60).status is LongPollingStatus.DONE

@@ -6,7 +6,7 @@ from typing import Any
 
 import httpx
 import pytest
-from server_support import Tenant
+from server_support import Tenant, allow_local_roots
 
 from bucketdex.catalog.types import JobStatus
 from bucketdex.errors import AlreadyExists, InvalidArgument, NotFound, Unauthenticated
@@ -80,9 +80,10 @@ def test_client_connect_reaches_a_real_server_with_an_api_key(app: Any, org_a: T
         assert [f.name for f in client.list_storage_folders()] == ["over-http"] and folder.name == "over-http"
 
 
-def test_remote_datasets_and_integrations(api: httpx.Client, org_a: Tenant, tmp_path: Any) -> None:
+def test_remote_datasets_and_integrations(api: httpx.Client, app: Any, org_a: Tenant, tmp_path: Any) -> None:
     from PIL import Image
 
+    allow_local_roots(app, tmp_path)
     client = remote(api, org_a)
     root = tmp_path / "bucket"
     root.mkdir()

@@ -141,15 +141,21 @@ def test_errors_map_to_status_codes_with_a_message_saying_what_to_fix(
 
 
 def test_no_secret_in_any_response_or_log_line(
-    api: httpx.Client, org_a: Tenant, tmp_path: Any, caplog: pytest.LogCaptureFixture
+    api: httpx.Client, org_a: Tenant, moto_endpoint: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
     secret = "wJalrXUtnFEMI-K7MDENG-SECRET"
     h = org_a.bearer
-    body = {"title": "bucket", "provider": "local", "bucket": str(tmp_path), "credentials": {"key": secret}}
+    body = {"title": "bucket", "provider": "s3_compatible", "bucket": "no-such-bucket", "endpoint": moto_endpoint,
+            "credentials": {"access_key_id": "AKIAEXAMPLE", "secret_access_key": secret}}  # fmt: skip
     responses = [api.post("/api/v1/integrations", json=body, headers=h)]
     created = responses[0].json()
     assert responses[0].status_code == 201 and created["has_credentials"] is True
+    misspelt = {
+        **body,
+        "title": "other",
+        "credentials": {"access_key_id": "AKIAEXAMPLE", "secret_acess_key": secret},
+    }
     responses += [
         api.get("/api/v1/integrations", headers=h),
         api.get(f"/api/v1/integrations/{created['id']}", headers=h),
@@ -157,8 +163,9 @@ def test_no_secret_in_any_response_or_log_line(
         api.post("/api/v1/integrations", json=body, headers=h),  # 409: same title
         api.post("/api/v1/integrations", json={**body, "provider": 7}, headers=h),  # 422
         api.post("/api/v1/integrations", json={**body, "title": ""}, headers=h),  # 400
+        api.post("/api/v1/integrations", json=misspelt, headers=h),  # 400: unknown field
     ]
-    assert [r.status_code for r in responses] == [201, 200, 200, 200, 409, 422, 400]
+    assert [r.status_code for r in responses] == [201, 200, 200, 200, 409, 422, 400, 400]
     for response in responses:
         assert secret not in response.text
         assert org_a.token not in response.text

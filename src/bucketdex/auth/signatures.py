@@ -9,7 +9,8 @@ v2 (``encord/http/v2/request_signer.py``), after the HTTP Message Signatures dra
 
 The signature base is one ``"<component>": <value>`` line per covered component, then
 ``"@signature-params": <the Signature-Input value after the label>``, joined by ``\\n``.
-Requests whose ``created`` lies outside the replay window are refused.
+Requests whose ``created`` lies outside the replay window are refused, and so is a signature
+seen before within it (``auth/replay.py``).
 
 v1 (``encord/configs.py``, ``SshConfig``): ``Authorization: <public key hex>:<hex Ed25519
 signature of SHA-256(body)>``.  That scheme carries no timestamp, so it has no replay window
@@ -29,6 +30,7 @@ from dataclasses import dataclass
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from bucketdex.auth.replay import SeenSignatures
 from bucketdex.errors import Unauthenticated
 
 SIGNATURE_LABEL = "encord-sig"
@@ -63,8 +65,31 @@ def verify_message_signature(
     *,
     now: float,
     window_seconds: int = DEFAULT_REPLAY_WINDOW_SECONDS,
+    seen: SeenSignatures | None = None,
 ) -> str:
     """The key id of a correctly signed v2 request; Unauthenticated saying why otherwise."""
+    return verify_signed_request(
+        request, lookup_key, now=now, window_seconds=window_seconds, seen=seen
+    ).key_id
+
+
+@dataclass(frozen=True)
+class VerifiedSignature:
+    key_id: str
+    signature: bytes
+    created: int
+
+
+def verify_signed_request(
+    request: SignedRequest,
+    lookup_key: KeyLookup,
+    *,
+    now: float,
+    window_seconds: int = DEFAULT_REPLAY_WINDOW_SECONDS,
+    seen: SeenSignatures | None = None,
+) -> VerifiedSignature:
+    """A correctly signed v2 request's signature; Unauthenticated saying why otherwise.  With
+    ``seen``, a signature is accepted once: a repeat within the window is refused."""
     digest_header = _header(request.headers, "content-digest")
     _check_content_digest(digest_header, request.body)
     params_text = _labelled(_header(request.headers, "signature-input"), "Signature-Input")
@@ -81,7 +106,9 @@ def verify_message_signature(
     lines.append(f'"@signature-params": {params_text}')
     key_id = params["keyid"].strip('"')
     _verify(lookup_key(key_id), signature, "\n".join(lines).encode(), what=f"created={created}")
-    return key_id
+    if seen is not None:  # only a verified signature is remembered: junk cannot fill the store
+        seen.claim(signature, expires_at=created + window_seconds + 1, now=now)
+    return VerifiedSignature(key_id, signature, created)
 
 
 def verify_v1_signature(authorization: str, body: bytes, lookup_key: KeyLookup) -> str:

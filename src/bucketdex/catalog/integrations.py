@@ -22,8 +22,8 @@ from bucketdex.catalog.records import Integration
 from bucketdex.catalog.scoping import owned_row
 from bucketdex.catalog.secrets import SecretBox
 from bucketdex.catalog.types import Provider
-from bucketdex.errors import AlreadyExists, InvalidArgument
-from bucketdex.storage import ObjectStore, open_store
+from bucketdex.errors import AlreadyExists, BucketdexError, InvalidArgument
+from bucketdex.storage import AccessDenied, ObjectStore, open_store
 from bucketdex.storage.selftest import SelfTestReport
 from bucketdex.storage.selftest import check as check_store
 from bucketdex.store.database import Database
@@ -111,6 +111,72 @@ class IntegrationService:
                 .values(integration_id=None)
             )
             conn.execute(delete(integrations).where(integrations.c.id == integration_id))
+
+
+# credential fields that are not text (every other accepted field is); the names themselves
+# are checked by each backend (storage/*.py CREDENTIAL_KEYS)
+_CREDENTIAL_TYPES: Mapping[str, tuple[type, ...]] = {
+    "anonymous": (bool,),
+    "service_account_json": (str, dict),
+}
+
+
+def check_settings(
+    provider: Provider | str,
+    bucket: str,
+    *,
+    region: str | None = None,
+    endpoint: str | None = None,
+    credentials: Mapping[str, Any] | None = None,
+) -> None:
+    """What is checked before an integration is recorded (SDK, CLI and server alike), without
+    reaching the bucket: the provider, bucket, endpoint and credential fields (names and types).
+    ``check()`` reaches the bucket afterwards."""
+    kind = choice(Provider, provider, what="provider")
+    try:
+        open_store(kind, bucket, region=region, endpoint=endpoint, credentials=credentials).close()
+    except AccessDenied:
+        if credentials is not None:
+            raise  # without explicit ones, the default chain may well work where it is used
+    except BucketdexError:
+        raise
+    except Exception as exc:  # a library refusing a setting: an endpoint it cannot parse, a wrong type
+        if credentials is not None:
+            _check_credential_types(kind, credentials)  # names the field when that is the cause
+        raise InvalidArgument(
+            f"the {kind.value} integration's settings are not usable: {_redacted(exc, credentials)} "
+            "(endpoint must be a URL like https://host[:port]; credential fields: docs/storage.md)"
+        ) from None
+    if credentials is not None:
+        _check_credential_types(kind, credentials)
+
+
+def _redacted(exc: Exception, credentials: Mapping[str, Any] | None) -> str:
+    """``exc`` as text without any credential value in it."""
+    text = f"{type(exc).__name__}: {exc}"
+    for value in (credentials or {}).values():
+        if isinstance(value, str) and len(value) >= 4:
+            text = text.replace(value, "***")
+    return text
+
+
+def _check_credential_types(kind: Provider, credentials: Mapping[str, Any]) -> None:
+    if kind is Provider.LOCAL and credentials:
+        raise InvalidArgument("a local integration takes no credentials; leave credentials out")
+    for name, value in credentials.items():
+        if not isinstance(name, str):
+            raise InvalidArgument(f"credential field names are text, got {type(name).__name__} {name!r}")
+        expected = _CREDENTIAL_TYPES.get(name, (str,))
+        # bool is an int, never text; and "true" is not a bool
+        if not isinstance(value, expected) or (isinstance(value, bool) and bool not in expected):
+            names = " or ".join(_TYPE_NAMES[t] for t in expected)
+            raise InvalidArgument(
+                f"the {kind.value} integration's credential field {name!r} must be {names}, "
+                f"got {type(value).__name__}"
+            )
+
+
+_TYPE_NAMES = {str: "text", bool: "true/false", dict: "an object"}
 
 
 def get_integration(conn: Connection, org_id: uuid.UUID, integration_id: uuid.UUID) -> Integration:

@@ -10,9 +10,11 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import fastapi.routing
 from fastapi import FastAPI
+from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bucketdex import __version__
 from bucketdex.auth.service import AuthService
@@ -20,8 +22,9 @@ from bucketdex.catalog.secrets import SecretBox
 from bucketdex.server.catalogs import CatalogPool
 from bucketdex.server.encord import router as encord_router
 from bucketdex.server.errors import error_response, install_error_handlers
+from bucketdex.server.policy import MountedRoute, RoutePolicy
 from bucketdex.server.routes import catalog_routes, job_routes, listing_routes, resource_routes
-from bucketdex.server.security import ServerSettings, ServerState
+from bucketdex.server.security import CLAIMS_SCOPE_KEY, ServerSettings, ServerState
 from bucketdex.store.database import Database
 
 log = logging.getLogger(__name__)
@@ -66,8 +69,24 @@ def create_app(
     for router in API_ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(encord_router)  # the encord SDK's /v2/public/... and POST /public
+    state.policy = RoutePolicy.of(mounted_routes(app))  # refuses to start with a route without a role
+    app.add_middleware(ReleaseSignaturesOnRetry, state=state)
     app.add_middleware(BodySizeLimit, max_bytes=state.settings.max_body_bytes)
     return app
+
+
+def mounted_routes(app: FastAPI) -> list[MountedRoute]:
+    """Every API route with its full path (FastAPI >= 0.16x mounts included routers lazily:
+    ``iter_route_contexts`` resolves them; older versions list them in ``app.routes``)."""
+    iterate = getattr(fastapi.routing, "iter_route_contexts", None)
+    contexts = list(iterate(app.routes)) if iterate else list(app.routes)
+    found = []
+    for context in contexts:
+        route = getattr(context, "original_route", context)
+        if isinstance(route, APIRoute):
+            path = str(getattr(context, "path", route.path))  # the context's path has the prefixes
+            found.append(MountedRoute(path, frozenset(route.methods or ()), route.endpoint))
+    return found
 
 
 def _resume_pending_jobs(state: ServerState) -> None:
@@ -95,3 +114,39 @@ class BodySizeLimit:
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
+
+
+# the statuses on which the encord SDK resends the very same signed request (its urllib3 Retry)
+RETRIED_STATUSES = frozenset({413, 429, 500, 502, 503})
+
+
+class ReleaseSignaturesOnRetry:
+    """A signature is accepted once (``auth/replay.py``), but a request answered with a status
+    the SDK retries was not carried out: its signature is forgotten, so the retry goes through."""
+
+    def __init__(self, app: ASGIApp, state: ServerState) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        claims: list[bytes] = []
+        scope[CLAIMS_SCOPE_KEY] = claims  # authenticate adds the signature it accepted
+
+        async def send_status(message: Message) -> None:
+            if message["type"] == "http.response.start" and message["status"] in RETRIED_STATUSES:
+                self._release(claims)
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_status)
+        except Exception:
+            self._release(claims)  # answered 500 by the outermost error middleware
+            raise
+
+    def _release(self, claims: list[bytes]) -> None:
+        for signature in claims:
+            self.state.seen_signatures.release(signature)
+        claims.clear()

@@ -1,13 +1,16 @@
 """Who is calling: a bearer API key or a signed request (the encord SDK's v2 scheme).
 
-``authenticate`` is a dependency of every API router; ``caller_catalog`` gives a route the
-catalog of the caller's organisation, so no route can reach another organisation's rows.
+``authenticate`` is a dependency of every API router: it finds the caller, refuses a replayed
+signature, and holds the caller to the route's role (``server/policy.py``); ``caller_catalog``
+gives a route the catalog of the caller's organisation, so no route can reach another
+organisation's rows.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Annotated
 
 import anyio
@@ -17,11 +20,20 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.concurrency import run_in_threadpool
 
 from bucketdex.auth.records import Caller
+from bucketdex.auth.replay import SeenSignatures
 from bucketdex.auth.service import AuthService
-from bucketdex.auth.signatures import SignedRequest, is_message_signed, verify_message_signature
+from bucketdex.auth.signatures import SignedRequest, is_message_signed, verify_signed_request
 from bucketdex.catalog.catalog import Catalog
-from bucketdex.errors import PermissionDenied, Unauthenticated
+from bucketdex.config import local_roots_from_environment
+from bucketdex.errors import Unauthenticated
 from bucketdex.server.catalogs import CatalogPool
+from bucketdex.server.policy import RoutePolicy
+
+# a repeat of these changes nothing, and two identical ones signed within the same second carry
+# the same signature (Ed25519 is deterministic, ``created`` counts seconds): not refused
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# where the replay-release middleware (server/app.py) finds the signatures a request used
+CLAIMS_SCOPE_KEY = "bucketdex.signature_claims"
 
 
 @dataclass(frozen=True)
@@ -30,6 +42,8 @@ class ServerSettings:
     replay_window_seconds: int = 300
     max_body_bytes: int = 512 * 1024 * 1024  # manifests of millions of files are large
     long_poll_threads: int = 100  # long polls block a thread each, outside the default pool
+    # folders a local integration may expose (BUCKETDEX_LOCAL_ROOTS); none: local ones refused
+    local_roots: tuple[Path, ...] = field(default_factory=local_roots_from_environment)
 
 
 @dataclass
@@ -39,6 +53,8 @@ class ServerState:
     auth: AuthService
     catalogs: CatalogPool
     settings: ServerSettings
+    policy: RoutePolicy = field(default_factory=RoutePolicy)  # set by create_app; empty refuses all
+    seen_signatures: SeenSignatures = field(default_factory=SeenSignatures)
     _long_poll_limiter: anyio.CapacityLimiter | None = field(default=None, repr=False)
 
     def long_poll_limiter(self) -> anyio.CapacityLimiter:
@@ -63,7 +79,19 @@ _bearer = HTTPBearer(
 async def authenticate(
     request: Request, bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> Caller:
-    """The caller of this request; Unauthenticated (401) with the reason otherwise."""
+    """The caller of this request, allowed to call this route; Unauthenticated (401) with the
+    reason, or PermissionDenied (403) naming the role the route needs, otherwise."""
+    caller = await _caller(request, bearer)
+    authorize(request, caller)
+    return caller
+
+
+def authorize(request: Request, caller: Caller) -> None:
+    """Hold ``caller`` to the role ``server/policy.py`` gives the route being called."""
+    server_state(request).policy.authorize(caller, request.scope.get("endpoint"), request.method)
+
+
+async def _caller(request: Request, bearer: HTTPAuthorizationCredentials | None) -> Caller:
     state = server_state(request)
     if bearer is not None:
         return await run_in_threadpool(state.auth.caller_for_token, bearer.credentials)
@@ -72,24 +100,32 @@ async def authenticate(
     if is_message_signed(request.headers):
         body = await request.body()
         signed = SignedRequest(request.method, _request_target(request), body, request.headers)
-        return await run_in_threadpool(_verify_signed, state, signed)
+        seen = None if request.method.upper() in SAFE_METHODS else state.seen_signatures
+        caller, signature = await run_in_threadpool(_verify_signed, state, signed, seen)
+        if seen is not None:
+            claims = request.scope.get(CLAIMS_SCOPE_KEY)
+            if isinstance(claims, list):
+                claims.append(signature)
+        return caller
     raise Unauthenticated(
         "no credentials: send 'Authorization: Bearer <api key>' (bucketdex key create) or sign the "
         "request with a registered Ed25519 key (bucketdex key add-public)"
     )
 
 
-def _verify_signed(state: ServerState, signed: SignedRequest) -> Caller:
+def _verify_signed(
+    state: ServerState, signed: SignedRequest, seen: SeenSignatures | None
+) -> tuple[Caller, bytes]:
     callers: dict[str, Caller] = {}
 
     def lookup(key_id: str) -> Ed25519PublicKey:
         callers[key_id], key = state.auth.caller_for_public_key(key_id)
         return key
 
-    key_id = verify_message_signature(
-        signed, lookup, now=time.time(), window_seconds=state.settings.replay_window_seconds
+    verified = verify_signed_request(
+        signed, lookup, now=time.time(), window_seconds=state.settings.replay_window_seconds, seen=seen
     )
-    return callers[key_id]
+    return callers[verified.key_id], verified.signature
 
 
 def _request_target(request: Request) -> str:
@@ -107,11 +143,4 @@ async def caller_catalog(request: Request, caller: CallerDep) -> Catalog:
     return server_state(request).catalogs.catalog(caller.org_id)
 
 
-async def admin_caller(caller: CallerDep) -> Caller:
-    if not caller.is_admin:
-        raise PermissionDenied(f"user {caller.user_name!r} is not an admin of this organisation")
-    return caller
-
-
 CatalogDep = Annotated[Catalog, Depends(caller_catalog)]
-AdminDep = Annotated[Caller, Depends(admin_caller)]

@@ -8,7 +8,10 @@ Reply: HTTP 200 with ``{"status": 200, "response": ...}``; an error is HTTP 200 
 413 (the SDK reads that status before the envelope).
 
 Authentication: ``Authorization: Bearer <api key>``, or the SDK's v1 signature
-``Authorization: <public key hex>:<hex Ed25519 signature of SHA-256(body)>``.
+``Authorization: <public key hex>:<hex Ed25519 signature of SHA-256(body)>``.  The signature
+covers the body only: the ``ResourceID`` header is not signed, so a request whose header and
+signed ``values.uid`` name different resources is refused (some SDK calls send no ``uid``; the
+header alone then names the dataset, within the caller's organisation).
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ from bucketdex.errors import (
     Unauthenticated,
 )
 from bucketdex.server.errors import error_response, status_for
-from bucketdex.server.security import ServerState, server_state
+from bucketdex.server.security import ServerState, authorize, server_state
 
 log = logging.getLogger(__name__)
 router = APIRouter(tags=["encord SDK"])
@@ -128,6 +131,7 @@ async def public_rpc(request: Request) -> JSONResponse:
     try:
         authorization = request.headers.get("authorization")
         caller = await anyio.to_thread.run_sync(_authenticate, state, authorization, body)
+        authorize(request, caller)
         call, route = _decode(state, caller, request, body)
         limiter = state.long_poll_limiter() if route.long_poll else None
         response = await anyio.to_thread.run_sync(route.handler, call, limiter=limiter)
@@ -170,10 +174,31 @@ def _decode(state: ServerState, caller: Caller, request: Request, body: bytes) -
     values = envelope.get("values") or {}
     if not isinstance(values, dict):
         raise InvalidArgument("values must be an object with uid and payload")
+    resource_id, uid = request.headers.get("resourceid", ""), values.get("uid")
+    _check_same_resource(resource_id, uid)
     call = RpcCall(
         state=state, caller=caller, catalog=state.catalogs.catalog(caller.org_id),
         resource_type=request.headers.get("resourcetype", ""),
-        resource_id=request.headers.get("resourceid", ""),
-        uid=values.get("uid"), payload=values.get("payload"),
+        resource_id=resource_id, uid=uid, payload=values.get("payload"),
     )  # fmt: skip
     return call, route
+
+
+def _check_same_resource(resource_id: str, uid: Any) -> None:
+    """The unsigned ``ResourceID`` header may not point elsewhere than the signed ``uid``."""
+    if not resource_id or uid is None or uid == "":
+        return
+    if _normalised(resource_id) != _normalised(uid):
+        raise InvalidArgument(
+            f"the ResourceID header {resource_id[:80]!r} and values.uid {str(uid)[:80]!r} name different "
+            "resources; "
+            "send the same id in both (the header is not covered by the signature)"
+        )
+
+
+def _normalised(value: Any) -> str:
+    text = str(value).strip()
+    try:
+        return str(uuid.UUID(text))
+    except ValueError:
+        return text

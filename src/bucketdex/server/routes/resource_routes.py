@@ -5,8 +5,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from fastapi import APIRouter, Depends, Response, status
+from fastapi import APIRouter, Depends, Request, Response, status
 
+from bucketdex.catalog.integrations import check_settings
+from bucketdex.catalog.types import Provider
+from bucketdex.server.policy import check_local_root
 from bucketdex.server.schemas import (
     DataRowOut,
     DatasetIn,
@@ -17,7 +20,7 @@ from bucketdex.server.schemas import (
     LinkItemsIn,
     LinkResultOut,
 )
-from bucketdex.server.security import CatalogDep, authenticate
+from bucketdex.server.security import CatalogDep, authenticate, server_state
 
 # authentication on the router itself: every route added here inherits it
 router = APIRouter(dependencies=[Depends(authenticate)])
@@ -27,8 +30,15 @@ router = APIRouter(dependencies=[Depends(authenticate)])
 
 
 @router.post("/integrations", status_code=status.HTTP_201_CREATED, tags=["integrations"])
-def create_integration(catalog: CatalogDep, body: IntegrationIn) -> IntegrationOut:
-    """Connect a bucket.  ``credentials`` are sealed at rest and never returned by any route."""
+def create_integration(request: Request, catalog: CatalogDep, body: IntegrationIn) -> IntegrationOut:
+    """Connect a bucket (admins).  ``credentials`` are sealed at rest and never returned by any
+    route; their fields are checked as the SDK and CLI check them.  A local integration's root
+    must lie inside a folder the operator allows (``BUCKETDEX_LOCAL_ROOTS``)."""
+    if body.provider == Provider.LOCAL.value:
+        check_local_root(body.bucket, server_state(request).settings.local_roots)
+    check_settings(
+        body.provider, body.bucket, region=body.region, endpoint=body.endpoint, credentials=body.credentials
+    )
     integration = catalog.integrations.create(
         body.title, body.provider, body.bucket, region=body.region, endpoint=body.endpoint,
         strict_client_only=body.strict_client_only, options=body.options, credentials=body.credentials,
