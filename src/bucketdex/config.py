@@ -2,6 +2,7 @@
 
 Embedded default: a SQLite file under ``BUCKETDEX_HOME`` (``~/.bucketdex``).
 Production: any SQLAlchemy URL in ``BUCKETDEX_DATABASE_URL`` (PostgreSQL).
+A server also reads ``BUCKETDEX_LOCAL_ROOTS``: the folders local integrations may expose.
 """
 
 from __future__ import annotations
