@@ -3,7 +3,9 @@
 Credentials: ``{"account_key": ...}`` (shared key; can sign SAS URLs), ``{"sas_token": ...}``
 (reads and writes as the SAS allows; cannot mint new SAS URLs), or ``None`` for the Azure default
 credential chain (environment, workload/managed identity, Azure CLI; SAS URLs are then user
-delegation SAS).  Retries are azure-core's exponential retry policy (429 and 5xx).
+delegation SAS).  Retries are azure-storage's exponential retry policy (429 and 5xx), 5 tries per
+request (``RETRY_ATTEMPTS``): its separate connect/read/status budgets (3 retries each by default)
+are raised to match, so a 5xx is not given up after 4.
 """
 
 from __future__ import annotations
@@ -46,6 +48,11 @@ from bucketdex.storage.urls import StorageTarget, azure_account_from_endpoint
 
 CREDENTIAL_KEYS = frozenset({"account_name", "account_key", "sas_token"})
 PAGE_SIZE = 5000
+#: tries per request, the first included (docs/storage.md)
+RETRY_ATTEMPTS = 5
+_RETRIES = {
+    f"retry_{kind}": RETRY_ATTEMPTS - 1 for kind in ("total", "connect", "read", "status")
+}
 _READ = "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read"
 #: role or data action, and SAS permission letter, each operation needs
 PERMISSION = {
@@ -83,7 +90,7 @@ class AzureStore(ObjectStore):
         self._account_key: str | None = creds.get("account_key")
         self._sas = creds.get("sas_token")
         self._service = BlobServiceClient(
-            self.endpoint, credential=self._credential(), retry_total=5, connection_timeout=5, read_timeout=60
+            self.endpoint, credential=self._credential(), connection_timeout=5, read_timeout=60, **_RETRIES
         )
         self._container = self._service.get_container_client(container)
         self.page_size = PAGE_SIZE

@@ -1,7 +1,9 @@
 """AWS S3 and S3-compatible services (MinIO, Ceph, R2, moto) through boto3.
 
 Retries are botocore's own ``standard`` mode (exponential backoff with jitter on 5xx, ``SlowDown``
-and throttling errors).  With an explicit ``endpoint`` the client uses path-style addressing,
+and throttling errors), ``RETRY_ATTEMPTS`` tries per request, each request on its own: the mode's
+retry quota, which one client shares across every request, is switched off, because an import
+reading thousands of objects at a high failure rate drained it and most reads got ~1.3 tries.  With an explicit ``endpoint`` the client uses path-style addressing,
 which every S3-compatible service understands.  Multi-Region Access Point ARNs work as the
 bucket when the optional ``awscrt`` package (SigV4A signing) is installed.
 """
@@ -14,6 +16,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+from botocore.retries import standard
 
 from bucketdex.catalog.types import Provider
 from bucketdex.errors import InvalidArgument
@@ -42,6 +45,8 @@ if TYPE_CHECKING:
 
 CREDENTIAL_KEYS = frozenset({"access_key_id", "secret_access_key", "session_token", "profile"})
 PAGE_SIZE = 1000
+#: tries per request, the first included (docs/storage.md)
+RETRY_ATTEMPTS = 5
 
 #: the IAM permission each operation needs, for the fix text of AccessDenied
 PERMISSION = {
@@ -277,7 +282,7 @@ def _client(region: str | None, endpoint: str | None, credentials: Mapping[str, 
         region_name=region or ("us-east-1" if endpoint else None),
     )
     config = Config(
-        retries={"mode": "standard", "max_attempts": 5},
+        retries={"mode": "standard", "total_max_attempts": RETRY_ATTEMPTS},
         max_pool_connections=32,
         connect_timeout=5,
         read_timeout=60,
@@ -285,4 +290,27 @@ def _client(region: str | None, endpoint: str | None, credentials: Mapping[str, 
         s3={"addressing_style": "path" if endpoint else "auto"},
     )
     client: S3Client = session.client("s3", endpoint_url=endpoint, config=config)
+    _retry_without_quota(client)
     return client
+
+
+class _NoRetryQuota:
+    """A retry quota that never runs out: the attempt limit alone bounds each request."""
+
+    def acquire_retry_quota(self, context: Any) -> bool:
+        return True
+
+    def release_retry_quota(self, context: Any, http_response: Any, **kwargs: Any) -> None:
+        return None
+
+
+def _retry_without_quota(client: S3Client) -> None:
+    """Replace the client's standard-mode retry handler by one with the same policy (attempts,
+    retryable errors, backoff) whose quota never runs out.  botocore has no setting for this."""
+    events = client.meta.events
+    service = client.meta.service_model.service_id.hyphenize()
+    events.unregister(f"needs-retry.{service}", unique_id=f"retry-config-{service}")
+    handler = standard.register_retry_handler(client, max_attempts=RETRY_ATTEMPTS)
+    # the handler's one quota checker (a private attribute; tests/storage/test_retries.py fails
+    # should a botocore release rename it)
+    handler._retry_quota = _NoRetryQuota()  # type: ignore[attr-defined]
