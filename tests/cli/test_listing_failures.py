@@ -128,7 +128,9 @@ class _Served:
         self._sock = socket.socket()
         self._sock.bind(("127.0.0.1", 0))
         self._server = uvicorn.Server(uvicorn.Config(application, log_level="critical", lifespan="on"))
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True
+        )
 
     def __enter__(self) -> str:
         self._thread.start()

@@ -40,7 +40,7 @@ class TestLocal(StorageContract):
         url = filled.object_url("a/1.jpg")
         assert filled.key_for_url(url.replace("/a/1.jpg", "/a/./1.jpg")) == "a/1.jpg"
         for dotted in ("/b/%2e%2e/a/1.jpg", "/../elsewhere/a/1.jpg"):
-            with pytest.raises(UrlOutsideIntegration, match="'..'"):
+            with pytest.raises(UrlOutsideIntegration, match=r"'\.\.'"):
                 filled.key_for_url(url.replace("/a/1.jpg", dotted))
 
     @pytest.mark.parametrize("seconds", [0, 300])

@@ -50,9 +50,7 @@ CREDENTIAL_KEYS = frozenset({"account_name", "account_key", "sas_token"})
 PAGE_SIZE = 5000
 #: tries per request, the first included (docs/storage.md)
 RETRY_ATTEMPTS = 5
-_RETRIES = {
-    f"retry_{kind}": RETRY_ATTEMPTS - 1 for kind in ("total", "connect", "read", "status")
-}
+_RETRIES = {f"retry_{kind}": RETRY_ATTEMPTS - 1 for kind in ("total", "connect", "read", "status")}
 _READ = "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read"
 #: role or data action, and SAS permission letter, each operation needs
 PERMISSION = {
@@ -90,7 +88,15 @@ class AzureStore(ObjectStore):
         self._account_key: str | None = creds.get("account_key")
         self._sas = creds.get("sas_token")
         self._service = BlobServiceClient(
-            self.endpoint, credential=self._credential(), connection_timeout=5, read_timeout=60, **_RETRIES
+            self.endpoint,
+            credential=self._credential(),
+            connection_timeout=5,
+            read_timeout=60,
+            # azure-storage keeps separate budgets (connect/read/status: 3 retries by default)
+            retry_total=RETRY_ATTEMPTS - 1,
+            retry_connect=RETRY_ATTEMPTS - 1,
+            retry_read=RETRY_ATTEMPTS - 1,
+            retry_status=RETRY_ATTEMPTS - 1,
         )
         self._container = self._service.get_container_client(container)
         self.page_size = PAGE_SIZE

@@ -3,8 +3,9 @@
 Retries are botocore's own ``standard`` mode (exponential backoff with jitter on 5xx, ``SlowDown``
 and throttling errors), ``RETRY_ATTEMPTS`` tries per request, each request on its own: the mode's
 retry quota, which one client shares across every request, is switched off, because an import
-reading thousands of objects at a high failure rate drained it and most reads got ~1.3 tries.  With an explicit ``endpoint`` the client uses path-style addressing,
-which every S3-compatible service understands.  Multi-Region Access Point ARNs work as the
+reading thousands of objects at a high failure rate drained it and most reads got ~1.3 tries.
+With an explicit ``endpoint`` the client uses path-style addressing, which every S3-compatible
+service understands.  Multi-Region Access Point ARNs work as the
 bucket when the optional ``awscrt`` package (SigV4A signing) is installed.
 """
 
