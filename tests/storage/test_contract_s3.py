@@ -81,3 +81,12 @@ def test_repr_shows_no_secret(moto_endpoint: str) -> None:
     with open_store("s3", "media", endpoint=moto_endpoint, credentials=MOTO_KEYS) as store:
         assert MOTO_KEYS["secret_access_key"] not in repr(store)
         assert "media" in repr(store)
+
+
+@pytest.mark.parametrize("endpoint", ["::::", "http://[::1", "not a url"])
+def test_a_malformed_endpoint_is_invalid_argument_naming_it(endpoint: str) -> None:
+    from bucketdex.errors import InvalidArgument
+
+    with pytest.raises(InvalidArgument, match="endpoint") as raised:
+        open_store("s3_compatible", "media", endpoint=endpoint, credentials=MOTO_KEYS)
+    assert repr(endpoint) in str(raised.value)

@@ -290,7 +290,13 @@ def _client(region: str | None, endpoint: str | None, credentials: Mapping[str, 
         signature_version="s3v4",
         s3={"addressing_style": "path" if endpoint else "auto"},
     )
-    client: S3Client = session.client("s3", endpoint_url=endpoint, config=config)
+    try:
+        client: S3Client = session.client("s3", endpoint_url=endpoint, config=config)
+    except ValueError as exc:  # botocore: "Invalid endpoint: ...", urllib: "Invalid IPv6 URL"
+        raise InvalidArgument(
+            f"the endpoint {endpoint!r} is not a URL botocore can use ({exc}); give the service's "
+            "URL, e.g. https://minio.example.com:9000 or http://127.0.0.1:9000"
+        ) from None
     _retry_without_quota(client)
     return client
 
