@@ -132,7 +132,7 @@ def test_misspelt_credentials_are_refused_by_the_sdk_too(tmp_path: Path, moto_en
         ("gcs", {"credentials": {"anonymous": "yes"}}, "'anonymous' must be true/false, got str"),
         ("azure", {"endpoint": "http://127.0.0.1:1/devstoreaccount1", "credentials": {"account_key": 7}},
          "'account_key' must be text, got int"),
-        ("s3_compatible", {"endpoint": "::::"}, "endpoint must be a URL"),
+        ("s3_compatible", {"endpoint": "::::"}, "is not a URL botocore can use"),
         ("local", {"credentials": {"token": "x"}}, "a local integration takes no credentials"),
     ],
 )  # fmt: skip
