@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from collections import Counter
 from typing import Any
 
 import msgspec
 import orjson
 
+from bucketdex.fresh_stack import on_fresh_stack
 from bucketdex.manifest.encoding import manifest_text
 from bucketdex.manifest.errors import ManifestError
 
@@ -47,24 +47,16 @@ def decode_document(data: bytes | str, source: str) -> tuple[Any, list[str]]:
     if the bytes are not UTF-8 (with or without a byte order mark, or UTF-16/32 with one) or
     the text is not JSON."""
     text = manifest_text(data, kind="JSON", source=source)
-    outcome: list[Any] = []
 
-    def decode() -> None:  # on a fresh stack: see the module's docstring
+    def decode() -> tuple[Any, bool] | str:  # on a fresh stack: see the module's docstring
         try:
-            outcome.append(_decode(text))
+            return _decode(text)
         except RecursionError:
-            outcome.append(_too_deep(text))
-        except BaseException as error:  # handed to the caller's thread as it is
-            outcome.append(error)
+            return _too_deep(text)
 
-    thread = threading.Thread(target=decode, name="bucketdex-json-decode")
-    thread.start()
-    thread.join()
-    (result,) = outcome
+    result = on_fresh_stack(decode, "bucketdex-json-decode")
     if isinstance(result, str):
         raise ManifestError(source, [result])
-    if isinstance(result, BaseException):
-        raise result
     document, repeated = result
     return document, (_duplicate_problems(document) if repeated else [])
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from bucketdex.catalog.records import ImportJob
 from bucketdex.catalog.storable import MAX_JSON_DEPTH, shown
 from bucketdex.catalog.types import JobStatus
 from bucketdex.errors import InvalidArgument
+from bucketdex.fresh_stack import on_fresh_stack
 
 
 def read_private_files(private_files: str | os.PathLike[str] | dict[str, Any] | bytes) -> tuple[bytes, str]:
@@ -47,27 +47,16 @@ def _json_bytes(document: dict[str, Any]) -> bytes:
     go is then the same from every caller, and matches what the manifest reader (which decodes
     on a fresh thread too) can read back.  Deeper is refused naming the deepest entry; a value
     that is not JSON is refused naming its type."""
-    outcome: list[bytes | BaseException] = []
-
-    def encode() -> None:
-        try:
-            outcome.append(json.dumps(document).encode())
-        except (RecursionError, TypeError, ValueError) as exc:
-            outcome.append(exc)
-
-    thread = threading.Thread(target=encode, name="bucketdex-json-encode")
-    thread.start()
-    thread.join()
-    (result,) = outcome
-    if isinstance(result, RecursionError):
+    try:
+        return on_fresh_stack(lambda: json.dumps(document).encode(), "bucketdex-json-encode")
+    except RecursionError:
         raise InvalidArgument(
             f"private_files: {_deepest_path(document)}: nested too deeply to send as a manifest "
             "(objects and lists nest at most about 990 levels; client metadata at most "
             f"{MAX_JSON_DEPTH}); flatten it"
-        )
-    if isinstance(result, BaseException):
-        raise InvalidArgument(f"private_files is not JSON: {result}")
-    return result
+        ) from None
+    except (TypeError, ValueError) as exc:
+        raise InvalidArgument(f"private_files is not JSON: {exc}") from None
 
 
 def _deepest_path(document: Any) -> str:
