@@ -202,3 +202,19 @@ def test_an_oversized_cell_is_a_located_problem_not_a_crash() -> None:
         parse_csv_manifest("ObjectUrl,Image title\ns3://b/a.jpg," + "x" * 200_000 + "\n")
     (problem,) = refused.value.problems
     assert problem.startswith("line 2: field larger than field limit")
+
+
+def test_guarded_titles_read_back_as_the_text_they_guard() -> None:
+    """A title cell written formula-safe (``'=1+1.png``, as ``manifest generate --format csv`` and
+    a spreadsheet's text prefix write it) is the title ``=1+1.png``; CSV writers guard it again."""
+    text = (
+        "ObjectUrl,Image title\n"
+        "s3://b/1.png,'=1+1.png\ns3://b/2.png,'+sum\ns3://b/3.png,'-minus\ns3://b/4.png,'@at\n"
+        "s3://b/5.png,''quoted\ns3://b/6.png,'plain\ns3://b/7.png,-raw\n"
+        "ObjectUrl,Image group title\ns3://b/g1.png,'=group\ns3://b/g2.png,=group\n"
+    )
+    assert [(t, n) for t, n, _ in summary(text)] == [
+        ("image", "=1+1.png"), ("image", "+sum"), ("image", "-minus"), ("image", "@at"),
+        ("image", "'quoted"), ("image", "'plain"), ("image", "-raw"), ("image_group", "=group"),
+    ]  # fmt: skip
+    assert [len(e.item.children) for e in parse_csv_manifest(text).entries][-1] == 2

@@ -6,9 +6,11 @@ import csv
 import io
 import mimetypes
 import posixpath
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from bucketdex.catalog.failed_files import safe_cell
 from bucketdex.catalog.records import NewItem
 from bucketdex.catalog.types import ItemType
 from bucketdex.manifest.encoding import manifest_text
@@ -28,6 +30,32 @@ _SECTIONS = {
 _HEADER_HELP = (
     "ObjectUrl, then one of: Video title, Image title, Image group title [, Create video], Series title"
 )
+
+
+# -- title cells: formula-safe when written, read back exactly ---------------------------------------
+#: every line boundary str.splitlines() knows (as catalog.failed_files.safe_cell)
+_LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+_LINE_START = f"(?:^|(?<=[{_LINE_BREAKS}]))"
+_QUOTE_AT_LINE_START = re.compile(f"{_LINE_START}(?=')")
+_GUARD_AT_LINE_START = re.compile(f"{_LINE_START}'(?=(.))", re.S)
+
+
+def csv_text_cell(value: str) -> str:
+    """``value`` for a CSV cell a spreadsheet shows as text: the failed-file CSV's guard
+    (``safe_cell``: ``'`` before a line that starts ``= + - @``, tab or CR), plus a ``'`` before a
+    line that starts with ``'`` already, so ``csv_text_value`` can undo it exactly."""
+    return safe_cell(_QUOTE_AT_LINE_START.sub("'", value))
+
+
+def csv_text_value(cell: str) -> str:
+    """The text ``csv_text_cell`` made ``cell`` from: one ``'`` dropped at each line start where
+    it precedes a formula start or another ``'`` (what the reader applies to titles)."""
+
+    def undo(match: re.Match[str]) -> str:
+        after = match[1]
+        return "" if after == "'" or safe_cell(after) != after else "'"
+
+    return _GUARD_AT_LINE_START.sub(undo, cell)
 
 
 @dataclass
@@ -111,7 +139,8 @@ class _Reader:
             return
         self.rows += 1
         url = self._url(cells[0], line)
-        title = cells[1] if len(cells) > 1 else ""
+        # a title the guard of generated CSV wrote as '=1+1.png is =1+1.png: CSV writers guard it again
+        title = csv_text_value(cells[1]) if len(cells) > 1 else ""
         if title:
             title = check_title(title, f"line {line}, column 2 (title)", self.problems.append) or ""
         create_video = self._create_video(section, cells, line)

@@ -19,9 +19,8 @@ from typing import Any, Literal
 
 import orjson
 
-from bucketdex.catalog.failed_files import safe_cell
 from bucketdex.errors import InvalidArgument
-from bucketdex.manifest.csv_format import MAX_CSV_ENTRIES
+from bucketdex.manifest.csv_format import MAX_CSV_ENTRIES, csv_text_cell
 from bucketdex.storage import InvalidObjectUrl, ObjectInfo, ObjectStore, StorageError, UrlOutsideIntegration
 from bucketdex.storage.selftest import SELFTEST_PREFIX
 from bucketdex.storage.urls import has_dot_segment
@@ -246,32 +245,6 @@ def _within(folder: str, ancestor: str) -> bool:
 
 def _root_name(store: ObjectStore) -> str:
     return posixpath.basename(store.bucket.rstrip("/")) or store.bucket
-
-
-# -- CSV cells: formula-safe, and reversible so titles round-trip -----------------------------------
-#: every line boundary str.splitlines() knows (as catalog.failed_files.safe_cell)
-_LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
-_LINE_START = f"(?:^|(?<=[{_LINE_BREAKS}]))"
-_QUOTE_AT_LINE_START = re.compile(f"{_LINE_START}(?=')")
-_GUARD_AT_LINE_START = re.compile(f"{_LINE_START}'(?=(.))", re.S)
-
-
-def csv_text_cell(value: str) -> str:
-    """``value`` for a CSV cell a spreadsheet shows as text: the failed-file CSV's guard
-    (``safe_cell``: ``'`` before a line that starts ``= + - @``, tab or CR), plus a ``'`` before a
-    line that starts with ``'`` already, so ``csv_text_value`` can undo it exactly."""
-    return safe_cell(_QUOTE_AT_LINE_START.sub("'", value))
-
-
-def csv_text_value(cell: str) -> str:
-    """The text ``csv_text_cell`` made ``cell`` from: one ``'`` dropped at each line start where
-    it precedes a formula start or another ``'`` (what a CSV manifest reader applies to titles)."""
-
-    def undo(match: re.Match[str]) -> str:
-        after = match[1]
-        return "" if after == "'" or safe_cell(after) != after else "'"
-
-    return _GUARD_AT_LINE_START.sub(undo, cell)
 
 
 def prefix_key(store: ObjectStore, url_prefix: str) -> str:
