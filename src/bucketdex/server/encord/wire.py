@@ -18,6 +18,7 @@ from pydantic.alias_generators import to_camel
 from bucketdex.auth.records import Caller
 from bucketdex.catalog.catalog import Catalog
 from bucketdex.catalog.records import Folder, Integration, StorageItem
+from bucketdex.catalog.storable import MAX_JSON_DEPTH
 from bucketdex.catalog.types import ItemType, Provider
 from bucketdex.errors import InvalidArgument
 from bucketdex.server.paging import decode_token, take_page
@@ -72,6 +73,11 @@ def parse_metadata_text(text: str | None, *, what: str) -> dict[str, Any] | None
         value = json.loads(text)
     except ValueError:
         raise InvalidArgument(f"{what} must be a JSON object encoded as a string; it is not JSON") from None
+    except RecursionError:  # json.loads recurses per level: far past the limit, it runs out of stack
+        raise InvalidArgument(
+            f"{what} is nested deeper than {MAX_JSON_DEPTH} levels of objects and lists (the limit of "
+            "client metadata); flatten it (e.g. join the inner keys with '.')"
+        ) from None
     if not isinstance(value, dict):
         raise InvalidArgument(f"{what} must be a JSON object, got {type(value).__name__}")
     return value
