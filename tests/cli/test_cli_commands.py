@@ -124,6 +124,19 @@ def test_folder_commands(cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     assert sorted(f["name"] for f in _json(cli("folder", "list", "--json"))) == ["Traffic cams", "north"]
 
 
+def test_metadata_nested_far_too_deep_is_one_error_line(cli: Any) -> None:
+    """Past ~1000 levels json.loads runs out of stack: one line naming the option and the limit."""
+    levels = 5000
+    deep = '{"n":' * levels + "1" + "}" * levels
+    result = cli("folder", "create", "x", "--metadata", deep, ok=False)
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "Traceback" not in result.output and result.stdout == ""
+    assert result.stderr.startswith("error: --metadata ") and result.stderr.count("\n") == 1, result.stderr
+    assert "nested deeper than 100 levels" in result.stderr
+    assert _json(cli("folder", "list", "--json")) == []
+
+
 def test_items_and_dataset_commands(cli: Any, db: Database) -> None:
     catalog = Catalog(db)
     folder = catalog.folders.create("media")

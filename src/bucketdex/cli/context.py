@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from bucketdex.catalog.storable import MAX_JSON_DEPTH
 from bucketdex.cli.output import errors
 from bucketdex.config import Settings, resolve_settings
 from bucketdex.errors import BucketdexError, InvalidArgument
@@ -152,6 +153,11 @@ def parse_json_object(text: str | None, *, option: str) -> dict[str, Any] | None
     except json.JSONDecodeError as exc:
         raise typer.BadParameter(
             f"not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}", param_hint=option
+        ) from None
+    except RecursionError:  # json.loads recurses per level: far past the limit, it runs out of stack
+        raise InvalidArgument(
+            f"{option} is nested deeper than {MAX_JSON_DEPTH} levels of objects and lists (the limit "
+            "of client metadata); flatten it (e.g. join the inner keys with '.')"
         ) from None
     if not isinstance(value, dict):
         raise typer.BadParameter('must be a JSON object such as \'{"team": "cv"}\'', param_hint=option)
