@@ -1,12 +1,10 @@
-"""The JSON registration format: every seed example, every located error, and a fuzzer."""
+"""The JSON registration format: every example manifest, every located error, and a fuzzer."""
 
 from __future__ import annotations
 
 import contextlib
 import json
-import os
 import re
-from pathlib import Path
 from typing import Any
 
 import orjson
@@ -14,43 +12,64 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bucketdex.catalog.dedupe import dedupe_key
 from bucketdex.catalog.types import ItemType
 from bucketdex.manifest import ManifestError
 from bucketdex.manifest.json_format import parse_json_manifest, parse_thoroughly
+from examples import json_examples
 
-# The seed documents sit beside the repository (../shared/seeds), in CI as on a developer's machine.
-SEEDS = Path(os.environ.get("BUCKETDEX_SEEDS", Path(__file__).resolve().parents[3] / "shared" / "seeds"))
-# A template in seed 001, not an example: it writes `"frame" or "seconds"` (Python, not JSON).
-TEMPLATE_MARK = '"frame" or "seconds"'
-
-
-def seed_json_blocks() -> list[tuple[str, str]]:
-    """Every JSON object written at the start of a line in the seed documents."""
-    found = []
-    for path in sorted(SEEDS.glob("0*.txt")):
-        for match in re.finditer(r"^\{\n.*?^\}$", path.read_text(), re.M | re.S):
-            line = path.read_text()[: match.start()].count("\n") + 1
-            found.append((f"{path.name}:{line}", match.group(0)))
-    return found
+# The project's own examples (tests/examples/manifests), in the formats docs/manifest-format.md
+# defines: the tests need nothing outside the repository.
+EXAMPLES = json_examples()
 
 
-BLOCKS = seed_json_blocks()
+def test_the_examples_cover_the_json_format() -> None:
+    """What the tests run over every example (parse, both readers, write-back, registration)
+    covers only as much of the format as the examples hold: they must hold all of it."""
+    assert len(EXAMPLES) >= 17
+    manifests = {name: parse_json_manifest(text) for name, text in EXAMPLES}
+    kinds = {e.item.item_type for m in manifests.values() for e in m.entries}
+    assert kinds == set(ItemType) - {ItemType.DICOM_FILE}  # a DICOM file comes only inside a series
+    keys = set(re.findall(r'"(\$?\w+)":', "\n".join(text for _, text in EXAMPLES)))
+    media = {"videoMetadata", "audioMetadata", "imageMetadata", "pdfMetadata", "textMetadata"}
+    both_spellings = {"file_size", "fileSize", "mime_type", "mimeType"}
+    assert media | both_spellings | {"clientMetadata", "$encord", "title", "createVideo"} <= keys
+    assert {m.skip_duplicate_urls for m in manifests.values()} == {True, False}
+    assert any(m.upsert_metadata for m in manifests.values())
+    # trailing commas (the seeds' one departure from JSON), outside strings and inside them
+    assert any(_refused_by_json(text) and ",}" in text.replace(" ", "") for _, text in EXAMPLES)
+    # URLs repeated within one manifest, for skip_duplicate_urls to skip
+    assert any(
+        m.skip_duplicate_urls and len({dedupe_key(e) for e in m.entries}) < len(m.entries)
+        for m in manifests.values()
+    )
 
 
-def test_the_seeds_hold_json_examples() -> None:
-    assert SEEDS.is_dir(), f"seed documents not found at {SEEDS}; set BUCKETDEX_SEEDS"
-    assert len(BLOCKS) >= 18
+def _refused_by_json(text: str) -> bool:
+    try:
+        json.loads(text)
+    except json.JSONDecodeError:
+        return True
+    return False
 
 
-@pytest.mark.parametrize(("where", "block"), BLOCKS, ids=[w for w, _ in BLOCKS])
-def test_every_seed_example_parses(where: str, block: str) -> None:
-    if TEMPLATE_MARK in block:
-        with pytest.raises(ManifestError, match="not valid JSON"):
-            parse_json_manifest(block)
-        return
+@pytest.mark.parametrize(("where", "block"), EXAMPLES, ids=[w for w, _ in EXAMPLES])
+def test_every_example_parses(where: str, block: str) -> None:
     manifest = parse_json_manifest(block)
     assert manifest.entries, where
     assert manifest.skip_duplicate_urls == ('"skip_duplicate_urls": true' in block)
+    assert manifest.upsert_metadata == ('"upsert_metadata": true' in block)
+
+
+def test_a_template_written_with_python_or_is_refused_as_invalid_json() -> None:
+    """Seed 001 writes the frame-embeddings layout as a template (`"frame" or "seconds"`, Python,
+    not JSON): a manifest copied from it unfilled is refused, naming the line and column."""
+    template = (
+        '{\n  "videos": [\n    {\n      "objectUrl": "s3://b/v.mp4",\n      "clientMetadata": {"$encord": '
+        '{"config": {"sampling_rate": 2, "keyframe_mode": "frame" or "seconds",}}}\n    }\n  ]\n}'
+    )
+    with pytest.raises(ManifestError, match=r"not valid JSON: .* at line 5 column"):
+        parse_json_manifest(template, source="template.json")
 
 
 def _one(document: dict[str, Any]) -> Any:
@@ -200,9 +219,15 @@ def test_invalid_json_names_line_and_column() -> None:
         parse_json_manifest('{"images": [\n  {"objectUrl": "s3://b/a"}\n', source="m.json")
 
 
-def test_trailing_commas_of_the_seed_examples_are_accepted_but_not_inside_strings() -> None:
+def test_trailing_commas_are_accepted_but_not_inside_strings() -> None:
     item = _one_text('{"images": [{"objectUrl": "s3://b/a,}", "title": "t",},],}')
     assert (item.url, item.name) == ("s3://b/a,}", "t")
+    (text,) = (text for name, text in EXAMPLES if name == "trailing_commas.json")
+    assert _refused_by_json(text)  # the example really departs from JSON
+    manifest = parse_json_manifest(text)
+    (entry,) = manifest.entries
+    assert entry.item.name == "returns, item 991.jpg"
+    assert entry.item.client_metadata == {"note": "box dented, },]"} and manifest.skip_duplicate_urls
 
 
 def _one_text(text: str) -> Any:
