@@ -1,8 +1,8 @@
 """The project's own example manifests, written for its tests in the formats the seed documents
 define (every top-level section, both field spellings, media blocks, client metadata, frame
 embeddings, trailing commas, URLs repeated within a manifest, paths without a scheme, dedupe
-and upsert flags).  Tests read only these: a clone placed
-anywhere runs its suite without any folder outside the repository."""
+and upsert flags).  Tests read only these: a clone placed anywhere runs its suite without any
+folder outside the repository."""
 
 from __future__ import annotations
 
