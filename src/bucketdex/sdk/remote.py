@@ -20,6 +20,7 @@ import httpx
 
 from bucketdex.catalog.job_runner import JobProgress
 from bucketdex.catalog.jobs import JobSummary
+from bucketdex.catalog.limits import choice
 from bucketdex.catalog.metadata_schema import MetadataSchema
 from bucketdex.catalog.records import Folder, ImportJob, MediaMetadata
 from bucketdex.catalog.records import StorageItem as ItemRecord
@@ -291,10 +292,11 @@ class RemoteClient:
         return str(self.call("GET", f"/import-jobs/{job_id}/failed-files"))
 
     def list_import_jobs(self, status: JobStatus | str | None = None, limit: int = 100) -> list[JobSummary]:
-        """The organisation's import jobs, newest first, optionally of one status."""
-        params: dict[str, Any] = {"limit": limit}
-        if status is not None:
-            params["status"] = JobStatus(status).value
+        """The organisation's import jobs, newest first, optionally of one status (at most 1000:
+        the server's bound; embedded mode clamps likewise, at 10,000)."""
+        params: dict[str, Any] = {"limit": max(1, min(limit, 1000))}
+        if status is not None:  # the embedded client's check and message, before any request
+            params["status"] = choice(JobStatus, status, what="job status").value
         return [
             JobSummary(
                 id=uuid.UUID(j["id"]), folder_id=uuid.UUID(j["folder_id"]), status=JobStatus(j["status"]),

@@ -62,6 +62,7 @@ ROUTE_ROLES: Mapping[tuple[str, str], Role] = {
     ("POST", f"{V1}/folders/{{folder_id}}/import-jobs"): USER,
     ("POST", f"{V1}/datasets/{{dataset_id}}/import-jobs"): USER,
     ("POST", f"{V1}/folders/{{folder_id}}/import-dry-run"): USER,
+    ("GET", f"{V1}/import-jobs"): USER,
     ("GET", f"{V1}/import-jobs/{{job_id}}"): USER,
     ("POST", f"{V1}/import-jobs/{{job_id}}/cancel"): USER,
     ("POST", f"{V1}/import-jobs/{{job_id}}/retry"): USER,

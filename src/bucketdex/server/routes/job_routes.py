@@ -1,18 +1,22 @@
-"""Import jobs: start from a manifest body, long-poll, cancel, retry, failed-file CSV."""
+"""Import jobs: start from a manifest body, list, long-poll, cancel, retry, failed-file CSV."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated, Any
 
 import anyio
 from fastapi import APIRouter, Depends, Query, Request, Response, status
+from pydantic import BaseModel, Field
 
 from bucketdex.auth.records import Caller
 from bucketdex.catalog.catalog import Catalog
 from bucketdex.catalog.failed_files import failed_files_csv
+from bucketdex.catalog.jobs import JobSummary
 from bucketdex.catalog.registration import dry_run
+from bucketdex.catalog.types import JobStatus
 from bucketdex.errors import InvalidArgument, PayloadTooLarge
 from bucketdex.manifest.detect import parse_manifest
 from bucketdex.server.schemas import DryRunOut, JobOut
@@ -140,6 +144,71 @@ async def dry_run_folder_import(
         )
 
     return await anyio.to_thread.run_sync(plan)
+
+
+class JobSummaryOut(BaseModel):
+    """One job of the list: its state and counts, without items or errors (``GET
+    /import-jobs/{id}`` has those)."""
+
+    id: uuid.UUID
+    folder_id: uuid.UUID
+    status: str = Field(description="PENDING, DONE, ERROR or CANCELLED")
+    source_name: str
+    units_done: int
+    units_error: int
+    units_pending: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, job: JobSummary) -> JobSummaryOut:
+        return cls(
+            id=job.id, folder_id=job.folder_id, status=job.status.value, source_name=job.source_name,
+            units_done=job.units_done, units_error=job.units_error, units_pending=job.units_pending,
+            created_at=job.created_at, updated_at=job.updated_at,
+        )  # fmt: skip
+
+
+class JobListOut(BaseModel):
+    results: list[JobSummaryOut] = Field(description="newest first")
+
+
+#: the most jobs one list returns (the CLI's `job list` asks for 50 unless told)
+MAX_JOB_LIST = 1000
+JobStatusFilter = Annotated[
+    str | None,
+    # a plain string the route checks, so a bad value is a 400 naming the allowed ones (a 422 of
+    # pydantic's would quote them less plainly); the OpenAPI document still lists the enum
+    Query(
+        alias="status",
+        description="only jobs in this state",
+        json_schema_extra={"enum": [s.value for s in JobStatus]},
+    ),
+]
+
+
+def _job_status(value: str | None) -> JobStatus | None:
+    if value is None:
+        return None
+    try:
+        return JobStatus(value)
+    except ValueError:
+        allowed = ", ".join(s.value for s in JobStatus)
+        raise InvalidArgument(
+            f"query parameter status={value!r} is not a job status; use one of {allowed} "
+            "(or leave it out for jobs in any state)"
+        ) from None
+
+
+@router.get("/import-jobs", tags=["import jobs"])
+def list_import_jobs(
+    catalog: CatalogDep,
+    status_filter: JobStatusFilter = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_JOB_LIST, description="at most this many")] = 50,
+) -> JobListOut:
+    """The organisation's import jobs, newest first (``bucketdex --server URL job list``)."""
+    jobs = catalog.jobs.recent(_job_status(status_filter), limit=limit)
+    return JobListOut(results=[JobSummaryOut.of(job) for job in jobs])
 
 
 @router.get("/import-jobs/{job_id}", tags=["import jobs"])
