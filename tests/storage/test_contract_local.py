@@ -102,11 +102,36 @@ def test_keys_leaving_the_root_are_refused(rooted: tuple[ObjectStore, Path], key
         store.put(key, b"x")
 
 
-@pytest.mark.parametrize("suffix", ["/../secret.txt", "/escape.txt", "/escape-dir/secret.txt"])
-def test_file_urls_leaving_the_root_are_refused(rooted: tuple[ObjectStore, Path], suffix: str) -> None:
+def test_file_urls_leaving_the_root_are_refused(rooted: tuple[ObjectStore, Path]) -> None:
     store, _ = rooted
     with pytest.raises(UrlOutsideIntegration):
-        store.key_for_url("file://" + store.bucket + suffix)
+        store.key_for_url("file://" + store.bucket + "/../secret.txt")
+
+
+@pytest.mark.parametrize("suffix", ["/escape.txt", "/escape-dir/secret.txt"])
+def test_links_out_of_the_root_are_refused_where_the_file_is_read(
+    rooted: tuple[ObjectStore, Path], suffix: str
+) -> None:
+    """A URL is confined by its path; its links are followed (and confined) when the file is
+    opened, so a link put in place after the URL was registered cannot lead out either."""
+    store, _ = rooted
+    key = store.key_for_url("file://" + store.bucket + suffix)
+    assert key == suffix[1:]
+    with pytest.raises(UrlOutsideIntegration, match="symbolic link"):
+        store.read(key)
+    with pytest.raises(UrlOutsideIntegration, match="symbolic link"):
+        store.read_head(key, 16)
+
+
+def test_a_link_swapped_in_after_confinement_still_cannot_escape(rooted: tuple[ObjectStore, Path]) -> None:
+    store, tmp = rooted
+    key = store.key_for_url("file://" + store.bucket + "/inside/later.txt")
+    (Path(store.bucket) / "inside" / "later.txt").write_text("fine")
+    assert store.read(key) == b"fine"
+    (Path(store.bucket) / "inside" / "later.txt").unlink()
+    (Path(store.bucket) / "inside" / "later.txt").symlink_to(tmp / "secret.txt")
+    with pytest.raises(UrlOutsideIntegration, match="symbolic link"):
+        store.read(key)
 
 
 def test_file_url_outside_root_and_other_schemes_refused(rooted: tuple[ObjectStore, Path]) -> None:

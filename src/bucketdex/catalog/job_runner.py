@@ -14,7 +14,7 @@ import threading
 import time
 import uuid
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -30,7 +30,7 @@ from bucketdex.catalog.types import JobStatus
 from bucketdex.errors import BucketdexError
 from bucketdex.manifest.detect import parse_manifest
 from bucketdex.manifest.errors import ManifestError
-from bucketdex.manifest.model import Manifest
+from bucketdex.manifest.model import Manifest, ManifestEntry
 from bucketdex.store.locks import job_lock
 
 log = logging.getLogger(__name__)
@@ -313,7 +313,10 @@ def _prepare(catalog: Catalog, job: ImportJob, manifest: Manifest, report: Progr
         store = catalog.integrations.open_store(job.integration_id)
     except BucketdexError as exc:
         raise PreparationError([f"cannot open the job's integration: {exc}"]) from None
-    with store, catalog.db.read() as conn:
-        is_duplicate = duplicate_filter(conn, job.folder_id, manifest)
+
+    def duplicates() -> Callable[[ManifestEntry], bool]:
+        with catalog.db.read() as conn:
+            return duplicate_filter(conn, job.folder_id, manifest)
+
     with store:
-        return prepare_manifest(manifest, integration, store, is_duplicate, report)
+        return prepare_manifest(manifest, integration, store, duplicates, report)

@@ -25,7 +25,7 @@ from bucketdex.catalog.sequences import SequenceError, encode_sequence
 from bucketdex.catalog.types import ItemType
 from bucketdex.errors import BucketdexError
 from bucketdex.manifest.fields import CANONICAL_MEDIA_NAMES, MEDIA_KEY_FOR
-from bucketdex.manifest.model import Manifest, ManifestEntry
+from bucketdex.manifest.model import Manifest, ManifestEntry, SingleColumns
 from bucketdex.storage import ObjectStore
 
 log = logging.getLogger(__name__)
@@ -71,13 +71,17 @@ def prepare_manifest(
     manifest: Manifest,
     integration: Integration,
     store: ObjectStore,
-    is_duplicate: Callable[[ManifestEntry], bool],
+    duplicates: Callable[[], Callable[[ManifestEntry], bool]],
     progress: Progress,
 ) -> PreparedManifest:
     """Confine every URL, then read the media facts the manifest does not supply.
 
-    ``is_duplicate`` entries (to be skipped by ``skip_duplicate_urls``) are confined but not read.
+    Entries that ``duplicates()`` tells (to be skipped by ``skip_duplicate_urls``) are confined
+    but not read; it is asked only when something is to be read.
     """
+    if isinstance(manifest.entries, SingleColumns) and all(manifest.entries.supplied):
+        return _prepare_supplied_columns(manifest, manifest.entries, integration, store)
+    is_duplicate = duplicates()
     errors: dict[int, UnitError] = {}
     reads: list[_FileRead] = []
     sequences: dict[int, list[str]] = {}  # entries whose frames become a video: their keys
@@ -100,6 +104,29 @@ def prepare_manifest(
     prepared = Manifest(kept, manifest.skip_duplicate_urls, manifest.upsert_metadata, manifest.known_skipped)
     ordered = tuple(errors[i] for i in sorted(errors))
     return PreparedManifest(prepared, ordered, _stats(reads))
+
+
+def _prepare_supplied_columns(
+    manifest: Manifest, columns: SingleColumns, integration: Integration, store: ObjectStore
+) -> PreparedManifest:
+    """Single files whose media the manifest supplies: nothing is read, so only the URLs are
+    confined, a column at a time, and the entries stay columns for the writer (building an
+    entry per URL cost more than confining it)."""
+    key_for_url = store.key_for_url
+    refused: dict[int, UnitError] = {}
+    for index, url in enumerate(columns.urls):
+        try:
+            if url:
+                key_for_url(url)
+        except BucketdexError:
+            problem = _confine(columns[index], store, integration)[1]
+            if problem is not None:  # the entry's own confinement words the unit error
+                refused[index] = problem
+    if not refused:
+        return PreparedManifest(manifest, ())
+    kept = columns.take([i for i in range(len(columns)) if i not in refused])
+    prepared = Manifest(kept, manifest.skip_duplicate_urls, manifest.upsert_metadata, manifest.known_skipped)
+    return PreparedManifest(prepared, tuple(refused[i] for i in sorted(refused)))
 
 
 def _confine(

@@ -28,7 +28,7 @@ def to_jsonable(value: Any) -> Any:
         return {name: to_jsonable(getattr(value, name)) for name in value.__struct_fields__}
     if isinstance(value, dict):
         return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
+    if isinstance(value, Sequence) and not isinstance(value, str | bytes):
         return [to_jsonable(v) for v in value]
     if isinstance(value, uuid.UUID):
         return str(value)

@@ -18,7 +18,8 @@ from typing import Any, NoReturn
 
 from bucketdex.catalog.types import Provider
 from bucketdex.errors import BucketdexError, InvalidArgument
-from bucketdex.storage.urls import StorageTarget, key_for_url, object_url_for
+from bucketdex.storage.url_confiner import UrlConfiner
+from bucketdex.storage.urls import StorageTarget, object_url_for
 
 #: the longest lifetime every backend accepts for a signed URL (S3 and GCS V4: 7 days)
 MAX_SIGNED_URL_SECONDS = 7 * 24 * 3600
@@ -107,8 +108,13 @@ class ObjectStore(ABC):
         return object_url_for(self.target, check_key(self, key))
 
     def key_for_url(self, url: str) -> str:
-        """The key ``url`` names in this store; ``UrlOutsideIntegration`` if it points elsewhere."""
-        return key_for_url(url, self.target)
+        """The key ``url`` names in this store; ``UrlOutsideIntegration`` if it points elsewhere.
+
+        Answered per folder from memory (``UrlConfiner``): an import confines every URL."""
+        confiner: UrlConfiner | None = self.__dict__.get("_url_confiner")
+        if confiner is None:
+            confiner = self.__dict__["_url_confiner"] = UrlConfiner(self.target)
+        return confiner.key_for(url)
 
     def cors_rules(self) -> tuple[CorsRule, ...]:
         """The CORS rules that apply to browser reads of this bucket (empty: none)."""

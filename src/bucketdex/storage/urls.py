@@ -348,20 +348,28 @@ def local_key_for_url(url: str, root: Path) -> str:
         raise UrlOutsideIntegration(
             f"{url!r} is outside the local root {root}: only files under it are reachable"
         )
-    confined_path(root, relative, what=repr(url))
-    return relative
+    check_local_key(root, relative, what=repr(url))
+    return relative  # links are followed (and confined) where the file is read: confined_path
 
 
-def confined_path(root: Path, key: str, *, what: str | None = None) -> Path:
-    """``root / key`` after refusing absolute keys, ``..`` and symlinks that leave ``root``."""
-    what = what or f"key {key!r}"
+def check_local_key(root: Path, key: str, *, what: str | None = None) -> list[str]:
+    """The segments of ``key``, refused when absolute, with ``..``, ``.`` or empty segments."""
     parts = key.split("/")
     if "\x00" in key or any(p in {"", ".", ".."} for p in parts):
         raise UrlOutsideIntegration(
-            f"{what}: local keys are relative paths without '..', '.' or empty segments (the root is "
-            f"{root}); absolute paths and parent references could leave the root"
+            f"{what or f'key {key!r}'}: local keys are relative paths without '..', '.' or empty "
+            f"segments (the root is {root}); absolute paths and parent references could leave the root"
         )
-    path = root.joinpath(*parts)
+    return parts
+
+
+def confined_path(root: Path, key: str, *, what: str | None = None) -> Path:
+    """``root / key`` after refusing absolute keys, ``..`` and symlinks that leave ``root``.
+
+    Called where a file is opened, so a link swapped in after its URL was registered cannot
+    lead outside either."""
+    what = what or f"key {key!r}"
+    path = root.joinpath(*check_local_key(root, key, what=what))
     real_root = root.resolve()
     if not path.resolve().is_relative_to(real_root):
         raise UrlOutsideIntegration(
