@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from bucketdex.catalog.catalog import Catalog
 from bucketdex.catalog.failed_files import failed_files_csv
+from bucketdex.catalog.integrations import check_settings
 from bucketdex.catalog.job_runner import JobProgress, JobRunner, close_runner, queue_job, runner_for
 from bucketdex.catalog.jobs import JobSummary
 from bucketdex.catalog.limits import choice
@@ -21,7 +22,6 @@ from bucketdex.sdk.ids import HasUuid, as_uuid
 from bucketdex.sdk.imports import ImportResult, read_private_files
 from bucketdex.sdk.integration import CloudIntegration
 from bucketdex.sdk.storage import StorageFolder, StorageItem
-from bucketdex.storage import AccessDenied, open_store
 
 if TYPE_CHECKING:
     from bucketdex.sdk.remote import RemoteClient
@@ -203,13 +203,10 @@ class Client:
         """Connect a bucket.  ``provider``: s3, s3_compatible, azure, gcs or local (``bucket`` is
         then the absolute root directory).  ``credentials``: explicit secrets, sealed before they
         are stored (fields per provider in docs/storage.md); None uses the provider's default chain.
-        The settings are checked first (unknown credential fields, a missing endpoint or cloud
-        extra), without reaching the bucket: ``check()`` does that."""
-        try:
-            open_store(provider, bucket, region=region, endpoint=endpoint, credentials=credentials).close()
-        except AccessDenied:
-            if credentials is not None:
-                raise  # without explicit ones, the default chain may well work where it is used
+        The settings are checked first, as the REST API and the CLI check them (unknown or wrongly
+        typed credential fields, a missing endpoint or cloud extra), without reaching the bucket:
+        ``check()`` does that."""
+        check_settings(provider, bucket, region=region, endpoint=endpoint, credentials=credentials)
         record = self._catalog.integrations.create(
             title,
             provider,
