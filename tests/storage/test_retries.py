@@ -122,4 +122,6 @@ def test_gcs_every_read_gets_its_five_tries(flaky: FlakyEndpoint) -> None:
     with open_store("gcs", "media", endpoint=flaky.url, credentials={"anonymous": True}) as store:
         results = dict(store.read_headers(keys, length=16, concurrency=6))
     assert {key: type(result).__name__ for key, result in results.items()} == dict.fromkeys(keys, "bytes")
-    assert set(flaky.requests.values()) == {ATTEMPTS}
+    # the objects' downloads; the client's own bucket lookup (also retried) may still be under way
+    downloads = {path: n for path, n in flaky.requests.items() if path.startswith("/download/")}
+    assert len(downloads) == len(keys) and set(downloads.values()) == {ATTEMPTS}
