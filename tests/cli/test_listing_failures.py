@@ -1,4 +1,5 @@
-"""`manifest generate` when the bucket listing fails part way, embedded and through --server.
+"""`manifest generate` when the bucket listing fails part way, embedded, through --server and
+through the remote SDK.
 
 The failure is real (moto answers NoSuchBucket for the next page once the bucket is gone), but
 *when* it happens is injected: ``RevokingS3Store`` (the real S3 adapter) deletes its bucket
@@ -34,7 +35,7 @@ from bucketdex.catalog.secrets import SecretBox
 from bucketdex.cli.app import app as cli_app
 from bucketdex.manifest.generate import LISTING_ERROR_MARKER
 from bucketdex.server import ServerSettings, create_app
-from bucketdex.storage import ObjectInfo, open_store
+from bucketdex.storage import ObjectInfo, StorageError, open_store
 from bucketdex.store.database import Database
 from emulators import MOTO_KEYS, make_bucket
 
@@ -207,3 +208,23 @@ def test_server_stream_ends_with_the_marker_and_no_complete_body(
     assert marker and body.startswith(b'{"images": [')
     error = json.loads(trailer)
     assert error["error"] == "bucket_not_found" and bucket in error["message"]
+
+
+def test_remote_sdk_listing_failing_after_the_first_page_raises(
+    served: tuple[str, dict[str, str]], bucket: str
+) -> None:
+    """``RemoteClient.generate_manifest`` (what any SDK caller iterates) raises a clear
+    StorageError for the server's failure report: never a truncated manifest, nor httpx's error."""
+    from bucketdex.sdk.remote import RemoteClient
+
+    url, env = served
+    received = bytearray()
+    with (
+        RemoteClient.connect(url, api_key=env["BUCKETDEX_API_KEY"]) as client,
+        pytest.raises(StorageError) as failed,
+    ):
+        for chunk in client.generate_manifest("shots", f"s3://{bucket}/shots/", kind="images"):
+            received += chunk
+    assert "listed by the server is incomplete" in failed.value.message
+    assert "does not exist" in failed.value.message and bucket in failed.value.message
+    assert received.startswith(b'{"images": [') and b"\x00" not in received  # no marker, no report

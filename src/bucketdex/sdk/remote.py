@@ -39,6 +39,7 @@ from bucketdex.errors import (
     StoreUnavailable,
     Unauthenticated,
 )
+from bucketdex.manifest.generate import checked_remote_listing
 from bucketdex.sdk.imports import ImportResult, read_private_files
 from bucketdex.sdk.remote_resources import RemoteDataset, RemoteIntegration, dataset_of, integration_of
 from bucketdex.sdk.views import FolderView, ItemView
@@ -213,7 +214,9 @@ class RemoteClient:
         skip_duplicate_urls: bool = False,
     ) -> Iterator[bytes]:
         """The manifest of the ``kind`` files under ``url_prefix``, listed by the server (with the
-        credentials it holds) and streamed here chunk by chunk."""
+        credentials it holds) and streamed here chunk by chunk.  A listing that fails part way
+        (the server's error report, or a cut connection) raises ``StorageError`` saying so: the
+        chunks yielded before it are only a manifest's beginning, to be discarded."""
         params: dict[str, str | bool] = {"url_prefix": url_prefix, "type": kind, "format": fmt,
                   "recursive": recursive,
                   "title_from": title_from, "shard_from_parent": shard_from_parent,
@@ -223,7 +226,8 @@ class RemoteClient:
             if response.status_code >= 400:
                 response.read()
                 raise _error_of(response)
-            yield from response.iter_bytes()
+            transport_errors = (httpx.HTTPError, httpx.StreamError)
+            yield from checked_remote_listing(response.iter_bytes(), url_prefix, transport_errors)
 
     def integration_id(self, id_or_title: str) -> UUID:
         """The UUID of the server's integration with this UUID or, else, this exact title."""
