@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bucketdex.catalog.secrets import SecretsUnavailable
+from bucketdex.catalog.storable import MAX_JSON_DEPTH
 from bucketdex.errors import (
     AlreadyExists,
     BucketdexError,
@@ -95,6 +96,13 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     message = str(exc.detail)
     if exc.status_code == 404:
         message = f"no route {request.method} {request.url.path}; the API map is at /docs"
+    elif exc.status_code == 400 and isinstance(exc.__cause__, RecursionError):
+        # FastAPI's json.loads of the body ran out of stack (its message says only "error parsing")
+        code = "malformed_json"
+        message = (
+            "the body's objects and lists are nested too deeply for the server's JSON reader (client "
+            f"metadata may nest at most {MAX_JSON_DEPTH} levels); flatten it"
+        )
     return error_response(exc.status_code, code, message)
 
 
