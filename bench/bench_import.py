@@ -1,43 +1,58 @@
-"""Import jobs end to end: a 500k-image manifest in the seed format, registered start → DONE.
+"""Registering a 500k-image manifest the way users do: through an integration, by the SDK and the CLI.
 
-In the same run, the baseline is stdlib ``json.loads`` of the same bytes, taken again before each
-round; each backend runs ``REPEATS`` rounds (each in a fresh process and database: ``--round``
-child mode) and reports the median ratio.
-Cases (issue 3):
-  * register the manifest as an import job (start → DONE) on SQLite and PostgreSQL;
-  * register it again with ``skip_duplicate_urls`` (everything skipped);
-  * peak RSS of a fresh process registering a 1,000,000-URL manifest (``--rss`` child mode).
-Each entry has ``imageMetadata`` and 4 client-metadata keys that the schema types (enum,
-number, datetime, varchar), so validation is real work.
+Each case writes the manifest to a file and registers it as a user would:
+  * SDK: ``folder.add_private_data_to_folder_start(integration_id=..., private_files=path)`` then
+    ``folder.add_private_data_to_folder_get_result(job)`` (long poll until DONE), through an S3
+    integration on moto, an Azure one on Azurite, a GCS one on fake-gcs-server and a local one;
+  * CLI: ``bucketdex register FOLDER manifest.json --integration NAME`` (the whole command, start
+    of Python included), through the local integration;
+then registers it again (``skip_duplicate_urls``: everything skipped).  Entries carry
+``imageMetadata`` (so no file is read) and 4 client-metadata keys the schema types (enum, number,
+datetime, varchar), so validation is real work; their URLs are the bucket's own object URLs.
+
+Baseline in the same round: stdlib ``json.loads`` of the same file's bytes (best of two), taken
+just before.  Each round runs in a fresh process on a fresh database (``--round`` child mode);
+``REPEATS`` rounds per case, the median ratio reported with the range.  Targets (issue 14):
+register <= 2.5x, re-register <= 1.5x on SQLite for every integration kind and the CLI;
+PostgreSQL reported.  Last row: the peak RSS of a fresh process registering 1,000,000 URLs.
+
+The emulators run on 127.0.0.1 (``tests/emulator_fixtures.py``); nothing else is reached.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import re
 import resource
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
 from typing import Any
 
 import orjson
 
-from bucketdex.catalog.catalog import Catalog
-from bucketdex.catalog.job_runner import runner_for
-from bucketdex.catalog.types import JobStatus
-from bucketdex.store.database import Database
-from pg_scratch import scratch_database
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent / "tests"))  # the tests' emulator starters
 
-BUCKET = "https://training-data.s3.eu-west-2.amazonaws.com"
+from bucketdex import Client  # noqa: E402
+from pg_scratch import scratch_database  # noqa: E402
+
+REPEATS = 3  # rounds per case (the median is reported); 1 with --quick
+Place = dict[str, Any]  # how to reach a bucket: provider, bucket, endpoint, credentials, URL prefix
+SETTINGS = ("region", "endpoint", "credentials", "strict_client_only")  # of a Place, for the integration
 
 
-def image_entry(i: int) -> dict[str, Any]:
+def image_entry(i: int, prefix: str) -> dict[str, Any]:
     return {
-        "objectUrl": f"{BUCKET}/images/shard-{i // 10_000:03d}/img_{i:07d}.jpg",
+        "objectUrl": f"{prefix}images/shard-{i // 10_000:03d}/img_{i:07d}.jpg",
         "title": f"img_{i:07d}.jpg",
         "imageMetadata": {"mimeType": "image/jpeg", "fileSize": 100_000 + i, "width": 1920, "height": 1080},
         "clientMetadata": {
@@ -49,45 +64,121 @@ def image_entry(i: int) -> dict[str, Any]:
     }
 
 
-def image_manifest(n: int) -> bytes:
-    document = {"images": [image_entry(i) for i in range(n)], "skip_duplicate_urls": True}
-    return orjson.dumps(document)
+def image_manifest(n: int, prefix: str) -> bytes:
+    return orjson.dumps({"images": [image_entry(i, prefix) for i in range(n)], "skip_duplicate_urls": True})
 
 
-def group_manifest(groups: int, frames: int) -> bytes:
+def group_manifest(groups: int, frames: int, prefix: str) -> bytes:
     entries = [
         {
             "title": f"group-{g:07d}",
             "createVideo": False,
             "clientMetadata": {"split": "train", "score": 0.5},
-            **{f"objectUrl_{f}": f"{BUCKET}/groups/{g:07d}/frame_{f}.jpg" for f in range(frames)},
+            **{f"objectUrl_{f}": f"{prefix}groups/{g:07d}/frame_{f}.jpg" for f in range(frames)},
         }
         for g in range(groups)
     ]
     return orjson.dumps({"image_groups": entries})
 
 
-def prepare(catalog: Catalog) -> uuid.UUID:
-    schema = catalog.schema.load()
+# -- places: one bucket per integration kind ------------------------------------------------------
+@contextmanager
+def cloud_places() -> Iterator[dict[str, Place]]:
+    """A bucket on each emulator (started here, stopped at the end)."""
+    from emulator_fixtures import azurite_server, gcs_server, moto_server
+    from emulators import AZURITE_KEY, MOTO_KEYS, make_bucket, make_container
+
+    with ExitStack() as stack:
+        moto = stack.enter_context(moto_server())
+        azurite = stack.enter_context(azurite_server())
+        gcs = stack.enter_context(gcs_server())
+        bucket, container = make_bucket(moto), make_container(azurite)
+        _make_gcs_bucket(gcs, "bench-media")
+        yield {
+            "s3": {"provider": "s3", "bucket": bucket, "endpoint": moto, "credentials": MOTO_KEYS,
+                   "region": "us-east-1", "prefix": f"{moto}/{bucket}/"},
+            "azure": {"provider": "azure", "bucket": container, "endpoint": azurite,
+                      "credentials": {"account_key": AZURITE_KEY}, "prefix": f"{azurite}/{container}/"},
+            "gcs": {"provider": "gcs", "bucket": "bench-media", "endpoint": gcs,
+                    "credentials": {"anonymous": True}, "prefix": f"{gcs}/bench-media/"},
+        }  # fmt: skip
+
+
+def _make_gcs_bucket(endpoint: str, name: str) -> None:
+    from google.api_core.client_options import ClientOptions
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import storage
+
+    client = storage.Client(
+        project="bench",
+        credentials=AnonymousCredentials(),
+        client_options=ClientOptions(api_endpoint=endpoint),
+    )
+    client.create_bucket(name)
+    client.close()
+
+
+def local_place(root: Path) -> Place:
+    root.mkdir(parents=True, exist_ok=True)
+    return {"provider": "local", "bucket": str(root), "prefix": f"file://{root}/"}
+
+
+# -- one round, in a fresh process ----------------------------------------------------------------
+def round_child(mode: str, kind: str, backend: str, n: int, place: Place | None) -> None:
+    with tempfile.TemporaryDirectory() as tmp, _database(backend, Path(tmp)) as url:
+        place = place or local_place(Path(tmp) / "media")
+        manifest = Path(tmp) / "manifest.json"
+        manifest.write_bytes(image_manifest(n, place["prefix"]))
+        client = Client.local(Path(tmp) / "home", database_url=url)
+        folder, integration = _prepare(client, kind, place)
+        register = _sdk_register if mode == "sdk" else _cli_register
+        baseline = baseline_seconds(manifest)
+        first, added = register(client, folder, integration, manifest, url, Path(tmp))
+        again, readded = register(client, folder, integration, manifest, url, Path(tmp))
+        client.close()
+    assert (added, readded) == (n, 0), (added, readded)
+    print(json.dumps({"baseline": baseline, "first": first, "again": again}))
+
+
+def _prepare(client: Client, kind: str, place: Place) -> tuple[Any, Any]:
+    schema = client.metadata_schema()
     schema.add_enum("split", values=["train", "val", "test"])
     schema.add_scalar("score", data_type="number")
     schema.add_scalar("captured_at", data_type="datetime")
     schema.add_scalar("camera", data_type="varchar")
     schema.save()
-    return catalog.folders.create(f"bench-{uuid.uuid4().hex[:8]}").id
+    settings = {k: place[k] for k in SETTINGS if k in place}
+    integration = client.create_integration(kind, place["provider"], place["bucket"], **settings)
+    return client.create_storage_folder("bench"), integration
 
 
-def timed_job(catalog: Catalog, folder_id: uuid.UUID, manifest: bytes) -> tuple[float, Any]:
-    runner = runner_for(catalog)
+def _sdk_register(
+    client: Client, folder: Any, integration: Any, manifest: Path, *_: Any
+) -> tuple[float, int]:
     start = time.perf_counter()
-    job = runner.start(folder_id, manifest, source_name="bench.json")
-    job = runner.wait(job.id)
-    elapsed = time.perf_counter() - start
-    assert job.status is JobStatus.DONE, (job.status, job.errors[:3])
-    return elapsed, job
+    job = folder.add_private_data_to_folder_start(integration_id=integration.id, private_files=manifest)
+    result = folder.add_private_data_to_folder_get_result(job)
+    seconds = time.perf_counter() - start
+    assert result.status.value == "DONE", (result.status, result.errors[:3], result.unit_errors[:3])
+    return seconds, len(result.items_with_names)
 
 
-def baseline_seconds(data: bytes) -> float:
+def _cli_register(
+    client: Client, folder: Any, integration: Any, manifest: Path, url: str, tmp: Path
+) -> tuple[float, int]:
+    env = {**os.environ, "BUCKETDEX_HOME": str(tmp / "home"), "BUCKETDEX_DATABASE_URL": url}
+    command = [shutil.which("bucketdex") or "bucketdex", "register", str(folder.uuid), str(manifest)]
+    start = time.perf_counter()
+    out = subprocess.run([*command, "--integration", integration.title], env=env,
+                         check=True, capture_output=True, text=True)  # fmt: skip
+    seconds = time.perf_counter() - start
+    added = re.search(r"([\d,]+) item\(s\) added", out.stdout)  # the summary a person reads
+    assert added and "DONE" in out.stdout, out.stdout[-2000:]
+    return seconds, int(added[1].replace(",", ""))
+
+
+def baseline_seconds(path: Path) -> float:
+    data = path.read_bytes()
     best = float("inf")
     for _ in range(2):
         start = time.perf_counter()
@@ -96,77 +187,43 @@ def baseline_seconds(data: bytes) -> float:
     return best
 
 
-def one_round(url: str, data: bytes, n: int) -> tuple[float, float]:
-    """A fresh catalog: register the manifest, then register it again (everything skipped)."""
-    db = Database(url)
-    db.migrate()
-    catalog = Catalog(db)
-    folder_id = prepare(catalog)
-    first, job = timed_job(catalog, folder_id, data)
-    assert job.units_done == n, job.units_done
-    again, job2 = timed_job(catalog, folder_id, data)
-    assert len(job2.item_ids) == 0, len(job2.item_ids)  # all skipped
-    catalog.close()
-    return first, again
-
-
-def bench_backend(backend: str, n: int, repeats: int) -> list[dict[str, Any]]:
-    """``repeats`` rounds, each in a fresh process and a fresh database, with its own
-    ``json.loads`` baseline taken just before it (the machine is shared: a ratio is only
-    meaningful within one moment).  A fresh process per round, as the CLI runs a job: in one
-    long-lived process, rounds after the first measured 20-40 % slower while ``json.loads``
-    got faster (docs/benchmarks.md), so a round would depend on the ones before it."""
-    rounds = []
-    for _ in range(repeats):
-        out = subprocess.run(
-            [sys.executable, __file__, "--round", backend, str(n)], check=True, capture_output=True, text=True
-        )
-        measured = json.loads(out.stdout.strip().splitlines()[-1])
-        rounds.append((measured["baseline"], measured["first"], measured["again"]))
-    return [
-        _row("register (start → DONE)", backend, n, [(b, first) for b, first, _ in rounds], 2.5),
-        _row("re-register, skip_duplicate_urls", backend, n, [(b, again) for b, _, again in rounds], 1.5),
-    ]
-
-
-def same_process_rounds(backend: str, n: int, rounds: int) -> None:
-    """Rounds one after the other in this process (a check that a job leaves nothing behind that
-    slows the next: ``python bench/bench_import.py --rounds-in-one-process sqlite 500000 3``)."""
-    data = image_manifest(n)
-    for number in range(rounds):
-        with _database(backend) as url:
-            baseline = baseline_seconds(data)
-            first, again = one_round(url, data, n)
-        register = f"register {first:.2f} s ({first / baseline:.2f}x)"
-        rerun = f"re-register {again:.2f} s ({again / baseline:.2f}x)"
-        print(f"round {number}: json.loads {baseline:.2f} s, {register}, {rerun}", flush=True)
-
-
-def round_child(backend: str, n: int) -> None:
-    data = image_manifest(n)
-    with _database(backend) as url:
-        baseline = baseline_seconds(data)
-        first, again = one_round(url, data, n)
-    print(json.dumps({"baseline": baseline, "first": first, "again": again}))
-
-
 @contextmanager
-def _database(backend: str) -> Iterator[str]:
+def _database(backend: str, tmp: Path) -> Iterator[str]:
     if backend == "postgresql":
         with scratch_database() as url:
             yield url
     else:
-        with tempfile.TemporaryDirectory() as tmp:
-            yield f"sqlite:///{tmp}/catalog.sqlite3"
+        yield f"sqlite:///{tmp}/catalog.sqlite3"
 
 
+# -- the parent: rounds, rows ---------------------------------------------------------------------
 Sample = tuple[float, float]  # (json.loads seconds, case seconds) of one round
 
 
-def _row(case: str, backend: str, n: int, samples: list[Sample], target: float) -> dict[str, Any]:
+def bench_case(
+    mode: str, kind: str, backend: str, n: int, repeats: int, place: Place | None
+) -> list[dict[str, Any]]:
+    rounds = []
+    for _ in range(repeats):
+        args = [sys.executable, __file__, "--round", mode, kind, backend, str(n), json.dumps(place)]
+        out = subprocess.run(args, check=True, capture_output=True, text=True)
+        measured = json.loads(out.stdout.strip().splitlines()[-1])
+        rounds.append((measured["baseline"], measured["first"], measured["again"]))
+    sqlite = backend == "sqlite"
+    label = f"{mode} {'bucketdex register' if mode == 'cli' else 'add_private_data_to_folder'}"
+    firsts, agains = [(b, f) for b, f, _ in rounds], [(b, a) for b, _, a in rounds]
+    return [
+        _row(f"{label} ({kind})", backend, n, firsts, 2.5 if sqlite else None),
+        _row(f"{label} again ({kind}, skipped)", backend, n, agains, 1.5 if sqlite else None),
+    ]
+
+
+def _row(case: str, backend: str, n: int, samples: list[Sample], target: float | None) -> dict[str, Any]:
     """The median round by ratio to its baseline, and the range of ratios over the rounds."""
     ratios = sorted(seconds / baseline for baseline, seconds in samples)
     baseline, seconds = sorted(samples, key=lambda s: s[1] / s[0])[len(samples) // 2]
+    ratio = statistics.median(ratios)
+    verdict = "(report)" if target is None else f"<= {target}x: {'met' if ratio <= target else 'NOT met'}"
     return {
         "case": case,
         "backend": backend,
@@ -177,18 +234,18 @@ def _row(case: str, backend: str, n: int, samples: list[Sample], target: float) 
         "json_loads_s": baseline,
         "x_baseline": seconds / baseline,
         "x_range": f"{ratios[0]:.2f}–{ratios[-1]:.2f}",
-        "target": f"<= {target}x json.loads",
+        "target": verdict,
     }
 
 
 def peak_rss_row(urls: int) -> dict[str, Any]:
-    """A fresh process registers ``urls`` URLs (image groups of 4) and reports its peak RSS."""
+    """A fresh process registers ``urls`` URLs (image groups of 4, local integration): peak RSS."""
     out = subprocess.run(
         [sys.executable, __file__, "--rss", str(urls)], check=True, capture_output=True, text=True
     )
     measured = json.loads(out.stdout.strip().splitlines()[-1])
     return {
-        "case": f"peak RSS {measured['peak_rss_mb']:,.0f} MB (groups of 4 URLs)",
+        "case": f"peak RSS {measured['peak_rss_mb']:,.0f} MB (groups of 4 URLs, local integration)",
         "backend": "sqlite",
         "n": urls,
         "rounds": 1,
@@ -203,11 +260,18 @@ def peak_rss_row(urls: int) -> dict[str, Any]:
 
 def rss_child(urls: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        data = group_manifest(urls // 4, 4)
-        catalog = Catalog.open(tmp)
-        folder_id = prepare(catalog)
-        seconds, _ = timed_job(catalog, folder_id, data)
-        catalog.close()
+        # strict client-only: image groups carry no media block, and with it nothing is read
+        place = {**local_place(Path(tmp) / "media"), "strict_client_only": True}
+        manifest = Path(tmp) / "groups.json"
+        manifest.write_bytes(group_manifest(urls // 4, 4, place["prefix"]))
+        client = Client.local(Path(tmp) / "home")
+        folder, integration = _prepare(client, "local", place)
+        start = time.perf_counter()
+        job = folder.add_private_data_to_folder_start(integration_id=integration.id, private_files=manifest)
+        result = folder.add_private_data_to_folder_get_result(job)
+        seconds = time.perf_counter() - start
+        assert result.status.value == "DONE", result.errors[:3]
+        client.close()
     print(json.dumps({"seconds": seconds, "peak_rss_mb": peak_rss_kb() / 1024}))
 
 
@@ -222,14 +286,16 @@ def peak_rss_kb() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
-REPEATS = 3  # rounds per backend (the median is reported); 1 with --quick
-
-
 def run(quick: bool) -> list[dict[str, Any]]:
     n = 20_000 if quick else 500_000
+    repeats = 1 if quick else REPEATS
     rows = []
-    for backend in ("sqlite", "postgresql"):
-        rows += bench_backend(backend, n, 1 if quick else REPEATS)
+    with cloud_places() as places:
+        for kind in ("s3", "azure", "gcs"):
+            rows += bench_case("sdk", kind, "sqlite", n, repeats, places[kind])
+        rows += bench_case("sdk", "local", "sqlite", n, repeats, None)
+        rows += bench_case("cli", "local", "sqlite", n, repeats, None)
+        rows += bench_case("sdk", "s3", "postgresql", n, repeats, places["s3"])
     rows.append(peak_rss_row(40_000 if quick else 1_000_000))
     return rows
 
@@ -237,6 +303,10 @@ def run(quick: bool) -> list[dict[str, Any]]:
 if __name__ == "__main__" and sys.argv[1:2] == ["--rss"]:
     rss_child(int(sys.argv[2]))
 if __name__ == "__main__" and sys.argv[1:2] == ["--round"]:
-    round_child(sys.argv[2], int(sys.argv[3]))
-if __name__ == "__main__" and sys.argv[1:2] == ["--rounds-in-one-process"]:
-    same_process_rounds(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+    mode, kind, backend, n, place = sys.argv[2:7]
+    round_child(mode, kind, backend, int(n), json.loads(place))
+if __name__ == "__main__" and sys.argv[1:2] == ["--case"]:  # one case: --case sdk s3 sqlite 500000
+    with cloud_places() as found:
+        mode, kind, backend, n = sys.argv[2:6]
+        for found_row in bench_case(mode, kind, backend, int(n), REPEATS, found.get(kind)):
+            print(json.dumps(found_row))

