@@ -156,6 +156,21 @@ def test_bad_credentials_input_is_refused_without_echoing_it(cli: Cli, tmp_path:
         code=2,
     )
     assert "is not valid JSON" in unwrapped(out.output)
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"secret_access_key": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    out = cli(
+        "integration",
+        "add",
+        "x",
+        "--provider",
+        "s3",
+        "--bucket",
+        "b",
+        "--credentials-file",
+        str(deep),
+        code=2,
+    )
+    assert "one flat JSON object" in unwrapped(out.output) and "Traceback" not in out.output
     unknown = tmp_path / "unknown.json"
     unknown.write_text('{"secret_key": "hunter2-leak-check"}')
     out = cli(

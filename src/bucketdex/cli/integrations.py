@@ -224,6 +224,12 @@ def _read_credentials_file(kind: Provider, path: Path) -> dict[str, Any]:
             f"{name} is not valid JSON (line {exc.lineno} column {exc.colno})",
             param_hint="--credentials-file",
         ) from None
+    except RecursionError:  # json.loads recurses per level; credentials are a flat object
+        raise typer.BadParameter(
+            f"{name} nests objects or lists hundreds of levels deep; credentials are one flat JSON "
+            "object of strings (fields per provider in docs/storage.md)",
+            param_hint="--credentials-file",
+        ) from None
     if not isinstance(value, dict) or not value:
         raise typer.BadParameter(
             f"{name} must hold a JSON object of credential fields, e.g. "
