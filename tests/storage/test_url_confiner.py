@@ -99,3 +99,19 @@ def test_a_folder_is_parsed_once() -> None:
     keys = [confiner.key_for(f"{folder}img_{n}.jpg") for n in range(1000)]
     assert keys == [f"shard-1/img_{n}.jpg" for n in range(1000)]
     assert confiner._folder_keys == {folder: "shard-1/"}
+
+
+@settings(max_examples=300, deadline=None)
+@given(target=st.sampled_from(TARGETS), batch=st.lists(urls(), min_size=1, max_size=12))
+def test_all_inside_only_when_every_url_has_a_key(target: StorageTarget, batch: list[str]) -> None:
+    every_one_inside = all(_full(url, target)[0] == "key" for url in batch)
+    if UrlConfiner(target).all_inside(batch):
+        assert every_one_inside, batch
+
+
+def test_all_inside_answers_for_a_whole_plain_manifest() -> None:
+    target = StorageTarget(Provider.GCS, "media-bucket")
+    urls = [f"gs://media-bucket/shard-{n % 7}/img_{n}.jpg" for n in range(10_000)]
+    assert UrlConfiner(target).all_inside(urls)
+    assert not UrlConfiner(target).all_inside([*urls, "gs://other-bucket/x.jpg"])
+    assert not UrlConfiner(target).all_inside([*urls, "gs://media-bucket/a%20b.jpg"])  # to decode

@@ -112,6 +112,8 @@ def _prepare_supplied_columns(
     """Single files whose media the manifest supplies: nothing is read, so only the URLs are
     confined, a column at a time, and the entries stay columns for the writer (building an
     entry per URL cost more than confining it)."""
+    if store.url_confiner.all_inside(columns.urls):
+        return PreparedManifest(manifest, ())
     key_for_url = store.key_for_url
     refused: dict[int, UnitError] = {}
     for index, url in enumerate(columns.urls):

@@ -111,10 +111,15 @@ class ObjectStore(ABC):
         """The key ``url`` names in this store; ``UrlOutsideIntegration`` if it points elsewhere.
 
         Answered per folder from memory (``UrlConfiner``): an import confines every URL."""
+        return self.url_confiner.key_for(url)
+
+    @property
+    def url_confiner(self) -> UrlConfiner:
+        """This store's URL confiner (made on first use; it remembers the folders it has seen)."""
         confiner: UrlConfiner | None = self.__dict__.get("_url_confiner")
         if confiner is None:
             confiner = self.__dict__["_url_confiner"] = UrlConfiner(self.target)
-        return confiner.key_for(url)
+        return confiner
 
     def cors_rules(self) -> tuple[CorsRule, ...]:
         """The CORS rules that apply to browser reads of this bucket (empty: none)."""

@@ -13,11 +13,15 @@ always name the URL the manifest holds.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from itertools import repeat
+from operator import itemgetter
 
 from bucketdex.errors import BucketdexError
 from bucketdex.storage.urls import StorageTarget, key_for_url
 
 _PLAIN_SEGMENT = re.compile(r"[A-Za-z0-9._~-]+")
+_PLAIN_TEXT = re.compile(r"[A-Za-z0-9._~-]*")
 _PROBE = "a"
 _MAX_FOLDERS = 65_536  # folders remembered; past that the memory starts again (rare, and cheap)
 
@@ -41,6 +45,19 @@ class UrlConfiner:
             if folder_key is None:
                 return key_for_url(url, self.target)  # refused: the full parse names this URL
         return folder_key + segment
+
+    def all_inside(self, urls: Sequence[str]) -> bool:
+        """Whether every URL surely names a key of the target: the same rules as ``key_for``,
+        applied to all URLs at once (split, deduplicated and checked in C; each folder confined
+        once).  False means "not surely": ``key_for`` of each URL then says which and why."""
+        parts = list(map(str.rpartition, urls, repeat("/")))
+        segments = set(map(itemgetter(2), parts))
+        if segments & {"", ".", ".."} or not _PLAIN_TEXT.fullmatch("".join(segments)):
+            return False
+        return all(
+            folder and not folder.endswith("/") and self._folder_key(folder + "/") is not None
+            for folder in set(map(itemgetter(0), parts))
+        )
 
     def _folder_key(self, folder: str) -> str | None:
         try:
