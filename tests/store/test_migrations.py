@@ -225,3 +225,30 @@ def test_postgresql_migrations_0005_and_0006_go_down_and_up_again(db: Database) 
     kind, indexes = state()
     assert kind == "json" and "ix_storage_items_url_hash" in indexes
     assert "ix_storage_items_folder_id_url_hash" not in indexes
+
+
+def test_head_revision_is_the_newest_migration() -> None:
+    from alembic.script import ScriptDirectory
+
+    from bucketdex.store.database import HEAD_REVISION
+
+    assert ScriptDirectory.from_config(alembic_config()).get_current_head() == HEAD_REVISION
+
+
+def test_a_catalog_at_head_opens_without_loading_alembic(tmp_path: object) -> None:
+    """A new process opening a migrated catalog reads its revision and imports no Alembic."""
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path}/c.sqlite3"
+    Database(url).migrate()
+    probe = (
+        "import sys; from bucketdex.store.database import Database; d = Database(sys.argv[1]); "
+        "d.migrate(); print(d.revision(), 'alembic' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", probe, url], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["0006", "False"]
+    empty = Database(f"sqlite:///{tmp_path}/new.sqlite3")
+    assert empty.revision() is None
+    empty.migrate()
+    assert empty.revision() == "0006"
