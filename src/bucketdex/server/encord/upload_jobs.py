@@ -19,6 +19,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from bucketdex.auth.records import Caller
 from bucketdex.catalog.records import ImportJob
 from bucketdex.errors import InvalidArgument, NotFound, PayloadTooLarge
+from bucketdex.server.encord.manifest_body import ManifestBodyRoute, raw_manifest
 from bucketdex.server.encord.wire import V2_PREFIX, CamelModel, Wire
 from bucketdex.server.security import CallerDep, ServerState, authenticate, server_state
 
@@ -138,15 +139,15 @@ def _job_in_folder(job: ImportJob, folder_id: uuid.UUID) -> ImportJob:
     return job
 
 
-@router.post("/storage/folders/{folder_id}/data-upload-jobs")
 async def start_upload_job(
     request: Request, caller: CallerDep, folder_id: uuid.UUID, body: UploadJobIn
 ) -> uuid.UUID:
     """Queue the registration; returns the job's UUID at once (the job is PENDING)."""
     state = server_state(request)
-    manifest = manifest_of(body.external_files, body.data_items)
+    raw = raw_manifest(request)  # externalFiles as sent, neither decoded nor encoded (manifest_body)
 
     def start() -> ImportJob:
+        manifest = raw if raw is not None else manifest_of(body.external_files, body.data_items)
         state.catalogs.catalog(caller.org_id).folders.get(folder_id)  # 404 before a job is recorded
         return start_job(
             state, caller, folder_id, manifest, source_name=body.file_name,
@@ -154,6 +155,12 @@ async def start_upload_job(
         )  # fmt: skip
 
     return (await anyio.to_thread.run_sync(start)).id
+
+
+router.add_api_route(
+    "/storage/folders/{folder_id}/data-upload-jobs", start_upload_job, methods=["POST"],
+    route_class_override=ManifestBodyRoute,
+)  # fmt: skip
 
 
 @router.get("/storage/folders/{folder_id}/data-upload-jobs/{job_id}")
