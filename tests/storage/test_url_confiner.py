@@ -115,3 +115,12 @@ def test_all_inside_answers_for_a_whole_plain_manifest() -> None:
     assert UrlConfiner(target).all_inside(urls)
     assert not UrlConfiner(target).all_inside([*urls, "gs://other-bucket/x.jpg"])
     assert not UrlConfiner(target).all_inside([*urls, "gs://media-bucket/a%20b.jpg"])  # to decode
+
+
+def test_a_url_holding_a_line_break_cannot_vouch_for_another() -> None:
+    """Two lines of one URL that pass must not make up for a URL that does not."""
+    target = StorageTarget(Provider.LOCAL, str(ROOT))
+    urls = [f"file://{ROOT}/a.jpg\nfile://{ROOT}/b.jpg", "s3://elsewhere/x%20y.jpg"]
+    assert not UrlConfiner(target).all_inside(urls)
+    assert not UrlConfiner(target).all_inside([f"file://{ROOT}/a.jpg", f"file://{ROOT}/.."])
+    assert not UrlConfiner(target).all_inside([])
