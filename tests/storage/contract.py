@@ -6,7 +6,9 @@ and provides the fixtures
 * ``store``: a store on a fresh, empty, writable bucket/container/root;
 * ``denied``: ``(store, operation)`` where the credentials are valid but lack a permission that
   ``operation(store)`` needs, plus the text the fix must mention;
-* ``bad_credentials``: ``(store, secret)`` whose credentials the backend refuses.
+* ``bad_credentials``: ``(store, secret)`` whose credentials the backend refuses;
+* ``sdk_read``: ``(owner, attribute)``, the SDK call ``store.read`` makes, which tests replace by
+  one that fails (a bug must surface as itself, not as a storage error).
 
 A backend that cannot provide one (an emulator gap) skips it in the fixture, with the reason.
 """
@@ -14,18 +16,20 @@ A backend that cannot provide one (an emulator gap) skips it in the fixture, wit
 from __future__ import annotations
 
 import dataclasses
+import traceback
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from bucketdex.errors import InvalidArgument
+from bucketdex.errors import BucketdexError, InvalidArgument
 from bucketdex.storage import (
     AccessDenied,
     InvalidCredentials,
     InvalidObjectUrl,
     ObjectNotFound,
     ObjectStore,
+    StorageError,
     UrlOutsideIntegration,
     object_url_for,
 )
@@ -50,10 +54,11 @@ CONTENT_TYPES = {
 }
 
 Denied = tuple[ObjectStore, Callable[[ObjectStore], Any], str]
+SdkCall = tuple[object, str]
 
 
 class StorageContract:
-    """Inherit, and provide the ``store``, ``denied`` and ``bad_credentials`` fixtures."""
+    """Inherit, and provide the ``store``, ``denied``, ``bad_credentials`` and ``sdk_read`` fixtures."""
 
     @pytest.fixture
     def filled(self, store: ObjectStore) -> ObjectStore:
@@ -141,6 +146,36 @@ class StorageContract:
         with pytest.raises(ObjectNotFound) as raised:
             calls[operation]()
         assert "no/such.jpg" in str(raised.value)
+        cause = raised.value.__cause__  # the SDK's own error, kept for logs and debuggers
+        assert cause is not None and not isinstance(cause, BucketdexError), repr(cause)
+
+    # -- errors that are not the storage's ----------------------------------------------------------
+    def test_a_bug_inside_an_sdk_call_surfaces_as_itself(
+        self, filled: ObjectStore, sdk_read: SdkCall, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        def bug(*args: object, **kwargs: object) -> bytes:
+            raise TypeError("a bug, not a storage failure")
+
+        monkeypatch.setattr(*sdk_read, bug)
+        with pytest.raises(TypeError, match="a bug, not a storage failure"):
+            filled.read("a/1.jpg")
+
+    def test_a_storage_error_raised_inside_an_sdk_call_passes_through_unchanged(
+        self, filled: ObjectStore, sdk_read: SdkCall, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        error = StorageError("raised by bucketdex itself", fix="none needed")
+
+        def fail(*args: object, **kwargs: object) -> bytes:
+            raise error
+
+        monkeypatch.setattr(*sdk_read, fail)
+        with pytest.raises(StorageError) as raised:
+            filled.read("a/1.jpg")
+        assert raised.value is error and raised.value.__cause__ is None
+
+    def test_a_key_of_the_wrong_type_is_not_a_storage_error(self, filled: ObjectStore) -> None:
+        with pytest.raises((TypeError, AttributeError)):
+            filled.read_range(123, 0, 1)  # type: ignore[arg-type]
 
     def test_delete(self, filled: ObjectStore) -> None:
         filled.delete("a/1.jpg")
@@ -216,3 +251,6 @@ class StorageContract:
         assert secret not in str(raised.value)
         assert secret not in repr(store)
         assert raised.value.fix
+        # a traceback (a log, an uncaught error) shows the SDK's error too: no secret there either
+        assert raised.value.__cause__ is not None
+        assert secret not in "".join(traceback.format_exception(raised.value))

@@ -9,9 +9,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from azure.storage.blob import ContainerSasPermissions, generate_container_sas
-from contract import Denied, StorageContract, fetch
+from contract import Denied, SdkCall, StorageContract, fetch
 
 from bucketdex.storage import InvalidCredentials, ObjectStore, UnsupportedOperation, open_store
+from bucketdex.storage.azure import AzureStore
 from emulators import AZURITE_ACCOUNT, AZURITE_KEY, container_sas, make_container
 
 KEY = {"account_key": AZURITE_KEY}
@@ -33,6 +34,11 @@ class TestAzure(StorageContract):
         store = open_store("azure", container, endpoint=azurite_endpoint, credentials=creds)
         yield store, lambda s: s.put("new.jpg", b"x"), "Storage Blob Data Contributor"
         store.close()
+
+    @pytest.fixture
+    def sdk_read(self, store: ObjectStore) -> SdkCall:
+        assert isinstance(store, AzureStore)
+        return store._container, "download_blob"
 
     @pytest.fixture
     def bad_credentials(self, azurite_endpoint: str) -> Iterator[tuple[ObjectStore, str]]:

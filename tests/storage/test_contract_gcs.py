@@ -12,7 +12,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from contract import Denied, StorageContract
+from contract import Denied, SdkCall, StorageContract
+from google.cloud import storage  # type: ignore[import-untyped]
 
 from bucketdex.storage import ObjectStore, UnsupportedOperation, open_store
 from emulators import unique
@@ -42,6 +43,10 @@ class TestGCS(StorageContract):
     @pytest.fixture
     def denied(self) -> Denied:
         pytest.skip("emulator gap: fake-gcs-server has no IAM, so no permission can be missing")
+
+    @pytest.fixture
+    def sdk_read(self) -> SdkCall:
+        return storage.Blob, "download_as_bytes"  # a Blob is made per call
 
     @pytest.fixture
     def bad_credentials(

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
-from contract import Denied, StorageContract
+from contract import Denied, SdkCall, StorageContract
 
 from bucketdex.storage import ObjectStore, UnsupportedOperation, UrlOutsideIntegration, open_store
 
@@ -26,6 +26,10 @@ class TestLocal(StorageContract):
         locked = Path(store.bucket) / "locked"
         locked.chmod(0o000)
         return store, lambda s: s.read("locked/file.jpg"), "read files under"
+
+    @pytest.fixture
+    def sdk_read(self) -> SdkCall:
+        return Path, "read_bytes"
 
     @pytest.fixture
     def bad_credentials(self) -> tuple[ObjectStore, str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from contract import Denied, StorageContract
+from contract import Denied, SdkCall, StorageContract
 
 from bucketdex.storage import BucketNotFound, ObjectStore, open_store
 from bucketdex.storage.s3 import S3Store
@@ -29,6 +29,11 @@ class TestS3(StorageContract):
         )
         yield store, lambda s: s.put("new.jpg", b"x"), "s3:PutObject"
         store.close()
+
+    @pytest.fixture
+    def sdk_read(self, store: ObjectStore) -> SdkCall:
+        assert isinstance(store, S3Store)
+        return store._client, "get_object"
 
     @pytest.fixture
     def bad_credentials(self, moto_auth: MotoAuth) -> Iterator[tuple[ObjectStore, str]]:

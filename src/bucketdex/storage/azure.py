@@ -11,8 +11,9 @@ are raised to match, so a 5xx is not given up after 4.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
-from typing import Any, NoReturn
+from typing import Any
 
 from azure.core.credentials import AzureNamedKeyCredential, AzureSasCredential
 from azure.core.exceptions import AzureError, HttpResponseError, ResourceNotFoundError
@@ -26,7 +27,7 @@ from azure.storage.blob import (
 )
 
 from bucketdex.catalog.types import Provider
-from bucketdex.errors import InvalidArgument
+from bucketdex.errors import BucketdexError, InvalidArgument
 from bucketdex.storage.base import (
     CorsRule,
     ObjectInfo,
@@ -120,7 +121,16 @@ class AzureStore(ObjectStore):
         return StorageTarget(Provider.AZURE, self.bucket, endpoint=endpoint, account=self.account)
 
     # -- errors ----------------------------------------------------------------------------------
-    def _fail(self, op: str, key: str | None, exc: AzureError) -> NoReturn:
+    @contextmanager
+    def _errors(self, op: str, key: str | None = None) -> Iterator[None]:
+        """azure-core's errors inside the block raised as storage errors, Azure's kept as the
+        ``__cause__``; anything else (a bucketdex error, a bug) passes through as it is."""
+        try:
+            yield
+        except AzureError as exc:
+            raise self._mapped(op, key, exc) from exc
+
+    def _mapped(self, op: str, key: str | None, exc: AzureError) -> BucketdexError:
         where = f"container {self.describe()}" + (f", blob {key!r}" if key is not None else "")
         raw = getattr(exc, "error_code", None) or ""
         code = str(getattr(raw, "value", raw))
@@ -128,60 +138,53 @@ class AzureStore(ObjectStore):
         # Azurite answers a wrong key with AuthorizationFailure; Azure with AuthenticationFailed
         failed_auth = "failed to authenticate" in str(getattr(exc, "message", "")).lower()
         if code in _BAD_CREDENTIALS or failed_auth:
-            raise InvalidCredentials(
+            return InvalidCredentials(
                 f"{where}: the credentials were refused ({code})",
                 fix="check the account key, or renew the SAS token (expired, or signed for another resource)",
-            ) from None
+            )
         if isinstance(exc, ResourceNotFoundError) or status == 404:
             if code == "ContainerNotFound":
-                raise BucketNotFound(
-                    f"{where}: container {self.bucket!r} does not exist; fix the name"
-                ) from None
-            raise ObjectNotFound(f"{where}: no such blob") from None
+                return BucketNotFound(f"{where}: container {self.bucket!r} does not exist; fix the name")
+            return ObjectNotFound(f"{where}: no such blob")
         if status == 403 or code.startswith("Authorization"):
-            raise AccessDenied(
+            return AccessDenied(
                 f"{where}: access denied for {op} ({code or status})", fix=f"grant {PERMISSION[op]}"
-            ) from None
+            )
         if isinstance(exc, HttpResponseError):
-            raise StorageError(f"{where}: {op} failed with {code or status}", fix="retry later") from None
-        raise StorageError(
+            return StorageError(f"{where}: {op} failed with {code or status}", fix="retry later")
+        return StorageError(
             f"{where}: {op} failed ({type(exc).__name__})",
             fix=f"check that {self.endpoint} is reachable and the account name is right",
-        ) from None
+        )
 
     # -- reads -----------------------------------------------------------------------------------
     def head(self, key: str) -> ObjectInfo:
         check_key(self, key)
-        try:
+        with self._errors("head", key):
             return _info(self._container.get_blob_client(key).get_blob_properties())
-        except AzureError as exc:
-            self._fail("head", key, exc)
 
     def read_range(self, key: str, start: int, length: int) -> bytes:
         check_key(self, key)
         check_range(start, length)
-        try:
-            return self._container.download_blob(
-                key, offset=start, length=length, max_concurrency=1
-            ).readall()
-        except HttpResponseError as exc:
-            if exc.status_code == 416:
-                self.head(key)  # a missing blob fails here; otherwise the range is past the end
-                return b""
-            self._fail("read", key, exc)
-        except AzureError as exc:
-            self._fail("read", key, exc)
+        with self._errors("read", key):
+            try:
+                return self._container.download_blob(
+                    key, offset=start, length=length, max_concurrency=1
+                ).readall()
+            except HttpResponseError as exc:
+                if exc.status_code != 416:
+                    raise
+        self.head(key)  # a missing blob fails here; otherwise the range is past the end
+        return b""
 
     def read(self, key: str) -> bytes:
         check_key(self, key)
-        try:
+        with self._errors("read", key):
             return self._container.download_blob(key).readall()
-        except AzureError as exc:
-            self._fail("read", key, exc)
 
     def list(self, prefix: str = "", *, recursive: bool = True) -> Iterator[ObjectInfo]:
         pages: Iterable[BlobProperties | BlobPrefix]
-        try:
+        with self._errors("list"):
             if recursive:
                 pages = self._container.list_blobs(
                     name_starts_with=prefix or None, results_per_page=self.page_size
@@ -193,28 +196,23 @@ class AzureStore(ObjectStore):
             for item in pages:
                 if isinstance(item, BlobProperties) and not getattr(item, "prefix", None):
                     yield _info(item)
-        except AzureError as exc:
-            self._fail("list", None, exc)
 
     # -- writes ----------------------------------------------------------------------------------
     def put(self, key: str, data: bytes, content_type: str | None = None) -> ObjectInfo:
         check_key(self, key)
         settings = ContentSettings(content_type=content_type) if content_type else None
-        try:
+        with self._errors("put", key):
             self._container.upload_blob(key, data, overwrite=True, content_settings=settings)
-        except AzureError as exc:
-            self._fail("put", key, exc)
         return ObjectInfo(key, len(data), None, content_type)
 
     def delete(self, key: str) -> None:
         check_key(self, key)
-        try:
-            self._container.delete_blob(key)
-        except ResourceNotFoundError as exc:
-            if getattr(exc, "error_code", None) == "ContainerNotFound":
-                self._fail("delete", key, exc)
-        except AzureError as exc:
-            self._fail("delete", key, exc)
+        with self._errors("delete", key):
+            try:
+                self._container.delete_blob(key)
+            except ResourceNotFoundError as exc:
+                if getattr(exc, "error_code", None) == "ContainerNotFound":
+                    raise  # removing an absent blob is not an error; a missing container is
 
     # -- URLs and CORS -------------------------------------------------------------------------------
     def signed_url(self, key: str, expires_in_seconds: int = 3600) -> str:
@@ -234,10 +232,8 @@ class AzureStore(ObjectStore):
                 "give it the account key, or use Entra ID (default credentials) for user delegation SAS"
             )
         else:
-            try:
+            with self._errors("read", key):
                 delegation = self._service.get_user_delegation_key(start, expiry)
-            except AzureError as exc:
-                self._fail("read", key, exc)
             sas = generate_blob_sas(
                 self.account, self.bucket, key, user_delegation_key=delegation,
                 permission=BlobSasPermissions(read=True), expiry=expiry, start=start,
@@ -245,10 +241,8 @@ class AzureStore(ObjectStore):
         return f"{self._container.get_blob_client(key).url}?{sas}"
 
     def cors_rules(self) -> tuple[CorsRule, ...]:
-        try:
+        with self._errors("cors"):
             rules = self._service.get_service_properties().get("cors") or []
-        except AzureError as exc:
-            self._fail("cors", None, exc)
         return tuple(
             CorsRule(_split(r.allowed_origins), _split(r.allowed_methods), _split(r.allowed_headers))
             for r in rules

@@ -10,19 +10,22 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
+from contextlib import contextmanager, suppress
 from datetime import timedelta
-from typing import Any, NoReturn
+from typing import Any
 
 from google.api_core import exceptions as gexc
 from google.api_core.client_options import ClientOptions
 from google.auth import exceptions as auth_exc
 from google.auth.credentials import AnonymousCredentials, Credentials
 from google.cloud import storage  # type: ignore[import-untyped]
+from google.cloud.storage import exceptions as media_exc  # type: ignore[import-untyped]
 from google.cloud.storage.retry import DEFAULT_RETRY  # type: ignore[import-untyped]
 from google.oauth2 import service_account
+from requests import RequestException
 
 from bucketdex.catalog.types import Provider
-from bucketdex.errors import InvalidArgument
+from bucketdex.errors import BucketdexError, InvalidArgument
 from bucketdex.storage.base import (
     CorsRule,
     ObjectInfo,
@@ -44,6 +47,15 @@ from bucketdex.storage.urls import StorageTarget
 
 CREDENTIAL_KEYS = frozenset({"service_account_json", "anonymous", "project"})
 PAGE_SIZE = 1000
+#: what the Google client raises: API answers and give-ups (RetryError), token refreshes, the
+#: transfers' own checks, and connection failures (``requests``, which it sends through)
+_SDK_ERRORS = (
+    gexc.GoogleAPIError,
+    auth_exc.GoogleAuthError,
+    media_exc.InvalidResponse,
+    media_exc.DataCorruption,
+    RequestException,
+)
 PERMISSION = {
     "list": "storage.objects.list (role roles/storage.objectViewer) on the bucket",
     "head": "storage.objects.get (role roles/storage.objectViewer) on the bucket",
@@ -69,13 +81,13 @@ class GcsStore(ObjectStore):
         options = ClientOptions(api_endpoint=self.endpoint) if self.endpoint else None
         try:
             self._client = storage.Client(project=project, credentials=creds, client_options=options)
-        except auth_exc.DefaultCredentialsError:
+        except auth_exc.DefaultCredentialsError as exc:
             raise InvalidCredentials(
                 f"gs://{bucket}: no Google credentials found",
                 fix="give a service-account key in the integration, or set up application default "
                 "credentials (GOOGLE_APPLICATION_CREDENTIALS, gcloud auth application-default login, "
                 "or workload identity)",
-            ) from None
+            ) from exc
         self._bucket = self._client.bucket(bucket)
         self.page_size = PAGE_SIZE
 
@@ -87,64 +99,63 @@ class GcsStore(ObjectStore):
         return StorageTarget(Provider.GCS, self.bucket, endpoint=self.endpoint)
 
     # -- errors ----------------------------------------------------------------------------------
-    def _fail(self, op: str, key: str | None, exc: Exception) -> NoReturn:
+    @contextmanager
+    def _errors(self, op: str, key: str | None = None) -> Iterator[None]:
+        """The Google client's errors inside the block raised as storage errors, Google's kept as
+        the ``__cause__``; anything else (a bucketdex error, a bug) passes through as it is."""
+        try:
+            yield
+        except _SDK_ERRORS as exc:
+            raise self._mapped(op, key, exc) from exc
+
+    def _mapped(self, op: str, key: str | None, exc: Exception) -> BucketdexError:
         where = self.describe() + (f", object {key!r}" if key is not None else "")
         if isinstance(exc, gexc.Unauthorized | auth_exc.RefreshError):
-            raise InvalidCredentials(
+            return InvalidCredentials(
                 f"{where}: the credentials were refused",
                 fix="check the service-account key (deleted or disabled?) or refresh the default credentials",
-            ) from None
+            )
         if isinstance(exc, gexc.Forbidden):
-            raise AccessDenied(f"{where}: access denied for {op}", fix=f"grant {PERMISSION[op]}") from None
+            return AccessDenied(f"{where}: access denied for {op}", fix=f"grant {PERMISSION[op]}")
         if isinstance(exc, gexc.NotFound):
-            text = str(getattr(exc, "message", ""))
-            if key is None or "bucket" in text.lower():
-                raise BucketNotFound(
-                    f"{where}: bucket {self.bucket!r} does not exist; fix the name"
-                ) from None
-            raise ObjectNotFound(f"{where}: no such object") from None
+            if key is None or _names_bucket(exc):
+                return BucketNotFound(f"{where}: bucket {self.bucket!r} does not exist; fix the name")
+            return ObjectNotFound(f"{where}: no such object")
         if isinstance(exc, gexc.GoogleAPICallError):
-            raise StorageError(f"{where}: {op} failed with HTTP {exc.code}", fix="retry later") from None
-        raise StorageError(
+            return StorageError(f"{where}: {op} failed with HTTP {exc.code}", fix="retry later")
+        return StorageError(
             f"{where}: {op} failed ({type(exc).__name__})",
             fix=f"check that {self.endpoint or 'storage.googleapis.com'} is reachable",
-        ) from None
+        )
 
     # -- reads -----------------------------------------------------------------------------------
     def head(self, key: str) -> ObjectInfo:
         check_key(self, key)
         blob = self._bucket.blob(key)
-        try:
+        with self._errors("head", key):
             blob.reload(retry=DEFAULT_RETRY)
-        except Exception as exc:
-            self._fail("head", key, exc)
         return _info(blob)
 
     def read_range(self, key: str, start: int, length: int) -> bytes:
         check_key(self, key)
         check_range(start, length)
         blob = self._bucket.blob(key)
-        try:
+        with self._errors("read", key), suppress(gexc.RequestRangeNotSatisfiable):
             data: bytes = blob.download_as_bytes(
                 start=start, end=start + length - 1, raw_download=True, checksum=None, retry=DEFAULT_RETRY
             )
             return data
-        except gexc.RequestRangeNotSatisfiable:
-            self.head(key)  # a missing object fails here; otherwise the range is past the end
-            return b""
-        except Exception as exc:
-            self._fail("read", key, exc)
+        self.head(key)  # a missing object fails here; otherwise the range is past the end
+        return b""
 
     def read(self, key: str) -> bytes:
         check_key(self, key)
-        try:
+        with self._errors("read", key):
             data: bytes = self._bucket.blob(key).download_as_bytes(raw_download=True, retry=DEFAULT_RETRY)
-            return data
-        except Exception as exc:
-            self._fail("read", key, exc)
+        return data
 
     def list(self, prefix: str = "", *, recursive: bool = True) -> Iterator[ObjectInfo]:
-        try:
+        with self._errors("list"):
             blobs = self._client.list_blobs(
                 self.bucket,
                 prefix=prefix or None,
@@ -155,30 +166,25 @@ class GcsStore(ObjectStore):
             for page in blobs.pages:
                 for blob in page:
                     yield _info(blob)
-        except Exception as exc:
-            self._fail("list", None, exc)
 
     # -- writes ----------------------------------------------------------------------------------
     def put(self, key: str, data: bytes, content_type: str | None = None) -> ObjectInfo:
         check_key(self, key)
         blob = self._bucket.blob(key)
-        try:
+        with self._errors("put", key):
             blob.upload_from_string(
                 data, content_type=content_type or "application/octet-stream", retry=DEFAULT_RETRY
             )
-        except Exception as exc:
-            self._fail("put", key, exc)
         return _info(blob)
 
     def delete(self, key: str) -> None:
         check_key(self, key)
-        try:
-            self._bucket.blob(key).delete(retry=DEFAULT_RETRY)
-        except gexc.NotFound as exc:
-            if "bucket" in str(getattr(exc, "message", "")).lower():
-                self._fail("delete", key, exc)
-        except Exception as exc:
-            self._fail("delete", key, exc)
+        with self._errors("delete", key):
+            try:
+                self._bucket.blob(key).delete(retry=DEFAULT_RETRY)
+            except gexc.NotFound as exc:
+                if _names_bucket(exc):
+                    raise  # removing an absent object is not an error; a missing bucket is
 
     # -- URLs and CORS -------------------------------------------------------------------------------
     def signed_url(self, key: str, expires_in_seconds: int = 3600) -> str:
@@ -199,10 +205,8 @@ class GcsStore(ObjectStore):
         return url
 
     def cors_rules(self) -> tuple[CorsRule, ...]:
-        try:
+        with self._errors("cors"):
             self._bucket.reload(retry=DEFAULT_RETRY)
-        except Exception as exc:
-            self._fail("cors", None, exc)
         return tuple(
             CorsRule(
                 tuple(r.get("origin", [])), tuple(r.get("method", [])), tuple(r.get("responseHeader", []))
@@ -212,6 +216,11 @@ class GcsStore(ObjectStore):
 
     def close(self) -> None:
         self._client.close()
+
+
+def _names_bucket(exc: gexc.NotFound) -> bool:
+    """Whether a 404 is about the bucket (rather than the object): only its message tells."""
+    return "bucket" in str(getattr(exc, "message", "")).lower()
 
 
 def _info(blob: storage.Blob) -> ObjectInfo:
@@ -232,6 +241,7 @@ def _credentials(credentials: Mapping[str, Any] | None) -> tuple[Credentials | N
             )
         except (ValueError, KeyError, TypeError) as exc:
             problem = type(exc).__name__
+            # no cause: a parser's error can quote the key it was given
             raise InvalidArgument(
                 f"the GCS service-account key is not a valid key file ({problem}); paste the JSON key file "
                 "of the service account as downloaded from the console"

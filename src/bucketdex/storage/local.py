@@ -11,10 +11,12 @@ import mimetypes
 import os
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
 from bucketdex.catalog.types import Provider
+from bucketdex.errors import BucketdexError
 from bucketdex.storage.base import CorsRule, ObjectInfo, ObjectStore, check_range, raise_unsupported
 from bucketdex.storage.errors import (
     AccessDenied,
@@ -58,41 +60,48 @@ class LocalStore(ObjectStore):
             last_modified=datetime.fromtimestamp(stat.st_mtime, UTC),
         )
 
-    def _os_error(self, key: str, exc: OSError) -> Exception:
-        if isinstance(exc, FileNotFoundError | IsADirectoryError | NotADirectoryError):
-            return ObjectNotFound(f"{self.describe()}: no file {key!r} under the root")
+    @contextmanager
+    def _errors(self, key: str, *, write: bool = False) -> Iterator[None]:
+        """``OSError`` inside the block raised as a storage error naming ``key``, the ``OSError``
+        kept as the ``__cause__``; anything else (a bucketdex error, a bug) passes through."""
+        try:
+            yield
+        except OSError as exc:
+            raise self._mapped(key, exc, write=write) from exc
+
+    def _mapped(self, key: str, exc: OSError, *, write: bool) -> BucketdexError:
         if isinstance(exc, PermissionError):
+            if write:
+                return AccessDenied(
+                    f"{self.describe()}: cannot write {key!r}",
+                    fix=f"let the user running bucketdex (uid {os.getuid()}) write under {self.root}",
+                )
             return AccessDenied(
                 f"{self.describe()}: cannot access {key!r}",
                 fix=f"let the user running bucketdex (uid {os.getuid()}) read files under {self.root}",
             )
+        if isinstance(exc, FileNotFoundError | IsADirectoryError | NotADirectoryError):
+            return ObjectNotFound(f"{self.describe()}: no file {key!r} under the root")
         return StorageError(f"{self.describe()}: {key!r}: {exc.strerror or type(exc).__name__}")
 
     # -- reads -----------------------------------------------------------------------------------
     def head(self, key: str) -> ObjectInfo:
         path = self._path(key)
-        try:
+        with self._errors(key):
             stat = path.stat()
-        except OSError as exc:
-            raise self._os_error(key, exc) from None
         if not path.is_file():
             raise ObjectNotFound(f"{self.describe()}: {key!r} is not a file")
         return self._info(key, stat)
 
     def read_range(self, key: str, start: int, length: int) -> bytes:
         check_range(start, length)
-        try:
-            with self._path(key).open("rb") as f:
-                f.seek(start)
-                return f.read(length)
-        except OSError as exc:
-            raise self._os_error(key, exc) from None
+        with self._errors(key), self._path(key).open("rb") as f:
+            f.seek(start)
+            return f.read(length)
 
     def read(self, key: str) -> bytes:
-        try:
+        with self._errors(key):
             return self._path(key).read_bytes()
-        except OSError as exc:
-            raise self._os_error(key, exc) from None
 
     def list(self, prefix: str = "", *, recursive: bool = True) -> Iterator[ObjectInfo]:
         # start at the deepest directory the prefix names; filter names by the rest
@@ -107,13 +116,11 @@ class LocalStore(ObjectStore):
         yield from self._walk(start, directory + "/" if directory else "", prefix, recursive)
 
     def _walk(self, directory: Path, base: str, prefix: str, recursive: bool) -> Iterator[ObjectInfo]:
-        try:
-            with os.scandir(directory) as it:
-                entries = [(e.name + ("/" if _is_dir(e) else ""), e) for e in it]
-        except (FileNotFoundError, NotADirectoryError):
-            return
-        except OSError as exc:
-            raise self._os_error(base or ".", exc) from None
+        entries: list[tuple[str, os.DirEntry[str]]] = []
+        # a folder that is not there (or is a file) holds nothing
+        gone = suppress(FileNotFoundError, NotADirectoryError)
+        with self._errors(base or "."), gone, os.scandir(directory) as it:
+            entries = [(e.name + ("/" if _is_dir(e) else ""), e) for e in it]
         for sort_name, entry in sorted(entries, key=lambda pair: pair[0]):
             key = base + entry.name
             if sort_name.endswith("/"):
@@ -133,7 +140,7 @@ class LocalStore(ObjectStore):
     # -- writes ----------------------------------------------------------------------------------
     def put(self, key: str, data: bytes, content_type: str | None = None) -> ObjectInfo:
         path = self._path(key)
-        try:
+        with self._errors(key, write=True):
             fd, tmp = self._temp_file(key, path)
             try:
                 with os.fdopen(fd, "wb") as f:
@@ -143,13 +150,6 @@ class LocalStore(ObjectStore):
                 Path(tmp).unlink(missing_ok=True)
                 raise
             return self._info(key, path.stat())
-        except OSError as exc:
-            if isinstance(exc, PermissionError):
-                raise AccessDenied(
-                    f"{self.describe()}: cannot write {key!r}",
-                    fix=f"let the user running bucketdex (uid {os.getuid()}) write under {self.root}",
-                ) from None
-            raise self._os_error(key, exc) from None
 
     def _temp_file(self, key: str, path: Path) -> tuple[int, str]:
         """A temporary file in ``path``'s folder, made (again) if a concurrent delete emptied it away."""
@@ -168,10 +168,8 @@ class LocalStore(ObjectStore):
         """Remove the file, then the folders that removal left empty (up to the root): an object
         store has no empty folders, so a deleted object leaves nothing behind (the self-test)."""
         path = self._path(key)
-        try:
+        with self._errors(key):
             path.unlink(missing_ok=True)
-        except OSError as exc:
-            raise self._os_error(key, exc) from None
         folder = path.parent
         while folder != self.root and folder.is_relative_to(self.root):
             try:

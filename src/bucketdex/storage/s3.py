@@ -12,7 +12,8 @@ bucket when the optional ``awscrt`` package (SigV4A signing) is installed.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import TYPE_CHECKING, Any, NoReturn
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import botocore.loaders
@@ -22,7 +23,7 @@ from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 from botocore.retries import standard
 
 from bucketdex.catalog.types import Provider
-from bucketdex.errors import InvalidArgument
+from bucketdex.errors import BucketdexError, InvalidArgument
 from bucketdex.storage.base import (
     CorsRule,
     ObjectInfo,
@@ -44,7 +45,7 @@ from bucketdex.storage.urls import StorageTarget
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
-    from mypy_boto3_s3.type_defs import ObjectTypeDef
+    from mypy_boto3_s3.type_defs import GetObjectOutputTypeDef, ObjectTypeDef
 
 CREDENTIAL_KEYS = frozenset({"access_key_id", "secret_access_key", "session_token", "profile"})
 PAGE_SIZE = 1000
@@ -100,36 +101,43 @@ class S3Store(ObjectStore):
         return StorageTarget(self.provider, self.bucket, self.region, self.endpoint)
 
     # -- errors ----------------------------------------------------------------------------------
-    def _fail(self, op: str, key: str | None, exc: Exception) -> NoReturn:
+    @contextmanager
+    def _errors(self, op: str, key: str | None = None) -> Iterator[None]:
+        """botocore's errors inside the block raised as storage errors, botocore's kept as the
+        ``__cause__``; anything else (a bucketdex error, a bug) passes through as it is."""
+        try:
+            yield
+        except (ClientError, BotoCoreError) as exc:
+            raise self._mapped(op, key, exc) from exc
+
+    def _mapped(self, op: str, key: str | None, exc: ClientError | BotoCoreError) -> BucketdexError:
         where = f"{self.describe()}, key {key!r}" if key is not None else self.describe()
         if isinstance(exc, NoCredentialsError):
-            raise InvalidCredentials(
+            return InvalidCredentials(
                 f"{where}: no AWS credentials found",
                 fix="give an access key pair in the integration, or configure the default chain "
                 "(AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, a profile, or an IAM role)",
-            ) from None
+            )
         if isinstance(exc, ClientError):
-            self._fail_client(op, where, exc)
+            return self._mapped_client(op, where, exc)
         detail = redact(type(exc).__name__, self._secrets)
-        raise StorageError(
+        return StorageError(
             f"{where}: {op} failed ({detail})",
             fix=f"check that {self.endpoint or 'S3'} is reachable and the bucket name is right",
-        ) from None
+        )
 
-    def _fail_client(self, op: str, where: str, exc: ClientError) -> NoReturn:
-        code = str(exc.response.get("Error", {}).get("Code", ""))
+    def _mapped_client(self, op: str, where: str, exc: ClientError) -> BucketdexError:
+        code = _code(exc)
         status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
         if code in _BAD_CREDENTIALS:
-            raise InvalidCredentials(
+            return InvalidCredentials(
                 f"{where}: the credentials were refused ({code})",
                 fix="check the integration's access key id and secret (or session token expiry)",
-            ) from None
+            )
         if code == "NoSuchBucket":
-            raise BucketNotFound(
-                f"{where}: bucket {self.bucket!r} does not exist; fix the bucket name"
-            ) from None
+            return BucketNotFound(f"{where}: bucket {self.bucket!r} does not exist; fix the bucket name")
         if code in {"NoSuchKey", "404", "NotFound"}:
-            raise ObjectNotFound(f"{where}: no such object") from None
+            return ObjectNotFound(f"{where}: no such object")
         if code in {"AccessDenied", "403", "AllAccessDisabled"} or status == 403:
             missing = (
                 " (a HEAD answer carries no reason: the credentials may be wrong too, and without "
@@ -137,15 +145,15 @@ class S3Store(ObjectStore):
                 if op == "head"
                 else ""
             )
-            raise AccessDenied(
+            return AccessDenied(
                 f"{where}: access denied for {op}{missing}",
                 fix=f"allow {PERMISSION[op]} on {self._arn(op)} in the IAM policy (or bucket policy) "
                 "of the integration's role or user",
-            ) from None
-        raise StorageError(
+            )
+        return StorageError(
             f"{where}: {op} failed with {code or status}",
             fix="retry later; if it persists check the bucket's region and the service status",
-        ) from None
+        )
 
     def _arn(self, op: str) -> str:
         return f"arn:aws:s3:::{self.bucket}" + ("" if op in {"list", "cors"} else "/*")
@@ -153,103 +161,92 @@ class S3Store(ObjectStore):
     # -- reads -----------------------------------------------------------------------------------
     def head(self, key: str) -> ObjectInfo:
         check_key(self, key)
-        try:
+        with self._errors("head", key):
             r = self._client.head_object(Bucket=self.bucket, Key=key)
-        except (ClientError, BotoCoreError) as exc:
-            self._fail("head", key, exc)
         return ObjectInfo(key, r["ContentLength"], r.get("ETag"), r.get("ContentType"), r.get("LastModified"))
 
     def read_range(self, key: str, start: int, length: int) -> bytes:
         check_key(self, key)
         check_range(start, length)
-        try:
-            r = self._client.get_object(
-                Bucket=self.bucket, Key=key, Range=f"bytes={start}-{start + length - 1}"
-            )
-            body: bytes = r["Body"].read()
-            return body
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "InvalidRange":
-                self.head(key)  # missing key → ObjectNotFound; else the range is past the end
-                return b""
-            self._fail("read", key, exc)
-        except BotoCoreError as exc:
-            self._fail("read", key, exc)
+        with self._errors("read", key):
+            r = self._ranged_get(key, start, length)
+            if r is not None:
+                body: bytes = r["Body"].read()
+                return body
+        self.head(key)  # a missing key fails here; otherwise the range is past the end
+        return b""
 
     def read_head(self, key: str, length: int) -> tuple[bytes, ObjectInfo]:
         """One ranged GET: S3 reports the object's size in ``Content-Range`` (bytes a-b/size)."""
         check_key(self, key)
         check_range(0, length)
-        try:
-            r = self._client.get_object(Bucket=self.bucket, Key=key, Range=f"bytes=0-{length - 1}")
-            body: bytes = r["Body"].read()
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "InvalidRange":  # an empty object
+        with self._errors("read", key):
+            r = self._ranged_get(key, 0, length)
+            if r is None:  # an empty object
                 return b"", self.head(key)
-            self._fail("read", key, exc)
-        except BotoCoreError as exc:
-            self._fail("read", key, exc)
+            body: bytes = r["Body"].read()
         total = r.get("ContentRange", "").rpartition("/")[2]
         size = int(total) if total.isdigit() else r["ContentLength"]
         return body, ObjectInfo(key, size, r.get("ETag"), r.get("ContentType"), r.get("LastModified"))
 
+    def _ranged_get(self, key: str, start: int, length: int) -> GetObjectOutputTypeDef | None:
+        """A GET of ``length`` bytes from ``start``; None where S3 answers ``InvalidRange`` (the
+        range starts at or past the end).  Other errors are left to the caller's ``_errors``."""
+        try:
+            return self._client.get_object(
+                Bucket=self.bucket, Key=key, Range=f"bytes={start}-{start + length - 1}"
+            )
+        except ClientError as exc:
+            if _code(exc) != "InvalidRange":
+                raise
+        return None
+
     def read(self, key: str) -> bytes:
         check_key(self, key)
-        try:
+        with self._errors("read", key):
             body: bytes = self._client.get_object(Bucket=self.bucket, Key=key)["Body"].read()
-            return body
-        except (ClientError, BotoCoreError) as exc:
-            self._fail("read", key, exc)
+        return body
 
     def list(self, prefix: str = "", *, recursive: bool = True) -> Iterator[ObjectInfo]:
         paginator = self._client.get_paginator("list_objects_v2")
         options: dict[str, Any] = {"Bucket": self.bucket, "Prefix": prefix}
         if not recursive:
             options["Delimiter"] = "/"
-        try:
+        with self._errors("list"):
             for page in paginator.paginate(**options, PaginationConfig={"PageSize": self.page_size}):
                 for obj in page.get("Contents", []):
                     yield _info(obj)
-        except (ClientError, BotoCoreError) as exc:
-            self._fail("list", None, exc)
 
     # -- writes ----------------------------------------------------------------------------------
     def put(self, key: str, data: bytes, content_type: str | None = None) -> ObjectInfo:
         check_key(self, key)
         extra: dict[str, Any] = {"ContentType": content_type} if content_type else {}
-        try:
+        with self._errors("put", key):
             r = self._client.put_object(Bucket=self.bucket, Key=key, Body=data, **extra)
-        except (ClientError, BotoCoreError) as exc:
-            self._fail("put", key, exc)
         return ObjectInfo(key, len(data), r.get("ETag"), content_type)
 
     def delete(self, key: str) -> None:
         check_key(self, key)
-        try:
+        with self._errors("delete", key):
             self._client.delete_object(Bucket=self.bucket, Key=key)
-        except (ClientError, BotoCoreError) as exc:
-            self._fail("delete", key, exc)
 
     # -- URLs and CORS -------------------------------------------------------------------------------
     def signed_url(self, key: str, expires_in_seconds: int = 3600) -> str:
         check_key(self, key)
         check_expiry(expires_in_seconds)
-        try:
+        with self._errors("read", key):
             return self._client.generate_presigned_url(
                 "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=expires_in_seconds
             )
-        except (ClientError, BotoCoreError) as exc:
-            self._fail("read", key, exc)
 
     def cors_rules(self) -> tuple[CorsRule, ...]:
-        try:
-            rules = self._client.get_bucket_cors(Bucket=self.bucket)["CORSRules"]
-        except ClientError as exc:
-            if exc.response.get("Error", {}).get("Code") == "NoSuchCORSConfiguration":
-                return ()
-            self._fail("cors", None, exc)
-        except BotoCoreError as exc:
-            self._fail("cors", None, exc)
+        with self._errors("cors"):
+            try:
+                rules = self._client.get_bucket_cors(Bucket=self.bucket)["CORSRules"]
+            except ClientError as exc:
+                if _code(exc) != "NoSuchCORSConfiguration":
+                    raise
+                return ()  # no CORS configuration: no rule
         return tuple(
             CorsRule(
                 tuple(r.get("AllowedOrigins", [])),
@@ -261,6 +258,10 @@ class S3Store(ObjectStore):
 
     def close(self) -> None:
         self._client.close()
+
+
+def _code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code", ""))
 
 
 def _info(obj: ObjectTypeDef) -> ObjectInfo:
