@@ -295,3 +295,21 @@ def test_url_hashes_of_a_column_match_url_hash_and_keep_nones() -> None:
     urls = ["s3://b/a", None, "", "s3://b/é", None]
     assert bulk.url_hashes(urls) == [None if u is None else url_hash(u) for u in urls]
     assert bulk.url_hashes(["x"]) == [url_hash("x")] and bulk.url_hashes([]) == []
+
+
+@pytest.mark.parametrize("per_statement", [1, 7, 200])
+def test_rows_written_many_per_statement_keep_their_values(
+    db: Database, monkeypatch: pytest.MonkeyPatch, per_statement: int
+) -> None:
+    """SQLite writes up to ROWS_PER_STATEMENT rows per INSERT: every row, the last partial
+    group included, lands with its own values."""
+    monkeypatch.setattr(bulk, "ROWS_PER_STATEMENT", per_statement)
+    folder_id = _folder(db)
+    items = [_item(i) for i in range(2_345)]  # 2 composites; groups of 7 leave a remainder
+    with db.write() as conn:
+        written = insert_items(conn, folder_id, items, now=NOW)
+    rows = _rows(db)
+    assert written == len(rows) == 2_345 + 2 * 3
+    for item in items:
+        row = rows[item.id]
+        assert (row.name, row.url, row.width) == (item.name, item.url, item.media.width)
