@@ -40,12 +40,11 @@ from encord import EncordUserClient
 from encord.orm.dataset import LongPollingStatus
 from encord.storage import StorageFolder
 
-from bench_import import _row, baseline_seconds, image_entry
+from bench_import import _database, _row, baseline_seconds, image_entry
 from bench_server import start_server
 from bucketdex.auth.service import AuthService
 from bucketdex.config import LOCAL_ROOTS_ENV
 from bucketdex.store.database import Database
-from pg_scratch import scratch_database
 
 REPEATS = 3  # rounds per backend (the median is reported); 1 with --quick
 
@@ -137,15 +136,6 @@ def round_child(backend: str, n: int) -> None:
             again, result = timed_upload(folder, integration_id, manifest)
             assert len(result.items_with_names) == 0, len(result.items_with_names)  # all skipped
     print(json.dumps({"baseline": baseline, "first": first, "again": again}))
-
-
-@contextmanager
-def _database(backend: str, tmp: Path) -> Iterator[str]:
-    if backend == "postgresql":
-        with scratch_database() as url:
-            yield url
-    else:
-        yield f"sqlite:///{tmp}/catalog.sqlite3"
 
 
 def bench_backend(backend: str, n: int, repeats: int) -> list[dict[str, Any]]:
