@@ -95,3 +95,11 @@ def test_a_malformed_endpoint_is_invalid_argument_naming_it(endpoint: str) -> No
     with pytest.raises(InvalidArgument, match="endpoint") as raised:
         open_store("s3_compatible", "media", endpoint=endpoint, credentials=MOTO_KEYS)
     assert repr(endpoint) in str(raised.value)
+
+
+def test_an_unknown_aws_profile_is_refused_naming_it() -> None:
+    from bucketdex.storage import InvalidCredentials, open_store
+
+    with pytest.raises(InvalidCredentials, match="profile 'no-such-profile'") as raised:
+        open_store("s3", "media", region="us-east-1", credentials={"profile": "no-such-profile"})
+    assert "access key pair" in (raised.value.fix or "")

@@ -19,7 +19,7 @@ import boto3
 import botocore.loaders
 import botocore.session
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ProfileNotFound
 from botocore.retries import standard
 
 from bucketdex.catalog.types import Provider
@@ -308,6 +308,11 @@ def _client(region: str | None, endpoint: str | None, credentials: Mapping[str, 
             f"the endpoint {endpoint!r} is not a URL botocore can use ({exc}); give the service's "
             "URL, e.g. https://minio.example.com:9000 or http://127.0.0.1:9000"
         ) from None
+    except ProfileNotFound as exc:  # (botocore looks the profile up when the client is made)
+        raise InvalidCredentials(
+            f"the AWS profile {creds.get('profile')!r} is not in this machine's AWS configuration",
+            fix="name a profile of ~/.aws/config (or AWS_CONFIG_FILE), or give an access key pair",
+        ) from exc
     _retry_without_quota(client)
     return client
 
