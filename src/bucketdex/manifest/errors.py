@@ -11,6 +11,7 @@ class ManifestError(InvalidArgument):
     """A manifest cannot be registered as written; ``problems`` has one located line each."""
 
     code = "invalid_manifest"
+    detail_fields = ("source", "problems")
 
     def __init__(self, source: str, problems: list[str]) -> None:
         self.source = source

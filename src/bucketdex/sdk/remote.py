@@ -1,8 +1,9 @@
 """Remote mode of the SDK: the same calls as ``Client.local()``, over a bucketdex server's API.
 
 ``RemoteClient.connect(url, api_key=...)`` (see docs/server.md).  Folders, items, the metadata
-schema and import jobs are covered; errors come back as the same domain errors
-(``NotFound``, ``InvalidArgument``, ...) with the server's message.
+schema and import jobs are covered; errors come back as the same domain errors, rebuilt from
+the body's ``code`` with the server's message and detail (``ManifestError.problems``,
+``StorageError.fix``, ...).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from uuid import UUID
 
 import httpx
 
+import bucketdex.extract.errors  # noqa: F401  (registers the media error codes for _error_of)
 from bucketdex.catalog.job_runner import JobProgress
 from bucketdex.catalog.jobs import JobSummary
 from bucketdex.catalog.limits import choice
@@ -28,7 +30,6 @@ from bucketdex.catalog.registration import DryRunReport, UnitError
 from bucketdex.catalog.storable import json_problems
 from bucketdex.catalog.types import ItemType, JobStatus, StorageLocation
 from bucketdex.errors import (
-    AlreadyExists,
     BucketdexError,
     Conflict,
     InvalidArgument,
@@ -38,17 +39,20 @@ from bucketdex.errors import (
     PermissionDenied,
     StoreUnavailable,
     Unauthenticated,
+    error_class,
 )
 from bucketdex.manifest.generate import checked_remote_listing
 from bucketdex.sdk.imports import ImportResult, read_private_files
 from bucketdex.sdk.remote_resources import RemoteDataset, RemoteIntegration, dataset_of, integration_of
 from bucketdex.sdk.views import FolderView, ItemView
+from bucketdex.storage.errors import StorageError
 
 API_PREFIX = "/api/v1"
 UuidLike = UUID | str
+# the base class of each status the server maps (server/errors.py), for codes this client lacks
 _ERROR_BY_STATUS: dict[int, type[BucketdexError]] = {
     400: InvalidArgument, 401: Unauthenticated, 403: PermissionDenied, 404: NotFound,
-    409: AlreadyExists, 413: PayloadTooLarge, 422: InvalidArgument, 503: StoreUnavailable,
+    409: Conflict, 413: PayloadTooLarge, 422: InvalidArgument, 502: StorageError, 503: StoreUnavailable,
 }  # fmt: skip
 _LONG_POLL_SLACK_SECONDS = 30.0  # the read timeout of a long poll is its wait plus this
 
@@ -468,10 +472,19 @@ def _check_sendable(metadata: Any, where: str) -> None:
 
 
 def _error_of(response: httpx.Response) -> BucketdexError:
+    """The error the server reported, as the class that owns its ``code`` with the body's detail
+    fields; a code this client does not know (a newer server's) is the closest base class of
+    the status, keeping the server's code."""
     try:
         body = response.json()
-        message, code = str(body["message"]), str(body.get("error", ""))
+        message, code = str(body["message"]), str(body.get("code", body.get("error", "")))
     except (ValueError, KeyError, TypeError):
-        message, code = f"HTTP {response.status_code}: {response.text[:200]}", ""
-    kind = Conflict if code == "conflict" else _ERROR_BY_STATUS.get(response.status_code, BucketdexError)
-    return kind(message)
+        body, code = {}, ""
+        message = f"HTTP {response.status_code}: {response.text[:200]}"
+    kind = error_class(code) if code else None
+    if kind is not None:
+        return kind.rebuild(message, body)
+    error = _ERROR_BY_STATUS.get(response.status_code, BucketdexError).rebuild(message, body)
+    if code:
+        error.code = code
+    return error

@@ -1,5 +1,8 @@
 """Domain errors → HTTP, in this one place.  Bodies say what is wrong and what to fix.
 
+A domain error's body is its ``code``, ``message`` and detail fields (``problems``, ``fix``...),
+from which the SDK's HTTP client raises the very same class (docs/server.md, *Errors*).
+
 Request bodies are never echoed back (FastAPI's default validation response does): a body
 may hold integration credentials.
 """
@@ -7,9 +10,11 @@ may hold integration credentials.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -21,7 +26,6 @@ from bucketdex.errors import (
     BucketdexError,
     Conflict,
     InvalidArgument,
-    ItemValidationError,
     NotFound,
     PayloadTooLarge,
     PermissionDenied,
@@ -54,10 +58,20 @@ def status_for(error: BucketdexError) -> int:
     return next((status for kind, status in STATUS_BY_ERROR if isinstance(error, kind)), _FALLBACK_STATUS)
 
 
-def error_response(status: int, code: str, message: str, problems: list[str] | None = None) -> JSONResponse:
-    body: dict[str, Any] = {"error": code, "message": message}
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    problems: list[str] | None = None,
+    *,
+    detail: Mapping[str, Any] | None = None,
+) -> JSONResponse:
+    """``{"code", "error", "message"}`` and the detail fields beside them (``problems``, ``fix``,
+    ...: see ``BucketdexError.detail``); ``error`` repeats ``code`` for clients of before it."""
+    body: dict[str, Any] = {"code": code, "error": code, "message": message}
     if problems is not None:
         body["problems"] = problems
+    body.update(jsonable_encoder(dict(detail or {})))
     headers = {"WWW-Authenticate": 'Bearer realm="bucketdex"'} if status == 401 else None
     return JSONResponse(body, status_code=status, headers=headers)
 
@@ -67,8 +81,7 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     status = status_for(exc)
     if status >= 500:
         log.error("%s %s: %s", request.method, request.url.path, exc.message)
-    problems = exc.problems if isinstance(exc, ItemValidationError) else None
-    return error_response(status, exc.code, exc.message, problems)
+    return error_response(status, exc.code, exc.message, detail=exc.detail())
 
 
 async def _validation_error(request: Request, exc: Exception) -> JSONResponse:

@@ -16,6 +16,7 @@ class StorageError(BucketdexError):
     """The backend failed in a way that is not the caller's fault (unreachable, 5xx after retries)."""
 
     code = "storage_error"
+    detail_fields = ("fix",)  # built by the adapters from error codes, like the message
 
     def __init__(self, message: str, *, fix: str = "") -> None:
         super().__init__(f"{message}; {fix}" if fix else message)
@@ -38,6 +39,7 @@ class AccessDenied(BucketdexError):
     """The credentials are valid but lack a permission; ``fix`` names the permission to grant."""
 
     code = "access_denied"
+    detail_fields = ("fix",)
 
     def __init__(self, message: str, *, fix: str) -> None:
         super().__init__(f"{message}; fix: {fix}")
