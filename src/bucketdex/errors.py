@@ -122,7 +122,7 @@ class ItemValidationError(InvalidArgument):
     """One or more items cannot be written as given; ``problems`` has one line per problem."""
 
     code = "item_validation"
-    detail_fields = ("problems",)
+    detail_fields: ClassVar[tuple[str, ...]] = ("problems",)
     what = "item"
 
     def __init__(self, problems: list[str]) -> None:

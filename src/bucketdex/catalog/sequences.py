@@ -31,6 +31,7 @@ class SequenceError(BucketdexError):
     """An image sequence could not be made into a video; ``action`` says what to do."""
 
     code = "sequence_failed"
+    detail_fields = ("action",)
 
     def __init__(self, message: str, action: str) -> None:
         super().__init__(message)

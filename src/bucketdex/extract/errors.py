@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import ClassVar
 
 from bucketdex.errors import BucketdexError, ItemValidationError
 
@@ -28,6 +29,7 @@ class ExtractionError(MediaError):
     """A truncated or corrupt file: ``cannot read <kind> header: <reason>``."""
 
     code = "media_header"
+    detail_fields: ClassVar[tuple[str, ...]] = ("problems", "kind", "reason")
 
     def __init__(self, kind: str, reason: str) -> None:
         self.kind = kind
@@ -39,6 +41,7 @@ class WrongMediaKind(MediaError):
     """The file is readable but of another kind: ``Expected an image, got a file of type video/mp4``."""
 
     code = "media_wrong_kind"
+    detail_fields: ClassVar[tuple[str, ...]] = ("problems", "expected", "actual_mime")
 
     def __init__(self, expected: str, actual_mime: str) -> None:
         self.expected = expected
@@ -50,6 +53,7 @@ class UnsupportedFormat(MediaError):
     """No extractor recognises the file; the message lists the supported formats."""
 
     code = "media_unsupported"
+    detail_fields: ClassVar[tuple[str, ...]] = ("problems", "supported")
 
     def __init__(self, what: str, supported: list[str]) -> None:
         self.supported = list(supported)
@@ -60,6 +64,7 @@ class MediaLibraryMissing(BucketdexError):
     """An optional media library is not installed (a deployment problem, not the file's)."""
 
     code = "media_library_missing"
+    detail_fields = ("library",)
 
     def __init__(self, library: str, error: str = "") -> None:
         self.library = library
