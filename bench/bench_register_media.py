@@ -73,14 +73,13 @@ def _manifest(endpoint: str, count: int, supplied: bool) -> bytes:
 
 
 def _job_seconds(catalog: Any, integration_id: uuid.UUID, manifest: bytes) -> tuple[float, Any]:
-    from bucketdex.catalog.job_runner import runner_for
     from bucketdex.catalog.types import JobStatus
 
     folder = catalog.folders.create(f"bench-{uuid.uuid4().hex[:8]}")
-    runner = runner_for(catalog)
+    imports = catalog.imports
     start = time.perf_counter()
-    job = runner.wait(
-        runner.start(folder.id, manifest, source_name="m.json", integration_id=integration_id).id
+    job = imports.wait(
+        imports.start(folder.id, manifest, source_name="m.json", integration_id=integration_id).id
     )
     seconds = time.perf_counter() - start
     assert job.status is JobStatus.DONE, (job.errors, job.unit_errors[:3])

@@ -9,7 +9,6 @@ from typing import Any
 
 from bucketdex import Client, JobStatus
 from bucketdex.catalog.catalog import Catalog
-from bucketdex.catalog.job_runner import close_runner, runner_for
 
 MANIFEST = {
     "images": [
@@ -102,7 +101,7 @@ def test_dataset_job_registers_into_backing_folder_and_links(client: Client) -> 
 
 def test_long_poll_returns_pending_when_the_timeout_ends(client: Client) -> None:
     folder = client.create_storage_folder("jobs")
-    _ = client.jobs  # the runner exists (it resumes only what was pending when it started)
+    client.jobs.start_engine()  # the engine runs (it resumes only what was pending then)
     record = client.catalog.jobs.create(folder.uuid, json.dumps(MANIFEST).encode())  # recorded, not queued
     started = time.monotonic()
     res = client.get_import_result(record.id, timeout_seconds=0.3)
@@ -113,19 +112,16 @@ def test_a_job_left_pending_by_a_dead_process_is_resumed_once(client: Client) ->
     folder = client.create_storage_folder("jobs")
     record = client.catalog.jobs.create(folder.uuid, json.dumps(MANIFEST).encode(), source_name="m.json")
     fresh = Catalog(client.catalog.db)  # "the next process" opening the same catalog
-    runner = runner_for(fresh)
-    assert runner.wait(record.id, timeout_seconds=30).status is JobStatus.DONE
-    runner.resume_pending()  # nothing left to resume; running it again must not duplicate
-    from bucketdex.catalog.job_runner import run_job
-
-    run_job(fresh, record.id)
+    assert fresh.imports.wait(record.id, timeout_seconds=30).status is JobStatus.DONE
+    fresh.imports.resume_pending()  # nothing left to resume; running it again must not duplicate
+    assert fresh.imports.run_here(record.id) is False
     assert len(list(folder.list_items())) == 3
-    close_runner(fresh)
+    fresh.imports.close()
 
 
 def test_cancelled_job_never_runs(client: Client) -> None:
     folder = client.create_storage_folder("jobs")
-    _ = client.jobs  # started before the job is recorded, so it does not pick it up by itself
+    client.jobs.start_engine()  # started before the job is recorded: it does not pick it up
     record = client.catalog.jobs.create(folder.uuid, json.dumps(MANIFEST).encode())
     res = client.cancel_import_job(record.id)
     assert res.status is JobStatus.CANCELLED

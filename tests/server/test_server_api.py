@@ -100,7 +100,7 @@ def test_dataset_import_links_the_new_items(api: httpx.Client, org_a: Tenant) ->
 
 def test_long_poll_blocks_on_the_server_and_is_capped(api: httpx.Client, app: FastAPI, org_a: Tenant) -> None:
     catalog = catalog_of(app, org_a)
-    state(app).catalogs.runner(org_a.org_id)  # started first, so the job below stays PENDING
+    state(app).catalogs.imports(org_a.org_id).start_engine()  # first: the job below stays PENDING
     folder = catalog.folders.create("waiting")
     job = catalog.jobs.create(folder.id, manifest(("x", {})))
     started = time.monotonic()

@@ -45,9 +45,9 @@ def populate(app: FastAPI, tenant: Tenant, root: Path) -> dict[str, str]:
     catalog = catalog_of(app, tenant)
     catalog.schema.save_document({"a_only_key": {"ty": "variant", "hint": "text"}})
     folder = catalog.folders.create("a-secret-folder", client_metadata={"owner": "a"})
-    runner = state(app).catalogs.runner(tenant.org_id)
-    job = runner.start(folder.id, json.dumps(MANIFEST).encode(), source_name="a.json")
-    assert runner.wait(job.id, 30).status is JobStatus.DONE
+    imports = state(app).catalogs.imports(tenant.org_id)
+    job = imports.start(folder.id, json.dumps(MANIFEST).encode(), source_name="a.json")
+    assert imports.wait(job.id, 30).status is JobStatus.DONE
     items = list(catalog.items.list_in_folder(folder.id))
     integration = catalog.integrations.create(
         "a-secret-integration", "local", str(root), credentials={"token": "a-secret-credential"}

@@ -19,10 +19,10 @@ SUMMARY_FIELDS = {
 
 
 def finished_job(app: FastAPI, tenant: Tenant, folder_id: uuid.UUID, body: bytes, name: str) -> uuid.UUID:
-    """A job run to its end by the server's own runner; its id."""
-    runner = state(app).catalogs.runner(tenant.org_id)
-    job = runner.start(folder_id, body, source_name=name)
-    assert runner.wait(job.id, 30).status.is_final
+    """A job run to its end by the server's own import engine; its id."""
+    imports = state(app).catalogs.imports(tenant.org_id)
+    job = imports.start(folder_id, body, source_name=name)
+    assert imports.wait(job.id, 30).status.is_final
     return job.id
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import threading
 import uuid
 from pathlib import Path
 
 from bucketdex.catalog.datasets import DatasetService
 from bucketdex.catalog.folders import FolderService
+from bucketdex.catalog.imports import ImportService
 from bucketdex.catalog.integrations import IntegrationService
 from bucketdex.catalog.items import ItemService
 from bucketdex.catalog.jobs import JobStore
@@ -35,6 +37,8 @@ class Catalog:
         self.datasets = DatasetService(db, org_id)
         self.integrations = IntegrationService(db, org_id, self.secret_box)
         self.jobs = JobStore(db, org_id)
+        self._imports: ImportService | None = None
+        self._imports_lock = threading.Lock()
 
     @classmethod
     def open(cls, path: str | os.PathLike[str] | None = None, database_url: str | None = None) -> Catalog:
@@ -44,6 +48,15 @@ class Catalog:
         catalog = cls(Database.open(settings))
         catalog._home = settings.home
         return catalog
+
+    @property
+    def imports(self) -> ImportService:
+        """Import jobs: start, wait, cancel, retry, dry run... (made on first use; one per
+        Catalog object, stopped by ``close``)."""
+        with self._imports_lock:
+            if self._imports is None:
+                self._imports = ImportService(self)
+            return self._imports
 
     _home: Path | None = None  # where the key file lives (Catalog.open); else the environment's
 
@@ -72,4 +85,9 @@ class Catalog:
         )
 
     def close(self) -> None:
+        """Stop the import engine (its running jobs finish first), then close the database."""
+        with self._imports_lock:
+            imports = self._imports
+        if imports is not None:
+            imports.close()
         self.db.dispose()

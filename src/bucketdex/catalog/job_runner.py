@@ -1,4 +1,5 @@
-"""Running import jobs in the background of this process (the embedded default).
+"""The engine of ``catalog.imports`` (``imports.ImportService``): import jobs run in a
+background thread of this process (the embedded default).
 
 A job's manifest and status live in the database.  Registration and the job's outcome are
 written in one transaction, so a process that dies mid-job leaves the job PENDING with nothing
@@ -13,13 +14,12 @@ import logging
 import threading
 import time
 import uuid
-import weakref
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from bucketdex.catalog.catalog import Catalog
 from bucketdex.catalog.datasets import link_in
 from bucketdex.catalog.dedupe import duplicate_filter, present_in_folder
 from bucketdex.catalog.job_retry import retry_manifest
@@ -33,29 +33,11 @@ from bucketdex.manifest.errors import ManifestError
 from bucketdex.manifest.model import Manifest, ManifestEntry
 from bucketdex.store.locks import job_lock
 
+if TYPE_CHECKING:
+    from bucketdex.catalog.catalog import Catalog
+
 log = logging.getLogger(__name__)
 _POLL_SECONDS = 0.5  # re-read from the database at least this often (jobs of other processes)
-
-
-_RUNNERS: weakref.WeakKeyDictionary[Catalog, JobRunner] = weakref.WeakKeyDictionary()
-_RUNNERS_LOCK = threading.Lock()
-
-
-def runner_for(catalog: Catalog) -> JobRunner:
-    """The one runner of a catalog object; created on first use, it resumes jobs left PENDING."""
-    with _RUNNERS_LOCK:
-        runner = _RUNNERS.get(catalog)
-        if runner is None:
-            runner = _RUNNERS[catalog] = JobRunner(catalog)
-            runner.resume_pending()
-        return runner
-
-
-def close_runner(catalog: Catalog) -> None:
-    with _RUNNERS_LOCK:
-        runner = _RUNNERS.pop(catalog, None)
-    if runner is not None:
-        runner.close()
 
 
 @dataclass(frozen=True)

@@ -9,16 +9,12 @@ without the SDK around it.
 
 from __future__ import annotations
 
-import logging
 import threading
 import uuid
 
 from bucketdex.catalog.catalog import Catalog
-from bucketdex.catalog.job_runner import run_job
 from bucketdex.catalog.jobs import pending_jobs
 from bucketdex.store.database import Database
-
-log = logging.getLogger(__name__)
 
 
 class Worker:
@@ -31,12 +27,8 @@ class Worker:
         ran = []
         for org_id, job_id in pending_jobs(self._db):
             catalog = self._catalogs.setdefault(org_id, Catalog(self._db, org_id))
-            try:
-                if run_job(catalog, job_id):
-                    ran.append(job_id)
-            except Exception:  # a bug, not bad input: fail that job, keep the worker alive
-                log.exception("import job %s failed", job_id)
-                catalog.jobs.fail(job_id, ["internal error; nothing was registered"])
+            if catalog.imports.run_here(job_id):  # a crash fails the job and is logged
+                ran.append(job_id)
         return ran
 
     def run_until(self, stop: threading.Event, poll_seconds: float = 1.0) -> None:

@@ -9,9 +9,9 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from bucketdex.catalog.catalog import Catalog
-from bucketdex.catalog.failed_files import failed_files_csv
+from bucketdex.catalog.imports import ImportService
 from bucketdex.catalog.integrations import check_settings
-from bucketdex.catalog.job_runner import JobProgress, JobRunner, close_runner, queue_job, runner_for
+from bucketdex.catalog.job_runner import JobProgress
 from bucketdex.catalog.jobs import JobSummary
 from bucketdex.catalog.limits import choice
 from bucketdex.catalog.metadata_schema import MetadataSchema
@@ -40,9 +40,10 @@ class Client:
         self._catalog = catalog
 
     @property
-    def jobs(self) -> JobRunner:
-        """The import-job runner; created on first use, it resumes jobs an earlier process left."""
-        return runner_for(self._catalog)
+    def jobs(self) -> ImportService:
+        """The catalog's import jobs (``catalog.imports``).  Its engine starts on the first start,
+        wait or ``start_engine``, and resumes the jobs an earlier process left PENDING."""
+        return self._catalog.imports
 
     def get_import_result(self, job_id: UuidLike, timeout_seconds: float | None = None) -> ImportResult:
         """The job's state; waits up to ``timeout_seconds`` (forever if None) for it to finish.
@@ -51,13 +52,13 @@ class Client:
         another process runs (or left behind) is not taken up here."""
         job_id = as_uuid(job_id, what="job id")
         if timeout_seconds is not None and timeout_seconds <= 0:
-            return ImportResult.from_job(self._catalog.jobs.get(job_id))
+            return ImportResult.from_job(self.jobs.get(job_id))
         return ImportResult.from_job(self.jobs.wait(job_id, timeout_seconds))
 
     def list_import_jobs(self, status: JobStatus | str | None = None, limit: int = 100) -> list[JobSummary]:
         """The organisation's import jobs, newest first, optionally of one status."""
         wanted = None if status is None else choice(JobStatus, status, what="job status")
-        return self._catalog.jobs.recent(wanted, limit=max(1, min(limit, 10_000)))
+        return self.jobs.recent(wanted, limit=max(1, min(limit, 10_000)))
 
     def queue_import(
         self,
@@ -72,10 +73,9 @@ class Client:
         integration_id = None if integration is None else self.get_cloud_integration(integration).id
         data, source = read_private_files(private_files)
         folder_id = self.get_storage_folder(folder).uuid
-        job = queue_job(
-            self._catalog, folder_id, data, source_name=source,
-            integration_id=integration_id, ignore_errors=ignore_errors,
-        )  # fmt: skip
+        job = self.jobs.queue(
+            folder_id, data, source_name=source, integration_id=integration_id, ignore_errors=ignore_errors
+        )
         return job.id
 
     def cancel_import_job(self, job_id: UuidLike) -> ImportResult:
@@ -103,7 +103,7 @@ class Client:
 
     def failed_files_csv(self, job_id: UuidLike) -> str:
         """The job's failed-file report: CSV, one row per file, formula-injection safe."""
-        return failed_files_csv(self._catalog.jobs.get(as_uuid(job_id, what="job id")))
+        return self.jobs.failed_files_csv(as_uuid(job_id, what="job id"))
 
     def import_progress(self, job_id: UuidLike) -> JobProgress | None:
         """Phase and counts of a job running in this process (None once it has finished)."""
@@ -242,8 +242,7 @@ class Client:
     # lifecycle -------------------------------------------------------------------------------
 
     def close(self) -> None:
-        close_runner(self._catalog)
-        self._catalog.close()
+        self._catalog.close()  # stops the import engine first
 
     def __enter__(self) -> Client:
         return self

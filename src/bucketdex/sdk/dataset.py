@@ -10,7 +10,6 @@ from typing import Any
 from uuid import UUID
 
 from bucketdex.catalog.catalog import Catalog
-from bucketdex.catalog.job_runner import runner_for
 from bucketdex.catalog.records import DataRow as DataRowRecord
 from bucketdex.catalog.records import Dataset as DatasetRecord
 from bucketdex.catalog.records import LinkResult
@@ -72,7 +71,7 @@ class Dataset(DatasetView):
         data, source = read_private_files(private_files)
         folder_id = self._catalog.datasets.backing_folder(self.dataset_hash)
         integration = None if integration_id is None else as_uuid(integration_id, what="integration_id")
-        job = runner_for(self._catalog).start(
+        job = self._catalog.imports.start(
             folder_id,
             data,
             source_name=source,
@@ -85,7 +84,7 @@ class Dataset(DatasetView):
     def add_private_data_to_dataset_get_result(
         self, upload_job_id: UUID | str, timeout_seconds: float | None = None
     ) -> ImportResult:
-        job = runner_for(self._catalog).wait(as_uuid(upload_job_id, what="upload_job_id"), timeout_seconds)
+        job = self._catalog.imports.wait(as_uuid(upload_job_id, what="upload_job_id"), timeout_seconds)
         return ImportResult.from_job(job)
 
     def refetch_data(self) -> None:

@@ -10,11 +10,9 @@ from uuid import UUID
 
 from bucketdex.catalog.catalog import Catalog
 from bucketdex.catalog.items import ItemUpdate
-from bucketdex.catalog.job_runner import runner_for
 from bucketdex.catalog.records import Folder
 from bucketdex.catalog.records import StorageItem as ItemRecord
-from bucketdex.catalog.registration import DryRunReport, dry_run
-from bucketdex.manifest.detect import parse_manifest
+from bucketdex.catalog.registration import DryRunReport
 from bucketdex.sdk.bundle import Bundle
 from bucketdex.sdk.ids import as_uuid
 from bucketdex.sdk.imports import ImportResult, read_private_files
@@ -50,7 +48,7 @@ class StorageFolder(FolderView):
         Returns the job's UUID at once; the job runs in the background."""
         data, source = read_private_files(private_files)
         integration = None if integration_id is None else as_uuid(integration_id, what="integration_id")
-        job = runner_for(self._catalog).start(
+        job = self._catalog.imports.start(
             self.uuid, data, source_name=source, integration_id=integration, ignore_errors=ignore_errors
         )
         return job.id
@@ -64,16 +62,13 @@ class StorageFolder(FolderView):
 
         A manifest that cannot be read at all raises ManifestError listing every problem."""
         data, source = read_private_files(private_files)
-        manifest = parse_manifest(data, source=source)
-        return dry_run(
-            self._catalog.db, self._catalog.org_id, self.uuid, manifest, ignore_errors=ignore_errors
-        )
+        return self._catalog.imports.dry_run(self.uuid, data, source_name=source, ignore_errors=ignore_errors)
 
     def add_private_data_to_folder_get_result(
         self, upload_job_id: UUID | str, timeout_seconds: float | None = None
     ) -> ImportResult:
         """The job's state; waits up to ``timeout_seconds`` (until it finishes if None)."""
-        job = runner_for(self._catalog).wait(as_uuid(upload_job_id, what="upload_job_id"), timeout_seconds)
+        job = self._catalog.imports.wait(as_uuid(upload_job_id, what="upload_job_id"), timeout_seconds)
         return ImportResult.from_job(job)
 
     def create_subfolder(

@@ -90,10 +90,10 @@ def mounted_routes(app: FastAPI) -> list[MountedRoute]:
 
 
 def _resume_pending_jobs(state: ServerState) -> None:
-    """Start every organisation's runner: each resumes the jobs its organisation left PENDING."""
+    """Start every organisation's import engine: each resumes the jobs its organisation left PENDING."""
     for org in state.auth.list_organisations():
-        resumed = state.catalogs.runner(org.id)
-        log.debug("job runner of organisation %s started (%s)", org.id, resumed)
+        resumed = state.catalogs.imports(org.id).start_engine()
+        log.debug("import engine of organisation %s started, resuming %d job(s)", org.id, len(resumed))
 
 
 class BodySizeLimit:

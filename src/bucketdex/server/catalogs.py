@@ -1,4 +1,4 @@
-"""One Catalog (and so one job runner) per organisation, shared by every request of it."""
+"""One Catalog (and so one import service) per organisation, shared by every request of it."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import threading
 import uuid
 
 from bucketdex.catalog.catalog import Catalog
-from bucketdex.catalog.job_runner import JobRunner, close_runner, runner_for
+from bucketdex.catalog.imports import ImportService
 from bucketdex.catalog.secrets import SecretBox
 from bucketdex.store.database import Database
 
@@ -14,9 +14,9 @@ from bucketdex.store.database import Database
 class CatalogPool:
     """``Catalog(db, org_id)`` per organisation, made on first use.
 
-    The job runner is keyed by the Catalog object, so a Catalog per request would start a
-    runner (and resume that organisation's pending jobs) on every request; one per
-    organisation keeps a single runner each.
+    Import jobs are a service of the Catalog object (``catalog.imports``), so a Catalog per
+    request would start an engine (and resume that organisation's pending jobs) on every
+    request; one per organisation keeps a single engine each.
     """
 
     def __init__(self, db: Database, secrets: SecretBox | None = None) -> None:
@@ -32,14 +32,14 @@ class CatalogPool:
                 found = self._catalogs[org_id] = Catalog(self.db, org_id, secrets=self._secrets)
             return found
 
-    def runner(self, org_id: uuid.UUID) -> JobRunner:
-        """The organisation's job runner (created on first use; it resumes PENDING jobs)."""
-        return runner_for(self.catalog(org_id))
+    def imports(self, org_id: uuid.UUID) -> ImportService:
+        """The organisation's import jobs (``catalog.imports``)."""
+        return self.catalog(org_id).imports
 
     def close(self) -> None:
-        """Stop every job runner (waiting for running jobs); the database stays open."""
+        """Stop every import engine (waiting for running jobs); the database stays open."""
         with self._lock:
             catalogs = list(self._catalogs.values())
             self._catalogs.clear()
         for catalog in catalogs:
-            close_runner(catalog)
+            catalog.imports.close()

@@ -200,10 +200,9 @@ def get_dataset_upload(call: RpcCall) -> Wire:
         timeout = float(payload.get("timeout_seconds") or 0)
     except ValueError:
         raise InvalidArgument("process_hash must be a UUID and timeout_seconds a number") from None
-    if call.catalog.jobs.get(job_id).dataset_id != dataset_id:
+    if call.catalog.imports.get(job_id).dataset_id != dataset_id:
         raise NotFound(f"upload job {job_id} is not a job of dataset {dataset_id}")
-    wait = max(0.0, min(timeout, call.state.settings.max_long_poll_seconds))
-    job = call.state.catalogs.runner(call.caller.org_id).wait(job_id, wait)
+    job = call.catalog.imports.wait(job_id, timeout, max_seconds=call.state.settings.max_long_poll_seconds)
     return _dataset_job_wire(call.catalog, job)
 
 

@@ -82,7 +82,7 @@ def start_job(
     limit = state.settings.max_body_bytes
     if len(manifest) > limit:
         raise PayloadTooLarge(f"the manifest is {len(manifest)} bytes; this server accepts up to {limit}")
-    return state.catalogs.runner(caller.org_id).start(
+    return state.catalogs.imports(caller.org_id).start(
         folder_id, manifest, source_name=source_name or "manifest.json", integration_id=integration_id,
         dataset_id=dataset_id, ignore_errors=ignore_errors,
     )  # fmt: skip
@@ -90,10 +90,10 @@ def start_job(
 
 async def wait_for_job(state: ServerState, caller: Caller, job_id: uuid.UUID, timeout: float) -> ImportJob:
     """Long poll: the job once final, or as it is when the (capped) timeout ends."""
-    wait = max(0.0, min(timeout, state.settings.max_long_poll_seconds))
+    cap = state.settings.max_long_poll_seconds
 
     def poll() -> ImportJob:
-        return state.catalogs.runner(caller.org_id).wait(job_id, wait)
+        return state.catalogs.imports(caller.org_id).wait(job_id, timeout, max_seconds=cap)
 
     return await anyio.to_thread.run_sync(poll, limiter=state.long_poll_limiter())
 
@@ -174,7 +174,7 @@ async def get_upload_job(
     """The job's state once it leaves PENDING, or PENDING after the capped wait."""
     state = server_state(request)
     catalog = state.catalogs.catalog(caller.org_id)
-    _job_in_folder(await anyio.to_thread.run_sync(catalog.jobs.get, job_id), folder_id)
+    _job_in_folder(await anyio.to_thread.run_sync(catalog.imports.get, job_id), folder_id)
     return job_state_wire(await wait_for_job(state, caller, job_id, timeout_seconds))
 
 
@@ -182,6 +182,7 @@ async def get_upload_job(
 def cancel_upload_job(request: Request, caller: CallerDep, folder_id: uuid.UUID, job_id: uuid.UUID) -> Wire:
     """``add_data_to_folder_job_cancel``: a PENDING job is cancelled (its units counted)."""
     state = server_state(request)
-    _job_in_folder(state.catalogs.catalog(caller.org_id).jobs.get(job_id), folder_id)
-    job = state.catalogs.runner(caller.org_id).cancel(job_id)
+    imports = state.catalogs.imports(caller.org_id)
+    _job_in_folder(imports.get(job_id), folder_id)
+    job = imports.cancel(job_id)
     return {"unitsCancelledCount": job.units_cancelled}

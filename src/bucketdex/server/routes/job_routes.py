@@ -13,12 +13,9 @@ from pydantic import BaseModel, Field
 
 from bucketdex.auth.records import Caller
 from bucketdex.catalog.catalog import Catalog
-from bucketdex.catalog.failed_files import failed_files_csv
 from bucketdex.catalog.jobs import JobSummary
-from bucketdex.catalog.registration import dry_run
 from bucketdex.catalog.types import JobStatus
 from bucketdex.errors import InvalidArgument, PayloadTooLarge
-from bucketdex.manifest.detect import parse_manifest
 from bucketdex.server.schemas import DryRunOut, JobOut
 from bucketdex.server.security import CallerDep, CatalogDep, authenticate, server_state
 
@@ -113,9 +110,9 @@ async def _start_import(
     catalogs = server_state(request).catalogs
 
     def start() -> JobOut:
-        folder_id = folder_of(catalogs.catalog(caller.org_id))
-        job = catalogs.runner(caller.org_id).start(
-            folder_id, manifest, source_name=name, integration_id=integration_id,
+        catalog = catalogs.catalog(caller.org_id)
+        job = catalog.imports.start(
+            folder_of(catalog), manifest, source_name=name, integration_id=integration_id,
             dataset_id=dataset_id, ignore_errors=ignore_errors,
         )  # fmt: skip
         return JobOut.of(job)
@@ -137,10 +134,9 @@ async def dry_run_folder_import(
     catalog = server_state(request).catalogs.catalog(caller.org_id)
 
     def plan() -> DryRunOut:
-        catalog.folders.get(folder_id)  # another organisation's folder: 404 whatever the manifest
-        parsed = parse_manifest(manifest, source=name)
+        # another organisation's folder: 404 whatever the manifest (the service checks it first)
         return DryRunOut.of(
-            dry_run(catalog.db, catalog.org_id, folder_id, parsed, ignore_errors=ignore_errors)
+            catalog.imports.dry_run(folder_id, manifest, source_name=name, ignore_errors=ignore_errors)
         )
 
     return await anyio.to_thread.run_sync(plan)
@@ -207,7 +203,7 @@ def list_import_jobs(
     limit: Annotated[int, Query(ge=1, le=MAX_JOB_LIST, description="at most this many")] = 50,
 ) -> JobListOut:
     """The organisation's import jobs, newest first (``bucketdex --server URL job list``)."""
-    jobs = catalog.jobs.recent(_job_status(status_filter), limit=limit)
+    jobs = catalog.imports.recent(_job_status(status_filter), limit=limit)
     return JobListOut(results=[JobSummaryOut.of(job) for job in jobs])
 
 
@@ -223,12 +219,12 @@ async def get_import_job(
     """The job; with ``timeout_seconds`` the server holds the request until the job finishes or
     the time is up (capped at the server's limit, below common client read timeouts)."""
     state = server_state(request)
-    wait = min(timeout_seconds, state.settings.max_long_poll_seconds)
+    cap = state.settings.max_long_poll_seconds
 
     def poll() -> JobOut:
-        runner = state.catalogs.runner(caller.org_id)
-        job = runner.wait(job_id, wait)
-        return JobOut.of(job, None if job.status.is_final else runner.progress(job_id))
+        imports = state.catalogs.imports(caller.org_id)
+        job = imports.wait(job_id, timeout_seconds, max_seconds=cap)
+        return JobOut.of(job, None if job.status.is_final else imports.progress(job_id))
 
     # a thread pool of its own: long polls must not starve the threads of ordinary requests
     return await anyio.to_thread.run_sync(poll, limiter=state.long_poll_limiter())
@@ -237,13 +233,13 @@ async def get_import_job(
 @router.post("/import-jobs/{job_id}/cancel", tags=["import jobs"])
 def cancel_import_job(request: Request, caller: CallerDep, job_id: uuid.UUID) -> JobOut:
     """Cancel a PENDING job; a finished one is returned as it is."""
-    return JobOut.of(server_state(request).catalogs.runner(caller.org_id).cancel(job_id))
+    return JobOut.of(server_state(request).catalogs.imports(caller.org_id).cancel(job_id))
 
 
 @router.post("/import-jobs/{job_id}/retry", status_code=status.HTTP_202_ACCEPTED, tags=["import jobs"])
 def retry_import_job(request: Request, caller: CallerDep, job_id: uuid.UUID) -> JobOut:
     """A new job registering what this one did not (duplicates skipped, so retrying is safe)."""
-    return JobOut.of(server_state(request).catalogs.runner(caller.org_id).retry(job_id))
+    return JobOut.of(server_state(request).catalogs.imports(caller.org_id).retry(job_id))
 
 
 @router.get(
@@ -254,7 +250,7 @@ def retry_import_job(request: Request, caller: CallerDep, job_id: uuid.UUID) -> 
 )
 def failed_files(catalog: CatalogDep, job_id: uuid.UUID) -> Response:
     """The failed-file report as CSV (object_url, location, error, action), formula-safe."""
-    report = failed_files_csv(catalog.jobs.get(job_id))
+    report = catalog.imports.failed_files_csv(job_id)
     return Response(
         report,
         media_type="text/csv; charset=utf-8",

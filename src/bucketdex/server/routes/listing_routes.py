@@ -116,7 +116,7 @@ async def import_from_bucket(
                 skip_duplicate_urls=body.skip_duplicate_urls,
             )  # fmt: skip
             manifest = b"".join(listing)
-        job = catalogs.runner(caller.org_id).start(
+        job = catalog.imports.start(
             folder_id, manifest, source_name=f"listing of {body.url_prefix}.json"[:300],
             integration_id=body.integration_id, ignore_errors=body.ignore_errors,
         )  # fmt: skip

@@ -1,0 +1,170 @@
+"""``catalog.imports``: import jobs of one catalog — start, queue, wait, cancel, retry, dry run,
+progress, failed files, recent.
+
+The one place the SDK, the server and the CLI go through for import jobs.  The engine that runs
+jobs (``job_runner.JobRunner``: a thread of this process) starts on the first call that needs
+it (start, retry, wait, start_engine, resume_pending) and resumes the jobs a dead process left
+PENDING; reading (get, recent, failed_files_csv, progress), queueing and dry runs never start
+it, so a command that only reads or queues leaves every job to the process running it.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from typing import TYPE_CHECKING
+
+from bucketdex.catalog.failed_files import failed_files_csv
+from bucketdex.catalog.job_runner import JobProgress, JobRunner, queue_job, run_job
+from bucketdex.catalog.jobs import JobSummary
+from bucketdex.catalog.records import ImportJob
+from bucketdex.catalog.registration import DryRunReport, dry_run
+from bucketdex.catalog.types import JobStatus
+from bucketdex.manifest.detect import parse_manifest
+
+if TYPE_CHECKING:
+    from bucketdex.catalog.catalog import Catalog
+
+log = logging.getLogger("bucketdex.catalog.job_runner")  # where job crashes are logged, as before
+
+
+class ImportService:
+    """The import jobs of one ``Catalog`` (its ``imports``); ``close()`` stops its engine."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self._catalog = catalog
+        self._runner: JobRunner | None = None
+        self._lock = threading.Lock()
+
+    # starting --------------------------------------------------------------------------------
+
+    def start(
+        self,
+        folder_id: uuid.UUID,
+        data: bytes,
+        *,
+        source_name: str,
+        integration_id: uuid.UUID | None = None,
+        ignore_errors: bool = False,
+        dataset_id: uuid.UUID | None = None,
+    ) -> ImportJob:
+        """Record the job and run it in this process's engine; returns the PENDING job at once."""
+        return self._engine().start(
+            folder_id, data, source_name=source_name, integration_id=integration_id,
+            dataset_id=dataset_id, ignore_errors=ignore_errors,
+        )  # fmt: skip
+
+    def queue(
+        self,
+        folder_id: uuid.UUID,
+        data: bytes,
+        *,
+        source_name: str,
+        integration_id: uuid.UUID | None = None,
+        ignore_errors: bool = False,
+        dataset_id: uuid.UUID | None = None,
+    ) -> ImportJob:
+        """Record a PENDING job without running it here: a worker (``bucketdex worker``) or the
+        next engine of this catalog takes it."""
+        return queue_job(
+            self._catalog, folder_id, data, source_name=source_name, integration_id=integration_id,
+            dataset_id=dataset_id, ignore_errors=ignore_errors,
+        )  # fmt: skip
+
+    def retry(self, job_id: uuid.UUID) -> ImportJob:
+        """Start a job registering what ``job_id`` did not: its failed files (see ``job_retry``)."""
+        return self._engine().retry(job_id)
+
+    def dry_run(
+        self, folder_id: uuid.UUID, data: bytes, *, source_name: str = "manifest", ignore_errors: bool = False
+    ) -> DryRunReport:
+        """What registering ``data`` into the folder would do (add, skip, update, fail), writing
+        nothing.  The folder is checked first (NotFound whatever the manifest); a manifest that
+        cannot be read at all raises ManifestError listing every problem."""
+        self._catalog.folders.get(folder_id)
+        manifest = parse_manifest(data, source=source_name)
+        return dry_run(
+            self._catalog.db, self._catalog.org_id, folder_id, manifest, ignore_errors=ignore_errors
+        )
+
+    # following -------------------------------------------------------------------------------
+
+    def get(self, job_id: uuid.UUID) -> ImportJob:
+        """The job as it is now (reads only: starts no engine)."""
+        return self._catalog.jobs.get(job_id)
+
+    def wait(
+        self, job_id: uuid.UUID, timeout_seconds: float | None = None, *, max_seconds: float | None = None
+    ) -> ImportJob:
+        """Long poll: the job once it is no longer PENDING, or as it is when the timeout ends.
+        ``timeout_seconds`` None waits until it finishes; ``max_seconds`` caps the wait (a
+        server's setting: below its clients' read timeouts)."""
+        if max_seconds is not None:
+            timeout_seconds = max_seconds if timeout_seconds is None else min(timeout_seconds, max_seconds)
+        if timeout_seconds is not None:
+            timeout_seconds = max(0.0, timeout_seconds)
+        return self._engine().wait(job_id, timeout_seconds)
+
+    def progress(self, job_id: uuid.UUID) -> JobProgress | None:
+        """Phase and counts of a job this process's engine is running (None otherwise)."""
+        runner = self._runner
+        return None if runner is None else runner.progress(job_id)
+
+    def failed_files_csv(self, job_id: uuid.UUID) -> str:
+        """The job's failed-file report: CSV, one row per file, formula-injection safe."""
+        return failed_files_csv(self._catalog.jobs.get(job_id))
+
+    def recent(self, status: JobStatus | None = None, limit: int = 100) -> list[JobSummary]:
+        """The organisation's jobs, newest first (at most ``limit``), optionally of one status."""
+        return self._catalog.jobs.recent(status, limit=limit)
+
+    def cancel(self, job_id: uuid.UUID) -> ImportJob:
+        """Cancel a PENDING job (a finished one is returned as it is); waiters here wake up."""
+        runner = self._runner
+        return self._catalog.jobs.cancel(job_id) if runner is None else runner.cancel(job_id)
+
+    # running ---------------------------------------------------------------------------------
+
+    def start_engine(self) -> list[uuid.UUID]:
+        """Start this process's engine if it has not started: it queues the jobs left PENDING
+        (their ids; [] if the engine was running already, as it then ignores jobs only queued)."""
+        return self._started()[1]
+
+    def resume_pending(self) -> list[uuid.UUID]:
+        """Queue every job PENDING now in this process's engine (started if need be); their ids.
+        Queueing one twice is harmless: a job runs once (``run_job``)."""
+        with self._lock:
+            if self._runner is None:
+                self._runner = JobRunner(self._catalog)
+            runner = self._runner
+        return runner.resume_pending()
+
+    def run_here(self, job_id: uuid.UUID) -> bool:
+        """Run one PENDING job in the calling thread (a worker process) unless another runner
+        has it; whether this call ran it.  A crash fails the job and is logged, not raised."""
+        try:
+            return run_job(self._catalog, job_id)
+        except Exception:  # a bug, not bad input: fail that job, keep the worker alive
+            log.exception("import job %s failed", job_id)
+            self._catalog.jobs.fail(job_id, ["internal error; nothing was registered"])
+            return False
+
+    def close(self) -> None:
+        """Stop the engine, letting the jobs it has started finish; a later start makes a new one."""
+        with self._lock:
+            runner, self._runner = self._runner, None
+        if runner is not None:
+            runner.close()
+
+    def _engine(self) -> JobRunner:
+        """The engine, made on first use: it resumes the jobs left PENDING when it starts."""
+        return self._started()[0]
+
+    def _started(self) -> tuple[JobRunner, list[uuid.UUID]]:
+        """The engine, and the jobs it resumed if this call started it."""
+        with self._lock:
+            if self._runner is not None:
+                return self._runner, []
+            self._runner = JobRunner(self._catalog)
+            return self._runner, self._runner.resume_pending()
