@@ -17,14 +17,13 @@ import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bucketdex.catalog.datasets import link_in
 from bucketdex.catalog.dedupe import duplicate_filter, present_in_folder
 from bucketdex.catalog.job_retry import retry_manifest
 from bucketdex.catalog.media_reading import PreparedManifest, prepare_manifest
-from bucketdex.catalog.records import ImportJob
+from bucketdex.catalog.records import ImportJob, JobProgress
 from bucketdex.catalog.registration import Progress, register_in
 from bucketdex.catalog.types import JobStatus
 from bucketdex.errors import BucketdexError
@@ -38,16 +37,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 _POLL_SECONDS = 0.5  # re-read from the database at least this often (jobs of other processes)
-
-
-@dataclass(frozen=True)
-class JobProgress:
-    """Where a running job is: phase "queued", "parsing", "checking" or "writing", and how far
-    (units checked or items written, of ``total``).  Known in the process running the job."""
-
-    phase: str
-    done: int = 0
-    total: int = 0
 
 
 class JobRunner:

@@ -168,6 +168,16 @@ class LinkResult:
 
 
 @dataclass(frozen=True)
+class JobProgress:
+    """Where a running job is: phase "queued", "parsing", "checking" or "writing", and how far
+    (units checked or items written, of ``total``).  Known in the process running the job."""
+
+    phase: str
+    done: int = 0
+    total: int = 0
+
+
+@dataclass(frozen=True)
 class ImportJob:
     """An import job: a manifest registered into a folder (and optionally linked to a dataset).
 

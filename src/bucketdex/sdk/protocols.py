@@ -7,8 +7,8 @@ import os
 import uuid
 from typing import Any, Protocol
 
-from bucketdex.catalog.job_runner import JobProgress
 from bucketdex.catalog.jobs import JobSummary
+from bucketdex.catalog.records import JobProgress
 from bucketdex.catalog.types import JobStatus
 from bucketdex.sdk.imports import ImportResult
 

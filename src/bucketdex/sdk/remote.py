@@ -20,11 +20,10 @@ from uuid import UUID
 import httpx
 
 import bucketdex.extract.errors  # noqa: F401  (registers the media error codes for _error_of)
-from bucketdex.catalog.job_runner import JobProgress
 from bucketdex.catalog.jobs import JobSummary
 from bucketdex.catalog.limits import choice
 from bucketdex.catalog.metadata_schema import MetadataSchema
-from bucketdex.catalog.records import Folder, ImportJob, MediaMetadata
+from bucketdex.catalog.records import Folder, ImportJob, JobProgress, MediaMetadata
 from bucketdex.catalog.records import StorageItem as ItemRecord
 from bucketdex.catalog.registration import DryRunReport, UnitError
 from bucketdex.catalog.storable import json_problems

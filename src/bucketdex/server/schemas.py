@@ -13,13 +13,13 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bucketdex.catalog.job_runner import JobProgress
 from bucketdex.catalog.records import (
     DataRow,
     Dataset,
     Folder,
     ImportJob,
     Integration,
+    JobProgress,
     LinkResult,
     StorageItem,
 )
