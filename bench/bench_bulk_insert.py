@@ -28,8 +28,8 @@ from sqlalchemy import make_url
 from bucketdex.catalog.catalog import Catalog
 from bucketdex.catalog.items import _check_new_items
 from bucketdex.catalog.metadata_validation import MetadataValidator
-from bucketdex.catalog.records import MediaMetadata, NewItem
-from bucketdex.catalog.types import ItemType
+from bucketdex.core.records import MediaMetadata, NewItem
+from bucketdex.core.types import ItemType
 from bucketdex.store import bulk
 from bucketdex.store.database import Database
 from pg_scratch import PG_ADMIN, scratch_database

@@ -30,7 +30,7 @@ import pydicom
 from PIL import Image
 from pydicom.data import get_testdata_file
 
-from bucketdex.catalog.types import ItemType
+from bucketdex.core.types import ItemType
 from bucketdex.extract import CountingSource, FileSource, default_registry, extract_for
 
 # the tests' video encoder (the FFmpeg libraries in PyAV): no ffmpeg binary needed

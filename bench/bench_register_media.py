@@ -73,7 +73,7 @@ def _manifest(endpoint: str, count: int, supplied: bool) -> bytes:
 
 
 def _job_seconds(catalog: Any, integration_id: uuid.UUID, manifest: bytes) -> tuple[float, Any]:
-    from bucketdex.catalog.types import JobStatus
+    from bucketdex.core.types import JobStatus
 
     folder = catalog.folders.create(f"bench-{uuid.uuid4().hex[:8]}")
     imports = catalog.imports

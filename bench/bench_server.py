@@ -34,8 +34,8 @@ from cryptography.fernet import Fernet
 from bucketdex.auth.service import AuthService
 from bucketdex.catalog.catalog import Catalog
 from bucketdex.catalog.job_runner import run_job
-from bucketdex.catalog.records import NewItem
-from bucketdex.catalog.types import ItemType
+from bucketdex.core.records import NewItem
+from bucketdex.core.types import ItemType
 from bucketdex.store.database import Database
 from pg_scratch import scratch_database
 

@@ -1,6 +1,6 @@
 """bucketdex: register media kept in cloud object storage into a searchable catalog."""
 
-from bucketdex.catalog.types import DuplicatesBehavior, ItemType, JobStatus, Provider, StorageLocation
+from bucketdex.core.types import DuplicatesBehavior, ItemType, JobStatus, Provider, StorageLocation
 from bucketdex.errors import (
     AlreadyExists,
     BucketdexError,

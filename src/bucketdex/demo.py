@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bucketdex.catalog.types import JobStatus
+from bucketdex.core.types import JobStatus
 from bucketdex.errors import AlreadyExists, BucketdexError
 from bucketdex.sdk.bundle import Bundle
 from bucketdex.sdk.client import Client

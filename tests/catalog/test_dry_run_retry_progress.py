@@ -12,7 +12,7 @@ import pytest
 from bucketdex.catalog.catalog import Catalog
 from bucketdex.catalog.job_runner import JobRunner, run_job
 from bucketdex.catalog.registration import dry_run
-from bucketdex.catalog.types import JobStatus
+from bucketdex.core.types import JobStatus
 from bucketdex.errors import InvalidArgument
 from bucketdex.manifest.json_format import parse_json_manifest
 from bucketdex.store.database import Database

@@ -13,9 +13,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bucketdex.catalog.failed_files import HEADER, failed_files_csv, safe_cell
-from bucketdex.catalog.records import ImportJob
-from bucketdex.catalog.types import JobStatus
+from bucketdex.catalog.failed_files import HEADER, failed_files_csv
+from bucketdex.core.csv_safety import safe_cell
+from bucketdex.core.records import ImportJob
+from bucketdex.core.types import JobStatus
 
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 PIECES = [*DANGEROUS, "\n", "\r\n", "\u2028", "\x0b", "\x85", "a", " ", "'", '"', ","]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from bucketdex.catalog.ids import new_id, new_ids
+from bucketdex.core.ids import new_id, new_ids
 
 
 def test_bulk_ids_are_ordinary_v7_uuids_after_the_last_one() -> None:

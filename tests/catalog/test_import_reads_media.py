@@ -21,8 +21,8 @@ from pypdf import PdfWriter
 
 from bucketdex.catalog.catalog import Catalog
 from bucketdex.catalog.job_runner import JobRunner
-from bucketdex.catalog.records import ImportJob
-from bucketdex.catalog.types import JobStatus
+from bucketdex.core.records import ImportJob
+from bucketdex.core.types import JobStatus
 from bucketdex.store.database import Database
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 
 from bucketdex.catalog.catalog import Catalog
-from bucketdex.catalog.types import JobStatus
+from bucketdex.core.types import JobStatus
 from bucketdex.errors import NotFound
 from bucketdex.manifest.errors import ManifestError
 from bucketdex.store.database import Database

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from bucketdex.catalog.catalog import Catalog
-from bucketdex.catalog.records import NewItem
-from bucketdex.catalog.types import ItemType
+from bucketdex.core.records import NewItem
+from bucketdex.core.types import ItemType
 from bucketdex.errors import BucketdexError
 from bucketdex.store.bulk import CHUNK
 from bucketdex.store.database import Database

@@ -11,7 +11,7 @@ import orjson
 
 from bucketdex.catalog.catalog import Catalog
 from bucketdex.catalog.job_runner import run_job
-from bucketdex.catalog.types import JobStatus
+from bucketdex.core.types import JobStatus
 from bucketdex.store.database import Database
 
 N = 3_000

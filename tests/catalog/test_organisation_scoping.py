@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import insert
 
 from bucketdex.catalog.catalog import Catalog
-from bucketdex.catalog.records import NewItem
-from bucketdex.catalog.types import ItemType
+from bucketdex.core.records import NewItem
+from bucketdex.core.types import ItemType
 from bucketdex.errors import NotFound
 from bucketdex.store.database import Database
 from bucketdex.store.tables import organisations

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from bucketdex.catalog.catalog import Catalog
-from bucketdex.catalog.records import NewItem
-from bucketdex.catalog.types import ItemType
+from bucketdex.core.records import NewItem
+from bucketdex.core.types import ItemType
 from bucketdex.store.database import Database
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from bucketdex.catalog import dedupe
 from bucketdex.catalog.catalog import Catalog
-from bucketdex.catalog.types import ItemType, JobStatus
+from bucketdex.core.types import ItemType, JobStatus
 from bucketdex.manifest.json_format import parse_json_manifest
 from bucketdex.store.database import Database
 

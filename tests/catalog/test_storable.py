@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from bucketdex.catalog.limits import check_description, check_title
-from bucketdex.catalog.storable import MAX_JSON_DEPTH, json_problems, shown, text_problem
+from bucketdex.core.limits import check_description, check_title
+from bucketdex.core.storable import MAX_JSON_DEPTH, json_problems, shown, text_problem
 from bucketdex.errors import InvalidArgument
 
 

@@ -14,9 +14,9 @@ import pytest
 
 from bucketdex.catalog.catalog import Catalog
 from bucketdex.catalog.items import ItemUpdate
-from bucketdex.catalog.records import NewItem
 from bucketdex.catalog.registration import UnitError, dry_run
-from bucketdex.catalog.types import ItemType, JobStatus
+from bucketdex.core.records import NewItem
+from bucketdex.core.types import ItemType, JobStatus
 from bucketdex.errors import InvalidArgument, MetadataSchemaError, MetadataValidationError
 from bucketdex.manifest.json_format import parse_json_manifest
 from bucketdex.store.database import Database

@@ -10,8 +10,8 @@ import uuid
 from pathlib import Path
 
 from bucketdex.catalog.catalog import Catalog
-from bucketdex.catalog.types import JobStatus
 from bucketdex.catalog.worker import Worker
+from bucketdex.core.types import JobStatus
 from bucketdex.store.database import Database
 from bucketdex.store.locks import job_lock
 

@@ -10,10 +10,10 @@ import pytest
 from typer.testing import CliRunner
 
 from bucketdex.catalog.catalog import Catalog
-from bucketdex.catalog.records import MediaMetadata, NewItem
-from bucketdex.catalog.types import ItemType
 from bucketdex.cli import output
 from bucketdex.cli.app import app
+from bucketdex.core.records import MediaMetadata, NewItem
+from bucketdex.core.types import ItemType
 from bucketdex.store.database import Database
 
 runner = CliRunner()

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from av_media import AudioSpec, encode
-from bucketdex.catalog.types import ItemType
+from bucketdex.core.types import ItemType
 from bucketdex.extract import (
     BytesSource,
     CountingSource,

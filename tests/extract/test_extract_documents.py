@@ -12,7 +12,7 @@ import pydicom
 import pytest
 from pypdf import PdfReader
 
-from bucketdex.catalog.types import ItemType
+from bucketdex.core.types import ItemType
 from bucketdex.extract import BytesSource, CountingSource, ExtractionError, FileSource, extract_for
 from bucketdex.extract.registry import Extraction
 from conftest import NIBABEL_DATA, dicom_test_file, hand_written_pdf

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from bucketdex.catalog.types import ItemType
+from bucketdex.core.types import ItemType
 from bucketdex.extract import BytesSource, CountingSource, ExtractionError, FileSource, extract_for
 from conftest import ImageCase
 

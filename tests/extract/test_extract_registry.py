@@ -8,8 +8,8 @@ from typing import ClassVar
 
 import pytest
 
-from bucketdex.catalog.records import MediaMetadata
-from bucketdex.catalog.types import ItemType
+from bucketdex.core.records import MediaMetadata
+from bucketdex.core.types import ItemType
 from bucketdex.errors import BucketdexError, ItemValidationError
 from bucketdex.extract import (
     BytesSource,

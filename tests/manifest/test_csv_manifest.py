@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bucketdex.catalog.types import ItemType
+from bucketdex.core.types import ItemType
 from bucketdex.manifest import ManifestError
 from bucketdex.manifest.csv_format import parse_csv_manifest
 from bucketdex.manifest.detect import parse_manifest

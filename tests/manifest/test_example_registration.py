@@ -9,7 +9,7 @@ import pytest
 from bucketdex.catalog.catalog import Catalog
 from bucketdex.catalog.dedupe import dedupe_key
 from bucketdex.catalog.job_runner import JobRunner
-from bucketdex.catalog.types import JobStatus
+from bucketdex.core.types import JobStatus
 from bucketdex.manifest.json_format import parse_json_manifest
 from bucketdex.store.database import Database
 from examples import json_examples

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bucketdex.catalog.types import ItemType
+from bucketdex.core.types import ItemType
 from bucketdex.errors import InvalidArgument
 from bucketdex.extract.audio import AudioExtractor
 from bucketdex.extract.dicom import DicomExtractor

@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bucketdex.catalog.dedupe import dedupe_key
-from bucketdex.catalog.types import ItemType
+from bucketdex.core.types import ItemType
 from bucketdex.manifest import ManifestError
 from bucketdex.manifest.json_format import parse_json_manifest, parse_thoroughly
 from examples import json_examples

@@ -19,7 +19,7 @@ from test_json_fast_path import assert_same, comparable, fast
 
 from bucketdex.catalog.catalog import Catalog
 from bucketdex.catalog.job_runner import JobRunner
-from bucketdex.catalog.types import JobStatus
+from bucketdex.core.types import JobStatus
 from bucketdex.manifest import ManifestError
 from bucketdex.manifest.detect import parse_manifest
 from bucketdex.manifest.json_format import parse_json_manifest, parse_thoroughly

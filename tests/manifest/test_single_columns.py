@@ -6,7 +6,7 @@ from __future__ import annotations
 import orjson
 import pytest
 
-from bucketdex.catalog.types import ItemType
+from bucketdex.core.types import ItemType
 from bucketdex.manifest.json_fast import parse_fast
 from bucketdex.manifest.json_format import _Reader, parse_thoroughly
 from bucketdex.manifest.model import ManifestEntry, SingleColumns

@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 from test_json_fast_path import comparable
 
-from bucketdex.catalog.records import NewItem
-from bucketdex.catalog.types import ItemType
+from bucketdex.core.records import NewItem
+from bucketdex.core.types import ItemType
 from bucketdex.errors import InvalidArgument
 from bucketdex.manifest.json_format import parse_json_manifest
 from bucketdex.manifest.model import Manifest, ManifestEntry

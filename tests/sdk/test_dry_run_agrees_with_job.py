@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bucketdex import Client
-from bucketdex.catalog.types import JobStatus
+from bucketdex.core.types import JobStatus
 from bucketdex.manifest.errors import ManifestError
 
 ODD_TEXT = st.sampled_from(["ok", "", " ", "a\x00b", "\x00", "é", "=1+1", "x" * 301, "\ud7ff"])

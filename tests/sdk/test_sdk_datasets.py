@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from bucketdex import Client, Conflict, InvalidArgument, ItemType, JobStatus, NotFound, StorageLocation
-from bucketdex.catalog.records import NewItem
+from bucketdex.core.records import NewItem
 
 
 def _items(client: Client, n: int) -> list[NewItem]:

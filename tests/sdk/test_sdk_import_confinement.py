@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from bucketdex import Client
-from bucketdex.catalog.types import JobStatus
+from bucketdex.core.types import JobStatus
 from bucketdex.manifest.detect import parse_manifest
 from bucketdex.manifest.model import SingleColumns
 

@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from bucketdex import Bundle, Client, ItemType, MetadataValidationError, NotFound
-from bucketdex.catalog.records import MediaMetadata, NewItem
+from bucketdex.core.records import MediaMetadata, NewItem
 from bucketdex.sdk.storage import StorageFolder
 
 

@@ -100,8 +100,8 @@ def test_import_job_record(client: Client) -> None:
 
 
 def test_deleting_an_integration_clears_its_items_reference(client: Client) -> None:
-    from bucketdex.catalog.records import NewItem
-    from bucketdex.catalog.types import ItemType
+    from bucketdex.core.records import NewItem
+    from bucketdex.core.types import ItemType
 
     integration = client.create_integration("bucket", "s3", "b")
     folder = client.create_storage_folder("f")

@@ -13,8 +13,8 @@ from test_server_api import manifest
 from test_server_job_list import finished_job, jobs_in_every_state
 from typer.testing import CliRunner
 
-from bucketdex.catalog.types import JobStatus
 from bucketdex.cli.app import app as cli_app
+from bucketdex.core.types import JobStatus
 from bucketdex.errors import InvalidArgument
 from bucketdex.sdk.client import Client
 

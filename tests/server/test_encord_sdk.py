@@ -21,7 +21,7 @@ from fastapi import FastAPI
 from server_support import Tenant, catalog_of, running_server
 
 from bucketdex.catalog.catalog import Catalog
-from bucketdex.catalog.records import Integration
+from bucketdex.core.records import Integration
 
 
 @dataclass

@@ -8,7 +8,7 @@ import httpx
 import pytest
 from server_support import Tenant, allow_local_roots
 
-from bucketdex.catalog.types import JobStatus
+from bucketdex.core.types import JobStatus
 from bucketdex.errors import AlreadyExists, InvalidArgument, NotFound, Unauthenticated
 from bucketdex.sdk.remote import RemoteClient
 

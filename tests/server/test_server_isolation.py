@@ -15,7 +15,7 @@ from fastapi import FastAPI
 from server_support import Tenant, catalog_of, state
 from test_server_auth import api_routes
 
-from bucketdex.catalog.types import JobStatus
+from bucketdex.core.types import JobStatus
 
 pytestmark = pytest.mark.anyio
 

@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from server_support import Tenant, catalog_of, state
 from test_server_api import manifest, ok
 
-from bucketdex.catalog.types import JobStatus
+from bucketdex.core.types import JobStatus
 
 SUMMARY_FIELDS = {
     "id", "folder_id", "status", "source_name", "units_done", "units_error", "units_pending",

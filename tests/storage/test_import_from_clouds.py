@@ -20,7 +20,7 @@ from test_contract_gcs import create_bucket
 from av_media import VideoSpec, encode
 from bucketdex.catalog.catalog import Catalog
 from bucketdex.catalog.job_runner import JobRunner
-from bucketdex.catalog.types import JobStatus
+from bucketdex.core.types import JobStatus
 from bucketdex.store.database import Database
 from bucketdex.store.tables import integrations
 from emulators import AZURITE_KEY, MOTO_KEYS, make_bucket, make_container, unique

@@ -163,7 +163,7 @@ def test_missing_probe_key_fails_the_read_step(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("provider", ["s3", "azure", "gcs"])
 def test_cors_fix_is_in_the_providers_format(provider: str) -> None:
-    from bucketdex.catalog.types import Provider
+    from bucketdex.core.types import Provider
     from bucketdex.storage.selftest import cors_fix
 
     text = cors_fix(Provider(provider), ORIGIN)

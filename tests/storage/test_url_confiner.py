@@ -12,7 +12,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bucketdex.catalog.types import Provider
+from bucketdex.core.types import Provider
 from bucketdex.errors import BucketdexError
 from bucketdex.storage.url_confiner import UrlConfiner
 from bucketdex.storage.urls import StorageTarget, key_for_url

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bucketdex.catalog.types import Provider
+from bucketdex.core.types import Provider
 from bucketdex.storage import (
     InvalidObjectUrl,
     StorageTarget,

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from sqlalchemy import insert, select
 
-from bucketdex.catalog.records import MediaMetadata, NewItem, NewItemColumns
-from bucketdex.catalog.types import ItemType
+from bucketdex.core.records import MediaMetadata, NewItem, NewItemColumns
+from bucketdex.core.types import ItemType
 from bucketdex.store import bulk
 from bucketdex.store.bulk import CHUNK, insert_items, url_hash
 from bucketdex.store.database import Database

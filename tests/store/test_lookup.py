@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import insert
 
-from bucketdex.catalog.records import NewItem
-from bucketdex.catalog.types import ItemType
+from bucketdex.core.records import NewItem
+from bucketdex.core.types import ItemType
 from bucketdex.store import lookup
 from bucketdex.store.bulk import insert_items
 from bucketdex.store.database import Database

@@ -9,8 +9,8 @@ import time
 from sqlalchemy import text
 
 from bucketdex.catalog.catalog import Catalog
-from bucketdex.catalog.records import NewItem
-from bucketdex.catalog.types import ItemType
+from bucketdex.core.records import NewItem
+from bucketdex.core.types import ItemType
 from bucketdex.store.database import ANALYZE_AFTER_ROWS, Database
 
 

@@ -10,12 +10,12 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, func, insert, select, update
 
-from bucketdex.catalog.ids import new_id
 from bucketdex.catalog.items import load_items
-from bucketdex.catalog.limits import check_description, check_title, choice, utcnow
-from bucketdex.catalog.records import DataRow, Dataset, LinkResult
 from bucketdex.catalog.scoping import owned_row
-from bucketdex.catalog.types import DuplicatesBehavior, ItemType, StorageLocation
+from bucketdex.core.ids import new_id
+from bucketdex.core.limits import check_description, check_title, choice, utcnow
+from bucketdex.core.records import DataRow, Dataset, LinkResult
+from bucketdex.core.types import DuplicatesBehavior, ItemType, StorageLocation
 from bucketdex.errors import Conflict, InvalidArgument
 from bucketdex.store.database import Database
 from bucketdex.store.tables import data_rows, datasets, folders, storage_items

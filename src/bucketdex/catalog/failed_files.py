@@ -7,28 +7,18 @@ inside a cell (CR, LF, CR LF, and the rest ``str.splitlines`` knows): a spreadsh
 that splits there must not find a formula at the start of the next line.  Every cell is
 quoted, so a bare CR inside a cell stays inside it for any CSV reader.
 
-``safe_cell`` is the one guard; other CSV writers (``manifest generate --format csv``) can use it.
+``core.csv_safety.safe_cell`` is the one guard, shared with the manifest CSV writer and reader.
 """
 
 from __future__ import annotations
 
 import csv
 import io
-import re
 
-from bucketdex.catalog.records import ImportJob
+from bucketdex.core.csv_safety import safe_cell
+from bucketdex.core.records import ImportJob
 
 HEADER = ("object_url", "location", "error", "action")
-_FORMULA_STARTS = "=+\\-@\t\r"
-# the start of the cell, or just after any line boundary str.splitlines() knows, when the next
-# character could start a formula
-_LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
-_UNSAFE_LINE_START = re.compile(f"(?:^|(?<=[{_LINE_BREAKS}]))(?=[{_FORMULA_STARTS}])")
-
-
-def safe_cell(value: str) -> str:
-    """``value`` with ``'`` before every line of it that would start a formula."""
-    return _UNSAFE_LINE_START.sub("'", value)
 
 
 def failed_files_csv(job: ImportJob) -> str:

@@ -9,12 +9,12 @@ from typing import Any
 from sqlalchemy import Connection, Row, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from bucketdex.catalog.ids import new_id
-from bucketdex.catalog.limits import MAX_CLIENT_METADATA_BYTES, check_description, check_title, utcnow
 from bucketdex.catalog.metadata_validation import metadata_size_bytes
-from bucketdex.catalog.records import Folder
 from bucketdex.catalog.scoping import owned_row
-from bucketdex.catalog.storable import shown, text_problem
+from bucketdex.core.ids import new_id
+from bucketdex.core.limits import MAX_CLIENT_METADATA_BYTES, check_description, check_title, utcnow
+from bucketdex.core.records import Folder
+from bucketdex.core.storable import shown, text_problem
 from bucketdex.errors import AlreadyExists, InvalidArgument, PayloadTooLarge
 from bucketdex.store.database import Database
 from bucketdex.store.tables import folders

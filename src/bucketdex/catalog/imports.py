@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING
 from bucketdex.catalog.failed_files import failed_files_csv
 from bucketdex.catalog.job_runner import JobRunner, queue_job, run_job
 from bucketdex.catalog.jobs import JobSummary
-from bucketdex.catalog.records import ImportJob, JobProgress
 from bucketdex.catalog.registration import DryRunReport, dry_run
-from bucketdex.catalog.types import JobStatus
+from bucketdex.core.records import ImportJob, JobProgress
+from bucketdex.core.types import JobStatus
 from bucketdex.manifest.detect import parse_manifest
 
 if TYPE_CHECKING:

@@ -16,12 +16,12 @@ from typing import Any
 from sqlalchemy import Connection, Row, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from bucketdex.catalog.ids import new_id
-from bucketdex.catalog.limits import check_title, choice, utcnow
-from bucketdex.catalog.records import Integration
 from bucketdex.catalog.scoping import owned_row
 from bucketdex.catalog.secrets import SecretBox
-from bucketdex.catalog.types import Provider
+from bucketdex.core.ids import new_id
+from bucketdex.core.limits import check_title, choice, utcnow
+from bucketdex.core.records import Integration
+from bucketdex.core.types import Provider
 from bucketdex.errors import AlreadyExists, BucketdexError, InvalidArgument
 from bucketdex.storage import AccessDenied, ObjectStore, open_store
 from bucketdex.storage.selftest import SelfTestReport

@@ -10,12 +10,12 @@ from typing import Any
 from sqlalchemy import Connection, Row, bindparam, select, update
 
 from bucketdex.catalog.folders import get_folder
-from bucketdex.catalog.limits import MAX_TITLE_LENGTH, MAX_URL_BYTES, check_description, check_title, utcnow
 from bucketdex.catalog.metadata_validation import MetadataValidator
-from bucketdex.catalog.records import MediaMetadata, NewItem, StorageItem
 from bucketdex.catalog.schema_store import load_document
-from bucketdex.catalog.storable import shown, text_problem
-from bucketdex.catalog.types import ItemType
+from bucketdex.core.limits import MAX_TITLE_LENGTH, MAX_URL_BYTES, check_description, check_title, utcnow
+from bucketdex.core.records import MediaMetadata, NewItem, StorageItem
+from bucketdex.core.storable import shown, text_problem
+from bucketdex.core.types import ItemType
 from bucketdex.errors import (
     BucketdexError,
     InvalidArgument,

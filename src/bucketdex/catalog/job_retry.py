@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bucketdex.catalog.records import ImportJob
-from bucketdex.catalog.types import JobStatus
+from bucketdex.core.records import ImportJob
+from bucketdex.core.types import JobStatus
 from bucketdex.errors import Conflict, InvalidArgument
 from bucketdex.manifest.detect import parse_manifest
 from bucketdex.manifest.errors import ManifestError

@@ -23,9 +23,9 @@ from bucketdex.catalog.datasets import link_in
 from bucketdex.catalog.dedupe import duplicate_filter, present_in_folder
 from bucketdex.catalog.job_retry import retry_manifest
 from bucketdex.catalog.media_reading import PreparedManifest, prepare_manifest
-from bucketdex.catalog.records import ImportJob, JobProgress
 from bucketdex.catalog.registration import Progress, register_in
-from bucketdex.catalog.types import JobStatus
+from bucketdex.core.records import ImportJob, JobProgress
+from bucketdex.core.types import JobStatus
 from bucketdex.errors import BucketdexError
 from bucketdex.manifest.detect import parse_manifest
 from bucketdex.manifest.errors import ManifestError

@@ -10,13 +10,13 @@ from typing import Any
 from sqlalchemy import Connection, Row, bindparam, insert, select, update
 
 from bucketdex.catalog.folders import get_folder
-from bucketdex.catalog.ids import new_id
-from bucketdex.catalog.limits import utcnow
-from bucketdex.catalog.records import ImportJob
 from bucketdex.catalog.registration import RegistrationResult, UnitError
 from bucketdex.catalog.scoping import owned_row
-from bucketdex.catalog.storable import shown
-from bucketdex.catalog.types import JobStatus
+from bucketdex.core.ids import new_id
+from bucketdex.core.limits import utcnow
+from bucketdex.core.records import ImportJob
+from bucketdex.core.storable import shown
+from bucketdex.core.types import JobStatus
 from bucketdex.store.compression import compress, decompress
 from bucketdex.store.database import Database
 from bucketdex.store.tables import import_job_manifests, import_jobs

@@ -19,10 +19,10 @@ from typing import Any
 
 from msgspec.structs import replace
 
-from bucketdex.catalog.records import Integration, MediaMetadata, NewItem
 from bucketdex.catalog.registration import Progress, UnitError
 from bucketdex.catalog.sequences import SequenceError, encode_sequence
-from bucketdex.catalog.types import ItemType
+from bucketdex.core.records import Integration, MediaMetadata, NewItem
+from bucketdex.core.types import ItemType
 from bucketdex.errors import BucketdexError
 from bucketdex.manifest.fields import CANONICAL_MEDIA_NAMES, MEDIA_KEY_FOR
 from bucketdex.manifest.model import Manifest, ManifestEntry, SingleColumns

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Mapping
 from enum import Enum
 from typing import Any
 
-from bucketdex.catalog.storable import json_problems, text_problem
+from bucketdex.core.storable import json_problems, text_problem
 from bucketdex.errors import MetadataSchemaError
 
 SCALAR_TYPES = ("boolean", "datetime", "number", "uuid", "varchar", "text")

@@ -25,9 +25,9 @@ from typing import Any
 
 import orjson
 
-from bucketdex.catalog.limits import MAX_CLIENT_METADATA_BYTES
 from bucketdex.catalog.metadata_schema import option_type
-from bucketdex.catalog.storable import MAX_JSON_DEPTH
+from bucketdex.core.limits import MAX_CLIENT_METADATA_BYTES
+from bucketdex.core.storable import MAX_JSON_DEPTH
 
 FRAME_KEY = "$encord"
 _MISSING = object()

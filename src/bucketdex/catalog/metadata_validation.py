@@ -19,10 +19,10 @@ from typing import Any
 
 import orjson
 
-from bucketdex.catalog.limits import MAX_CLIENT_METADATA_BYTES
 from bucketdex.catalog.metadata_schema import MetadataSchema, option_type
 from bucketdex.catalog.metadata_screen import FRAME_KEY, ColumnFits, column_fits, suspects
-from bucketdex.catalog.storable import json_problems
+from bucketdex.core.limits import MAX_CLIENT_METADATA_BYTES
+from bucketdex.core.storable import json_problems
 from bucketdex.errors import MetadataValidationError, PayloadTooLarge
 
 KEYFRAME_MODES = ("frame", "seconds")

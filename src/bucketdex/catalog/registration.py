@@ -17,12 +17,12 @@ from sqlalchemy import Connection, bindparam, update
 
 from bucketdex.catalog.dedupe import KeyColumns, UrlSets, key_columns, known_urls
 from bucketdex.catalog.folders import get_folder
-from bucketdex.catalog.ids import new_id, new_ids
-from bucketdex.catalog.limits import utcnow
 from bucketdex.catalog.metadata_validation import MetadataValidator
-from bucketdex.catalog.records import UNASSIGNED_ID, NewItem, NewItemColumns
 from bucketdex.catalog.schema_store import load_document
-from bucketdex.catalog.types import JobStatus
+from bucketdex.core.ids import new_id, new_ids
+from bucketdex.core.limits import utcnow
+from bucketdex.core.records import UNASSIGNED_ID, NewItem, NewItemColumns
+from bucketdex.core.types import JobStatus
 from bucketdex.manifest.model import Manifest, ManifestEntry, SingleColumns
 from bucketdex.store.bulk import insert_columns, insert_items
 from bucketdex.store.database import Database

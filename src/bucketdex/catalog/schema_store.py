@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
-from bucketdex.catalog.limits import utcnow
 from bucketdex.catalog.metadata_schema import MetadataSchema
+from bucketdex.core.limits import utcnow
 from bucketdex.store.database import Database
 from bucketdex.store.tables import metadata_schemas
 

@@ -18,8 +18,8 @@ from pathlib import Path
 
 from msgspec.structs import replace
 
-from bucketdex.catalog.records import MediaMetadata
-from bucketdex.catalog.types import ItemType
+from bucketdex.core.records import MediaMetadata
+from bucketdex.core.types import ItemType
 from bucketdex.errors import BucketdexError
 from bucketdex.storage import AccessDenied, ObjectStore
 

@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from bucketdex.catalog.storable import MAX_JSON_DEPTH
 from bucketdex.cli.output import errors
 from bucketdex.config import Settings, resolve_settings
+from bucketdex.core.storable import MAX_JSON_DEPTH
 from bucketdex.errors import BucketdexError, InvalidArgument
 from bucketdex.sdk.client import Client
 from bucketdex.sdk.protocols import JobClient

@@ -7,9 +7,9 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from bucketdex.catalog.types import DuplicatesBehavior
 from bucketdex.cli.context import App, catalog_client
 from bucketdex.cli.output import console, print_json, print_table
+from bucketdex.core.types import DuplicatesBehavior
 from bucketdex.sdk.dataset import Dataset
 from bucketdex.sdk.remote_resources import RemoteDataset
 

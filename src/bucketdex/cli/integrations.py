@@ -17,9 +17,9 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from bucketdex.catalog.types import Provider
 from bucketdex.cli.context import App, catalog_client
 from bucketdex.cli.output import console, print_json, print_table
+from bucketdex.core.types import Provider
 from bucketdex.sdk.integration import CloudIntegration
 from bucketdex.sdk.remote_resources import RemoteIntegration
 from bucketdex.storage.selftest import Outcome, SelfTestReport

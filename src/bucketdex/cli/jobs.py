@@ -11,7 +11,6 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from bucketdex.catalog.registration import DryRunReport
-from bucketdex.catalog.types import JobStatus
 from bucketdex.cli.context import App, client, job_client, state
 from bucketdex.cli.manifests import (
     KindChoice,
@@ -24,6 +23,7 @@ from bucketdex.cli.manifests import (
 )
 from bucketdex.cli.output import console, print_json, print_table
 from bucketdex.cli.worker import start_background_worker
+from bucketdex.core.types import JobStatus
 from bucketdex.sdk.client import Client
 from bucketdex.sdk.ids import as_uuid
 from bucketdex.sdk.imports import ImportResult

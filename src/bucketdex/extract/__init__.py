@@ -1,7 +1,7 @@
 """Media metadata from partial reads: one extractor module per type, found through a registry.
 
     from bucketdex.extract import CountingSource, FileSource, extract_for
-    from bucketdex.catalog.types import ItemType
+    from bucketdex.core.types import ItemType
 
     with FileSource("photo.jpg") as f:
         counted = CountingSource(f)

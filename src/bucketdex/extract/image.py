@@ -12,8 +12,8 @@ import struct
 from collections.abc import Callable
 from typing import ClassVar
 
-from bucketdex.catalog.records import MediaMetadata
-from bucketdex.catalog.types import ItemType
+from bucketdex.core.records import MediaMetadata
+from bucketdex.core.types import ItemType
 from bucketdex.extract.errors import ExtractionError
 from bucketdex.extract.registry import HEAD_SIZE, Extraction, Extractor, registry
 from bucketdex.extract.source import RangeSource, Window

@@ -10,8 +10,8 @@ from __future__ import annotations
 import logging
 from typing import Any, ClassVar
 
-from bucketdex.catalog.records import MediaMetadata
-from bucketdex.catalog.types import ItemType
+from bucketdex.core.records import MediaMetadata
+from bucketdex.core.types import ItemType
 from bucketdex.extract.errors import ExtractionError, media_library
 from bucketdex.extract.registry import Extraction, Extractor, registry
 from bucketdex.extract.source import RangeReader, RangeSource

@@ -21,8 +21,8 @@ from importlib.metadata import entry_points
 from types import ModuleType
 from typing import Any, ClassVar
 
-from bucketdex.catalog.records import JSONDict, MediaMetadata
-from bucketdex.catalog.types import ItemType
+from bucketdex.core.records import JSONDict, MediaMetadata
+from bucketdex.core.types import ItemType
 from bucketdex.extract.errors import ExtractionError, UnsupportedFormat, WrongMediaKind
 from bucketdex.extract.source import PrefetchedSource, RangeSource, read_head
 

@@ -14,8 +14,8 @@ from pathlib import PurePosixPath
 from typing import ClassVar
 from urllib.parse import urlsplit
 
-from bucketdex.catalog.records import MediaMetadata
-from bucketdex.catalog.types import ItemType
+from bucketdex.core.records import MediaMetadata
+from bucketdex.core.types import ItemType
 from bucketdex.extract.errors import ExtractionError, media_library
 from bucketdex.extract.registry import HEAD_SIZE, Extraction, Extractor, registry
 from bucketdex.extract.source import RangeSource

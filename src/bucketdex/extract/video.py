@@ -9,8 +9,8 @@ from __future__ import annotations
 import struct
 from typing import Any, ClassVar
 
-from bucketdex.catalog.records import MediaMetadata
-from bucketdex.catalog.types import ItemType
+from bucketdex.core.records import MediaMetadata
+from bucketdex.core.types import ItemType
 from bucketdex.extract import _av
 from bucketdex.extract.errors import ExtractionError, WrongMediaKind
 from bucketdex.extract.registry import HEAD_SIZE, Extraction, Extractor, registry

@@ -10,9 +10,9 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from bucketdex.catalog.failed_files import safe_cell
-from bucketdex.catalog.records import NewItem
-from bucketdex.catalog.types import ItemType
+from bucketdex.core.csv_safety import safe_cell
+from bucketdex.core.records import NewItem
+from bucketdex.core.types import ItemType
 from bucketdex.manifest.encoding import manifest_text
 from bucketdex.manifest.errors import ManifestError
 from bucketdex.manifest.fields import check_title, check_url, url_path
@@ -33,7 +33,7 @@ _HEADER_HELP = (
 
 
 # -- title cells: formula-safe when written, read back exactly ---------------------------------------
-#: every line boundary str.splitlines() knows (as catalog.failed_files.safe_cell)
+#: every line boundary str.splitlines() knows (as core.csv_safety.safe_cell)
 _LINE_BREAKS = "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
 _LINE_START = f"(?:^|(?<=[{_LINE_BREAKS}]))"
 _QUOTE_AT_LINE_START = re.compile(f"{_LINE_START}(?=')")

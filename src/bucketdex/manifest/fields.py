@@ -6,9 +6,9 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-from bucketdex.catalog.limits import MAX_TITLE_LENGTH, MAX_URL_BYTES
-from bucketdex.catalog.records import MediaMetadata
-from bucketdex.catalog.types import ItemType
+from bucketdex.core.limits import MAX_TITLE_LENGTH, MAX_URL_BYTES
+from bucketdex.core.records import MediaMetadata
+from bucketdex.core.types import ItemType
 
 # The JSON manifest's sections of one file per item, and the type each registers.
 SINGLE_TYPES = {

@@ -22,7 +22,7 @@ from typing import Annotated, Any
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from bucketdex.catalog.limits import MAX_TITLE_LENGTH, MAX_URL_BYTES
+from bucketdex.core.limits import MAX_TITLE_LENGTH, MAX_URL_BYTES
 from bucketdex.manifest.fields import (
     MAX_ITEMS,
     MAX_MEDIA_INT,

@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bucketdex.catalog.records import NO_MEDIA, UNASSIGNED_ID, MediaMetadata, NewItem
-from bucketdex.catalog.types import ItemType
+from bucketdex.core.records import NO_MEDIA, UNASSIGNED_ID, MediaMetadata, NewItem
+from bucketdex.core.types import ItemType
 from bucketdex.manifest.encoding import utf8_bytes
 from bucketdex.manifest.errors import ManifestError
 from bucketdex.manifest.fields import (

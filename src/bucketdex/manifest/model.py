@@ -9,8 +9,8 @@ from typing import Any, overload
 
 import msgspec
 
-from bucketdex.catalog.records import NO_MEDIA, UNASSIGNED_ID, JSONDict, MediaMetadata, NewItem
-from bucketdex.catalog.types import ItemType
+from bucketdex.core.records import NO_MEDIA, UNASSIGNED_ID, JSONDict, MediaMetadata, NewItem
+from bucketdex.core.types import ItemType
 
 
 class ManifestEntry(msgspec.Struct, frozen=True, gc=False):

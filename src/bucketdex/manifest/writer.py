@@ -12,8 +12,8 @@ from typing import Any
 
 import orjson
 
-from bucketdex.catalog.records import MediaMetadata, NewItem
-from bucketdex.catalog.types import ItemType
+from bucketdex.core.records import MediaMetadata, NewItem
+from bucketdex.core.types import ItemType
 from bucketdex.errors import InvalidArgument
 from bucketdex.manifest.fields import CANONICAL_MEDIA_NAMES, MEDIA_KEY_FOR, SINGLE_TYPES
 from bucketdex.manifest.model import ManifestEntry

@@ -12,10 +12,10 @@ from bucketdex.catalog.catalog import Catalog
 from bucketdex.catalog.imports import ImportService
 from bucketdex.catalog.integrations import check_settings
 from bucketdex.catalog.jobs import JobSummary
-from bucketdex.catalog.limits import choice
 from bucketdex.catalog.metadata_schema import MetadataSchema
-from bucketdex.catalog.records import JobProgress
-from bucketdex.catalog.types import JobStatus, Provider, StorageLocation
+from bucketdex.core.limits import choice
+from bucketdex.core.records import JobProgress
+from bucketdex.core.types import JobStatus, Provider, StorageLocation
 from bucketdex.errors import InvalidArgument, NotFound
 from bucketdex.sdk.dataset import Dataset
 from bucketdex.sdk.ids import HasUuid, as_uuid

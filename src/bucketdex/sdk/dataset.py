@@ -10,10 +10,10 @@ from typing import Any
 from uuid import UUID
 
 from bucketdex.catalog.catalog import Catalog
-from bucketdex.catalog.records import DataRow as DataRowRecord
-from bucketdex.catalog.records import Dataset as DatasetRecord
-from bucketdex.catalog.records import LinkResult
-from bucketdex.catalog.types import DuplicatesBehavior, ItemType
+from bucketdex.core.records import DataRow as DataRowRecord
+from bucketdex.core.records import Dataset as DatasetRecord
+from bucketdex.core.records import LinkResult
+from bucketdex.core.types import DuplicatesBehavior, ItemType
 from bucketdex.sdk.ids import HasUuid, as_uuid
 from bucketdex.sdk.imports import ImportResult, read_private_files
 from bucketdex.sdk.views import DatasetView

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any, overload
 from uuid import UUID
 
-from bucketdex.catalog.records import ImportJob
-from bucketdex.catalog.storable import MAX_JSON_DEPTH, shown
-from bucketdex.catalog.types import JobStatus
+from bucketdex.core.records import ImportJob
+from bucketdex.core.storable import MAX_JSON_DEPTH, shown
+from bucketdex.core.types import JobStatus
 from bucketdex.errors import InvalidArgument
 from bucketdex.fresh_stack import on_fresh_stack
 

@@ -12,8 +12,8 @@ from datetime import datetime
 from typing import Any
 
 from bucketdex.catalog.catalog import Catalog
-from bucketdex.catalog.records import Integration
-from bucketdex.catalog.types import Provider
+from bucketdex.core.records import Integration
+from bucketdex.core.types import Provider
 from bucketdex.manifest.generate import Format, Kind, ManifestStream, TitleFrom, generate_manifest, prefix_key
 from bucketdex.storage import ObjectStore
 from bucketdex.storage.selftest import SelfTestReport

@@ -8,8 +8,8 @@ import uuid
 from typing import Any, Protocol
 
 from bucketdex.catalog.jobs import JobSummary
-from bucketdex.catalog.records import JobProgress
-from bucketdex.catalog.types import JobStatus
+from bucketdex.core.records import JobProgress
+from bucketdex.core.types import JobStatus
 from bucketdex.sdk.imports import ImportResult
 
 UuidLike = uuid.UUID | str

@@ -21,13 +21,13 @@ import httpx
 
 import bucketdex.extract.errors  # noqa: F401  (registers the media error codes for _error_of)
 from bucketdex.catalog.jobs import JobSummary
-from bucketdex.catalog.limits import choice
 from bucketdex.catalog.metadata_schema import MetadataSchema
-from bucketdex.catalog.records import Folder, ImportJob, JobProgress, MediaMetadata
-from bucketdex.catalog.records import StorageItem as ItemRecord
 from bucketdex.catalog.registration import DryRunReport, UnitError
-from bucketdex.catalog.storable import json_problems
-from bucketdex.catalog.types import ItemType, JobStatus, StorageLocation
+from bucketdex.core.limits import choice
+from bucketdex.core.records import Folder, ImportJob, JobProgress, MediaMetadata
+from bucketdex.core.records import StorageItem as ItemRecord
+from bucketdex.core.storable import json_problems
+from bucketdex.core.types import ItemType, JobStatus, StorageLocation
 from bucketdex.errors import (
     BucketdexError,
     Conflict,

@@ -10,9 +10,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from bucketdex.catalog.records import Dataset as DatasetRecord
-from bucketdex.catalog.records import Integration
-from bucketdex.catalog.types import DuplicatesBehavior, ItemType, Provider, StorageLocation
+from bucketdex.core.records import Dataset as DatasetRecord
+from bucketdex.core.records import Integration
+from bucketdex.core.types import DuplicatesBehavior, ItemType, Provider, StorageLocation
 from bucketdex.sdk.dataset import DataRow
 from bucketdex.sdk.ids import HasUuid, as_uuid
 from bucketdex.sdk.imports import ImportResult, read_private_files

@@ -10,9 +10,9 @@ from uuid import UUID
 
 from bucketdex.catalog.catalog import Catalog
 from bucketdex.catalog.items import ItemUpdate
-from bucketdex.catalog.records import Folder
-from bucketdex.catalog.records import StorageItem as ItemRecord
 from bucketdex.catalog.registration import DryRunReport
+from bucketdex.core.records import Folder
+from bucketdex.core.records import StorageItem as ItemRecord
 from bucketdex.sdk.bundle import Bundle
 from bucketdex.sdk.ids import as_uuid
 from bucketdex.sdk.imports import ImportResult, read_private_files

@@ -6,8 +6,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from bucketdex.catalog.records import Dataset, Folder, StorageItem
-from bucketdex.catalog.types import ItemType, StorageLocation
+from bucketdex.core.records import Dataset, Folder, StorageItem
+from bucketdex.core.types import ItemType, StorageLocation
 
 
 class FolderView:

@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from bucketdex.catalog.secrets import SecretsUnavailable
-from bucketdex.catalog.storable import MAX_JSON_DEPTH
+from bucketdex.core.storable import MAX_JSON_DEPTH
 from bucketdex.errors import (
     AlreadyExists,
     BucketdexError,

@@ -13,7 +13,8 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bucketdex.catalog.records import (
+from bucketdex.catalog.registration import DryRunReport
+from bucketdex.core.records import (
     DataRow,
     Dataset,
     Folder,
@@ -23,7 +24,6 @@ from bucketdex.catalog.records import (
     LinkResult,
     StorageItem,
 )
-from bucketdex.catalog.registration import DryRunReport
 
 T = TypeVar("T")
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bucketdex.catalog.types import Provider
+from bucketdex.core.types import Provider
 from bucketdex.errors import InvalidArgument
 from bucketdex.storage.base import CorsRule, ObjectInfo, ObjectStore
 from bucketdex.storage.errors import (

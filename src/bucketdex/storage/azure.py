@@ -26,7 +26,7 @@ from azure.storage.blob import (
     generate_blob_sas,
 )
 
-from bucketdex.catalog.types import Provider
+from bucketdex.core.types import Provider
 from bucketdex.errors import BucketdexError, InvalidArgument
 from bucketdex.storage.base import (
     CorsRule,

@@ -16,7 +16,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any, NoReturn
 
-from bucketdex.catalog.types import Provider
+from bucketdex.core.types import Provider
 from bucketdex.errors import BucketdexError, InvalidArgument
 from bucketdex.storage.url_confiner import UrlConfiner
 from bucketdex.storage.urls import StorageTarget, object_url_for

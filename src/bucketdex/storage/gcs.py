@@ -24,7 +24,7 @@ from google.cloud.storage.retry import DEFAULT_RETRY  # type: ignore[import-unty
 from google.oauth2 import service_account
 from requests import RequestException
 
-from bucketdex.catalog.types import Provider
+from bucketdex.core.types import Provider
 from bucketdex.errors import BucketdexError, InvalidArgument
 from bucketdex.storage.base import (
     CorsRule,

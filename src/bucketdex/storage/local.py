@@ -15,7 +15,7 @@ from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bucketdex.catalog.types import Provider
+from bucketdex.core.types import Provider
 from bucketdex.errors import BucketdexError
 from bucketdex.storage.base import CorsRule, ObjectInfo, ObjectStore, check_range, raise_unsupported
 from bucketdex.storage.errors import (

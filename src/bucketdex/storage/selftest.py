@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from bucketdex.catalog.types import Provider
+from bucketdex.core.types import Provider
 from bucketdex.errors import BucketdexError
 from bucketdex.storage.base import ObjectStore
 from bucketdex.storage.errors import UnsupportedOperation

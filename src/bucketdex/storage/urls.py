@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Literal
 from urllib.parse import quote, unquote, unquote_plus, urlsplit
 
-from bucketdex.catalog.types import Provider
+from bucketdex.core.types import Provider
 from bucketdex.storage.errors import InvalidObjectUrl, UrlOutsideIntegration
 
 Style = Literal["virtual", "path", "uri", "arn", "file"]

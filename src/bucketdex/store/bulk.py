@@ -22,7 +22,7 @@ from orjson import dumps
 from sqlalchemy import Connection, Dialect
 from xxhash import xxh3_64_intdigest
 
-from bucketdex.catalog.records import MediaMetadata, NewItem, NewItemColumns
+from bucketdex.core.records import MediaMetadata, NewItem, NewItemColumns
 from bucketdex.store.database import dump_json
 from bucketdex.store.tables import storage_items
 

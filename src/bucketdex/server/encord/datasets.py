@@ -14,8 +14,8 @@ from typing import Any
 from fastapi import APIRouter, Depends
 
 from bucketdex.catalog.catalog import Catalog
-from bucketdex.catalog.records import DataRow, Dataset, ImportJob, StorageItem
-from bucketdex.catalog.types import ItemType, StorageLocation
+from bucketdex.core.records import DataRow, Dataset, ImportJob, StorageItem
+from bucketdex.core.types import ItemType, StorageLocation
 from bucketdex.errors import InvalidArgument, NotFound
 from bucketdex.server.encord.rpc import RpcCall, rpc_handler
 from bucketdex.server.encord.upload_jobs import manifest_of, start_job, subtask_uuid

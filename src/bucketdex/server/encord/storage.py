@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query
 from bucketdex.auth.records import Caller
 from bucketdex.catalog.catalog import Catalog
 from bucketdex.catalog.items import ItemUpdate
-from bucketdex.catalog.records import StorageItem
+from bucketdex.core.records import StorageItem
 from bucketdex.errors import InvalidArgument, NotFound
 from bucketdex.server.encord.wire import (
     ITEM_TYPES_BY_NAME,

@@ -17,7 +17,7 @@ import anyio
 from fastapi import APIRouter, Depends, Query, Request
 
 from bucketdex.auth.records import Caller
-from bucketdex.catalog.records import ImportJob
+from bucketdex.core.records import ImportJob
 from bucketdex.errors import InvalidArgument, NotFound, PayloadTooLarge
 from bucketdex.server.encord.manifest_body import ManifestBodyRoute, raw_manifest
 from bucketdex.server.encord.wire import V2_PREFIX, CamelModel, Wire

@@ -17,9 +17,9 @@ from pydantic.alias_generators import to_camel
 
 from bucketdex.auth.records import Caller
 from bucketdex.catalog.catalog import Catalog
-from bucketdex.catalog.records import Folder, Integration, StorageItem
-from bucketdex.catalog.storable import MAX_JSON_DEPTH
-from bucketdex.catalog.types import ItemType, Provider
+from bucketdex.core.records import Folder, Integration, StorageItem
+from bucketdex.core.storable import MAX_JSON_DEPTH
+from bucketdex.core.types import ItemType, Provider
 from bucketdex.errors import InvalidArgument
 from bucketdex.server.paging import decode_token, take_page
 

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from bucketdex.auth.records import Caller
 from bucketdex.catalog.catalog import Catalog
 from bucketdex.catalog.jobs import JobSummary
-from bucketdex.catalog.types import JobStatus
+from bucketdex.core.types import JobStatus
 from bucketdex.errors import InvalidArgument, PayloadTooLarge
 from bucketdex.server.schemas import DryRunOut, JobOut
 from bucketdex.server.security import CallerDep, CatalogDep, authenticate, server_state

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request, Response, status
 
 from bucketdex.catalog.integrations import check_settings
-from bucketdex.catalog.types import Provider
+from bucketdex.core.types import Provider
 from bucketdex.server.policy import check_local_root
 from bucketdex.server.schemas import (
     DataRowOut,

@@ -13,8 +13,8 @@ from typing import Any
 
 import msgspec
 
-from bucketdex.catalog.ids import new_id
-from bucketdex.catalog.types import DuplicatesBehavior, ItemType, JobStatus, Provider, StorageLocation
+from bucketdex.core.ids import new_id
+from bucketdex.core.types import DuplicatesBehavior, ItemType, JobStatus, Provider, StorageLocation
 
 JSONDict = dict[str, Any]
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from enum import Enum
 from typing import TypeVar
 
-from bucketdex.catalog.storable import shown, text_problem
+from bucketdex.core.storable import shown, text_problem
 from bucketdex.errors import InvalidArgument
 
 E = TypeVar("E", bound=Enum)

@@ -1,0 +1,49 @@
+"""The layers of docs/architecture.md, checked on the source: cli, server → sdk → catalog →
+manifest, extract, storage, store → core.  A module may import its own layer and those below,
+never one above (imports under ``if TYPE_CHECKING:`` count too: they are what the code knows)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parents[1] / "src" / "bucketdex"
+
+# package -> the bucketdex packages it must never import
+FORBIDDEN = {
+    "core": {"catalog", "manifest", "extract", "storage", "store", "sdk", "server", "cli", "auth"},
+    "store": {"catalog", "manifest", "extract", "storage", "sdk", "server", "cli"},
+    "storage": {"catalog", "manifest", "extract", "store", "sdk", "server", "cli"},
+    "extract": {"catalog", "manifest", "storage", "store", "sdk", "server", "cli"},
+    # (manifest generate lists a bucket: manifest may use storage, its sibling below the catalog)
+    "manifest": {"catalog", "extract", "store", "sdk", "server", "cli"},
+    "catalog": {"sdk", "server", "cli"},
+    "sdk": {"cli"},
+}
+
+
+def _imported_packages(path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        names = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names = [node.module]
+        for name in names:
+            parts = name.split(".")
+            if parts[0] == "bucketdex" and len(parts) > 1:
+                found.add(parts[1])
+    return found
+
+
+@pytest.mark.parametrize("package", sorted(FORBIDDEN))
+def test_no_package_imports_a_layer_above_it(package: str) -> None:
+    wrong = {
+        f"{path.relative_to(SRC)} imports bucketdex.{above}"
+        for path in (SRC / package).rglob("*.py")
+        for above in _imported_packages(path) & FORBIDDEN[package]
+    }
+    assert not wrong, sorted(wrong)
