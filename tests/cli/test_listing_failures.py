@@ -12,19 +12,14 @@ from __future__ import annotations
 
 import io
 import json
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import boto3
 import pytest
-import uvicorn
 from botocore.config import Config
 from cryptography.fernet import Fernet
-from fastapi import FastAPI
 from PIL import Image
 from typer.testing import CliRunner
 
@@ -38,6 +33,7 @@ from bucketdex.server import ServerSettings, create_app
 from bucketdex.storage import ObjectInfo, StorageError, open_store
 from bucketdex.store.database import Database
 from emulators import MOTO_KEYS, make_bucket
+from server.server_support import running_server
 
 runner = CliRunner()
 KEYS = 300
@@ -122,32 +118,6 @@ def test_embedded_listing_failing_after_the_first_page(
 
 
 # -- through a server ----------------------------------------------------------------------------------
-class _Served:
-    """uvicorn serving ``app`` on 127.0.0.1 (a free port) in a thread, while inside."""
-
-    def __init__(self, application: FastAPI) -> None:
-        self._sock = socket.socket()
-        self._sock.bind(("127.0.0.1", 0))
-        self._server = uvicorn.Server(uvicorn.Config(application, log_level="critical", lifespan="on"))
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True
-        )
-
-    def __enter__(self) -> str:
-        self._thread.start()
-        deadline = time.monotonic() + 20
-        while not self._server.started:
-            assert time.monotonic() < deadline and self._thread.is_alive(), "uvicorn did not start"
-            time.sleep(0.02)
-        host, port = self._sock.getsockname()
-        return f"http://{host}:{port}"
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=30)
-        self._sock.close()
-
-
 @pytest.fixture
 def served(db: Database, bucket: str, moto_endpoint: str) -> Iterator[tuple[str, dict[str, str]]]:
     application = create_app(db, secrets=SecretBox(Fernet.generate_key()), settings=ServerSettings())
@@ -157,7 +127,7 @@ def served(db: Database, bucket: str, moto_endpoint: str) -> Iterator[tuple[str,
     token = auth.create_api_key(user.id, "tests").token
     catalog = application.state.bucketdex.catalogs.catalog(org.id)
     catalog.integrations.create("shots", "s3", bucket, endpoint=moto_endpoint, credentials=MOTO_KEYS)
-    with _Served(application) as url:
+    with running_server(application) as url:
         yield url, {"BUCKETDEX_API_KEY": token}
     application.state.bucketdex.catalogs.close()
 
