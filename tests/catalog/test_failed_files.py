@@ -15,16 +15,16 @@ from hypothesis import strategies as st
 
 from bucketdex.catalog.failed_files import HEADER, failed_files_csv
 from bucketdex.core.csv_safety import safe_cell
-from bucketdex.core.records import ImportJob
+from bucketdex.core.records import JobRecord
 from bucketdex.core.types import JobStatus
 
 DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 PIECES = [*DANGEROUS, "\n", "\r\n", "\u2028", "\x0b", "\x85", "a", " ", "'", '"', ","]
 
 
-def job_with(*unit_errors: dict[str, Any]) -> ImportJob:
+def job_with(*unit_errors: dict[str, Any]) -> JobRecord:
     now = datetime.now(UTC)
-    return ImportJob(
+    return JobRecord(
         uuid.uuid4(), uuid.uuid4(), None, None, JobStatus.DONE, True, "m.json",
         0, 0, len(unit_errors), 0, (), (), tuple(unit_errors), (), now, now,
     )  # fmt: skip

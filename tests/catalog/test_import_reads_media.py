@@ -21,7 +21,7 @@ from pypdf import PdfWriter
 
 from bucketdex.catalog.catalog import Catalog
 from bucketdex.catalog.job_runner import JobRunner
-from bucketdex.core.records import ImportJob
+from bucketdex.core.records import JobRecord
 from bucketdex.core.types import JobStatus
 from bucketdex.store.database import Database
 
@@ -76,7 +76,7 @@ def runner(catalog: Catalog) -> Iterator[JobRunner]:
 
 def _run(
     runner: JobRunner, catalog: Catalog, document: dict[str, Any], integration: Any, **kw: Any
-) -> ImportJob:
+) -> JobRecord:
     folder = kw.pop("folder", None) or catalog.folders.create(f"f-{uuid.uuid4().hex[:8]}").id
     job = runner.start(
         folder, json.dumps(document).encode(), source_name="m.json", integration_id=integration.id, **kw
@@ -84,7 +84,7 @@ def _run(
     return runner.wait(job.id)
 
 
-def _by_name(catalog: Catalog, job: ImportJob) -> dict[str, Any]:
+def _by_name(catalog: Catalog, job: JobRecord) -> dict[str, Any]:
     return {i["name"]: catalog.items.get(uuid.UUID(i["uuid"])) for i in job.items}
 
 

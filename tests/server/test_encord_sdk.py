@@ -21,14 +21,14 @@ from fastapi import FastAPI
 from server_support import Tenant, catalog_of, running_server
 
 from bucketdex.catalog.catalog import Catalog
-from bucketdex.core.records import Integration
+from bucketdex.core.records import IntegrationRecord
 
 
 @dataclass
 class Session:
     client: EncordUserClient
     catalog: Catalog
-    integration: Integration
+    integration: IntegrationRecord
     bucket: Path
     tmp: Path
 

@@ -14,7 +14,7 @@ from bucketdex.catalog.items import load_items
 from bucketdex.catalog.scoping import owned_row
 from bucketdex.core.ids import new_id
 from bucketdex.core.limits import check_description, check_title, choice, utcnow
-from bucketdex.core.records import DataRow, Dataset, LinkResult
+from bucketdex.core.records import DataRowRecord, DatasetRecord, LinkResult
 from bucketdex.core.types import DuplicatesBehavior, ItemType, StorageLocation
 from bucketdex.errors import Conflict, InvalidArgument
 from bucketdex.store.database import Database
@@ -32,7 +32,7 @@ class DatasetService:
         description: str | None = None,
         storage_location: StorageLocation | int = StorageLocation.CORD_STORAGE,
         backing_folder_id: uuid.UUID | None = None,
-    ) -> Dataset:
+    ) -> DatasetRecord:
         location = choice(StorageLocation, storage_location, what="storage_location")
         now = utcnow()
         dataset_id = new_id()
@@ -50,11 +50,11 @@ class DatasetService:
             conn.execute(insert(datasets).values(**values))
             return get_dataset(conn, self._org_id, dataset_id)
 
-    def get(self, dataset_id: uuid.UUID) -> Dataset:
+    def get(self, dataset_id: uuid.UUID) -> DatasetRecord:
         with self._db.read() as conn:
             return get_dataset(conn, self._org_id, dataset_id)
 
-    def list_all(self) -> list[Dataset]:
+    def list_all(self) -> list[DatasetRecord]:
         with self._db.read() as conn:
             rows = conn.execute(
                 select(datasets).where(datasets.c.org_id == self._org_id).order_by(datasets.c.created_at)
@@ -78,7 +78,7 @@ class DatasetService:
     def backing_folder(self, dataset_id: uuid.UUID) -> uuid.UUID:
         """The folder that files registered through the dataset go into (made on first use).
 
-        Dataset titles need not be unique (as in Encord, a dataset is known by its id), so the
+        DatasetRecord titles need not be unique (as in Encord, a dataset is known by its id), so the
         folder is named after the title *and* the whole dataset id; should a folder of that name
         exist anyway (made by hand), a number is added."""
         with self._db.write() as conn:
@@ -102,7 +102,7 @@ class DatasetService:
             )
             return folder_id
 
-    def data_rows(self, dataset_id: uuid.UUID) -> list[DataRow]:
+    def data_rows(self, dataset_id: uuid.UUID) -> list[DataRowRecord]:
         with self._db.read() as conn:
             get_dataset(conn, self._org_id, dataset_id)
             rows = conn.execute(
@@ -133,7 +133,7 @@ def link_in(
     to_link, skipped = _plan_links(conn, dataset_id, list(item_ids), behavior)
     now = utcnow()
     linked = tuple(
-        DataRow(new_id(), dataset_id, i, items[i].name, items[i].item_type, items[i].url, now)
+        DataRowRecord(new_id(), dataset_id, i, items[i].name, items[i].item_type, items[i].url, now)
         for i in to_link
     )
     if linked:
@@ -156,7 +156,7 @@ def _free_folder_name(conn: Connection, org_id: uuid.UUID, name: str) -> str:
     return next(candidate for n in count(1) if (candidate := name if n == 1 else f"{name} {n}") not in taken)
 
 
-def get_dataset(conn: Connection, org_id: uuid.UUID, dataset_id: uuid.UUID) -> Dataset:
+def get_dataset(conn: Connection, org_id: uuid.UUID, dataset_id: uuid.UUID) -> DatasetRecord:
     return _dataset(owned_row(conn, datasets, org_id, dataset_id, what="dataset"))
 
 
@@ -207,8 +207,8 @@ def _plan_links(
     return to_link, skipped
 
 
-def _dataset(row: Row[Any]) -> Dataset:
-    return Dataset(
+def _dataset(row: Row[Any]) -> DatasetRecord:
+    return DatasetRecord(
         id=row.id,
         title=row.title,
         description=row.description,
@@ -219,8 +219,8 @@ def _dataset(row: Row[Any]) -> Dataset:
     )
 
 
-def _data_row(row: Row[Any]) -> DataRow:
-    return DataRow(
+def _data_row(row: Row[Any]) -> DataRowRecord:
+    return DataRowRecord(
         id=row.id,
         dataset_id=row.dataset_id,
         item_id=row.item_id,
@@ -238,7 +238,7 @@ def _next_position(conn: Connection, dataset_id: uuid.UUID) -> int:
     return 0 if last is None else int(last) + 1
 
 
-def _data_row_values(row: DataRow, position: int) -> dict[str, Any]:
+def _data_row_values(row: DataRowRecord, position: int) -> dict[str, Any]:
     return {
         "position": position,
         "id": row.id,

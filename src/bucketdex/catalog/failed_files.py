@@ -16,12 +16,12 @@ import csv
 import io
 
 from bucketdex.core.csv_safety import safe_cell
-from bucketdex.core.records import ImportJob
+from bucketdex.core.records import JobRecord
 
 HEADER = ("object_url", "location", "error", "action")
 
 
-def failed_files_csv(job: ImportJob) -> str:
+def failed_files_csv(job: JobRecord) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
     writer.writerow(HEADER)

@@ -13,7 +13,7 @@ from bucketdex.catalog.metadata_validation import metadata_size_bytes
 from bucketdex.catalog.scoping import owned_row
 from bucketdex.core.ids import new_id
 from bucketdex.core.limits import MAX_CLIENT_METADATA_BYTES, check_description, check_title, utcnow
-from bucketdex.core.records import Folder
+from bucketdex.core.records import FolderRecord
 from bucketdex.core.storable import shown, text_problem
 from bucketdex.errors import AlreadyExists, InvalidArgument, PayloadTooLarge
 from bucketdex.store.database import Database
@@ -33,7 +33,7 @@ class FolderService:
         description: str | None = None,
         client_metadata: Mapping[str, Any] | None = None,
         parent_id: uuid.UUID | None = None,
-    ) -> Folder:
+    ) -> FolderRecord:
         name = check_title(name, what="folder name")
         folder_id = new_id()
         values: dict[str, Any] = {
@@ -55,7 +55,7 @@ class FolderService:
                 raise AlreadyExists(f"a folder named {name!r} was just created by someone else") from None
             return get_folder(conn, self._org_id, folder_id)
 
-    def get(self, folder_id: uuid.UUID) -> Folder:
+    def get(self, folder_id: uuid.UUID) -> FolderRecord:
         with self._db.read() as conn:
             return get_folder(conn, self._org_id, folder_id)
 
@@ -66,7 +66,7 @@ class FolderService:
         name: str = _UNSET,
         description: str | None = _UNSET,
         client_metadata: Mapping[str, Any] | None = _UNSET,
-    ) -> Folder:
+    ) -> FolderRecord:
         """Change any of name, description, client metadata; omitted ones stay as they are."""
         with self._db.write() as conn:
             current = get_folder(conn, self._org_id, folder_id)
@@ -88,7 +88,7 @@ class FolderService:
         parent_id: uuid.UUID | None = _UNSET,
         page_size: int = 100,
         after: tuple[str, uuid.UUID] | None = None,
-    ) -> Iterator[Folder]:
+    ) -> Iterator[FolderRecord]:
         """Folders whose name contains ``search`` (case-insensitive), by name; all levels unless
         ``parent_id`` is given (``None`` = top level).  Pages through the store lazily, starting
         after the (name, id) ``after``."""
@@ -121,13 +121,13 @@ class FolderService:
                 return
             after = (page[-1].name, page[-1].id)
 
-    def subfolders(self, folder_id: uuid.UUID) -> list[Folder]:
+    def subfolders(self, folder_id: uuid.UUID) -> list[FolderRecord]:
         self.get(folder_id)
         return list(self.find(parent_id=folder_id))
 
-    def path_to_root(self, folder_id: uuid.UUID) -> list[Folder]:
+    def path_to_root(self, folder_id: uuid.UUID) -> list[FolderRecord]:
         """The folder and its ancestors, nearest first."""
-        path: list[Folder] = []
+        path: list[FolderRecord] = []
         with self._db.read() as conn:
             current: uuid.UUID | None = folder_id
             while current is not None:
@@ -137,7 +137,9 @@ class FolderService:
         return path
 
 
-def get_folder(conn: Connection, org_id: uuid.UUID, folder_id: uuid.UUID, *, lock: bool = False) -> Folder:
+def get_folder(
+    conn: Connection, org_id: uuid.UUID, folder_id: uuid.UUID, *, lock: bool = False
+) -> FolderRecord:
     return _folder(owned_row(conn, folders, org_id, folder_id, what="folder", lock=lock))
 
 
@@ -164,8 +166,8 @@ def _check_folder_metadata(value: Mapping[str, Any] | None, name: str) -> dict[s
     return dict(value)
 
 
-def _folder(row: Row[Any]) -> Folder:
-    return Folder(
+def _folder(row: Row[Any]) -> FolderRecord:
+    return FolderRecord(
         id=row.id,
         parent_id=row.parent_id,
         name=row.name,

@@ -19,7 +19,7 @@ from bucketdex.catalog.failed_files import failed_files_csv
 from bucketdex.catalog.job_runner import JobRunner, queue_job, run_job
 from bucketdex.catalog.jobs import JobSummary
 from bucketdex.catalog.registration import DryRunReport, dry_run
-from bucketdex.core.records import ImportJob, JobProgress
+from bucketdex.core.records import JobProgress, JobRecord
 from bucketdex.core.types import JobStatus
 from bucketdex.manifest.detect import parse_manifest
 
@@ -48,7 +48,7 @@ class ImportService:
         integration_id: uuid.UUID | None = None,
         ignore_errors: bool = False,
         dataset_id: uuid.UUID | None = None,
-    ) -> ImportJob:
+    ) -> JobRecord:
         """Record the job and run it in this process's engine; returns the PENDING job at once."""
         return self._engine().start(
             folder_id, data, source_name=source_name, integration_id=integration_id,
@@ -64,7 +64,7 @@ class ImportService:
         integration_id: uuid.UUID | None = None,
         ignore_errors: bool = False,
         dataset_id: uuid.UUID | None = None,
-    ) -> ImportJob:
+    ) -> JobRecord:
         """Record a PENDING job without running it here: a worker (``bucketdex worker``) or the
         next engine of this catalog takes it."""
         return queue_job(
@@ -72,7 +72,7 @@ class ImportService:
             dataset_id=dataset_id, ignore_errors=ignore_errors,
         )  # fmt: skip
 
-    def retry(self, job_id: uuid.UUID) -> ImportJob:
+    def retry(self, job_id: uuid.UUID) -> JobRecord:
         """Start a job registering what ``job_id`` did not: its failed files (see ``job_retry``)."""
         return self._engine().retry(job_id)
 
@@ -90,13 +90,13 @@ class ImportService:
 
     # following -------------------------------------------------------------------------------
 
-    def get(self, job_id: uuid.UUID) -> ImportJob:
+    def get(self, job_id: uuid.UUID) -> JobRecord:
         """The job as it is now (reads only: starts no engine)."""
         return self._catalog.jobs.get(job_id)
 
     def wait(
         self, job_id: uuid.UUID, timeout_seconds: float | None = None, *, max_seconds: float | None = None
-    ) -> ImportJob:
+    ) -> JobRecord:
         """Long poll: the job once it is no longer PENDING, or as it is when the timeout ends.
         ``timeout_seconds`` None waits until it finishes; ``max_seconds`` caps the wait (a
         server's setting: below its clients' read timeouts)."""
@@ -119,7 +119,7 @@ class ImportService:
         """The organisation's jobs, newest first (at most ``limit``), optionally of one status."""
         return self._catalog.jobs.recent(status, limit=limit)
 
-    def cancel(self, job_id: uuid.UUID) -> ImportJob:
+    def cancel(self, job_id: uuid.UUID) -> JobRecord:
         """Cancel a PENDING job (a finished one is returned as it is); waiters here wake up."""
         runner = self._runner
         return self._catalog.jobs.cancel(job_id) if runner is None else runner.cancel(job_id)

@@ -20,7 +20,7 @@ from bucketdex.catalog.scoping import owned_row
 from bucketdex.catalog.secrets import SecretBox
 from bucketdex.core.ids import new_id
 from bucketdex.core.limits import check_title, choice, utcnow
-from bucketdex.core.records import Integration
+from bucketdex.core.records import IntegrationRecord
 from bucketdex.core.types import Provider
 from bucketdex.errors import AlreadyExists, BucketdexError, InvalidArgument
 from bucketdex.storage import AccessDenied, ObjectStore, open_store
@@ -49,7 +49,7 @@ class IntegrationService:
         strict_client_only: bool = False,
         options: Mapping[str, Any] | None = None,
         credentials: Mapping[str, Any] | None = None,
-    ) -> Integration:
+    ) -> IntegrationRecord:
         """Record an integration; ``credentials`` (explicit secrets) are sealed before storing."""
         integration_id = new_id()
         kind = choice(Provider, provider, what="provider")
@@ -75,7 +75,7 @@ class IntegrationService:
                 ) from None
             return get_integration(conn, self._org_id, integration_id)
 
-    def get(self, integration_id: uuid.UUID) -> Integration:
+    def get(self, integration_id: uuid.UUID) -> IntegrationRecord:
         with self._db.read() as conn:
             return get_integration(conn, self._org_id, integration_id)
 
@@ -92,7 +92,7 @@ class IntegrationService:
         with self.open_store(integration_id) as store:
             return check_store(store, write=write, cors_origin=cors_origin)
 
-    def list_all(self) -> list[Integration]:
+    def list_all(self) -> list[IntegrationRecord]:
         with self._db.read() as conn:
             rows = conn.execute(
                 select(integrations)
@@ -179,7 +179,7 @@ def _check_credential_types(kind: Provider, credentials: Mapping[str, Any]) -> N
 _TYPE_NAMES = {str: "text", bool: "true/false", dict: "an object"}
 
 
-def get_integration(conn: Connection, org_id: uuid.UUID, integration_id: uuid.UUID) -> Integration:
+def get_integration(conn: Connection, org_id: uuid.UUID, integration_id: uuid.UUID) -> IntegrationRecord:
     return _integration(owned_row(conn, integrations, org_id, integration_id, what="integration"))
 
 
@@ -203,8 +203,8 @@ def _bucket(value: str, provider: Provider) -> str:
     return value
 
 
-def _integration(row: Row[Any]) -> Integration:
-    return Integration(
+def _integration(row: Row[Any]) -> IntegrationRecord:
+    return IntegrationRecord(
         id=row.id,
         title=row.title,
         provider=Provider(row.provider),

@@ -13,7 +13,7 @@ from bucketdex.catalog.folders import get_folder
 from bucketdex.catalog.metadata_validation import MetadataValidator
 from bucketdex.catalog.schema_store import load_document
 from bucketdex.core.limits import MAX_TITLE_LENGTH, MAX_URL_BYTES, check_description, check_title, utcnow
-from bucketdex.core.records import MediaMetadata, NewItem, StorageItem
+from bucketdex.core.records import ItemRecord, MediaMetadata, NewItem
 from bucketdex.core.storable import shown, text_problem
 from bucketdex.core.types import ItemType
 from bucketdex.errors import (
@@ -72,10 +72,10 @@ class ItemService:
         self._db.after_bulk_write("storage_items", written)
         return written
 
-    def get(self, item_id: uuid.UUID) -> StorageItem:
+    def get(self, item_id: uuid.UUID) -> ItemRecord:
         return self.get_many([item_id])[0]
 
-    def get_many(self, item_ids: Sequence[uuid.UUID]) -> list[StorageItem]:
+    def get_many(self, item_ids: Sequence[uuid.UUID]) -> list[ItemRecord]:
         """Items in the order asked; any unknown id is a NotFound naming every missing one."""
         with self._db.read() as conn:
             found = load_items(conn, self._org_id, item_ids)
@@ -88,7 +88,7 @@ class ItemService:
         page_size: int = 1000,
         include_children: bool = False,
         after: uuid.UUID | None = None,
-    ) -> Iterator[StorageItem]:
+    ) -> Iterator[ItemRecord]:
         """Items of a folder (not its subfolders), paged by id, starting after the id ``after``
         (an index seek: page n costs what page 1 does).  Files inside groups and series are
         hidden unless ``include_children``."""
@@ -108,7 +108,7 @@ class ItemService:
                 return
             after = page[-1].id
 
-    def children(self, item_id: uuid.UUID) -> list[StorageItem]:
+    def children(self, item_id: uuid.UUID) -> list[ItemRecord]:
         """The files of a group, sequence or series, in order."""
         with self._db.read() as conn:
             load_items(conn, self._org_id, [item_id])
@@ -146,12 +146,12 @@ class ItemService:
             get_folder(conn, self._org_id, folder_id)
 
 
-def item_from_row(row: Row[Any]) -> StorageItem:
+def item_from_row(row: Row[Any]) -> ItemRecord:
     media = MediaMetadata(
         **{name: getattr(row, name) for name in MediaMetadata.column_names()},
         extra=dict(row.media_extra),
     )
-    return StorageItem(
+    return ItemRecord(
         id=row.id,
         folder_id=row.folder_id,
         item_type=ItemType(row.item_type),
@@ -170,9 +170,9 @@ def item_from_row(row: Row[Any]) -> StorageItem:
 
 def load_items(
     conn: Connection, org_id: uuid.UUID, item_ids: Sequence[uuid.UUID]
-) -> dict[uuid.UUID, StorageItem]:
+) -> dict[uuid.UUID, ItemRecord]:
     wanted = list(dict.fromkeys(item_ids))
-    found: dict[uuid.UUID, StorageItem] = {}
+    found: dict[uuid.UUID, ItemRecord] = {}
     for start in range(0, len(wanted), _ID_CHUNK):
         chunk = wanted[start : start + _ID_CHUNK]
         rows = conn.execute(
@@ -255,7 +255,7 @@ def _title_and_url_problems(item: NewItem, label: str) -> list[str]:
 
 
 def _update_row(
-    change: ItemUpdate, item: StorageItem, validator: MetadataValidator
+    change: ItemUpdate, item: ItemRecord, validator: MetadataValidator
 ) -> dict[str, Any] | _Problems:
     """The bound parameters of one update, or the problems that forbid it."""
     problems = _Problems()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bucketdex.core.records import ImportJob
+from bucketdex.core.records import JobRecord
 from bucketdex.core.types import JobStatus
 from bucketdex.errors import Conflict, InvalidArgument
 from bucketdex.manifest.detect import parse_manifest
@@ -10,7 +10,7 @@ from bucketdex.manifest.errors import ManifestError
 from bucketdex.manifest.writer import to_json_manifest
 
 
-def retry_manifest(job: ImportJob, submitted: bytes) -> bytes:
+def retry_manifest(job: JobRecord, submitted: bytes) -> bytes:
     """A JSON manifest of the units ``job`` left unregistered.
 
     A job that ended DONE (errors ignored) registered its good units: the retry holds only the

@@ -24,7 +24,7 @@ from bucketdex.catalog.dedupe import duplicate_filter, present_in_folder
 from bucketdex.catalog.job_retry import retry_manifest
 from bucketdex.catalog.media_reading import PreparedManifest, prepare_manifest
 from bucketdex.catalog.registration import Progress, register_in
-from bucketdex.core.records import ImportJob, JobProgress
+from bucketdex.core.records import JobProgress, JobRecord
 from bucketdex.core.types import JobStatus
 from bucketdex.errors import BucketdexError
 from bucketdex.manifest.detect import parse_manifest
@@ -59,7 +59,7 @@ class JobRunner:
         integration_id: uuid.UUID | None = None,
         dataset_id: uuid.UUID | None = None,
         ignore_errors: bool = False,
-    ) -> ImportJob:
+    ) -> JobRecord:
         """Record the job and queue it; returns at once with the PENDING job."""
         job = queue_job(
             self._catalog,
@@ -74,7 +74,7 @@ class JobRunner:
         self._submit(job.id)
         return job
 
-    def retry(self, job_id: uuid.UUID) -> ImportJob:
+    def retry(self, job_id: uuid.UUID) -> JobRecord:
         """Start a job registering what ``job_id`` did not: its failed files (see ``job_retry``)."""
         job = self._catalog.jobs.get(job_id)
         manifest = retry_manifest(job, self._catalog.jobs.manifest(job_id))
@@ -98,7 +98,7 @@ class JobRunner:
             self._submit(job_id)
         return pending
 
-    def wait(self, job_id: uuid.UUID, timeout_seconds: float | None = None) -> ImportJob:
+    def wait(self, job_id: uuid.UUID, timeout_seconds: float | None = None) -> JobRecord:
         """Long poll: the job once it is no longer PENDING, or as it is when the timeout ends."""
         deadline = None if timeout_seconds is None else time.monotonic() + timeout_seconds
         while True:
@@ -109,7 +109,7 @@ class JobRunner:
             with self._changed:
                 self._changed.wait(_POLL_SECONDS if remaining is None else min(remaining, _POLL_SECONDS))
 
-    def cancel(self, job_id: uuid.UUID) -> ImportJob:
+    def cancel(self, job_id: uuid.UUID) -> JobRecord:
         job = self._catalog.jobs.cancel(job_id)
         self._notify()
         return job
@@ -150,7 +150,7 @@ def queue_job(
     integration_id: uuid.UUID | None = None,
     dataset_id: uuid.UUID | None = None,
     ignore_errors: bool = False,
-) -> ImportJob:
+) -> JobRecord:
     """Record a PENDING job for any runner (this process's, a worker's) to take."""
     if integration_id is not None:
         catalog.integrations.get(integration_id)
@@ -275,7 +275,7 @@ class PreparationError(Exception):
         self.problems = problems
 
 
-def _prepare(catalog: Catalog, job: ImportJob, manifest: Manifest, report: Progress) -> PreparedManifest:
+def _prepare(catalog: Catalog, job: JobRecord, manifest: Manifest, report: Progress) -> PreparedManifest:
     """Without an integration the manifest is registered as given (URLs unchecked, nothing read)."""
     if job.integration_id is None:
         return PreparedManifest(manifest, ())

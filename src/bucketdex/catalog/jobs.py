@@ -14,7 +14,7 @@ from bucketdex.catalog.registration import RegistrationResult, UnitError
 from bucketdex.catalog.scoping import owned_row
 from bucketdex.core.ids import new_id
 from bucketdex.core.limits import utcnow
-from bucketdex.core.records import ImportJob
+from bucketdex.core.records import JobRecord
 from bucketdex.core.storable import shown
 from bucketdex.core.types import JobStatus
 from bucketdex.store.compression import compress, decompress
@@ -54,7 +54,7 @@ class JobStore:
         integration_id: uuid.UUID | None = None,
         dataset_id: uuid.UUID | None = None,
         ignore_errors: bool = False,
-    ) -> ImportJob:
+    ) -> JobRecord:
         """Record a PENDING job holding the manifest as submitted."""
         now = utcnow()
         job_id = new_id()
@@ -88,7 +88,7 @@ class JobStore:
             conn.execute(insert(import_job_manifests), manifest_row)
             return get_job(conn, self._org_id, job_id)
 
-    def get(self, job_id: uuid.UUID) -> ImportJob:
+    def get(self, job_id: uuid.UUID) -> JobRecord:
         with self._db.read() as conn:
             return get_job(conn, self._org_id, job_id)
 
@@ -131,7 +131,7 @@ class JobStore:
             )
             return list(rows.scalars())
 
-    def cancel(self, job_id: uuid.UUID) -> ImportJob:
+    def cancel(self, job_id: uuid.UUID) -> JobRecord:
         """Cancel a pending job (a finished one is left as it is)."""
         with self._db.write() as conn:
             job = get_job(conn, self._org_id, job_id)
@@ -240,12 +240,12 @@ def pending_jobs(db: Database) -> list[tuple[uuid.UUID, uuid.UUID]]:
         return [(row.org_id, row.id) for row in rows]
 
 
-def get_job(conn: Connection, org_id: uuid.UUID, job_id: uuid.UUID) -> ImportJob:
+def get_job(conn: Connection, org_id: uuid.UUID, job_id: uuid.UUID) -> JobRecord:
     return _job(owned_row(conn, import_jobs, org_id, job_id, what="import job"))
 
 
-def _job(row: Row[Any]) -> ImportJob:
-    return ImportJob(
+def _job(row: Row[Any]) -> JobRecord:
+    return JobRecord(
         id=row.id,
         folder_id=row.folder_id,
         integration_id=row.integration_id,

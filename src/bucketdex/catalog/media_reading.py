@@ -21,7 +21,7 @@ from msgspec.structs import replace
 
 from bucketdex.catalog.registration import Progress, UnitError
 from bucketdex.catalog.sequences import SequenceError, encode_sequence
-from bucketdex.core.records import Integration, MediaMetadata, NewItem
+from bucketdex.core.records import IntegrationRecord, MediaMetadata, NewItem
 from bucketdex.core.types import ItemType
 from bucketdex.errors import BucketdexError
 from bucketdex.manifest.fields import CANONICAL_MEDIA_NAMES, MEDIA_KEY_FOR
@@ -69,7 +69,7 @@ class _FileRead:
 
 def prepare_manifest(
     manifest: Manifest,
-    integration: Integration,
+    integration: IntegrationRecord,
     store: ObjectStore,
     duplicates: Callable[[], Callable[[ManifestEntry], bool]],
     progress: Progress,
@@ -107,7 +107,7 @@ def prepare_manifest(
 
 
 def _prepare_supplied_columns(
-    manifest: Manifest, columns: SingleColumns, integration: Integration, store: ObjectStore
+    manifest: Manifest, columns: SingleColumns, integration: IntegrationRecord, store: ObjectStore
 ) -> PreparedManifest:
     """Single files whose media the manifest supplies: nothing is read, so only the URLs are
     confined, a column at a time, and the entries stay columns for the writer (building an
@@ -132,7 +132,7 @@ def _prepare_supplied_columns(
 
 
 def _confine(
-    entry: ManifestEntry, store: ObjectStore, integration: Integration
+    entry: ManifestEntry, store: ObjectStore, integration: IntegrationRecord
 ) -> tuple[list[str], UnitError | None]:
     keys = []
     for url in entry.urls:
@@ -144,7 +144,7 @@ def _confine(
     return keys, None
 
 
-def _strict_refusal(entry: ManifestEntry, integration: Integration) -> UnitError | None:
+def _strict_refusal(entry: ManifestEntry, integration: IntegrationRecord) -> UnitError | None:
     """With strict client-only access nothing is read: types with a media block must carry it,
     and image sequences (whose frames must be downloaded to make their video) are refused."""
     if integration.strict_client_only and entry.item.item_type is ItemType.IMAGE_SEQUENCE:

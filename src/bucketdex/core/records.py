@@ -22,7 +22,7 @@ JSONDict = dict[str, Any]
 class MediaMetadata(msgspec.Struct, frozen=True, gc=False):
     """Technical facts about a file: read from headers or supplied by the manifest.
 
-    Field names follow the encord SDK's ``StorageItem``; anything without a column of
+    Field names follow the encord SDK's ``ItemRecord``; anything without a column of
     its own (PDF page count is one, NIfTI dimensions another) goes in ``extra``.
     (A msgspec Struct, like ``NewItem``: a manifest builds one per file, and a Struct is
     built ~15x faster than a frozen dataclass.  Neither ever sits in a reference cycle, so
@@ -58,7 +58,7 @@ class MediaMetadata(msgspec.Struct, frozen=True, gc=False):
 
 
 @dataclass(frozen=True)
-class Folder:
+class FolderRecord:
     id: uuid.UUID
     parent_id: uuid.UUID | None
     name: str
@@ -69,7 +69,7 @@ class Folder:
 
 
 @dataclass(frozen=True)
-class StorageItem:
+class ItemRecord:
     id: uuid.UUID
     folder_id: uuid.UUID
     item_type: ItemType
@@ -123,7 +123,7 @@ class NewItemColumns:
 
 
 @dataclass(frozen=True)
-class Integration:
+class IntegrationRecord:
     id: uuid.UUID
     title: str
     provider: Provider
@@ -137,7 +137,7 @@ class Integration:
 
 
 @dataclass(frozen=True)
-class Dataset:
+class DatasetRecord:
     id: uuid.UUID
     title: str
     description: str
@@ -148,7 +148,7 @@ class Dataset:
 
 
 @dataclass(frozen=True)
-class DataRow:
+class DataRowRecord:
     """One item linked into a dataset."""
 
     id: uuid.UUID
@@ -162,7 +162,7 @@ class DataRow:
 
 @dataclass(frozen=True)
 class LinkResult:
-    linked: tuple[DataRow, ...]
+    linked: tuple[DataRowRecord, ...]
     skipped: tuple[uuid.UUID, ...]
     behavior: DuplicatesBehavior
 
@@ -178,7 +178,7 @@ class JobProgress:
 
 
 @dataclass(frozen=True)
-class ImportJob:
+class JobRecord:
     """An import job: a manifest registered into a folder (and optionally linked to a dataset).
 
     ``item_ids`` and ``item_names`` list what was registered (``items`` pairs them up);

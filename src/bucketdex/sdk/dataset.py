@@ -10,9 +10,7 @@ from typing import Any
 from uuid import UUID
 
 from bucketdex.catalog.catalog import Catalog
-from bucketdex.core.records import DataRow as DataRowRecord
-from bucketdex.core.records import Dataset as DatasetRecord
-from bucketdex.core.records import LinkResult
+from bucketdex.core.records import DataRowRecord, DatasetRecord, LinkResult
 from bucketdex.core.types import DuplicatesBehavior, ItemType
 from bucketdex.sdk.ids import HasUuid, as_uuid
 from bucketdex.sdk.imports import ImportResult, read_private_files

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, overload
 from uuid import UUID
 
-from bucketdex.core.records import ImportJob
+from bucketdex.core.records import JobRecord
 from bucketdex.core.storable import MAX_JSON_DEPTH, shown
 from bucketdex.core.types import JobStatus
 from bucketdex.errors import InvalidArgument
@@ -146,7 +146,7 @@ class ImportResult:
     stats: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_job(cls, job: ImportJob) -> ImportResult:
+    def from_job(cls, job: JobRecord) -> ImportResult:
         return cls(
             status=job.status,
             items_with_names=ItemsWithNames(job.item_ids, job.item_names),

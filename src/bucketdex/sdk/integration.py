@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from bucketdex.catalog.catalog import Catalog
-from bucketdex.core.records import Integration
+from bucketdex.core.records import IntegrationRecord
 from bucketdex.core.types import Provider
 from bucketdex.manifest.generate import Format, Kind, ManifestStream, TitleFrom, generate_manifest, prefix_key
 from bucketdex.storage import ObjectStore
@@ -24,7 +24,7 @@ DEFAULT_SIGNED_URL_SECONDS = 3600
 class CloudIntegration:
     """One integration: provider, bucket (or container, or local root), region or endpoint."""
 
-    def __init__(self, catalog: Catalog, record: Integration) -> None:
+    def __init__(self, catalog: Catalog, record: IntegrationRecord) -> None:
         self._catalog = catalog
         self._record = record
 
@@ -77,7 +77,7 @@ class CloudIntegration:
         return self._record.created_at
 
     @property
-    def record(self) -> Integration:
+    def record(self) -> IntegrationRecord:
         return self._record
 
     def check(self, write: bool = False, cors_origin: str | None = None) -> SelfTestReport:

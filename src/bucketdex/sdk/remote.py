@@ -24,8 +24,7 @@ from bucketdex.catalog.jobs import JobSummary
 from bucketdex.catalog.metadata_schema import MetadataSchema
 from bucketdex.catalog.registration import DryRunReport, UnitError
 from bucketdex.core.limits import choice
-from bucketdex.core.records import Folder, ImportJob, JobProgress, MediaMetadata
-from bucketdex.core.records import StorageItem as ItemRecord
+from bucketdex.core.records import FolderRecord, ItemRecord, JobProgress, JobRecord, MediaMetadata
 from bucketdex.core.storable import json_problems
 from bucketdex.core.types import ItemType, JobStatus, StorageLocation
 from bucketdex.errors import (
@@ -318,7 +317,7 @@ class RemoteClient:
 class RemoteStorageFolder(FolderView):
     """A folder on the server; the same names as the embedded ``StorageFolder``."""
 
-    def __init__(self, client: RemoteClient, record: Folder) -> None:
+    def __init__(self, client: RemoteClient, record: FolderRecord) -> None:
         self._client = client
         self._record = record
 
@@ -426,8 +425,8 @@ def _time(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
-def folder_of(data: dict[str, Any]) -> Folder:
-    return Folder(
+def folder_of(data: dict[str, Any]) -> FolderRecord:
+    return FolderRecord(
         id=uuid.UUID(data["id"]), parent_id=_id(data["parent_id"]), name=data["name"],
         description=data["description"], client_metadata=data["client_metadata"],
         created_at=_time(data["created_at"]), updated_at=_time(data["updated_at"]),
@@ -447,8 +446,8 @@ def item_of(data: dict[str, Any]) -> ItemRecord:
     )  # fmt: skip
 
 
-def job_of(data: dict[str, Any]) -> ImportJob:
-    return ImportJob(
+def job_of(data: dict[str, Any]) -> JobRecord:
+    return JobRecord(
         id=uuid.UUID(data["id"]), folder_id=uuid.UUID(data["folder_id"]),
         integration_id=_id(data["integration_id"]), dataset_id=_id(data["dataset_id"]),
         status=JobStatus(data["status"]), ignore_errors=data["ignore_errors"],

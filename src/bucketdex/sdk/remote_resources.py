@@ -10,8 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
-from bucketdex.core.records import Dataset as DatasetRecord
-from bucketdex.core.records import Integration
+from bucketdex.core.records import DatasetRecord, IntegrationRecord
 from bucketdex.core.types import DuplicatesBehavior, ItemType, Provider, StorageLocation
 from bucketdex.sdk.dataset import DataRow
 from bucketdex.sdk.ids import HasUuid, as_uuid
@@ -75,7 +74,7 @@ class RemoteIntegration:
     """An integration on the server; the same names as the embedded ``CloudIntegration``
     (its credentials never leave the server: only whether there are some)."""
 
-    def __init__(self, client: RemoteClient, record: Integration) -> None:
+    def __init__(self, client: RemoteClient, record: IntegrationRecord) -> None:
         self._client = client
         self._record = record
 
@@ -135,9 +134,9 @@ def data_row_of(data: dict[str, Any]) -> DataRow:
     )
 
 
-def integration_of(data: dict[str, Any]) -> Integration:
+def integration_of(data: dict[str, Any]) -> IntegrationRecord:
     """The server's integration record (it never carries credentials, only whether there are some)."""
-    return Integration(
+    return IntegrationRecord(
         id=uuid.UUID(data["id"]),
         title=data["title"],
         provider=Provider(data["provider"]),

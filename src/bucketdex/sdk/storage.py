@@ -11,8 +11,7 @@ from uuid import UUID
 from bucketdex.catalog.catalog import Catalog
 from bucketdex.catalog.items import ItemUpdate
 from bucketdex.catalog.registration import DryRunReport
-from bucketdex.core.records import Folder
-from bucketdex.core.records import StorageItem as ItemRecord
+from bucketdex.core.records import FolderRecord, ItemRecord
 from bucketdex.sdk.bundle import Bundle
 from bucketdex.sdk.ids import as_uuid
 from bucketdex.sdk.imports import ImportResult, read_private_files
@@ -20,7 +19,7 @@ from bucketdex.sdk.views import FolderView, ItemView
 
 
 class StorageFolder(FolderView):
-    def __init__(self, catalog: Catalog, record: Folder) -> None:
+    def __init__(self, catalog: Catalog, record: FolderRecord) -> None:
         self._catalog = catalog
         self._record = record
 

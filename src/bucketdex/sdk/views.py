@@ -6,12 +6,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from bucketdex.core.records import Dataset, Folder, StorageItem
+from bucketdex.core.records import DatasetRecord, FolderRecord, ItemRecord
 from bucketdex.core.types import ItemType, StorageLocation
 
 
 class FolderView:
-    _record: Folder
+    _record: FolderRecord
 
     uuid = property(lambda self: self._record.id)
     parent_uuid = property(lambda self: self._record.parent_id)
@@ -26,7 +26,7 @@ class FolderView:
 
 
 class ItemView:
-    _record: StorageItem
+    _record: ItemRecord
 
     uuid = property(lambda self: self._record.id)
     parent_folder_uuid = property(lambda self: self._record.folder_id)
@@ -61,7 +61,7 @@ class ItemView:
 
 
 class DatasetView:
-    _record: Dataset
+    _record: DatasetRecord
 
     @property
     def dataset_hash(self) -> uuid.UUID:

@@ -15,14 +15,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bucketdex.catalog.registration import DryRunReport
 from bucketdex.core.records import (
-    DataRow,
-    Dataset,
-    Folder,
-    ImportJob,
-    Integration,
+    DataRowRecord,
+    DatasetRecord,
+    FolderRecord,
+    IntegrationRecord,
+    ItemRecord,
     JobProgress,
+    JobRecord,
     LinkResult,
-    StorageItem,
 )
 
 T = TypeVar("T")
@@ -71,7 +71,7 @@ class FolderOut(BaseModel):
     updated_at: datetime
 
     @classmethod
-    def of(cls, folder: Folder) -> FolderOut:
+    def of(cls, folder: FolderRecord) -> FolderOut:
         return cls(
             id=folder.id, parent_id=folder.parent_id, name=folder.name, description=folder.description,
             client_metadata=folder.client_metadata, created_at=folder.created_at,
@@ -95,7 +95,7 @@ class ItemOut(BaseModel):
     updated_at: datetime
 
     @classmethod
-    def of(cls, item: StorageItem) -> ItemOut:
+    def of(cls, item: ItemRecord) -> ItemOut:
         return cls(
             id=item.id, folder_id=item.folder_id, item_type=item.item_type.value, name=item.name,
             description=item.description, url=item.url, integration_id=item.integration_id,
@@ -162,7 +162,7 @@ class IntegrationOut(BaseModel):
     created_at: datetime
 
     @classmethod
-    def of(cls, integration: Integration) -> IntegrationOut:
+    def of(cls, integration: IntegrationRecord) -> IntegrationOut:
         return cls(
             id=integration.id, title=integration.title, provider=integration.provider.value,
             bucket=integration.bucket, region=integration.region, endpoint=integration.endpoint,
@@ -209,7 +209,7 @@ class JobOut(BaseModel):
     updated_at: datetime
 
     @classmethod
-    def of(cls, job: ImportJob, progress: JobProgress | None = None) -> JobOut:
+    def of(cls, job: JobRecord, progress: JobProgress | None = None) -> JobOut:
         return cls(
             id=job.id, folder_id=job.folder_id, integration_id=job.integration_id,
             dataset_id=job.dataset_id, status=job.status.value, ignore_errors=job.ignore_errors,
@@ -245,7 +245,7 @@ class DatasetOut(BaseModel):
     updated_at: datetime
 
     @classmethod
-    def of(cls, dataset: Dataset) -> DatasetOut:
+    def of(cls, dataset: DatasetRecord) -> DatasetOut:
         return cls(
             id=dataset.id, title=dataset.title, description=dataset.description,
             storage_location=int(dataset.storage_location), backing_folder_id=dataset.backing_folder_id,
@@ -269,7 +269,7 @@ class DataRowOut(BaseModel):
     created_at: datetime
 
     @classmethod
-    def of(cls, row: DataRow) -> DataRowOut:
+    def of(cls, row: DataRowRecord) -> DataRowOut:
         return cls(
             id=row.id, dataset_id=row.dataset_id, item_id=row.item_id, title=row.title,
             item_type=row.item_type.value, file_link=row.file_link, created_at=row.created_at,

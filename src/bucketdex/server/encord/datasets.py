@@ -1,4 +1,4 @@
-"""Datasets: ``create_dataset`` (v2) and the v1 RPC calls of ``Dataset``: ``dataset`` GET,
+"""Datasets: ``create_dataset`` (v2) and the v1 RPC calls of ``DatasetRecord``: ``dataset`` GET,
 ``datarows`` GET, ``datasetlinkitems`` POST, ``datasetdatalongpolling`` POST / GET.
 
 v1 data rows use snake_case keys, an upper-case ``data_type`` (``IMAGE``, ``IMG_GROUP``, ...)
@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import APIRouter, Depends
 
 from bucketdex.catalog.catalog import Catalog
-from bucketdex.core.records import DataRow, Dataset, ImportJob, StorageItem
+from bucketdex.core.records import DataRowRecord, DatasetRecord, ItemRecord, JobRecord
 from bucketdex.core.types import ItemType, StorageLocation
 from bucketdex.errors import InvalidArgument, NotFound
 from bucketdex.server.encord.rpc import RpcCall, rpc_handler
@@ -58,19 +58,19 @@ def create_dataset(catalog: CatalogDep, body: CreateDatasetIn) -> Wire:
 
 
 def data_rows_wire(
-    catalog: Catalog, dataset: Dataset, rows: Sequence[DataRow], *, metadata: bool
+    catalog: Catalog, dataset: DatasetRecord, rows: Sequence[DataRowRecord], *, metadata: bool
 ) -> list[Wire]:
     items = {i.id: i for i in catalog.items.get_many(list(dict.fromkeys(r.item_id for r in rows)))}
     providers = {i.id: i.provider for i in catalog.integrations.list_all()}
 
-    def location(item: StorageItem) -> int:
+    def location(item: ItemRecord) -> int:
         provider = providers.get(item.integration_id) if item.integration_id else None
         return int(dataset.storage_location if provider is None else StorageLocation.for_provider(provider))
 
     return [_row_wire(row, items[row.item_id], location(items[row.item_id]), metadata) for row in rows]
 
 
-def _row_wire(row: DataRow, item: StorageItem, location: int, metadata: bool) -> Wire:
+def _row_wire(row: DataRowRecord, item: ItemRecord, location: int, metadata: bool) -> Wire:
     media = item.media
     return {
         "data_hash": str(row.id),
@@ -120,7 +120,7 @@ def get_dataset(call: RpcCall) -> Wire:
     }
 
 
-def _filtered(rows: list[DataRow], payload: dict[str, Any]) -> list[DataRow]:
+def _filtered(rows: list[DataRowRecord], payload: dict[str, Any]) -> list[DataRowRecord]:
     title_eq, hashes, types = payload.get("title_eq"), payload.get("data_hashes"), payload.get("data_types")
     if payload.get("title_like") or payload.get("created_before") or payload.get("created_after"):
         raise InvalidArgument("title_like, created_before and created_after are not supported by bucketdex")
@@ -206,7 +206,7 @@ def get_dataset_upload(call: RpcCall) -> Wire:
     return _dataset_job_wire(call.catalog, job)
 
 
-def _dataset_job_wire(catalog: Catalog, job: ImportJob) -> Wire:
+def _dataset_job_wire(catalog: Catalog, job: JobRecord) -> Wire:
     """``encord.orm.dataset.DatasetDataLongPolling``."""
     rows: dict[str, str] = {}
     if job.item_ids and job.dataset_id is not None:
@@ -226,7 +226,7 @@ def _dataset_job_wire(catalog: Catalog, job: ImportJob) -> Wire:
     }
 
 
-def _unit_error(job: ImportJob, index: int, error: dict[str, Any]) -> Wire:
+def _unit_error(job: JobRecord, index: int, error: dict[str, Any]) -> Wire:
     return {
         "object_urls": list(error.get("object_urls", [])),
         "error": str(error.get("error", "")),

@@ -1,4 +1,4 @@
-"""Storage folders and items as the SDK's ``StorageFolder`` / ``StorageItem`` call them."""
+"""Storage folders and items as the SDK's ``StorageFolder`` / ``ItemRecord`` call them."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query
 from bucketdex.auth.records import Caller
 from bucketdex.catalog.catalog import Catalog
 from bucketdex.catalog.items import ItemUpdate
-from bucketdex.core.records import StorageItem
+from bucketdex.core.records import ItemRecord
 from bucketdex.errors import InvalidArgument, NotFound
 from bucketdex.server.encord.wire import (
     ITEM_TYPES_BY_NAME,
@@ -144,8 +144,8 @@ def list_subfolders(
 
 
 def _matching(
-    items: Iterator[StorageItem], search: str | None, types: set[str] | None
-) -> Iterator[StorageItem]:
+    items: Iterator[ItemRecord], search: str | None, types: set[str] | None
+) -> Iterator[ItemRecord]:
     needle = search.lower() if search else None
     for item in items:
         if needle is not None and needle not in item.name.lower():
@@ -199,7 +199,7 @@ def get_items(catalog: CatalogDep, caller: CallerDep, body: GetItemsIn) -> Wire:
     return page_wire(ItemWriter(catalog, caller).items(catalog.items.get_many(body.item_uuids)), None)
 
 
-def _update(catalog: Catalog, patches: dict[uuid.UUID, ItemPatchIn]) -> list[StorageItem]:
+def _update(catalog: Catalog, patches: dict[uuid.UUID, ItemPatchIn]) -> list[ItemRecord]:
     updates = [
         ItemUpdate(item_id, **patch.model_dump(exclude_none=True)) for item_id, patch in patches.items()
     ]

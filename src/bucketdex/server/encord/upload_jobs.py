@@ -17,7 +17,7 @@ import anyio
 from fastapi import APIRouter, Depends, Query, Request
 
 from bucketdex.auth.records import Caller
-from bucketdex.core.records import ImportJob
+from bucketdex.core.records import JobRecord
 from bucketdex.errors import InvalidArgument, NotFound, PayloadTooLarge
 from bucketdex.server.encord.manifest_body import ManifestBodyRoute, raw_manifest
 from bucketdex.server.encord.wire import V2_PREFIX, CamelModel, Wire
@@ -77,7 +77,7 @@ def start_job(
     integration_id: uuid.UUID | None,
     ignore_errors: bool,
     dataset_id: uuid.UUID | None = None,
-) -> ImportJob:
+) -> JobRecord:
     """Queue the manifest (a blocking call: run it in a worker thread)."""
     limit = state.settings.max_body_bytes
     if len(manifest) > limit:
@@ -88,22 +88,22 @@ def start_job(
     )  # fmt: skip
 
 
-async def wait_for_job(state: ServerState, caller: Caller, job_id: uuid.UUID, timeout: float) -> ImportJob:
+async def wait_for_job(state: ServerState, caller: Caller, job_id: uuid.UUID, timeout: float) -> JobRecord:
     """Long poll: the job once final, or as it is when the (capped) timeout ends."""
     cap = state.settings.max_long_poll_seconds
 
-    def poll() -> ImportJob:
+    def poll() -> JobRecord:
         return state.catalogs.imports(caller.org_id).wait(job_id, timeout, max_seconds=cap)
 
     return await anyio.to_thread.run_sync(poll, limiter=state.long_poll_limiter())
 
 
-def subtask_uuid(job: ImportJob, index: int) -> uuid.UUID:
+def subtask_uuid(job: JobRecord, index: int) -> uuid.UUID:
     """A stable id per failed unit (the SDK's ``subtaskUuid``)."""
     return uuid.uuid5(job.id, str(index))
 
 
-def unit_errors_wire(job: ImportJob) -> list[Wire]:
+def unit_errors_wire(job: JobRecord) -> list[Wire]:
     """``encord.orm.dataset.DataUnitError``, one per failed unit."""
     return [
         {
@@ -116,7 +116,7 @@ def unit_errors_wire(job: ImportJob) -> list[Wire]:
     ]
 
 
-def job_state_wire(job: ImportJob) -> Wire:
+def job_state_wire(job: JobRecord) -> Wire:
     """``encord.orm.storage.UploadLongPollingState``."""
     return {
         "status": job.status.value,
@@ -133,7 +133,7 @@ def job_state_wire(job: ImportJob) -> Wire:
     }
 
 
-def _job_in_folder(job: ImportJob, folder_id: uuid.UUID) -> ImportJob:
+def _job_in_folder(job: JobRecord, folder_id: uuid.UUID) -> JobRecord:
     if job.folder_id != folder_id:
         raise NotFound(f"upload job {job.id} is not a job of folder {folder_id}")
     return job
@@ -146,7 +146,7 @@ async def start_upload_job(
     state = server_state(request)
     raw = raw_manifest(request)  # externalFiles as sent, neither decoded nor encoded (manifest_body)
 
-    def start() -> ImportJob:
+    def start() -> JobRecord:
         manifest = raw if raw is not None else manifest_of(body.external_files, body.data_items)
         state.catalogs.catalog(caller.org_id).folders.get(folder_id)  # 404 before a job is recorded
         return start_job(

@@ -17,7 +17,7 @@ from pydantic.alias_generators import to_camel
 
 from bucketdex.auth.records import Caller
 from bucketdex.catalog.catalog import Catalog
-from bucketdex.core.records import Folder, Integration, StorageItem
+from bucketdex.core.records import FolderRecord, IntegrationRecord, ItemRecord
 from bucketdex.core.storable import MAX_JSON_DEPTH
 from bucketdex.core.types import ItemType, Provider
 from bucketdex.errors import InvalidArgument
@@ -83,7 +83,7 @@ def parse_metadata_text(text: str | None, *, what: str) -> dict[str, Any] | None
     return value
 
 
-def folder_wire(folder: Folder, caller: Caller, path: list[Folder] | None = None) -> Wire:
+def folder_wire(folder: FolderRecord, caller: Caller, path: list[FolderRecord] | None = None) -> Wire:
     """An ``encord.orm.storage.StorageFolder``; ``path`` is the folder and its ancestors."""
     ancestors = (path or [])[1:]
     return {
@@ -114,7 +114,7 @@ class ItemWriter:
     def __init__(self, catalog: Catalog, caller: Caller) -> None:
         self._caller = caller
         self._catalog = catalog
-        self._integrations: dict[uuid.UUID, Integration] | None = None
+        self._integrations: dict[uuid.UUID, IntegrationRecord] | None = None
 
     def _location(self, integration_id: uuid.UUID | None) -> str:
         if integration_id is None:
@@ -124,7 +124,7 @@ class ItemWriter:
         found = self._integrations.get(integration_id)
         return "encord" if found is None else LOCATION_NAMES[found.provider]
 
-    def item(self, item: StorageItem) -> Wire:
+    def item(self, item: ItemRecord) -> Wire:
         media = item.media
         return {
             "uuid": item.id,
@@ -159,7 +159,7 @@ class ItemWriter:
             "audioNumChannels": media.audio_num_channels,
         }
 
-    def items(self, items: Iterable[StorageItem]) -> list[Wire]:
+    def items(self, items: Iterable[ItemRecord]) -> list[Wire]:
         return [self.item(i) for i in items]
 
 
