@@ -19,10 +19,10 @@ from bucketdex.catalog.dedupe import KeyColumns, UrlSets, key_columns, known_url
 from bucketdex.catalog.folders import get_folder
 from bucketdex.catalog.metadata_validation import MetadataValidator
 from bucketdex.catalog.schema_store import load_document
-from bucketdex.core.ids import new_id, new_ids
+from bucketdex.core.ids import IdRange, id_range, new_id
 from bucketdex.core.limits import utcnow
-from bucketdex.core.records import UNASSIGNED_ID, NewItem, NewItemColumns
-from bucketdex.core.types import JobStatus
+from bucketdex.core.records import UNASSIGNED_ID, JSONDict, NewItem
+from bucketdex.core.types import ItemType, JobStatus
 from bucketdex.manifest.model import Manifest, ManifestEntry, SingleColumns
 from bucketdex.store.bulk import insert_columns, insert_items
 from bucketdex.store.database import Database
@@ -44,7 +44,8 @@ class UnitError:
 @dataclass(frozen=True)
 class RegistrationResult:
     status: JobStatus
-    added: tuple[uuid.UUID, ...] = ()  # ids of the items registered, in manifest order
+    # ids of the items registered, in manifest order (a tuple, or an ``IdRange`` of new ids)
+    added: Sequence[uuid.UUID] = ()
     added_names: tuple[str, ...] = ()  # their names, in the same order
     skipped: int = 0
     updated: int = 0
@@ -132,7 +133,7 @@ def register_in(
     progress("writing", len(ids), len(ids))
     return RegistrationResult(
         JobStatus.DONE,
-        added=tuple(ids),
+        added=ids if isinstance(ids, IdRange) and ids else tuple(ids),
         added_names=tuple(names),
         skipped=plan.skipped,
         updated=len(plan.upserts),
@@ -151,8 +152,8 @@ def _write_new(
     """Insert the plan's new entries: ((their ids, their names), rows written)."""
     total = len(entries)
     if isinstance(entries, SingleColumns):  # straight from the reader's columns
-        columns = NewItemColumns(
-            new_ids(total),
+        columns = _NewColumns(
+            id_range(total),
             entries.item_types,
             entries.names,
             entries.urls,
@@ -173,6 +174,22 @@ def _write_new(
 
     rows = insert_items(conn, folder_id, new, now=utcnow(), check=count)
     return ([i.id for i in new], [i.name for i in new]), rows
+
+
+@dataclass(frozen=True)
+class _NewColumns:
+    """The new items as the bulk insert takes them (``store.bulk.ItemColumns``), ids as a range."""
+
+    ids: IdRange
+    item_types: list[ItemType]
+    names: list[str]
+    urls: list[str]
+    client_metadata: list[JSONDict]
+    media: dict[str, list[Any]]
+    integration_id: uuid.UUID | None
+
+    def __len__(self) -> int:
+        return len(self.ids)
 
 
 @dataclass

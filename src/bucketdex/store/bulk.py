@@ -16,13 +16,15 @@ from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import chain, islice, repeat
-from typing import Any
+from typing import Any, Protocol
 
 from orjson import dumps
 from sqlalchemy import Connection, Dialect
 from xxhash import xxh3_64_intdigest
 
-from bucketdex.core.records import MediaMetadata, NewItem, NewItemColumns
+from bucketdex.core.ids import IdRange
+from bucketdex.core.records import JSONDict, MediaMetadata, NewItem
+from bucketdex.core.types import ItemType
 from bucketdex.store.database import dump_json
 from bucketdex.store.tables import storage_items
 
@@ -138,10 +140,31 @@ def insert_items(
     return _write(conn, folder_id, columns, expected)
 
 
+class ItemColumns(Protocol):
+    """New single items column by column (``core.records.NewItemColumns``, or registration's
+    own whose ids are an ``IdRange``)."""
+
+    @property
+    def ids(self) -> Sequence[uuid.UUID]: ...
+    @property
+    def item_types(self) -> Sequence[ItemType]: ...
+    @property
+    def names(self) -> Sequence[str]: ...
+    @property
+    def urls(self) -> Sequence[str]: ...
+    @property
+    def client_metadata(self) -> Sequence[JSONDict]: ...
+    @property
+    def media(self) -> dict[str, list[Any]]: ...
+    @property
+    def integration_id(self) -> uuid.UUID | None: ...
+    def __len__(self) -> int: ...
+
+
 def insert_columns(
     conn: Connection,
     folder_id: uuid.UUID,
-    items: NewItemColumns,
+    items: ItemColumns,
     *,
     now: datetime,
     progress: Callable[[int], None] | None = None,
@@ -212,7 +235,7 @@ def _flatten(batch: list[NewItem]) -> _Chunk:
     return chunk
 
 
-Idents = Callable[[list[Any]], list[Any]]  # a column of UUIDs (or None), for the driver
+Idents = Callable[[Sequence[Any]], Sequence[Any]]  # a column of UUIDs (or None), for the driver
 
 
 def _columns(chunk: _Chunk, folder: Any, now: Any, idents: Idents) -> Columns:
@@ -241,7 +264,7 @@ def _columns(chunk: _Chunk, folder: Any, now: Any, idents: Idents) -> Columns:
 
 
 def _column_slice(
-    items: NewItemColumns, rows: slice, folder: Any, now: Any, integration: Any, idents: Idents
+    items: ItemColumns, rows: slice, folder: Any, now: Any, integration: Any, idents: Idents
 ) -> Columns:
     """Rows ``rows`` of ``items`` as ``_columns`` gives a chunk of NewItems."""
     urls = items.urls[rows]
@@ -381,10 +404,12 @@ def _rebuild_hash_index(cursor: Any, expected: int) -> bool:
     return bool(rows <= expected)
 
 
-def _same(values: list[Any]) -> list[Any]:
-    return values  # psycopg sends uuid.UUID as is
+def _same(values: Sequence[Any]) -> Sequence[Any]:
+    return values  # psycopg sends uuid.UUID as is (an IdRange makes them as it is read)
 
 
-def _hex(values: list[Any]) -> list[Any]:
+def _hex(values: Sequence[Any]) -> list[Any]:
     """As SQLAlchemy's ``Uuid`` stores them on SQLite: ``UUID.hex``, 32 lowercase hex digits."""
+    if isinstance(values, IdRange):
+        return values.hex()
     return [None if u is None else f"{u.int:032x}" for u in values]
