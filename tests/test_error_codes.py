@@ -20,7 +20,7 @@ from bucketdex.errors import (
     registered_errors,
 )
 from bucketdex.manifest.errors import ManifestError
-from bucketdex.sdk.remote import _error_of
+from bucketdex.sdk.http_backend import error_of
 from bucketdex.storage.errors import AccessDenied, StorageError
 
 # alembic's env.py runs migrations when imported
@@ -80,11 +80,11 @@ def test_a_class_cannot_take_a_code_already_owned() -> None:
 
 def test_a_code_the_client_does_not_know_is_the_base_class_of_the_status() -> None:
     newer = httpx.Response(409, json={"code": "newer_kind", "error": "newer_kind", "message": "taken"})
-    error = _error_of(newer)
+    error = error_of(newer)
     assert type(error) is Conflict and error.message == "taken" and error.code == "newer_kind"
-    proxy = _error_of(httpx.Response(502, text="<html>Bad Gateway</html>"))
+    proxy = error_of(httpx.Response(502, text="<html>Bad Gateway</html>"))
     assert type(proxy) is StorageError and proxy.message.startswith("HTTP 502: <html>") and proxy.fix is None
-    old_server = _error_of(
+    old_server = error_of(
         httpx.Response(400, json={"error": "invalid_manifest", "message": "m", "problems": ["p"]})
     )
     assert type(old_server) is ManifestError and old_server.problems == ["p"] and old_server.source is None

@@ -103,7 +103,7 @@ def test_local_integration_add_list_show_check_delete(cli: Cli, tmp_path: Path) 
     gone = cli("integration", "show", "disk", code=1)
     assert (
         gone.stderr.strip()
-        == "error: no integration titled or identified 'disk'; see `bucketdex integration list`"
+        == "error: no integration titled or identified 'disk' (there are: none); see `bucketdex integration list`"
     )
 
 

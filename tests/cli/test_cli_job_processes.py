@@ -48,7 +48,7 @@ def test_job_status_only_reads_and_a_held_job_runs_once_its_holder_dies(tmp_path
     home = tmp_path / "home"
     client = Client.local(home)
     folder = client.create_storage_folder("f")
-    job = client.queue_import(folder.uuid, _manifest(tmp_path))
+    job = client.catalog.imports.queue(folder.uuid, _manifest(tmp_path).read_bytes(), source_name="m.json").id
     url = client.catalog.db.url
     client.close()
     holder = subprocess.Popen(

@@ -183,17 +183,19 @@ def test_server_stream_ends_with_the_marker_and_no_complete_body(
 def test_remote_sdk_listing_failing_after_the_first_page_raises(
     served: tuple[str, dict[str, str]], bucket: str
 ) -> None:
-    """``RemoteClient.generate_manifest`` (what any SDK caller iterates) raises a clear
+    """``CloudIntegration.generate_manifest`` over HTTP (what any SDK caller iterates) raises a clear
     StorageError for the server's failure report: never a truncated manifest, nor httpx's error."""
-    from bucketdex.sdk.remote import RemoteClient
+    from bucketdex import Client
 
     url, env = served
     received = bytearray()
     with (
-        RemoteClient.connect(url, api_key=env["BUCKETDEX_API_KEY"]) as client,
+        Client.connect(url, api_key=env["BUCKETDEX_API_KEY"]) as client,
         pytest.raises(StorageError) as failed,
     ):
-        for chunk in client.generate_manifest("shots", f"s3://{bucket}/shots/", kind="images"):
+        for chunk in client.get_cloud_integration("shots").generate_manifest(
+            f"s3://{bucket}/shots/", kind="images"
+        ):
             received += chunk
     assert "listed by the server is incomplete" in failed.value.message
     assert "does not exist" in failed.value.message and bucket in failed.value.message

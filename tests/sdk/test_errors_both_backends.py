@@ -1,5 +1,5 @@
 """Errors keep their class, message and detail over HTTP: the same failing calls made on the
-embedded client (``Client(Catalog(db))``) and on the HTTP one (``RemoteClient`` against a
+embedded client (``Client(Catalog(db))``) and on the HTTP one (``Client.connect`` against a
 uvicorn server on 127.0.0.1) raise the same class with the same message and ``detail()``
 (``ManifestError.problems``, ``StorageError.fix``...), and the remote one came from the
 server's error body (its ``code``), not from a check made in the client."""
@@ -28,7 +28,7 @@ from bucketdex.errors import (
     NotFound,
 )
 from bucketdex.manifest.errors import ManifestError
-from bucketdex.sdk.remote import RemoteClient
+from bucketdex.sdk.http_backend import HttpBackend
 from bucketdex.server import create_app
 from bucketdex.storage.errors import StorageError
 from bucketdex.store.database import Database
@@ -42,7 +42,7 @@ SECRET = "s3cr3t-never-in-a-body"
 @dataclass
 class Backends:
     local: Client
-    remote: RemoteClient
+    remote: Client
     error_bodies: list[dict[str, Any]] = field(default_factory=list)  # every 4xx/5xx JSON body
 
 
@@ -63,7 +63,7 @@ def backends(db: Database) -> Iterator[Backends]:
             running_server(app) as url,
             httpx.Client(base_url=url, headers=tenant.bearer, timeout=30, event_hooks=hooks) as http,
         ):
-            yield Backends(Client(Catalog(db)), RemoteClient(http), bodies)
+            yield Backends(Client(Catalog(db)), Client(HttpBackend(http)), bodies)
     finally:
         state(app).catalogs.close()
 
@@ -124,13 +124,15 @@ def test_a_folder_that_does_not_exist_is_not_found_alike(backends: Backends) -> 
 def test_a_schema_document_with_a_bad_key_is_a_metadata_schema_error_alike(backends: Backends) -> None:
     document = {"ok": {"ty": "variant", "hint": "number"}, "bad/key": {"ty": "text"}}
     local = raised(MetadataSchemaError, lambda: backends.local.catalog.schema.save_document(document))
-    remote = raised(MetadataSchemaError, lambda: backends.remote.call("PUT", "/schema", json=document))
+    remote = raised(
+        MetadataSchemaError, lambda: backends.remote.backend.call("PUT", "/schema", json=document)
+    )
     assert "bad/key" in local.message
     assert_same(local, remote, backends)
     assert backends.remote.metadata_schema().keys() == backends.local.metadata_schema().keys() == []
 
 
-def _item(client: Client | RemoteClient) -> Any:
+def _item(client: Client) -> Any:
     folder = client.create_storage_folder("items")
     job = folder.add_private_data_to_folder_start(None, {"images": [{"objectUrl": "s3://b/a.jpg"}]})
     folder.add_private_data_to_folder_get_result(job, timeout_seconds=60)
@@ -177,7 +179,10 @@ def test_listing_an_unreachable_bucket_is_a_storage_error_with_the_same_fix(back
         StorageError, lambda: list(local_integration.generate_manifest("s3://bucket/", kind="images"))
     )
     remote = raised(
-        StorageError, lambda: list(backends.remote.generate_manifest("gone", "s3://bucket/", kind="images"))
+        StorageError,
+        lambda: list(
+            backends.remote.get_cloud_integration("gone").generate_manifest("s3://bucket/", kind="images")
+        ),
     )
     assert local.fix and "is reachable" in local.fix and remote.fix == local.fix
     assert_same(local, remote, backends)

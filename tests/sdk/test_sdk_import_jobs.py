@@ -99,19 +99,19 @@ def test_dataset_job_registers_into_backing_folder_and_links(client: Client) -> 
     assert sorted(r.title for r in dataset.list_data_rows()) == ["/b.jpg", "a.jpg", "g"]
 
 
-def test_long_poll_returns_pending_when_the_timeout_ends(client: Client) -> None:
+def test_long_poll_returns_pending_when_the_timeout_ends(client: Client, catalog: Catalog) -> None:
     folder = client.create_storage_folder("jobs")
-    client.jobs.start_engine()  # the engine runs (it resumes only what was pending then)
-    record = client.catalog.jobs.create(folder.uuid, json.dumps(MANIFEST).encode())  # recorded, not queued
+    catalog.imports.start_engine()  # the engine runs (it resumes only what was pending then)
+    record = catalog.jobs.create(folder.uuid, json.dumps(MANIFEST).encode())  # recorded, not queued
     started = time.monotonic()
     res = client.get_import_result(record.id, timeout_seconds=0.3)
     assert res.status is JobStatus.PENDING and 0.25 <= time.monotonic() - started < 3
 
 
-def test_a_job_left_pending_by_a_dead_process_is_resumed_once(client: Client) -> None:
+def test_a_job_left_pending_by_a_dead_process_is_resumed_once(client: Client, catalog: Catalog) -> None:
     folder = client.create_storage_folder("jobs")
-    record = client.catalog.jobs.create(folder.uuid, json.dumps(MANIFEST).encode(), source_name="m.json")
-    fresh = Catalog(client.catalog.db)  # "the next process" opening the same catalog
+    record = catalog.jobs.create(folder.uuid, json.dumps(MANIFEST).encode(), source_name="m.json")
+    fresh = Catalog(catalog.db, catalog.org_id)  # "the next process" opening the same catalog
     assert fresh.imports.wait(record.id, timeout_seconds=30).status is JobStatus.DONE
     fresh.imports.resume_pending()  # nothing left to resume; running it again must not duplicate
     assert fresh.imports.run_here(record.id) is False
@@ -119,12 +119,12 @@ def test_a_job_left_pending_by_a_dead_process_is_resumed_once(client: Client) ->
     fresh.imports.close()
 
 
-def test_cancelled_job_never_runs(client: Client) -> None:
+def test_cancelled_job_never_runs(client: Client, catalog: Catalog) -> None:
     folder = client.create_storage_folder("jobs")
-    client.jobs.start_engine()  # started before the job is recorded: it does not pick it up
-    record = client.catalog.jobs.create(folder.uuid, json.dumps(MANIFEST).encode())
+    catalog.imports.start_engine()  # started before the job is recorded: it does not pick it up
+    record = catalog.jobs.create(folder.uuid, json.dumps(MANIFEST).encode())
     res = client.cancel_import_job(record.id)
     assert res.status is JobStatus.CANCELLED
-    client.jobs.resume_pending()
+    catalog.imports.resume_pending()
     assert client.get_import_result(record.id, timeout_seconds=1).status is JobStatus.CANCELLED
     assert list(folder.list_items()) == []

@@ -10,6 +10,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy import select
 
 from bucketdex import Client, CloudIntegration, NotFound, Provider
+from bucketdex.catalog.catalog import Catalog
 from bucketdex.storage import UnsupportedOperation, UrlOutsideIntegration
 from bucketdex.storage.selftest import Outcome
 from bucketdex.store.tables import integrations
@@ -22,13 +23,15 @@ def secret_key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BUCKETDEX_SECRET_KEY", Fernet.generate_key().decode())
 
 
-def _row_text(client: Client, integration: CloudIntegration) -> str:
-    with client.catalog.db.read() as conn:
+def _row_text(client: Client, integration: CloudIntegration, catalog: Catalog) -> str:
+    with catalog.db.read() as conn:
         row = conn.execute(select(integrations).where(integrations.c.id == integration.id)).one()
     return repr(tuple(row)) + bytes(row.secret_ciphertext or b"").decode("latin-1")
 
 
-def test_s3_integration_with_explicit_credentials(client: Client, moto_endpoint: str) -> None:
+def test_s3_integration_with_explicit_credentials(
+    client: Client, moto_endpoint: str, catalog: Catalog
+) -> None:
     bucket = make_bucket(moto_endpoint)
     secret = MOTO_KEYS["secret_access_key"]
     made = client.create_integration(
@@ -44,7 +47,9 @@ def test_s3_integration_with_explicit_credentials(client: Client, moto_endpoint:
     )
     assert made.integration_id == made.id
     assert secret not in repr(made) and secret not in repr(made.record)
-    assert secret not in _row_text(client, made) and MOTO_KEYS["access_key_id"] not in _row_text(client, made)
+    assert secret not in _row_text(client, made, catalog) and MOTO_KEYS["access_key_id"] not in _row_text(
+        client, made, catalog
+    )
 
     report = made.check(write=True)
     assert report.ok, report.to_dict()
@@ -55,7 +60,7 @@ def test_s3_integration_with_explicit_credentials(client: Client, moto_endpoint:
     ]
     assert secret not in str(report.to_dict())
 
-    with made.open_store() as store:
+    with catalog.integrations.open_store(made.id) as store:
         store.put("media/a.jpg", b"\xff\xd8\xffjpeg")
         url = store.object_url("media/a.jpg")
     assert made.check().step("read").outcome is Outcome.PASSED

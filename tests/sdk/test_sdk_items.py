@@ -7,6 +7,7 @@ import uuid
 import pytest
 
 from bucketdex import Bundle, Client, ItemType, MetadataValidationError, NotFound
+from bucketdex.catalog.catalog import Catalog
 from bucketdex.core.records import MediaMetadata, NewItem
 from bucketdex.sdk.storage import StorageFolder
 
@@ -34,9 +35,9 @@ def _schema(client: Client) -> None:
     schema.save()
 
 
-def test_items_read_back_with_media_metadata(client: Client, folder: StorageFolder) -> None:
+def test_items_read_back_with_media_metadata(client: Client, folder: StorageFolder, catalog: Catalog) -> None:
     item = _image(1, note="hello")
-    client.catalog.items.add(folder.uuid, [item])
+    catalog.items.add(folder.uuid, [item])
     got = client.get_storage_item(item.id)
     assert (got.uuid, got.name, got.item_type, got.url) == (item.id, "img_001.jpg", ItemType.IMAGE, item.url)
     assert (got.file_size, got.mime_type, got.width, got.height) == (1001, "image/jpeg", 640, 480)
@@ -44,10 +45,12 @@ def test_items_read_back_with_media_metadata(client: Client, folder: StorageFold
     assert got.parent_folder_uuid == folder.uuid and got.parent_folder.name == "items"
 
 
-def test_list_items_pages_and_hides_group_files(client: Client, folder: StorageFolder) -> None:
+def test_list_items_pages_and_hides_group_files(
+    client: Client, folder: StorageFolder, catalog: Catalog
+) -> None:
     singles = [_image(i) for i in range(7)]
     group = NewItem(ItemType.IMAGE_GROUP, "group", children=(_image(100), _image(101)))
-    client.catalog.items.add(folder.uuid, [*singles, group])
+    catalog.items.add(folder.uuid, [*singles, group])
     listed = list(folder.list_items(page_size=3))
     assert sorted(i.uuid for i in listed) == sorted([i.id for i in singles] + [group.id])
     assert len(list(folder.list_items(include_children=True, page_size=2))) == 10
@@ -56,9 +59,11 @@ def test_list_items_pages_and_hides_group_files(client: Client, folder: StorageF
     assert all(f.parent_item_uuid == group.id for f in files)
 
 
-def test_get_storage_items_keeps_order_and_names_all_missing(client: Client, folder: StorageFolder) -> None:
+def test_get_storage_items_keeps_order_and_names_all_missing(
+    client: Client, folder: StorageFolder, catalog: Catalog
+) -> None:
     items = [_image(i) for i in range(3)]
-    client.catalog.items.add(folder.uuid, items)
+    catalog.items.add(folder.uuid, items)
     order = [items[2].id, items[0].id, items[1].id]
     assert [i.uuid for i in client.get_storage_items(order)] == order
     missing = [uuid.uuid4(), uuid.uuid4()]
@@ -67,10 +72,12 @@ def test_get_storage_items_keeps_order_and_names_all_missing(client: Client, fol
     assert all(str(m) in str(err.value) for m in missing)
 
 
-def test_item_update_validates_against_schema(client: Client, folder: StorageFolder) -> None:
+def test_item_update_validates_against_schema(
+    client: Client, folder: StorageFolder, catalog: Catalog
+) -> None:
     _schema(client)
     item = _image(1)
-    client.catalog.items.add(folder.uuid, [item])
+    catalog.items.add(folder.uuid, [item])
     sdk_item = client.get_storage_item(item.id)
     sdk_item.update(client_metadata={"score": 0.5, "split": "train", "clip": [1.0, 2.0, 3.0], "free": "x"})
     assert client.get_storage_item(item.id).client_metadata["split"] == "train"
@@ -82,11 +89,11 @@ def test_item_update_validates_against_schema(client: Client, folder: StorageFol
 
 
 def test_bundle_writes_all_updates_on_exit_like_the_seed_snippet(
-    client: Client, folder: StorageFolder
+    client: Client, folder: StorageFolder, catalog: Catalog
 ) -> None:
     _schema(client)
     items = [_image(i, keep=i) for i in range(5)]
-    client.catalog.items.add(folder.uuid, items)
+    catalog.items.add(folder.uuid, items)
     updates = {str(i.id): {"clip": [float(n), 0.0, 1.0]} for n, i in enumerate(items)}
     with Bundle() as bundle:
         for item_uuid, metadata_update in updates.items():
@@ -99,10 +106,10 @@ def test_bundle_writes_all_updates_on_exit_like_the_seed_snippet(
         assert got.client_metadata == {"keep": n, "clip": [float(n), 0.0, 1.0]}
 
 
-def test_bundle_is_all_or_nothing(client: Client, folder: StorageFolder) -> None:
+def test_bundle_is_all_or_nothing(client: Client, folder: StorageFolder, catalog: Catalog) -> None:
     _schema(client)
     items = [_image(i) for i in range(3)]
-    client.catalog.items.add(folder.uuid, items)
+    catalog.items.add(folder.uuid, items)
     sdk_items = client.get_storage_items([i.id for i in items])
     with (
         pytest.raises(MetadataValidationError, match="expected an embedding of 3 numbers"),
@@ -113,18 +120,22 @@ def test_bundle_is_all_or_nothing(client: Client, folder: StorageFolder) -> None
     assert [i.client_metadata for i in client.get_storage_items([i.id for i in items])] == [{}, {}, {}]
 
 
-def test_bundle_discards_updates_when_the_block_raises(client: Client, folder: StorageFolder) -> None:
+def test_bundle_discards_updates_when_the_block_raises(
+    client: Client, folder: StorageFolder, catalog: Catalog
+) -> None:
     item = _image(1)
-    client.catalog.items.add(folder.uuid, [item])
+    catalog.items.add(folder.uuid, [item])
     with pytest.raises(RuntimeError), Bundle() as bundle:
         client.get_storage_item(item.id).update(name="renamed", bundle=bundle)
         raise RuntimeError("user code failed")
     assert client.get_storage_item(item.id).name == "img_001.jpg"
 
 
-def test_repeated_updates_of_one_item_in_a_bundle_merge(client: Client, folder: StorageFolder) -> None:
+def test_repeated_updates_of_one_item_in_a_bundle_merge(
+    client: Client, folder: StorageFolder, catalog: Catalog
+) -> None:
     item = _image(1)
-    client.catalog.items.add(folder.uuid, [item])
+    catalog.items.add(folder.uuid, [item])
     sdk_item = client.get_storage_item(item.id)
     with Bundle() as bundle:
         sdk_item.update(name="first", bundle=bundle)
@@ -135,17 +146,19 @@ def test_repeated_updates_of_one_item_in_a_bundle_merge(client: Client, folder: 
     assert (fresh.name, fresh.client_metadata) == ("second", {"a": 1})
 
 
-def test_adding_items_with_invalid_metadata_writes_nothing(client: Client, folder: StorageFolder) -> None:
+def test_adding_items_with_invalid_metadata_writes_nothing(
+    client: Client, folder: StorageFolder, catalog: Catalog
+) -> None:
     _schema(client)
     with pytest.raises(MetadataValidationError, match=r"img_002\.jpg"):
-        client.catalog.items.add(folder.uuid, [_image(1, score=1), _image(2, score="x")])
+        catalog.items.add(folder.uuid, [_image(1, score=1), _image(2, score="x")])
     assert list(folder.list_items()) == []
 
 
-def test_unknown_keys_are_stored_unchanged(client: Client, folder: StorageFolder) -> None:
+def test_unknown_keys_are_stored_unchanged(client: Client, folder: StorageFolder, catalog: Catalog) -> None:
     _schema(client)
     item = _image(1, **{"nested": {"a": [1, "b", None]}, "team.video.description": "ok"})
-    client.catalog.items.add(folder.uuid, [item])
+    catalog.items.add(folder.uuid, [item])
     assert client.get_storage_item(item.id).client_metadata == {
         "nested": {"a": [1, "b", None]},
         "team.video.description": "ok",

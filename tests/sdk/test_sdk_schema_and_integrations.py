@@ -43,30 +43,28 @@ def test_unsaved_changes_are_not_persisted(client: Client) -> None:
     assert not client.metadata_schema().has_key("draft")
 
 
-def test_invalid_schema_document_is_refused_and_nothing_written(client: Client) -> None:
+def test_invalid_schema_document_is_refused_and_nothing_written(client: Client, catalog: Catalog) -> None:
     with pytest.raises(MetadataSchemaError):
-        client.catalog.schema.save_document(
-            {"ok": {"ty": "variant", "hint": "number"}, "bad/key": {"ty": "text"}}
-        )
+        catalog.schema.save_document({"ok": {"ty": "variant", "hint": "number"}, "bad/key": {"ty": "text"}})
     assert client.metadata_schema().keys() == []
 
 
-def test_schemas_are_per_organisation(client: Client) -> None:
+def test_schemas_are_per_organisation(client: Client, catalog: Catalog) -> None:
     schema = client.metadata_schema()
     schema.add_scalar("only_here", data_type="number")
     schema.save()
     other_org = uuid.uuid4()
-    with client.catalog.db.write() as conn:
+    with catalog.db.write() as conn:
         conn.exec_driver_sql(
             "INSERT INTO organisations (id, name, created_at) VALUES (?, 'other', '2026-01-01 00:00:00')"
-            if client.catalog.db.dialect == "sqlite"
+            if catalog.db.dialect == "sqlite"
             else "INSERT INTO organisations (id, name, created_at) VALUES (%s, 'other', now())",
-            (other_org.hex if client.catalog.db.dialect == "sqlite" else other_org,),
+            (other_org.hex if catalog.db.dialect == "sqlite" else other_org,),
         )
-    assert Client(Catalog(client.catalog.db, other_org)).metadata_schema().keys() == []
+    assert Client(Catalog(catalog.db, other_org)).metadata_schema().keys() == []
 
 
-def test_integration_records(client: Client) -> None:
+def test_integration_records(client: Client, catalog: Catalog) -> None:
     made = client.create_integration("my s3", "s3", "my-bucket", region="eu-west-2", strict_client_only=True)
     assert [
         (i.title, i.provider, i.bucket, i.region, i.strict_client_only)
@@ -76,37 +74,37 @@ def test_integration_records(client: Client) -> None:
         client.create_integration("my s3", "gcs", "other")
     with pytest.raises(InvalidArgument, match="s3, s3_compatible, azure, gcs, local"):
         client.create_integration("x", "dropbox", "b")
-    client.catalog.integrations.delete(made.id)
+    catalog.integrations.delete(made.id)
     with pytest.raises(NotFound, match=str(made.id)):
-        client.catalog.integrations.get(made.id)
+        catalog.integrations.get(made.id)
 
 
-def test_import_job_record(client: Client) -> None:
+def test_import_job_record(client: Client, catalog: Catalog) -> None:
     folder = client.create_storage_folder("jobs")
-    job = client.catalog.jobs.create(folder.uuid, b'{"images": []}', source_name="m.json", ignore_errors=True)
-    got = client.catalog.jobs.get(job.id)
+    job = catalog.jobs.create(folder.uuid, b'{"images": []}', source_name="m.json", ignore_errors=True)
+    got = catalog.jobs.get(job.id)
     assert (got.status.value, got.ignore_errors, got.source_name, got.errors) == (
         "PENDING",
         True,
         "m.json",
         (),
     )
-    assert client.catalog.jobs.manifest(job.id) == b'{"images": []}'
-    assert client.catalog.jobs.pending_ids() == [job.id]
-    assert client.catalog.jobs.cancel(job.id).status.value == "CANCELLED"
-    assert client.catalog.jobs.pending_ids() == []
+    assert catalog.jobs.manifest(job.id) == b'{"images": []}'
+    assert catalog.jobs.pending_ids() == [job.id]
+    assert catalog.jobs.cancel(job.id).status.value == "CANCELLED"
+    assert catalog.jobs.pending_ids() == []
     with pytest.raises(NotFound, match="import job"):
-        client.catalog.jobs.get(uuid.uuid4())
+        catalog.jobs.get(uuid.uuid4())
 
 
-def test_deleting_an_integration_clears_its_items_reference(client: Client) -> None:
+def test_deleting_an_integration_clears_its_items_reference(client: Client, catalog: Catalog) -> None:
     from bucketdex.core.records import NewItem
     from bucketdex.core.types import ItemType
 
     integration = client.create_integration("bucket", "s3", "b")
     folder = client.create_storage_folder("f")
     item = NewItem(ItemType.PDF, "a.pdf", url="s3://b/a.pdf", integration_id=integration.id)
-    client.catalog.items.add(folder.uuid, [item])
+    catalog.items.add(folder.uuid, [item])
     assert client.get_storage_item(item.id).integration_hash == integration.id
-    client.catalog.integrations.delete(integration.id)
+    catalog.integrations.delete(integration.id)
     assert client.get_storage_item(item.id).integration_hash is None

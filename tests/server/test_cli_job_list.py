@@ -67,4 +67,4 @@ def test_remote_sdk_lists_jobs_and_reports_a_bad_status(app: FastAPI, org_a: Ten
         with pytest.raises(InvalidArgument, match="unknown job status 'RUNNING'; expected one of PENDING"):
             remote.list_import_jobs("RUNNING")  # refused before any request, as embedded mode does
         with pytest.raises(InvalidArgument, match=r"status='done' is not a job status; use one of PENDING"):
-            remote.call("GET", "/import-jobs", params={"status": "done"})  # the server's own 400
+            remote.backend.call("GET", "/import-jobs", params={"status": "done"})  # the server's own 400

@@ -10,7 +10,8 @@ from server_support import Tenant, allow_local_roots
 
 from bucketdex.core.types import JobStatus
 from bucketdex.errors import AlreadyExists, InvalidArgument, NotFound, Unauthenticated
-from bucketdex.sdk.remote import RemoteClient
+from bucketdex.sdk.client import Client
+from bucketdex.sdk.http_backend import HttpBackend
 
 # the in-process TestClient frowns on per-request timeouts (the long poll sets one); harmless here
 pytestmark = pytest.mark.filterwarnings("ignore:You should not use the 'timeout' argument")
@@ -24,9 +25,9 @@ MANIFEST = {
 }  # fmt: skip
 
 
-def remote(api: httpx.Client, tenant: Tenant) -> RemoteClient:
+def remote(api: httpx.Client, tenant: Tenant) -> Client:
     api.headers.update(tenant.bearer)
-    return RemoteClient(api)
+    return Client(HttpBackend(api))
 
 
 def test_remote_client_runs_the_embedded_workflow(api: httpx.Client, org_a: Tenant) -> None:
@@ -66,7 +67,7 @@ def test_remote_errors_are_domain_errors(api: httpx.Client, org_a: Tenant) -> No
         remote(api, org_a).get_storage_folder("0190c0de-0000-7000-8000-000000000000")
     api.headers["Authorization"] = "Bearer bdx_wrong"
     with pytest.raises(Unauthenticated, match="unknown API key"):
-        RemoteClient(api).list_storage_folders()
+        Client(HttpBackend(api)).list_storage_folders()
 
 
 def test_client_connect_reaches_a_real_server_with_an_api_key(app: Any, org_a: Tenant) -> None:
@@ -91,7 +92,7 @@ def test_remote_datasets_and_integrations(api: httpx.Client, app: Any, org_a: Te
         Image.new("RGB", size).save(root / name, format="PNG")
     made = client.create_integration("disk", "local", str(root))
     assert [i.title for i in client.get_cloud_integrations()] == ["disk"] and not made.has_credentials
-    assert client.check_integration(made.id)["ok"] is True
+    assert made.check().ok is True
 
     dataset = client.create_dataset("pets", "remote")
     assert client.get_dataset(dataset.dataset_hash).title == "pets"

@@ -13,7 +13,8 @@ import pytest
 from server_support import Tenant
 
 from bucketdex.errors import MetadataValidationError
-from bucketdex.sdk.remote import RemoteClient
+from bucketdex.sdk.client import Client
+from bucketdex.sdk.http_backend import HttpBackend
 
 
 def ok(response: httpx.Response, *statuses: int) -> Any:
@@ -155,7 +156,7 @@ def test_the_remote_sdk_refuses_deep_metadata_naming_the_item(
     api: httpx.Client, org_a: Tenant, ids: dict[str, str]
 ) -> None:
     api.headers.update(org_a.bearer)
-    remote = RemoteClient(api)
+    remote = Client(HttpBackend(api))
     item = remote.get_storage_item(ids["item_id"])
     far: Any = 1
     for _ in range(20 * sys.getrecursionlimit()):

@@ -78,6 +78,7 @@ def body_for(method: str, path: str, ids: dict[str, str]) -> dict[str, Any]:
         ("PATCH", "/api/v1/items/{item_id}"): {"client_metadata": {"x": "b"}},
         ("POST", "/api/v1/integrations"): {"title": "b-integration", "provider": "local", "bucket": "/tmp"},
         ("POST", "/api/v1/integrations/{integration_id}/check"): {},
+        ("POST", "/api/v1/integrations/{integration_id}/signed-url"): {"object_url": "file:///tmp/a.jpg"},
         ("POST", "/api/v1/datasets"): {"title": "b-dataset"},
         ("POST", "/api/v1/folders/{folder_id}/import-from-bucket"): {
             "integration_id": ids["integration_id"],

@@ -16,7 +16,7 @@ from bucketdex.catalog.jobs import JobStore
 from bucketdex.catalog.registration import RegistrationResult, register_manifest
 from bucketdex.catalog.schema_store import SchemaStore
 from bucketdex.catalog.secrets import SecretBox
-from bucketdex.config import resolve_settings
+from bucketdex.config import Settings, resolve_settings
 from bucketdex.manifest.model import Manifest
 from bucketdex.store.database import Database
 from bucketdex.store.tables import DEFAULT_ORG_ID
@@ -59,6 +59,12 @@ class Catalog:
             return self._imports
 
     _home: Path | None = None  # where the key file lives (Catalog.open); else the environment's
+
+    @property
+    def settings(self) -> Settings:
+        """Where this catalog lives: its home folder (key file, worker log) and database URL."""
+        home = self._home if self._home is not None else resolve_settings().home
+        return Settings(home=home, database_url=self.db.url)
 
     def secret_box(self) -> SecretBox:
         """The key that seals integration credentials (made on first use; see ``secrets``)."""

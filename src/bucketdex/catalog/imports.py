@@ -15,9 +15,11 @@ import threading
 import uuid
 from typing import TYPE_CHECKING
 
+from bucketdex.catalog.background import spawn_worker
 from bucketdex.catalog.failed_files import failed_files_csv
 from bucketdex.catalog.job_runner import JobRunner, queue_job, run_job
 from bucketdex.catalog.jobs import JobSummary
+from bucketdex.catalog.listings import Listing, bucket_manifest
 from bucketdex.catalog.registration import DryRunReport, dry_run
 from bucketdex.core.records import JobProgress, JobRecord
 from bucketdex.core.types import JobStatus
@@ -70,6 +72,48 @@ class ImportService:
         return queue_job(
             self._catalog, folder_id, data, source_name=source_name, integration_id=integration_id,
             dataset_id=dataset_id, ignore_errors=ignore_errors,
+        )  # fmt: skip
+
+    def start_detached(
+        self,
+        folder_id: uuid.UUID,
+        data: bytes,
+        *,
+        source_name: str,
+        integration_id: uuid.UUID | None = None,
+        ignore_errors: bool = False,
+        dataset_id: uuid.UUID | None = None,
+    ) -> JobRecord:
+        """Queue the job and start a worker process of its own for it (``register --no-wait``):
+        the job runs even when this process exits at once."""
+        job = self.queue(
+            folder_id, data, source_name=source_name, integration_id=integration_id,
+            dataset_id=dataset_id, ignore_errors=ignore_errors,
+        )  # fmt: skip
+        spawn_worker(self._catalog.settings)
+        return job
+
+    def start_from_bucket(
+        self,
+        folder_id: uuid.UUID,
+        integration_id: uuid.UUID,
+        listing: Listing,
+        *,
+        ignore_errors: bool = False,
+        detach: bool = False,
+    ) -> JobRecord:
+        """List the integration's bucket (``listing``) and start registering what it found into
+        the folder, as one job; the folder is checked before anything is listed."""
+        self._catalog.folders.get(folder_id)
+        stream = bucket_manifest(self._catalog, integration_id, listing)
+        try:
+            manifest = b"".join(stream)
+        finally:
+            stream.close()
+        start = self.start_detached if detach else self.start
+        return start(
+            folder_id, manifest, source_name=listing.source_name, integration_id=integration_id,
+            ignore_errors=ignore_errors,
         )  # fmt: skip
 
     def retry(self, job_id: uuid.UUID) -> JobRecord:

@@ -29,6 +29,8 @@ from bucketdex.storage.selftest import check as check_store
 from bucketdex.store.database import Database
 from bucketdex.store.tables import integrations, storage_items
 
+MAX_SIGNED_URL_SECONDS = 7 * 24 * 3600  # S3's limit for presigned URLs
+
 
 class IntegrationService:
     def __init__(
@@ -91,6 +93,16 @@ class IntegrationService:
         """The permission self-test: list, read, optionally write and CORS, each with its fix."""
         with self.open_store(integration_id) as store:
             return check_store(store, write=write, cors_origin=cors_origin)
+
+    def signed_url(self, integration_id: uuid.UUID, object_url: str, expires_in_seconds: int = 3600) -> str:
+        """A signed GET URL for ``object_url``, which must be in the integration's bucket
+        (``UrlOutsideIntegration`` otherwise); valid for ``expires_in_seconds`` from now."""
+        if not 1 <= expires_in_seconds <= MAX_SIGNED_URL_SECONDS:
+            raise InvalidArgument(
+                f"expires_in_seconds must be 1 to {MAX_SIGNED_URL_SECONDS} (7 days), got {expires_in_seconds}"
+            )
+        with self.open_store(integration_id) as store:
+            return store.signed_url(store.key_for_url(object_url), expires_in_seconds)
 
     def list_all(self) -> list[IntegrationRecord]:
         with self._db.read() as conn:

@@ -32,7 +32,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON")]
 
 
 def _auth(ctx: typer.Context) -> AuthService:
-    return AuthService(state(ctx).client().catalog.db)
+    return AuthService(state(ctx).catalog().db)
 
 
 def _org(auth: AuthService, name: str | None) -> Organisation:

@@ -82,7 +82,7 @@ def root(
 def init(ctx: typer.Context, home: HomeOpt = None) -> None:
     """Create the catalog (or bring its tables up to date) and say where it lives."""
     current = use_home(ctx, home)
-    db = current.client().catalog.db
+    db = current.catalog().db
     settings = current.settings
     where = settings.database_url.removeprefix("sqlite:///") if settings.is_embedded else db.display_url
     console.print(f"catalog ready: {escape(where)}", soft_wrap=True)  # a path must stay copyable
@@ -105,6 +105,7 @@ def demo(
     Safe to run again: each run makes a new folder and dataset.
     """
     current = use_home(ctx, home)
+    current.catalog()  # embedded only: the sample files are written beside the catalog
     report = demo_module.run_demo(current.client(), media_dir or current.settings.home / "demo-media")
     if as_json:
         print_json(

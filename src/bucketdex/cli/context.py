@@ -17,10 +17,9 @@ from bucketdex.config import Settings, resolve_settings
 from bucketdex.core.storable import MAX_JSON_DEPTH
 from bucketdex.errors import BucketdexError, InvalidArgument
 from bucketdex.sdk.client import Client
-from bucketdex.sdk.protocols import JobClient
 
 if TYPE_CHECKING:
-    from bucketdex.sdk.remote import RemoteClient  # needs httpx (the server extra): loaded on use
+    from bucketdex.catalog.catalog import Catalog
 
 
 class App(typer.Typer):
@@ -63,48 +62,41 @@ class State:
 
     home: Path | None = None
     database_url: str | None = None
-    server: str | None = None  # --server: the import-job commands talk to this bucketdex server
+    server: str | None = None  # --server: talk to this bucketdex server instead
     api_key: str | None = field(default=None, repr=False)
     _client: Client | None = field(default=None, repr=False)
-    _remote: RemoteClient | None = field(default=None, repr=False)
 
     @property
     def settings(self) -> Settings:
         return resolve_settings(self.home, self.database_url)
 
     def client(self) -> Client:
-        if self.server is not None:
-            raise InvalidArgument(
-                f"this command works on the embedded catalog only; against {self.server} use "
-                "`bucketdex --server URL register|job ...`, or run it on the server's machine"
-            )
+        """The SDK client every command uses: of the --server given, else of the embedded catalog."""
         if self._client is None:
-            self._client = Client.local(self.home, database_url=self.database_url)
+            self._client = (
+                self._connect()
+                if self.server is not None
+                else Client.local(self.home, database_url=self.database_url)
+            )
         return self._client
 
-    def job_client(self) -> JobClient:
-        """The server's API with --server, else the embedded catalog: what import jobs run on."""
-        return self.catalog_client()
+    def _connect(self) -> Client:
+        assert self.server is not None
+        if not self.api_key:
+            raise InvalidArgument(
+                "--server needs an API key: set BUCKETDEX_API_KEY (or --api-key); "
+                "`bucketdex key create` on the server's machine makes one"
+            )
+        return Client.connect(self.server, api_key=self.api_key)
 
-    def catalog_client(self) -> Client | RemoteClient:
-        """The server's API with --server, else the embedded catalog (schema, folders, items,
-        datasets and import jobs work on either)."""
-        if self.server is None:
-            return self.client()
-        return self.remote_client()
-
-    def remote_client(self) -> RemoteClient:
-        """The client of the --server given (an error without --server or an API key)."""
-        if self.server is None:
-            raise InvalidArgument("this needs --server URL (or BUCKETDEX_SERVER)")
-        if self._remote is None:
-            if not self.api_key:
-                raise InvalidArgument(
-                    "--server needs an API key: set BUCKETDEX_API_KEY (or --api-key); "
-                    "`bucketdex key create` on the server's machine makes one"
-                )
-            self._remote = Client.connect(self.server, api_key=self.api_key)
-        return self._remote
+    def catalog(self) -> Catalog:
+        """The embedded catalog, for what only its own machine may do (keys, serve, workers)."""
+        if self.server is not None:
+            raise InvalidArgument(
+                f"this command works on the embedded catalog only; against {self.server} run it "
+                "on the server's machine"
+            )
+        return self.client().catalog
 
     def command_prefix(self) -> str:
         """``bucketdex`` plus the --home given, for commands we suggest running next."""
@@ -113,8 +105,6 @@ class State:
     def close(self) -> None:
         if self._client is not None:
             self._client.close()
-        if self._remote is not None:
-            self._remote.close()
 
 
 def state(ctx: typer.Context) -> State:
@@ -126,14 +116,6 @@ def state(ctx: typer.Context) -> State:
 
 def client(ctx: typer.Context) -> Client:
     return state(ctx).client()
-
-
-def job_client(ctx: typer.Context) -> JobClient:
-    return state(ctx).job_client()
-
-
-def catalog_client(ctx: typer.Context) -> Client | RemoteClient:
-    return state(ctx).catalog_client()
 
 
 def use_home(ctx: typer.Context, home: Path | None) -> State:

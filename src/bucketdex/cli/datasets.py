@@ -7,17 +7,16 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from bucketdex.cli.context import App, catalog_client
+from bucketdex.cli.context import App, client
 from bucketdex.cli.output import console, print_json, print_table
 from bucketdex.core.types import DuplicatesBehavior
 from bucketdex.sdk.dataset import Dataset
-from bucketdex.sdk.remote_resources import RemoteDataset
 
 app = App(help="Create datasets, link items into them, list their rows.", no_args_is_help=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON")]
 
 
-def dataset_json(dataset: Dataset | RemoteDataset) -> dict[str, Any]:
+def dataset_json(dataset: Dataset) -> dict[str, Any]:
     return {
         "dataset_hash": dataset.dataset_hash,
         "title": dataset.title,
@@ -35,7 +34,7 @@ def create(
     as_json: JsonOpt = False,
 ) -> None:
     """Create an empty dataset."""
-    dataset = catalog_client(ctx).create_dataset(title, description)
+    dataset = client(ctx).create_dataset(title, description)
     if as_json:
         print_json(dataset_json(dataset))
     else:
@@ -45,7 +44,7 @@ def create(
 @app.command("list")
 def list_datasets(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """List datasets, oldest first."""
-    datasets = catalog_client(ctx).list_datasets()
+    datasets = client(ctx).list_datasets()
     if as_json:
         print_json([dataset_json(d) for d in datasets])
         return
@@ -68,7 +67,7 @@ def link(
     as_json: JsonOpt = False,
 ) -> None:
     """Link items (given one by one and/or a whole --folder) into a dataset."""
-    sdk = catalog_client(ctx)
+    sdk = client(ctx)
     uuids: list[Any] = list(items or [])
     if folder:
         uuids += [i.uuid for i in sdk.get_storage_folder(folder).list_items()]
@@ -86,7 +85,7 @@ def rows(
     ctx: typer.Context, dataset: Annotated[str, typer.Argument(help="Dataset UUID")], as_json: JsonOpt = False
 ) -> None:
     """List the data rows of a dataset: title, item, type and file link."""
-    data_rows = catalog_client(ctx).get_dataset(dataset).list_data_rows()
+    data_rows = client(ctx).get_dataset(dataset).list_data_rows()
     if as_json:
         print_json(data_rows)
         return

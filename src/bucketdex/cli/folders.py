@@ -8,15 +8,15 @@ from uuid import UUID
 import typer
 from rich.markup import escape
 
-from bucketdex.cli.context import App, catalog_client, parse_json_object
+from bucketdex.cli.context import App, client, parse_json_object
 from bucketdex.cli.output import console, print_json, print_table
-from bucketdex.sdk.views import FolderView
+from bucketdex.sdk.storage import StorageFolder
 
 app = App(help="Create, find and inspect folders.", no_args_is_help=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON")]
 
 
-def folder_json(folder: FolderView) -> dict[str, Any]:
+def folder_json(folder: StorageFolder) -> dict[str, Any]:
     return {
         "uuid": folder.uuid,
         "parent": folder.parent_uuid,
@@ -40,7 +40,7 @@ def create(
     as_json: JsonOpt = False,
 ) -> None:
     """Create a folder (inside --parent, or at the top level)."""
-    folder = catalog_client(ctx).create_storage_folder(
+    folder = client(ctx).create_storage_folder(
         name, description, parse_json_object(metadata, option="--metadata"), parent_folder=parent
     )
     if as_json:
@@ -56,7 +56,7 @@ def list_folders(
     as_json: JsonOpt = False,
 ) -> None:
     """List folders at every level, by name."""
-    folders = list(catalog_client(ctx).find_storage_folders(search=search))
+    folders = list(client(ctx).find_storage_folders(search=search))
     if as_json:
         print_json([folder_json(f) for f in folders])
         return
@@ -65,7 +65,7 @@ def list_folders(
     print_table(f"{len(rows)} folder(s)", ["uuid", "name", "inside", "description"], rows)
 
 
-def _parent_label(folder: FolderView, names: dict[UUID, str]) -> str:
+def _parent_label(folder: StorageFolder, names: dict[UUID, str]) -> str:
     """The parent's name when it is listed too (its UUID otherwise); empty at the top level."""
     if folder.parent_uuid is None:
         return ""
@@ -77,7 +77,7 @@ def show(
     ctx: typer.Context, uuid: Annotated[str, typer.Argument(help="Folder UUID")], as_json: JsonOpt = False
 ) -> None:
     """Show a folder with its subfolders and its number of items."""
-    folder = catalog_client(ctx).get_storage_folder(uuid)
+    folder = client(ctx).get_storage_folder(uuid)
     subfolders = folder.list_subfolders()
     count = sum(1 for _ in folder.list_items())
     if as_json:

@@ -17,11 +17,10 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
-from bucketdex.cli.context import App, catalog_client
+from bucketdex.cli.context import App, client
 from bucketdex.cli.output import console, print_json, print_table
 from bucketdex.core.types import Provider
 from bucketdex.sdk.integration import CloudIntegration
-from bucketdex.sdk.remote_resources import RemoteIntegration
 from bucketdex.storage.selftest import Outcome, SelfTestReport
 
 app = App(help="Connect buckets (S3, S3-compatible, Azure, GCS, local) and test them.", no_args_is_help=True)
@@ -80,7 +79,7 @@ SasTokenOpt = Annotated[
 ]
 
 
-def integration_json(integration: CloudIntegration | RemoteIntegration) -> dict[str, Any]:
+def integration_json(integration: CloudIntegration) -> dict[str, Any]:
     """What is told about an integration: settings and whether secrets are sealed, never them."""
     return {
         "id": integration.id,
@@ -95,7 +94,7 @@ def integration_json(integration: CloudIntegration | RemoteIntegration) -> dict[
     }
 
 
-def _credentials_label(integration: CloudIntegration | RemoteIntegration) -> str:
+def _credentials_label(integration: CloudIntegration) -> str:
     return "sealed" if integration.has_credentials else "default chain"
 
 
@@ -123,7 +122,7 @@ def add(
     credentials = _credentials(
         kind, credentials_file, access_key_id, profile, account_key=account_key, sas_token=sas_token
     )
-    integration = catalog_client(ctx).create_integration(
+    integration = client(ctx).create_integration(
         title,
         kind,
         bucket,
@@ -244,7 +243,7 @@ def _read_credentials_file(kind: Provider, path: Path) -> dict[str, Any]:
 @app.command("list")
 def list_integrations(ctx: typer.Context, as_json: JsonOpt = False) -> None:
     """List integrations, by title (credentials are never shown, only whether they are set)."""
-    found = catalog_client(ctx).get_cloud_integrations()
+    found = client(ctx).get_cloud_integrations()
     if as_json:
         print_json([integration_json(i) for i in found])
         return
@@ -262,7 +261,7 @@ def list_integrations(ctx: typer.Context, as_json: JsonOpt = False) -> None:
 @app.command("show")
 def show(ctx: typer.Context, integration: IntegrationArg, as_json: JsonOpt = False) -> None:
     """Show one integration's settings."""
-    found = catalog_client(ctx).get_cloud_integration(integration)
+    found = client(ctx).get_cloud_integration(integration)
     if as_json:
         print_json(integration_json(found))
         return
@@ -287,7 +286,7 @@ def check(
 ) -> None:
     """Test the integration: list, read (and optionally write, CORS); each step passed or failed
     with the fix.  Exits 1 if a step failed."""
-    found = catalog_client(ctx).get_cloud_integration(integration)
+    found = client(ctx).get_cloud_integration(integration)
     report = found.check(write=write, cors_origin=cors_origin)
     if as_json:
         print_json({"integration": found.id, "title": found.title, **report.to_dict()})
@@ -297,7 +296,7 @@ def check(
         raise typer.Exit(1)
 
 
-def _print_report(integration: CloudIntegration | RemoteIntegration, report: SelfTestReport) -> None:
+def _print_report(integration: CloudIntegration, report: SelfTestReport) -> None:
     console.print(f"self-test of “{integration.title}” ({report.store}):", markup=False, soft_wrap=True)
     for step in report.steps:
         console.print(
@@ -320,7 +319,7 @@ def delete(
     as_json: JsonOpt = False,
 ) -> None:
     """Remove an integration and its sealed credentials (registered items keep their URLs)."""
-    found = catalog_client(ctx).get_cloud_integration(integration)
+    found = client(ctx).get_cloud_integration(integration)
     if not yes and not typer.confirm(f"delete integration “{found.title}” {found.id}?"):
         raise typer.Exit(1)
     found.delete()

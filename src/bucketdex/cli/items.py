@@ -7,15 +7,15 @@ from typing import Annotated, Any
 
 import typer
 
-from bucketdex.cli.context import App, catalog_client
+from bucketdex.cli.context import App, client
 from bucketdex.cli.output import human_size, print_json, print_table
-from bucketdex.sdk.views import ItemView
+from bucketdex.sdk.storage import StorageItem
 
 app = App(help="List and inspect storage items.", no_args_is_help=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON")]
 
 
-def item_json(item: ItemView) -> dict[str, Any]:
+def item_json(item: StorageItem) -> dict[str, Any]:
     return {
         "uuid": item.uuid,
         "folder": item.parent_folder_uuid,
@@ -43,7 +43,7 @@ def list_items(
     """List the items of a folder."""
     items = list(
         islice(
-            catalog_client(ctx).get_storage_folder(folder).list_items(include_children=include_children),
+            client(ctx).get_storage_folder(folder).list_items(include_children=include_children),
             limit,
         )
     )
@@ -57,7 +57,7 @@ def list_items(
     print_table(f"{len(items)} item(s)", ["uuid", "type", "name", "size", "dimensions", "url"], rows)
 
 
-def dimensions(item: ItemView) -> str:
+def dimensions(item: StorageItem) -> str:
     return f"{item.width}×{item.height}" if item.width and item.height else ""
 
 
@@ -66,7 +66,7 @@ def show(
     ctx: typer.Context, uuid: Annotated[str, typer.Argument(help="Item UUID")], as_json: JsonOpt = False
 ) -> None:
     """Show an item: media metadata, client metadata and, for composites, its files in order."""
-    item = catalog_client(ctx).get_storage_item(uuid)
+    item = client(ctx).get_storage_item(uuid)
     children = item.get_child_items() if item.item_type.is_composite else []
     if as_json:
         print_json({**item_json(item), "children": [item_json(c) for c in children]})

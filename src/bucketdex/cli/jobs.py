@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 from uuid import UUID
@@ -10,8 +9,9 @@ from uuid import UUID
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from bucketdex.catalog.listings import Listing
 from bucketdex.catalog.registration import DryRunReport
-from bucketdex.cli.context import App, client, job_client, state
+from bucketdex.cli.context import App, client
 from bucketdex.cli.manifests import (
     KindChoice,
     RecursiveOpt,
@@ -19,15 +19,12 @@ from bucketdex.cli.manifests import (
     SkipDuplicatesOpt,
     TitleChoice,
     TitleFromOpt,
-    listing_stream,
 )
 from bucketdex.cli.output import console, print_json, print_table
-from bucketdex.cli.worker import start_background_worker
 from bucketdex.core.types import JobStatus
 from bucketdex.sdk.client import Client
 from bucketdex.sdk.ids import as_uuid
 from bucketdex.sdk.imports import ImportResult
-from bucketdex.sdk.protocols import JobClient
 
 app = App(help="Follow import jobs: status, wait, cancel, errors.", no_args_is_help=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON")]
@@ -74,68 +71,58 @@ def register(
 
     With --from URL_PREFIX --integration NAME --type TYPE, the bucket is listed and registered in
     one step (the manifest `bucketdex manifest generate` would write)."""
-    if state(ctx).server is not None:
-        listing = _Listing(from_url, kind, recursive, title_from, shard_from_parent, skip_duplicate_urls)
-        options = _RunOptions(ignore_errors, dry_run, no_wait, as_json)
-        _register_on_server(ctx, folder, manifest, listing, integration, options)
-        return
     sdk = client(ctx)
-    storage_folder = sdk.get_storage_folder(folder)
-    listing = _Listing(from_url, kind, recursive, title_from, shard_from_parent, skip_duplicate_urls)
-    data, label = _manifest_source(sdk, manifest, listing, integration)
-    if dry_run:
-        _dry_run(storage_folder.dry_run_private_data(data, ignore_errors=ignore_errors), label, as_json)
-        return
-    if no_wait:  # run by a worker process of its own, so this command can return at once
-        job = sdk.queue_import(
-            storage_folder.uuid, data, integration=integration, ignore_errors=ignore_errors
+    listing = _listing(manifest, from_url, kind, integration, recursive, title_from, shard_from_parent,
+                       skip_duplicate_urls)  # fmt: skip
+    if listing is not None:
+        label = f"{listing.kind} under {listing.url_prefix}"
+        assert integration is not None
+        if dry_run:  # the manifest the job would read, made now, then dry-run like a file
+            chunks = sdk.get_cloud_integration(integration).generate_manifest(**_listing_options(listing))
+            _dry_run(sdk.get_storage_folder(folder).dry_run_private_data(b"".join(chunks), ignore_errors),
+                     label, as_json)  # fmt: skip
+            return
+        job = sdk.start_import_from_bucket(
+            folder, listing, integration=integration, ignore_errors=ignore_errors, detach=no_wait
         )
-        start_background_worker(state(ctx).settings)
         _follow(sdk, job, no_wait, as_json, label=label)
         return
-    job = storage_folder.add_private_data_to_folder_start(
-        _integration_id(sdk, integration), data, ignore_errors=ignore_errors
+    assert manifest is not None
+    if dry_run:
+        _dry_run(sdk.get_storage_folder(folder).dry_run_private_data(manifest, ignore_errors), manifest.name,
+                 as_json)  # fmt: skip
+        return
+    job = sdk.start_import(
+        folder, manifest, integration=integration, ignore_errors=ignore_errors, detach=no_wait
     )
-    _follow(sdk, job, no_wait, as_json, label=label)
+    _follow(sdk, job, no_wait, as_json, label=manifest.name)
 
 
-@dataclass(frozen=True)
-class _Listing:
-    url_prefix: str | None
-    kind: KindChoice | None
-    recursive: bool
-    title_from: TitleChoice
-    shard_from_parent: bool
-    skip_duplicate_urls: bool
-
-
-def _manifest_source(
-    sdk: Client, manifest: Path | None, listing: _Listing, integration: str | None
-) -> tuple[Path | bytes, str]:
-    """The manifest file, or the manifest of the --from listing (its bytes), and a label."""
-    if (manifest is None) == (listing.url_prefix is None):
+def _listing(
+    manifest: Path | None, url_prefix: str | None, kind: KindChoice | None, integration: str | None,
+    recursive: bool, title_from: TitleChoice, shard_from_parent: bool, skip_duplicate_urls: bool,
+) -> Listing | None:  # fmt: skip
+    """The bucket listing --from asks for (None: a MANIFEST file is given), options checked."""
+    if (manifest is None) == (url_prefix is None):
         raise typer.BadParameter("give either a MANIFEST file or --from URL_PREFIX (exactly one)")
-    if listing.url_prefix is None:
-        if listing.kind is not None:
+    if url_prefix is None:
+        if kind is not None:
             raise typer.BadParameter("--type goes with --from (a manifest says its own types)")
-        assert manifest is not None
-        return manifest, manifest.name
-    if listing.kind is None or integration is None:
+        return None
+    if kind is None or integration is None:
         raise typer.BadParameter("--from needs --type (images, videos, ...) and --integration")
-    stream = listing_stream(
-        sdk,
-        listing.url_prefix,
-        integration,
-        listing.kind,
-        recursive=listing.recursive,
-        title_from=listing.title_from,
-        shard_from_parent=listing.shard_from_parent,
-        skip_duplicate_urls=listing.skip_duplicate_urls,
+    return Listing(
+        url_prefix, kind.value, recursive, title_from.value, shard_from_parent, skip_duplicate_urls
     )
-    return b"".join(stream), f"{listing.kind.value} under {listing.url_prefix}"
 
 
-def _follow(sdk: JobClient, job: UUID, no_wait: bool, as_json: bool, label: str) -> None:
+def _listing_options(listing: Listing) -> dict[str, Any]:
+    return {"url_prefix": listing.url_prefix, "kind": listing.kind, "recursive": listing.recursive,
+            "title_from": listing.title_from, "shard_from_parent": listing.shard_from_parent,
+            "skip_duplicate_urls": listing.skip_duplicate_urls}  # fmt: skip
+
+
+def _follow(sdk: Client, job: UUID, no_wait: bool, as_json: bool, label: str) -> None:
     """Print the job id (--no-wait), or wait with a progress bar and print the outcome."""
     if no_wait:
         print_json({"job": job}) if as_json else console.print(f"started job {job}")
@@ -146,7 +133,7 @@ def _follow(sdk: JobClient, job: UUID, no_wait: bool, as_json: bool, label: str)
         raise typer.Exit(1)
 
 
-def _wait_with_progress(sdk: JobClient, job: UUID, label: str, *, show: bool) -> ImportResult:
+def _wait_with_progress(sdk: Client, job: UUID, label: str, *, show: bool) -> ImportResult:
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),
@@ -165,48 +152,6 @@ def _wait_with_progress(sdk: JobClient, job: UUID, label: str, *, show: bool) ->
                 bar.update(
                     task, description=f"{label}: {progress.phase}", completed=progress.done, total=total
                 )
-
-
-@dataclass(frozen=True)
-class _RunOptions:
-    ignore_errors: bool
-    dry_run: bool
-    no_wait: bool
-    as_json: bool
-
-
-def _register_on_server(
-    ctx: typer.Context,
-    folder: str,
-    manifest: Path | None,
-    listing: _Listing,
-    integration: str | None,
-    run: _RunOptions,
-) -> None:
-    """`register` with --server: the manifest file is sent to the server, or the server lists
-    the bucket (--from) with the credentials it holds."""
-    remote = state(ctx).remote_client()
-    if listing.url_prefix is not None:
-        if manifest is not None or listing.kind is None or integration is None or run.dry_run:
-            raise typer.BadParameter("--from needs --type and --integration, and no MANIFEST (nor --dry-run)")
-        job = remote.start_import_from_bucket(
-            folder, listing.url_prefix, integration=integration, kind=listing.kind.value,
-            recursive=listing.recursive, title_from=listing.title_from.value,
-            shard_from_parent=listing.shard_from_parent, skip_duplicate_urls=listing.skip_duplicate_urls,
-            ignore_errors=run.ignore_errors,
-        )  # fmt: skip
-        _follow(
-            remote, job, run.no_wait, run.as_json, label=f"{listing.kind.value} under {listing.url_prefix}"
-        )
-        return
-    if manifest is None:
-        raise typer.BadParameter("give either a MANIFEST file or --from URL_PREFIX (exactly one)")
-    if run.dry_run:
-        report = remote.get_storage_folder(folder).dry_run_private_data(manifest, run.ignore_errors)
-        _dry_run(report, manifest.name, run.as_json)
-        return
-    job = remote.start_import(folder, manifest, integration=integration, ignore_errors=run.ignore_errors)
-    _follow(remote, job, run.no_wait, run.as_json, label=manifest.name)
 
 
 def _dry_run(report: DryRunReport, label: str, as_json: bool) -> None:
@@ -240,10 +185,6 @@ def _print_dry_run(label: str, report: DryRunReport, as_json: bool) -> None:
         console.print(
             "without --ignore-errors, nothing would be registered; nothing was written", markup=False
         )
-
-
-def _integration_id(sdk: Client, value: str | None) -> UUID | None:
-    return None if value is None else sdk.get_cloud_integration(value).id
 
 
 def _report(job: UUID | str, result: ImportResult, as_json: bool) -> None:
@@ -290,7 +231,7 @@ def _result_json(result: ImportResult) -> dict[str, Any]:
 @app.command("status")
 def status(ctx: typer.Context, job: JobArg, as_json: JsonOpt = False) -> None:
     """Show a job's state now (does not wait)."""
-    result = job_client(ctx).get_import_result(job, timeout_seconds=0)
+    result = client(ctx).get_import_result(job, timeout_seconds=0)
     _report(job, result, as_json)
 
 
@@ -304,7 +245,7 @@ def list_jobs(
     as_json: JsonOpt = False,
 ) -> None:
     """List import jobs, newest first: id, state, counts, manifest name."""
-    jobs = job_client(ctx).list_import_jobs(status_filter, limit=limit)
+    jobs = client(ctx).list_import_jobs(status_filter, limit=limit)
     rows = [
         {
             "job": str(job.id), "status": job.status.value, "done": job.units_done,
@@ -328,7 +269,7 @@ def wait(
     as_json: JsonOpt = False,
 ) -> None:
     """Wait for a job to finish, then show it."""
-    result = job_client(ctx).get_import_result(job, timeout_seconds=timeout)
+    result = client(ctx).get_import_result(job, timeout_seconds=timeout)
     _report(job, result, as_json)
 
 
@@ -341,7 +282,7 @@ def errors(
     ] = None,
 ) -> None:
     """List the files a job could not register (one row per file, with the reason)."""
-    report = job_client(ctx).failed_files_csv(as_uuid(job, what="job id"))
+    report = client(ctx).failed_files_csv(as_uuid(job, what="job id"))
     if csv_file is None:
         print(report, end="")
         return
@@ -362,7 +303,7 @@ def retry(
     """Start a job that registers the files JOB could not (every file if JOB registered nothing).
 
     Fix the cause first (the schema, the files, the integration); duplicates are skipped."""
-    sdk = job_client(ctx)
+    sdk = client(ctx)
     new_job = sdk.retry_import_job(job)
     if not as_json:
         console.print(f"retrying the failures of job {job} as job {new_job}")
@@ -372,5 +313,5 @@ def retry(
 @app.command("cancel")
 def cancel(ctx: typer.Context, job: JobArg, as_json: JsonOpt = False) -> None:
     """Cancel a job that has not run yet."""
-    result = job_client(ctx).cancel_import_job(job)
+    result = client(ctx).cancel_import_job(job)
     _report(job, result, as_json)

@@ -14,10 +14,9 @@ from typing import Annotated, Any
 
 import typer
 
-from bucketdex.cli.context import App, client, state
+from bucketdex.cli.context import App, client
 from bucketdex.cli.output import console, errors, print_json
-from bucketdex.manifest.generate import ManifestStream, checked_remote_listing
-from bucketdex.sdk.client import Client
+from bucketdex.manifest.generate import ManifestStream
 
 app = App(help="Write registration manifests from a bucket listing.", no_args_is_help=True)
 
@@ -75,30 +74,6 @@ SkipDuplicatesOpt = Annotated[
 ]
 
 
-def listing_stream(
-    sdk: Client,
-    url_prefix: str,
-    integration: str,
-    kind: KindChoice,
-    *,
-    fmt: FormatChoice = FormatChoice.json,
-    recursive: bool = True,
-    title_from: TitleChoice = TitleChoice.name,
-    shard_from_parent: bool = False,
-    skip_duplicate_urls: bool = False,
-) -> ManifestStream:
-    """The manifest of ``url_prefix`` (which must be inside the integration's bucket)."""
-    return sdk.get_cloud_integration(integration).generate_manifest(
-        url_prefix,
-        kind=kind.value,
-        recursive=recursive,
-        title_from=title_from.value,
-        shard_from_parent=shard_from_parent,
-        fmt=fmt.value,
-        skip_duplicate_urls=skip_duplicate_urls,
-    )
-
-
 @app.command("generate")
 def generate(
     ctx: typer.Context,
@@ -122,96 +97,63 @@ def generate(
     Streams: millions of objects go through without being held in memory.  Register the result
     with `bucketdex register FOLDER FILE --integration NAME`, or do both at once with
     `bucketdex register FOLDER --from URL_PREFIX --integration NAME --type TYPE`."""
-    if state(ctx).server is not None:
-        chunks = state(ctx).remote_client().generate_manifest(
-            integration, url_prefix, kind=kind.value, fmt=fmt.value, recursive=recursive,
-            title_from=title_from.value, shard_from_parent=shard_from_parent,
-            skip_duplicate_urls=skip_duplicate_urls,
-        )  # fmt: skip
-        _write_remote(chunks, output, url_prefix)
-        return
-    stream = listing_stream(
-        client(ctx),
-        url_prefix,
-        integration,
-        kind,
-        fmt=fmt,
-        recursive=recursive,
-        title_from=title_from,
-        shard_from_parent=shard_from_parent,
-        skip_duplicate_urls=skip_duplicate_urls,
-    )
-    if output is None:
-        sys.stdout.flush()
-        out = sys.stdout.buffer
-        for chunk in stream:
-            out.write(chunk)
-        out.flush()
-    else:
-        _write_file(stream, output)
-    summary = _summary(stream, kind, output)
+    chunks = client(ctx).get_cloud_integration(integration).generate_manifest(
+        url_prefix, kind=kind.value, fmt=fmt.value, recursive=recursive, title_from=title_from.value,
+        shard_from_parent=shard_from_parent, skip_duplicate_urls=skip_duplicate_urls,
+    )  # fmt: skip
+    written = _write(chunks, output)
+    summary = _summary(chunks, kind, output, written)
     if as_json and output is not None:
         print_json(summary)
         return
-    noun = "series" if kind is KindChoice.dicom else kind.value
     where = f" to {output}" if output is not None else ""
-    text = (
-        f"wrote {stream.entries} {noun} ({stream.files} files of {stream.listed} objects listed "
-        f"under {url_prefix}){where}"
-    )
+    if summary["entries"] is None:  # listed by a server: it streamed the bytes, not its counts
+        text = f"wrote the manifest of {url_prefix} ({written:,} bytes, listed by the server){where}"
+    else:
+        noun = "series" if kind is KindChoice.dicom else kind.value
+        text = (
+            f"wrote {summary['entries']} {noun} ({summary['files']} files of {summary['listed']} objects "
+            f"listed under {url_prefix}){where}"
+        )
     (console if output is not None else errors).print(text, markup=False, soft_wrap=True)
 
 
-def _write_remote(chunks: Iterator[bytes], output: Path | None, url_prefix: str) -> None:
-    """A manifest the server listed: to stdout, or through a temporary file to ``output``.  A
-    listing that fails part way (reported, or a cut connection) is a ``StorageError``, and the
-    temporary file goes."""
-    import httpx  # the --server client's transport (the server extra), loaded on use
-
-    checked = checked_remote_listing(chunks, url_prefix, (httpx.HTTPError, httpx.StreamError))
+def _write(chunks: Iterator[bytes], output: Path | None) -> int:
+    """The manifest to stdout, or through a temporary file next to ``output`` (a listing that
+    fails part way leaves no half manifest); the bytes written."""
     written = 0
-    if output is None:
-        sys.stdout.flush()
-        for chunk in checked:
-            sys.stdout.buffer.write(chunk)
-            written += len(chunk)
-        sys.stdout.buffer.flush()
-    else:
+    try:
+        if output is None:
+            sys.stdout.flush()
+            for chunk in chunks:
+                sys.stdout.buffer.write(chunk)
+                written += len(chunk)
+            sys.stdout.buffer.flush()
+            return written
         partial = output.with_name(f".{output.name}.partial")
         try:
             with partial.open("wb") as out:
-                for chunk in checked:
+                for chunk in chunks:
                     out.write(chunk)
                     written += len(chunk)
-            partial.replace(output)
+            os.replace(partial, output)
         finally:
             partial.unlink(missing_ok=True)
-    where = f" to {output}" if output is not None else ""
-    (console if output is not None else errors).print(
-        f"wrote the manifest of {url_prefix} ({written:,} bytes, listed by the server){where}",
-        markup=False,
-        soft_wrap=True,
-    )
-
-
-def _write_file(stream: ManifestStream, output: Path) -> None:
-    """Write through a temporary file next to ``output``: a failure leaves no half manifest."""
-    partial = output.with_name(f".{output.name}.partial")
-    try:
-        with partial.open("wb") as out:
-            for chunk in stream:
-                out.write(chunk)
-        os.replace(partial, output)
+        return written
     finally:
-        stream.close()
-        partial.unlink(missing_ok=True)
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
 
 
-def _summary(stream: ManifestStream, kind: KindChoice, output: Path | None) -> dict[str, Any]:
+def _summary(chunks: Iterator[bytes], kind: KindChoice, output: Path | None, written: int) -> dict[str, Any]:
+    """What was written; the listing's counts when the stream kept them (a listing made here)."""
+    counted = chunks if isinstance(chunks, ManifestStream) else None
     return {
         "output": str(output) if output is not None else None,
         "type": kind.value,
-        "entries": stream.entries,
-        "files": stream.files,
-        "listed": stream.listed,
+        "bytes": written,
+        "entries": None if counted is None else counted.entries,
+        "files": None if counted is None else counted.files,
+        "listed": None if counted is None else counted.listed,
     }

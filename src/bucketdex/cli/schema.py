@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from bucketdex.catalog.metadata_schema import MetadataSchema, option_type
-from bucketdex.cli.context import App, catalog_client
+from bucketdex.cli.context import App, client
 from bucketdex.cli.output import print_json, print_table
 
 app = App(
@@ -21,7 +21,7 @@ KeyArg = Annotated[
 
 
 def _edit(ctx: typer.Context, change: Callable[[MetadataSchema], None]) -> None:
-    schema = catalog_client(ctx).metadata_schema()
+    schema = client(ctx).metadata_schema()
     change(schema)
     schema.save()
     print_schema(schema, title="Metadata schema (saved)")
@@ -39,7 +39,7 @@ def show(
     ctx: typer.Context, as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False
 ) -> None:
     """Show every key with its type (deleted keys too, marked as such)."""
-    schema = catalog_client(ctx).metadata_schema()
+    schema = client(ctx).metadata_schema()
     if as_json:
         print_json(schema.to_document())
     else:

@@ -29,7 +29,7 @@ def serve(
     from bucketdex.server.app import create_app
 
     current = use_home(ctx, home)
-    db = current.client().catalog.db
+    db = current.catalog().db
     app = create_app(db, secrets=SecretBox.from_environment(current.settings.home))
     where = f"http://{host}:{port}"
     errors.print(f"bucketdex serving {db.display_url} on {where} (API map: {where}/docs)", soft_wrap=True)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import signal
-import subprocess
-import sys
 import threading
 from typing import Annotated
 
@@ -13,7 +11,6 @@ import typer
 from bucketdex.catalog.worker import Worker
 from bucketdex.cli.context import state
 from bucketdex.cli.output import console
-from bucketdex.config import Settings
 from bucketdex.store.database import Database
 
 
@@ -35,19 +32,3 @@ def worker(
         signal.signal(sig, lambda *_: stop.set())
     console.print(f"worker running jobs from {db.display_url} (Ctrl-C stops)", markup=False)
     runner.run_until(stop, poll)
-
-
-def start_background_worker(settings: Settings) -> int:
-    """A detached ``bucketdex worker --once`` on the same catalog: it runs the jobs pending now
-    (each under its job lock, so never one another process runs) and exits.  Its output goes to
-    ``<home>/worker.log``; a job's outcome is in the job itself.  The worker's process id."""
-    settings.home.mkdir(parents=True, exist_ok=True)
-    command = [
-        sys.executable, "-c", "from bucketdex.cli.app import main; main()",
-        "--home", str(settings.home), "--database-url", settings.database_url, "worker", "--once",
-    ]  # fmt: skip
-    with (settings.home / "worker.log").open("ab") as log:
-        process = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True
-        )
-    return process.pid

@@ -1,4 +1,9 @@
-"""``bucketdex.Client``: the Python entry point.  Embedded mode talks to the catalog in-process."""
+"""``bucketdex.Client``: the Python entry point, the same on the embedded catalog and on a server.
+
+``Client.local()`` opens the embedded catalog in this process; ``Client.connect(url, api_key=...)``
+talks to ``bucketdex serve``.  Both return this class over a ``Backend`` (``sdk/backend.py``),
+and every object it hands out (folders, items, datasets, integrations, jobs) works the same.
+"""
 
 from __future__ import annotations
 
@@ -6,134 +11,79 @@ import os
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from bucketdex.catalog.catalog import Catalog
 from bucketdex.catalog.imports import ImportService
-from bucketdex.catalog.integrations import check_settings
 from bucketdex.catalog.jobs import JobSummary
+from bucketdex.catalog.listings import Listing
 from bucketdex.catalog.metadata_schema import MetadataSchema
 from bucketdex.core.limits import choice
 from bucketdex.core.records import JobProgress
 from bucketdex.core.types import JobStatus, Provider, StorageLocation
 from bucketdex.errors import InvalidArgument, NotFound
+from bucketdex.sdk.backend import Backend
 from bucketdex.sdk.dataset import Dataset
 from bucketdex.sdk.ids import HasUuid, as_uuid
-from bucketdex.sdk.imports import ImportResult, read_private_files
+from bucketdex.sdk.imports import ImportResult, PrivateFiles
 from bucketdex.sdk.integration import CloudIntegration
+from bucketdex.sdk.local_backend import CatalogBackend
 from bucketdex.sdk.storage import StorageFolder, StorageItem
 
-if TYPE_CHECKING:
-    from bucketdex.sdk.remote import RemoteClient
-
 UuidLike = uuid.UUID | str
+_MAX_JOBS_LISTED = 10_000
 
 
 class Client:
-    """Work with a catalog: schema, folders, items, datasets, integrations.
+    """Work with a catalog: schema, folders, items, datasets, integrations, import jobs.
 
-    ``Client.local()`` opens the embedded catalog (``BUCKETDEX_DATABASE_URL``, else the SQLite
-    file under ``BUCKETDEX_HOME`` or ``~/.bucketdex``), creating it on first use.
+    ``Client(catalog)`` (or ``Client.local()``) works in-process; ``Client.connect`` over HTTP.
+    ``Client.local()`` opens ``BUCKETDEX_DATABASE_URL``, else the SQLite file under
+    ``BUCKETDEX_HOME`` or ``~/.bucketdex``, creating it on first use.
     """
 
-    def __init__(self, catalog: Catalog) -> None:
-        self._catalog = catalog
-
-    @property
-    def jobs(self) -> ImportService:
-        """The catalog's import jobs (``catalog.imports``).  Its engine starts on the first start,
-        wait or ``start_engine``, and resumes the jobs an earlier process left PENDING."""
-        return self._catalog.imports
-
-    def get_import_result(self, job_id: UuidLike, timeout_seconds: float | None = None) -> ImportResult:
-        """The job's state; waits up to ``timeout_seconds`` (forever if None) for it to finish.
-
-        With ``timeout_seconds=0`` it only reads: no runner starts in this process, so a job
-        another process runs (or left behind) is not taken up here."""
-        job_id = as_uuid(job_id, what="job id")
-        if timeout_seconds is not None and timeout_seconds <= 0:
-            return ImportResult.from_job(self.jobs.get(job_id))
-        return ImportResult.from_job(self.jobs.wait(job_id, timeout_seconds))
-
-    def list_import_jobs(self, status: JobStatus | str | None = None, limit: int = 100) -> list[JobSummary]:
-        """The organisation's import jobs, newest first, optionally of one status."""
-        wanted = None if status is None else choice(JobStatus, status, what="job status")
-        return self.jobs.recent(wanted, limit=max(1, min(limit, 10_000)))
-
-    def queue_import(
-        self,
-        folder: UuidLike,
-        private_files: str | os.PathLike[str] | dict[str, Any] | bytes,
-        *,
-        integration: str | None = None,
-        ignore_errors: bool = False,
-    ) -> uuid.UUID:
-        """Record an import job without running it in this process: a worker (``bucketdex
-        worker``) or the next runner of this catalog takes it.  The job's UUID."""
-        integration_id = None if integration is None else self.get_cloud_integration(integration).id
-        data, source = read_private_files(private_files)
-        folder_id = self.get_storage_folder(folder).uuid
-        job = self.jobs.queue(
-            folder_id, data, source_name=source, integration_id=integration_id, ignore_errors=ignore_errors
-        )
-        return job.id
-
-    def cancel_import_job(self, job_id: UuidLike) -> ImportResult:
-        return ImportResult.from_job(self.jobs.cancel(as_uuid(job_id, what="job id")))
-
-    def retry_import_job(self, job_id: UuidLike) -> uuid.UUID:
-        """Start a job registering the files ``job_id`` could not (all of them if it registered
-        nothing); returns the new job's UUID.  Duplicates are skipped, so retrying is safe."""
-        return self.jobs.retry(as_uuid(job_id, what="job id")).id
-
-    def start_import(
-        self,
-        folder: UuidLike,
-        private_files: str | os.PathLike[str] | dict[str, Any] | bytes,
-        *,
-        integration: str | None = None,
-        ignore_errors: bool = False,
-    ) -> uuid.UUID:
-        """Start an import job into ``folder`` through the integration titled or identified
-        ``integration`` (None: URLs registered as given); the job's UUID."""
-        integration_id = None if integration is None else self.get_cloud_integration(integration).id
-        return self.get_storage_folder(folder).add_private_data_to_folder_start(
-            integration_id, private_files, ignore_errors=ignore_errors
-        )
-
-    def failed_files_csv(self, job_id: UuidLike) -> str:
-        """The job's failed-file report: CSV, one row per file, formula-injection safe."""
-        return self.jobs.failed_files_csv(as_uuid(job_id, what="job id"))
-
-    def import_progress(self, job_id: UuidLike) -> JobProgress | None:
-        """Phase and counts of a job running in this process (None once it has finished)."""
-        return self.jobs.progress(as_uuid(job_id, what="job id"))
+    def __init__(self, backend: Backend | Catalog) -> None:
+        self._backend: Backend = CatalogBackend(backend) if isinstance(backend, Catalog) else backend
 
     @classmethod
     def local(cls, path: str | os.PathLike[str] | None = None, *, database_url: str | None = None) -> Client:
         return cls(Catalog.open(path, database_url))
 
-    @staticmethod
-    def connect(url: str, *, api_key: str, timeout: float = 60.0) -> RemoteClient:
-        """A client of a bucketdex server (``bucketdex serve``) with an API key: the same names
-        for the schema, folders, items and import jobs (see docs/server.md)."""
+    @classmethod
+    def connect(cls, url: str, *, api_key: str, timeout: float = 60.0) -> Client:
+        """A client of a bucketdex server (``bucketdex serve``) with an API key (docs/server.md)."""
         try:
-            from bucketdex.sdk.remote import RemoteClient
+            from bucketdex.sdk.http_backend import HttpBackend  # httpx: the server extra, loaded on use
         except ImportError as exc:
             raise InvalidArgument(
                 f"talking to a server needs {exc.name}: pip install 'bucketdex[server]'"
             ) from None
-        return RemoteClient.connect(url, api_key=api_key, timeout=timeout)
+        return cls(HttpBackend.connect(url, api_key=api_key, timeout=timeout))
+
+    @property
+    def backend(self) -> Backend:
+        return self._backend
 
     @property
     def catalog(self) -> Catalog:
-        return self._catalog
+        """The embedded catalog itself (its services, database...); a client of a server has none."""
+        if not isinstance(self._backend, CatalogBackend):
+            raise InvalidArgument(
+                "this works on the embedded catalog only; run it on the server's machine "
+                "(Client.local() there)"
+            )
+        return self._backend.catalog
+
+    @property
+    def jobs(self) -> ImportService:
+        """The embedded catalog's import service (``catalog.imports``): its engine, for workers."""
+        return self.catalog.imports
 
     # metadata schema -------------------------------------------------------------------------
 
     def metadata_schema(self) -> MetadataSchema:
         """The organisation's schema; edit it, then call ``save()``."""
-        return self._catalog.schema.load()
+        return self._backend.load_schema()
 
     # folders and items -----------------------------------------------------------------------
 
@@ -145,30 +95,30 @@ class Client:
         parent_folder: StorageFolder | UuidLike | None = None,
     ) -> StorageFolder:
         parent = None if parent_folder is None else as_uuid(parent_folder, what="parent_folder")
-        record = self._catalog.folders.create(name, description, client_metadata, parent_id=parent)
-        return StorageFolder(self._catalog, record)
+        record = self._backend.create_folder(name, description, client_metadata, parent)
+        return StorageFolder(self._backend, record)
 
-    def get_storage_folder(self, folder_uuid: UuidLike) -> StorageFolder:
-        record = self._catalog.folders.get(as_uuid(folder_uuid, what="folder uuid"))
-        return StorageFolder(self._catalog, record)
+    def get_storage_folder(self, folder_uuid: UuidLike | HasUuid) -> StorageFolder:
+        record = self._backend.get_folder(as_uuid(folder_uuid, what="folder uuid"))
+        return StorageFolder(self._backend, record)
 
     def find_storage_folders(
         self, search: str | None = None, page_size: int = 100
     ) -> Iterator[StorageFolder]:
         """Folders at any depth whose name contains ``search`` (case-insensitive), by name."""
-        for record in self._catalog.folders.find(search, page_size=page_size):
-            yield StorageFolder(self._catalog, record)
+        for record in self._backend.find_folders(search, page_size):
+            yield StorageFolder(self._backend, record)
 
     def list_storage_folders(self) -> list[StorageFolder]:
-        """Top-level folders."""
-        return [StorageFolder(self._catalog, f) for f in self._catalog.folders.find(parent_id=None)]
+        """Top-level folders, by name."""
+        return [StorageFolder(self._backend, f) for f in self._backend.child_folders(None)]
 
-    def get_storage_item(self, item_uuid: UuidLike) -> StorageItem:
-        return StorageItem(self._catalog, self._catalog.items.get(as_uuid(item_uuid, what="item uuid")))
+    def get_storage_item(self, item_uuid: UuidLike | HasUuid) -> StorageItem:
+        return StorageItem(self._backend, self._backend.get_item(as_uuid(item_uuid, what="item uuid")))
 
-    def get_storage_items(self, item_uuids: Iterable[UuidLike]) -> list[StorageItem]:
+    def get_storage_items(self, item_uuids: Iterable[UuidLike | HasUuid]) -> list[StorageItem]:
         ids = [as_uuid(i, what="item uuid") for i in item_uuids]
-        return [StorageItem(self._catalog, r) for r in self._catalog.items.get_many(ids)]
+        return [StorageItem(self._backend, r) for r in self._backend.get_items(ids)]
 
     # datasets --------------------------------------------------------------------------------
 
@@ -179,13 +129,15 @@ class Client:
         dataset_type: StorageLocation | int = StorageLocation.CORD_STORAGE,
     ) -> Dataset:
         """``dataset_type`` is the storage location, as in the encord SDK's ``create_dataset``."""
-        return Dataset(self._catalog, self._catalog.datasets.create(title, description, dataset_type))
+        location = choice(StorageLocation, dataset_type, what="dataset_type")
+        return Dataset(self._backend, self._backend.create_dataset(title, description, location))
 
     def get_dataset(self, dataset_hash: UuidLike | HasUuid) -> Dataset:
-        return Dataset(self._catalog, self._catalog.datasets.get(as_uuid(dataset_hash, what="dataset hash")))
+        record = self._backend.get_dataset(as_uuid(dataset_hash, what="dataset hash"))
+        return Dataset(self._backend, record)
 
     def list_datasets(self) -> list[Dataset]:
-        return [Dataset(self._catalog, d) for d in self._catalog.datasets.list_all()]
+        return [Dataset(self._backend, d) for d in self._backend.list_datasets()]
 
     # integrations ----------------------------------------------------------------------------
 
@@ -203,46 +155,106 @@ class Client:
         """Connect a bucket.  ``provider``: s3, s3_compatible, azure, gcs or local (``bucket`` is
         then the absolute root directory).  ``credentials``: explicit secrets, sealed before they
         are stored (fields per provider in docs/storage.md); None uses the provider's default chain.
-        The settings are checked first, as the REST API and the CLI check them (unknown or wrongly
-        typed credential fields, a missing endpoint or cloud extra), without reaching the bucket:
-        ``check()`` does that."""
-        check_settings(provider, bucket, region=region, endpoint=endpoint, credentials=credentials)
-        record = self._catalog.integrations.create(
-            title,
-            provider,
-            bucket,
-            region=region,
-            endpoint=endpoint,
-            strict_client_only=strict_client_only,
-            credentials=credentials,
-        )
-        return CloudIntegration(self._catalog, record)
+        The settings are checked first (unknown or wrongly typed credential fields, a missing
+        endpoint or cloud extra), without reaching the bucket: ``check()`` does that."""
+        settings = {
+            "title": title, "provider": provider.value if isinstance(provider, Provider) else provider,
+            "bucket": bucket, "region": region, "endpoint": endpoint,
+            "credentials": None if credentials is None else dict(credentials),
+            "strict_client_only": strict_client_only,
+        }  # fmt: skip
+        return CloudIntegration(self._backend, self._backend.create_integration(settings))
 
     def get_cloud_integrations(self) -> list[CloudIntegration]:
-        """Every integration, by title."""
-        return [CloudIntegration(self._catalog, r) for r in self._catalog.integrations.list_all()]
+        """Every integration, by title (never its credentials: only whether there are some)."""
+        return [CloudIntegration(self._backend, r) for r in self._backend.list_integrations()]
 
     def get_cloud_integration(self, id_or_title: UuidLike) -> CloudIntegration:
         """The integration with this UUID, or else this exact title; ``NotFound`` if neither."""
         wanted = str(id_or_title)
-        try:
-            integration_id = uuid.UUID(wanted)
-        except ValueError:
-            integration_id = None
-        if integration_id is not None:
-            try:
-                return CloudIntegration(self._catalog, self._catalog.integrations.get(integration_id))
-            except NotFound:
-                pass  # a title that happens to look like a UUID
-        for record in self._catalog.integrations.list_all():
-            if record.title == wanted:
-                return CloudIntegration(self._catalog, record)
-        raise NotFound(f"no integration titled or identified {wanted!r}; see `bucketdex integration list`")
+        found = self._backend.list_integrations()
+        for matches in (lambda r: str(r.id) == wanted, lambda r: r.title == wanted):
+            for record in found:
+                if matches(record):
+                    return CloudIntegration(self._backend, record)
+        titles = ", ".join(repr(r.title) for r in found) or "none"
+        raise NotFound(
+            f"no integration titled or identified {wanted!r} (there are: {titles}); "
+            "see `bucketdex integration list`"
+        )
+
+    # import jobs -----------------------------------------------------------------------------
+
+    def start_import(
+        self,
+        folder: UuidLike | HasUuid,
+        private_files: PrivateFiles,
+        *,
+        integration: str | None = None,
+        ignore_errors: bool = False,
+        detach: bool = False,
+    ) -> uuid.UUID:
+        """Start an import job into ``folder`` through the integration titled or identified
+        ``integration`` (None: URLs registered as given); the job's UUID.  ``detach``: the job
+        must run even if this process exits at once (embedded: a worker process of its own)."""
+        integration_id = None if integration is None else self.get_cloud_integration(integration).id
+        folder_object = self.get_storage_folder(folder)
+        return folder_object._import(integration_id, private_files, ignore_errors, detach=detach).id
+
+    def start_import_from_bucket(
+        self,
+        folder: UuidLike | HasUuid,
+        listing: Listing,
+        *,
+        integration: str,
+        ignore_errors: bool = False,
+        detach: bool = False,
+    ) -> uuid.UUID:
+        """List the integration's bucket (``listing``: the ``kind`` files under ``url_prefix``)
+        and register what it finds into ``folder``, as one job; the job's UUID.  ``detach`` as
+        for ``start_import``."""
+        integration_id = self.get_cloud_integration(integration).id
+        folder_id = as_uuid(folder, what="folder uuid")
+        started = self._backend.start_import_from_bucket(
+            folder_id, integration_id, listing, ignore_errors, detach=detach
+        )
+        return started.id
+
+    def get_import_result(self, job_id: UuidLike, timeout_seconds: float | None = None) -> ImportResult:
+        """The job's state; waits up to ``timeout_seconds`` (forever if None) for it to finish.
+
+        With ``timeout_seconds=0`` it only reads: on the embedded catalog no engine starts in
+        this process, so a job another process runs (or left behind) is not taken up here."""
+        job = self._backend.get_job(as_uuid(job_id, what="job id"), timeout_seconds)
+        return ImportResult.from_job(job)
+
+    def import_progress(self, job_id: UuidLike) -> JobProgress | None:
+        """Phase and counts of a running job (None once it has finished, or if no process that
+        this client can see runs it)."""
+        return self._backend.job_progress(as_uuid(job_id, what="job id"))
+
+    def cancel_import_job(self, job_id: UuidLike) -> ImportResult:
+        return ImportResult.from_job(self._backend.cancel_job(as_uuid(job_id, what="job id")))
+
+    def retry_import_job(self, job_id: UuidLike) -> uuid.UUID:
+        """Start a job registering the files ``job_id`` could not (all of them if it registered
+        nothing); returns the new job's UUID.  Duplicates are skipped, so retrying is safe."""
+        return self._backend.retry_job(as_uuid(job_id, what="job id")).id
+
+    def failed_files_csv(self, job_id: UuidLike) -> str:
+        """The job's failed-file report: CSV, one row per file, formula-injection safe."""
+        return self._backend.failed_files_csv(as_uuid(job_id, what="job id"))
+
+    def list_import_jobs(self, status: JobStatus | str | None = None, limit: int = 100) -> list[JobSummary]:
+        """The organisation's import jobs, newest first, optionally of one status (a server
+        sends at most 1,000)."""
+        wanted = None if status is None else choice(JobStatus, status, what="job status")
+        return self._backend.list_jobs(wanted, max(1, min(limit, _MAX_JOBS_LISTED)))
 
     # lifecycle -------------------------------------------------------------------------------
 
     def close(self) -> None:
-        self._catalog.close()  # stops the import engine first
+        self._backend.close()
 
     def __enter__(self) -> Client:
         return self

@@ -1,25 +1,24 @@
-"""SDK objects for datasets and their data rows."""
+"""SDK objects for datasets and their data rows (on either backend)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
-from bucketdex.catalog.catalog import Catalog
-from bucketdex.core.records import DataRowRecord, DatasetRecord, LinkResult
-from bucketdex.core.types import DuplicatesBehavior, ItemType
+from bucketdex.core.limits import choice
+from bucketdex.core.records import DataRowRecord, DatasetRecord
+from bucketdex.core.types import DuplicatesBehavior, ItemType, StorageLocation
+from bucketdex.sdk.backend import Backend, ImportRequest
 from bucketdex.sdk.ids import HasUuid, as_uuid
-from bucketdex.sdk.imports import ImportResult, read_private_files
-from bucketdex.sdk.views import DatasetView
+from bucketdex.sdk.imports import ImportResult, PrivateFiles, read_private_files
 
 
 @dataclass(frozen=True)
 class DataRow:
-    """One item linked into a dataset (``uid`` is the data row, ``backing_item_uuid`` the item)."""
+    """One item linked into a dataset (``uid`` is the data row, ``backing_item_uuid`` the item):
+    the encord SDK's names for a ``DataRowRecord``."""
 
     uid: UUID
     title: str
@@ -40,10 +39,24 @@ class DataRow:
         )
 
 
-class Dataset(DatasetView):
-    def __init__(self, catalog: Catalog, record: DatasetRecord) -> None:
-        self._catalog = catalog
+class Dataset:
+    def __init__(self, backend: Backend, record: DatasetRecord) -> None:
+        self._backend = backend
         self._record = record
+
+    @property
+    def dataset_hash(self) -> UUID:
+        return self._record.id
+
+    uuid = dataset_hash
+    title = property(lambda self: self._record.title)
+    description = property(lambda self: self._record.description)
+    created_at = property(lambda self: self._record.created_at)
+    last_edited_at = property(lambda self: self._record.updated_at)
+
+    @property
+    def storage_location(self) -> StorageLocation:
+        return self._record.storage_location
 
     def link_items(
         self,
@@ -52,41 +65,41 @@ class Dataset(DatasetView):
     ) -> list[DataRow]:
         """Link storage items into this dataset; returns the data rows created."""
         ids = [as_uuid(i, what="item uuid") for i in item_uuids]
-        result: LinkResult = self._catalog.datasets.link_items(self.dataset_hash, ids, duplicates_behavior)
+        behavior = choice(DuplicatesBehavior, duplicates_behavior, what="duplicates_behavior")
+        result = self._backend.link_items(self.dataset_hash, ids, behavior)
         return [DataRow.from_record(r) for r in result.linked]
 
     def list_data_rows(self) -> list[DataRow]:
-        return [DataRow.from_record(r) for r in self._catalog.datasets.data_rows(self.dataset_hash)]
+        return [DataRow.from_record(r) for r in self._backend.data_rows(self.dataset_hash)]
 
     def add_private_data_to_dataset_start(
         self,
         integration_id: UUID | str | None,
-        private_files: str | os.PathLike[str] | dict[str, Any] | bytes,
+        private_files: PrivateFiles,
         ignore_errors: bool = False,
     ) -> UUID:
         """Register a manifest into the dataset's backing folder and link the new items; returns the
         job's UUID at once (the job runs in the background)."""
         data, source = read_private_files(private_files)
-        folder_id = self._catalog.datasets.backing_folder(self.dataset_hash)
         integration = None if integration_id is None else as_uuid(integration_id, what="integration_id")
-        job = self._catalog.imports.start(
-            folder_id,
-            data,
-            source_name=source,
-            integration_id=integration,
-            dataset_id=self.dataset_hash,
-            ignore_errors=ignore_errors,
-        )
-        return job.id
+        request = ImportRequest(data, source, dataset_id=self.dataset_hash, integration_id=integration,
+                                ignore_errors=ignore_errors)  # fmt: skip
+        return self._backend.start_import(request).id
 
     def add_private_data_to_dataset_get_result(
         self, upload_job_id: UUID | str, timeout_seconds: float | None = None
     ) -> ImportResult:
-        job = self._catalog.imports.wait(as_uuid(upload_job_id, what="upload_job_id"), timeout_seconds)
-        return ImportResult.from_job(job)
+        job_id = as_uuid(upload_job_id, what="upload_job_id")
+        return ImportResult.from_job(self._backend.get_job(job_id, timeout_seconds))
 
     def refetch_data(self) -> None:
-        self._record = self._catalog.datasets.get(self.dataset_hash)
+        self._record = self._backend.get_dataset(self.dataset_hash)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Dataset) and other.dataset_hash == self.dataset_hash
+
+    def __hash__(self) -> int:
+        return hash(self.dataset_hash)
 
     def __repr__(self) -> str:
         return f"Dataset(dataset_hash={self.dataset_hash}, title={self.title!r})"

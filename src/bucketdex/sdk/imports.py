@@ -16,8 +16,11 @@ from bucketdex.core.types import JobStatus
 from bucketdex.errors import InvalidArgument
 from bucketdex.fresh_stack import on_fresh_stack
 
+# What ``private_files`` may be: a path, a dict (JSON document), JSON or CSV text, or bytes.
+PrivateFiles = str | os.PathLike[str] | dict[str, Any] | bytes
 
-def read_private_files(private_files: str | os.PathLike[str] | dict[str, Any] | bytes) -> tuple[bytes, str]:
+
+def read_private_files(private_files: PrivateFiles) -> tuple[bytes, str]:
     """The manifest bytes and a name for messages, from a path, a dict, JSON text or CSV text."""
     if isinstance(private_files, dict):
         return _json_bytes(private_files), "manifest.json"

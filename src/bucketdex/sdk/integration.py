@@ -1,21 +1,22 @@
 """``CloudIntegration``: a connected bucket as the SDK hands it out (names follow the encord SDK).
 
 The object carries the integration's settings and ``has_credentials``, never the secrets: they
-stay sealed in the catalog and are opened in memory only when the bucket is reached (``check``,
-``signed_url``, ``open_store``).
+stay sealed in the catalog (embedded or on the server) and are opened in memory only where the
+bucket is reached (``check``, ``signed_url``, ``generate_manifest``).
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
-from bucketdex.catalog.catalog import Catalog
+from bucketdex.catalog.listings import Listing
 from bucketdex.core.records import IntegrationRecord
 from bucketdex.core.types import Provider
-from bucketdex.manifest.generate import Format, Kind, ManifestStream, TitleFrom, generate_manifest, prefix_key
-from bucketdex.storage import ObjectStore
+from bucketdex.manifest.generate import Format, Kind, TitleFrom
+from bucketdex.sdk.backend import Backend
 from bucketdex.storage.selftest import SelfTestReport
 
 DEFAULT_SIGNED_URL_SECONDS = 3600
@@ -24,8 +25,8 @@ DEFAULT_SIGNED_URL_SECONDS = 3600
 class CloudIntegration:
     """One integration: provider, bucket (or container, or local root), region or endpoint."""
 
-    def __init__(self, catalog: Catalog, record: IntegrationRecord) -> None:
-        self._catalog = catalog
+    def __init__(self, backend: Backend, record: IntegrationRecord) -> None:
+        self._backend = backend
         self._record = record
 
     @property
@@ -83,17 +84,12 @@ class CloudIntegration:
     def check(self, write: bool = False, cors_origin: str | None = None) -> SelfTestReport:
         """The permission self-test ("test the integration"): list, read, optionally write and
         CORS for ``cors_origin``; each step passed/failed/skipped with the fix when failed."""
-        return self._catalog.integrations.check(self.id, write=write, cors_origin=cors_origin)
-
-    def open_store(self) -> ObjectStore:
-        """The bucket as an ``ObjectStore`` (close it, or use it in a ``with`` block)."""
-        return self._catalog.integrations.open_store(self.id)
+        return self._backend.check_integration(self.id, write, cors_origin)
 
     def signed_url(self, object_url: str, expires_in_seconds: int = DEFAULT_SIGNED_URL_SECONDS) -> str:
         """A signed GET URL for ``object_url``, which must be in this integration's bucket
         (``UrlOutsideIntegration`` otherwise); made now, valid for ``expires_in_seconds``."""
-        with self.open_store() as store:
-            return store.signed_url(store.key_for_url(object_url), expires_in_seconds)
+        return self._backend.signed_url(self.id, object_url, expires_in_seconds)
 
     def generate_manifest(
         self,
@@ -105,31 +101,17 @@ class CloudIntegration:
         shard_from_parent: bool = False,
         fmt: Format = "json",
         skip_duplicate_urls: bool = False,
-    ) -> ManifestStream:
+    ) -> Iterator[bytes]:
         """A registration manifest of the ``kind`` files under ``url_prefix`` (a URL in this
         integration's bucket, e.g. ``s3://bucket/images/``), streamed as byte chunks while the
-        bucket is listed.  See ``bucketdex.manifest.generate`` for the options."""
-        store = self.open_store()
-        try:
-            prefix = prefix_key(store, url_prefix)
-            return generate_manifest(
-                store,
-                prefix,
-                kind=kind,
-                recursive=recursive,
-                title_from=title_from,
-                shard_from_parent=shard_from_parent,
-                fmt=fmt,
-                skip_duplicate_urls=skip_duplicate_urls,
-                owns_store=True,
-            )
-        except BaseException:
-            store.close()
-            raise
+        bucket is listed.  A listing that fails part way raises ``StorageError``: the chunks
+        before it are a manifest's beginning only.  See ``bucketdex.manifest.generate``."""
+        listing = Listing(url_prefix, kind, recursive, title_from, shard_from_parent, skip_duplicate_urls)
+        return self._backend.generate_manifest(self.id, listing, fmt)
 
     def delete(self) -> None:
         """Remove the integration (and its sealed credentials); items keep their URLs."""
-        self._catalog.integrations.delete(self.id)
+        self._backend.delete_integration(self.id)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, CloudIntegration) and other.id == self.id

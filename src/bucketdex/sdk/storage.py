@@ -1,83 +1,99 @@
-"""SDK objects for folders and items.  Names follow the encord SDK so seed snippets read the same."""
+"""SDK objects for folders and items.  Names follow the encord SDK so seed snippets read the same.
+
+Each object holds a record (``FolderRecord``, ``ItemRecord``) and the ``Backend`` it came from:
+the same class works on the embedded catalog and on a server.
+"""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from functools import partial
 from typing import Any
 from uuid import UUID
 
-from bucketdex.catalog.catalog import Catalog
-from bucketdex.catalog.items import ItemUpdate
 from bucketdex.catalog.registration import DryRunReport
-from bucketdex.core.records import FolderRecord, ItemRecord
+from bucketdex.core.records import FolderRecord, ItemRecord, JobRecord, MediaMetadata
+from bucketdex.core.types import ItemType
+from bucketdex.sdk.backend import Backend, ImportRequest, ItemChange
 from bucketdex.sdk.bundle import Bundle
 from bucketdex.sdk.ids import as_uuid
-from bucketdex.sdk.imports import ImportResult, read_private_files
-from bucketdex.sdk.views import FolderView, ItemView
+from bucketdex.sdk.imports import ImportResult, PrivateFiles, read_private_files
+
+MEDIA_FIELDS = frozenset(MediaMetadata.column_names())
 
 
-class StorageFolder(FolderView):
-    def __init__(self, catalog: Catalog, record: FolderRecord) -> None:
-        self._catalog = catalog
+class StorageFolder:
+    def __init__(self, backend: Backend, record: FolderRecord) -> None:
+        self._backend = backend
         self._record = record
+
+    uuid = property(lambda self: self._record.id)
+    parent_uuid = property(lambda self: self._record.parent_id)
+    name = property(lambda self: self._record.name)
+    description = property(lambda self: self._record.description)
+    created_at = property(lambda self: self._record.created_at)
+    last_edited_at = property(lambda self: self._record.updated_at)
+
+    @property
+    def client_metadata(self) -> dict[str, Any]:
+        return dict(self._record.client_metadata)
 
     @property
     def parent(self) -> StorageFolder | None:
-        if self._record.parent_id is None:
-            return None
-        return StorageFolder(self._catalog, self._catalog.folders.get(self._record.parent_id))
+        parent_id = self._record.parent_id
+        return (
+            None if parent_id is None else StorageFolder(self._backend, self._backend.get_folder(parent_id))
+        )
 
     def list_items(self, *, include_children: bool = False, page_size: int = 1000) -> Iterator[StorageItem]:
         """Items directly in this folder; files inside groups/series only with ``include_children``."""
-        for record in self._catalog.items.list_in_folder(
-            self.uuid, page_size=page_size, include_children=include_children
-        ):
-            yield StorageItem(self._catalog, record)
+        for record in self._backend.list_items(self.uuid, include_children, page_size):
+            yield StorageItem(self._backend, record)
 
     def add_private_data_to_folder_start(
         self,
         integration_id: UUID | str | None,
-        private_files: str | os.PathLike[str] | dict[str, Any] | bytes,
+        private_files: PrivateFiles,
         ignore_errors: bool = False,
     ) -> UUID:
         """Start registering a manifest (a path, a dict, JSON or CSV text) into this folder.
 
         Returns the job's UUID at once; the job runs in the background."""
+        return self._import(integration_id, private_files, ignore_errors).id
+
+    def _import(
+        self, integration_id: UUID | str | None, private_files: PrivateFiles, ignore_errors: bool,
+        *, detach: bool = False,
+    ) -> JobRecord:  # fmt: skip
         data, source = read_private_files(private_files)
         integration = None if integration_id is None else as_uuid(integration_id, what="integration_id")
-        job = self._catalog.imports.start(
-            self.uuid, data, source_name=source, integration_id=integration, ignore_errors=ignore_errors
-        )
-        return job.id
+        request = ImportRequest(data, source, folder_id=self.uuid, integration_id=integration,
+                                ignore_errors=ignore_errors)  # fmt: skip
+        return self._backend.start_import(request, detach=detach)
 
-    def dry_run_private_data(
-        self,
-        private_files: str | os.PathLike[str] | dict[str, Any] | bytes,
-        ignore_errors: bool = False,
-    ) -> DryRunReport:
+    def dry_run_private_data(self, private_files: PrivateFiles, ignore_errors: bool = False) -> DryRunReport:
         """What registering this manifest here would do (add, skip, update, fail), writing nothing.
 
         A manifest that cannot be read at all raises ManifestError listing every problem."""
         data, source = read_private_files(private_files)
-        return self._catalog.imports.dry_run(self.uuid, data, source_name=source, ignore_errors=ignore_errors)
+        request = ImportRequest(data, source, folder_id=self.uuid, ignore_errors=ignore_errors)
+        return self._backend.dry_run(request)
 
     def add_private_data_to_folder_get_result(
         self, upload_job_id: UUID | str, timeout_seconds: float | None = None
     ) -> ImportResult:
         """The job's state; waits up to ``timeout_seconds`` (until it finishes if None)."""
-        job = self._catalog.imports.wait(as_uuid(upload_job_id, what="upload_job_id"), timeout_seconds)
-        return ImportResult.from_job(job)
+        job_id = as_uuid(upload_job_id, what="upload_job_id")
+        return ImportResult.from_job(self._backend.get_job(job_id, timeout_seconds))
 
     def create_subfolder(
         self, name: str, description: str | None = None, client_metadata: dict[str, Any] | None = None
     ) -> StorageFolder:
-        record = self._catalog.folders.create(name, description, client_metadata, parent_id=self.uuid)
-        return StorageFolder(self._catalog, record)
+        record = self._backend.create_folder(name, description, client_metadata, self.uuid)
+        return StorageFolder(self._backend, record)
 
     def list_subfolders(self) -> list[StorageFolder]:
-        return [StorageFolder(self._catalog, f) for f in self._catalog.folders.subfolders(self.uuid)]
+        return [StorageFolder(self._backend, f) for f in self._backend.child_folders(self.uuid)]
 
     def update(
         self,
@@ -86,34 +102,65 @@ class StorageFolder(FolderView):
         client_metadata: dict[str, Any] | None = None,
     ) -> None:
         """Change the given fields (``None`` leaves a field as it is)."""
-        changes: dict[str, Any] = {
-            "name": name,
-            "description": description,
-            "client_metadata": client_metadata,
-        }
-        self._record = self._catalog.folders.update(
-            self.uuid, **{k: v for k, v in changes.items() if v is not None}
-        )
+        fields = {"name": name, "description": description, "client_metadata": client_metadata}
+        changes = {k: v for k, v in fields.items() if v is not None}
+        self._record = self._backend.update_folder(self.uuid, changes)
 
     def refetch_data(self) -> None:
-        self._record = self._catalog.folders.get(self.uuid)
+        self._record = self._backend.get_folder(self.uuid)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, StorageFolder) and other.uuid == self.uuid
+
+    def __hash__(self) -> int:
+        return hash(self.uuid)
 
     def __repr__(self) -> str:
         return f"StorageFolder(uuid={self.uuid}, name={self.name!r})"
 
 
-class StorageItem(ItemView):
-    def __init__(self, catalog: Catalog, record: ItemRecord) -> None:
-        self._catalog = catalog
+class StorageItem:
+    def __init__(self, backend: Backend, record: ItemRecord) -> None:
+        self._backend = backend
         self._record = record
+
+    uuid = property(lambda self: self._record.id)
+    parent_folder_uuid = property(lambda self: self._record.folder_id)
+    name = property(lambda self: self._record.name)
+    description = property(lambda self: self._record.description)
+    url = property(lambda self: self._record.url)
+    integration_hash = property(lambda self: self._record.integration_id)
+    created_at = property(lambda self: self._record.created_at)
+    last_edited_at = property(lambda self: self._record.updated_at)
+    parent_item_uuid = property(lambda self: self._record.parent_item_id)
+    position = property(lambda self: self._record.position)
+
+    @property
+    def item_type(self) -> ItemType:
+        return self._record.item_type
+
+    @property
+    def client_metadata(self) -> dict[str, Any]:
+        return dict(self._record.client_metadata)
+
+    @property
+    def media(self) -> MediaMetadata:
+        """All media metadata (size, mime, dimensions, fps, duration, pages, DICOM UIDs, extras)."""
+        return self._record.media
+
+    def __getattr__(self, name: str) -> Any:
+        # file_size, mime_type, width, height, fps, duration, frame_count, audio_*, dicom_*...
+        if name in MEDIA_FIELDS:
+            return getattr(self.__dict__["_record"].media, name)
+        raise AttributeError(f"{type(self).__name__} has no attribute {name!r}")
 
     @property
     def parent_folder(self) -> StorageFolder:
-        return StorageFolder(self._catalog, self._catalog.folders.get(self._record.folder_id))
+        return StorageFolder(self._backend, self._backend.get_folder(self._record.folder_id))
 
     def get_child_items(self) -> list[StorageItem]:
         """The files of a group, sequence or series, in order."""
-        return [StorageItem(self._catalog, r) for r in self._catalog.items.children(self.uuid)]
+        return [StorageItem(self._backend, r) for r in self._backend.child_items(self.uuid)]
 
     def update(
         self,
@@ -123,42 +170,42 @@ class StorageItem(ItemView):
         bundle: Bundle | None = None,
     ) -> None:
         """Change the given fields (``None`` leaves one as it is); with ``bundle``, on the bundle's exit."""
-        fields: dict[str, Any] = {
-            "name": name,
-            "description": description,
-            "client_metadata": client_metadata,
-        }
-        change = ItemUpdate(self.uuid, **{k: v for k, v in fields.items() if v is not None})
+        change = ItemChange(self.uuid, name, description, client_metadata)
         if bundle is None:
-            _flush_updates(self._catalog, [(self, change)])
+            _flush_updates(self._backend, [(self, change)])
         else:
-            # One key per catalog: the bundle writes all of that catalog's updates in one call.
-            bundle.add(("item_update", self._catalog), partial(_flush_updates, self._catalog), (self, change))
+            # One key per backend: the bundle writes all of that backend's updates in one call.
+            bundle.add(
+                ("item_update", id(self._backend)), partial(_flush_updates, self._backend), (self, change)
+            )
 
     def refetch_data(self) -> None:
-        self._record = self._catalog.items.get(self.uuid)
+        self._record = self._backend.get_item(self.uuid)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, StorageItem) and other.uuid == self.uuid
+
+    def __hash__(self) -> int:
+        return hash(self.uuid)
 
     def __repr__(self) -> str:
         return f"StorageItem(uuid={self.uuid}, type={self.item_type.value}, name={self.name!r})"
 
 
-def _flush_updates(catalog: Catalog, payloads: list[tuple[StorageItem, ItemUpdate]]) -> None:
-    merged: dict[UUID, ItemUpdate] = {}
+def _flush_updates(backend: Backend, payloads: list[tuple[StorageItem, ItemChange]]) -> None:
+    merged: dict[UUID, ItemChange] = {}
     for _, change in payloads:  # later updates of the same item win, field by field
         earlier = merged.get(change.item_id)
         merged[change.item_id] = change if earlier is None else _merge(earlier, change)
-    catalog.items.update_many(list(merged.values()))
-    fresh = {r.id: r for r in catalog.items.get_many(list(merged))}
+    fresh = {r.id: r for r in backend.update_items(list(merged.values()))}
     for item, _ in payloads:
         item._record = fresh[item.uuid]
 
 
-def _merge(earlier: ItemUpdate, later: ItemUpdate) -> ItemUpdate:
-    unset = ItemUpdate(earlier.item_id)
-    pick = {
-        name: getattr(later, name)
-        if getattr(later, name) is not getattr(unset, name)
-        else getattr(earlier, name)
-        for name in ("name", "description", "client_metadata")
-    }
-    return ItemUpdate(earlier.item_id, **pick)
+def _merge(earlier: ItemChange, later: ItemChange) -> ItemChange:
+    return ItemChange(
+        earlier.item_id,
+        later.name if later.name is not None else earlier.name,
+        later.description if later.description is not None else earlier.description,
+        later.client_metadata if later.client_metadata is not None else earlier.client_metadata,
+    )

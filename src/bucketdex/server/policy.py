@@ -51,6 +51,7 @@ ROUTE_ROLES: Mapping[tuple[str, str], Role] = {
     ("DELETE", f"{V1}/integrations/{{integration_id}}"): ADMIN,
     ("POST", f"{V1}/integrations/{{integration_id}}/check"): ADMIN,  # may write a probe object
     ("GET", f"{V1}/integrations/{{integration_id}}/manifest"): USER,
+    ("POST", f"{V1}/integrations/{{integration_id}}/signed-url"): USER,
     ("POST", f"{V1}/folders/{{folder_id}}/import-from-bucket"): USER,
     # datasets
     ("POST", f"{V1}/datasets"): USER,

@@ -179,6 +179,17 @@ class IntegrationCheckIn(BaseModel):
     )
 
 
+class SignedUrlIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    object_url: str = Field(description="an object URL inside the integration's bucket")
+    expires_in_seconds: int = Field(default=3600, description="1 to 604800 (7 days)")
+
+
+class SignedUrlOut(BaseModel):
+    url: str
+    expires_in_seconds: int
+
+
 # import jobs ---------------------------------------------------------------------------------
 
 

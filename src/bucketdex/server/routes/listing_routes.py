@@ -21,8 +21,9 @@ from fastapi import APIRouter, Depends, Request, status
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
+from bucketdex.catalog.listings import Listing, bucket_manifest
 from bucketdex.errors import BucketdexError
-from bucketdex.manifest.generate import LISTING_ERROR_MARKER, ManifestStream, generate_manifest, prefix_key
+from bucketdex.manifest.generate import LISTING_ERROR_MARKER, ManifestStream
 from bucketdex.server.schemas import JobOut
 from bucketdex.server.security import CallerDep, CatalogDep, authenticate, server_state
 
@@ -44,7 +45,7 @@ class BucketImportIn(BaseModel):
 
 
 @router.get("/integrations/{integration_id}/manifest", tags=["integrations"])
-def bucket_manifest(
+def stream_bucket_manifest(
     catalog: CatalogDep,
     integration_id: uuid.UUID,
     url_prefix: str,
@@ -57,16 +58,12 @@ def bucket_manifest(
 ) -> StreamingResponse:
     """The registration manifest of the ``type`` files under ``url_prefix``, streamed while the
     bucket is listed (``bucketdex --server URL manifest generate``)."""
-    store = catalog.integrations.open_store(integration_id)
+    wanted = Listing(url_prefix, type, recursive, title_from, shard_from_parent, skip_duplicate_urls)
+    listing = bucket_manifest(catalog, integration_id, wanted, fmt=format)
     try:
-        listing = generate_manifest(
-            store, prefix_key(store, url_prefix), kind=type, recursive=recursive, title_from=title_from,
-            shard_from_parent=shard_from_parent, fmt=format, skip_duplicate_urls=skip_duplicate_urls,
-            owns_store=True,
-        )  # fmt: skip
         first = next(listing, b"")  # fails here (before any header) → the error's own status
     except BaseException:
-        store.close()
+        listing.close()
         raise
     media_type = "text/csv" if format == "csv" else "application/json"
     return StreamingResponse(_rest_or_cut(first, listing, url_prefix), media_type=media_type)
@@ -105,21 +102,14 @@ async def import_from_bucket(
     registration into the folder; returns the PENDING job."""
     catalogs = server_state(request).catalogs
 
+    listing = Listing(body.url_prefix, body.type, body.recursive, body.title_from,
+                      body.shard_from_parent, body.skip_duplicate_urls)  # fmt: skip
+
     def start() -> JobOut:
         catalog = catalogs.catalog(caller.org_id)
-        catalog.folders.get(folder_id)  # another organisation's folder: 404 before any listing
-        store = catalog.integrations.open_store(body.integration_id)
-        with store:
-            listing = generate_manifest(
-                store, prefix_key(store, body.url_prefix), kind=body.type, recursive=body.recursive,
-                title_from=body.title_from, shard_from_parent=body.shard_from_parent,
-                skip_duplicate_urls=body.skip_duplicate_urls,
-            )  # fmt: skip
-            manifest = b"".join(listing)
-        job = catalog.imports.start(
-            folder_id, manifest, source_name=f"listing of {body.url_prefix}.json"[:300],
-            integration_id=body.integration_id, ignore_errors=body.ignore_errors,
-        )  # fmt: skip
+        job = catalog.imports.start_from_bucket(
+            folder_id, body.integration_id, listing, ignore_errors=body.ignore_errors
+        )
         return JobOut.of(job)
 
     return await anyio.to_thread.run_sync(start)

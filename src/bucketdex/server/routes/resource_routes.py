@@ -19,6 +19,8 @@ from bucketdex.server.schemas import (
     IntegrationOut,
     LinkItemsIn,
     LinkResultOut,
+    SignedUrlIn,
+    SignedUrlOut,
 )
 from bucketdex.server.security import CatalogDep, authenticate, server_state
 
@@ -73,6 +75,13 @@ def check_integration(
     options = body or IntegrationCheckIn()
     report = catalog.integrations.check(integration_id, write=options.write, cors_origin=options.cors_origin)
     return report.to_dict()
+
+
+@router.post("/integrations/{integration_id}/signed-url", tags=["integrations"])
+def sign_url(catalog: CatalogDep, integration_id: uuid.UUID, body: SignedUrlIn) -> SignedUrlOut:
+    """A signed GET URL for an object of the integration's bucket (the URL must be inside it)."""
+    url = catalog.integrations.signed_url(integration_id, body.object_url, body.expires_in_seconds)
+    return SignedUrlOut(url=url, expires_in_seconds=body.expires_in_seconds)
 
 
 # datasets ----------------------------------------------------------------------------------

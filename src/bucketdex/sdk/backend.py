@@ -1,0 +1,127 @@
+"""The one seam between the SDK's objects and where the catalog lives.
+
+``Client``, ``StorageFolder``, ``StorageItem``, ``Dataset`` and ``CloudIntegration`` exist once
+and call a ``Backend``: ``CatalogBackend`` runs each call on the embedded ``Catalog`` in this
+process, ``HttpBackend`` sends it to a bucketdex server's native REST API.  Both take and return
+the catalog's records (``bucketdex.core.records``) and raise the same domain errors, so an SDK
+object cannot tell them apart.  The methods follow the catalog's services (folders, items,
+datasets, integrations, imports, schema), one call per service call.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from bucketdex.catalog.jobs import JobSummary
+from bucketdex.catalog.listings import Listing
+from bucketdex.catalog.metadata_schema import MetadataSchema
+from bucketdex.catalog.registration import DryRunReport
+from bucketdex.core.records import (
+    DataRowRecord,
+    DatasetRecord,
+    FolderRecord,
+    IntegrationRecord,
+    ItemRecord,
+    JobProgress,
+    JobRecord,
+    LinkResult,
+)
+from bucketdex.core.types import DuplicatesBehavior, JobStatus, StorageLocation
+from bucketdex.storage.selftest import SelfTestReport
+
+
+@dataclass(frozen=True)
+class ImportRequest:
+    """A manifest to register: into ``folder_id``, or into ``dataset_id``'s backing folder (and
+    linked to the dataset) when that is given."""
+
+    manifest: bytes
+    source_name: str
+    folder_id: uuid.UUID | None = None
+    dataset_id: uuid.UUID | None = None
+    integration_id: uuid.UUID | None = None
+    ignore_errors: bool = False
+
+
+@dataclass(frozen=True)
+class ItemChange:
+    """Fields of one item to change; ``None`` leaves a field as it is."""
+
+    item_id: uuid.UUID
+    name: str | None = None
+    description: str | None = None
+    client_metadata: Mapping[str, Any] | None = None
+
+    def given(self) -> dict[str, Any]:
+        fields = {"name": self.name, "description": self.description, "client_metadata": self.client_metadata}
+        return {k: v for k, v in fields.items() if v is not None}
+
+
+class Backend(Protocol):
+    """What an SDK object may ask of the catalog.  Every method raises the domain errors of
+    ``bucketdex.errors`` (and their subclasses) on failure, the same class for the same cause."""
+
+    # schema
+    def load_schema(self) -> MetadataSchema: ...
+
+    # folders
+    def create_folder(
+        self, name: str, description: str | None, client_metadata: Mapping[str, Any] | None,
+        parent_id: uuid.UUID | None,
+    ) -> FolderRecord: ...  # fmt: skip
+    def get_folder(self, folder_id: uuid.UUID) -> FolderRecord: ...
+    def update_folder(self, folder_id: uuid.UUID, changes: Mapping[str, Any]) -> FolderRecord: ...
+    def find_folders(self, search: str | None, page_size: int) -> Iterator[FolderRecord]: ...
+    def child_folders(self, parent_id: uuid.UUID | None) -> Iterator[FolderRecord]: ...
+
+    # items
+    def get_item(self, item_id: uuid.UUID) -> ItemRecord: ...
+    def get_items(self, item_ids: Sequence[uuid.UUID]) -> list[ItemRecord]: ...
+    def list_items(
+        self, folder_id: uuid.UUID, include_children: bool, page_size: int
+    ) -> Iterator[ItemRecord]: ...
+    def child_items(self, item_id: uuid.UUID) -> list[ItemRecord]: ...
+    def update_items(self, changes: Sequence[ItemChange]) -> list[ItemRecord]: ...
+
+    # datasets
+    def create_dataset(
+        self, title: str, description: str | None, storage_location: StorageLocation
+    ) -> DatasetRecord: ...
+    def get_dataset(self, dataset_id: uuid.UUID) -> DatasetRecord: ...
+    def list_datasets(self) -> list[DatasetRecord]: ...
+    def link_items(
+        self, dataset_id: uuid.UUID, item_ids: Sequence[uuid.UUID], behavior: DuplicatesBehavior
+    ) -> LinkResult: ...
+    def data_rows(self, dataset_id: uuid.UUID) -> list[DataRowRecord]: ...
+
+    # integrations
+    def create_integration(self, settings: Mapping[str, Any]) -> IntegrationRecord: ...
+    def list_integrations(self) -> list[IntegrationRecord]: ...
+    def get_integration(self, integration_id: uuid.UUID) -> IntegrationRecord: ...
+    def delete_integration(self, integration_id: uuid.UUID) -> None: ...
+    def check_integration(
+        self, integration_id: uuid.UUID, write: bool, cors_origin: str | None
+    ) -> SelfTestReport: ...
+    def signed_url(self, integration_id: uuid.UUID, object_url: str, expires_in_seconds: int) -> str: ...
+    def generate_manifest(
+        self, integration_id: uuid.UUID, listing: Listing, fmt: Literal["json", "csv"]
+    ) -> Iterator[bytes]: ...
+
+    # import jobs
+    def start_import(self, request: ImportRequest, *, detach: bool = False) -> JobRecord: ...
+    def start_import_from_bucket(
+        self, folder_id: uuid.UUID, integration_id: uuid.UUID, listing: Listing, ignore_errors: bool,
+        *, detach: bool = False,
+    ) -> JobRecord: ...  # fmt: skip
+    def dry_run(self, request: ImportRequest) -> DryRunReport: ...
+    def get_job(self, job_id: uuid.UUID, wait_seconds: float | None) -> JobRecord: ...
+    def job_progress(self, job_id: uuid.UUID) -> JobProgress | None: ...
+    def cancel_job(self, job_id: uuid.UUID) -> JobRecord: ...
+    def retry_job(self, job_id: uuid.UUID) -> JobRecord: ...
+    def failed_files_csv(self, job_id: uuid.UUID) -> str: ...
+    def list_jobs(self, status: JobStatus | None, limit: int) -> list[JobSummary]: ...
+
+    def close(self) -> None: ...

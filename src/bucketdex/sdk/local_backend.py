@@ -1,0 +1,191 @@
+"""The embedded backend: each SDK call runs on the ``Catalog`` in this process."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any, Literal
+
+from bucketdex.catalog.catalog import Catalog
+from bucketdex.catalog.integrations import check_settings
+from bucketdex.catalog.items import ItemUpdate
+from bucketdex.catalog.jobs import JobSummary
+from bucketdex.catalog.listings import Listing, bucket_manifest
+from bucketdex.catalog.metadata_schema import MetadataSchema
+from bucketdex.catalog.registration import DryRunReport
+from bucketdex.core.records import (
+    DataRowRecord,
+    DatasetRecord,
+    FolderRecord,
+    IntegrationRecord,
+    ItemRecord,
+    JobProgress,
+    JobRecord,
+    LinkResult,
+)
+from bucketdex.core.types import DuplicatesBehavior, JobStatus, StorageLocation
+from bucketdex.manifest.generate import ManifestStream
+from bucketdex.sdk.backend import ImportRequest, ItemChange
+from bucketdex.storage.selftest import SelfTestReport
+
+
+class CatalogBackend:
+    """``Backend`` over an embedded ``Catalog`` (``Client.local()``); closing it closes the catalog."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self.catalog = catalog
+
+    def load_schema(self) -> MetadataSchema:
+        return self.catalog.schema.load()
+
+    # folders -----------------------------------------------------------------------------------
+
+    def create_folder(
+        self, name: str, description: str | None, client_metadata: Mapping[str, Any] | None,
+        parent_id: uuid.UUID | None,
+    ) -> FolderRecord:  # fmt: skip
+        return self.catalog.folders.create(name, description, client_metadata, parent_id=parent_id)
+
+    def get_folder(self, folder_id: uuid.UUID) -> FolderRecord:
+        return self.catalog.folders.get(folder_id)
+
+    def update_folder(self, folder_id: uuid.UUID, changes: Mapping[str, Any]) -> FolderRecord:
+        return self.catalog.folders.update(folder_id, **changes)
+
+    def find_folders(self, search: str | None, page_size: int) -> Iterator[FolderRecord]:
+        return self.catalog.folders.find(search, page_size=page_size)
+
+    def child_folders(self, parent_id: uuid.UUID | None) -> Iterator[FolderRecord]:
+        if parent_id is not None:
+            self.catalog.folders.get(parent_id)  # NotFound for a folder that is not there
+        return self.catalog.folders.find(parent_id=parent_id)
+
+    # items -------------------------------------------------------------------------------------
+
+    def get_item(self, item_id: uuid.UUID) -> ItemRecord:
+        return self.catalog.items.get(item_id)
+
+    def get_items(self, item_ids: Sequence[uuid.UUID]) -> list[ItemRecord]:
+        return self.catalog.items.get_many(item_ids)
+
+    def list_items(
+        self, folder_id: uuid.UUID, include_children: bool, page_size: int
+    ) -> Iterator[ItemRecord]:
+        return self.catalog.items.list_in_folder(
+            folder_id, page_size=page_size, include_children=include_children
+        )
+
+    def child_items(self, item_id: uuid.UUID) -> list[ItemRecord]:
+        return self.catalog.items.children(item_id)
+
+    def update_items(self, changes: Sequence[ItemChange]) -> list[ItemRecord]:
+        self.catalog.items.update_many([ItemUpdate(c.item_id, **c.given()) for c in changes])
+        return self.catalog.items.get_many([c.item_id for c in changes])
+
+    # datasets ----------------------------------------------------------------------------------
+
+    def create_dataset(
+        self, title: str, description: str | None, storage_location: StorageLocation
+    ) -> DatasetRecord:
+        return self.catalog.datasets.create(title, description, storage_location)
+
+    def get_dataset(self, dataset_id: uuid.UUID) -> DatasetRecord:
+        return self.catalog.datasets.get(dataset_id)
+
+    def list_datasets(self) -> list[DatasetRecord]:
+        return self.catalog.datasets.list_all()
+
+    def link_items(
+        self, dataset_id: uuid.UUID, item_ids: Sequence[uuid.UUID], behavior: DuplicatesBehavior
+    ) -> LinkResult:
+        return self.catalog.datasets.link_items(dataset_id, list(item_ids), behavior)
+
+    def data_rows(self, dataset_id: uuid.UUID) -> list[DataRowRecord]:
+        return self.catalog.datasets.data_rows(dataset_id)
+
+    # integrations ------------------------------------------------------------------------------
+
+    def create_integration(self, settings: Mapping[str, Any]) -> IntegrationRecord:
+        given = dict(settings)
+        check_settings(
+            given["provider"], given["bucket"], region=given.get("region"), endpoint=given.get("endpoint"),
+            credentials=given.get("credentials"),
+        )  # fmt: skip
+        return self.catalog.integrations.create(
+            given.pop("title"), given.pop("provider"), given.pop("bucket"), **given
+        )
+
+    def list_integrations(self) -> list[IntegrationRecord]:
+        return self.catalog.integrations.list_all()
+
+    def get_integration(self, integration_id: uuid.UUID) -> IntegrationRecord:
+        return self.catalog.integrations.get(integration_id)
+
+    def delete_integration(self, integration_id: uuid.UUID) -> None:
+        self.catalog.integrations.delete(integration_id)
+
+    def check_integration(
+        self, integration_id: uuid.UUID, write: bool, cors_origin: str | None
+    ) -> SelfTestReport:
+        return self.catalog.integrations.check(integration_id, write=write, cors_origin=cors_origin)
+
+    def signed_url(self, integration_id: uuid.UUID, object_url: str, expires_in_seconds: int) -> str:
+        return self.catalog.integrations.signed_url(integration_id, object_url, expires_in_seconds)
+
+    def generate_manifest(
+        self, integration_id: uuid.UUID, listing: Listing, fmt: Literal["json", "csv"]
+    ) -> ManifestStream:
+        return bucket_manifest(self.catalog, integration_id, listing, fmt)
+
+    # import jobs -------------------------------------------------------------------------------
+
+    def start_import(self, request: ImportRequest, *, detach: bool = False) -> JobRecord:
+        folder_id = request.folder_id
+        if request.dataset_id is not None:
+            folder_id = self.catalog.datasets.backing_folder(request.dataset_id)
+        assert folder_id is not None, "an import goes into a folder or a dataset"
+        start = self.catalog.imports.start_detached if detach else self.catalog.imports.start
+        return start(
+            folder_id, request.manifest, source_name=request.source_name,
+            integration_id=request.integration_id, dataset_id=request.dataset_id,
+            ignore_errors=request.ignore_errors,
+        )  # fmt: skip
+
+    def start_import_from_bucket(
+        self, folder_id: uuid.UUID, integration_id: uuid.UUID, listing: Listing, ignore_errors: bool,
+        *, detach: bool = False,
+    ) -> JobRecord:  # fmt: skip
+        return self.catalog.imports.start_from_bucket(
+            folder_id, integration_id, listing, ignore_errors=ignore_errors, detach=detach
+        )
+
+    def dry_run(self, request: ImportRequest) -> DryRunReport:
+        assert request.folder_id is not None, "a dry run is of a folder's import"
+        return self.catalog.imports.dry_run(
+            request.folder_id, request.manifest, source_name=request.source_name,
+            ignore_errors=request.ignore_errors,
+        )  # fmt: skip
+
+    def get_job(self, job_id: uuid.UUID, wait_seconds: float | None) -> JobRecord:
+        # No wait only reads: no engine starts here, so a job another process runs is left to it.
+        if wait_seconds is not None and wait_seconds <= 0:
+            return self.catalog.imports.get(job_id)
+        return self.catalog.imports.wait(job_id, wait_seconds)
+
+    def job_progress(self, job_id: uuid.UUID) -> JobProgress | None:
+        return self.catalog.imports.progress(job_id)
+
+    def cancel_job(self, job_id: uuid.UUID) -> JobRecord:
+        return self.catalog.imports.cancel(job_id)
+
+    def retry_job(self, job_id: uuid.UUID) -> JobRecord:
+        return self.catalog.imports.retry(job_id)
+
+    def failed_files_csv(self, job_id: uuid.UUID) -> str:
+        return self.catalog.imports.failed_files_csv(job_id)
+
+    def list_jobs(self, status: JobStatus | None, limit: int) -> list[JobSummary]:
+        return self.catalog.imports.recent(status, limit=limit)
+
+    def close(self) -> None:
+        self.catalog.close()  # stops the import engine first
