@@ -53,6 +53,8 @@ def test_one_bad_value_makes_its_column_suspect(key: str, bad: Any) -> None:
     batch = [{key: GOOD[key]}, {"other": 1}, {key: bad}]
     assert validator.suspects(batch) == [0, 2]  # every item holding the key is checked
     assert validator.problems_of_many(batch, str) == [validator.problems(batch[2], item="2")[0]]
+    every = [{key: GOOD[key], "other": 1}, {key: bad}, {key: GOOD[key]}]  # each gives the key
+    assert validator.suspects(every) == [0, 1, 2]
 
 
 def test_rare_shapes_and_sizes_are_left_to_the_item_check(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -20,7 +20,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from datetime import datetime
 from functools import partial
 from itertools import compress, repeat
-from operator import contains, is_not
+from operator import contains, is_not, itemgetter
 from typing import Any
 
 import orjson
@@ -123,10 +123,14 @@ def suspects(metadatas: Sequence[Any], columns: Mapping[str, ColumnFits | None])
         return list(everything)  # rare shapes ($encord frames, not an object): all item by item
     found = set(_oversized(metadatas))
     for key, fits in columns.items():
-        column = list(map(dict.get, metadatas, repeat(key), repeat(_MISSING)))
-        values = list(filter(_IS_PRESENT, column))
+        try:  # every item gives the key (the common case): one C call each, nothing to filter
+            values = list(map(itemgetter(key), metadatas))
+            column: list[Any] | None = None
+        except KeyError:
+            column = list(map(dict.get, metadatas, repeat(key), repeat(_MISSING)))
+            values = list(filter(_IS_PRESENT, column))
         if values and (fits is None or not fits(values)):
-            found.update(compress(everything, map(_IS_PRESENT, column)))
+            found.update(everything if column is None else compress(everything, map(_IS_PRESENT, column)))
     return sorted(found)
 
 

@@ -265,7 +265,7 @@ def _plan(
 
 def _distinct(keys: KeyColumns, todo: Sequence[int]) -> bool:
     """Whether no two of these entries share a dedupe key (the manifest repeats no URL)."""
-    urls = list(map(keys.urls.__getitem__, todo))
+    urls = keys.urls if todo == range(len(keys.urls)) else list(map(keys.urls.__getitem__, todo))
     if keys.any_composite:
         return len(set(zip(map(keys.composite.__getitem__, todo), urls, strict=True))) == len(urls)
     return len(set(urls)) == len(urls)
@@ -277,9 +277,12 @@ def _suspects(
     """Entries (among ``todo``) whose client metadata may have problems; screened a column at a
     time (``metadata_screen``), so the valid majority costs no check call each."""
     if isinstance(entries, SingleColumns):
-        metadatas = list(map(entries.client_metadata.__getitem__, todo))
+        column = entries.client_metadata
+        metadatas = column if todo == range(len(column)) else list(map(column.__getitem__, todo))
     else:
         metadatas = [entries[n].item.client_metadata for n in todo]
+    if all(metadatas):  # (every entry gives some: no positions to map back)
+        return set(map(todo.__getitem__, validator.suspects(metadatas)))
     with_metadata = [n for n, metadata in zip(todo, metadatas, strict=True) if metadata]
     return set(map(with_metadata.__getitem__, validator.suspects(list(filter(None, metadatas)))))
 
