@@ -227,7 +227,9 @@ def _section_columns(section: str, values: list[Any], positions: Sequence[int]) 
     titles = list(map(_TITLE_OF, values))
     if not _pass_checks(urls, titles) and _fails_checks(urls, titles):
         raise _Fallback  # a limit the thorough reader words better
-    names = [title_from_url(u) if t is UNSET else t for t, u in zip(titles, urls, strict=True)]
+    names = titles
+    if titles.count(UNSET):
+        names = [title_from_url(u) if t is UNSET else t for t, u in zip(titles, urls, strict=True)]
     media_key = _MEDIA_KEYS[section]
     supplied, media = _media_columns(media_key, values) if media_key else ([False] * len(values), {})
     count = len(values)
@@ -260,30 +262,36 @@ def _media_columns(key: str, values: list[Any]) -> tuple[list[bool], dict[str, l
     columns (None where not given).  Two spellings of one field in one block: the thorough
     reader says which wins."""
     blocks = list(map(operator.attrgetter(key), values))
-    supplied = [b is not UNSET for b in blocks]
-    if not any(supplied):
-        return supplied, {}
+    missing = blocks.count(UNSET)  # (by identity, in C)
+    if missing == len(blocks):
+        return [False] * len(blocks), {}
+    supplied = [b is not UNSET for b in blocks] if missing else [True] * len(blocks)
     struct = _MEDIA_STRUCTS[key]
-    if not all(supplied):
+    if missing:
         blank = struct()
         blocks = [blank if b is UNSET else b for b in blocks]
     # a column per struct field, each read across the blocks in C (transposing a tuple per
-    # block with zip(*rows) cost 4x as much)
-    fields = [tuple(map(operator.attrgetter(name), blocks)) for name in struct.__struct_fields__]
+    # block with zip(*rows) cost 4x as much), with how many blocks leave it out
+    fields = [list(map(operator.attrgetter(name), blocks)) for name in struct.__struct_fields__]
+    unset = [column.count(UNSET) for column in fields]
     media = {}
     for target, positions in _SPELLINGS[key].items():
-        given = [fields[i] for i in positions if fields[i].count(UNSET) != len(fields[i])]
-        if len(given) > 1 and any(sum(v is not UNSET for v in row) > 1 for row in zip(*given, strict=True)):
-            raise _Fallback
-        if given:
-            merged = given[0]
-            if len(given) > 1:  # each row has at most one of them set
-                merged = tuple(next(filter(_IS_SET, row), UNSET) for row in zip(*given, strict=True))
-            if target in _FLOAT_FIELDS:
-                merged = tuple(map(_as_float, merged))
-            elif target in _TEXT_FIELDS and any(map(str.isspace, filter(_IS_SET, merged))):
-                raise _Fallback  # a blank MIME type or codec: the thorough reader says where
-            media[target] = [None if v is UNSET else v for v in merged] if UNSET in merged else list(merged)
+        given = [i for i in positions if unset[i] != len(blocks)]
+        if not given:
+            continue
+        merged, gaps = fields[given[0]], unset[given[0]]
+        if len(given) > 1:
+            rows = list(zip(*(fields[i] for i in given), strict=True))
+            if any(sum(v is not UNSET for v in row) > 1 for row in rows):
+                raise _Fallback
+            # each row has at most one of them set
+            merged = [next(filter(_IS_SET, row), UNSET) for row in rows]
+            gaps = merged.count(UNSET)
+        if target in _FLOAT_FIELDS:
+            merged = list(map(_as_float, merged))
+        elif target in _TEXT_FIELDS and any(map(str.isspace, filter(_IS_SET, merged) if gaps else merged)):
+            raise _Fallback  # a blank MIME type or codec: the thorough reader says where
+        media[target] = [None if v is UNSET else v for v in merged] if gaps else merged
     return supplied, media
 
 

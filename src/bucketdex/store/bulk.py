@@ -270,10 +270,12 @@ def _column_slice(
     urls = items.urls[rows]
     count = len(urls)
     nulls = [None] * count
+    types = items.item_types[rows]
     return {
         "id": idents(items.ids[rows]),
         "folder_id": repeat(folder),
-        "item_type": [str(t) for t in items.item_types[rows]],
+        # (one type throughout, as usual: counted by identity, in C, and its text made once)
+        "item_type": repeat(str(types[0])) if types.count(types[0]) == count else list(map(str, types)),
         "name": items.names[rows],
         "description": repeat(""),
         "url": urls,
