@@ -9,7 +9,7 @@ import sys
 from bucketdex.config import Settings
 
 
-def spawn_worker(settings: Settings) -> int:
+def start_worker_process(settings: Settings) -> int:
     """A detached ``bucketdex worker --once`` on the same catalog: it runs the jobs pending now
     (each under its job lock, so never one another process runs) and exits.  Its output goes to
     ``<home>/worker.log``; a job's outcome is in the job itself.  The worker's process id."""

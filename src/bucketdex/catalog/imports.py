@@ -15,7 +15,7 @@ import threading
 import uuid
 from typing import TYPE_CHECKING
 
-from bucketdex.catalog.background import spawn_worker
+from bucketdex.catalog.background import start_worker_process
 from bucketdex.catalog.failed_files import failed_files_csv
 from bucketdex.catalog.job_runner import JobRunner, queue_job, run_job
 from bucketdex.catalog.jobs import JobSummary
@@ -50,8 +50,18 @@ class ImportService:
         integration_id: uuid.UUID | None = None,
         ignore_errors: bool = False,
         dataset_id: uuid.UUID | None = None,
+        detach: bool = False,
     ) -> JobRecord:
-        """Record the job and run it in this process's engine; returns the PENDING job at once."""
+        """Record the job and run it in this process's engine; returns the PENDING job at once.
+        ``detach``: run it in a worker process of its own instead, so it runs even when this
+        process exits at once (``register --no-wait``)."""
+        if detach:
+            job = self.queue(
+                folder_id, data, source_name=source_name, integration_id=integration_id,
+                dataset_id=dataset_id, ignore_errors=ignore_errors,
+            )  # fmt: skip
+            start_worker_process(self._catalog.settings)
+            return job
         return self._engine().start(
             folder_id, data, source_name=source_name, integration_id=integration_id,
             dataset_id=dataset_id, ignore_errors=ignore_errors,
@@ -74,25 +84,6 @@ class ImportService:
             dataset_id=dataset_id, ignore_errors=ignore_errors,
         )  # fmt: skip
 
-    def start_detached(
-        self,
-        folder_id: uuid.UUID,
-        data: bytes,
-        *,
-        source_name: str,
-        integration_id: uuid.UUID | None = None,
-        ignore_errors: bool = False,
-        dataset_id: uuid.UUID | None = None,
-    ) -> JobRecord:
-        """Queue the job and start a worker process of its own for it (``register --no-wait``):
-        the job runs even when this process exits at once."""
-        job = self.queue(
-            folder_id, data, source_name=source_name, integration_id=integration_id,
-            dataset_id=dataset_id, ignore_errors=ignore_errors,
-        )  # fmt: skip
-        spawn_worker(self._catalog.settings)
-        return job
-
     def start_from_bucket(
         self,
         folder_id: uuid.UUID,
@@ -110,10 +101,9 @@ class ImportService:
             manifest = b"".join(stream)
         finally:
             stream.close()
-        start = self.start_detached if detach else self.start
-        return start(
+        return self.start(
             folder_id, manifest, source_name=listing.source_name, integration_id=integration_id,
-            ignore_errors=ignore_errors,
+            ignore_errors=ignore_errors, detach=detach,
         )  # fmt: skip
 
     def retry(self, job_id: uuid.UUID) -> JobRecord:

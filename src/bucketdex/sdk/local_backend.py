@@ -144,11 +144,10 @@ class CatalogBackend:
         if request.dataset_id is not None:
             folder_id = self.catalog.datasets.backing_folder(request.dataset_id)
         assert folder_id is not None, "an import goes into a folder or a dataset"
-        start = self.catalog.imports.start_detached if detach else self.catalog.imports.start
-        return start(
+        return self.catalog.imports.start(
             folder_id, request.manifest, source_name=request.source_name,
             integration_id=request.integration_id, dataset_id=request.dataset_id,
-            ignore_errors=request.ignore_errors,
+            ignore_errors=request.ignore_errors, detach=detach,
         )  # fmt: skip
 
     def start_import_from_bucket(

@@ -9,16 +9,12 @@ from __future__ import annotations
 import uuid
 from dataclasses import asdict
 from datetime import datetime
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Self, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from bucketdex.catalog.registration import DryRunReport
 from bucketdex.core.records import (
-    DataRowRecord,
-    DatasetRecord,
-    FolderRecord,
-    IntegrationRecord,
     ItemRecord,
     JobProgress,
     JobRecord,
@@ -26,6 +22,16 @@ from bucketdex.core.records import (
 )
 
 T = TypeVar("T")
+
+
+class RecordOut(BaseModel):
+    """A response that is a record as it is: its fields are read off the record by name
+    (``of``), so a field the record lacks fails at once, and one not declared here never leaves
+    the server (how integration credentials stay write-only)."""
+
+    @classmethod
+    def of(cls, record: object) -> Self:
+        return cls.model_validate(record, from_attributes=True)
 
 
 class Page(BaseModel, Generic[T]):
@@ -61,7 +67,7 @@ class FolderPatch(BaseModel):
     client_metadata: dict[str, Any] | None = None
 
 
-class FolderOut(BaseModel):
+class FolderOut(RecordOut):
     id: uuid.UUID
     parent_id: uuid.UUID | None
     name: str
@@ -70,16 +76,8 @@ class FolderOut(BaseModel):
     created_at: datetime
     updated_at: datetime
 
-    @classmethod
-    def of(cls, folder: FolderRecord) -> FolderOut:
-        return cls(
-            id=folder.id, parent_id=folder.parent_id, name=folder.name, description=folder.description,
-            client_metadata=folder.client_metadata, created_at=folder.created_at,
-            updated_at=folder.updated_at,
-        )  # fmt: skip
 
-
-class ItemOut(BaseModel):
+class ItemOut(RecordOut):
     id: uuid.UUID
     folder_id: uuid.UUID
     item_type: str
@@ -95,14 +93,11 @@ class ItemOut(BaseModel):
     updated_at: datetime
 
     @classmethod
-    def of(cls, item: ItemRecord) -> ItemOut:
-        return cls(
-            id=item.id, folder_id=item.folder_id, item_type=item.item_type.value, name=item.name,
-            description=item.description, url=item.url, integration_id=item.integration_id,
-            parent_item_id=item.parent_item_id, position=item.position,
-            client_metadata=item.client_metadata, media=item.media.as_dict(),
-            created_at=item.created_at, updated_at=item.updated_at,
-        )  # fmt: skip
+    def of(cls, record: object) -> Self:
+        """The record's fields by name; ``media`` (a msgspec Struct) as its dict."""
+        assert isinstance(record, ItemRecord)
+        fields = {name: getattr(record, name) for name in cls.model_fields}
+        return cls.model_validate({**fields, "media": record.media.as_dict()})
 
 
 class ItemPatch(BaseModel):
@@ -149,7 +144,7 @@ class IntegrationIn(BaseModel):
     )
 
 
-class IntegrationOut(BaseModel):
+class IntegrationOut(RecordOut):
     id: uuid.UUID
     title: str
     provider: str
@@ -160,15 +155,6 @@ class IntegrationOut(BaseModel):
     options: dict[str, Any]
     has_credentials: bool = Field(description="explicit credentials are stored (they are never returned)")
     created_at: datetime
-
-    @classmethod
-    def of(cls, integration: IntegrationRecord) -> IntegrationOut:
-        return cls(
-            id=integration.id, title=integration.title, provider=integration.provider.value,
-            bucket=integration.bucket, region=integration.region, endpoint=integration.endpoint,
-            strict_client_only=integration.strict_client_only, options=integration.options,
-            has_credentials=integration.has_credentials, created_at=integration.created_at,
-        )  # fmt: skip
 
 
 class IntegrationCheckIn(BaseModel):
@@ -234,6 +220,21 @@ class JobOut(BaseModel):
         )  # fmt: skip
 
 
+class JobSummaryOut(RecordOut):
+    """One job of the list: its state and counts, without items or errors (``GET
+    /import-jobs/{id}`` has those)."""
+
+    id: uuid.UUID
+    folder_id: uuid.UUID
+    status: str = Field(description="PENDING, DONE, ERROR or CANCELLED")
+    source_name: str
+    units_done: int
+    units_error: int
+    units_pending: int
+    created_at: datetime
+    updated_at: datetime
+
+
 # datasets ------------------------------------------------------------------------------------
 
 
@@ -246,7 +247,7 @@ class DatasetIn(BaseModel):
     )
 
 
-class DatasetOut(BaseModel):
+class DatasetOut(RecordOut):
     id: uuid.UUID
     title: str
     description: str
@@ -255,14 +256,6 @@ class DatasetOut(BaseModel):
     created_at: datetime
     updated_at: datetime
 
-    @classmethod
-    def of(cls, dataset: DatasetRecord) -> DatasetOut:
-        return cls(
-            id=dataset.id, title=dataset.title, description=dataset.description,
-            storage_location=int(dataset.storage_location), backing_folder_id=dataset.backing_folder_id,
-            created_at=dataset.created_at, updated_at=dataset.updated_at,
-        )  # fmt: skip
-
 
 class LinkItemsIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -270,7 +263,7 @@ class LinkItemsIn(BaseModel):
     duplicates_behavior: str = Field(default="skip", description="skip, duplicate or fail")
 
 
-class DataRowOut(BaseModel):
+class DataRowOut(RecordOut):
     id: uuid.UUID
     dataset_id: uuid.UUID
     item_id: uuid.UUID
@@ -278,13 +271,6 @@ class DataRowOut(BaseModel):
     item_type: str
     file_link: str | None
     created_at: datetime
-
-    @classmethod
-    def of(cls, row: DataRowRecord) -> DataRowOut:
-        return cls(
-            id=row.id, dataset_id=row.dataset_id, item_id=row.item_id, title=row.title,
-            item_type=row.item_type.value, file_link=row.file_link, created_at=row.created_at,
-        )  # fmt: skip
 
 
 class LinkResultOut(BaseModel):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import datetime
 from typing import Annotated, Any
 
 import anyio
@@ -13,10 +12,9 @@ from pydantic import BaseModel, Field
 
 from bucketdex.auth.records import Caller
 from bucketdex.catalog.catalog import Catalog
-from bucketdex.catalog.jobs import JobSummary
 from bucketdex.core.types import JobStatus
 from bucketdex.errors import InvalidArgument, PayloadTooLarge
-from bucketdex.server.schemas import DryRunOut, JobOut
+from bucketdex.server.schemas import DryRunOut, JobOut, JobSummaryOut
 from bucketdex.server.security import CallerDep, CatalogDep, authenticate, server_state
 
 # authentication on the router itself: every route added here inherits it
@@ -140,29 +138,6 @@ async def dry_run_folder_import(
         )
 
     return await anyio.to_thread.run_sync(plan)
-
-
-class JobSummaryOut(BaseModel):
-    """One job of the list: its state and counts, without items or errors (``GET
-    /import-jobs/{id}`` has those)."""
-
-    id: uuid.UUID
-    folder_id: uuid.UUID
-    status: str = Field(description="PENDING, DONE, ERROR or CANCELLED")
-    source_name: str
-    units_done: int
-    units_error: int
-    units_pending: int
-    created_at: datetime
-    updated_at: datetime
-
-    @classmethod
-    def of(cls, job: JobSummary) -> JobSummaryOut:
-        return cls(
-            id=job.id, folder_id=job.folder_id, status=job.status.value, source_name=job.source_name,
-            units_done=job.units_done, units_error=job.units_error, units_pending=job.units_pending,
-            created_at=job.created_at, updated_at=job.updated_at,
-        )  # fmt: skip
 
 
 class JobListOut(BaseModel):
