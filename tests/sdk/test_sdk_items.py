@@ -163,3 +163,20 @@ def test_unknown_keys_are_stored_unchanged(client: Client, folder: StorageFolder
         "nested": {"a": [1, "b", None]},
         "team.video.description": "ok",
     }
+
+
+def test_more_items_than_one_request_holds_are_read_and_bundled(
+    client: Client, folder: StorageFolder, catalog: Catalog
+) -> None:
+    """10,001 items: over HTTP more than one get-many and one PATCH /items (10,000 each) hold."""
+    items = [NewItem(ItemType.IMAGE, f"{i}.jpg", url=f"s3://b/{i}.jpg") for i in range(10_001)]
+    catalog.items.add(folder.uuid, items)
+    ids = [i.id for i in reversed(items)]
+    fetched = client.get_storage_items(ids)
+    assert [i.uuid for i in fetched] == ids  # in the order asked, across requests
+    with Bundle() as bundle:
+        for n, item in enumerate(fetched):
+            item.update(client_metadata={"n": n}, bundle=bundle)
+    assert fetched[-1].client_metadata == {"n": 10_000}  # refreshed from the last batch
+    assert catalog.items.get(items[0].id).client_metadata == {"n": 10_000}
+    assert catalog.items.get(items[-1].id).client_metadata == {"n": 0}

@@ -58,7 +58,7 @@ _ERROR_BY_STATUS: dict[int, type[BucketdexError]] = {
 }  # fmt: skip
 _LONG_POLL_SLACK_SECONDS = 30.0  # the read timeout of a long poll is its wait plus this
 _MAX_PAGE = 1000  # the server's largest page
-_MAX_UPDATES_PER_CALL = 10_000  # the server's bound on one PATCH /items
+_MAX_IDS_PER_CALL = 10_000  # the server's bound on one PATCH /items or POST /items/get-many
 
 
 def record(data: Any, kind: type[R]) -> R:
@@ -154,8 +154,11 @@ class HttpBackend:
         return record(self.call("GET", f"/items/{item_id}"), ItemRecord)
 
     def get_items(self, item_ids: Sequence[uuid.UUID]) -> list[ItemRecord]:
-        found = self.call("POST", "/items/get-many", json={"item_ids": [str(i) for i in item_ids]})
-        return record(found, list[ItemRecord])
+        found: list[ItemRecord] = []
+        for start in range(0, len(item_ids), _MAX_IDS_PER_CALL):
+            batch = [str(i) for i in item_ids[start : start + _MAX_IDS_PER_CALL]]
+            found += record(self.call("POST", "/items/get-many", json={"item_ids": batch}), list[ItemRecord])
+        return found
 
     def list_items(
         self, folder_id: uuid.UUID, include_children: bool, page_size: int
@@ -172,8 +175,8 @@ class HttpBackend:
         if len(changes) == 1:
             only = changes[0]
             return [record(self.call("PATCH", f"/items/{only.item_id}", json=only.given()), ItemRecord)]
-        for start in range(0, len(changes), _MAX_UPDATES_PER_CALL):
-            batch = changes[start : start + _MAX_UPDATES_PER_CALL]
+        for start in range(0, len(changes), _MAX_IDS_PER_CALL):
+            batch = changes[start : start + _MAX_IDS_PER_CALL]
             updates = [{"id": str(c.item_id), **c.given()} for c in batch]
             self.call("PATCH", "/items", json={"updates": updates})
         return self.get_items([c.item_id for c in changes])
