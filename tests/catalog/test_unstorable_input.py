@@ -14,8 +14,8 @@ import pytest
 
 from bucketdex.catalog.catalog import Catalog
 from bucketdex.catalog.items import ItemUpdate
-from bucketdex.catalog.registration import UnitError, dry_run
-from bucketdex.core.records import NewItem
+from bucketdex.catalog.registration import dry_run
+from bucketdex.core.records import NewItem, UnitError
 from bucketdex.core.types import ItemType, JobStatus
 from bucketdex.errors import InvalidArgument, MetadataSchemaError, MetadataValidationError
 from bucketdex.manifest.json_format import parse_json_manifest

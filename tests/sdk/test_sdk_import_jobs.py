@@ -64,7 +64,7 @@ def test_unit_error_without_ignore_errors_ends_in_error_and_registers_nothing(cl
     bad = {"images": [*MANIFEST["images"], {"objectUrl": "s3://b/c.jpg", "clientMetadata": {"score": "x"}}]}  # type: ignore[list-item]
     res = folder.add_private_data_to_folder_get_result(folder.add_private_data_to_folder_start(None, bad))
     assert res.status is JobStatus.ERROR and res.items_with_names == []
-    assert [e.object_urls for e in res.unit_errors] == [["s3://b/c.jpg"]]
+    assert [e.object_urls for e in res.unit_errors] == [("s3://b/c.jpg",)]
     assert "images[2]" in res.unit_errors[0].location and "'score'" in res.unit_errors[0].error
     assert list(folder.list_items()) == []
     ok = folder.add_private_data_to_folder_get_result(

@@ -14,7 +14,7 @@ import pytest
 from pydantic import BaseModel
 
 from bucketdex.catalog.jobs import JobSummary
-from bucketdex.catalog.registration import DryRunReport, UnitError
+from bucketdex.catalog.registration import DryRunReport
 from bucketdex.core.records import (
     DataRowRecord,
     DatasetRecord,
@@ -25,6 +25,7 @@ from bucketdex.core.records import (
     JobRecord,
     LinkResult,
     MediaMetadata,
+    UnitError,
 )
 from bucketdex.core.types import DuplicatesBehavior, ItemType, JobStatus, Provider, StorageLocation
 from bucketdex.sdk.http_backend import job_record, record

@@ -48,7 +48,7 @@ def test_remote_client_runs_the_embedded_workflow(api: httpx.Client, org_a: Tena
     job_id = folder.add_private_data_to_folder_start(None, MANIFEST, ignore_errors=True)
     result = folder.add_private_data_to_folder_get_result(job_id, timeout_seconds=30)
     assert result.status is JobStatus.DONE and result.units_done_count == 1
-    assert result.unit_errors[0].object_urls == ["https://bucket.example/b.jpg"]
+    assert result.unit_errors[0].object_urls == ("https://bucket.example/b.jpg",)
 
     (item,) = folder.list_items()
     assert item.name == "a" and item.media.width == 4 and item.client_metadata == {"score": 1}

@@ -10,11 +10,11 @@ from typing import Any
 from sqlalchemy import Connection, Row, bindparam, insert, select, update
 
 from bucketdex.catalog.folders import get_folder
-from bucketdex.catalog.registration import RegistrationResult, UnitError
+from bucketdex.catalog.registration import RegistrationResult
 from bucketdex.catalog.scoping import owned_row
 from bucketdex.core.ids import new_id
 from bucketdex.core.limits import utcnow
-from bucketdex.core.records import JobRecord
+from bucketdex.core.records import JobRecord, UnitError
 from bucketdex.core.storable import shown
 from bucketdex.core.types import JobStatus
 from bucketdex.store.compression import compress, decompress

@@ -19,9 +19,9 @@ from typing import Any
 
 from msgspec.structs import replace
 
-from bucketdex.catalog.registration import Progress, UnitError
+from bucketdex.catalog.registration import Progress
 from bucketdex.catalog.sequences import SequenceError, encode_sequence
-from bucketdex.core.records import IntegrationRecord, MediaMetadata, NewItem
+from bucketdex.core.records import IntegrationRecord, MediaMetadata, NewItem, UnitError
 from bucketdex.core.types import ItemType
 from bucketdex.errors import BucketdexError
 from bucketdex.manifest.fields import CANONICAL_MEDIA_NAMES, MEDIA_KEY_FOR

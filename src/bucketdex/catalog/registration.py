@@ -21,7 +21,7 @@ from bucketdex.catalog.metadata_validation import MetadataValidator
 from bucketdex.catalog.schema_store import load_document
 from bucketdex.core.ids import IdRange, id_range, new_id
 from bucketdex.core.limits import utcnow
-from bucketdex.core.records import UNASSIGNED_ID, JSONDict, NewItem
+from bucketdex.core.records import UNASSIGNED_ID, JSONDict, NewItem, UnitError
 from bucketdex.core.types import ItemType, JobStatus
 from bucketdex.manifest.model import Manifest, ManifestEntry, SingleColumns
 from bucketdex.store.bulk import insert_columns, insert_items
@@ -29,16 +29,6 @@ from bucketdex.store.database import Database
 from bucketdex.store.tables import storage_items
 
 _PROGRESS_EVERY = 10_000
-
-
-@dataclass(frozen=True)
-class UnitError:
-    """One unit (an item, or a group/series with its files) that could not be registered."""
-
-    location: str
-    object_urls: tuple[str, ...]
-    error: str
-    action: str = "Fix the entry and register the manifest again (re-runs skip what is already in)."
 
 
 @dataclass(frozen=True)

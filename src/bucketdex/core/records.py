@@ -168,6 +168,22 @@ class LinkResult:
 
 
 @dataclass(frozen=True)
+class UnitError:
+    """One unit (an item, or a group/series with its files) that could not be registered: where
+    in the manifest, its files' URLs, what is wrong and what to do (the encord SDK's names,
+    ``action_description`` among them, read the same)."""
+
+    location: str
+    object_urls: tuple[str, ...]
+    error: str
+    action: str = "Fix the entry and register the manifest again (re-runs skip what is already in)."
+
+    @property
+    def action_description(self) -> str:
+        return self.action
+
+
+@dataclass(frozen=True)
 class JobProgress:
     """Where a running job is: phase "queued", "parsing", "checking" or "writing", and how far
     (units checked or items written, of ``total``).  Known in the process running the job."""

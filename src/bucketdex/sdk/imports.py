@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any, overload
 from uuid import UUID
 
-from bucketdex.core.records import JobRecord
+from bucketdex.core.records import JobRecord, UnitError
 from bucketdex.core.storable import MAX_JSON_DEPTH, shown
 from bucketdex.core.types import JobStatus
 from bucketdex.errors import InvalidArgument
@@ -125,14 +125,6 @@ class ItemsWithNames(Sequence[ItemWithName]):
 
 
 @dataclass(frozen=True)
-class UnitError:
-    object_urls: list[str]
-    error: str
-    action_description: str
-    location: str
-
-
-@dataclass(frozen=True)
 class ImportResult:
     """The encord SDK's ``UploadLongPollingState``, field for field, plus ``stats``: files
     whose headers were read and the bytes read (``files_read``, ``bytes_read``,
@@ -155,7 +147,7 @@ class ImportResult:
             items_with_names=ItemsWithNames(job.item_ids, job.item_names),
             errors=list(job.errors),
             unit_errors=[
-                UnitError(list(e["object_urls"]), e["error"], e["action"], e["location"])
+                UnitError(e["location"], tuple(e["object_urls"]), e["error"], e["action"])
                 for e in job.unit_errors
             ],
             units_pending_count=job.units_pending,
