@@ -1,7 +1,11 @@
-"""The native API's request and response bodies (pydantic), and records → responses.
+"""The native API's request bodies (pydantic) and the responses that are not a record as it is.
 
-Responses are built field by field from the catalog's records: a field that is not declared
-here never leaves the server, which is how integration credentials stay write-only.
+Folders, datasets, data rows, integrations and job summaries are answered with the catalog's
+records themselves (``core/records.py``: FastAPI serialises the dataclasses), so their fields
+are defined once; the SDK's HTTP backend decodes them back into the same types.  An item's
+``media`` is a msgspec Struct (``ItemOut``), and a job carries its progress and its items as
+pairs (``JobOut``).  Nothing but a record's own fields leaves the server: integration
+credentials are not a field of ``IntegrationRecord``, only ``has_credentials``.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bucketdex.catalog.registration import DryRunReport
 from bucketdex.core.records import (
+    DataRowRecord,
     ItemRecord,
     JobProgress,
     JobRecord,
@@ -22,16 +27,6 @@ from bucketdex.core.records import (
 )
 
 T = TypeVar("T")
-
-
-class RecordOut(BaseModel):
-    """A response that is a record as it is: its fields are read off the record by name
-    (``of``), so a field the record lacks fails at once, and one not declared here never leaves
-    the server (how integration credentials stay write-only)."""
-
-    @classmethod
-    def of(cls, record: object) -> Self:
-        return cls.model_validate(record, from_attributes=True)
 
 
 class Page(BaseModel, Generic[T]):
@@ -67,17 +62,7 @@ class FolderPatch(BaseModel):
     client_metadata: dict[str, Any] | None = None
 
 
-class FolderOut(RecordOut):
-    id: uuid.UUID
-    parent_id: uuid.UUID | None
-    name: str
-    description: str
-    client_metadata: dict[str, Any]
-    created_at: datetime
-    updated_at: datetime
-
-
-class ItemOut(RecordOut):
+class ItemOut(BaseModel):
     id: uuid.UUID
     folder_id: uuid.UUID
     item_type: str
@@ -144,19 +129,6 @@ class IntegrationIn(BaseModel):
     )
 
 
-class IntegrationOut(RecordOut):
-    id: uuid.UUID
-    title: str
-    provider: str
-    bucket: str
-    region: str | None
-    endpoint: str | None
-    strict_client_only: bool
-    options: dict[str, Any]
-    has_credentials: bool = Field(description="explicit credentials are stored (they are never returned)")
-    created_at: datetime
-
-
 class IntegrationCheckIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     write: bool = Field(default=False, description="also write (and delete) a probe object")
@@ -220,21 +192,6 @@ class JobOut(BaseModel):
         )  # fmt: skip
 
 
-class JobSummaryOut(RecordOut):
-    """One job of the list: its state and counts, without items or errors (``GET
-    /import-jobs/{id}`` has those)."""
-
-    id: uuid.UUID
-    folder_id: uuid.UUID
-    status: str = Field(description="PENDING, DONE, ERROR or CANCELLED")
-    source_name: str
-    units_done: int
-    units_error: int
-    units_pending: int
-    created_at: datetime
-    updated_at: datetime
-
-
 # datasets ------------------------------------------------------------------------------------
 
 
@@ -247,41 +204,21 @@ class DatasetIn(BaseModel):
     )
 
 
-class DatasetOut(RecordOut):
-    id: uuid.UUID
-    title: str
-    description: str
-    storage_location: int
-    backing_folder_id: uuid.UUID | None
-    created_at: datetime
-    updated_at: datetime
-
-
 class LinkItemsIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     item_ids: list[uuid.UUID] = Field(max_length=100_000)
     duplicates_behavior: str = Field(default="skip", description="skip, duplicate or fail")
 
 
-class DataRowOut(RecordOut):
-    id: uuid.UUID
-    dataset_id: uuid.UUID
-    item_id: uuid.UUID
-    title: str
-    item_type: str
-    file_link: str | None
-    created_at: datetime
-
-
 class LinkResultOut(BaseModel):
-    linked: list[DataRowOut]
+    linked: list[DataRowRecord]
     skipped: list[uuid.UUID]
     duplicates_behavior: str
 
     @classmethod
     def of(cls, result: LinkResult) -> LinkResultOut:
         return cls(
-            linked=[DataRowOut.of(r) for r in result.linked],
+            linked=list(result.linked),
             skipped=list(result.skipped),
             duplicates_behavior=result.behavior.value,
         )

@@ -8,12 +8,12 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Body, Depends, Query, status
 
 from bucketdex.catalog.items import ItemUpdate
+from bucketdex.core.records import FolderRecord
 from bucketdex.errors import InvalidArgument
 from bucketdex.server.paging import decode_token, take_page
 from bucketdex.server.schemas import (
     CallerOut,
     FolderIn,
-    FolderOut,
     FolderPatch,
     ItemIds,
     ItemOut,
@@ -59,9 +59,9 @@ def put_schema(catalog: CatalogDep, document: Annotated[dict[str, Any], Body()])
 
 
 @router.post("/folders", status_code=status.HTTP_201_CREATED, tags=["folders"])
-def create_folder(catalog: CatalogDep, body: FolderIn) -> FolderOut:
+def create_folder(catalog: CatalogDep, body: FolderIn) -> FolderRecord:
     folder = catalog.folders.create(body.name, body.description, body.client_metadata, body.parent_id)
-    return FolderOut.of(folder)
+    return folder
 
 
 @router.get("/folders", tags=["folders"])
@@ -72,7 +72,7 @@ def find_folders(
     top_level: Annotated[bool, Query(description="only top-level folders")] = False,
     page_size: PageSize = 100,
     page_token: PageToken = None,
-) -> Page[FolderOut]:
+) -> Page[FolderRecord]:
     """Folders whose name contains ``search``, at any depth unless ``parent_id``/``top_level``."""
     scope: dict[str, Any] = {"parent_id": None} if top_level else {}
     if parent_id is not None:
@@ -82,18 +82,18 @@ def find_folders(
     start = (after[0], _uuid_in_token(after[1])) if after and len(after) == 2 else None
     folders = catalog.folders.find(search, page_size=page_size + 1, after=start, **scope)
     page, token = take_page(folders, lambda f: [f.name, str(f.id)], after, page_size)
-    return Page(results=[FolderOut.of(f) for f in page], next_page_token=token)
+    return Page(results=[(f) for f in page], next_page_token=token)
 
 
 @router.get("/folders/{folder_id}", tags=["folders"])
-def get_folder(catalog: CatalogDep, folder_id: uuid.UUID) -> FolderOut:
-    return FolderOut.of(catalog.folders.get(folder_id))
+def get_folder(catalog: CatalogDep, folder_id: uuid.UUID) -> FolderRecord:
+    return catalog.folders.get(folder_id)
 
 
 @router.patch("/folders/{folder_id}", tags=["folders"])
-def update_folder(catalog: CatalogDep, folder_id: uuid.UUID, body: FolderPatch) -> FolderOut:
+def update_folder(catalog: CatalogDep, folder_id: uuid.UUID, body: FolderPatch) -> FolderRecord:
     changes = body.model_dump(exclude_unset=True)
-    return FolderOut.of(catalog.folders.update(folder_id, **changes))
+    return catalog.folders.update(folder_id, **changes)
 
 
 # items -------------------------------------------------------------------------------------

@@ -12,9 +12,10 @@ from pydantic import BaseModel, Field
 
 from bucketdex.auth.records import Caller
 from bucketdex.catalog.catalog import Catalog
+from bucketdex.catalog.jobs import JobSummary
 from bucketdex.core.types import JobStatus
 from bucketdex.errors import InvalidArgument, PayloadTooLarge
-from bucketdex.server.schemas import DryRunOut, JobOut, JobSummaryOut
+from bucketdex.server.schemas import DryRunOut, JobOut
 from bucketdex.server.security import CallerDep, CatalogDep, authenticate, server_state
 
 # authentication on the router itself: every route added here inherits it
@@ -141,7 +142,7 @@ async def dry_run_folder_import(
 
 
 class JobListOut(BaseModel):
-    results: list[JobSummaryOut] = Field(description="newest first")
+    results: list[JobSummary] = Field(description="newest first")
 
 
 #: the most jobs one list returns (the CLI's `job list` asks for 50 unless told)
@@ -179,7 +180,7 @@ def list_import_jobs(
 ) -> JobListOut:
     """The organisation's import jobs, newest first (``bucketdex --server URL job list``)."""
     jobs = catalog.imports.recent(_job_status(status_filter), limit=limit)
-    return JobListOut(results=[JobSummaryOut.of(job) for job in jobs])
+    return JobListOut(results=[job for job in jobs])
 
 
 @router.get("/import-jobs/{job_id}", tags=["import jobs"])

@@ -8,15 +8,13 @@ from typing import Any
 from fastapi import APIRouter, Depends, Request, Response, status
 
 from bucketdex.catalog.integrations import check_settings
+from bucketdex.core.records import DataRowRecord, DatasetRecord, IntegrationRecord
 from bucketdex.core.types import Provider
 from bucketdex.server.policy import check_local_root
 from bucketdex.server.schemas import (
-    DataRowOut,
     DatasetIn,
-    DatasetOut,
     IntegrationCheckIn,
     IntegrationIn,
-    IntegrationOut,
     LinkItemsIn,
     LinkResultOut,
     SignedUrlIn,
@@ -32,7 +30,7 @@ router = APIRouter(dependencies=[Depends(authenticate)])
 
 
 @router.post("/integrations", status_code=status.HTTP_201_CREATED, tags=["integrations"])
-def create_integration(request: Request, catalog: CatalogDep, body: IntegrationIn) -> IntegrationOut:
+def create_integration(request: Request, catalog: CatalogDep, body: IntegrationIn) -> IntegrationRecord:
     """Connect a bucket (admins).  ``credentials`` are sealed at rest and never returned by any
     route; their fields are checked as the SDK and CLI check them.  A local integration's root
     must lie inside a folder the operator allows (``BUCKETDEX_LOCAL_ROOTS``)."""
@@ -45,17 +43,17 @@ def create_integration(request: Request, catalog: CatalogDep, body: IntegrationI
         body.title, body.provider, body.bucket, region=body.region, endpoint=body.endpoint,
         strict_client_only=body.strict_client_only, options=body.options, credentials=body.credentials,
     )  # fmt: skip
-    return IntegrationOut.of(integration)
+    return integration
 
 
 @router.get("/integrations", tags=["integrations"])
-def list_integrations(catalog: CatalogDep) -> list[IntegrationOut]:
-    return [IntegrationOut.of(i) for i in catalog.integrations.list_all()]
+def list_integrations(catalog: CatalogDep) -> list[IntegrationRecord]:
+    return [(i) for i in catalog.integrations.list_all()]
 
 
 @router.get("/integrations/{integration_id}", tags=["integrations"])
-def get_integration(catalog: CatalogDep, integration_id: uuid.UUID) -> IntegrationOut:
-    return IntegrationOut.of(catalog.integrations.get(integration_id))
+def get_integration(catalog: CatalogDep, integration_id: uuid.UUID) -> IntegrationRecord:
+    return catalog.integrations.get(integration_id)
 
 
 @router.delete(
@@ -88,18 +86,18 @@ def sign_url(catalog: CatalogDep, integration_id: uuid.UUID, body: SignedUrlIn) 
 
 
 @router.post("/datasets", status_code=status.HTTP_201_CREATED, tags=["datasets"])
-def create_dataset(catalog: CatalogDep, body: DatasetIn) -> DatasetOut:
-    return DatasetOut.of(catalog.datasets.create(body.title, body.description, body.storage_location))
+def create_dataset(catalog: CatalogDep, body: DatasetIn) -> DatasetRecord:
+    return catalog.datasets.create(body.title, body.description, body.storage_location)
 
 
 @router.get("/datasets", tags=["datasets"])
-def list_datasets(catalog: CatalogDep) -> list[DatasetOut]:
-    return [DatasetOut.of(d) for d in catalog.datasets.list_all()]
+def list_datasets(catalog: CatalogDep) -> list[DatasetRecord]:
+    return [(d) for d in catalog.datasets.list_all()]
 
 
 @router.get("/datasets/{dataset_id}", tags=["datasets"])
-def get_dataset(catalog: CatalogDep, dataset_id: uuid.UUID) -> DatasetOut:
-    return DatasetOut.of(catalog.datasets.get(dataset_id))
+def get_dataset(catalog: CatalogDep, dataset_id: uuid.UUID) -> DatasetRecord:
+    return catalog.datasets.get(dataset_id)
 
 
 @router.post("/datasets/{dataset_id}/items", tags=["datasets"])
@@ -111,5 +109,5 @@ def link_items(catalog: CatalogDep, dataset_id: uuid.UUID, body: LinkItemsIn) ->
 
 
 @router.get("/datasets/{dataset_id}/rows", tags=["datasets"])
-def list_data_rows(catalog: CatalogDep, dataset_id: uuid.UUID) -> list[DataRowOut]:
-    return [DataRowOut.of(r) for r in catalog.datasets.data_rows(dataset_id)]
+def list_data_rows(catalog: CatalogDep, dataset_id: uuid.UUID) -> list[DataRowRecord]:
+    return [(r) for r in catalog.datasets.data_rows(dataset_id)]
