@@ -6,6 +6,7 @@ so bulk registration appends to the index instead.  They are still ordinary UUID
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from typing import overload
@@ -15,7 +16,12 @@ from uuid_utils.compat import uuid7
 
 _RANDOM_BITS = (1 << 62) - 1  # rand_b of a v7 UUID: what a range counts in (RFC 9562, 6.2)
 _LOW = 16  # the lowest hex digits of a range's ids come from a table of this many bits
-_LOW_DIGITS = [f"{n:04x}" for n in range(1 << _LOW)]
+
+
+@functools.cache
+def _low_digits() -> list[str]:
+    """Every value of the low 16 bits as 4 hex digits (made once, when first needed: ~10 ms)."""
+    return [f"{n:04x}" for n in range(1 << _LOW)]
 
 
 def new_id() -> uuid.UUID:
@@ -99,12 +105,13 @@ class IdRange(Sequence[uuid.UUID]):
         """Texts of the ids: a head per block of 2**16 ids (from its high bits) joined to the
         low 4 hex digits from a table, in C (formatting 128-bit integers one by one costs 5x)."""
         out: list[str] = []
+        digits = _low_digits()
         value, end = self._start, self._start + self._count
         while value < end:
             high = value >> _LOW
             stop = min(end, (high + 1) << _LOW)
             low = value & 0xFFFF
-            out += map(head(high).__add__, _LOW_DIGITS[low : low + stop - value])
+            out += map(head(high).__add__, digits[low : low + stop - value])
             value = stop
         return out
 
