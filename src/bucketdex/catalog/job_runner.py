@@ -19,12 +19,24 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+from tenacity import Retrying, stop_after_attempt, wait_exponential
+
+from bucketdex.catalog.chunk_store import ChunkStore, Plan
+from bucketdex.catalog.chunks import (
+    MAX_CHUNK_ATTEMPTS,
+    plan_job,
+    prepared_job,
+    publish_progress,
+    run_chunk,
+    still_pending,
+    wants_chunks,
+)
 from bucketdex.catalog.datasets import link_in
 from bucketdex.catalog.dedupe import duplicate_filter, present_in_folder
 from bucketdex.catalog.job_retry import retry_manifest
 from bucketdex.catalog.media_reading import PreparedManifest, prepare_manifest
 from bucketdex.catalog.registration import Progress, register_in
-from bucketdex.core.records import JobProgress, JobRecord
+from bucketdex.core.records import IntegrationRecord, JobProgress, JobRecord
 from bucketdex.core.types import JobStatus
 from bucketdex.errors import BucketdexError
 from bucketdex.manifest.detect import parse_manifest
@@ -175,9 +187,9 @@ def run_job(
 
 
 class _CyclicGcPause:
-    """The cyclic garbage collector off during a job's CPU-bound phases, parsing and the write
-    transaction (reference counting still frees memory); not while media is read, which can
-    take hours in a server whose requests do make cycles.
+    """The cyclic garbage collector off while a job runs (reference counting still frees
+    memory); not while media is read, which can take hours in a server whose requests do make
+    cycles.
 
     A job allocates millions of small objects (manifest entries, metadata dicts, rows), and the
     collector's full passes over them cost 20-27 % of a 500k-item job (docs/benchmarks.md); the
@@ -190,18 +202,33 @@ class _CyclicGcPause:
 
     @contextmanager
     def __call__(self) -> Iterator[None]:
+        self._enter()
+        try:
+            yield
+        finally:
+            self._leave()
+
+    @contextmanager
+    def resumed(self) -> Iterator[None]:
+        """Inside a pause: the collector back on meanwhile (unless another pause holds it off)."""
+        self._leave()
+        try:
+            yield
+        finally:
+            self._enter()
+
+    def _enter(self) -> None:
         with self._lock:
             if self._depth == 0:
                 self._was_enabled = gc.isenabled()
                 gc.disable()
             self._depth += 1
-        try:
-            yield
-        finally:
-            with self._lock:
-                self._depth -= 1
-                if self._depth == 0 and self._was_enabled:
-                    gc.enable()
+
+    def _leave(self) -> None:
+        with self._lock:
+            self._depth -= 1
+            if self._depth == 0 and self._was_enabled:
+                gc.enable()
 
 
 _cyclic_gc_paused = _CyclicGcPause()
@@ -209,40 +236,84 @@ _cyclic_gc_paused = _CyclicGcPause()
 
 def _run_job(catalog: Catalog, job_id: uuid.UUID, progress: Progress | None, data: bytes | None) -> bool:
     """Parse the job's manifest, prepare it against its integration's bucket (confinement, media
-    facts), then register it and record the outcome in one transaction."""
+    facts: in chunks when media is read, see ``chunks``), then register it and record the
+    outcome in one transaction.  A job planned by an earlier runner resumes at its chunks."""
     job = catalog.jobs.get(job_id)
     if job.status is not JobStatus.PENDING:
         return False  # finished by another runner meanwhile, or cancelled
     report = progress or (lambda phase, done, total: None)
-    report("parsing", 0, 0)
     try:
-        with _cyclic_gc_paused():
-            if data is None:
-                data = catalog.jobs.manifest(job_id)
-            present = present_in_folder(catalog.db, job.folder_id)
-            manifest = parse_manifest(data, source=job.source_name, present=present)
+        plan = ChunkStore(catalog.db).plan(job_id)
+        if plan is None:
+            manifest = _parsed(catalog, job, data, report)
             del data  # parsed: the bytes are not needed any more
-        published = _PublishedProgress(catalog, job_id, manifest.unit_count, report)
-        prepared = _prepare(catalog, job, manifest, published)
+            if not wants_chunks(manifest, _integration_of(catalog, job)):
+                published = _PublishedProgress(catalog, job_id, manifest.unit_count, report)
+                return _register(
+                    catalog, job, _prepare(catalog, job, manifest, published), manifest.unit_count, report
+                )
+            plan = plan_job(catalog, job, manifest)
+            del manifest
+        if not _run_chunks(catalog, job, plan, report):
+            return False  # cancelled between chunks
+        prepared, units = prepared_job(catalog, job)
     except (ManifestError, PreparationError) as exc:
         catalog.jobs.fail(job_id, exc.problems)
         return True
+    return _register(catalog, job, prepared, units, report)
+
+
+def _parsed(catalog: Catalog, job: JobRecord, data: bytes | None, report: Progress) -> Manifest:
+    report("parsing", 0, 0)
+    with _cyclic_gc_paused():
+        if data is None:
+            data = catalog.jobs.manifest(job.id)
+        present = present_in_folder(catalog.db, job.folder_id)
+        return parse_manifest(data, source=job.source_name, present=present)
+
+
+def _integration_of(catalog: Catalog, job: JobRecord) -> IntegrationRecord | None:
+    if job.integration_id is None:
+        return None
+    try:
+        return catalog.integrations.get(job.integration_id)
+    except BucketdexError as exc:
+        raise PreparationError([f"cannot open the job's integration: {exc}"]) from None
+
+
+def _run_chunks(catalog: Catalog, job: JobRecord, plan: Plan, report: Progress) -> bool:
+    """Run the job's chunks not done yet, in order, each retried with backoff (its failures are
+    counted in its row, so a restart goes on counting); False if the job was cancelled."""
+    retrying = Retrying(
+        stop=stop_after_attempt(MAX_CHUNK_ATTEMPTS),
+        wait=wait_exponential(multiplier=0.5, max=10),
+        reraise=True,
+    )
+    report("reading", ChunkStore(catalog.db).units_done(job.id), plan.unit_count)
+    for chunk_no in ChunkStore(catalog.db).pending(job.id):
+        if not still_pending(catalog, job.id):
+            return False  # cancel stops the job within a chunk's time
+        for attempt in retrying:
+            with attempt:
+                run_chunk(catalog, job, chunk_no)
+        report("reading", publish_progress(catalog, job.id, plan), plan.unit_count)
+    return True
+
+
+def _register(
+    catalog: Catalog, job: JobRecord, prepared: PreparedManifest, units: int, report: Progress
+) -> bool:
+    """Register the prepared manifest and record the job's outcome in one transaction."""
     with _cyclic_gc_paused(), catalog.db.write(bulk=True) as conn:
-        if not catalog.jobs.claim(conn, job_id):  # cancelled meanwhile
+        if not catalog.jobs.claim(conn, job.id):  # cancelled meanwhile
             return False
         result = register_in(
-            conn,
-            catalog.org_id,
-            job.folder_id,
-            prepared.manifest,
-            job.ignore_errors,
-            job.integration_id,
-            report,
-            prepared.unit_errors,
-        )
+            conn, catalog.org_id, job.folder_id, prepared.manifest, job.ignore_errors, job.integration_id,
+            report, prepared.unit_errors,
+        )  # fmt: skip
         if job.dataset_id is not None and result.status is JobStatus.DONE and result.added:
             link_in(conn, catalog.org_id, job.dataset_id, list(result.added))
-        catalog.jobs.finish(conn, job_id, result, units=manifest.unit_count, stats=prepared.stats)
+        catalog.jobs.finish(conn, job.id, result, units=units, stats=prepared.stats)
     catalog.db.after_bulk_write("storage_items", result.rows_written)
     return True
 

@@ -254,6 +254,37 @@ import_job_manifests = Table(
     Column("encoding", String(16), nullable=False, server_default=text("'identity'")),
 )
 
+# A job whose media must be read is planned into chunks (migration 0007, ``catalog/chunks.py``):
+# the plan's flags, then one row per chunk holding its entries (zstd msgpack) and, once a worker
+# has read them, its outcome (the entries with their media facts, unit errors, stats).  A chunk
+# row turns DONE in the same transaction that stores its outcome: that is its completion marker,
+# so a chunk run twice (a worker killed after its commit) is stored once.
+import_job_plans = Table(
+    "import_job_plans",
+    metadata,
+    Column("job_id", Uuid(), ForeignKey("import_jobs.id", ondelete="CASCADE"), primary_key=True),
+    Column("chunk_count", Integer(), nullable=False),
+    Column("unit_count", Integer(), nullable=False),
+    Column("skip_duplicate_urls", Boolean(), nullable=False),
+    Column("upsert_metadata", Boolean(), nullable=False),
+    Column("known_skipped", Integer(), nullable=False),
+)
+
+import_job_chunks = Table(
+    "import_job_chunks",
+    metadata,
+    Column("job_id", Uuid(), ForeignKey("import_jobs.id", ondelete="CASCADE"), primary_key=True),
+    Column("chunk_no", Integer(), primary_key=True),
+    Column("status", String(20), nullable=False),  # PENDING, DONE
+    Column("units", Integer(), nullable=False),
+    Column("attempts", Integer(), nullable=False, server_default=text("0")),
+    Column("entries", LargeBinary(), nullable=False),
+    Column("outcome", LargeBinary()),
+    Column("last_error", Text()),
+    *_timestamps(),
+    Index(None, "job_id", "status"),
+)
+
 # Authentication (migration 0003).  Users belong to one organisation; a request is scoped to
 # its caller's organisation.  API keys are stored as the SHA-256 of a 256-bit random token
 # (shown once); public keys are raw 32-byte Ed25519 keys in hex (the encord SDK's key id).
