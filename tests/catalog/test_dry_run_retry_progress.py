@@ -147,6 +147,17 @@ def test_the_cyclic_collector_pauses_for_the_bulk_phases_and_comes_back(
     assert seen["reading"] == {True}  # on while media is read (it can take hours in a server)
     assert gc.isenabled()  # and back on afterwards
 
+    # media supplied: nothing is read, so the collector stays off from parsing to the outcome
+    supplied = {"images": [{**manifest["images"][0], "imageMetadata": {"mimeType": "image/png"}}]}
+    job = catalog.jobs.create(
+        folder.id, json.dumps(supplied).encode(), source_name="m.json", integration_id=integration.id
+    )
+    seen.clear()
+    run_job(catalog, job.id, lambda phase, done, total: seen.setdefault(phase, set()).add(gc.isenabled()))
+    assert catalog.jobs.get(job.id).status is JobStatus.DONE
+    assert set(seen) == {"parsing", "checking", "writing"} and set().union(*seen.values()) == {False}
+    assert gc.isenabled()
+
 
 def test_a_rerun_job_counts_entries_left_out_by_the_reader_as_skipped(
     catalog: Catalog, runner: JobRunner
