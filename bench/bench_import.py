@@ -300,6 +300,13 @@ def run(quick: bool) -> list[dict[str, Any]]:
     return rows
 
 
+USAGE = """usage: python bench/bench_import.py --case MODE KIND BACKEND N
+  MODE sdk or cli (cli: local only), KIND s3, azure, gcs or local, BACKEND sqlite or postgresql:
+  one case, 3 rounds (e.g. --case sdk local sqlite 500000).  Every case, and the peak-RSS row:
+  ./run bench import (--quick: 20k entries, 1 round)."""
+
+if __name__ == "__main__" and (sys.argv[1:2] in (["-h"], ["--help"]) or len(sys.argv) == 1):
+    print(__doc__, USAGE, sep="\n")
 if __name__ == "__main__" and sys.argv[1:2] == ["--rss"]:
     rss_child(int(sys.argv[2]))
 if __name__ == "__main__" and sys.argv[1:2] == ["--round"]:
