@@ -1,4 +1,4 @@
-"""The layers of docs/architecture.md, checked on the source: cli, server → sdk → catalog →
+"""The layers of docs/architecture.md, checked on the source: cli, server → sdk, queue → catalog →
 manifest, extract, storage, store → core.  A module may import its own layer and those below,
 never one above (imports under ``if TYPE_CHECKING:`` count too: they are what the code knows)."""
 
@@ -13,14 +13,15 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "bucketdex"
 
 # package -> the bucketdex packages it must never import
 FORBIDDEN = {
-    "core": {"catalog", "manifest", "extract", "storage", "store", "sdk", "server", "cli", "auth"},
-    "store": {"catalog", "manifest", "extract", "storage", "sdk", "server", "cli"},
-    "storage": {"catalog", "manifest", "extract", "store", "sdk", "server", "cli"},
-    "extract": {"catalog", "manifest", "storage", "store", "sdk", "server", "cli"},
+    "core": {"catalog", "manifest", "extract", "storage", "store", "sdk", "queue", "server", "cli", "auth"},
+    "store": {"catalog", "manifest", "extract", "storage", "sdk", "queue", "server", "cli"},
+    "storage": {"catalog", "manifest", "extract", "store", "sdk", "queue", "server", "cli"},
+    "extract": {"catalog", "manifest", "storage", "store", "sdk", "queue", "server", "cli"},
     # (manifest generate lists a bucket: manifest may use storage, its sibling below the catalog)
-    "manifest": {"catalog", "extract", "store", "sdk", "server", "cli"},
-    "catalog": {"sdk", "server", "cli"},
-    "sdk": {"cli"},
+    "manifest": {"catalog", "extract", "store", "sdk", "queue", "server", "cli"},
+    "catalog": {"sdk", "queue", "server", "cli"},
+    "sdk": {"cli", "server", "queue"},
+    "queue": {"cli", "server", "sdk"},  # the task queue sits beside the SDK, on the catalog
 }
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from bucketdex.catalog.catalog import Catalog
-from bucketdex.catalog.job_runner import JobRunner, run_job
+from bucketdex.catalog.imports import ImportService, run_job
 from bucketdex.catalog.registration import dry_run
 from bucketdex.core.types import JobStatus
 from bucketdex.errors import InvalidArgument
@@ -28,10 +28,10 @@ def catalog(db: Database) -> Catalog:
 
 
 @pytest.fixture
-def runner(catalog: Catalog) -> Iterator[JobRunner]:
-    runner = JobRunner(catalog)
-    yield runner
-    runner.close()
+def runner(catalog: Catalog) -> Iterator[ImportService]:
+    """The catalog's import jobs (``catalog.imports``), closed after the test."""
+    yield catalog.imports
+    catalog.imports.close()
 
 
 def _images(*splits: str, skip: bool = True, upsert: bool = False) -> dict[str, Any]:
@@ -61,7 +61,7 @@ def test_dry_run_predicts_adds_skips_updates_and_errors_without_writing(catalog:
     assert {i.client_metadata["split"] for i in catalog.items.list_in_folder(folder.id)} == {"train"}
 
 
-def test_retry_after_ignored_errors_registers_only_the_failures(catalog: Catalog, runner: JobRunner) -> None:
+def test_retry_after_ignored_errors_registers_only_the_failures(catalog: Catalog, runner: ImportService) -> None:
     folder = catalog.folders.create("f")
     first = runner.wait(
         runner.start(
@@ -87,7 +87,7 @@ def test_retry_after_ignored_errors_registers_only_the_failures(catalog: Catalog
         runner.retry(retried.id)
 
 
-def test_retry_after_a_refused_job_runs_every_unit(catalog: Catalog, runner: JobRunner) -> None:
+def test_retry_after_a_refused_job_runs_every_unit(catalog: Catalog, runner: ImportService) -> None:
     folder = catalog.folders.create("f")
     refused = runner.wait(
         runner.start(
@@ -103,7 +103,7 @@ def test_retry_after_a_refused_job_runs_every_unit(catalog: Catalog, runner: Job
     assert _urls(catalog, folder.id) == ["s3://b/0.jpg", "s3://b/1.jpg"]
 
 
-def test_retry_of_an_unreadable_manifest_says_to_fix_it(catalog: Catalog, runner: JobRunner) -> None:
+def test_retry_of_an_unreadable_manifest_says_to_fix_it(catalog: Catalog, runner: ImportService) -> None:
     folder = catalog.folders.create("f")
     job = runner.wait(runner.start(folder.id, b'{"images": [{"objectUrl": 3}]}', source_name="m.json").id)
     assert job.status is JobStatus.ERROR
@@ -160,7 +160,7 @@ def test_the_cyclic_collector_pauses_for_the_bulk_phases_and_comes_back(
 
 
 def test_a_rerun_job_counts_entries_left_out_by_the_reader_as_skipped(
-    catalog: Catalog, runner: JobRunner
+    catalog: Catalog, runner: ImportService
 ) -> None:
     """The job reader leaves out entries already in the folder; the job still counts every unit."""
     folder = catalog.folders.create("f")

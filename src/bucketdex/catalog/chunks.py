@@ -17,6 +17,7 @@ its thread (``job_runner``); any other engine may call them from any process.
 from __future__ import annotations
 
 import logging
+import os
 import statistics
 import uuid
 from collections.abc import Callable, Sequence
@@ -34,7 +35,9 @@ if TYPE_CHECKING:
     from bucketdex.catalog.catalog import Catalog
 
 log = logging.getLogger(__name__)
-CHUNK_UNITS = 1000  # units per chunk: ~10-60 s of header reads, small enough to lose on a crash
+# units per chunk: ~10-60 s of header reads, small enough to lose on a crash (an operator may
+# set BUCKETDEX_CHUNK_UNITS: smaller spreads a job over more workers, larger commits less often)
+CHUNK_UNITS = int(os.environ.get("BUCKETDEX_CHUNK_UNITS", "1000"))
 MAX_CHUNK_ATTEMPTS = 3
 
 

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from bucketdex.catalog.background import start_worker_process
 from bucketdex.catalog.failed_files import failed_files_csv
+from bucketdex.catalog.job_retry import retry_manifest
 from bucketdex.catalog.job_runner import JobRunner, queue_job, run_job
 from bucketdex.catalog.jobs import JobSummary
 from bucketdex.catalog.listings import Listing, bucket_manifest
@@ -29,6 +32,7 @@ if TYPE_CHECKING:
     from bucketdex.catalog.catalog import Catalog
 
 log = logging.getLogger("bucketdex.catalog.job_runner")  # where job crashes are logged, as before
+_POLL_SECONDS = 0.25  # how often a wait reads a job the queue's workers run
 
 
 class ImportService:
@@ -38,6 +42,12 @@ class ImportService:
         self._catalog = catalog
         self._runner: JobRunner | None = None
         self._lock = threading.Lock()
+        self._dispatch: Callable[[JobRecord], None] | None = None
+
+    def dispatch_to(self, dispatch: Callable[[JobRecord], None]) -> None:
+        """Hand every job started here to ``dispatch`` (a distributed queue: ``bucketdex.queue``)
+        instead of this process's engine, which then never starts: waits poll the job row."""
+        self._dispatch = dispatch
 
     # starting --------------------------------------------------------------------------------
 
@@ -55,6 +65,13 @@ class ImportService:
         """Record the job and run it in this process's engine; returns the PENDING job at once.
         ``detach``: run it in a worker process of its own instead, so it runs even when this
         process exits at once (``register --no-wait``)."""
+        if self._dispatch is not None:
+            job = self.queue(
+                folder_id, data, source_name=source_name, integration_id=integration_id,
+                dataset_id=dataset_id, ignore_errors=ignore_errors,
+            )  # fmt: skip
+            self._dispatch(job)
+            return job
         if detach:
             job = self.queue(
                 folder_id, data, source_name=source_name, integration_id=integration_id,
@@ -108,7 +125,12 @@ class ImportService:
 
     def retry(self, job_id: uuid.UUID) -> JobRecord:
         """Start a job registering what ``job_id`` did not: its failed files (see ``job_retry``)."""
-        return self._engine().retry(job_id)
+        job = self._catalog.jobs.get(job_id)
+        manifest = retry_manifest(job, self._catalog.jobs.manifest(job_id))
+        return self.start(
+            job.folder_id, manifest, source_name=f"retry-of-{job.id}.json", integration_id=job.integration_id,
+            dataset_id=job.dataset_id, ignore_errors=job.ignore_errors,
+        )  # fmt: skip
 
     def dry_run(
         self, folder_id: uuid.UUID, data: bytes, *, source_name: str = "manifest", ignore_errors: bool = False
@@ -138,12 +160,36 @@ class ImportService:
             timeout_seconds = max_seconds if timeout_seconds is None else min(timeout_seconds, max_seconds)
         if timeout_seconds is not None:
             timeout_seconds = max(0.0, timeout_seconds)
+        if self._dispatch is not None:  # the queue's workers run it: watch its row
+            return self._polled(job_id, timeout_seconds)
         return self._engine().wait(job_id, timeout_seconds)
 
+    def _polled(self, job_id: uuid.UUID, timeout_seconds: float | None) -> JobRecord:
+        deadline = None if timeout_seconds is None else time.monotonic() + timeout_seconds
+        while True:
+            status = self._catalog.jobs.status(job_id)
+            if status.is_final or (deadline is not None and time.monotonic() >= deadline):
+                return self._catalog.jobs.get(job_id)
+            time.sleep(
+                _POLL_SECONDS
+                if deadline is None
+                else min(_POLL_SECONDS, max(0.0, deadline - time.monotonic()))
+            )
+
     def progress(self, job_id: uuid.UUID) -> JobProgress | None:
-        """Phase and counts of a job this process's engine is running (None otherwise)."""
+        """Phase and counts of a running job: from this process's engine, else as the process
+        running it published them on the job row (a queue's worker); None once it has finished."""
         runner = self._runner
-        return None if runner is None else runner.progress(job_id)
+        mine = None if runner is None else runner.progress(job_id)
+        if mine is not None:
+            return mine
+        job = self._catalog.jobs.get(job_id)
+        published = job.stats.get("progress") if job.status is JobStatus.PENDING else None
+        return (
+            None
+            if published is None
+            else JobProgress(published["phase"], published["done"], published["total"])
+        )
 
     def failed_files_csv(self, job_id: uuid.UUID) -> str:
         """The job's failed-file report: CSV, one row per file, formula-injection safe."""

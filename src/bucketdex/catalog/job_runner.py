@@ -33,7 +33,6 @@ from bucketdex.catalog.chunks import (
 )
 from bucketdex.catalog.datasets import link_in
 from bucketdex.catalog.dedupe import duplicate_filter, present_in_folder
-from bucketdex.catalog.job_retry import retry_manifest
 from bucketdex.catalog.media_reading import PreparedManifest, prepare_manifest
 from bucketdex.catalog.registration import Progress, register_in
 from bucketdex.core.records import IntegrationRecord, JobProgress, JobRecord
@@ -85,19 +84,6 @@ class JobRunner:
         self._submitted[job.id] = manifest
         self._submit(job.id)
         return job
-
-    def retry(self, job_id: uuid.UUID) -> JobRecord:
-        """Start a job registering what ``job_id`` did not: its failed files (see ``job_retry``)."""
-        job = self._catalog.jobs.get(job_id)
-        manifest = retry_manifest(job, self._catalog.jobs.manifest(job_id))
-        return self.start(
-            job.folder_id,
-            manifest,
-            source_name=f"retry-of-{job.id}.json",
-            integration_id=job.integration_id,
-            dataset_id=job.dataset_id,
-            ignore_errors=job.ignore_errors,
-        )
 
     def progress(self, job_id: uuid.UUID) -> JobProgress | None:
         """The progress of a job this runner has queued and not finished; None otherwise."""
@@ -270,6 +256,30 @@ def _run_job(catalog: Catalog, job_id: uuid.UUID, progress: Progress | None, dat
         catalog.jobs.fail(job_id, exc.problems)
         return True
     return _register(catalog, job, prepared, units, report)
+
+
+def parse_pending(catalog: Catalog, job: JobRecord) -> tuple[Manifest, IntegrationRecord | None] | None:
+    """The job's manifest parsed, and its integration; None if either was refused, the job then
+    failed with every problem (a queue's planning task)."""
+    try:
+        return _parsed(catalog, job, None, _no_report), _integration_of(catalog, job)
+    except (ManifestError, PreparationError) as exc:
+        catalog.jobs.fail(job.id, exc.problems)
+        return None
+
+
+def finish_planned(catalog: Catalog, job: JobRecord) -> bool:
+    """Register a planned job whose chunks are all done, under its lock (a queue's last task);
+    whether this call recorded its outcome."""
+    with job_lock(catalog.db, job.id) as mine:
+        if not mine or catalog.jobs.status(job.id) is not JobStatus.PENDING:
+            return False
+        prepared, units = prepared_job(catalog, job)
+        return _register(catalog, job, prepared, units, _no_report)
+
+
+def _no_report(phase: str, done: int, total: int) -> None:
+    return None
 
 
 def _parsed(catalog: Catalog, job: JobRecord, data: bytes | None, report: Progress) -> Manifest:

@@ -18,6 +18,15 @@ def serve(
     port: Annotated[int, typer.Option(help="TCP port")] = 8080,
     home: HomeOpt = None,
     log_level: Annotated[str, typer.Option(help="critical, error, warning, info or debug")] = "info",
+    queue: Annotated[
+        str | None,
+        typer.Option(
+            envvar="BUCKETDEX_JOB_QUEUE",
+            metavar="NAME",
+            help="PostgreSQL only: hand import jobs to `bucketdex worker` processes through this queue "
+            "(e.g. bucketdex) instead of running them in the server",
+        ),
+    ] = None,
 ) -> None:
     """Serve the native API (/api/v1, docs at /docs) over the same catalog as embedded mode.
 
@@ -27,10 +36,12 @@ def serve(
     import uvicorn  # the server extra: imported only when serving
 
     from bucketdex.server.app import create_app
+    from bucketdex.server.security import ServerSettings
 
     current = use_home(ctx, home)
     db = current.catalog().db
-    app = create_app(db, secrets=SecretBox.from_environment(current.settings.home))
+    settings = ServerSettings(job_queue=queue)
+    app = create_app(db, secrets=SecretBox.from_environment(current.settings.home), settings=settings)
     where = f"http://{host}:{port}"
     errors.print(f"bucketdex serving {db.display_url} on {where} (API map: {where}/docs)", soft_wrap=True)
     # keep-alive above the usual client/proxy idle timeouts (60 s): at uvicorn's 5 s default, a

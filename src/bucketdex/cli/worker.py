@@ -16,19 +16,30 @@ from bucketdex.store.database import Database
 
 def worker(
     ctx: typer.Context,
-    once: Annotated[bool, typer.Option("--once", help="Run the jobs pending now, then exit")] = False,
-    poll: Annotated[float, typer.Option(help="Seconds between looks for new jobs")] = 1.0,
+    once: Annotated[
+        bool, typer.Option("--once", help="Run the jobs pending now in this process, then exit")
+    ] = False,
+    queue: Annotated[
+        str, typer.Option(metavar="NAME", help="PostgreSQL: the job queue to take tasks from")
+    ] = "bucketdex",
+    poll: Annotated[float, typer.Option(help="SQLite: seconds between looks for new jobs")] = 1.0,
 ) -> None:
-    """Run PENDING import jobs of every organisation.  Several workers may share a PostgreSQL
-    database: each job runs exactly once."""
+    """Run import jobs.  On PostgreSQL, a worker of the job queue (`bucketdex serve --queue`):
+    any number of them share each job's chunks, and the chunk of a worker that dies is run
+    again by another, stored once.  On SQLite (or with --once) it runs PENDING jobs itself."""
     db = Database.open(state(ctx).settings)
-    runner = Worker(db)
     if once:
-        ran = runner.run_once()
+        ran = Worker(db).run_once()
         console.print(f"ran {len(ran)} job(s)")
+        return
+    if db.dialect == "postgresql":
+        from bucketdex.queue.worker import WorkerOptions, run_worker  # the postgres extra
+
+        console.print(f"worker of queue {queue!r} on {db.display_url} (Ctrl-C stops)", markup=False)
+        run_worker(db, WorkerOptions(queue=queue))
         return
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
     console.print(f"worker running jobs from {db.display_url} (Ctrl-C stops)", markup=False)
-    runner.run_until(stop, poll)
+    Worker(db).run_until(stop, poll)

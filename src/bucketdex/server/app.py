@@ -7,7 +7,8 @@ API documentation (/docs, /redoc, /openapi.json) is public.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import fastapi.routing
@@ -19,6 +20,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bucketdex import __version__
 from bucketdex.auth.service import AuthService
 from bucketdex.catalog.secrets import SecretBox
+from bucketdex.core.records import JobRecord
+from bucketdex.errors import InvalidArgument
 from bucketdex.server.catalogs import CatalogPool
 from bucketdex.server.encord import router as encord_router
 from bucketdex.server.errors import error_response, install_error_handlers
@@ -50,18 +53,23 @@ def create_app(
     """The application over ``db``.  ``secrets`` seals integration credentials (default: the
     environment's key, as embedded mode).  On startup, jobs a previous process left PENDING are
     resumed when ``resume_jobs``; on shutdown running jobs finish first."""
+    settings = settings or ServerSettings()
+    queue = None if settings.job_queue is None else _open_queue(db, settings.job_queue)
+    dispatch_for = None if queue is None else queue.dispatch_for
     state = ServerState(
-        auth=AuthService(db), catalogs=CatalogPool(db, secrets), settings=settings or ServerSettings()
+        auth=AuthService(db), catalogs=CatalogPool(db, secrets, dispatch_for), settings=settings
     )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        if resume_jobs:
+        if resume_jobs and queue is None:  # queued jobs stay in the queue for the workers
             await run_in_threadpool(_resume_pending_jobs, state)
         try:
             yield
         finally:
             await run_in_threadpool(state.catalogs.close)
+            if queue is not None:
+                queue.close()
 
     app = FastAPI(title="bucketdex", version=__version__, description=DESCRIPTION, lifespan=lifespan)
     app.state.bucketdex = state
@@ -87,6 +95,30 @@ def mounted_routes(app: FastAPI) -> list[MountedRoute]:
             path = str(getattr(context, "path", route.path))  # the context's path has the prefixes
             found.append(MountedRoute(path, frozenset(route.methods or ()), route.endpoint))
     return found
+
+
+class _Queue:
+    """The job queue a server hands its jobs to (``ServerSettings.job_queue``)."""
+
+    def __init__(self, db: Database, name: str) -> None:
+        from bucketdex.queue.app import open_app  # procrastinate: the postgres extra, loaded on use
+
+        self.name, self._app = name, open_app(db)
+
+    def dispatch_for(self, org_id: uuid.UUID) -> Callable[[JobRecord], None]:
+        from bucketdex.queue.dispatch import dispatcher
+
+        return dispatcher(self._app, str(org_id), self.name)
+
+    def close(self) -> None:
+        self._app.close()
+
+
+def _open_queue(db: Database, name: str) -> _Queue:
+    try:
+        return _Queue(db, name)
+    except ImportError as exc:
+        raise InvalidArgument(f"a job queue needs {exc.name}: pip install 'bucketdex[postgres]'") from None
 
 
 def _resume_pending_jobs(state: ServerState) -> None:

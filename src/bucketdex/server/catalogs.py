@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Callable
 
 from bucketdex.catalog.catalog import Catalog
 from bucketdex.catalog.imports import ImportService
 from bucketdex.catalog.secrets import SecretBox
+from bucketdex.core.records import JobRecord
 from bucketdex.store.database import Database
+
+DispatchFor = Callable[[uuid.UUID], Callable[[JobRecord], None]]
 
 
 class CatalogPool:
@@ -19,9 +23,12 @@ class CatalogPool:
     request; one per organisation keeps a single engine each.
     """
 
-    def __init__(self, db: Database, secrets: SecretBox | None = None) -> None:
+    def __init__(
+        self, db: Database, secrets: SecretBox | None = None, dispatch_for: DispatchFor | None = None
+    ) -> None:
         self.db = db
         self._secrets = secrets
+        self._dispatch_for = dispatch_for  # with a job queue: each organisation's jobs go there
         self._catalogs: dict[uuid.UUID, Catalog] = {}
         self._lock = threading.Lock()
 
@@ -30,6 +37,8 @@ class CatalogPool:
             found = self._catalogs.get(org_id)
             if found is None:
                 found = self._catalogs[org_id] = Catalog(self.db, org_id, secrets=self._secrets)
+                if self._dispatch_for is not None:
+                    found.imports.dispatch_to(self._dispatch_for(org_id))
             return found
 
     def imports(self, org_id: uuid.UUID) -> ImportService:

@@ -44,6 +44,9 @@ class ServerSettings:
     long_poll_threads: int = 100  # long polls block a thread each, outside the default pool
     # folders a local integration may expose (BUCKETDEX_LOCAL_ROOTS); none: local ones refused
     local_roots: tuple[Path, ...] = field(default_factory=local_roots_from_environment)
+    # the name of a job queue (PostgreSQL only): jobs are handed to `bucketdex worker` processes
+    # through it instead of running in the server (``bucketdex serve --queue``)
+    job_queue: str | None = None
 
 
 @dataclass

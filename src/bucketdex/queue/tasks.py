@@ -1,0 +1,116 @@
+"""The import-job tasks: plan, one task per chunk, finish (``import_jobs:plan`` ...).
+
+Each task is a call of ``catalog.chunks`` on the job's organisation's catalog, so the queue adds
+no rules of its own: a chunk's completion marker is its DONE row, ``finish`` registers under the
+job's lock and claims the job row, and a task for a job that is gone, cancelled or finished does
+nothing.  A task that raises is retried by Procrastinate with backoff; a chunk's failures are
+also counted in its row, and the third ends it as unit errors (``chunks.MAX_CHUNK_ATTEMPTS``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import uuid
+from typing import Any
+
+import procrastinate
+from procrastinate.types import JSONDict
+
+from bucketdex.catalog.catalog import Catalog
+from bucketdex.catalog.chunk_store import ChunkStore
+from bucketdex.catalog.chunks import plan_job, publish_progress, run_chunk, wants_chunks
+from bucketdex.catalog.job_runner import finish_planned, parse_pending, run_job
+from bucketdex.core.records import JobRecord
+from bucketdex.core.types import JobStatus
+from bucketdex.errors import NotFound
+from bucketdex.store.database import Database
+
+log = logging.getLogger(__name__)
+import_jobs = procrastinate.Blueprint()
+_RETRY = procrastinate.RetryStrategy(max_attempts=5, exponential_wait=1)
+
+
+class Catalogs:
+    """The worker's catalogs, one per organisation, on its one database."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._catalogs: dict[uuid.UUID, Catalog] = {}
+
+    def __call__(self, org_id: str) -> Catalog:
+        key = uuid.UUID(org_id)
+        if key not in self._catalogs:
+            self._catalogs[key] = Catalog(self.db, key)
+        return self._catalogs[key]
+
+
+def _pending_job(
+    context: procrastinate.JobContext, org_id: str, job_id: str
+) -> tuple[Catalog, JobRecord] | None:
+    catalogs: Catalogs = context.additional_context["catalogs"]
+    catalog = catalogs(org_id)
+    try:
+        job = catalog.jobs.get(uuid.UUID(job_id))
+    except NotFound:
+        return None  # deleted with its folder or organisation
+    return (catalog, job) if job.status is JobStatus.PENDING else None
+
+
+@import_jobs.task(name="plan", pass_context=True, retry=_RETRY)
+def plan(context: procrastinate.JobContext, org_id: str, job_id: str) -> None:
+    """Parse the job; a job that reads nothing runs here at once, one that reads is planned
+    into chunks and a task is queued for each chunk not done yet."""
+    found = _pending_job(context, org_id, job_id)
+    if found is None:
+        return
+    catalog, job = found
+    planned = ChunkStore(catalog.db).plan(job.id)
+    if planned is None:
+        parsed = parse_pending(catalog, job)
+        if parsed is None:
+            return  # the manifest was refused: the job failed, with every problem
+        manifest, integration = parsed
+        if not wants_chunks(manifest, integration):
+            run_job(catalog, job.id)
+            return
+        planned = plan_job(catalog, job, manifest)
+    publish_progress(catalog, job.id, planned)
+    pending = ChunkStore(catalog.db).pending(job.id)
+    queue = context.job.queue
+    arguments: list[JSONDict] = [{"org_id": org_id, "job_id": job_id, "chunk_no": n} for n in pending]
+    chunk.configure(queue=queue).batch_defer(*arguments)
+    if not pending:
+        _finish_soon(queue, org_id, job_id)
+
+
+@import_jobs.task(name="chunk", pass_context=True, retry=_RETRY)
+def chunk(context: procrastinate.JobContext, org_id: str, job_id: str, chunk_no: int) -> None:
+    """Read one chunk's media and store its outcome; the last chunk queues ``finish``."""
+    found = _pending_job(context, org_id, job_id)
+    if found is None:
+        return  # cancelled: the chunks left are not read
+    catalog, job = found
+    run_chunk(catalog, job, chunk_no)
+    planned = ChunkStore(catalog.db).plan(job.id)
+    assert planned is not None
+    publish_progress(catalog, job.id, planned)  # on the job row: any process sees it
+    if not ChunkStore(catalog.db).pending(job.id):
+        _finish_soon(context.job.queue, org_id, job_id)
+
+
+def _finish_soon(queue: str | None, org_id: str, job_id: str) -> None:
+    # the queueing lock keeps one finish queued per job, whichever chunk ends last
+    options: dict[str, Any] = {"queueing_lock": f"finish-{job_id}"}
+    if queue:
+        options["queue"] = queue
+    with contextlib.suppress(procrastinate.exceptions.AlreadyEnqueued):
+        finish.configure(**options).defer(org_id=org_id, job_id=job_id)
+
+
+@import_jobs.task(name="finish", pass_context=True, retry=_RETRY)
+def finish(context: procrastinate.JobContext, org_id: str, job_id: str) -> None:
+    """Register every chunk's outcome and record the job's outcome, in one transaction."""
+    found = _pending_job(context, org_id, job_id)
+    if found is not None:
+        finish_planned(*found)
