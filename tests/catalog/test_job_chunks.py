@@ -187,3 +187,50 @@ def test_a_runner_killed_mid_job_loses_only_its_chunk_in_flight(catalog: Catalog
     done = catalog.jobs.get(job.id)
     assert done.status is JobStatus.DONE and done.units_done == IMAGES
     assert _items(catalog, job) == (IMAGES, IMAGES)  # exactly once: no duplicate URL
+
+
+_KILLED_AT = """
+import os, signal, sys, uuid
+import bucketdex.catalog.chunks as chunks
+import bucketdex.catalog.chunk_store as chunk_store
+import bucketdex.catalog.jobs as jobs
+from bucketdex.catalog.catalog import Catalog
+from bucketdex.catalog.job_runner import run_job
+from bucketdex.store.database import Database
+
+chunks.CHUNK_UNITS = int(sys.argv[3])
+point = sys.argv[4]
+def die(original):
+    def dead(*args, **kwargs):
+        if point.endswith("-after"):
+            original(*args, **kwargs)
+        os.kill(os.getpid(), signal.SIGKILL)
+    return dead
+if point.startswith("planning"):  # before, or just after, the plan's transaction commits
+    chunk_store.ChunkStore.save_plan = die(chunk_store.ChunkStore.save_plan)
+if point == "final-commit":  # inside the registering transaction: items inserted, not committed
+    jobs.JobStore.finish = die(jobs.JobStore.finish)
+run_job(Catalog(Database(sys.argv[1])), uuid.UUID(sys.argv[2]))
+"""
+
+
+@pytest.mark.parametrize("point", ["planning", "planning-after", "final-commit"])
+def test_a_runner_killed_at_any_point_leaves_the_job_to_the_next_exactly_once(
+    catalog: Catalog, bucket: Path, point: str
+) -> None:
+    job = _job(catalog, bucket)
+    killed = subprocess.run(
+        [sys.executable, "-c", _KILLED_AT, catalog.db.url, str(job.id), str(CHUNK), point], timeout=120
+    )
+    assert killed.returncode == -signal.SIGKILL
+    assert catalog.jobs.get(job.id).status is JobStatus.PENDING and _items(catalog, job) == (0, 0)
+    planned = ChunkStore(catalog.db).plan(job.id)
+    assert (planned is None) == (point == "planning")
+    if point == "final-commit":  # every chunk was read and kept: the restart reads nothing
+        assert ChunkStore(catalog.db).pending(job.id) == []
+        for path in bucket.iterdir():
+            path.unlink()
+    assert run_job(catalog, job.id)
+    done = catalog.jobs.get(job.id)
+    assert done.status is JobStatus.DONE and done.units_done == IMAGES and done.units_error == 0
+    assert _items(catalog, job) == (IMAGES, IMAGES)
