@@ -61,7 +61,9 @@ def test_dry_run_predicts_adds_skips_updates_and_errors_without_writing(catalog:
     assert {i.client_metadata["split"] for i in catalog.items.list_in_folder(folder.id)} == {"train"}
 
 
-def test_retry_after_ignored_errors_registers_only_the_failures(catalog: Catalog, runner: ImportService) -> None:
+def test_retry_after_ignored_errors_registers_only_the_failures(
+    catalog: Catalog, runner: ImportService
+) -> None:
     folder = catalog.folders.create("f")
     first = runner.wait(
         runner.start(

@@ -23,6 +23,13 @@ def worker(
         str, typer.Option(metavar="NAME", help="PostgreSQL: the job queue to take tasks from")
     ] = "bucketdex",
     poll: Annotated[float, typer.Option(help="SQLite: seconds between looks for new jobs")] = 1.0,
+    stalled_after: Annotated[
+        float,
+        typer.Option(
+            metavar="SECONDS",
+            help="PostgreSQL: a worker silent this long is dead; its task goes back in the queue",
+        ),
+    ] = 30.0,
 ) -> None:
     """Run import jobs.  On PostgreSQL, a worker of the job queue (`bucketdex serve --queue`):
     any number of them share each job's chunks, and the chunk of a worker that dies is run
@@ -36,7 +43,10 @@ def worker(
         from bucketdex.queue.worker import WorkerOptions, run_worker  # the postgres extra
 
         console.print(f"worker of queue {queue!r} on {db.display_url} (Ctrl-C stops)", markup=False)
-        run_worker(db, WorkerOptions(queue=queue))
+        heartbeat = max(0.2, min(5.0, stalled_after / 6))  # several heartbeats per timeout
+        run_worker(
+            db, WorkerOptions(queue=queue, heartbeat_seconds=heartbeat, stalled_after_seconds=stalled_after)
+        )
         return
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
