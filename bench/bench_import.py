@@ -163,11 +163,17 @@ def _sdk_register(
     return seconds, len(result.items_with_names)
 
 
+def _bucketdex_script() -> str:
+    """The console script of the running interpreter's environment, even when it is not on PATH."""
+    beside = Path(sys.executable).parent / "bucketdex"
+    return str(beside) if beside.exists() else shutil.which("bucketdex") or "bucketdex"
+
+
 def _cli_register(
     client: Client, folder: Any, integration: Any, manifest: Path, url: str, tmp: Path
 ) -> tuple[float, int]:
     env = {**os.environ, "BUCKETDEX_HOME": str(tmp / "home"), "BUCKETDEX_DATABASE_URL": url}
-    command = [shutil.which("bucketdex") or "bucketdex", "register", str(folder.uuid), str(manifest)]
+    command = [_bucketdex_script(), "register", str(folder.uuid), str(manifest)]
     start = time.perf_counter()
     out = subprocess.run([*command, "--integration", integration.title], env=env,
                          check=True, capture_output=True, text=True)  # fmt: skip

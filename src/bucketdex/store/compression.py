@@ -15,12 +15,13 @@ from bucketdex.errors import StoreUnavailable
 IDENTITY = "identity"
 ZSTD = "zstd"
 _LEVEL = 1  # 3 saves another 15 % of space for twice the time; the win is in not writing 157 MB
+_THREADS = -1  # one per core: 0.10 s -> 0.07 s for 145 MB on 2 cores (the size hardly changes)
 
 
 def compress(data: bytes) -> tuple[str, bytes]:
     """(encoding, stored bytes) for ``data``."""
     # the frame records the content size, so decompression allocates once
-    return ZSTD, zstandard.ZstdCompressor(level=_LEVEL).compress(data)
+    return ZSTD, zstandard.ZstdCompressor(level=_LEVEL, threads=_THREADS).compress(data)
 
 
 def decompress(encoding: str, stored: bytes) -> bytes:
