@@ -47,7 +47,7 @@ class FolderService:
         with self._db.write() as conn:
             if parent_id is not None:
                 get_folder(conn, self._org_id, parent_id)
-            _check_name_free(conn, self._org_id, parent_id, name)
+            check_name_free(conn, self._org_id, parent_id, name)
             now = utcnow()
             try:
                 conn.execute(insert(folders).values(**values, created_at=now, updated_at=now))
@@ -73,7 +73,7 @@ class FolderService:
             values: dict[str, Any] = {"updated_at": utcnow()}
             if name is not _UNSET and name != current.name:
                 values["name"] = check_title(name, what="folder name")
-                _check_name_free(conn, self._org_id, current.parent_id, name)
+                check_name_free(conn, self._org_id, current.parent_id, name)
             if description is not _UNSET:
                 values["description"] = check_description(description, what="folder description")
             if client_metadata is not _UNSET:
@@ -143,7 +143,7 @@ def get_folder(
     return _folder(owned_row(conn, folders, org_id, folder_id, what="folder", lock=lock))
 
 
-def _check_name_free(conn: Connection, org_id: uuid.UUID, parent_id: uuid.UUID | None, name: str) -> None:
+def check_name_free(conn: Connection, org_id: uuid.UUID, parent_id: uuid.UUID | None, name: str) -> None:
     parent = folders.c.parent_id.is_(None) if parent_id is None else folders.c.parent_id == parent_id
     clash = conn.execute(
         select(folders.c.id).where(folders.c.org_id == org_id, parent, folders.c.name == name)
