@@ -7,6 +7,7 @@ import threading
 import uuid
 from pathlib import Path
 
+from bucketdex.catalog.curation import CurationService
 from bucketdex.catalog.datasets import DatasetService
 from bucketdex.catalog.folders import FolderService
 from bucketdex.catalog.imports import ImportService
@@ -35,6 +36,7 @@ class Catalog:
         self.folders = FolderService(db, org_id)
         self.items = ItemService(db, org_id)
         self.datasets = DatasetService(db, org_id)
+        self.curation = CurationService(db, org_id)
         self.integrations = IntegrationService(db, org_id, self.secret_box)
         self.jobs = JobStore(db, org_id)
         self._imports: ImportService | None = None

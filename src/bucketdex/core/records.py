@@ -161,6 +161,35 @@ class DataRowRecord:
 
 
 @dataclass(frozen=True)
+class FolderSummary:
+    """What a folder holds directly: its subfolders, its items by type (files inside groups
+    and series are counted in ``files`` and ``total_size``, not as items), its import jobs."""
+
+    folders: int
+    items: int
+    files: int
+    total_size: int
+    items_by_type: dict[str, int]
+    import_jobs: int
+
+
+@dataclass(frozen=True)
+class ItemSummary:
+    """Where an item is used: the group or series it is a file of, and the datasets it is in."""
+
+    parent: ItemRecord | None
+    datasets: tuple[DatasetRecord, ...]
+    data_row_ids: dict[str, tuple[uuid.UUID, ...]]  # dataset id -> the item's data rows in it
+
+
+@dataclass(frozen=True)
+class DeleteResult:
+    items: int
+    folders: int
+    data_rows: int
+
+
+@dataclass(frozen=True)
 class LinkResult:
     linked: tuple[DataRowRecord, ...]
     skipped: tuple[uuid.UUID, ...]
