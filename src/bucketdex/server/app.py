@@ -26,7 +26,13 @@ from bucketdex.server.catalogs import CatalogPool
 from bucketdex.server.encord import router as encord_router
 from bucketdex.server.errors import error_response, install_error_handlers
 from bucketdex.server.policy import MountedRoute, RoutePolicy
-from bucketdex.server.routes import catalog_routes, job_routes, listing_routes, resource_routes
+from bucketdex.server.routes import (
+    catalog_routes,
+    curation_routes,
+    job_routes,
+    listing_routes,
+    resource_routes,
+)
 from bucketdex.server.security import CLAIMS_SCOPE_KEY, ServerSettings, ServerState
 from bucketdex.store.database import Database
 
@@ -34,7 +40,13 @@ log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v1"
 # every router authenticates on its own (``APIRouter(dependencies=[Depends(authenticate)])``)
-API_ROUTERS = (catalog_routes.router, resource_routes.router, job_routes.router, listing_routes.router)
+API_ROUTERS = (
+    catalog_routes.router,
+    curation_routes.router,
+    resource_routes.router,
+    job_routes.router,
+    listing_routes.router,
+)
 PUBLIC_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
 
 DESCRIPTION = """The native bucketdex API.  Authenticate with `Authorization: Bearer <api key>`

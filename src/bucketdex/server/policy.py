@@ -44,6 +44,13 @@ ROUTE_ROLES: Mapping[tuple[str, str], Role] = {
     ("POST", f"{V1}/items/get-many"): USER,
     ("PATCH", f"{V1}/items/{{item_id}}"): USER,
     ("PATCH", f"{V1}/items"): USER,
+    # curation (catalog.curation)
+    ("POST", f"{V1}/folders/move"): USER,
+    ("DELETE", f"{V1}/folders/{{folder_id}}"): USER,
+    ("GET", f"{V1}/folders/{{folder_id}}/summary"): USER,
+    ("POST", f"{V1}/items/move"): USER,
+    ("POST", f"{V1}/items/delete"): USER,
+    ("GET", f"{V1}/items/{{item_id}}/summary"): USER,
     # integrations: set-up is the admin's; using one (listing, importing from it) is anyone's
     ("POST", f"{V1}/integrations"): ADMIN,
     ("GET", f"{V1}/integrations"): USER,
