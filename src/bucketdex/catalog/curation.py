@@ -80,7 +80,7 @@ class CurationService:
             rows = _unlink_or_refuse(conn, self._org_id, item_ids, unlink_datasets, f"folder {folder.name!r}")
             _delete_items_by_folder(conn, tree)
             conn.execute(delete(folders).where(folders.c.id == folder_id))  # subfolders cascade
-            return DeleteResult(items=len(item_ids), folders=len(tree), data_rows=rows)
+            return DeleteResult(items=item_count, folders=len(tree), data_rows=rows)
 
     def folder_summary(self, folder_id: uuid.UUID) -> FolderSummary:
         with self._db.read() as conn:
@@ -226,8 +226,10 @@ def _subtree(conn: Connection, folder_id: uuid.UUID) -> list[uuid.UUID]:
 
 
 def _count_items(conn: Connection, tree: Sequence[uuid.UUID]) -> int:
+    """Items in the folders (a group or series counts once, its files not at all)."""
+    top_level = storage_items.c.parent_item_id.is_(None)
     return sum(
-        conn.scalar(select(func.count()).where(storage_items.c.folder_id.in_(chunk))) or 0
+        conn.scalar(select(func.count()).where(storage_items.c.folder_id.in_(chunk), top_level)) or 0
         for chunk in _chunks(tree)
     )
 

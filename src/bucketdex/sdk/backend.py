@@ -22,9 +22,12 @@ from bucketdex.catalog.registration import DryRunReport
 from bucketdex.core.records import (
     DataRowRecord,
     DatasetRecord,
+    DeleteResult,
     FolderRecord,
+    FolderSummary,
     IntegrationRecord,
     ItemRecord,
+    ItemSummary,
     JobProgress,
     JobRecord,
     LinkResult,
@@ -85,6 +88,20 @@ class Backend(Protocol):
     ) -> Iterator[ItemRecord]: ...
     def child_items(self, item_id: uuid.UUID) -> list[ItemRecord]: ...
     def update_items(self, changes: Sequence[ItemChange]) -> list[ItemRecord]: ...
+
+    # curation
+    def move_folders(
+        self, folder_ids: Sequence[uuid.UUID], parent_id: uuid.UUID | None
+    ) -> list[FolderRecord]: ...
+    def delete_folder(self, folder_id: uuid.UUID, recursive: bool, unlink_datasets: bool) -> DeleteResult: ...
+    def folder_summary(self, folder_id: uuid.UUID) -> FolderSummary: ...
+    def move_items(
+        self, item_ids: Sequence[uuid.UUID], folder_id: uuid.UUID, from_folder: uuid.UUID | None
+    ) -> int: ...
+    def delete_items(
+        self, item_ids: Sequence[uuid.UUID], unlink_datasets: bool, from_folder: uuid.UUID | None
+    ) -> DeleteResult: ...
+    def item_summary(self, item_id: uuid.UUID) -> ItemSummary: ...
 
     # datasets
     def create_dataset(

@@ -23,9 +23,12 @@ from bucketdex.catalog.registration import DryRunReport
 from bucketdex.core.records import (
     DataRowRecord,
     DatasetRecord,
+    DeleteResult,
     FolderRecord,
+    FolderSummary,
     IntegrationRecord,
     ItemRecord,
+    ItemSummary,
     JobProgress,
     JobRecord,
     LinkResult,
@@ -180,6 +183,41 @@ class HttpBackend:
             updates = [{"id": str(c.item_id), **c.given()} for c in batch]
             self.call("PATCH", "/items", json={"updates": updates})
         return self.get_items([c.item_id for c in changes])
+
+    # curation ----------------------------------------------------------------------------------
+
+    def move_folders(
+        self, folder_ids: Sequence[uuid.UUID], parent_id: uuid.UUID | None
+    ) -> list[FolderRecord]:
+        body = {
+            "folder_ids": [str(f) for f in folder_ids],
+            "parent_id": str(parent_id) if parent_id else None,
+        }
+        return record(self.call("POST", "/folders/move", json=body), list[FolderRecord])
+
+    def delete_folder(self, folder_id: uuid.UUID, recursive: bool, unlink_datasets: bool) -> DeleteResult:
+        params = {"recursive": recursive, "unlink_datasets": unlink_datasets}
+        return record(self.call("DELETE", f"/folders/{folder_id}", params=params), DeleteResult)
+
+    def folder_summary(self, folder_id: uuid.UUID) -> FolderSummary:
+        return record(self.call("GET", f"/folders/{folder_id}/summary"), FolderSummary)
+
+    def move_items(
+        self, item_ids: Sequence[uuid.UUID], folder_id: uuid.UUID, from_folder: uuid.UUID | None
+    ) -> int:
+        body = {"item_ids": [str(i) for i in item_ids], "folder_id": str(folder_id),
+                "from_folder_id": str(from_folder) if from_folder else None}  # fmt: skip
+        return int(self.call("POST", "/items/move", json=body)["moved"])
+
+    def delete_items(
+        self, item_ids: Sequence[uuid.UUID], unlink_datasets: bool, from_folder: uuid.UUID | None
+    ) -> DeleteResult:
+        body = {"item_ids": [str(i) for i in item_ids], "unlink_datasets": unlink_datasets,
+                "from_folder_id": str(from_folder) if from_folder else None}  # fmt: skip
+        return record(self.call("POST", "/items/delete", json=body), DeleteResult)
+
+    def item_summary(self, item_id: uuid.UUID) -> ItemSummary:
+        return record(self.call("GET", f"/items/{item_id}/summary"), ItemSummary)
 
     # datasets ----------------------------------------------------------------------------------
 

@@ -16,9 +16,12 @@ from bucketdex.catalog.registration import DryRunReport
 from bucketdex.core.records import (
     DataRowRecord,
     DatasetRecord,
+    DeleteResult,
     FolderRecord,
+    FolderSummary,
     IntegrationRecord,
     ItemRecord,
+    ItemSummary,
     JobProgress,
     JobRecord,
     LinkResult,
@@ -102,6 +105,36 @@ class CatalogBackend:
 
     def data_rows(self, dataset_id: uuid.UUID) -> list[DataRowRecord]:
         return self.catalog.datasets.data_rows(dataset_id)
+
+    # curation ----------------------------------------------------------------------------------
+
+    def move_folders(
+        self, folder_ids: Sequence[uuid.UUID], parent_id: uuid.UUID | None
+    ) -> list[FolderRecord]:
+        return self.catalog.curation.move_folders(folder_ids, parent_id)
+
+    def delete_folder(self, folder_id: uuid.UUID, recursive: bool, unlink_datasets: bool) -> DeleteResult:
+        return self.catalog.curation.delete_folder(
+            folder_id, recursive=recursive, unlink_datasets=unlink_datasets
+        )
+
+    def folder_summary(self, folder_id: uuid.UUID) -> FolderSummary:
+        return self.catalog.curation.folder_summary(folder_id)
+
+    def move_items(
+        self, item_ids: Sequence[uuid.UUID], folder_id: uuid.UUID, from_folder: uuid.UUID | None
+    ) -> int:
+        return self.catalog.curation.move_items(item_ids, folder_id, from_folder=from_folder)
+
+    def delete_items(
+        self, item_ids: Sequence[uuid.UUID], unlink_datasets: bool, from_folder: uuid.UUID | None
+    ) -> DeleteResult:
+        return self.catalog.curation.delete_items(
+            item_ids, from_folder=from_folder, unlink_datasets=unlink_datasets
+        )
+
+    def item_summary(self, item_id: uuid.UUID) -> ItemSummary:
+        return self.catalog.curation.item_summary(item_id)
 
     # integrations ------------------------------------------------------------------------------
 

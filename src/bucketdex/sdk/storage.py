@@ -6,13 +6,21 @@ the same class works on the embedded catalog and on a server.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from functools import partial
 from typing import Any
 from uuid import UUID
 
 from bucketdex.catalog.registration import DryRunReport
-from bucketdex.core.records import FolderRecord, ItemRecord, JobRecord, MediaMetadata
+from bucketdex.core.records import (
+    DeleteResult,
+    FolderRecord,
+    FolderSummary,
+    ItemRecord,
+    ItemSummary,
+    JobRecord,
+    MediaMetadata,
+)
 from bucketdex.core.types import ItemType
 from bucketdex.sdk.backend import Backend, ImportRequest, ItemChange
 from bucketdex.sdk.bundle import Bundle
@@ -109,6 +117,36 @@ class StorageFolder:
     def refetch_data(self) -> None:
         self._record = self._backend.get_folder(self.uuid)
 
+    # curation --------------------------------------------------------------------------------
+
+    def move_to_folder(self, target_folder: StorageFolder | UUID | str | None) -> None:
+        """Move this folder into ``target_folder`` (None: to the top level); never into itself
+        or a folder inside it."""
+        [self._record] = self._backend.move_folders([self.uuid], _folder_id(target_folder))
+
+    def delete(self, *, recursive: bool = False, unlink_datasets: bool = False) -> DeleteResult:
+        """Delete this folder: only if empty, unless ``recursive`` (then everything under it).
+        Items that are in datasets are refused unless ``unlink_datasets``."""
+        return self._backend.delete_folder(self.uuid, recursive, unlink_datasets)
+
+    def get_summary(self) -> FolderSummary:
+        """Subfolders, items by type, files, total size and import jobs of this folder."""
+        return self._backend.folder_summary(self.uuid)
+
+    def move_items_to_folder(
+        self, target_folder: StorageFolder | UUID | str, items_to_move: Sequence[StorageItem | UUID | str]
+    ) -> None:
+        """Move items of this folder (with the files of their groups) into ``target_folder``."""
+        target = _folder_id(target_folder)
+        assert target is not None, "target_folder is required"
+        self._backend.move_items(_item_ids(items_to_move), target, self.uuid)
+
+    def delete_storage_items(
+        self, item_uuids: Sequence[StorageItem | UUID | str], *, unlink_datasets: bool = False
+    ) -> DeleteResult:
+        """Delete items of this folder (with the files of their groups), all or none."""
+        return self._backend.delete_items(_item_ids(item_uuids), unlink_datasets, self.uuid)
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, StorageFolder) and other.uuid == self.uuid
 
@@ -182,6 +220,21 @@ class StorageItem:
     def refetch_data(self) -> None:
         self._record = self._backend.get_item(self.uuid)
 
+    def move_to_folder(self, target_folder: StorageFolder | UUID | str) -> None:
+        """Move this item (with its files, for a group or series) into ``target_folder``."""
+        target = _folder_id(target_folder)
+        assert target is not None, "target_folder is required"
+        self._backend.move_items([self.uuid], target, None)
+        self.refetch_data()
+
+    def delete(self, *, unlink_datasets: bool = False) -> DeleteResult:
+        """Delete this item (with its files); refused if it is in a dataset, unless ``unlink_datasets``."""
+        return self._backend.delete_items([self.uuid], unlink_datasets, None)
+
+    def get_summary(self) -> ItemSummary:
+        """The group or series this item is a file of, and the datasets it is in."""
+        return self._backend.item_summary(self.uuid)
+
     def __eq__(self, other: object) -> bool:
         return isinstance(other, StorageItem) and other.uuid == self.uuid
 
@@ -190,6 +243,16 @@ class StorageItem:
 
     def __repr__(self) -> str:
         return f"StorageItem(uuid={self.uuid}, type={self.item_type.value}, name={self.name!r})"
+
+
+def _folder_id(folder: StorageFolder | UUID | str | None) -> UUID | None:
+    if folder is None or isinstance(folder, StorageFolder):
+        return None if folder is None else folder.uuid
+    return as_uuid(folder, what="folder id")
+
+
+def _item_ids(items: Sequence[StorageItem | UUID | str]) -> list[UUID]:
+    return [i.uuid if isinstance(i, StorageItem) else as_uuid(i, what="item id") for i in items]
 
 
 def _flush_updates(backend: Backend, payloads: list[tuple[StorageItem, ItemChange]]) -> None:
