@@ -113,7 +113,7 @@ def test_items_move_with_the_files_of_their_groups(db: Database) -> None:
     child = catalog.items.children(top["g"].id)[0]
     with pytest.raises(InvalidArgument, match="is a file of the group or series"):
         catalog.curation.move_items([child.id], a)
-    with pytest.raises(NotFound, match=f"is not in folder {a}"):
+    with pytest.raises(InvalidArgument, match=f"is not in folder {a}"):
         catalog.curation.move_items([top["g"].id], a, from_folder=a)  # it is in b now
     with pytest.raises(NotFound):
         catalog.curation.move_items([top["x.jpg"].id], uuid.uuid4())

@@ -84,7 +84,7 @@ def test_bad_moves_name_the_problem(client: Client, catalog: Catalog) -> None:
     with pytest.raises(AlreadyExists, match="'b' already exists in folder"):
         b_top.move_to_folder(a)
     item = next(iter(a.list_items()))
-    with pytest.raises(NotFound, match="is not in folder"):
+    with pytest.raises(InvalidArgument, match="is not in folder"):
         b_top.move_items_to_folder(a, [item])  # items must come from the folder named
     child = next(i for i in a.list_items() if i.name == "g").get_child_items()[0]
     with pytest.raises(InvalidArgument, match="is a file of the group or series"):

@@ -28,7 +28,7 @@ from bucketdex.catalog.items import load_items
 from bucketdex.core.limits import utcnow
 from bucketdex.core.records import DeleteResult, FolderRecord, FolderSummary, ItemRecord, ItemSummary
 from bucketdex.core.types import JobStatus
-from bucketdex.errors import Conflict, InvalidArgument, NotFound
+from bucketdex.errors import Conflict, InvalidArgument
 from bucketdex.store.database import Database
 from bucketdex.store.tables import data_rows, folders, import_jobs, storage_items
 
@@ -275,7 +275,10 @@ def _top_level_items(
     items = [found[i] for i in dict.fromkeys(item_ids)]
     for item in items:
         if from_folder is not None and item.folder_id != from_folder:
-            raise NotFound(f"item {item.id} ({item.name!r}) is not in folder {from_folder}")
+            raise InvalidArgument(
+                f"item {item.id} ({item.name!r}) is not in folder {from_folder} but in {item.folder_id}: "
+                f"only items directly in the folder named can be moved or deleted through it"
+            )
         if item.parent_item_id is not None:
             raise InvalidArgument(
                 f"item {item.id} ({item.name!r}) is a file of the group or series {item.parent_item_id}: "

@@ -7,10 +7,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from bucketdex.server.encord import datasets, integrations, rpc, schema, storage, upload_jobs
+from bucketdex.server.encord import curation, datasets, integrations, rpc, schema, storage, upload_jobs
 
 router = APIRouter()
-for _module in (schema, integrations, storage, upload_jobs, datasets, rpc):
+# curation first: its static paths (patch-bulk, move) before storage's /{folder_id} routes
+for _module in (schema, integrations, curation, storage, upload_jobs, datasets, rpc):
     router.include_router(_module.router)
 
 __all__ = ["router"]

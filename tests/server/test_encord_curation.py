@@ -1,0 +1,143 @@
+"""Curation through the official ``encord`` SDK, unchanged, against a real bucketdex server
+(uvicorn on 127.0.0.1), on SQLite and PostgreSQL: folders renamed, moved, summarised and
+deleted; items moved, summarised and deleted; child items of groups (issue 17).  What the SDK
+reports is checked against the catalog."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from encord import EncordUserClient
+from encord.exceptions import InvalidArgumentsError, ResourceExistsError, ResourceNotFoundError
+from encord.http.bundle import Bundle
+from encord.orm.dataset import LongPollingStatus, StorageLocation
+from encord.orm.storage import StorageItemType
+from encord.storage import StorageFolder
+from encord_sdk_support import image_entry, make_bucket, sdk_client
+from fastapi import FastAPI
+from server_support import Tenant, catalog_of, running_server
+
+from bucketdex.catalog.catalog import Catalog
+
+
+@dataclass
+class Session:
+    client: EncordUserClient
+    catalog: Catalog
+    integration_id: uuid.UUID
+    bucket: Path
+    tmp: Path
+
+
+@pytest.fixture
+def session(app: FastAPI, org_a: Tenant, tmp_path: Path) -> Iterator[Session]:
+    catalog = catalog_of(app, org_a)
+    bucket = make_bucket(tmp_path / "bucket")
+    integration = catalog.integrations.create("disk", "local", str(bucket))
+    with running_server(app) as base_url:
+        client = sdk_client(org_a, base_url, "bearer", tmp_path)
+        yield Session(client, catalog, integration.id, bucket, tmp_path)
+
+
+def _register(session: Session, folder: StorageFolder, manifest: dict[str, object]) -> None:
+    path = session.tmp / f"manifest-{uuid.uuid4().hex[:6]}.json"
+    path.write_text(json.dumps(manifest))
+    job = folder.add_private_data_to_folder_start(
+        integration_id=str(session.integration_id), private_files=str(path)
+    )
+    result = folder.add_private_data_to_folder_get_result(job)
+    assert result.status == LongPollingStatus.DONE, result
+
+
+def _images(session: Session, *names: str) -> dict[str, object]:
+    return {"images": [image_entry(session.bucket, n) for n in names]}
+
+
+def test_folders_are_updated_moved_summarised_and_deleted(session: Session) -> None:
+    client = session.client
+    raw = client.create_storage_folder("raw")
+    archive = client.create_storage_folder("archive")
+    inner = raw.create_subfolder("inner")
+    _register(session, raw, _images(session, "a.png", "b.png"))
+
+    raw.update(name="raw-2024", description="first batch", client_metadata={"team": "vision"})
+    assert session.catalog.folders.get(raw.uuid).client_metadata == {"team": "vision"}
+    with Bundle() as bundle:
+        inner.update(description="bundled", bundle=bundle)
+        archive.update(description="bundled too", bundle=bundle)
+    assert session.catalog.folders.get(inner.uuid).description == "bundled"
+    assert session.catalog.folders.get(archive.uuid).description == "bundled too"
+
+    raw.move_to_folder(archive)
+    assert raw.parent_uuid == archive.uuid and session.catalog.folders.get(raw.uuid).parent_id == archive.uuid
+    with pytest.raises(InvalidArgumentsError, match="own subtree"):
+        archive.move_to_folder(inner)
+    inner.move_to_folder(None)
+    assert session.catalog.folders.get(inner.uuid).parent_id is None
+
+    summary = raw.get_summary()
+    assert (summary.files, summary.images, summary.folders, summary.upload_jobs) == (2, 2, 0, 1)
+    assert summary.total_size == sum((session.bucket / n).stat().st_size for n in ("a.png", "b.png"))
+
+    with pytest.raises(ResourceExistsError, match="not empty: 0 folder"):
+        raw.delete()
+    inner.delete()
+    with pytest.raises(ResourceNotFoundError):
+        client.get_storage_folder(inner.uuid)
+
+
+def test_items_are_moved_summarised_and_deleted(session: Session) -> None:
+    client = session.client
+    source = client.create_storage_folder("source")
+    target = client.create_storage_folder("target")
+    _register(session, source, _images(session, "a.png", "b.png", "c.png"))
+    items = {i.name: i for i in source.list_items()}
+
+    items["a.png"].move_to_folder(target)
+    assert items["a.png"].parent_folder_uuid == target.uuid
+    source.move_items_to_folder(target, [items["b.png"].uuid])
+    assert sorted(i.name for i in target.list_items()) == ["a.png", "b.png"]
+    with pytest.raises(InvalidArgumentsError, match="is not in folder"):
+        source.move_items_to_folder(target, [items["a.png"].uuid])  # it is in target now
+
+    dataset = client.create_dataset("train", dataset_type=StorageLocation.CORD_STORAGE, create_backing_folder=False)
+    client.get_dataset(dataset.dataset_hash).link_items([items["a.png"].uuid])
+    summary = client.get_storage_item(items["a.png"].uuid).get_summary()
+    assert summary.used_in_datasets == 1 and summary.accessible_datasets[0].title == "train"
+    with pytest.raises(ResourceExistsError, match=r"in dataset 'train'.*remove it from the dataset first"):
+        target.delete_storage_items([items["a.png"].uuid, items["b.png"].uuid])
+    assert len(list(session.catalog.items.list_in_folder(target.uuid))) == 2  # nothing went
+
+    client.get_storage_item(items["b.png"].uuid).delete()
+    assert [i.name for i in target.list_items()] == ["a.png"]
+    # the deleted item's file registers again
+    _register(session, target, _images(session, "b.png"))
+    assert sorted(i.name for i in target.list_items()) == ["a.png", "b.png"]
+
+
+def test_child_items_of_a_group_and_their_summary(session: Session) -> None:
+    folder = session.client.create_storage_folder("groups")
+    group = {
+        "title": "g",
+        "createVideo": False,
+        **{f"objectUrl_{n}": f"file://{session.bucket}/{name}" for n, name in enumerate(["a.png", "b.png"])},
+    }
+    _register(session, folder, {"image_groups": [group]})
+    [item] = list(folder.list_items())
+    assert item.item_type == StorageItemType.IMAGE_GROUP
+    children = list(item.get_child_items())
+    assert [c.url for c in children] == [f"file://{session.bucket}/a.png", f"file://{session.bucket}/b.png"]
+    summary = children[0].get_summary()
+    assert summary.frame_in_groups == 1 and summary.accessible_group_items[0].uuid == item.uuid
+    with pytest.raises(InvalidArgumentsError, match="is a file of the group or series"):
+        children[0].delete()
+    started = time.monotonic()
+    item.delete()
+    assert list(folder.list_items()) == [] and time.monotonic() - started < 10
+    assert folder.get_summary().files == 0
