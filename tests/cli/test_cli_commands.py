@@ -53,8 +53,8 @@ def test_init_and_help_teach(cli: Any, db: Database) -> None:
             "delete",
             "restore",
         ],
-        "folder": ["create", "list", "show"],
-        "items": ["list", "show"],
+        "folder": ["create", "list", "show", "update", "move", "delete", "summary"],
+        "items": ["list", "show", "update", "move", "delete", "summary"],
         "dataset": ["create", "list", "link", "rows"],
     }
     for group, commands in groups.items():

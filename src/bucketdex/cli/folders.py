@@ -9,10 +9,10 @@ import typer
 from rich.markup import escape
 
 from bucketdex.cli.context import App, client, parse_json_object
-from bucketdex.cli.output import console, print_json, print_table
+from bucketdex.cli.output import console, human_size, print_json, print_table
 from bucketdex.sdk.storage import StorageFolder
 
-app = App(help="Create, find and inspect folders.", no_args_is_help=True)
+app = App(help="Create, find, inspect, rename, move and delete folders.", no_args_is_help=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON")]
 
 
@@ -88,3 +88,77 @@ def show(
     print_table("Folder", ["field", "value"], [*list(folder_json(folder).items()), ("items", count)])
     if subfolders:
         print_table("Subfolders", ["uuid", "name"], [(f.uuid, f.name) for f in subfolders])
+
+
+@app.command("update")
+def update(
+    ctx: typer.Context,
+    uuid: Annotated[str, typer.Argument(help="Folder UUID")],
+    name: Annotated[str | None, typer.Option(help="New name (unique among its siblings)")] = None,
+    description: Annotated[str | None, typer.Option(help="New description")] = None,
+    metadata: Annotated[
+        str | None, typer.Option(help="New client metadata: a JSON object (replaces it)")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Rename a folder, or change its description or client metadata."""
+    folder = client(ctx).get_storage_folder(uuid)
+    folder.update(name, description, parse_json_object(metadata, option="--metadata"))
+    print_json(folder_json(folder)) if as_json else console.print(f"updated folder {escape(folder.name)}")
+
+
+@app.command("move")
+def move(
+    ctx: typer.Context,
+    uuid: Annotated[str, typer.Argument(help="Folder UUID")],
+    to: Annotated[str | None, typer.Option("--to", help="UUID of the new parent folder")] = None,
+    top: Annotated[bool, typer.Option("--top", help="Move it to the top level")] = False,
+) -> None:
+    """Move a folder under another (--to) or to the top level (--top); never into itself."""
+    if (to is None) == (not top):
+        raise typer.BadParameter("give exactly one of --to FOLDER and --top")
+    folder = client(ctx).get_storage_folder(uuid)
+    folder.move_to_folder(to)
+    where = "the top level" if to is None else str(to)
+    console.print(f"moved folder {escape(folder.name)} to {where}")
+
+
+@app.command("delete")
+def delete(
+    ctx: typer.Context,
+    uuid: Annotated[str, typer.Argument(help="Folder UUID")],
+    recursive: Annotated[bool, typer.Option("--recursive", help="Also delete everything under it")] = False,
+    unlink_datasets: Annotated[
+        bool,
+        typer.Option("--unlink-datasets", help="Also delete items in datasets (and their rows)"),
+    ] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Delete a folder: an empty one, or with its subfolders and items if --recursive."""
+    result = client(ctx).get_storage_folder(uuid).delete(recursive=recursive, unlink_datasets=unlink_datasets)
+    if as_json:
+        print_json({"folders": result.folders, "items": result.items, "data_rows": result.data_rows})
+        return
+    console.print(
+        f"deleted {result.folders} folder(s), {result.items} item(s), {result.data_rows} dataset row(s)"
+    )
+
+
+@app.command("summary")
+def summary(
+    ctx: typer.Context, uuid: Annotated[str, typer.Argument(help="Folder UUID")], as_json: JsonOpt = False
+) -> None:
+    """What a folder holds directly: subfolders, items by type, files, total size, import jobs."""
+    found = client(ctx).get_storage_folder(uuid).get_summary()
+    if as_json:
+        print_json(found)
+        return
+    rows = [
+        ("subfolders", found.folders),
+        ("items", found.items),
+        *((f"  {kind}", count) for kind, count in sorted(found.items_by_type.items())),
+        ("files", found.files),
+        ("total size", human_size(found.total_size)),
+        ("import jobs", found.import_jobs),
+    ]
+    print_table("Folder summary", ["", "count"], rows)

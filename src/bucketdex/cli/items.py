@@ -6,12 +6,13 @@ from itertools import islice
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 
-from bucketdex.cli.context import App, client
-from bucketdex.cli.output import human_size, print_json, print_table
+from bucketdex.cli.context import App, client, parse_json_object
+from bucketdex.cli.output import console, human_size, print_json, print_table
 from bucketdex.sdk.storage import StorageItem
 
-app = App(help="List and inspect storage items.", no_args_is_help=True)
+app = App(help="List, inspect, update, move and delete storage items.", no_args_is_help=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON")]
 
 
@@ -78,3 +79,71 @@ def show(
     if children:
         rows = [(c.position, c.uuid, c.name, c.url) for c in children]
         print_table("Files, in order", ["#", "uuid", "name", "url"], rows)
+
+
+ItemIdsArg = Annotated[list[str], typer.Argument(help="Item UUIDs")]
+
+
+@app.command("update")
+def update(
+    ctx: typer.Context,
+    uuid: Annotated[str, typer.Argument(help="Item UUID")],
+    name: Annotated[str | None, typer.Option(help="New name")] = None,
+    description: Annotated[str | None, typer.Option(help="New description")] = None,
+    metadata: Annotated[
+        str | None,
+        typer.Option(help="New client metadata, a JSON object (replaces it; checked by the schema)"),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Rename an item, or change its description or client metadata."""
+    item = client(ctx).get_storage_item(uuid)
+    item.update(name, description, parse_json_object(metadata, option="--metadata"))
+    print_json(item_json(item)) if as_json else console.print(f"updated item {escape(item.name)}")
+
+
+@app.command("move")
+def move(
+    ctx: typer.Context,
+    uuids: ItemIdsArg,
+    to: Annotated[str, typer.Option("--to", help="UUID of the folder to move them into")],
+) -> None:
+    """Move items (groups and series with their files) into another folder; all or none."""
+    moved = client(ctx).move_storage_items(uuids, to)
+    console.print(f"moved {moved} item(s) to folder {to}")
+
+
+@app.command("delete")
+def delete(
+    ctx: typer.Context,
+    uuids: ItemIdsArg,
+    unlink_datasets: Annotated[
+        bool,
+        typer.Option("--unlink-datasets", help="Also delete items in datasets (and their rows)"),
+    ] = False,
+) -> None:
+    """Delete items (groups and series with their files); all or none.  Their URLs can be
+    registered again afterwards."""
+    result = client(ctx).delete_storage_items(uuids, unlink_datasets=unlink_datasets)
+    console.print(f"deleted {result.items} item(s) and {result.data_rows} dataset row(s)")
+
+
+@app.command("summary")
+def summary(
+    ctx: typer.Context, uuid: Annotated[str, typer.Argument(help="Item UUID")], as_json: JsonOpt = False
+) -> None:
+    """Where an item is used: the group or series it is a file of, the datasets it is in."""
+    found = client(ctx).get_storage_item(uuid).get_summary()
+    rows = [(d.id, d.title, len(found.data_row_ids[str(d.id)])) for d in found.datasets]
+    parent = found.parent
+    if as_json:
+        print_json(
+            {
+                "parent": None if parent is None else {"uuid": parent.id, "name": parent.name},
+                "datasets": [{"uuid": u, "title": t, "rows": n} for u, t, n in rows],
+            }
+        )
+        return
+    if parent:
+        console.print(f"a file of {escape(parent.name)} ({parent.id})")
+    print_table(f"In {len(rows)} dataset(s)", ["uuid", "title", "rows"], rows)

@@ -19,7 +19,7 @@ from bucketdex.catalog.jobs import JobSummary
 from bucketdex.catalog.listings import Listing
 from bucketdex.catalog.metadata_schema import MetadataSchema
 from bucketdex.core.limits import choice
-from bucketdex.core.records import JobProgress
+from bucketdex.core.records import DeleteResult, JobProgress
 from bucketdex.core.types import JobStatus, Provider, StorageLocation
 from bucketdex.errors import InvalidArgument, NotFound
 from bucketdex.sdk.backend import Backend
@@ -119,6 +119,22 @@ class Client:
     def get_storage_items(self, item_uuids: Iterable[UuidLike | HasUuid]) -> list[StorageItem]:
         ids = [as_uuid(i, what="item uuid") for i in item_uuids]
         return [StorageItem(self._backend, r) for r in self._backend.get_items(ids)]
+
+    def move_storage_items(
+        self, item_uuids: Iterable[UuidLike | HasUuid], target_folder: UuidLike | HasUuid
+    ) -> int:
+        """Move items from any folders (with the files of their groups and series) into
+        ``target_folder``, all or none; how many moved."""
+        ids = [as_uuid(i, what="item uuid") for i in item_uuids]
+        return self._backend.move_items(ids, as_uuid(target_folder, what="target folder"), None)
+
+    def delete_storage_items(
+        self, item_uuids: Iterable[UuidLike | HasUuid], *, unlink_datasets: bool = False
+    ) -> DeleteResult:
+        """Delete items from any folders (with the files of their groups and series), all or
+        none; items in datasets are refused unless ``unlink_datasets``."""
+        ids = [as_uuid(i, what="item uuid") for i in item_uuids]
+        return self._backend.delete_items(ids, unlink_datasets, None)
 
     # datasets --------------------------------------------------------------------------------
 
