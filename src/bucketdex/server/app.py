@@ -29,6 +29,7 @@ from bucketdex.server.policy import MountedRoute, RoutePolicy
 from bucketdex.server.routes import (
     catalog_routes,
     curation_routes,
+    file_routes,
     job_routes,
     listing_routes,
     resource_routes,
@@ -39,13 +40,15 @@ from bucketdex.store.database import Database
 log = logging.getLogger(__name__)
 
 API_PREFIX = "/api/v1"
-# every router authenticates on its own (``APIRouter(dependencies=[Depends(authenticate)])``)
+# every router authenticates on its own (``APIRouter(dependencies=[Depends(authenticate)])``),
+# but file_routes, whose signed URLs carry a token in place of credentials
 API_ROUTERS = (
     catalog_routes.router,
     curation_routes.router,
     resource_routes.router,
     job_routes.router,
     listing_routes.router,
+    file_routes.router,  # the one exception: its signed token is the credential (file_routes.py)
 )
 PUBLIC_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
 

@@ -60,6 +60,8 @@ ROUTE_ROLES: Mapping[tuple[str, str], Role] = {
     ("GET", f"{V1}/integrations/{{integration_id}}/manifest"): USER,
     ("POST", f"{V1}/integrations/{{integration_id}}/signed-url"): USER,
     ("POST", f"{V1}/folders/{{folder_id}}/import-from-bucket"): USER,
+    # a local file behind a signed URL: its token names the user it was made for, held to this role
+    ("GET", f"{V1}/files/{{token}}"): USER,
     # datasets
     ("POST", f"{V1}/datasets"): USER,
     ("GET", f"{V1}/datasets"): USER,

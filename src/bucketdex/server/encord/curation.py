@@ -7,7 +7,7 @@ from __future__ import annotations
 import uuid
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 
 from bucketdex.auth.records import Caller
 from bucketdex.catalog.catalog import Catalog
@@ -18,9 +18,9 @@ from bucketdex.server.encord.wire import (
     ITEM_TYPE_NAMES,
     V2_PREFIX,
     CamelModel,
-    ItemWriter,
     Wire,
     folder_wire,
+    item_writer,
     page_wire,
 )
 from bucketdex.server.security import CallerDep, CatalogDep, authenticate
@@ -156,15 +156,17 @@ def item_summary(catalog: CatalogDep, folder_id: uuid.UUID, item_id: uuid.UUID) 
 
 @router.get("/storage/folders/{folder_id}/items/{item_id}/child-items")
 def child_items(
+    request: Request,
     catalog: CatalogDep,
     caller: CallerDep,
     folder_id: uuid.UUID,
     item_id: uuid.UUID,
     sign_urls: Annotated[bool, Query(alias="signUrls")] = False,
 ) -> Wire:
-    """``item.get_child_items()``: the files of a group, sequence or series, in order."""
+    """``item.get_child_items()``: the files of a group, sequence or series, in order
+    (``get_signed_urls=True``: each with its signed URL)."""
     _item_in(catalog, folder_id, item_id)
-    writer = ItemWriter(catalog, caller)
+    writer = item_writer(request, catalog, caller, sign_urls=sign_urls)
     return page_wire(writer.items(catalog.items.children(item_id)), None)
 
 

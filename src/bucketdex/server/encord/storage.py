@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
 
 from bucketdex.auth.records import Caller
 from bucketdex.catalog.catalog import Catalog
@@ -22,6 +22,7 @@ from bucketdex.server.encord.wire import (
     after_key,
     check_order,
     folder_wire,
+    item_writer,
     page_wire,
     parse_metadata_text,
     take_wire_page,
@@ -33,6 +34,7 @@ router = APIRouter(prefix=V2_PREFIX, dependencies=[Depends(authenticate)], tags=
 
 PageSize = Annotated[int, Query(alias="pageSize")]
 PageToken = Annotated[str | None, Query(alias="pageToken")]
+SignUrls = Annotated[bool, Query(alias="signUrls")]
 Desc = Annotated[bool, Query()]
 
 
@@ -157,6 +159,7 @@ def _matching(
 
 @router.get("/storage/folders/{folder_id}/items")
 def list_items(
+    request: Request,
     catalog: CatalogDep,
     caller: CallerDep,
     folder_id: uuid.UUID,
@@ -167,6 +170,7 @@ def list_items(
     desc: Desc = False,
     page_size: PageSize = 100,
     page_token: PageToken = None,
+    sign_urls: SignUrls = False,
 ) -> Wire:
     """``folder.list_items()``: the folder's items (not the files inside groups), in
     registration order, filtered by name (``search``) and ``itemTypes``."""
@@ -184,19 +188,26 @@ def list_items(
     page, token = take_wire_page(
         _matching(stream, search, types), lambda i: [str(i.id)], page_token, page_size
     )
-    return page_wire(ItemWriter(catalog, caller).items(page), token)
+    return page_wire(item_writer(request, catalog, caller, sign_urls=sign_urls).items(page), token)
 
 
 @router.get("/storage/items/{item_id}")
-def get_item(catalog: CatalogDep, caller: CallerDep, item_id: uuid.UUID) -> Wire:
-    """``get_storage_item``; ``signUrl`` is accepted, and ``signedUrl`` stays null."""
-    return ItemWriter(catalog, caller).item(catalog.items.get(item_id))
+def get_item(
+    request: Request,
+    catalog: CatalogDep,
+    caller: CallerDep,
+    item_id: uuid.UUID,
+    sign_url: Annotated[bool, Query(alias="signUrl")] = False,
+) -> Wire:
+    """``get_storage_item`` / ``item.get_signed_url()``: ``signUrl=true`` fills ``signedUrl``."""
+    return item_writer(request, catalog, caller, sign_urls=sign_url).item(catalog.items.get(item_id))
 
 
 @router.post("/storage/items/get-bulk")
-def get_items(catalog: CatalogDep, caller: CallerDep, body: GetItemsIn) -> Wire:
+def get_items(request: Request, catalog: CatalogDep, caller: CallerDep, body: GetItemsIn) -> Wire:
     """``get_storage_items``: in the order asked; 404 if any is not the organisation's."""
-    return page_wire(ItemWriter(catalog, caller).items(catalog.items.get_many(body.item_uuids)), None)
+    writer = item_writer(request, catalog, caller, sign_urls=body.sign_urls)
+    return page_wire(writer.items(catalog.items.get_many(body.item_uuids)), None)
 
 
 def _update(catalog: Catalog, patches: dict[uuid.UUID, ItemPatchIn]) -> list[ItemRecord]:

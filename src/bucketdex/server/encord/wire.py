@@ -12,16 +12,19 @@ import uuid
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
+from fastapi import Request
 from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
 from bucketdex.auth.records import Caller
 from bucketdex.catalog.catalog import Catalog
+from bucketdex.catalog.signing import ItemUrlSigner
 from bucketdex.core.records import FolderRecord, IntegrationRecord, ItemRecord
 from bucketdex.core.storable import MAX_JSON_DEPTH
 from bucketdex.core.types import ItemType, Provider
 from bucketdex.errors import InvalidArgument
 from bucketdex.server.paging import decode_token, take_page
+from bucketdex.server.routes.file_routes import item_url_signer
 
 T = TypeVar("T")
 Wire = dict[str, Any]
@@ -109,11 +112,14 @@ def folder_wire(folder: FolderRecord, caller: Caller, path: list[FolderRecord] |
 
 class ItemWriter:
     """Items → ``encord.orm.storage.StorageItem``; knows the organisation's integrations (for
-    ``storageLocation``), looked up once per request."""
+    ``storageLocation``), looked up once per request.  With a ``signer`` (the SDK's
+    ``sign_url(s)=True``) each batch of items is signed together, so a bucket is opened once
+    per batch (``catalog.signing``); without one ``signedUrl`` is null."""
 
-    def __init__(self, catalog: Catalog, caller: Caller) -> None:
+    def __init__(self, catalog: Catalog, caller: Caller, signer: ItemUrlSigner | None = None) -> None:
         self._caller = caller
         self._catalog = catalog
+        self._signer = signer
         self._integrations: dict[uuid.UUID, IntegrationRecord] | None = None
 
     def _location(self, integration_id: uuid.UUID | None) -> str:
@@ -125,6 +131,14 @@ class ItemWriter:
         return "encord" if found is None else LOCATION_NAMES[found.provider]
 
     def item(self, item: ItemRecord) -> Wire:
+        return self.items([item])[0]
+
+    def items(self, items: Iterable[ItemRecord]) -> list[Wire]:
+        records = list(items)
+        signed = self._signer.signed_urls(records) if self._signer is not None else {}
+        return [self._item(i, signed.get(i.id)) for i in records]
+
+    def _item(self, item: ItemRecord, signed_url: str | None) -> Wire:
         media = item.media
         return {
             "uuid": item.id,
@@ -142,7 +156,7 @@ class ItemWriter:
             "storageLocation": self._location(item.integration_id),
             "integrationHash": item.integration_id,
             "url": item.url,
-            "signedUrl": None,
+            "signedUrl": signed_url,
             "fileSize": media.file_size,
             "mimeType": media.mime_type,
             "duration": media.duration,
@@ -159,8 +173,10 @@ class ItemWriter:
             "audioNumChannels": media.audio_num_channels,
         }
 
-    def items(self, items: Iterable[ItemRecord]) -> list[Wire]:
-        return [self.item(i) for i in items]
+
+def item_writer(request: Request, catalog: Catalog, caller: Caller, *, sign_urls: bool) -> ItemWriter:
+    """The ``ItemWriter`` of a route; ``sign_urls``: the SDK asked for signed URLs."""
+    return ItemWriter(catalog, caller, item_url_signer(request, catalog, caller) if sign_urls else None)
 
 
 def page_wire(results: list[Wire], next_token: str | None) -> Wire:
