@@ -13,13 +13,15 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "bucketdex"
 
 # package -> the bucketdex packages it must never import
 FORBIDDEN = {
-    "core": {"catalog", "manifest", "extract", "storage", "store", "sdk", "queue", "server", "cli", "auth"},
-    "store": {"catalog", "manifest", "extract", "storage", "sdk", "queue", "server", "cli"},
-    "storage": {"catalog", "manifest", "extract", "store", "sdk", "queue", "server", "cli"},
-    "extract": {"catalog", "manifest", "storage", "store", "sdk", "queue", "server", "cli"},
+    "core": {"catalog", "index", "manifest", "extract", "storage", "store", "sdk", "queue", "server", "cli", "auth"},
+    "store": {"catalog", "index", "manifest", "extract", "storage", "sdk", "queue", "server", "cli"},
+    "storage": {"catalog", "index", "manifest", "extract", "store", "sdk", "queue", "server", "cli"},
+    "extract": {"catalog", "index", "manifest", "storage", "store", "sdk", "queue", "server", "cli"},
     # (manifest generate lists a bucket: manifest may use storage, its sibling below the catalog)
-    "manifest": {"catalog", "extract", "store", "sdk", "queue", "server", "cli"},
-    "catalog": {"sdk", "queue", "server", "cli"},
+    "manifest": {"catalog", "index", "extract", "store", "sdk", "queue", "server", "cli"},
+    "catalog": {"index", "sdk", "queue", "server", "cli"},
+    # the Index (filters, later similarity) is built on the catalog; the SDK and server use it
+    "index": {"sdk", "queue", "server", "cli"},
     "sdk": {"cli", "server", "queue"},
     "queue": {"cli", "server", "sdk"},  # the task queue sits beside the SDK, on the catalog
 }

@@ -1,0 +1,1 @@
+"""The Index: finding items by typed metadata and media facts (issue 18)."""
