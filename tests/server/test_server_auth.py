@@ -22,6 +22,7 @@ from bucketdex.auth.service import AuthService
 from bucketdex.server import app as server_app
 from bucketdex.server.encord import rpc as encord_rpc
 from bucketdex.server.encord.wire import V2_PREFIX
+from bucketdex.server.routes import file_routes
 from bucketdex.server.security import authenticate
 from bucketdex.store.database import Database
 
@@ -208,8 +209,9 @@ def _calls(route: APIRoute) -> set[Any]:
 
 
 def _authenticates(route: APIRoute) -> bool:
-    # the encord SDK's v1 RPC verifies the signature over its envelope itself (errors in the envelope)
-    return authenticate in _calls(route) or route.endpoint is encord_rpc.public_rpc
+    # the encord SDK's v1 RPC verifies the signature over its envelope itself (errors in the envelope);
+    # a signed URL's token is its credential (file_routes.py: 403 when bad)
+    return authenticate in _calls(route) or route.endpoint in (encord_rpc.public_rpc, file_routes.signed_file)
 
 
 def test_every_route_depends_on_authentication(app: FastAPI) -> None:
@@ -238,4 +240,6 @@ async def test_every_route_refuses_a_request_without_credentials(
         for method in route.methods:
             response = await client.request(method, path, content=b"{}")
             status = response.json()["status"] if route.path == "/public" else response.status_code
-            assert status == 401, f"{method} {route.path} answered {response.status_code}"
+            # a signed URL's token is its credential: a bad one is a 403
+            expected = 403 if route.route.endpoint is file_routes.signed_file else 401
+            assert status == expected, f"{method} {route.path} answered {response.status_code}"

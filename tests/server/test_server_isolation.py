@@ -60,6 +60,7 @@ def populate(app: FastAPI, tenant: Tenant, root: Path) -> dict[str, str]:
         "job_id": str(job.id),
         "integration_id": str(integration.id),
         "dataset_id": str(dataset.id),
+        "token": f"{tenant.org_id.hex}.not-a-sealed-token",  # a signed URL's: refused (403) for anyone
     }
 
 
@@ -86,6 +87,10 @@ def body_for(method: str, path: str, ids: dict[str, str]) -> dict[str, Any]:
             "type": "images",
         },
         ("POST", "/api/v1/datasets/{dataset_id}/items"): {"item_ids": [ids["item_id"]]},
+        # curation: B names A's folders and items in the body (B's own ids in the path are none)
+        ("POST", "/api/v1/folders/move"): {"folder_ids": [ids["folder_id"]], "parent_id": None},
+        ("POST", "/api/v1/items/move"): {"item_ids": [ids["item_id"]], "folder_id": ids["folder_id"]},
+        ("POST", "/api/v1/items/delete"): {"item_ids": [ids["item_id"]], "unlink_datasets": True},
         # the encord SDK's routes (server/encord/)
         ("POST", "/v2/public/organisation/client-metadata-schema-v2"): {
             "b_key": {"ty": "variant", "hint": "number"}
@@ -98,6 +103,22 @@ def body_for(method: str, path: str, ids: dict[str, str]) -> dict[str, Any]:
         ("PATCH", "/v2/public/storage/folders/{folder_id}/items/{item_id}"): {"clientMetadata": {"x": "b"}},
         ("POST", "/v2/public/storage/folders/{folder_id}/data-upload-jobs"): {"externalFiles": MANIFEST},
         ("POST", "/v2/public/datasets"): {"title": "b-dataset", "createBackingFolder": False},
+        ("PATCH", "/v2/public/storage/folders/patch-bulk"): {
+            "folderPatches": {ids["folder_id"]: {"name": "by-b"}}
+        },
+        ("PATCH", "/v2/public/storage/folders/{folder_id}"): {"name": "renamed-by-b"},
+        ("POST", "/v2/public/storage/folders/move"): {
+            "folderUuids": [ids["folder_id"]],
+            "newParentUuid": None,
+        },
+        ("POST", "/v2/public/storage/folders/{folder_id}/items/move"): {
+            "itemUuids": [ids["item_id"]],
+            "newParentUuid": ids["folder_id"],
+        },
+        ("POST", "/v2/public/storage/folders/{folder_id}/items/delete"): {
+            "childUuids": [ids["item_id"]],
+            "removeUnusedFrames": True,
+        },
         ("POST", "/public"): {
             "query_type": "dataset",
             "query_method": "GET",

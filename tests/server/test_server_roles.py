@@ -21,6 +21,7 @@ from bucketdex.server import create_app
 from bucketdex.server import policy as server_policy
 from bucketdex.server.app import mounted_routes
 from bucketdex.server.policy import ROUTE_ROLES, RoutePolicy
+from bucketdex.server.routes import file_routes
 from bucketdex.store.database import Database
 
 pytestmark = pytest.mark.anyio
@@ -79,7 +80,10 @@ async def call_every_route(
 ) -> dict[tuple[str, str], tuple[int, str]]:
     """(method, path) -> (status, message) of one plausible call of every route; deletions last."""
     answers = {}
-    calls = [(method, r) for r in api_routes(app) for method in sorted(r.methods)]
+    # the file route's caller is the user its token was made for (test_encord_signed_urls.py holds
+    # that user to the policy); the API keys sent here play no part in it
+    routes = [r for r in api_routes(app) if r.route.endpoint is not file_routes.signed_file]
+    calls = [(method, r) for r in routes for method in sorted(r.methods)]
     for method, route in sorted(calls, key=lambda call: call[0] == "DELETE"):
         path = route.path
         for name in route.route.param_convertors:
