@@ -39,6 +39,7 @@ BUCKET = "bench-workers"
 CREDENTIALS = {"access_key_id": "bench", "secret_access_key": "bench-secret"}
 CHUNK_UNITS = 500
 STALLED_AFTER = 6.0
+WORKER_LOG = Path(tempfile.gettempdir()) / "bench_workers.log"  # the workers' output, if one fails
 
 
 def serve(count: int) -> None:
@@ -84,8 +85,8 @@ def _workers(url: str, queue: str, n: int) -> list[subprocess.Popen[bytes]]:
     env = {**os.environ, "BUCKETDEX_CHUNK_UNITS": str(CHUNK_UNITS)}
     command = [sys.executable, "-c", "from bucketdex.cli.app import main; main()", "--database-url", url,
                "worker", "--queue", queue, "--stalled-after", str(STALLED_AFTER)]  # fmt: skip
-    return [subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            for _ in range(n)]  # fmt: skip
+    log = open(WORKER_LOG, "ab")  # noqa: SIM115 (shared by the workers; closed with the process)
+    return [subprocess.Popen(command, env=env, stdout=log, stderr=log) for _ in range(n)]
 
 
 def _stop(workers: list[subprocess.Popen[bytes]], sig: int = signal.SIGTERM) -> None:

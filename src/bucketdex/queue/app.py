@@ -10,7 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from bucketdex.errors import InvalidArgument
-from bucketdex.queue.tasks import import_jobs
+from bucketdex.queue.tasks import NAMESPACE, import_job_tasks
 from bucketdex.store.database import Database
 
 DEFAULT_QUEUE = "bucketdex"
@@ -33,7 +33,7 @@ def make_app(database_url: str) -> procrastinate.App:
     later issues add their blueprints here).  One per database and process: a blueprint's
     tasks are bound to the first app they are added to."""
     app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo(database_url)))
-    app.add_tasks_from(import_jobs, namespace="import_jobs")
+    app.add_tasks_from(import_job_tasks(), namespace=NAMESPACE)
     return app
 
 

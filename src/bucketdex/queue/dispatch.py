@@ -7,7 +7,7 @@ from collections.abc import Callable
 import procrastinate
 
 from bucketdex.core.records import JobRecord
-from bucketdex.queue.tasks import plan
+from bucketdex.queue.tasks import PLAN
 
 Dispatch = Callable[[JobRecord], None]
 
@@ -16,6 +16,7 @@ def dispatcher(app: procrastinate.App, org_id: str, queue: str) -> Dispatch:
     """A ``catalog.imports.dispatch_to`` target: queue the job's planning task (the app open)."""
 
     def dispatch(job: JobRecord) -> None:
-        plan.configure(queue=queue, queueing_lock=f"plan-{job.id}").defer(org_id=org_id, job_id=str(job.id))
+        deferrer = app.configure_task(PLAN, queue=queue, queueing_lock=f"plan-{job.id}")
+        deferrer.defer(org_id=org_id, job_id=str(job.id))
 
     return dispatch

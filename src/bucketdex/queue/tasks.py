@@ -27,8 +27,20 @@ from bucketdex.errors import NotFound
 from bucketdex.store.database import Database
 
 log = logging.getLogger(__name__)
-import_jobs = procrastinate.Blueprint()
+NAMESPACE = "import_jobs"
+PLAN, CHUNK, FINISH = (f"{NAMESPACE}:{name}" for name in ("plan", "chunk", "finish"))
 _RETRY = procrastinate.RetryStrategy(max_attempts=5, exponential_wait=1)
+
+
+def import_job_tasks() -> procrastinate.Blueprint:
+    """A new blueprint of the import-job tasks, for one app: Procrastinate binds a blueprint's
+    tasks to the app they are added to (and prefixes their names in place), so a process with
+    apps on two databases needs a blueprint for each.  Tasks queue their successors by name
+    through the app that runs them (``context.app``)."""
+    blueprint = procrastinate.Blueprint()
+    for name, function in (("plan", plan), ("chunk", chunk), ("finish", finish)):
+        blueprint.task(name=name, pass_context=True, retry=_RETRY)(function)
+    return blueprint
 
 
 class Catalogs:
@@ -57,7 +69,6 @@ def _pending_job(
     return (catalog, job) if job.status is JobStatus.PENDING else None
 
 
-@import_jobs.task(name="plan", pass_context=True, retry=_RETRY)
 def plan(context: procrastinate.JobContext, org_id: str, job_id: str) -> None:
     """Parse the job; a job that reads nothing runs here at once, one that reads is planned
     into chunks and a task is queued for each chunk not done yet."""
@@ -79,12 +90,11 @@ def plan(context: procrastinate.JobContext, org_id: str, job_id: str) -> None:
     pending = ChunkStore(catalog.db).pending(job.id)
     queue = context.job.queue
     arguments: list[JSONDict] = [{"org_id": org_id, "job_id": job_id, "chunk_no": n} for n in pending]
-    chunk.configure(queue=queue).batch_defer(*arguments)
+    context.app.configure_task(CHUNK, queue=queue).batch_defer(*arguments)
     if not pending:
-        _finish_soon(queue, org_id, job_id)
+        _finish_soon(context, org_id, job_id)
 
 
-@import_jobs.task(name="chunk", pass_context=True, retry=_RETRY)
 def chunk(context: procrastinate.JobContext, org_id: str, job_id: str, chunk_no: int) -> None:
     """Read one chunk's media and store its outcome; the last chunk queues ``finish``."""
     found = _pending_job(context, org_id, job_id)
@@ -96,19 +106,18 @@ def chunk(context: procrastinate.JobContext, org_id: str, job_id: str, chunk_no:
     assert planned is not None
     publish_progress(catalog, job.id, planned)  # on the job row: any process sees it
     if not ChunkStore(catalog.db).pending(job.id):
-        _finish_soon(context.job.queue, org_id, job_id)
+        _finish_soon(context, org_id, job_id)
 
 
-def _finish_soon(queue: str | None, org_id: str, job_id: str) -> None:
+def _finish_soon(context: procrastinate.JobContext, org_id: str, job_id: str) -> None:
     # the queueing lock keeps one finish queued per job, whichever chunk ends last
     options: dict[str, Any] = {"queueing_lock": f"finish-{job_id}"}
-    if queue:
-        options["queue"] = queue
+    if context.job.queue:
+        options["queue"] = context.job.queue
     with contextlib.suppress(procrastinate.exceptions.AlreadyEnqueued):
-        finish.configure(**options).defer(org_id=org_id, job_id=job_id)
+        context.app.configure_task(FINISH, **options).defer(org_id=org_id, job_id=job_id)
 
 
-@import_jobs.task(name="finish", pass_context=True, retry=_RETRY)
 def finish(context: procrastinate.JobContext, org_id: str, job_id: str) -> None:
     """Register every chunk's outcome and record the job's outcome, in one transaction."""
     found = _pending_job(context, org_id, job_id)
