@@ -5,10 +5,12 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from itertools import count
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, insert, select, update
+from sqlalchemy import ColumnElement, Connection, Row, delete, func, insert, select, update
 
 from bucketdex.catalog.items import load_items
 from bucketdex.catalog.scoping import owned_row
@@ -16,9 +18,36 @@ from bucketdex.core.ids import new_id
 from bucketdex.core.limits import check_description, check_title, choice, utcnow
 from bucketdex.core.records import DataRowRecord, DatasetRecord, LinkResult
 from bucketdex.core.types import DuplicatesBehavior, ItemType, StorageLocation
-from bucketdex.errors import Conflict, InvalidArgument
+from bucketdex.errors import Conflict, InvalidArgument, NotFound
 from bucketdex.store.database import Database
 from bucketdex.store.tables import data_rows, datasets, folders, storage_items
+
+
+@dataclass(frozen=True)
+class DatasetQuery:
+    """Which datasets to list: exact titles/descriptions, SQL ``LIKE`` patterns (``%``, ``_``;
+    case-insensitive), and half-open time ranges (``after`` included, ``before`` not)."""
+
+    title_eq: str | None = None
+    title_like: str | None = None
+    description_eq: str | None = None
+    description_like: str | None = None
+    created_before: datetime | None = None
+    created_after: datetime | None = None
+    edited_before: datetime | None = None
+    edited_after: datetime | None = None
+
+
+@dataclass(frozen=True)
+class DataRowQuery:
+    """Which data rows of a dataset to list: title exact or ``LIKE`` pattern (case-insensitive),
+    linked before/after (``after`` included), of some item types."""
+
+    title_eq: str | None = None
+    title_like: str | None = None
+    created_before: datetime | None = None
+    created_after: datetime | None = None
+    item_types: frozenset[ItemType] | None = None
 
 
 class DatasetService:
@@ -58,6 +87,19 @@ class DatasetService:
         with self._db.read() as conn:
             rows = conn.execute(
                 select(datasets).where(datasets.c.org_id == self._org_id).order_by(datasets.c.created_at)
+            )
+            return [_dataset(row) for row in rows]
+
+    def find(self, query: DatasetQuery) -> list[DatasetRecord]:
+        """The organisation's datasets ``query`` selects, oldest first."""
+        conditions = [datasets.c.org_id == self._org_id]
+        conditions += _text_conditions(datasets.c.title, query.title_eq, query.title_like)
+        conditions += _text_conditions(datasets.c.description, query.description_eq, query.description_like)
+        conditions += _time_conditions(datasets.c.created_at, query.created_before, query.created_after)
+        conditions += _time_conditions(datasets.c.updated_at, query.edited_before, query.edited_after)
+        with self._db.read() as conn:
+            rows = conn.execute(
+                select(datasets).where(*conditions).order_by(datasets.c.created_at, datasets.c.id)
             )
             return [_dataset(row) for row in rows]
 
@@ -102,20 +144,60 @@ class DatasetService:
             )
             return folder_id
 
-    def data_rows(self, dataset_id: uuid.UUID) -> list[DataRowRecord]:
+    def data_rows(self, dataset_id: uuid.UUID, query: DataRowQuery | None = None) -> list[DataRowRecord]:
+        """The dataset's rows in link order, those ``query`` selects."""
+        query = query or DataRowQuery()
+        conditions = [data_rows.c.dataset_id == dataset_id]
+        conditions += _text_conditions(data_rows.c.title, query.title_eq, query.title_like)
+        conditions += _time_conditions(data_rows.c.created_at, query.created_before, query.created_after)
+        if query.item_types is not None:
+            conditions.append(storage_items.c.item_type.in_(sorted(query.item_types)))
         with self._db.read() as conn:
             get_dataset(conn, self._org_id, dataset_id)
             rows = conn.execute(
-                select(
-                    data_rows,
-                    storage_items.c.item_type,
-                    storage_items.c.url,
-                )
-                .join(storage_items, storage_items.c.id == data_rows.c.item_id)
-                .where(data_rows.c.dataset_id == dataset_id)
-                .order_by(data_rows.c.position, data_rows.c.id)
+                _rows_with_items().where(*conditions).order_by(data_rows.c.position, data_rows.c.id)
             )
             return [_data_row(row) for row in rows]
+
+    def data_row(self, row_id: uuid.UUID, dataset_id: uuid.UUID | None = None) -> DataRowRecord:
+        """One data row of the organisation (of ``dataset_id``, when given); NotFound otherwise."""
+        conditions = [data_rows.c.id == row_id, datasets.c.org_id == self._org_id]
+        if dataset_id is not None:
+            conditions.append(data_rows.c.dataset_id == dataset_id)
+        with self._db.read() as conn:
+            query = _rows_with_items().join(datasets, datasets.c.id == data_rows.c.dataset_id)
+            row = conn.execute(query.where(*conditions)).first()
+        if row is None:
+            where = f" in dataset {dataset_id}" if dataset_id is not None else ""
+            raise NotFound(f"data row {row_id} not found{where}")
+        return _data_row(row)
+
+    def delete_data_rows(self, dataset_id: uuid.UUID, row_ids: Sequence[uuid.UUID]) -> int:
+        """Remove rows from the dataset in one transaction; their storage items stay.  Every id
+        must be a row of this dataset, or nothing is removed (NotFound naming the others)."""
+        wanted = list(dict.fromkeys(row_ids))
+        with self._db.write() as conn:
+            get_dataset(conn, self._org_id, dataset_id)
+            found: set[uuid.UUID] = set()
+            for start in range(0, len(wanted), 1000):
+                chunk = wanted[start : start + 1000]
+                found.update(
+                    conn.execute(
+                        select(data_rows.c.id).where(
+                            data_rows.c.dataset_id == dataset_id, data_rows.c.id.in_(chunk)
+                        )
+                    ).scalars()
+                )
+            missing = [str(i) for i in wanted if i not in found]
+            if missing:
+                shown = ", ".join(missing[:20]) + (
+                    f" and {len(missing) - 20} more" if len(missing) > 20 else ""
+                )
+                raise NotFound(f"not data rows of dataset {dataset_id}: {shown}; nothing was deleted")
+            for start in range(0, len(wanted), 1000):
+                conn.execute(delete(data_rows).where(data_rows.c.id.in_(wanted[start : start + 1000])))
+            conn.execute(update(datasets).where(datasets.c.id == dataset_id).values(updated_at=utcnow()))
+        return len(wanted)
 
 
 def link_in(
@@ -154,6 +236,32 @@ def _free_folder_name(conn: Connection, org_id: uuid.UUID, name: str) -> str:
         ).scalars()
     )
     return next(candidate for n in count(1) if (candidate := name if n == 1 else f"{name} {n}") not in taken)
+
+
+def _rows_with_items() -> Any:
+    return select(data_rows, storage_items.c.item_type, storage_items.c.url).join(
+        storage_items, storage_items.c.id == data_rows.c.item_id
+    )
+
+
+def _text_conditions(column: Any, equal: str | None, like: str | None) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if equal is not None:
+        conditions.append(column == equal)
+    if like is not None:
+        conditions.append(column.ilike(like))
+    return conditions
+
+
+def _time_conditions(
+    column: Any, before: datetime | None, after: datetime | None
+) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = []
+    if before is not None:
+        conditions.append(column < before)
+    if after is not None:
+        conditions.append(column >= after)
+    return conditions
 
 
 def get_dataset(conn: Connection, org_id: uuid.UUID, dataset_id: uuid.UUID) -> DatasetRecord:

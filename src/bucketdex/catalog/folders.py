@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator, Mapping
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, Row, func, insert, select, update
+from sqlalchemy import CTE, ColumnElement, Connection, Row, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bucketdex.catalog.metadata_validation import metadata_size_bytes
@@ -20,6 +21,13 @@ from bucketdex.store.database import Database
 from bucketdex.store.tables import folders
 
 _UNSET: Any = object()
+
+
+class ListOrder(StrEnum):
+    """How folder and item listings sort (the encord SDK's ``FoldersSortBy``)."""
+
+    NAME = "name"
+    CREATED_AT = "created_at"
 
 
 class FolderService:
@@ -86,15 +94,20 @@ class FolderService:
         search: str | None = None,
         *,
         parent_id: uuid.UUID | None = _UNSET,
+        under: uuid.UUID | None = None,
+        order: ListOrder = ListOrder.NAME,
+        desc: bool = False,
         page_size: int = 100,
-        after: tuple[str, uuid.UUID] | None = None,
+        after: tuple[Any, uuid.UUID] | None = None,
     ) -> Iterator[FolderRecord]:
-        """Folders whose name contains ``search`` (case-insensitive), by name; all levels unless
-        ``parent_id`` is given (``None`` = top level).  Pages through the store lazily, starting
-        after the (name, id) ``after``."""
+        """Folders whose name contains ``search`` (case-insensitive); all levels unless
+        ``parent_id`` is given (``None`` = top level) or ``under`` (every folder below that one).
+        Sorted by ``order`` (name or created_at, then id), descending with ``desc``; pages
+        through the store lazily, starting after the (sort key, id) ``after``."""
         if page_size < 1:
             raise InvalidArgument(f"page_size must be at least 1, got {page_size}")
-        for what, text in (("search", search), ("page position", after[0] if after else None)):
+        position = after[0] if after and order is ListOrder.NAME else None
+        for what, text in (("search", search), ("page position", position)):
             problem = text_problem(text) if text else None
             if text and problem:  # PostgreSQL cannot even compare such text: refused on both
                 raise InvalidArgument(f"folder {what} {shown(text)!r} {problem}")
@@ -105,21 +118,21 @@ class FolderService:
             query = query.where(
                 folders.c.parent_id.is_(None) if parent_id is None else folders.c.parent_id == parent_id
             )
-        query = query.order_by(folders.c.name, folders.c.id).limit(page_size)
+        if under is not None:
+            self.get(under)
+            query = query.where(folders.c.id.in_(select(subtree(self._org_id, under).c.id)))
+        key = folders.c.name if order is ListOrder.NAME else folders.c.created_at
+        sort = (key.desc(), folders.c.id.desc()) if desc else (key, folders.c.id)
+        query = query.order_by(*sort).limit(page_size)
         while True:
-            page_query = (
-                query
-                if after is None
-                else query.where(
-                    (folders.c.name > after[0]) | ((folders.c.name == after[0]) & (folders.c.id > after[1]))
-                )
-            )
+            page_query = query if after is None else query.where(keyset_after(key, folders.c.id, after, desc))
             with self._db.read() as conn:
                 page = [_folder(row) for row in conn.execute(page_query)]
             yield from page
             if len(page) < page_size:
                 return
-            after = (page[-1].name, page[-1].id)
+            last = page[-1]
+            after = (last.name if order is ListOrder.NAME else last.created_at, last.id)
 
     def subfolders(self, folder_id: uuid.UUID) -> list[FolderRecord]:
         self.get(folder_id)
@@ -135,6 +148,28 @@ class FolderService:
                 path.append(folder)
                 current = folder.parent_id
         return path
+
+
+def subtree(org_id: uuid.UUID, root: uuid.UUID) -> CTE:
+    """The ids of every folder below ``root`` (not ``root`` itself), as a recursive CTE."""
+    below = (
+        select(folders.c.id)
+        .where(folders.c.parent_id == root, folders.c.org_id == org_id)
+        .cte("subtree", recursive=True)
+    )
+    return below.union_all(select(folders.c.id).join(below, folders.c.parent_id == below.c.id))
+
+
+def keyset_after(
+    key: ColumnElement[Any], row_id: ColumnElement[Any], after: tuple[Any, uuid.UUID], desc: bool
+) -> ColumnElement[bool]:
+    """Rows past the (key, id) position ``after`` in (key, id) order, or its reverse."""
+    past: ColumnElement[bool] = (
+        (key < after[0]) | ((key == after[0]) & (row_id < after[1]))
+        if desc
+        else (key > after[0]) | ((key == after[0]) & (row_id > after[1]))
+    )
+    return past
 
 
 def get_folder(

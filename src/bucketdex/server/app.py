@@ -6,25 +6,29 @@ API documentation (/docs, /redoc, /openapi.json) is public.
 
 from __future__ import annotations
 
+import inspect
 import logging
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import fastapi.routing
-from fastapi import FastAPI
+from fastapi import FastAPI, Request, Response
 from fastapi.routing import APIRoute
+from fastapi.security import HTTPBearer
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bucketdex import __version__
 from bucketdex.auth.service import AuthService
 from bucketdex.catalog.secrets import SecretBox
 from bucketdex.core.records import JobRecord
-from bucketdex.errors import InvalidArgument
+from bucketdex.errors import BucketdexError, InvalidArgument
 from bucketdex.server.catalogs import CatalogPool
 from bucketdex.server.encord import router as encord_router
-from bucketdex.server.errors import error_response, install_error_handlers
+from bucketdex.server.encord import rpc as encord_rpc
+from bucketdex.server.errors import error_response, install_error_handlers, status_for
 from bucketdex.server.policy import MountedRoute, RoutePolicy
 from bucketdex.server.routes import (
     catalog_routes,
@@ -35,6 +39,7 @@ from bucketdex.server.routes import (
     resource_routes,
 )
 from bucketdex.server.security import CLAIMS_SCOPE_KEY, ServerSettings, ServerState
+from bucketdex.server.security import _caller as identify_caller  # who calls, no route to authorise
 from bucketdex.store.database import Database
 
 log = logging.getLogger(__name__)
@@ -92,10 +97,50 @@ def create_app(
     for router in API_ROUTERS:
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(encord_router)  # the encord SDK's /v2/public/... and POST /public
+    answer_unserved_encord_calls(app)
     state.policy = RoutePolicy.of(mounted_routes(app))  # refuses to start with a route without a role
     app.add_middleware(ReleaseSignaturesOnRetry, state=state)
     app.add_middleware(BodySizeLimit, max_bytes=state.settings.max_body_bytes)
     return app
+
+
+ENCORD_V2 = "/v2/public"
+_bearer = HTTPBearer(auto_error=False)
+
+
+def answer_unserved_encord_calls(app: FastAPI) -> None:
+    """A call of the encord SDK that bucketdex does not serve (no route: 404, or another method:
+    405) is answered, once the caller is authenticated, with a 400 naming it: the SDK shows a
+    400's message as is, and reports a bare 404/405 as an unnamed server error.  These are no
+    routes (nothing is served, so there is no role to decide); other paths keep their 404/405."""
+    plain = app.exception_handlers[StarletteHTTPException]
+
+    async def handler(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, StarletteHTTPException)
+        path = request.url.path
+        if exc.status_code in (404, 405):
+            if path.startswith(ENCORD_V2 + "/"):
+                return await _unserved_v2_call(request)
+            if request.method == "POST" and path.startswith("/public/"):
+                return await encord_rpc.unserved_v1_call(request)
+        answer = plain(request, exc)
+        return await answer if inspect.isawaitable(answer) else answer
+
+    app.add_exception_handler(StarletteHTTPException, handler)
+
+
+async def _unserved_v2_call(request: Request) -> Response:
+    try:
+        await identify_caller(request, await _bearer(request))
+    except BucketdexError as error:  # no or bad credentials: the call is not even named
+        return error_response(status_for(error), error.code, error.message, detail=error.detail())
+    path = request.url.path
+    area = path.removeprefix(ENCORD_V2 + "/").split("/", 1)[0][:40] or "?"
+    return error_response(
+        400, "not_implemented",
+        f"bucketdex does not implement {request.method} {path[:200]} (encord SDK: {area}); "
+        "see docs/server.md for the calls it serves",
+    )  # fmt: skip
 
 
 def mounted_routes(app: FastAPI) -> list[MountedRoute]:

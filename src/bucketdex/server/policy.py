@@ -87,6 +87,7 @@ ROUTE_ROLES: Mapping[tuple[str, str], Role] = {
     ("GET", f"{V2}/storage/search/folders"): USER,
     ("GET", f"{V2}/storage/folders/{{folder_id}}/folders"): USER,
     ("GET", f"{V2}/storage/folders/{{folder_id}}/items"): USER,
+    ("GET", f"{V2}/storage/search/items"): USER,
     ("GET", f"{V2}/storage/items/{{item_id}}"): USER,
     ("POST", f"{V2}/storage/items/get-bulk"): USER,
     ("PATCH", f"{V2}/storage/items/patch-bulk"): USER,
@@ -104,6 +105,7 @@ ROUTE_ROLES: Mapping[tuple[str, str], Role] = {
     ("GET", f"{V2}/storage/folders/{{folder_id}}/data-upload-jobs/{{job_id}}"): USER,
     ("POST", f"{V2}/storage/folders/{{folder_id}}/data-upload-jobs/{{job_id}}/cancel"): USER,
     ("POST", f"{V2}/datasets"): USER,
+    ("GET", f"{V2}/datasets/list"): USER,
     # the encord SDK's v1 RPC: every call it serves is a dataset call (server/encord/datasets.py)
     ("POST", "/public"): USER,
 }  # fmt: skip

@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from typing import Any
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Query
 
 from bucketdex.catalog.catalog import Catalog
+from bucketdex.catalog.datasets import DataRowQuery, DatasetQuery
 from bucketdex.core.records import DataRowRecord, DatasetRecord, ItemRecord, JobRecord
 from bucketdex.core.types import ItemType, StorageLocation
 from bucketdex.errors import InvalidArgument, NotFound
 from bucketdex.server.encord.rpc import RpcCall, rpc_handler
 from bucketdex.server.encord.upload_jobs import manifest_of, start_job, subtask_uuid
 from bucketdex.server.encord.wire import V2_PREFIX, CamelModel, Wire
-from bucketdex.server.security import CatalogDep, authenticate
+from bucketdex.server.security import CallerDep, CatalogDep, authenticate
 
 router = APIRouter(prefix=V2_PREFIX, dependencies=[Depends(authenticate)], tags=["encord SDK"])
 
@@ -38,6 +40,19 @@ DATA_TYPES: dict[ItemType, str] = {
 }
 
 
+# ``encord.orm.dataset.StorageLocation.get_str()``: what ``Dataset.storage_location`` parses
+LOCATION_STRINGS: dict[StorageLocation, str] = {
+    StorageLocation.CORD_STORAGE: "CORD_STORAGE",
+    StorageLocation.AWS: "AWS_S3",
+    StorageLocation.GCP: "GCP_STR",
+    StorageLocation.AZURE: "AZURE_STR",
+    StorageLocation.S3_COMPATIBLE: "S3_COMPATIBLE_STR",
+}
+ITEM_TYPES_OF_DATA_TYPE: dict[str, frozenset[ItemType]] = {
+    name: frozenset(t for t, n in DATA_TYPES.items() if n == name) for name in set(DATA_TYPES.values())
+}
+
+
 class CreateDatasetIn(CamelModel):
     title: str
     description: str | None = None
@@ -52,6 +67,52 @@ def create_dataset(catalog: CatalogDep, body: CreateDatasetIn) -> Wire:
     dataset = catalog.datasets.create(body.title, body.description, StorageLocation.CORD_STORAGE)
     backing = catalog.datasets.backing_folder(dataset.id) if body.create_backing_folder else None
     return {"datasetUuid": dataset.id, "backingFolderUuid": backing}
+
+
+class ListDatasetsIn(CamelModel):
+    title_eq: str | None = None
+    title_like: str | None = None
+    description_eq: str | None = None
+    description_like: str | None = None
+    created_before: datetime | None = None
+    created_after: datetime | None = None
+    edited_before: datetime | None = None
+    edited_after: datetime | None = None
+    include_org_access: bool = False  # every dataset of the organisation is every user's
+
+
+@router.get("/datasets/list")
+def list_datasets(catalog: CatalogDep, caller: CallerDep, params: Annotated[ListDatasetsIn, Query()]) -> Wire:
+    """``get_datasets(...)``: ``DatasetsWithUserRolesListResponse``, oldest first."""
+    query = DatasetQuery(
+        title_eq=params.title_eq, title_like=params.title_like,
+        description_eq=params.description_eq, description_like=params.description_like,
+        created_before=utc(params.created_before), created_after=utc(params.created_after),
+        edited_before=utc(params.edited_before), edited_after=utc(params.edited_after),
+    )  # fmt: skip
+    role = "admin" if caller.is_admin else "user"
+    return {"result": [_dataset_with_role(d, role) for d in catalog.datasets.find(query)]}
+
+
+def _dataset_with_role(dataset: DatasetRecord, role: str) -> Wire:
+    return {
+        "datasetUuid": dataset.id,
+        "title": dataset.title,
+        "description": dataset.description,
+        "createdAt": dataset.created_at,
+        "lastEditedAt": dataset.updated_at,
+        "userRole": role,
+        "storageLocation": int(dataset.storage_location),
+        "backingFolderUuid": dataset.backing_folder_id,
+    }
+
+
+def utc(moment: datetime | None) -> datetime | None:
+    """A filter's time as UTC; one without a zone is taken as UTC (what the SDK sends for a
+    naive ``datetime``)."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 # v1 data rows --------------------------------------------------------------------------------
@@ -114,35 +175,112 @@ def get_dataset(call: RpcCall) -> Wire:
         "dataset_hash": str(dataset.id),
         "title": dataset.title,
         "description": dataset.description,
-        "dataset_type": int(dataset.storage_location),
+        "dataset_type": LOCATION_STRINGS[dataset.storage_location],
         "data_rows": rows,
         "backing_folder_uuid": str(dataset.backing_folder_id) if dataset.backing_folder_id else None,
     }
 
 
-def _filtered(rows: list[DataRowRecord], payload: dict[str, Any]) -> list[DataRowRecord]:
-    title_eq, hashes, types = payload.get("title_eq"), payload.get("data_hashes"), payload.get("data_types")
-    if payload.get("title_like") or payload.get("created_before") or payload.get("created_after"):
-        raise InvalidArgument("title_like, created_before and created_after are not supported by bucketdex")
-    if title_eq is not None:
-        rows = [r for r in rows if r.title == title_eq]
-    if hashes is not None:
-        wanted = {str(h) for h in hashes}
-        rows = [r for r in rows if str(r.id) in wanted]
+def _row_query(payload: dict[str, Any]) -> DataRowQuery:
+    """``list_data_rows``' filters: ``title_eq``, ``title_like`` (SQL ``LIKE``), ``created_before``,
+    ``created_after`` (ISO 8601), ``data_types`` (``IMAGE``, ``IMG_GROUP``, ...)."""
+    types = payload.get("data_types")
+    item_types = None
     if types is not None:
-        wanted_types = set(types)
-        rows = [r for r in rows if DATA_TYPES[r.item_type] in wanted_types]
-    return rows
+        if not isinstance(types, list) or any(t not in ITEM_TYPES_OF_DATA_TYPE for t in types):
+            raise InvalidArgument(f"data_types must be a list of {sorted(ITEM_TYPES_OF_DATA_TYPE)}")
+        item_types = frozenset(i for t in types for i in ITEM_TYPES_OF_DATA_TYPE[t])
+    return DataRowQuery(
+        title_eq=_text(payload, "title_eq"),
+        title_like=_text(payload, "title_like"),
+        created_before=_moment(payload, "created_before"),
+        created_after=_moment(payload, "created_after"),
+        item_types=item_types,
+    )
+
+
+def _text(payload: dict[str, Any], key: str) -> str | None:
+    value = payload.get(key)
+    if value is not None and not isinstance(value, str):
+        raise InvalidArgument(f"{key} must be a string, got {type(value).__name__}")
+    return value
+
+
+def _moment(payload: dict[str, Any], key: str) -> datetime | None:
+    text = _text(payload, key)
+    if text is None:
+        return None
+    try:
+        return utc(datetime.fromisoformat(text))
+    except ValueError:
+        raise InvalidArgument(f"{key} must be an ISO 8601 date and time, got {text[:40]!r}") from None
 
 
 @rpc_handler("datarows", "GET")
 def list_data_rows(call: RpcCall) -> list[Wire]:
-    """``dataset.list_data_rows()``: rows filtered by ``title_eq``, ``data_hashes``, ``data_types``."""
+    """``dataset.list_data_rows(title_eq, title_like, created_before, created_after, data_types,
+    data_hashes)``."""
     dataset = call.catalog.datasets.get(call.resource_uuid("dataset"))
     payload = call.payload_dict()
-    rows = _filtered(call.catalog.datasets.data_rows(dataset.id), payload)
+    rows = call.catalog.datasets.data_rows(dataset.id, _row_query(payload))
+    hashes = payload.get("data_hashes")
+    if hashes is not None:
+        wanted = {str(h) for h in hashes}
+        rows = [r for r in rows if str(r.id) in wanted]
     metadata = bool(_access_settings(payload).get("fetch_client_metadata"))
     return data_rows_wire(call.catalog, dataset, rows, metadata=metadata)
+
+
+@rpc_handler("datarow", "GET", uid_is_resource=False)
+def get_data_row(call: RpcCall) -> Wire:
+    """``data_row.refetch_data(...)``: the row as it is now (``uid``: its data hash), with its
+    client metadata and, for groups, its images when asked (``additional_data``)."""
+    dataset_id = call.resource_uuid("dataset") if call.resource_id else None
+    row = call.catalog.datasets.data_row(_uuid(call.uid, "data hash"), dataset_id)
+    dataset = call.catalog.datasets.get(row.dataset_id)
+    extra = call.payload_dict().get("additional_data") or {}
+    if not isinstance(extra, dict):
+        raise InvalidArgument("additional_data must be an object")
+    [wire] = data_rows_wire(call.catalog, dataset, [row], metadata=bool(extra.get("client_metadata")))
+    if extra.get("images_data_fetch_options") is not None and wire["data_type"] == "IMG_GROUP":
+        wire["images_data"] = _images_data(call.catalog, row, wire["storage_location"])
+    return wire
+
+
+def _images_data(catalog: Catalog, row: DataRowRecord, location: int) -> list[Wire]:
+    """``encord.orm.dataset.ImageData`` of each file of a group, in order."""
+    return [
+        {
+            "image_hash": str(child.id),
+            "title": child.name,
+            "file_link": child.url,
+            "file_type": child.media.mime_type,
+            "file_size": child.media.file_size,
+            "storage_location": location,
+            "created_at": child.created_at,
+            "last_edited_at": child.updated_at,
+            "width": child.media.width,
+            "height": child.media.height,
+            "signed_url": None,
+        }
+        for child in catalog.items.children(row.item_id)
+    ]
+
+
+@rpc_handler("video", "DELETE", uid_is_resource=False)
+def delete_data(call: RpcCall) -> bool:
+    """``dataset.delete_data(data_hashes)``: the rows leave the dataset, their storage items stay."""
+    dataset_id = call.resource_uuid("dataset")
+    hashes = call.uid if isinstance(call.uid, list) else [call.uid]
+    call.catalog.datasets.delete_data_rows(dataset_id, [_uuid(h, "data hash") for h in hashes])
+    return True
+
+
+def _uuid(value: Any, what: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise InvalidArgument(f"{what} {str(value)[:80]!r} is not a UUID") from None
 
 
 @rpc_handler("datasetlinkitems", "POST")
@@ -178,11 +316,17 @@ def start_dataset_upload(call: RpcCall) -> Wire:
     dataset_id = call.resource_uuid("dataset")
     body = DatasetUploadIn.model_validate(call.payload_dict())
     manifest = manifest_of(body.files, body.data_items)
+    dataset = call.catalog.datasets.get(dataset_id)
     if body.folder_uuid is not None:
-        call.catalog.datasets.get(dataset_id)
         folder_id = call.catalog.folders.get(body.folder_uuid).id
+    elif dataset.backing_folder_id is not None:
+        folder_id = dataset.backing_folder_id
     else:
-        folder_id = call.catalog.datasets.backing_folder(dataset_id)
+        raise InvalidArgument(
+            f"dataset {dataset_id} has no backing folder to register the files in: pass folder= "
+            "(a StorageFolder or its UUID) to add_private_data_to_dataset_start, or create the dataset "
+            "with create_backing_folder=True"
+        )
     job = start_job(
         call.state, call.caller, folder_id, manifest, source_name=body.file_name,
         integration_id=body.integration_id, ignore_errors=body.ignore_errors, dataset_id=dataset_id,

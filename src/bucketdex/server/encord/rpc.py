@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -94,19 +94,24 @@ Handler = Callable[[RpcCall], Any]
 class _Route:
     handler: Handler
     long_poll: bool
+    uid_is_resource: bool
 
 
 _HANDLERS: dict[tuple[str, str], _Route] = {}
 
 
 def rpc_handler(
-    query_type: str, query_method: str, *, long_poll: bool = False
+    query_type: str, query_method: str, *, long_poll: bool = False, uid_is_resource: bool = True
 ) -> Callable[[Handler], Handler]:
     """Register a blocking handler of ``(query_type, query_method)``; it runs in a worker
-    thread (long polls in the long-poll pool) and returns the envelope's ``response``."""
+    thread (long polls in the long-poll pool) and returns the envelope's ``response``.
+
+    ``uid_is_resource=False``: the call's ``uid`` names something inside the ``ResourceID``
+    dataset (data rows), not the dataset; the handler resolves the uid itself, within the
+    header's dataset, so a header pointing elsewhere finds nothing."""
 
     def register(handler: Handler) -> Handler:
-        _HANDLERS[(query_type, query_method)] = _Route(handler, long_poll)
+        _HANDLERS[(query_type, query_method)] = _Route(handler, long_poll, uid_is_resource)
         return handler
 
     return register
@@ -126,13 +131,25 @@ def envelope_error(error: BucketdexError) -> JSONResponse:
 
 @router.post("/public", summary="encord SDK v1 RPC (query_type / query_method envelope)")
 async def public_rpc(request: Request) -> JSONResponse:
+    return await _serve(request, _HANDLERS)
+
+
+async def unserved_v1_call(request: Request) -> JSONResponse:
+    """A POST to a v1 path bucketdex has no route for (the SDK's user-level calls, such as
+    ``get_projects``, go to ``/public/user``): authenticated as ``/public`` is, then answered
+    in the envelope with an error naming the call (``server/app.py`` sends these here)."""
+    return await _serve(request, {})
+
+
+async def _serve(request: Request, handlers: Mapping[tuple[str, str], _Route]) -> JSONResponse:
     body = await request.body()
     state = server_state(request)
     try:
         authorization = request.headers.get("authorization")
         caller = await anyio.to_thread.run_sync(_authenticate, state, authorization, body)
-        authorize(request, caller)
-        call, route = _decode(state, caller, request, body)
+        if handlers:  # a route of the policy (with none, nothing is served to hold a role to)
+            authorize(request, caller)
+        call, route = _decode(state, caller, request, body, handlers)
         limiter = state.long_poll_limiter() if route.long_poll else None
         response = await anyio.to_thread.run_sync(route.handler, call, limiter=limiter)
     except BucketdexError as error:
@@ -160,7 +177,13 @@ def _authenticate(state: ServerState, authorization: str | None, body: bytes) ->
     return callers[verify_v1_signature(authorization, body, lookup)]
 
 
-def _decode(state: ServerState, caller: Caller, request: Request, body: bytes) -> tuple[RpcCall, _Route]:
+def _decode(
+    state: ServerState,
+    caller: Caller,
+    request: Request,
+    body: bytes,
+    handlers: Mapping[tuple[str, str], _Route],
+) -> tuple[RpcCall, _Route]:
     try:
         envelope = json.loads(body)
     except ValueError:
@@ -168,20 +191,32 @@ def _decode(state: ServerState, caller: Caller, request: Request, body: bytes) -
     if not isinstance(envelope, dict):
         raise InvalidArgument("the body must be an object with query_type, query_method and values")
     query_type, method = envelope.get("query_type"), envelope.get("query_method")
-    route = _HANDLERS.get((str(query_type), str(method)))
+    route = handlers.get((str(query_type), str(method)))
     if route is None:
-        raise InvalidArgument(f"{method} {query_type} is not a call bucketdex implements (docs/server.md)")
+        raise InvalidArgument(unimplemented_message(str(method), str(query_type), request))
     values = envelope.get("values") or {}
     if not isinstance(values, dict):
         raise InvalidArgument("values must be an object with uid and payload")
     resource_id, uid = request.headers.get("resourceid", ""), values.get("uid")
-    _check_same_resource(resource_id, uid)
+    if route.uid_is_resource:
+        _check_same_resource(resource_id, uid)
     call = RpcCall(
         state=state, caller=caller, catalog=state.catalogs.catalog(caller.org_id),
         resource_type=request.headers.get("resourcetype", ""),
         resource_id=resource_id, uid=uid, payload=values.get("payload"),
     )  # fmt: skip
     return call, route
+
+
+def unimplemented_message(method: str, query_type: str, request: Request) -> str:
+    """What the SDK shows for a v1 call bucketdex does not serve: the call, and what it serves."""
+    resource = request.headers.get("resourcetype")
+    on = f" on a {resource[:40]}" if resource else ""
+    served = ", ".join(sorted(f"{m} {q}" for q, m in _HANDLERS))
+    return (
+        f"bucketdex does not implement {method[:20]} {query_type[:80]} on {request.url.path} (encord SDK "
+        f"v1 call{on}); of v1 calls it serves {served} on /public; see docs/server.md"
+    )
 
 
 def _check_same_resource(resource_id: str, uid: Any) -> None:

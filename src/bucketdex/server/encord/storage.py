@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
+from itertools import islice
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 
 from bucketdex.auth.records import Caller
 from bucketdex.catalog.catalog import Catalog
-from bucketdex.catalog.items import ItemUpdate
-from bucketdex.core.records import ItemRecord
+from bucketdex.catalog.folders import ListOrder
+from bucketdex.catalog.items import ItemQuery, ItemUpdate
+from bucketdex.core.records import FolderRecord, ItemRecord
+from bucketdex.core.types import ItemType
 from bucketdex.errors import InvalidArgument, NotFound
 from bucketdex.server.encord.wire import (
     ITEM_TYPES_BY_NAME,
@@ -19,14 +24,14 @@ from bucketdex.server.encord.wire import (
     CamelModel,
     ItemWriter,
     Wire,
-    after_key,
-    check_order,
+    check_page_size,
     folder_wire,
     item_writer,
+    keyset_page,
+    listing_order,
+    page_after,
     page_wire,
     parse_metadata_text,
-    take_wire_page,
-    uuid_in_token,
 )
 from bucketdex.server.security import CallerDep, CatalogDep, authenticate
 
@@ -35,7 +40,6 @@ router = APIRouter(prefix=V2_PREFIX, dependencies=[Depends(authenticate)], tags=
 PageSize = Annotated[int, Query(alias="pageSize")]
 PageToken = Annotated[str | None, Query(alias="pageToken")]
 SignUrls = Annotated[bool, Query(alias="signUrls")]
-Desc = Annotated[bool, Query()]
 
 
 class CreateFolderIn(CamelModel):
@@ -82,44 +86,71 @@ def get_folder(catalog: CatalogDep, caller: CallerDep, folder_id: uuid.UUID) -> 
     return _folder(catalog, caller, folder_id)
 
 
-def _list_folders(
-    catalog: Catalog, caller: Caller, search: str | None, page_size: int, page_token: str | None, **scope: Any
-) -> Wire:
-    after = after_key(page_token)
-    start = (after[0], uuid_in_token(after[1])) if after and len(after) == 2 else None
-    folders = catalog.folders.find(search, page_size=min(page_size + 1, 1001), after=start, **scope)
-    page, token = take_wire_page(folders, lambda f: [f.name, str(f.id)], page_token, page_size)
+@dataclass(frozen=True)
+class Listing:
+    """What every listing of the SDK sends: ``search``, ``order``, ``desc``, the page."""
+
+    search: str | None
+    order: ListOrder
+    desc: bool
+    page_size: int
+    after: tuple[str, uuid.UUID] | None
+    dataset_synced: bool | None
+
+
+def _listing(
+    search: str | None = None,
+    order: str | None = None,
+    desc: bool = False,
+    page_size: PageSize = 100,
+    page_token: PageToken = None,
+    dataset_synced: Annotated[bool | None, Query(alias="datasetSynced")] = None,
+) -> Listing:
+    check_page_size(page_size)
+    sort = listing_order(order)
+    return Listing(search, sort, desc, page_size, page_after(page_token, sort, desc), dataset_synced)
+
+
+ListingDep = Annotated[Listing, Depends(_listing)]
+
+
+def _folder_position(folder: FolderRecord, order: ListOrder) -> tuple[str, uuid.UUID]:
+    return (folder.name if order is ListOrder.NAME else folder.created_at.isoformat(), folder.id)
+
+
+def _folder_after(listing: Listing) -> tuple[Any, uuid.UUID] | None:
+    if listing.after is None or listing.order is ListOrder.NAME:
+        return listing.after
+    try:
+        return datetime.fromisoformat(listing.after[0]), listing.after[1]
+    except ValueError:
+        raise InvalidArgument("pageToken is not one this server issued; list again without it") from None
+
+
+def _list_folders(catalog: Catalog, caller: Caller, listing: Listing, **scope: Any) -> Wire:
+    """One page of folders; none is ever synced with a dataset (``datasetSynced=true``: none)."""
+    if listing.dataset_synced:
+        return page_wire([], None)
+    found = catalog.folders.find(
+        listing.search, order=listing.order, desc=listing.desc, page_size=listing.page_size + 1,
+        after=_folder_after(listing), **scope,
+    )  # fmt: skip
+    rows = list(islice(found, listing.page_size + 1))
+    position = partial(_folder_position, order=listing.order)
+    page, token = keyset_page(rows, listing.page_size, listing.order, listing.desc, position)
     return page_wire([folder_wire(f, caller) for f in page], token)
 
 
 @router.get("/storage/folders")
-def list_top_level_folders(
-    catalog: CatalogDep,
-    caller: CallerDep,
-    search: str | None = None,
-    order: str | None = None,
-    desc: Desc = False,
-    page_size: PageSize = 100,
-    page_token: PageToken = None,
-) -> Wire:
-    """``list_storage_folders``: top-level folders whose name contains ``search``, by name."""
-    check_order(order, desc)
-    return _list_folders(catalog, caller, search, page_size, page_token, parent_id=None)
+def list_top_level_folders(catalog: CatalogDep, caller: CallerDep, listing: ListingDep) -> Wire:
+    """``list_storage_folders``: top-level folders whose name contains ``search``."""
+    return _list_folders(catalog, caller, listing, parent_id=None)
 
 
 @router.get("/storage/search/folders")
-def search_folders(
-    catalog: CatalogDep,
-    caller: CallerDep,
-    search: str | None = None,
-    order: str | None = None,
-    desc: Desc = False,
-    page_size: PageSize = 100,
-    page_token: PageToken = None,
-) -> Wire:
-    """``find_storage_folders``: folders at any depth whose name contains ``search``, by name."""
-    check_order(order, desc)
-    return _list_folders(catalog, caller, search, page_size, page_token)
+def search_folders(catalog: CatalogDep, caller: CallerDep, listing: ListingDep) -> Wire:
+    """``find_storage_folders``: folders at any depth whose name contains ``search``."""
+    return _list_folders(catalog, caller, listing)
 
 
 @router.get("/storage/folders/{folder_id}/folders")
@@ -127,34 +158,44 @@ def list_subfolders(
     catalog: CatalogDep,
     caller: CallerDep,
     folder_id: uuid.UUID,
-    search: str | None = None,
+    listing: ListingDep,
     is_recursive: Annotated[bool, Query(alias="isRecursive")] = False,
-    order: str | None = None,
-    desc: Desc = False,
-    page_size: PageSize = 100,
-    page_token: PageToken = None,
 ) -> Wire:
-    """``folder.list_subfolders()``: the folder's direct subfolders, by name."""
-    check_order(order, desc)
-    if is_recursive:
-        raise InvalidArgument("recursive subfolder search is not supported by bucketdex; use list_subfolders")
+    """``folder.list_subfolders()``: direct subfolders; ``find_subfolders()`` (``isRecursive``):
+    every folder below this one."""
     catalog.folders.get(folder_id)
-    return _list_folders(catalog, caller, search, page_size, page_token, parent_id=folder_id)
+    if is_recursive:
+        return _list_folders(catalog, caller, listing, under=folder_id)
+    return _list_folders(catalog, caller, listing, parent_id=folder_id)
 
 
 # items -------------------------------------------------------------------------------------
 
 
-def _matching(
-    items: Iterator[ItemRecord], search: str | None, types: set[str] | None
-) -> Iterator[ItemRecord]:
-    needle = search.lower() if search else None
-    for item in items:
-        if needle is not None and needle not in item.name.lower():
-            continue
-        if types is not None and item.item_type.value not in types:
-            continue
-        yield item
+def _item_types(names: list[str] | None) -> frozenset[ItemType] | None:
+    unknown = [t for t in names or [] if t not in ITEM_TYPES_BY_NAME]
+    if unknown:
+        raise InvalidArgument(f"itemTypes {unknown} are not item types bucketdex stores")
+    return frozenset(ITEM_TYPES_BY_NAME[t] for t in names) if names else None
+
+
+def _item_position(item: ItemRecord) -> tuple[str, uuid.UUID]:
+    return item.name, item.id
+
+
+ItemTypes = Annotated[list[str] | None, Query(alias="itemTypes")]
+InDataset = Annotated[bool | None, Query(alias="isInDataset")]
+Recursive = Annotated[bool, Query(alias="isRecursive")]
+
+
+def _list_items(
+    request: Request, catalog: Catalog, caller: Caller, listing: Listing, query: ItemQuery, sign_urls: bool
+) -> Wire:
+    rows = catalog.items.find(
+        query, order=listing.order, desc=listing.desc, after=listing.after, limit=listing.page_size + 1
+    )
+    page, token = keyset_page(rows, listing.page_size, listing.order, listing.desc, _item_position)
+    return page_wire(item_writer(request, catalog, caller, sign_urls=sign_urls).items(page), token)
 
 
 @router.get("/storage/folders/{folder_id}/items")
@@ -163,32 +204,32 @@ def list_items(
     catalog: CatalogDep,
     caller: CallerDep,
     folder_id: uuid.UUID,
-    search: str | None = None,
-    item_types: Annotated[list[str] | None, Query(alias="itemTypes")] = None,
-    is_in_dataset: Annotated[bool | None, Query(alias="isInDataset")] = None,
-    order: str | None = None,
-    desc: Desc = False,
-    page_size: PageSize = 100,
-    page_token: PageToken = None,
+    listing: ListingDep,
+    item_types: ItemTypes = None,
+    is_in_dataset: InDataset = None,
+    is_recursive: Recursive = False,
     sign_urls: SignUrls = False,
 ) -> Wire:
-    """``folder.list_items()``: the folder's items (not the files inside groups), in
-    registration order, filtered by name (``search``) and ``itemTypes``."""
-    check_order(order, desc)
-    if is_in_dataset is not None:
-        raise InvalidArgument("isInDataset is not supported by bucketdex; list without it")
-    unknown = [t for t in item_types or [] if t not in ITEM_TYPES_BY_NAME]
-    if unknown:
-        raise InvalidArgument(f"itemTypes {unknown} are not item types bucketdex stores")
-    types = {ITEM_TYPES_BY_NAME[t].value for t in item_types} if item_types else None
-    after = after_key(page_token)
-    stream = catalog.items.list_in_folder(
-        folder_id, page_size=min(page_size + 1, 1001), after=uuid_in_token(after[0]) if after else None
-    )
-    page, token = take_wire_page(
-        _matching(stream, search, types), lambda i: [str(i.id)], page_token, page_size
-    )
-    return page_wire(item_writer(request, catalog, caller, sign_urls=sign_urls).items(page), token)
+    """``folder.list_items()``: the folder's items (not the files inside groups), filtered by
+    name (``search``), ``itemTypes`` and ``isInDataset``, sorted by name or creation;
+    ``find_items()`` (``isRecursive``): the items of every folder below too."""
+    query = ItemQuery(folder_id, is_recursive, listing.search, _item_types(item_types), is_in_dataset)
+    return _list_items(request, catalog, caller, listing, query, sign_urls)
+
+
+@router.get("/storage/search/items")
+def search_items(
+    request: Request,
+    catalog: CatalogDep,
+    caller: CallerDep,
+    listing: ListingDep,
+    item_types: ItemTypes = None,
+    is_in_dataset: InDataset = None,
+    sign_urls: SignUrls = False,
+) -> Wire:
+    """``find_storage_items``: the items of every folder of the organisation."""
+    query = ItemQuery(None, True, listing.search, _item_types(item_types), is_in_dataset)
+    return _list_items(request, catalog, caller, listing, query, sign_urls)
 
 
 @router.get("/storage/items/{item_id}")

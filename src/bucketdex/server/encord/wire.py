@@ -18,12 +18,13 @@ from pydantic.alias_generators import to_camel
 
 from bucketdex.auth.records import Caller
 from bucketdex.catalog.catalog import Catalog
+from bucketdex.catalog.folders import ListOrder
 from bucketdex.catalog.signing import ItemUrlSigner
 from bucketdex.core.records import FolderRecord, IntegrationRecord, ItemRecord
 from bucketdex.core.storable import MAX_JSON_DEPTH
 from bucketdex.core.types import ItemType, Provider
 from bucketdex.errors import InvalidArgument
-from bucketdex.server.paging import decode_token, take_page
+from bucketdex.server.paging import decode_token, encode_token
 from bucketdex.server.routes.file_routes import item_url_signer
 
 T = TypeVar("T")
@@ -136,9 +137,10 @@ class ItemWriter:
     def items(self, items: Iterable[ItemRecord]) -> list[Wire]:
         records = list(items)
         signed = self._signer.signed_urls(records) if self._signer is not None else {}
-        return [self._item(i, signed.get(i.id)) for i in records]
+        backed = self._catalog.items.data_row_counts([i.id for i in records])  # rows linking each
+        return [self._item(i, signed.get(i.id), backed.get(i.id, 0)) for i in records]
 
-    def _item(self, item: ItemRecord, signed_url: str | None) -> Wire:
+    def _item(self, item: ItemRecord, signed_url: str | None, backed: int) -> Wire:
         media = item.media
         return {
             "uuid": item.id,
@@ -152,7 +154,7 @@ class ItemWriter:
             "lastEditedAt": item.updated_at,
             "isTombstone": False,
             "isPlaceholder": False,
-            "backedDataUnitsCount": 0,
+            "backedDataUnitsCount": backed,
             "storageLocation": self._location(item.integration_id),
             "integrationHash": item.integration_id,
             "url": item.url,
@@ -184,17 +186,63 @@ def page_wire(results: list[Wire], next_token: str | None) -> Wire:
     return {"results": results, "nextPageToken": next_token}
 
 
-def take_wire_page(
-    records: Iterable[T], key: Callable[[T], list[str]], page_token: str | None, page_size: int
-) -> tuple[list[T], str | None]:
-    """One page of ``records`` (in key order) after the SDK's ``pageToken``."""
+def check_page_size(page_size: int) -> None:
     if not 1 <= page_size <= MAX_PAGE_SIZE:
         raise InvalidArgument(f"pageSize must be between 1 and {MAX_PAGE_SIZE}, got {page_size}")
-    return take_page(records, key, decode_token(page_token), page_size)
 
 
-def after_key(page_token: str | None) -> list[str] | None:
-    return decode_token(page_token)
+# the SDK's ``FoldersSortBy`` values (camelCase on the wire), and its enum names
+_ORDERS = {
+    "name": ListOrder.NAME,
+    "NAME": ListOrder.NAME,
+    "createdAt": ListOrder.CREATED_AT,
+    "created_at": ListOrder.CREATED_AT,
+    "CREATED_AT": ListOrder.CREATED_AT,
+}
+
+
+def listing_order(order: str | None) -> ListOrder:
+    """The SDK's ``order`` (``FoldersSortBy``; none = name, the SDK's default)."""
+    if order is None:
+        return ListOrder.NAME
+    found = _ORDERS.get(order)
+    if found is None:
+        raise InvalidArgument(f"order={order!r} is not one of name, createdAt (the SDK's FoldersSortBy)")
+    return found
+
+
+def _direction(desc: bool) -> str:
+    return "desc" if desc else "asc"
+
+
+def page_after(page_token: str | None, order: ListOrder, desc: bool) -> tuple[str, uuid.UUID] | None:
+    """The (sort key, id) position a ``pageToken`` of this listing ends at.  A token names its
+    order and direction: one issued for another order is refused, not misread."""
+    fields = decode_token(page_token)
+    if fields is None:
+        return None
+    if len(fields) != 4 or fields[:2] != [order.value, _direction(desc)]:
+        raise InvalidArgument(
+            f"pageToken was not issued for this listing (order={order.value}, desc={desc}); "
+            "list again without it"
+        )
+    return fields[2], uuid_in_token(fields[3])
+
+
+def keyset_page(
+    rows: list[T],
+    page_size: int,
+    order: ListOrder,
+    desc: bool,
+    position: Callable[[T], tuple[str, uuid.UUID]],
+) -> tuple[list[T], str | None]:
+    """The first ``page_size`` of ``rows`` (read with one more, to know whether a page follows)
+    and the token of the next page (None when none follows)."""
+    if len(rows) <= page_size:
+        return rows, None
+    page = rows[:page_size]
+    key, row_id = position(page[-1])
+    return page, encode_token([order.value, _direction(desc), key, str(row_id)])
 
 
 def uuid_in_token(value: str) -> uuid.UUID:
@@ -202,11 +250,3 @@ def uuid_in_token(value: str) -> uuid.UUID:
         return uuid.UUID(value)
     except ValueError:
         raise InvalidArgument("pageToken is not one this server issued; list again without it") from None
-
-
-def check_order(order: str | None, desc: bool) -> None:
-    """bucketdex lists folders by name and items by id, ascending; other orders are refused."""
-    if desc:
-        raise InvalidArgument("desc=True is not supported by bucketdex; list in ascending order")
-    if order not in (None, "name", "NAME"):
-        raise InvalidArgument(f"order={order!r} is not supported by bucketdex; use the default (name)")
