@@ -38,8 +38,12 @@ from bucketdex.server.routes import (
     listing_routes,
     resource_routes,
 )
-from bucketdex.server.security import CLAIMS_SCOPE_KEY, ServerSettings, ServerState
-from bucketdex.server.security import _caller as identify_caller  # who calls, no route to authorise
+from bucketdex.server.security import (
+    CLAIMS_SCOPE_KEY,
+    ServerSettings,
+    ServerState,
+    identify_caller,  # who calls: no route, so no role to check
+)
 from bucketdex.store.database import Database
 
 log = logging.getLogger(__name__)

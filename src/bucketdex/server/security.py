@@ -84,7 +84,7 @@ async def authenticate(
 ) -> Caller:
     """The caller of this request, allowed to call this route; Unauthenticated (401) with the
     reason, or PermissionDenied (403) naming the role the route needs, otherwise."""
-    caller = await _caller(request, bearer)
+    caller = await identify_caller(request, bearer)
     authorize(request, caller)
     return caller
 
@@ -94,7 +94,8 @@ def authorize(request: Request, caller: Caller) -> None:
     server_state(request).policy.authorize(caller, request.scope.get("endpoint"), request.method)
 
 
-async def _caller(request: Request, bearer: HTTPAuthorizationCredentials | None) -> Caller:
+async def identify_caller(request: Request, bearer: HTTPAuthorizationCredentials | None) -> Caller:
+    """Who sends the request (bearer key or signature), without deciding what it may do."""
     state = server_state(request)
     if bearer is not None:
         return await run_in_threadpool(state.auth.caller_for_token, bearer.credentials)
