@@ -4,13 +4,20 @@ local-disk bucket of real PNGs, and a registration manifest over it."""
 from __future__ import annotations
 
 import json
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 from encord import EncordUserClient
+from fastapi import FastAPI
 from PIL import Image
-from server_support import Tenant
+from server_support import Tenant, catalog_of, running_server
+
+from bucketdex.catalog.catalog import Catalog
 
 # (name, width, height) of the PNGs in the bucket
 PNGS = (("a.png", 64, 48), ("b.png", 30, 90), ("c.png", 100, 20), ("d.png", 7, 5))
@@ -45,3 +52,27 @@ def write_manifest(path: Path, images: list[dict[str, Any]]) -> Path:
 
 def image_entry(bucket: Path, name: str, **extra: Any) -> dict[str, Any]:
     return {"objectUrl": f"file://{bucket}/{name}", "title": name, **extra}
+
+
+@dataclass
+class DiskSession:
+    """The encord SDK (bearer key) on a running server, a local-disk integration ("disk") over a
+    bucket of real PNGs, and the tenant's catalog behind the server."""
+
+    client: EncordUserClient
+    catalog: Catalog
+    integration_id: uuid.UUID
+    bucket: Path
+    tmp: Path
+    base_url: str
+    token: str
+
+
+@contextmanager
+def disk_session(app: FastAPI, tenant: Tenant, tmp: Path) -> Iterator[DiskSession]:
+    catalog = catalog_of(app, tenant)
+    bucket = make_bucket(tmp / "bucket")
+    integration = catalog.integrations.create("disk", "local", str(bucket))
+    with running_server(app) as base_url:
+        client = sdk_client(tenant, base_url, "bearer", tmp)
+        yield DiskSession(client, catalog, integration.id, bucket, tmp, base_url, tenant.token)

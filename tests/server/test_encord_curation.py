@@ -9,40 +9,24 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from encord import EncordUserClient
 from encord.exceptions import InvalidArgumentsError, ResourceExistsError, ResourceNotFoundError
 from encord.http.bundle import Bundle
 from encord.orm.dataset import LongPollingStatus, StorageLocation
 from encord.orm.storage import StorageItemType
 from encord.storage import StorageFolder
-from encord_sdk_support import image_entry, make_bucket, sdk_client
+from encord_sdk_support import DiskSession as Session
+from encord_sdk_support import disk_session, image_entry
 from fastapi import FastAPI
-from server_support import Tenant, catalog_of, running_server
-
-from bucketdex.catalog.catalog import Catalog
-
-
-@dataclass
-class Session:
-    client: EncordUserClient
-    catalog: Catalog
-    integration_id: uuid.UUID
-    bucket: Path
-    tmp: Path
+from server_support import Tenant
 
 
 @pytest.fixture
 def session(app: FastAPI, org_a: Tenant, tmp_path: Path) -> Iterator[Session]:
-    catalog = catalog_of(app, org_a)
-    bucket = make_bucket(tmp_path / "bucket")
-    integration = catalog.integrations.create("disk", "local", str(bucket))
-    with running_server(app) as base_url:
-        client = sdk_client(org_a, base_url, "bearer", tmp_path)
-        yield Session(client, catalog, integration.id, bucket, tmp_path)
+    with disk_session(app, org_a, tmp_path) as found:
+        yield found
 
 
 def _register(session: Session, folder: StorageFolder, manifest: dict[str, object]) -> None:
@@ -106,7 +90,9 @@ def test_items_are_moved_summarised_and_deleted(session: Session) -> None:
     with pytest.raises(InvalidArgumentsError, match="is not in folder"):
         source.move_items_to_folder(target, [items["a.png"].uuid])  # it is in target now
 
-    dataset = client.create_dataset("train", dataset_type=StorageLocation.CORD_STORAGE, create_backing_folder=False)
+    dataset = client.create_dataset(
+        "train", dataset_type=StorageLocation.CORD_STORAGE, create_backing_folder=False
+    )
     client.get_dataset(dataset.dataset_hash).link_items([items["a.png"].uuid])
     summary = client.get_storage_item(items["a.png"].uuid).get_summary()
     assert summary.used_in_datasets == 1 and summary.accessible_datasets[0].title == "train"

@@ -8,41 +8,24 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from encord import EncordUserClient
 from encord.constants.enums import DataType
 from encord.exceptions import InvalidArgumentsError, ResourceNotFoundError
 from encord.orm.dataset import ImagesDataFetchOptions, LongPollingStatus, StorageLocation
 from encord.storage import StorageFolder, StorageItem
-from encord_sdk_support import image_entry, make_bucket, sdk_client
+from encord_sdk_support import DiskSession as Session
+from encord_sdk_support import disk_session, image_entry
 from fastapi import FastAPI
-from server_support import Tenant, catalog_of, running_server
-
-from bucketdex.catalog.catalog import Catalog
-
-
-@dataclass
-class Session:
-    client: EncordUserClient
-    catalog: Catalog
-    integration_id: uuid.UUID
-    bucket: Path
-    tmp: Path
+from server_support import Tenant
 
 
 @pytest.fixture
 def session(app: FastAPI, org_a: Tenant, tmp_path: Path) -> Iterator[Session]:
-    catalog = catalog_of(app, org_a)
-    bucket = make_bucket(tmp_path / "bucket")
-    integration = catalog.integrations.create("disk", "local", str(bucket))
-    with running_server(app) as base_url:
-        yield Session(
-            sdk_client(org_a, base_url, "bearer", tmp_path), catalog, integration.id, bucket, tmp_path
-        )
+    with disk_session(app, org_a, tmp_path) as found:
+        yield found
 
 
 def _manifest(session: Session, manifest: dict[str, object]) -> str:

@@ -10,43 +10,26 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import pytest
-from encord import EncordUserClient
 from encord.orm.dataset import LongPollingStatus, StorageLocation
 from encord.orm.storage import FoldersSortBy, StorageItemType
 from encord.storage import StorageFolder
-from encord_sdk_support import image_entry, make_bucket, sdk_client
+from encord_sdk_support import DiskSession as Session
+from encord_sdk_support import disk_session, image_entry
 from fastapi import FastAPI
-from server_support import Tenant, catalog_of, running_server
+from server_support import Tenant
 
-from bucketdex.catalog.catalog import Catalog
 from bucketdex.core.records import MediaMetadata, NewItem
 from bucketdex.core.types import ItemType
 
 
-@dataclass
-class Session:
-    client: EncordUserClient
-    catalog: Catalog
-    integration_id: uuid.UUID
-    bucket: Path
-    tmp: Path
-    base_url: str
-    token: str
-
-
 @pytest.fixture
 def session(app: FastAPI, org_a: Tenant, tmp_path: Path) -> Iterator[Session]:
-    catalog = catalog_of(app, org_a)
-    bucket = make_bucket(tmp_path / "bucket")
-    integration = catalog.integrations.create("disk", "local", str(bucket))
-    with running_server(app) as base_url:
-        client = sdk_client(org_a, base_url, "bearer", tmp_path)
-        yield Session(client, catalog, integration.id, bucket, tmp_path, base_url, org_a.token)
+    with disk_session(app, org_a, tmp_path) as found:
+        yield found
 
 
 def _register(session: Session, folder: StorageFolder, titles: list[str]) -> None:
