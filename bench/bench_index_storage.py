@@ -16,7 +16,9 @@ same 1M-row insert without metadata indexes.
 This measures storage layouts below the SDK, to choose one; the user-path figures of issue 18
 come from the SDK/REST bench once the choice is built.
 
-``python bench/bench_index_storage.py [--rows N]``
+``python bench/bench_index_storage.py [--rows N] [--backend sqlite|postgresql]`` (PostgreSQL: a
+scratch database on ``BUCKETDEX_BENCH_POSTGRES_URL``, rows written with COPY like the bulk path,
+client metadata as ``jsonb``).
 """
 
 from __future__ import annotations
@@ -153,9 +155,13 @@ def measure(way: str, n: int, data: list[list[tuple[Any, ...]]], tmp: Path) -> d
     return row
 
 
-def run(quick: bool, count: int | None = None) -> list[dict[str, Any]]:
+def run(quick: bool, count: int | None = None, backend: str = "sqlite") -> list[dict[str, Any]]:
     n = count or (50_000 if quick else 500_000)
     data = [rows(n, 0), rows(n, n)]
+    if backend == "postgresql":
+        from bench_index_storage_pg import measure_postgres
+
+        return [measure_postgres(way, n, data, KEYS) for way in WAYS[:3]]
     with tempfile.TemporaryDirectory() as tmp:
         return [measure(way, n, data, Path(tmp)) for way in WAYS]
 
@@ -167,8 +173,9 @@ def main() -> None:
     parser.add_argument(
         "--rows", type=int, default=500_000, help="rows per half (the table ends with twice this)"
     )
+    parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
     args = parser.parse_args()
-    for row in run(quick=False, count=args.rows):
+    for row in run(quick=False, count=args.rows, backend=args.backend):
         print(json.dumps(row))
 
 
