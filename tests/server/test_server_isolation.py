@@ -53,13 +53,14 @@ def populate(app: FastAPI, tenant: Tenant, root: Path) -> dict[str, str]:
         "a-secret-integration", "local", str(root), credentials={"token": "a-secret-credential"}
     )
     dataset = catalog.datasets.create("a-secret-dataset")
-    catalog.datasets.link_items(dataset.id, [items[0].id])
+    (row,) = catalog.datasets.link_items(dataset.id, [items[0].id]).linked
     return {
         "folder_id": str(folder.id),
         "item_id": str(items[0].id),
         "job_id": str(job.id),
         "integration_id": str(integration.id),
         "dataset_id": str(dataset.id),
+        "row_id": str(row.id),
         "token": f"{tenant.org_id.hex}.not-a-sealed-token",  # a signed URL's: refused (403) for anyone
     }
 
@@ -87,6 +88,8 @@ def body_for(method: str, path: str, ids: dict[str, str]) -> dict[str, Any]:
             "type": "images",
         },
         ("POST", "/api/v1/datasets/{dataset_id}/items"): {"item_ids": [ids["item_id"]]},
+        ("POST", "/api/v1/datasets/{dataset_id}/rows/delete"): {"row_ids": [ids["row_id"]]},
+        ("POST", "/api/v1/items/signed-urls"): {"item_ids": [ids["item_id"]]},
         # curation: B names A's folders and items in the body (B's own ids in the path are none)
         ("POST", "/api/v1/folders/move"): {"folder_ids": [ids["folder_id"]], "parent_id": None},
         ("POST", "/api/v1/items/move"): {"item_ids": [ids["item_id"]], "folder_id": ids["folder_id"]},

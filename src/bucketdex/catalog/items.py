@@ -37,13 +37,14 @@ class ItemQuery:
     """What a listing of items selects: the items of ``folder_id`` (with ``recursive``, of its
     subfolders too; ``None`` with ``recursive``: of every folder) whose name contains ``search``
     (case-insensitive), of ``item_types``, linked to a dataset or not (``in_dataset``).  Files
-    inside groups and series are never listed."""
+    inside groups and series are listed only with ``include_children``."""
 
     folder_id: uuid.UUID | None
     recursive: bool = False
     search: str | None = None
     item_types: frozenset[ItemType] | None = None
     in_dataset: bool | None = None
+    include_children: bool = False
 
 
 @dataclass(frozen=True)
@@ -150,7 +151,9 @@ class ItemService:
             return [item_from_row(row) for row in conn.execute(statement)]
 
     def _selection(self, query: ItemQuery) -> Select[Any]:
-        statement = select(storage_items).where(storage_items.c.parent_item_id.is_(None))
+        statement = select(storage_items)
+        if not query.include_children:
+            statement = statement.where(storage_items.c.parent_item_id.is_(None))
         if query.folder_id is None:
             if not query.recursive:
                 raise InvalidArgument("listing items without a folder needs recursive=True")

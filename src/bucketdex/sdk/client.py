@@ -10,10 +10,13 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime
 from types import TracebackType
 from typing import Any
 
 from bucketdex.catalog.catalog import Catalog
+from bucketdex.catalog.datasets import DatasetQuery
+from bucketdex.catalog.folders import ListOrder
 from bucketdex.catalog.imports import ImportService
 from bucketdex.catalog.jobs import JobSummary
 from bucketdex.catalog.listings import Listing
@@ -22,9 +25,9 @@ from bucketdex.core.limits import choice
 from bucketdex.core.records import DeleteResult, JobProgress
 from bucketdex.core.types import JobStatus, Provider, StorageLocation
 from bucketdex.errors import InvalidArgument, NotFound
-from bucketdex.sdk.backend import Backend
+from bucketdex.sdk.backend import Backend, FolderListing
 from bucketdex.sdk.dataset import Dataset
-from bucketdex.sdk.ids import HasUuid, as_uuid
+from bucketdex.sdk.ids import HasUuid, as_utc, as_uuid, list_order, page_size_of
 from bucketdex.sdk.imports import ImportResult, PrivateFiles
 from bucketdex.sdk.integration import CloudIntegration
 from bucketdex.sdk.local_backend import CatalogBackend
@@ -103,15 +106,25 @@ class Client:
         return StorageFolder(self._backend, record)
 
     def find_storage_folders(
-        self, search: str | None = None, page_size: int = 100
+        self,
+        search: str | None = None,
+        page_size: int = 100,
+        *,
+        order: ListOrder | str = ListOrder.NAME,
+        desc: bool = False,
     ) -> Iterator[StorageFolder]:
-        """Folders at any depth whose name contains ``search`` (case-insensitive), by name."""
-        for record in self._backend.find_folders(search, page_size):
-            yield StorageFolder(self._backend, record)
+        """Folders at any depth whose name contains ``search`` (case-insensitive), by name or
+        ``order="created_at"``, ``desc`` reversed."""
+        listing = FolderListing(search, order=list_order(order), desc=desc)
+        records = self._backend.find_folders(listing, page_size_of(page_size))
+        return (StorageFolder(self._backend, record) for record in records)
 
-    def list_storage_folders(self) -> list[StorageFolder]:
-        """Top-level folders, by name."""
-        return [StorageFolder(self._backend, f) for f in self._backend.child_folders(None)]
+    def list_storage_folders(
+        self, search: str | None = None, *, order: ListOrder | str = ListOrder.NAME, desc: bool = False
+    ) -> list[StorageFolder]:
+        """Top-level folders whose name contains ``search``, by name or ``order="created_at"``."""
+        listing = FolderListing(search, top_level=True, order=list_order(order), desc=desc)
+        return [StorageFolder(self._backend, f) for f in self._backend.find_folders(listing, 1000)]
 
     def get_storage_item(self, item_uuid: UuidLike | HasUuid) -> StorageItem:
         return StorageItem(self._backend, self._backend.get_item(as_uuid(item_uuid, what="item uuid")))
@@ -119,6 +132,12 @@ class Client:
     def get_storage_items(self, item_uuids: Iterable[UuidLike | HasUuid]) -> list[StorageItem]:
         ids = [as_uuid(i, what="item uuid") for i in item_uuids]
         return [StorageItem(self._backend, r) for r in self._backend.get_items(ids)]
+
+    def get_signed_urls(self, items: Iterable[UuidLike | HasUuid]) -> dict[uuid.UUID, str | None]:
+        """Item id -> a URL to GET its file for an hour, batch-signed per integration; ``None``
+        where an item has none (no bucket, a group or series, and on the embedded catalog an item
+        of a local integration: see ``StorageItem.get_signed_url``).  Unknown ids: ``NotFound``."""
+        return self._backend.signed_urls([as_uuid(i, what="item uuid") for i in items])
 
     def move_storage_items(
         self, item_uuids: Iterable[UuidLike | HasUuid], target_folder: UuidLike | HasUuid
@@ -153,7 +172,31 @@ class Client:
         return Dataset(self._backend, record)
 
     def list_datasets(self) -> list[Dataset]:
-        return [Dataset(self._backend, d) for d in self._backend.list_datasets()]
+        """Every dataset, oldest first."""
+        return self.get_datasets()
+
+    def get_datasets(
+        self,
+        title_eq: str | None = None,
+        title_like: str | None = None,
+        desc_eq: str | None = None,
+        desc_like: str | None = None,
+        edited_before: datetime | None = None,
+        edited_after: datetime | None = None,
+        created_before: datetime | None = None,
+        created_after: datetime | None = None,
+    ) -> list[Dataset]:
+        """Datasets, oldest first, filtered as the encord SDK's ``get_datasets``: title or
+        description exactly, or ``LIKE`` a pattern (``%`` any text, ``_`` one character; any
+        case); created or edited before (not at) / after (at or after) a time (naive: UTC)."""
+        query = DatasetQuery(
+            title_eq=title_eq, title_like=title_like, description_eq=desc_eq, description_like=desc_like,
+            created_before=as_utc(created_before, what="created_before"),
+            created_after=as_utc(created_after, what="created_after"),
+            edited_before=as_utc(edited_before, what="edited_before"),
+            edited_after=as_utc(edited_after, what="edited_after"),
+        )  # fmt: skip
+        return [Dataset(self._backend, d) for d in self._backend.find_datasets(query)]
 
     # integrations ----------------------------------------------------------------------------
 

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
+from bucketdex.catalog.datasets import DataRowQuery
 from bucketdex.core.limits import choice
 from bucketdex.core.records import DataRowRecord, DatasetRecord
 from bucketdex.core.types import DuplicatesBehavior, ItemType, StorageLocation
 from bucketdex.sdk.backend import Backend, ImportRequest
-from bucketdex.sdk.ids import HasUuid, as_uuid
+from bucketdex.sdk.ids import HasUuid, as_utc, as_uuid, item_types_of
 from bucketdex.sdk.imports import ImportResult, PrivateFiles, read_private_files
 
 
@@ -69,8 +70,36 @@ class Dataset:
         result = self._backend.link_items(self.dataset_hash, ids, behavior)
         return [DataRow.from_record(r) for r in result.linked]
 
-    def list_data_rows(self) -> list[DataRow]:
-        return [DataRow.from_record(r) for r in self._backend.data_rows(self.dataset_hash)]
+    def list_data_rows(
+        self,
+        title_eq: str | None = None,
+        title_like: str | None = None,
+        created_before: datetime | None = None,
+        created_after: datetime | None = None,
+        data_types: Iterable[ItemType | str] | None = None,
+    ) -> list[DataRow]:
+        """The dataset's rows in link order: titled exactly ``title_eq`` or like ``title_like``
+        (SQL ``LIKE``: ``%`` any text, ``_`` one character; any case), linked before
+        ``created_before`` / at or after ``created_after`` (naive times are UTC), of these types."""
+        query = DataRowQuery(
+            title_eq=title_eq, title_like=title_like,
+            created_before=as_utc(created_before, what="created_before"),
+            created_after=as_utc(created_after, what="created_after"),
+            item_types=item_types_of(data_types),
+        )  # fmt: skip
+        return [DataRow.from_record(r) for r in self._backend.data_rows(self.dataset_hash, query)]
+
+    def get_data_row(self, data_row: DataRow | UUID | str) -> DataRow:
+        """One row of this dataset, read afresh (``NotFound`` once it is deleted)."""
+        row_id = _row_id(data_row)
+        return DataRow.from_record(self._backend.data_row(self.dataset_hash, row_id))
+
+    def delete_data(self, data_rows: Iterable[DataRow | UUID | str] | DataRow | UUID | str) -> int:
+        """Remove these rows from the dataset (their storage items stay in their folders), all
+        or none: ``NotFound`` naming any that is not a row of this dataset.  How many went."""
+        if isinstance(data_rows, str | UUID | DataRow):
+            data_rows = [data_rows]  # one row given bare
+        return self._backend.delete_data_rows(self.dataset_hash, [_row_id(r) for r in data_rows])
 
     def add_private_data_to_dataset_start(
         self,
@@ -103,3 +132,7 @@ class Dataset:
 
     def __repr__(self) -> str:
         return f"Dataset(dataset_hash={self.dataset_hash}, title={self.title!r})"
+
+
+def _row_id(row: DataRow | UUID | str) -> UUID:
+    return row.uid if isinstance(row, DataRow) else as_uuid(row, what="data row uid")

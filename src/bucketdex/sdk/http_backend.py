@@ -10,12 +10,17 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import asdict
+from datetime import datetime
 from typing import Any, Literal, TypeVar
 
 import httpx
 import msgspec
 
 import bucketdex.extract.errors  # noqa: F401  (registers the media error codes for error_of)
+from bucketdex.catalog.datasets import DataRowQuery, DatasetQuery
+from bucketdex.catalog.folders import ListOrder
+from bucketdex.catalog.items import ItemQuery
 from bucketdex.catalog.jobs import JobSummary
 from bucketdex.catalog.listings import Listing
 from bucketdex.catalog.metadata_schema import MetadataSchema
@@ -48,7 +53,7 @@ from bucketdex.errors import (
     error_class,
 )
 from bucketdex.manifest.generate import checked_remote_listing
-from bucketdex.sdk.backend import ImportRequest, ItemChange
+from bucketdex.sdk.backend import FolderListing, ImportRequest, ItemChange
 from bucketdex.storage.errors import StorageError
 from bucketdex.storage.selftest import SelfTestReport
 
@@ -141,15 +146,13 @@ class HttpBackend:
         check_sendable(changes.get("client_metadata"), f"folder '{folder_id}'")
         return record(self.call("PATCH", f"/folders/{folder_id}", json=dict(changes)), FolderRecord)
 
-    def find_folders(self, search: str | None, page_size: int) -> Iterator[FolderRecord]:
-        params: dict[str, Any] = {"page_size": _page(page_size)}
-        if search:
-            params["search"] = search
-        return (record(f, FolderRecord) for f in self.pages("/folders", params))
-
-    def child_folders(self, parent_id: uuid.UUID | None) -> Iterator[FolderRecord]:
-        params: dict[str, Any] = {"top_level": True} if parent_id is None else {"parent_id": str(parent_id)}
-        return (record(f, FolderRecord) for f in self.pages("/folders", params))
+    def find_folders(self, listing: FolderListing, page_size: int) -> Iterator[FolderRecord]:
+        params: dict[str, Any] = {
+            "page_size": _page(page_size), "order": listing.order.value, "desc": listing.desc,
+            "search": listing.search or None, "top_level": listing.top_level or None,
+            "parent_id": _text_of(listing.parent_id), "under": _text_of(listing.under),
+        }  # fmt: skip
+        return (record(f, FolderRecord) for f in self.pages("/folders", _given(params)))
 
     # items -------------------------------------------------------------------------------------
 
@@ -163,11 +166,18 @@ class HttpBackend:
             found += record(self.call("POST", "/items/get-many", json={"item_ids": batch}), list[ItemRecord])
         return found
 
-    def list_items(
-        self, folder_id: uuid.UUID, include_children: bool, page_size: int
+    def find_items(
+        self, query: ItemQuery, order: ListOrder, desc: bool, page_size: int
     ) -> Iterator[ItemRecord]:
-        params = {"include_children": include_children, "page_size": _page(page_size)}
-        return (record(i, ItemRecord) for i in self.pages(f"/folders/{folder_id}/items", params))
+        assert query.folder_id is not None, "the native API lists the items of a folder"
+        types = None if query.item_types is None else sorted(t.value for t in query.item_types)
+        params: dict[str, Any] = {
+            "page_size": _page(page_size), "order": order.value, "desc": desc,
+            "include_children": query.include_children, "recursive": query.recursive,
+            "search": query.search or None, "item_types": types, "in_dataset": query.in_dataset,
+        }  # fmt: skip
+        path = f"/folders/{query.folder_id}/items"
+        return (record(i, ItemRecord) for i in self.pages(path, _given(params)))
 
     def child_items(self, item_id: uuid.UUID) -> list[ItemRecord]:
         return record(self.call("GET", f"/items/{item_id}/children"), list[ItemRecord])
@@ -219,6 +229,18 @@ class HttpBackend:
     def item_summary(self, item_id: uuid.UUID) -> ItemSummary:
         return record(self.call("GET", f"/items/{item_id}/summary"), ItemSummary)
 
+    # signed URLs -------------------------------------------------------------------------------
+
+    def signed_urls(self, item_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str | None]:
+        """Signed by the server: a local integration's items get URLs of its file route."""
+        urls: dict[uuid.UUID, str | None] = {}
+        wanted = list(dict.fromkeys(item_ids))
+        for start in range(0, len(wanted), _MAX_IDS_PER_CALL):
+            batch = [str(i) for i in wanted[start : start + _MAX_IDS_PER_CALL]]
+            answer = self.call("POST", "/items/signed-urls", json={"item_ids": batch})
+            urls.update(record(answer, dict[uuid.UUID, str | None]))
+        return urls
+
     # datasets ----------------------------------------------------------------------------------
 
     def create_dataset(
@@ -230,8 +252,9 @@ class HttpBackend:
     def get_dataset(self, dataset_id: uuid.UUID) -> DatasetRecord:
         return record(self.call("GET", f"/datasets/{dataset_id}"), DatasetRecord)
 
-    def list_datasets(self) -> list[DatasetRecord]:
-        return record(self.call("GET", "/datasets"), list[DatasetRecord])
+    def find_datasets(self, query: DatasetQuery) -> list[DatasetRecord]:
+        params = _given({name: _query_value(value) for name, value in asdict(query).items()})
+        return record(self.call("GET", "/datasets", params=params), list[DatasetRecord])
 
     def link_items(
         self, dataset_id: uuid.UUID, item_ids: Sequence[uuid.UUID], behavior: DuplicatesBehavior
@@ -240,8 +263,17 @@ class HttpBackend:
         result = self.call("POST", f"/datasets/{dataset_id}/items", json=body)
         return record({**result, "behavior": result["duplicates_behavior"]}, LinkResult)
 
-    def data_rows(self, dataset_id: uuid.UUID) -> list[DataRowRecord]:
-        return record(self.call("GET", f"/datasets/{dataset_id}/rows"), list[DataRowRecord])
+    def data_rows(self, dataset_id: uuid.UUID, query: DataRowQuery) -> list[DataRowRecord]:
+        params = _given({name: _query_value(value) for name, value in asdict(query).items()})
+        return record(self.call("GET", f"/datasets/{dataset_id}/rows", params=params), list[DataRowRecord])
+
+    def data_row(self, dataset_id: uuid.UUID, row_id: uuid.UUID) -> DataRowRecord:
+        return record(self.call("GET", f"/datasets/{dataset_id}/rows/{row_id}"), DataRowRecord)
+
+    def delete_data_rows(self, dataset_id: uuid.UUID, row_ids: Sequence[uuid.UUID]) -> int:
+        """All or none, in one call (the server's bound on ids is the catalog's transaction's)."""
+        body = {"row_ids": [str(r) for r in row_ids]}
+        return int(self.call("POST", f"/datasets/{dataset_id}/rows/delete", json=body)["deleted"])
 
     # integrations ------------------------------------------------------------------------------
 
@@ -359,6 +391,24 @@ def _page(page_size: int) -> int:
     if page_size < 1:
         raise InvalidArgument(f"page_size must be at least 1, got {page_size}")
     return min(page_size, _MAX_PAGE)
+
+
+def _text_of(value: uuid.UUID | None) -> str | None:
+    return None if value is None else str(value)
+
+
+def _query_value(value: Any) -> Any:
+    """A filter as a query parameter: times in ISO 8601, a set of item types as a sorted list."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, frozenset):
+        return sorted(str(v) for v in value)
+    return value
+
+
+def _given(params: dict[str, Any]) -> dict[str, Any]:
+    """The parameters that say something (None: left to the server's default)."""
+    return {name: value for name, value in params.items() if value is not None}
 
 
 def check_sendable(metadata: Any, where: str) -> None:

@@ -7,12 +7,15 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, Literal
 
 from bucketdex.catalog.catalog import Catalog
+from bucketdex.catalog.datasets import DataRowQuery, DatasetQuery
+from bucketdex.catalog.folders import ListOrder
 from bucketdex.catalog.integrations import check_settings
-from bucketdex.catalog.items import ItemUpdate
+from bucketdex.catalog.items import ItemQuery, ItemUpdate
 from bucketdex.catalog.jobs import JobSummary
 from bucketdex.catalog.listings import Listing, bucket_manifest
 from bucketdex.catalog.metadata_schema import MetadataSchema
 from bucketdex.catalog.registration import DryRunReport
+from bucketdex.catalog.signing import ItemUrlSigner
 from bucketdex.core.records import (
     DataRowRecord,
     DatasetRecord,
@@ -28,7 +31,7 @@ from bucketdex.core.records import (
 )
 from bucketdex.core.types import DuplicatesBehavior, JobStatus, StorageLocation
 from bucketdex.manifest.generate import ManifestStream
-from bucketdex.sdk.backend import ImportRequest, ItemChange
+from bucketdex.sdk.backend import FolderListing, ImportRequest, ItemChange
 from bucketdex.storage.selftest import SelfTestReport
 
 
@@ -55,13 +58,15 @@ class CatalogBackend:
     def update_folder(self, folder_id: uuid.UUID, changes: Mapping[str, Any]) -> FolderRecord:
         return self.catalog.folders.update(folder_id, **changes)
 
-    def find_folders(self, search: str | None, page_size: int) -> Iterator[FolderRecord]:
-        return self.catalog.folders.find(search, page_size=page_size)
-
-    def child_folders(self, parent_id: uuid.UUID | None) -> Iterator[FolderRecord]:
-        if parent_id is not None:
-            self.catalog.folders.get(parent_id)  # NotFound for a folder that is not there
-        return self.catalog.folders.find(parent_id=parent_id)
+    def find_folders(self, listing: FolderListing, page_size: int) -> Iterator[FolderRecord]:
+        scope: dict[str, Any] = {"parent_id": None} if listing.top_level else {}
+        if listing.parent_id is not None:
+            self.catalog.folders.get(listing.parent_id)  # NotFound for a folder that is not there
+            scope = {"parent_id": listing.parent_id}
+        return self.catalog.folders.find(
+            listing.search, under=listing.under, order=listing.order, desc=listing.desc,
+            page_size=page_size, **scope,
+        )  # fmt: skip
 
     # items -------------------------------------------------------------------------------------
 
@@ -71,12 +76,17 @@ class CatalogBackend:
     def get_items(self, item_ids: Sequence[uuid.UUID]) -> list[ItemRecord]:
         return self.catalog.items.get_many(item_ids)
 
-    def list_items(
-        self, folder_id: uuid.UUID, include_children: bool, page_size: int
+    def find_items(
+        self, query: ItemQuery, order: ListOrder, desc: bool, page_size: int
     ) -> Iterator[ItemRecord]:
-        return self.catalog.items.list_in_folder(
-            folder_id, page_size=page_size, include_children=include_children
-        )
+        """Every item ``query`` selects, a page (one read) at a time as the caller goes on."""
+        after: tuple[str | None, uuid.UUID] | None = None
+        while True:
+            page = self.catalog.items.find(query, order=order, desc=desc, after=after, limit=page_size)
+            yield from page
+            if len(page) < page_size:
+                return
+            after = (page[-1].name, page[-1].id)
 
     def child_items(self, item_id: uuid.UUID) -> list[ItemRecord]:
         return self.catalog.items.children(item_id)
@@ -95,16 +105,23 @@ class CatalogBackend:
     def get_dataset(self, dataset_id: uuid.UUID) -> DatasetRecord:
         return self.catalog.datasets.get(dataset_id)
 
-    def list_datasets(self) -> list[DatasetRecord]:
-        return self.catalog.datasets.list_all()
+    def find_datasets(self, query: DatasetQuery) -> list[DatasetRecord]:
+        return self.catalog.datasets.find(query)
 
     def link_items(
         self, dataset_id: uuid.UUID, item_ids: Sequence[uuid.UUID], behavior: DuplicatesBehavior
     ) -> LinkResult:
         return self.catalog.datasets.link_items(dataset_id, list(item_ids), behavior)
 
-    def data_rows(self, dataset_id: uuid.UUID) -> list[DataRowRecord]:
-        return self.catalog.datasets.data_rows(dataset_id)
+    def data_rows(self, dataset_id: uuid.UUID, query: DataRowQuery) -> list[DataRowRecord]:
+        return self.catalog.datasets.data_rows(dataset_id, query)
+
+    def data_row(self, dataset_id: uuid.UUID, row_id: uuid.UUID) -> DataRowRecord:
+        self.catalog.datasets.get(dataset_id)  # NotFound names the dataset when it is that
+        return self.catalog.datasets.data_row(row_id, dataset_id)
+
+    def delete_data_rows(self, dataset_id: uuid.UUID, row_ids: Sequence[uuid.UUID]) -> int:
+        return self.catalog.datasets.delete_data_rows(dataset_id, row_ids)
 
     # curation ----------------------------------------------------------------------------------
 
@@ -135,6 +152,14 @@ class CatalogBackend:
 
     def item_summary(self, item_id: uuid.UUID) -> ItemSummary:
         return self.catalog.curation.item_summary(item_id)
+
+    # signed URLs -------------------------------------------------------------------------------
+
+    def signed_urls(self, item_ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, str | None]:
+        """Cloud items signed by their bucket; a local integration's items get None: without a
+        server there is no file route to point a URL at."""
+        signer = ItemUrlSigner(self.catalog.integrations, self.catalog.secret_box, self.catalog.org_id)
+        return signer.signed_urls(self.catalog.items.get_many(list(dict.fromkeys(item_ids))))
 
     # integrations ------------------------------------------------------------------------------
 

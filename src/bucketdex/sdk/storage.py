@@ -6,11 +6,13 @@ the same class works on the embedded catalog and on a server.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from functools import partial
 from typing import Any
 from uuid import UUID
 
+from bucketdex.catalog.folders import ListOrder
+from bucketdex.catalog.items import ItemQuery
 from bucketdex.catalog.registration import DryRunReport
 from bucketdex.core.records import (
     DeleteResult,
@@ -22,9 +24,9 @@ from bucketdex.core.records import (
     MediaMetadata,
 )
 from bucketdex.core.types import ItemType
-from bucketdex.sdk.backend import Backend, ImportRequest, ItemChange
+from bucketdex.sdk.backend import Backend, FolderListing, ImportRequest, ItemChange
 from bucketdex.sdk.bundle import Bundle
-from bucketdex.sdk.ids import as_uuid
+from bucketdex.sdk.ids import as_uuid, item_types_of, list_order, page_size_of
 from bucketdex.sdk.imports import ImportResult, PrivateFiles, read_private_files
 
 MEDIA_FIELDS = frozenset(MediaMetadata.column_names())
@@ -53,10 +55,48 @@ class StorageFolder:
             None if parent_id is None else StorageFolder(self._backend, self._backend.get_folder(parent_id))
         )
 
-    def list_items(self, *, include_children: bool = False, page_size: int = 1000) -> Iterator[StorageItem]:
-        """Items directly in this folder; files inside groups/series only with ``include_children``."""
-        for record in self._backend.list_items(self.uuid, include_children, page_size):
-            yield StorageItem(self._backend, record)
+    def list_items(
+        self,
+        *,
+        search: str | None = None,
+        item_types: Iterable[ItemType | str] | None = None,
+        is_in_dataset: bool | None = None,
+        include_children: bool = False,
+        order: ListOrder | str = ListOrder.CREATED_AT,
+        desc: bool = False,
+        page_size: int = 1000,
+    ) -> Iterator[StorageItem]:
+        """Items directly in this folder, oldest first unless ``order="name"`` / ``desc``: those
+        whose name contains ``search`` (any case), of ``item_types``, linked to a dataset or not
+        (``is_in_dataset``).  Files inside groups and series only with ``include_children``."""
+        return self._items(
+            ItemQuery(self.uuid, False, search, item_types_of(item_types), is_in_dataset, include_children),
+            order, desc, page_size,
+        )  # fmt: skip
+
+    def find_items(
+        self,
+        search: str | None = None,
+        *,
+        item_types: Iterable[ItemType | str] | None = None,
+        is_in_dataset: bool | None = None,
+        recursive: bool = False,
+        order: ListOrder | str = ListOrder.NAME,
+        desc: bool = False,
+        page_size: int = 100,
+    ) -> Iterator[StorageItem]:
+        """Items whose name contains ``search`` (any case), of ``item_types``, in a dataset or
+        not, in this folder and, with ``recursive``, every folder below it; by name (as the
+        encord SDK's ``find_items``) or ``order="created_at"``, ``desc`` reversed."""
+        query = ItemQuery(self.uuid, recursive, search, item_types_of(item_types), is_in_dataset)
+        return self._items(query, order, desc, page_size)
+
+    def _items(
+        self, query: ItemQuery, order: ListOrder | str, desc: bool, page_size: int
+    ) -> Iterator[StorageItem]:
+        # arguments checked now (on either backend), not when the first item is asked for
+        records = self._backend.find_items(query, list_order(order), desc, page_size_of(page_size))
+        return (StorageItem(self._backend, record) for record in records)
 
     def add_private_data_to_folder_start(
         self,
@@ -100,8 +140,33 @@ class StorageFolder:
         record = self._backend.create_folder(name, description, client_metadata, self.uuid)
         return StorageFolder(self._backend, record)
 
-    def list_subfolders(self) -> list[StorageFolder]:
-        return [StorageFolder(self._backend, f) for f in self._backend.child_folders(self.uuid)]
+    def list_subfolders(
+        self, search: str | None = None, *, order: ListOrder | str = ListOrder.NAME, desc: bool = False
+    ) -> list[StorageFolder]:
+        """The folders directly in this one whose name contains ``search`` (any case), by name
+        unless ``order="created_at"``, ``desc`` reversed."""
+        listing = FolderListing(search, parent_id=self.uuid, order=list_order(order), desc=desc)
+        return [StorageFolder(self._backend, f) for f in self._backend.find_folders(listing, 1000)]
+
+    def find_subfolders(
+        self,
+        search: str | None = None,
+        *,
+        recursive: bool = True,
+        order: ListOrder | str = ListOrder.NAME,
+        desc: bool = False,
+        page_size: int = 100,
+    ) -> Iterator[StorageFolder]:
+        """Folders at any depth below this one (only the direct ones unless ``recursive``) whose
+        name contains ``search`` (any case); by name or ``order="created_at"``, ``desc`` reversed."""
+        sort = list_order(order)
+        listing = (
+            FolderListing(search, under=self.uuid, order=sort, desc=desc)
+            if recursive
+            else FolderListing(search, parent_id=self.uuid, order=sort, desc=desc)
+        )
+        records = self._backend.find_folders(listing, page_size_of(page_size))
+        return (StorageFolder(self._backend, f) for f in records)
 
     def update(
         self,
@@ -234,6 +299,13 @@ class StorageItem:
     def get_summary(self) -> ItemSummary:
         """The group or series this item is a file of, and the datasets it is in."""
         return self._backend.item_summary(self.uuid)
+
+    def get_signed_url(self) -> str | None:
+        """A URL anyone holding it may GET this item's file with, for an hour (S3 presigned, Azure
+        SAS, GCS V4).  ``None`` for an item without a bucket (no integration), a group or series
+        (sign its child items), and, on the embedded catalog, an item of a local integration:
+        its URL is one of a server's file route, so only a client of a server gets one."""
+        return self._backend.signed_urls([self.uuid]).get(self.uuid)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, StorageItem) and other.uuid == self.uuid

@@ -44,6 +44,7 @@ ROUTE_ROLES: Mapping[tuple[str, str], Role] = {
     ("POST", f"{V1}/items/get-many"): USER,
     ("PATCH", f"{V1}/items/{{item_id}}"): USER,
     ("PATCH", f"{V1}/items"): USER,
+    ("POST", f"{V1}/items/signed-urls"): USER,
     # curation (catalog.curation)
     ("POST", f"{V1}/folders/move"): USER,
     ("DELETE", f"{V1}/folders/{{folder_id}}"): USER,
@@ -68,6 +69,8 @@ ROUTE_ROLES: Mapping[tuple[str, str], Role] = {
     ("GET", f"{V1}/datasets/{{dataset_id}}"): USER,
     ("POST", f"{V1}/datasets/{{dataset_id}}/items"): USER,
     ("GET", f"{V1}/datasets/{{dataset_id}}/rows"): USER,
+    ("GET", f"{V1}/datasets/{{dataset_id}}/rows/{{row_id}}"): USER,
+    ("POST", f"{V1}/datasets/{{dataset_id}}/rows/delete"): USER,
     # import jobs
     ("POST", f"{V1}/folders/{{folder_id}}/import-jobs"): USER,
     ("POST", f"{V1}/datasets/{{dataset_id}}/import-jobs"): USER,

@@ -210,6 +210,15 @@ class LinkItemsIn(BaseModel):
     duplicates_behavior: str = Field(default="skip", description="skip, duplicate or fail")
 
 
+class DataRowIds(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    row_ids: list[uuid.UUID] = Field(max_length=100_000, description="data rows of the dataset to remove")
+
+
+class DeletedCount(BaseModel):
+    deleted: int
+
+
 class LinkResultOut(BaseModel):
     linked: list[DataRowRecord]
     skipped: list[uuid.UUID]

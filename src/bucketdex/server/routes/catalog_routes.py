@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated, Any
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from itertools import islice
+from typing import Annotated, Any, TypeVar
 
-from fastapi import APIRouter, Body, Depends, Query, status
+from fastapi import APIRouter, Body, Depends, Query, Request, status
 
-from bucketdex.catalog.items import ItemUpdate
+from bucketdex.catalog.folders import ListOrder
+from bucketdex.catalog.items import ItemQuery, ItemUpdate
 from bucketdex.core.records import FolderRecord
+from bucketdex.core.types import ItemType
 from bucketdex.errors import InvalidArgument
-from bucketdex.server.paging import decode_token, take_page
+from bucketdex.server.paging import decode_token, encode_token
+from bucketdex.server.routes.file_routes import item_url_signer
 from bucketdex.server.schemas import (
     CallerOut,
     FolderIn,
@@ -24,10 +30,14 @@ from bucketdex.server.schemas import (
 )
 from bucketdex.server.security import CallerDep, CatalogDep, authenticate
 
+T = TypeVar("T")
+
 # authentication on the router itself: every route added here inherits it
 router = APIRouter(dependencies=[Depends(authenticate)])
 PageSize = Annotated[int, Query(ge=1, le=1000, description="results per page")]
 PageToken = Annotated[str | None, Query(description="next_page_token of the previous page")]
+Desc = Annotated[bool, Query(description="reverse the order")]
+Search = Annotated[str | None, Query(description="part of the name, any case")]
 
 
 @router.get("/me", tags=["auth"])
@@ -67,22 +77,35 @@ def create_folder(catalog: CatalogDep, body: FolderIn) -> FolderRecord:
 @router.get("/folders", tags=["folders"])
 def find_folders(
     catalog: CatalogDep,
-    search: Annotated[str | None, Query(description="part of the name, any case")] = None,
+    search: Search = None,
     parent_id: Annotated[uuid.UUID | None, Query(description="only children of this folder")] = None,
     top_level: Annotated[bool, Query(description="only top-level folders")] = False,
+    under: Annotated[uuid.UUID | None, Query(description="every folder below this one")] = None,
+    order: Annotated[ListOrder, Query(description="name or created_at (then id)")] = ListOrder.NAME,
+    desc: Desc = False,
     page_size: PageSize = 100,
     page_token: PageToken = None,
 ) -> Page[FolderRecord]:
-    """Folders whose name contains ``search``, at any depth unless ``parent_id``/``top_level``."""
-    scope: dict[str, Any] = {"parent_id": None} if top_level else {}
+    """Folders whose name contains ``search``: at any depth, or only the children of
+    ``parent_id``, the top level (``top_level``), or every folder below ``under``."""
+    if sum((parent_id is not None, top_level, under is not None)) > 1:
+        raise InvalidArgument("give at most one of parent_id, top_level and under")
+    scope: dict[str, Any] = {"parent_id": None} if top_level else {"under": under}
     if parent_id is not None:
         catalog.folders.get(parent_id)  # 404 for a folder not of this organisation
         scope = {"parent_id": parent_id}
-    after = decode_token(page_token)
-    start = (after[0], _uuid_in_token(after[1])) if after and len(after) == 2 else None
-    folders = catalog.folders.find(search, page_size=page_size + 1, after=start, **scope)
-    page, token = take_page(folders, lambda f: [f.name, str(f.id)], after, page_size)
-    return Page(results=[(f) for f in page], next_page_token=token)
+    after = _folder_after(_page_after(page_token, order, desc), order)
+    folders = catalog.folders.find(
+        search, order=order, desc=desc, page_size=page_size + 1, after=after, **scope
+    )
+    rows = list(islice(folders, page_size + 1))  # no further read than the one page
+
+    def position(folder: FolderRecord) -> tuple[str, uuid.UUID]:
+        key = folder.name if order is ListOrder.NAME else folder.created_at.isoformat()
+        return key, folder.id
+
+    page, token = _keyset_page(rows, page_size, order, desc, position)
+    return Page(results=page, next_page_token=token)
 
 
 @router.get("/folders/{folder_id}", tags=["folders"])
@@ -104,19 +127,35 @@ def list_items(
     catalog: CatalogDep,
     folder_id: uuid.UUID,
     include_children: Annotated[bool, Query(description="also the files inside groups and series")] = False,
+    search: Search = None,
+    item_types: Annotated[list[ItemType] | None, Query(description="only these types (repeat it)")] = None,
+    in_dataset: Annotated[bool | None, Query(description="only items in (true) or not in a dataset")] = None,
+    recursive: Annotated[bool, Query(description="also the items of every folder below")] = False,
+    order: Annotated[ListOrder, Query(description="created_at (by id) or name")] = ListOrder.CREATED_AT,
+    desc: Desc = False,
     page_size: PageSize = 100,
     page_token: PageToken = None,
 ) -> Page[ItemOut]:
-    """Items directly in the folder, by id."""
-    after = decode_token(page_token)
-    items = catalog.items.list_in_folder(
-        folder_id,
-        page_size=page_size + 1,
-        include_children=include_children,
-        after=_uuid_in_token(after[0]) if after else None,
-    )
-    page, token = take_page(items, lambda i: [str(i.id)], after, page_size)
+    """The folder's items (with ``recursive``, those of every folder below too), oldest first
+    unless ``order``/``desc``; filtered by name (``search``), type and dataset membership."""
+    types = frozenset(item_types) if item_types else None
+    query = ItemQuery(folder_id, recursive, search, types, in_dataset, include_children)
+    after = _page_after(page_token, order, desc)
+    rows = catalog.items.find(query, order=order, desc=desc, after=after, limit=page_size + 1)
+    page, token = _keyset_page(rows, page_size, order, desc, lambda i: (i.name, i.id))
     return Page(results=[ItemOut.of(i) for i in page], next_page_token=token)
+
+
+@router.post("/items/signed-urls", tags=["items"])
+def signed_urls(
+    request: Request, catalog: CatalogDep, caller: CallerDep, body: ItemIds
+) -> dict[str, str | None]:
+    """Item id -> a URL to GET its file for an hour (null: no bucket, or a group or series);
+    signed a batch per integration.  A local integration's files are served by this server's
+    ``GET /files/{token}``.  404 naming every id that is not found."""
+    records = catalog.items.get_many(list(dict.fromkeys(body.item_ids)))
+    urls = item_url_signer(request, catalog, caller).signed_urls(records)
+    return {str(item_id): url for item_id, url in urls.items()}
 
 
 @router.get("/items/{item_id}", tags=["items"])
@@ -151,6 +190,51 @@ def update_items(catalog: CatalogDep, body: ItemsPatch) -> UpdatedCount:
         for change in body.updates
     ]
     return UpdatedCount(updated=catalog.items.update_many(updates))
+
+
+# keyset pages: a token is [order, direction, sort key, id], so one made for another order is
+# refused rather than misread
+
+
+def _direction(desc: bool) -> str:
+    return "desc" if desc else "asc"
+
+
+def _page_after(token: str | None, order: ListOrder, desc: bool) -> tuple[str, uuid.UUID] | None:
+    fields = decode_token(token)
+    if fields is None:
+        return None
+    if len(fields) != 4 or fields[:2] != [order.value, _direction(desc)]:
+        raise InvalidArgument(
+            f"page_token was not issued for this listing (order={order.value}, desc={desc}); "
+            "list again without it"
+        )
+    return fields[2], _uuid_in_token(fields[3])
+
+
+def _folder_after(after: tuple[str, uuid.UUID] | None, order: ListOrder) -> tuple[Any, uuid.UUID] | None:
+    if after is None or order is ListOrder.NAME:
+        return after
+    try:
+        return datetime.fromisoformat(after[0]), after[1]
+    except ValueError:
+        raise InvalidArgument("page_token is not one this server issued; list again without it") from None
+
+
+def _keyset_page(
+    rows: Sequence[T],
+    page_size: int,
+    order: ListOrder,
+    desc: bool,
+    position: Callable[[T], tuple[str, uuid.UUID]],
+) -> tuple[list[T], str | None]:
+    """The first ``page_size`` of ``rows`` (read with one more, to know whether a page follows)
+    and the token of the next page (None when none follows)."""
+    if len(rows) <= page_size:
+        return list(rows), None
+    page = list(rows[:page_size])
+    key, row_id = position(page[-1])
+    return page, encode_token([order.value, _direction(desc), key, str(row_id)])
 
 
 def _uuid_in_token(value: str) -> uuid.UUID:

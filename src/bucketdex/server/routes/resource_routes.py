@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from datetime import UTC, datetime
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 
+from bucketdex.catalog.datasets import DataRowQuery, DatasetQuery
 from bucketdex.catalog.integrations import check_settings
 from bucketdex.core.records import DataRowRecord, DatasetRecord, IntegrationRecord
-from bucketdex.core.types import Provider
+from bucketdex.core.types import ItemType, Provider
 from bucketdex.server.policy import check_local_root
 from bucketdex.server.schemas import (
+    DataRowIds,
     DatasetIn,
+    DeletedCount,
     IntegrationCheckIn,
     IntegrationIn,
     LinkItemsIn,
@@ -24,6 +28,8 @@ from bucketdex.server.security import CatalogDep, authenticate, server_state
 
 # authentication on the router itself: every route added here inherits it
 router = APIRouter(dependencies=[Depends(authenticate)])
+Like = Annotated[str | None, Query(description="SQL LIKE pattern (% any text, _ one character), any case")]
+Moment = Annotated[datetime | None, Query(description="ISO 8601; without a zone: UTC")]
 
 
 # integrations ------------------------------------------------------------------------------
@@ -91,8 +97,25 @@ def create_dataset(catalog: CatalogDep, body: DatasetIn) -> DatasetRecord:
 
 
 @router.get("/datasets", tags=["datasets"])
-def list_datasets(catalog: CatalogDep) -> list[DatasetRecord]:
-    return [(d) for d in catalog.datasets.list_all()]
+def list_datasets(
+    catalog: CatalogDep,
+    title_eq: Annotated[str | None, Query(description="exactly this title")] = None,
+    title_like: Like = None,
+    description_eq: Annotated[str | None, Query(description="exactly this description")] = None,
+    description_like: Like = None,
+    created_before: Moment = None,
+    created_after: Annotated[datetime | None, Query(description="at or after; ISO 8601")] = None,
+    edited_before: Moment = None,
+    edited_after: Annotated[datetime | None, Query(description="at or after; ISO 8601")] = None,
+) -> list[DatasetRecord]:
+    """Datasets, oldest first: all, or those the filters select (all of them)."""
+    query = DatasetQuery(
+        title_eq=title_eq, title_like=title_like,
+        description_eq=description_eq, description_like=description_like,
+        created_before=_utc(created_before), created_after=_utc(created_after),
+        edited_before=_utc(edited_before), edited_after=_utc(edited_after),
+    )  # fmt: skip
+    return catalog.datasets.find(query)
 
 
 @router.get("/datasets/{dataset_id}", tags=["datasets"])
@@ -109,5 +132,39 @@ def link_items(catalog: CatalogDep, dataset_id: uuid.UUID, body: LinkItemsIn) ->
 
 
 @router.get("/datasets/{dataset_id}/rows", tags=["datasets"])
-def list_data_rows(catalog: CatalogDep, dataset_id: uuid.UUID) -> list[DataRowRecord]:
-    return [(r) for r in catalog.datasets.data_rows(dataset_id)]
+def list_data_rows(
+    catalog: CatalogDep,
+    dataset_id: uuid.UUID,
+    title_eq: Annotated[str | None, Query(description="exactly this title")] = None,
+    title_like: Like = None,
+    created_before: Annotated[datetime | None, Query(description="linked before; ISO 8601")] = None,
+    created_after: Annotated[datetime | None, Query(description="linked at or after; ISO 8601")] = None,
+    item_types: Annotated[list[ItemType] | None, Query(description="only these types (repeat it)")] = None,
+) -> list[DataRowRecord]:
+    """The dataset's rows in link order: all, or those the filters select (all of them)."""
+    query = DataRowQuery(
+        title_eq=title_eq, title_like=title_like,
+        created_before=_utc(created_before), created_after=_utc(created_after),
+        item_types=frozenset(item_types) if item_types else None,
+    )  # fmt: skip
+    return catalog.datasets.data_rows(dataset_id, query)
+
+
+@router.get("/datasets/{dataset_id}/rows/{row_id}", tags=["datasets"])
+def get_data_row(catalog: CatalogDep, dataset_id: uuid.UUID, row_id: uuid.UUID) -> DataRowRecord:
+    catalog.datasets.get(dataset_id)  # 404 naming the dataset when it is the dataset that is missing
+    return catalog.datasets.data_row(row_id, dataset_id)
+
+
+@router.post("/datasets/{dataset_id}/rows/delete", tags=["datasets"])
+def delete_data_rows(catalog: CatalogDep, dataset_id: uuid.UUID, body: DataRowIds) -> DeletedCount:
+    """Remove rows from the dataset; their storage items stay.  All or none: 404 naming every
+    id that is not a row of this dataset."""
+    return DeletedCount(deleted=catalog.datasets.delete_data_rows(dataset_id, body.row_ids))
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """A filter's time in UTC; one without a zone is taken as UTC."""
+    if moment is None:
+        return None
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
