@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any
 
 import typer
@@ -9,11 +10,32 @@ from rich.markup import escape
 
 from bucketdex.cli.context import App, client
 from bucketdex.cli.output import console, print_json, print_table
-from bucketdex.core.types import DuplicatesBehavior
+from bucketdex.core.types import DuplicatesBehavior, ItemType
 from bucketdex.sdk.dataset import Dataset
 
-app = App(help="Create datasets, link items into them, list their rows.", no_args_is_help=True)
+app = App(help="Create datasets, link items into them, list and unlink their rows.", no_args_is_help=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON")]
+LikeOpt = Annotated[
+    str | None, typer.Option("--title-like", help="Titles LIKE this pattern: % any text, _ one character")
+]
+BeforeOpt = Annotated[
+    str | None, typer.Option("--created-before", help="Made before this time (ISO 8601; no zone: UTC)")
+]
+AfterOpt = Annotated[
+    str | None, typer.Option("--created-after", help="Made at or after this time (ISO 8601; no zone: UTC)")
+]
+
+
+def _moment(text: str | None, option: str) -> datetime | None:
+    if text is None:
+        return None
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(
+            f"{text!r} is not a date or time such as 2025-01-31 or 2025-01-31T08:00:00+01:00",
+            param_hint=option,
+        ) from None
 
 
 def dataset_json(dataset: Dataset) -> dict[str, Any]:
@@ -42,9 +64,19 @@ def create(
 
 
 @app.command("list")
-def list_datasets(ctx: typer.Context, as_json: JsonOpt = False) -> None:
-    """List datasets, oldest first."""
-    datasets = client(ctx).list_datasets()
+def list_datasets(
+    ctx: typer.Context,
+    title_like: LikeOpt = None,
+    created_before: BeforeOpt = None,
+    created_after: AfterOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List datasets, oldest first (those the filters select)."""
+    datasets = client(ctx).get_datasets(
+        title_like=title_like,
+        created_before=_moment(created_before, "--created-before"),
+        created_after=_moment(created_after, "--created-after"),
+    )
     if as_json:
         print_json([dataset_json(d) for d in datasets])
         return
@@ -82,12 +114,42 @@ def link(
 
 @app.command("rows")
 def rows(
-    ctx: typer.Context, dataset: Annotated[str, typer.Argument(help="Dataset UUID")], as_json: JsonOpt = False
+    ctx: typer.Context,
+    dataset: Annotated[str, typer.Argument(help="Dataset UUID")],
+    title: Annotated[str | None, typer.Option("--title", help="Only rows titled exactly this")] = None,
+    title_like: LikeOpt = None,
+    created_before: Annotated[
+        str | None, typer.Option("--created-before", help="Linked before this time (ISO 8601; no zone: UTC)")
+    ] = None,
+    created_after: Annotated[
+        str | None,
+        typer.Option("--created-after", help="Linked at or after this time (ISO 8601; no zone: UTC)"),
+    ] = None,
+    item_types: Annotated[
+        list[ItemType] | None,
+        typer.Option("--type", metavar="TYPE", help="Only rows of this item type (repeat for more)"),
+    ] = None,
+    as_json: JsonOpt = False,
 ) -> None:
-    """List the data rows of a dataset: title, item, type and file link."""
-    data_rows = client(ctx).get_dataset(dataset).list_data_rows()
+    """List the data rows of a dataset in link order: row, title, type and file link (--json:
+    the item of each too)."""
+    before = _moment(created_before, "--created-before")
+    after = _moment(created_after, "--created-after")
+    data_rows = client(ctx).get_dataset(dataset).list_data_rows(title, title_like, before, after, item_types)
     if as_json:
         print_json(data_rows)
         return
-    table = [(r.title, r.backing_item_uuid, r.data_type.value, r.file_link or "") for r in data_rows]
-    print_table(f"{len(data_rows)} data row(s)", ["title", "item", "type", "file_link"], table)
+    # the row's id kept whole on an 80-column terminal, to be copied for `unlink` (items: --json)
+    table = [(r.uid, r.title, r.data_type.value, r.file_link or "") for r in data_rows]
+    print_table(f"{len(data_rows)} data row(s)", ["row", "title", "type", "file_link"], table)
+
+
+@app.command("unlink")
+def unlink(
+    ctx: typer.Context,
+    dataset: Annotated[str, typer.Argument(help="Dataset UUID")],
+    row_ids: Annotated[list[str], typer.Argument(help="Data row UUIDs (`dataset rows` lists them)")],
+) -> None:
+    """Remove rows from a dataset, all or none; their items stay in their folders."""
+    removed = client(ctx).get_dataset(dataset).delete_data(row_ids)
+    console.print(f"removed {removed} row(s) from dataset {dataset}; their items stay")

@@ -8,6 +8,7 @@ from uuid import UUID
 import typer
 from rich.markup import escape
 
+from bucketdex.catalog.folders import ListOrder
 from bucketdex.cli.context import App, client, parse_json_object
 from bucketdex.cli.output import console, human_size, print_json, print_table
 from bucketdex.sdk.storage import StorageFolder
@@ -53,10 +54,19 @@ def create(
 def list_folders(
     ctx: typer.Context,
     search: Annotated[str | None, typer.Option(help="Only names containing this text (any case)")] = None,
+    under: Annotated[str | None, typer.Option(help="Only the folders below this one (UUID)")] = None,
+    order: Annotated[ListOrder, typer.Option(help="Sort by name or by creation")] = ListOrder.NAME,
+    desc: Annotated[bool, typer.Option("--desc", help="Reverse the order")] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """List folders at every level, by name."""
-    folders = list(client(ctx).find_storage_folders(search=search))
+    """List folders at every level (or every level below --under), by name unless --order/--desc."""
+    sdk = client(ctx)
+    found = (
+        sdk.find_storage_folders(search=search, order=order, desc=desc)
+        if under is None
+        else sdk.get_storage_folder(under).find_subfolders(search, order=order, desc=desc)
+    )
+    folders = list(found)
     if as_json:
         print_json([folder_json(f) for f in folders])
         return

@@ -8,12 +8,19 @@ from typing import Annotated, Any
 import typer
 from rich.markup import escape
 
+from bucketdex.catalog.folders import ListOrder
 from bucketdex.cli.context import App, client, parse_json_object
-from bucketdex.cli.output import console, human_size, print_json, print_table
+from bucketdex.cli.output import console, errors, human_size, print_json, print_table
+from bucketdex.core.types import ItemType
 from bucketdex.sdk.storage import StorageItem
 
 app = App(help="List, inspect, update, move and delete storage items.", no_args_is_help=True)
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON")]
+TypeOpt = typer.Option(
+    "--type",
+    metavar="TYPE",
+    help=f"Only items of this type (repeat for more): {', '.join(t.value for t in ItemType)}",
+)
 
 
 def item_json(item: StorageItem) -> dict[str, Any]:
@@ -35,19 +42,43 @@ def item_json(item: StorageItem) -> dict[str, Any]:
 def list_items(
     ctx: typer.Context,
     folder: Annotated[str, typer.Argument(help="Folder UUID")],
+    order: Annotated[ListOrder, typer.Option(help="Sort by creation or by name")] = ListOrder.CREATED_AT,
+    desc: Annotated[bool, typer.Option("--desc", help="Reverse the order")] = False,
+    search: Annotated[str | None, typer.Option(help="Only names containing this text (any case)")] = None,
+    item_types: Annotated[list[ItemType] | None, TypeOpt] = None,
+    in_dataset: Annotated[bool, typer.Option("--in-dataset", help="Only items in some dataset")] = False,
+    not_in_dataset: Annotated[
+        bool, typer.Option("--not-in-dataset", help="Only items in no dataset")
+    ] = False,
+    recursive: Annotated[
+        bool, typer.Option("--recursive", help="Also the items of every folder below this one")
+    ] = False,
     include_children: Annotated[
         bool, typer.Option("--include-children", help="Also list the files inside groups and series")
     ] = False,
     limit: Annotated[int | None, typer.Option(help="Show at most this many items", min=1)] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """List the items of a folder."""
-    items = list(
-        islice(
-            client(ctx).get_storage_folder(folder).list_items(include_children=include_children),
-            limit,
+    """List the items of a folder (oldest first, unless --order/--desc), filtered as asked."""
+    if recursive and include_children:
+        raise typer.BadParameter("--include-children lists one folder's files; drop --recursive")
+    if in_dataset and not_in_dataset:
+        raise typer.BadParameter("give at most one of --in-dataset and --not-in-dataset")
+    in_any = True if in_dataset else False if not_in_dataset else None
+    storage_folder = client(ctx).get_storage_folder(folder)
+    page_size = min(limit or 1000, 1000)  # a short --limit reads no more than it shows
+    found = (
+        storage_folder.find_items(
+            search, item_types=item_types, is_in_dataset=in_any, recursive=True, order=order,
+            desc=desc, page_size=page_size,
         )
-    )
+        if recursive
+        else storage_folder.list_items(
+            search=search, item_types=item_types, is_in_dataset=in_any,
+            include_children=include_children, order=order, desc=desc, page_size=page_size,
+        )
+    )  # fmt: skip
+    items = list(islice(found, limit))
     if as_json:
         print_json([item_json(i) for i in items])
         return
@@ -82,6 +113,27 @@ def show(
 
 
 ItemIdsArg = Annotated[list[str], typer.Argument(help="Item UUIDs")]
+
+
+@app.command("url")
+def signed_url(ctx: typer.Context, uuids: ItemIdsArg, as_json: JsonOpt = False) -> None:
+    """Print a URL that fetches each item's file for an hour, with no credentials (one item:
+    the URL alone, for scripts).  Items without a bucket, groups and series have none, nor,
+    without --server, files of a local integration (only a server can serve them)."""
+    urls = client(ctx).get_signed_urls(uuids)
+    if as_json:
+        print_json(urls)
+        return
+    for item_id, url in urls.items():
+        if url is not None:
+            print(url if len(urls) == 1 else f"{item_id}\t{url}")
+    missing = [str(item_id) for item_id, url in urls.items() if url is None]
+    if missing:
+        errors.print(
+            f"no signed URL for {', '.join(missing)}: no bucket, a group or series (sign its "
+            "files), or a local integration's file without --server"
+        )
+        raise typer.Exit(1)
 
 
 @app.command("update")
