@@ -13,7 +13,19 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "bucketdex"
 
 # package -> the bucketdex packages it must never import
 FORBIDDEN = {
-    "core": {"catalog", "index", "manifest", "extract", "storage", "store", "sdk", "queue", "server", "cli", "auth"},
+    "core": {
+        "catalog",
+        "index",
+        "manifest",
+        "extract",
+        "storage",
+        "store",
+        "sdk",
+        "queue",
+        "server",
+        "cli",
+        "auth",
+    },
     "store": {"catalog", "index", "manifest", "extract", "storage", "sdk", "queue", "server", "cli"},
     "storage": {"catalog", "index", "manifest", "extract", "store", "sdk", "queue", "server", "cli"},
     "extract": {"catalog", "index", "manifest", "storage", "store", "sdk", "queue", "server", "cli"},
