@@ -10,9 +10,11 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Callable, Iterable
+import uuid
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, TypeVar
 
+from bucketdex.catalog.folders import ListOrder
 from bucketdex.errors import InvalidArgument
 
 T = TypeVar("T")
@@ -47,3 +49,50 @@ def take_page(
             return page, encode_token(key(page[-1]))
         page.append(record)
     return page, None
+
+
+# Ordered listings (by name or creation, either way): a token is [order, direction, sort key,
+# id], so a token of another order is refused rather than misread.  ``param`` is the query
+# parameter's name as the caller sent it (``page_token``, or the encord SDK's ``pageToken``).
+
+
+def _direction(desc: bool) -> str:
+    return "desc" if desc else "asc"
+
+
+def uuid_in_token(value: str, *, param: str = "page_token") -> uuid.UUID:
+    try:
+        return uuid.UUID(value)
+    except ValueError:
+        raise InvalidArgument(f"{param} is not one this server issued; list again without it") from None
+
+
+def ordered_after(
+    token: str | None, order: ListOrder, desc: bool, *, param: str = "page_token"
+) -> tuple[str, uuid.UUID] | None:
+    """The (sort key, id) position a token of this ordered listing ends at."""
+    fields = decode_token(token)
+    if fields is None:
+        return None
+    if len(fields) != 4 or fields[:2] != [order.value, _direction(desc)]:
+        raise InvalidArgument(
+            f"{param} was not issued for this listing (order={order.value}, desc={desc}); "
+            "list again without it"
+        )
+    return fields[2], uuid_in_token(fields[3], param=param)
+
+
+def ordered_page(
+    rows: Sequence[T],
+    page_size: int,
+    order: ListOrder,
+    desc: bool,
+    position: Callable[[T], tuple[str, uuid.UUID]],
+) -> tuple[list[T], str | None]:
+    """The first ``page_size`` of ``rows`` (read with one more, to know whether a page follows)
+    and the token of the next page (None when none follows)."""
+    if len(rows) <= page_size:
+        return list(rows), None
+    page = list(rows[:page_size])
+    key, row_id = position(page[-1])
+    return page, encode_token([order.value, _direction(desc), key, str(row_id)])

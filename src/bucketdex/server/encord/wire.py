@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
 from fastapi import Request
@@ -24,7 +24,8 @@ from bucketdex.core.records import FolderRecord, IntegrationRecord, ItemRecord
 from bucketdex.core.storable import MAX_JSON_DEPTH
 from bucketdex.core.types import ItemType, Provider
 from bucketdex.errors import InvalidArgument
-from bucketdex.server.paging import decode_token, encode_token
+from bucketdex.server.paging import ordered_after, ordered_page
+from bucketdex.server.paging import uuid_in_token as paged_uuid
 from bucketdex.server.routes.file_routes import item_url_signer
 
 T = TypeVar("T")
@@ -211,42 +212,13 @@ def listing_order(order: str | None) -> ListOrder:
     return found
 
 
-def _direction(desc: bool) -> str:
-    return "desc" if desc else "asc"
-
-
 def page_after(page_token: str | None, order: ListOrder, desc: bool) -> tuple[str, uuid.UUID] | None:
-    """The (sort key, id) position a ``pageToken`` of this listing ends at.  A token names its
-    order and direction: one issued for another order is refused, not misread."""
-    fields = decode_token(page_token)
-    if fields is None:
-        return None
-    if len(fields) != 4 or fields[:2] != [order.value, _direction(desc)]:
-        raise InvalidArgument(
-            f"pageToken was not issued for this listing (order={order.value}, desc={desc}); "
-            "list again without it"
-        )
-    return fields[2], uuid_in_token(fields[3])
+    """The (sort key, id) position a ``pageToken`` of this listing ends at."""
+    return ordered_after(page_token, order, desc, param="pageToken")
 
 
-def keyset_page(
-    rows: list[T],
-    page_size: int,
-    order: ListOrder,
-    desc: bool,
-    position: Callable[[T], tuple[str, uuid.UUID]],
-) -> tuple[list[T], str | None]:
-    """The first ``page_size`` of ``rows`` (read with one more, to know whether a page follows)
-    and the token of the next page (None when none follows)."""
-    if len(rows) <= page_size:
-        return rows, None
-    page = rows[:page_size]
-    key, row_id = position(page[-1])
-    return page, encode_token([order.value, _direction(desc), key, str(row_id)])
+keyset_page = ordered_page
 
 
 def uuid_in_token(value: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
-    except ValueError:
-        raise InvalidArgument("pageToken is not one this server issued; list again without it") from None
+    return paged_uuid(value, param="pageToken")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Sequence
 from datetime import datetime
 from itertools import islice
 from typing import Annotated, Any, TypeVar
@@ -15,7 +14,7 @@ from bucketdex.catalog.items import ItemQuery, ItemUpdate
 from bucketdex.core.records import FolderRecord
 from bucketdex.core.types import ItemType
 from bucketdex.errors import InvalidArgument
-from bucketdex.server.paging import decode_token, encode_token
+from bucketdex.server.paging import ordered_after, ordered_page
 from bucketdex.server.routes.file_routes import item_url_signer
 from bucketdex.server.schemas import (
     CallerOut,
@@ -94,7 +93,7 @@ def find_folders(
     if parent_id is not None:
         catalog.folders.get(parent_id)  # 404 for a folder not of this organisation
         scope = {"parent_id": parent_id}
-    after = _folder_after(_page_after(page_token, order, desc), order)
+    after = _folder_after(ordered_after(page_token, order, desc), order)
     folders = catalog.folders.find(
         search, order=order, desc=desc, page_size=page_size + 1, after=after, **scope
     )
@@ -104,7 +103,7 @@ def find_folders(
         key = folder.name if order is ListOrder.NAME else folder.created_at.isoformat()
         return key, folder.id
 
-    page, token = _keyset_page(rows, page_size, order, desc, position)
+    page, token = ordered_page(rows, page_size, order, desc, position)
     return Page(results=page, next_page_token=token)
 
 
@@ -140,9 +139,9 @@ def list_items(
     unless ``order``/``desc``; filtered by name (``search``), type and dataset membership."""
     types = frozenset(item_types) if item_types else None
     query = ItemQuery(folder_id, recursive, search, types, in_dataset, include_children)
-    after = _page_after(page_token, order, desc)
+    after = ordered_after(page_token, order, desc)
     rows = catalog.items.find(query, order=order, desc=desc, after=after, limit=page_size + 1)
-    page, token = _keyset_page(rows, page_size, order, desc, lambda i: (i.name, i.id))
+    page, token = ordered_page(rows, page_size, order, desc, lambda i: (i.name, i.id))
     return Page(results=[ItemOut.of(i) for i in page], next_page_token=token)
 
 
@@ -196,49 +195,10 @@ def update_items(catalog: CatalogDep, body: ItemsPatch) -> UpdatedCount:
 # refused rather than misread
 
 
-def _direction(desc: bool) -> str:
-    return "desc" if desc else "asc"
-
-
-def _page_after(token: str | None, order: ListOrder, desc: bool) -> tuple[str, uuid.UUID] | None:
-    fields = decode_token(token)
-    if fields is None:
-        return None
-    if len(fields) != 4 or fields[:2] != [order.value, _direction(desc)]:
-        raise InvalidArgument(
-            f"page_token was not issued for this listing (order={order.value}, desc={desc}); "
-            "list again without it"
-        )
-    return fields[2], _uuid_in_token(fields[3])
-
-
 def _folder_after(after: tuple[str, uuid.UUID] | None, order: ListOrder) -> tuple[Any, uuid.UUID] | None:
     if after is None or order is ListOrder.NAME:
         return after
     try:
         return datetime.fromisoformat(after[0]), after[1]
-    except ValueError:
-        raise InvalidArgument("page_token is not one this server issued; list again without it") from None
-
-
-def _keyset_page(
-    rows: Sequence[T],
-    page_size: int,
-    order: ListOrder,
-    desc: bool,
-    position: Callable[[T], tuple[str, uuid.UUID]],
-) -> tuple[list[T], str | None]:
-    """The first ``page_size`` of ``rows`` (read with one more, to know whether a page follows)
-    and the token of the next page (None when none follows)."""
-    if len(rows) <= page_size:
-        return list(rows), None
-    page = list(rows[:page_size])
-    key, row_id = position(page[-1])
-    return page, encode_token([order.value, _direction(desc), key, str(row_id)])
-
-
-def _uuid_in_token(value: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(value)
     except ValueError:
         raise InvalidArgument("page_token is not one this server issued; list again without it") from None
