@@ -141,6 +141,19 @@ class MetadataValidationError(ItemValidationError):
     what = "client metadata"
 
 
+class FilterError(InvalidArgument):
+    """A filter of the Index query language that is malformed (its JSON shape or its text) or
+    does not fit the metadata schema; ``problems`` has one line per problem, each naming the
+    JSON path (and the key, its type and the operators it takes)."""
+
+    code = "invalid_filter"
+    detail_fields: ClassVar[tuple[str, ...]] = ("problems",)
+
+    def __init__(self, problems: list[str]) -> None:
+        self.problems = list(problems)
+        super().__init__("invalid filter: " + "; ".join(self.problems))
+
+
 class PayloadTooLarge(InvalidArgument):
     """A value exceeds a documented size limit (e.g. 10 MB of client metadata per item)."""
 

@@ -13,9 +13,10 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from bucketdex.errors import FilterError
 from bucketdex.index.builder import F, Filter, where
 from bucketdex.index.grammar import parse_where
-from bucketdex.index.model import FilterError, parse_filter
+from bucketdex.index.model import parse_filter
 
 ISSUE_EXAMPLE = "weather in (rainy, snow) and score >= 0.9 and not camera exists"
 

@@ -15,9 +15,10 @@ from hypothesis import strategies as st
 from bucketdex.catalog.metadata_schema import MetadataSchema
 from bucketdex.core.records import ItemRecord, MediaMetadata
 from bucketdex.core.types import ItemType
-from bucketdex.index.model import AllOf, AnyOf, Condition, FilterError, Not, conditions, parse_filter, to_json
+from bucketdex.errors import FilterError
+from bucketdex.index.model import AllOf, AnyOf, Condition, Not, conditions, parse_filter, to_json
 from bucketdex.index.reference import matches
-from bucketdex.index.typed import FilterTypeError, check_filter
+from bucketdex.index.typed import check_filter
 
 NOW = datetime(2026, 1, 2, tzinfo=UTC)
 
@@ -142,7 +143,7 @@ def test_deep_nesting_is_refused_not_a_crash() -> None:
     ],
 )
 def test_type_problems_name_the_path_key_type_and_operators(condition: dict[str, Any], problem: str) -> None:
-    with pytest.raises(FilterTypeError) as caught:
+    with pytest.raises(FilterError) as caught:
         _check({"and": [{"key": "score", "op": "exists"}, condition]})
     assert problem in str(caught.value) and "$.and[1]." in str(caught.value)
 

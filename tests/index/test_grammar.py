@@ -11,8 +11,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from bucketdex.catalog.metadata_schema import MetadataSchema
+from bucketdex.errors import FilterError
 from bucketdex.index.grammar import format_where, parse_where
-from bucketdex.index.model import MAX_DEPTH, FilterError, parse_filter, to_json
+from bucketdex.index.model import MAX_DEPTH, parse_filter, to_json
 from bucketdex.index.typed import check_filter
 
 ISSUE_EXAMPLE = "weather in (rainy, snow) and score >= 0.9 and not camera exists"

@@ -26,8 +26,9 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import date, datetime
 from typing import Any, NoReturn
 
+from bucketdex.errors import FilterError
 from bucketdex.index.grammar import format_where, parse_where
-from bucketdex.index.model import FilterError, parse_filter
+from bucketdex.index.model import parse_filter
 
 Value = str | int | float | bool | datetime | date | uuid.UUID
 """What a condition compares with; datetimes and dates are written in ISO 8601, UUIDs as text."""

@@ -35,7 +35,8 @@ from typing import Any
 from lark import Lark, Token, Transformer
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
-from bucketdex.index.model import FilterError, parse_filter
+from bucketdex.errors import FilterError
+from bucketdex.index.model import parse_filter
 
 # A keyword ends where a word cannot go on: so ``andy`` is a word, not ``and`` + ``y``.
 _END = r"""(?=[\s()\[\]{},'"`=!<>\\]|$)"""

@@ -25,7 +25,7 @@ from typing import Any
 
 import msgspec
 
-from bucketdex.errors import InvalidArgument
+from bucketdex.errors import FilterError
 
 FILTER_VERSION = 1
 OPERATORS = ("=", "!=", "<", "<=", ">", ">=", "between", "in", "prefix", "contains", "exists")
@@ -53,14 +53,6 @@ class Not(msgspec.Struct, frozen=True):
 
 
 Node = Condition | AllOf | AnyOf | Not
-
-
-class FilterError(InvalidArgument):
-    """A filter that is not well formed: every problem, each with its JSON path."""
-
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("invalid filter: " + "; ".join(problems))
 
 
 def parse_filter(document: Any) -> Node:

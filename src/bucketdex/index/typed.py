@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bucketdex.catalog.metadata_schema import MetadataSchema
-from bucketdex.errors import InvalidArgument
+from bucketdex.errors import FilterError
 from bucketdex.index.keys import Key, KeyType, NotFilterable, UnknownKey, resolve_key
 from bucketdex.index.model import AllOf, Condition, Node, Not
 
@@ -48,18 +48,12 @@ class TypedNot:
 TypedNode = Typed | TypedAll | TypedAny | TypedNot
 
 
-class FilterTypeError(InvalidArgument):
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = problems
-        super().__init__("invalid filter: " + "; ".join(problems))
-
-
 def check_filter(node: Node, schema: MetadataSchema) -> TypedNode:
-    """``node`` typed against ``schema``, or FilterTypeError listing every problem."""
+    """``node`` typed against ``schema``, or FilterError listing every problem."""
     problems: list[str] = []
     typed = _walk(node, "$", schema, problems)
     if problems or typed is None:
-        raise FilterTypeError(problems)
+        raise FilterError(problems)
     return typed
 
 
