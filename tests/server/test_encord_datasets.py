@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from encord.constants.enums import DataType
 from encord.exceptions import InvalidArgumentsError, ResourceNotFoundError
@@ -99,6 +100,10 @@ def test_rows_are_deleted_refetched_and_filtered(session: Session) -> None:
     row.refetch_data(client_metadata=True)
     assert dict(row.client_metadata or {}) == {"split": "val"}
     assert (row.width, row.height, row.backing_item_uuid) == (30, 90, items["b.png"].uuid)
+    assert row.signed_url is None  # not asked for
+    row.refetch_data(signed_url=True)  # a local integration's file: a URL of the server's file route
+    assert row.signed_url and row.signed_url.startswith(session.base_url)
+    assert httpx.get(row.signed_url).content == (session.bucket / "b.png").read_bytes()
     foreign = other.list_data_rows()[0]  # bound to dataset "other" (its ResourceID header)...
     foreign["data_hash"] = row.uid  # ...asking for a row of "train"
     with pytest.raises(ResourceNotFoundError, match=f"not found in dataset {other.dataset_hash}"):
@@ -142,6 +147,13 @@ def test_a_refetched_group_row_brings_its_images(session: Session) -> None:
     assert [i.file_link for i in images] == [f"file://{session.bucket}/{n}" for n in ("a.png", "b.png")]
     children = session.catalog.items.children(item.uuid)
     assert [i.image_hash for i in images] == [str(c.id) for c in children]
+    assert [i.signed_url for i in images] == [None, None]  # not asked for
+    row.refetch_data(signed_url=True, images_data_fetch_options=ImagesDataFetchOptions())
+    signed = [i.signed_url for i in row.images_data or []]
+    assert all(signed) and row.signed_url is None  # a group has no file of its own: its images do
+    assert [httpx.get(str(url)).content for url in signed] == [
+        (session.bucket / n).read_bytes() for n in ("a.png", "b.png")
+    ]
 
 
 def test_an_import_into_a_dataset_without_a_backing_folder_names_folder(session: Session) -> None:

@@ -242,13 +242,19 @@ def get_data_row(call: RpcCall) -> Wire:
     if not isinstance(extra, dict):
         raise InvalidArgument("additional_data must be an object")
     [wire] = data_rows_wire(call.catalog, dataset, [row], metadata=bool(extra.get("client_metadata")))
+    signed = bool(extra.get("signed_url"))
+    if signed:
+        item = call.catalog.items.get(row.item_id)
+        wire["signed_url"] = call.signer().signed_urls([item])[item.id]
     if extra.get("images_data_fetch_options") is not None and wire["data_type"] == "IMG_GROUP":
-        wire["images_data"] = _images_data(call.catalog, row, wire["storage_location"])
+        wire["images_data"] = _images_data(call, row, wire["storage_location"], signed=signed)
     return wire
 
 
-def _images_data(catalog: Catalog, row: DataRowRecord, location: int) -> list[Wire]:
-    """``encord.orm.dataset.ImageData`` of each file of a group, in order."""
+def _images_data(call: RpcCall, row: DataRowRecord, location: int, *, signed: bool) -> list[Wire]:
+    """``encord.orm.dataset.ImageData`` of each file of a group, in order (signed if asked)."""
+    children = call.catalog.items.children(row.item_id)
+    urls = call.signer().signed_urls(children) if signed else {}
     return [
         {
             "image_hash": str(child.id),
@@ -261,9 +267,9 @@ def _images_data(catalog: Catalog, row: DataRowRecord, location: int) -> list[Wi
             "last_edited_at": child.updated_at,
             "width": child.media.width,
             "height": child.media.height,
-            "signed_url": None,
+            "signed_url": urls.get(child.id),
         }
-        for child in catalog.items.children(row.item_id)
+        for child in children
     ]
 
 

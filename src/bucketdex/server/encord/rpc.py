@@ -32,6 +32,7 @@ from fastapi.responses import JSONResponse
 from bucketdex.auth.records import Caller
 from bucketdex.auth.signatures import verify_v1_signature
 from bucketdex.catalog.catalog import Catalog
+from bucketdex.catalog.signing import ItemUrlSigner
 from bucketdex.errors import (
     AlreadyExists,
     BucketdexError,
@@ -43,6 +44,7 @@ from bucketdex.errors import (
     Unauthenticated,
 )
 from bucketdex.server.errors import error_response, status_for
+from bucketdex.server.routes.file_routes import item_url_signer
 from bucketdex.server.security import ServerState, authorize, server_state
 
 log = logging.getLogger(__name__)
@@ -70,6 +72,8 @@ class RpcCall:
     resource_id: str
     uid: Any
     payload: Any
+    # signs items for this caller (cloud schemes; local files as URLs of the host called)
+    signer: Callable[[], ItemUrlSigner]
 
     def resource_uuid(self, what: str) -> uuid.UUID:
         """The ``ResourceID`` header (or ``uid``) as the UUID of a ``what``."""
@@ -200,10 +204,12 @@ def _decode(
     resource_id, uid = request.headers.get("resourceid", ""), values.get("uid")
     if route.uid_is_resource:
         _check_same_resource(resource_id, uid)
+    catalog = state.catalogs.catalog(caller.org_id)
     call = RpcCall(
-        state=state, caller=caller, catalog=state.catalogs.catalog(caller.org_id),
+        state=state, caller=caller, catalog=catalog,
         resource_type=request.headers.get("resourcetype", ""),
         resource_id=resource_id, uid=uid, payload=values.get("payload"),
+        signer=lambda: item_url_signer(request, catalog, caller),
     )  # fmt: skip
     return call, route
 
