@@ -36,9 +36,11 @@ def _condition(node: Typed, item: ItemRecord, datasets: Collection[uuid.UUID]) -
         wanted = node.value if node.op == "in" else (node.value,)
         return bool(found & set(wanted))
     stored = _stored(node, item)
+    value = _as_type(key.type, stored) if key.source is not Source.JSON else stored
     if node.op == "exists":
-        return (stored is not _MISSING) is bool(node.value)
-    value = _as_type(key.type, stored)
+        return (value is not _MISSING) is bool(node.value)
+    if key.source is Source.JSON:
+        value = _as_type(key.type, stored)
     if value is _MISSING:
         return False
     return _OPS[node.op](value, node.value, key.type)
@@ -64,7 +66,8 @@ def _as_type(kind: KeyType, value: Any) -> Any:
     if kind is KeyType.BOOLEAN:
         return value if isinstance(value, bool) else _MISSING
     if kind is KeyType.NUMBER:
-        return value if isinstance(value, int | float) and not isinstance(value, bool) else _MISSING
+        # numbers compare as float64, as JSON numbers do in both databases
+        return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else _MISSING
     if kind is KeyType.DATETIME:
         parsed = value if isinstance(value, datetime) else parse_datetime(value)
         return _MISSING if parsed is None else parsed

@@ -6,7 +6,9 @@ Semantics (shared by the SQL of both backends and ``index.reference``, the brute
 a condition on a key an item does not have, or holds a value of another type, is false (only
 ``exists: false`` is true there); ``and``/``or``/``not`` are plain two-valued logic, so
 ``not (score = 1)`` includes the items without a score.  ``contains`` ignores the case of ASCII
-letters; every other string comparison is exact.  A datetime without a zone is UTC.
+letters; every other string comparison is exact.  A datetime without a zone is UTC.  Numbers
+compare as float64 (as JSON numbers do in both databases).  A schema key ``exists`` on an item
+that holds a value of the key's type; a ``json:`` key on one that holds any non-null value.
 """
 
 from __future__ import annotations
@@ -118,10 +120,10 @@ def _boolean(value: Any, op: str) -> bool:
     return value
 
 
-def _number(value: Any, op: str) -> int | float:
+def _number(value: Any, op: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise ValueError(f"takes a number, got {value!r}")
-    return value
+    return float(value)
 
 
 def parse_datetime(value: Any) -> datetime | None:

@@ -326,3 +326,58 @@ user_public_keys = Table(
     Index(None, "public_key_hex", unique=True),
     Index(None, "user_id"),
 )
+
+# -- the Index (issue 18; docs/decisions.md "Index storage") -----------------------------------------
+# Typed copies of the schema keys' values, one row per (key, item), so filters, sorts, counts and
+# facets on them read a B-tree instead of every item's JSON.  The values are computed by the
+# writer (``catalog.index_values``) with the code the reference evaluator uses, so both backends
+# compare the same float64s and strings.  No foreign keys (a trigger per row on PostgreSQL): the
+# writers delete an item's rows with the item (``index_*`` by ``item_id``).
+index_keys = Table(
+    "index_keys",
+    metadata,
+    Column("id", Integer(), primary_key=True, autoincrement=True),
+    Column("org_id", Uuid(), ForeignKey("organisations.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("type", String(20), nullable=False),  # the schema type the rows were computed for
+    Index(None, "org_id", "name", unique=True),
+)
+
+# numbers, booleans (0/1) and datetimes (microseconds since 1970, exact in a float64)
+index_numbers = Table(
+    "index_numbers",
+    metadata,
+    Column("key_id", Integer(), primary_key=True),
+    Column("value", Float(), primary_key=True),
+    Column("item_id", Uuid(), primary_key=True),
+    Index(None, "item_id", "key_id"),
+    sqlite_with_rowid=False,
+)
+
+# enum, varchar and uuid values (canonical text)
+index_strings = Table(
+    "index_strings",
+    metadata,
+    Column("key_id", Integer(), primary_key=True),
+    Column("value", Text(), primary_key=True),
+    Column("item_id", Uuid(), primary_key=True),
+    Index(None, "item_id", "key_id"),
+    sqlite_with_rowid=False,
+)
+
+# Items whose index rows are still to be written: a bulk registration records the id range it
+# wrote (its ids are one range, ``core.ids.IdRange``) instead of writing the rows in its own
+# transaction; a schema change records a whole key (``key_id`` set, no range).  A search catches
+# the backlog of its organisation up before it reads (``index.maintenance``), and so does the job
+# engine right after the registration commits.
+index_backlog = Table(
+    "index_backlog",
+    metadata,
+    Column("id", Integer(), primary_key=True, autoincrement=True),
+    Column("org_id", Uuid(), ForeignKey("organisations.id", ondelete="CASCADE"), nullable=False),
+    Column("key_id", Integer()),  # NULL: every key of the organisation
+    Column("first_item_id", Uuid()),  # NULL and NULL: every item of the organisation
+    Column("last_item_id", Uuid()),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Index(None, "org_id"),
+)
