@@ -24,6 +24,7 @@ from sqlalchemy import Connection, delete, func, select, update
 
 from bucketdex.catalog.datasets import get_dataset
 from bucketdex.catalog.folders import check_name_free, get_folder
+from bucketdex.catalog.index_values import remove_folder_items, remove_items
 from bucketdex.catalog.items import load_items
 from bucketdex.core.limits import utcnow
 from bucketdex.core.records import DeleteResult, FolderRecord, FolderSummary, ItemRecord, ItemSummary
@@ -146,6 +147,7 @@ class CurationService:
             what = f"item {items[0].name!r}" if len(items) == 1 else f"these {len(items)} items"
             rows = _unlink_or_refuse(conn, self._org_id, everything, unlink_datasets, what)
             for chunk in _chunks(everything):
+                remove_items(conn, chunk)
                 conn.execute(delete(storage_items).where(storage_items.c.id.in_(chunk)))
             return DeleteResult(items=len(ids), folders=0, data_rows=rows)
 
@@ -244,6 +246,7 @@ def _items_in(conn: Connection, tree: Sequence[uuid.UUID]) -> list[uuid.UUID]:
 
 def _delete_items_by_folder(conn: Connection, tree: Sequence[uuid.UUID]) -> None:
     for chunk in _chunks(tree):
+        remove_folder_items(conn, chunk)
         conn.execute(delete(storage_items).where(storage_items.c.folder_id.in_(chunk)))
 
 

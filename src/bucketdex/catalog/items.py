@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, Select, bindparam, exists, func, select, update
 
 from bucketdex.catalog.folders import ListOrder, get_folder, keyset_after, subtree
+from bucketdex.catalog.index_values import record_registration, reindex_items
 from bucketdex.catalog.metadata_validation import MetadataValidator
 from bucketdex.catalog.schema_store import load_document
 from bucketdex.core.limits import MAX_TITLE_LENGTH, MAX_URL_BYTES, check_description, check_title, utcnow
@@ -84,6 +85,7 @@ class ItemService:
                     raise
 
             written: int = insert_items(conn, folder_id, batch, now=utcnow(), check=check)
+            record_registration(conn, self._org_id, [item.id for item in batch])
         self._db.after_bulk_write("storage_items", written)
         return written
 
@@ -224,6 +226,7 @@ class ItemService:
                 ),
                 [r for r in rows if isinstance(r, dict)],
             )
+            reindex_items(conn, self._org_id, [u.item_id for u in updates])
         return len(rows)
 
     def _check_folder(self, folder_id: uuid.UUID) -> None:

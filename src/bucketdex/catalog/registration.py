@@ -17,6 +17,7 @@ from sqlalchemy import Connection, bindparam, update
 
 from bucketdex.catalog.dedupe import KeyColumns, UrlSets, key_columns, known_urls
 from bucketdex.catalog.folders import get_folder
+from bucketdex.catalog.index_values import record_registration, reindex_items
 from bucketdex.catalog.metadata_validation import MetadataValidator
 from bucketdex.catalog.schema_store import load_document
 from bucketdex.core.ids import IdRange, id_range, new_id
@@ -120,6 +121,8 @@ def register_in(
         )
     (ids, names), rows = _write_new(conn, folder_id, plan.new, integration_id, progress)
     _overwrite_metadata(conn, plan.upserts)
+    record_registration(conn, org_id, ids)
+    reindex_items(conn, org_id, [item_id for item_id, _ in plan.upserts])
     progress("writing", len(ids), len(ids))
     return RegistrationResult(
         JobStatus.DONE,

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
+from bucketdex.catalog.index_values import sync_keys
 from bucketdex.catalog.metadata_schema import MetadataSchema
 from bucketdex.core.limits import utcnow
 from bucketdex.store.database import Database
@@ -34,6 +35,7 @@ class SchemaStore:
             )
             if done.rowcount == 0:
                 conn.execute(insert(metadata_schemas).values(org_id=self._org_id, **values))
+            sync_keys(conn, self._org_id, checked)
 
 
 def load_document(conn: Connection, org_id: uuid.UUID) -> dict[str, Any]:

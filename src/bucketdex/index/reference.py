@@ -8,9 +8,10 @@ from collections.abc import Callable, Collection
 from datetime import datetime
 from typing import Any
 
+from bucketdex.catalog.index_values import parse_datetime
 from bucketdex.core.records import ItemRecord
 from bucketdex.index.keys import FACTS, KeyType, Source
-from bucketdex.index.typed import Typed, TypedAll, TypedAny, TypedNode, TypedNot, parse_datetime
+from bucketdex.index.typed import Typed, TypedAll, TypedAny, TypedNode, TypedNot
 
 _MISSING = object()
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")

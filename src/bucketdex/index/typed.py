@@ -16,9 +16,10 @@ from __future__ import annotations
 import math
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
+from bucketdex.catalog.index_values import parse_datetime
 from bucketdex.catalog.metadata_schema import MetadataSchema
 from bucketdex.errors import FilterError
 from bucketdex.index.keys import Key, KeyType, NotFilterable, UnknownKey, resolve_key
@@ -124,17 +125,6 @@ def _number(value: Any, op: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise ValueError(f"takes a number, got {value!r}")
     return float(value)
-
-
-def parse_datetime(value: Any) -> datetime | None:
-    """An ISO 8601 date or datetime as an aware datetime (UTC if it has no zone); None if not one."""
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
 
 
 def _datetime(value: Any, op: str) -> datetime:

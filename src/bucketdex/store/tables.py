@@ -354,12 +354,13 @@ index_numbers = Table(
     sqlite_with_rowid=False,
 )
 
-# enum, varchar and uuid values (canonical text)
+# enum, varchar and uuid values (canonical text).  Collation "C" on PostgreSQL: strings sort by
+# code point there as on SQLite and in Python, so sorts, ranges and prefixes agree everywhere.
 index_strings = Table(
     "index_strings",
     metadata,
     Column("key_id", Integer(), primary_key=True),
-    Column("value", Text(), primary_key=True),
+    Column("value", Text().with_variant(Text(collation="C"), "postgresql"), primary_key=True),
     Column("item_id", Uuid(), primary_key=True),
     Index(None, "item_id", "key_id"),
     sqlite_with_rowid=False,

@@ -32,7 +32,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_index_keys")),
     )
     op.create_index(op.f("ix_index_keys_org_id_name"), "index_keys", ["org_id", "name"], unique=True)
-    for table, value_type in (("index_numbers", sa.Float()), ("index_strings", sa.Text())):
+    strings = sa.Text().with_variant(sa.Text(collation="C"), "postgresql")  # code point order
+    for table, value_type in (("index_numbers", sa.Float()), ("index_strings", strings)):
         op.create_table(
             table,
             sa.Column("key_id", sa.Integer(), nullable=False),
