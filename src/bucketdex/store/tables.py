@@ -382,3 +382,44 @@ index_backlog = Table(
     Column("created_at", UtcDateTime(), nullable=False),
     Index(None, "org_id"),
 )
+
+# -- saved filters and collections (issue 18; the encord SDK's Index presets and collections) ------
+# A preset's filter is kept as the JSON text it was sent as (key order included): an Encord-format
+# preset is stored for the SDK to read back, never interpreted; one in bucketdex's filter language
+# is parsed again whenever it is evaluated (index/presets.py).
+filter_presets = Table(
+    "filter_presets",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column("org_id", Uuid(), ForeignKey("organisations.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(300), nullable=False),
+    Column("description", Text(), nullable=False),
+    Column("filter_json", Text(), nullable=False),
+    Column("created_by", Uuid(), ForeignKey("users.id", ondelete="SET NULL")),  # NULL: embedded
+    *_timestamps(),
+    Index(None, "org_id", "id"),  # listings page by id (time-ordered UUIDv7)
+)
+
+collections = Table(
+    "collections",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column("org_id", Uuid(), ForeignKey("organisations.id", ondelete="CASCADE"), nullable=False),
+    # the encord SDK creates a collection in a top-level folder; optional for bucketdex's own API
+    Column("top_level_folder_id", Uuid(), ForeignKey("folders.id", ondelete="SET NULL")),
+    Column("name", String(300), nullable=False),
+    Column("description", Text(), nullable=False),
+    *_timestamps(),
+    Index(None, "org_id", "id"),
+)
+
+# Deleting an item removes it from its collections (the foreign key; items are deleted in bulk
+# only by curation, which pays a lookup of this index per item, as it does for data_rows).
+collection_items = Table(
+    "collection_items",
+    metadata,
+    Column("collection_id", Uuid(), ForeignKey("collections.id", ondelete="CASCADE"), primary_key=True),
+    Column("item_id", Uuid(), ForeignKey("storage_items.id", ondelete="CASCADE"), primary_key=True),
+    Column("added_at", UtcDateTime(), nullable=False),
+    Index(None, "item_id"),
+)
