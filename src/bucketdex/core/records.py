@@ -254,3 +254,34 @@ class JobRecord:
     def items(self) -> list[JSONDict]:
         """``{"uuid", "name"}`` of each registered item, built on each call (a job may hold 1M)."""
         return [{"uuid": i, "name": n} for i, n in zip(self.item_ids, self.item_names, strict=True)]
+
+
+@dataclass(frozen=True)
+class ItemPage:
+    """A page of a search (``index.search``): ``next_page_token`` continues it, None at the end."""
+
+    items: tuple[ItemRecord, ...]
+    next_page_token: str | None
+
+
+@dataclass(frozen=True)
+class FacetBucket:
+    """Items with one value of a key (``value``), or with a value from ``low`` to ``high`` (a
+    numeric or datetime key's range; the last range includes ``high``)."""
+
+    count: int
+    value: str | float | bool | None = None
+    low: float | str | None = None
+    high: float | str | None = None
+
+
+@dataclass(frozen=True)
+class FacetCounts:
+    """Counts of a key's values among the items a filter matches: ``total`` items, of which
+    ``missing`` have no value of the key's type."""
+
+    key: str
+    type: str
+    total: int
+    missing: int
+    buckets: tuple[FacetBucket, ...]

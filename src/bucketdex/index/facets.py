@@ -1,0 +1,121 @@
+"""Facet counts: how many of the items a filter matches hold each value of a key (enum, boolean,
+varchar, uuid), or fall in each of equal ranges of it (number, datetime): what a UI shows beside
+a filter's controls.  Schema keys are counted from their index rows, media facts from the item
+columns."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Integer, cast, func, select
+
+from bucketdex.catalog.index_values import IndexedKey
+from bucketdex.core.records import FacetBucket, FacetCounts
+from bucketdex.errors import FilterError
+from bucketdex.index.keys import FACTS, Key, KeyType, Source
+from bucketdex.store.tables import storage_items
+
+_RANGED = (KeyType.NUMBER, KeyType.DATETIME)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def facet_counts(
+    conn: Connection,
+    key: Key,
+    keys: Mapping[str, IndexedKey],
+    condition: ColumnElement[bool],
+    buckets: int,
+) -> FacetCounts:
+    """The facet of ``key`` among the items of ``condition`` (scope and filter)."""
+    if not 1 <= buckets <= 100:
+        raise FilterError([f"buckets: 1 to 100 ranges, got {buckets}"])
+    value, source = _value_column(key, keys, condition)
+    total = int(conn.execute(select(func.count()).where(condition)).scalar_one())
+    if key.type in _RANGED:
+        found = _ranges(conn, value, source, key, buckets)
+    else:
+        rows = conn.execute(select(value, func.count()).select_from(source).group_by(value).order_by(value))
+        found = [FacetBucket(count=n, value=_shown(key, v)) for v, n in rows]
+    missing = total - sum(b.count for b in found)
+    return FacetCounts(key.text, key.type.value, total, missing, tuple(found))
+
+
+def _value_column(
+    key: Key, keys: Mapping[str, IndexedKey], condition: ColumnElement[bool]
+) -> tuple[ColumnElement[Any], Any]:
+    """The column holding the key's values, and the rows to count (those the condition keeps)."""
+    if key.source is Source.FACT and key.name != "dataset":
+        column = storage_items.c[FACTS[key.name].column]
+        matched = select(column.label("value")).where(condition, column.is_not(None)).subquery()
+        return matched.c.value, matched
+    indexed = keys.get(key.name) if key.source is Source.METADATA else None
+    if indexed is None or indexed.type != key.type.value:
+        raise FilterError(
+            [f"key: {key.describe()} has no facets; facets count schema keys of type enum, boolean, "
+             "varchar, uuid, number and datetime, and media facts ($type, $mime, $width, ...)"]
+        )  # fmt: skip
+    table = indexed.table
+    items = select(storage_items.c.id).where(condition)
+    matched = (
+        select(table.c.value.label("value"))
+        .where(table.c.key_id == indexed.id, table.c.item_id.in_(items))
+        .subquery()
+    )
+    return matched.c.value, matched
+
+
+def _ranges(
+    conn: Connection, value: ColumnElement[Any], source: Any, key: Key, count: int
+) -> list[FacetBucket]:
+    low, high = conn.execute(select(func.min(value), func.max(value)).select_from(source)).one()
+    if low is None:
+        return []
+    low_n, high_n = _number(low), _number(high)
+    if low_n == high_n:
+        total = conn.execute(select(func.count()).select_from(source)).scalar_one()
+        return [FacetBucket(count=int(total), low=_bound(key, low_n), high=_bound(key, high_n))]
+    width = (high_n - low_n) / count
+    position = (_as_number(value, key) - low_n) / width
+    floor = func.floor(position) if conn.dialect.name == "postgresql" else position  # >= 0: cast floors
+    slot = (
+        func.min(cast(floor, Integer), count - 1)
+        if conn.dialect.name == "sqlite"
+        else func.least(cast(floor, Integer), count - 1)
+    )
+    rows: dict[int, int] = dict(conn.execute(select(slot, func.count()).select_from(source).group_by(slot)).all())
+    return [
+        FacetBucket(
+            count=int(rows.get(n, 0)),
+            low=_bound(key, low_n + n * width),
+            high=_bound(key, high_n if n == count - 1 else low_n + (n + 1) * width),
+        )
+        for n in range(count)
+    ]
+
+
+def _as_number(value: ColumnElement[Any], key: Key) -> ColumnElement[Any]:
+    """Values as numbers: index rows are numbers already; a datetime column in seconds."""
+    if key.source is Source.FACT and key.type is KeyType.DATETIME:
+        raise FilterError([f"key: {key.text} has no ranges yet: filter it with between instead"])
+    return value
+
+
+def _number(value: Any) -> float:
+    return float(value)
+
+
+def _bound(key: Key, number: float) -> float | str:
+    if key.type is KeyType.DATETIME:
+        return (_EPOCH + timedelta(microseconds=round(number))).isoformat()
+    return number
+
+
+def _shown(key: Key, value: Any) -> str | float | bool | None:
+    """An index value as the user wrote it: booleans as booleans."""
+    if key.type is KeyType.BOOLEAN:
+        return bool(value)
+    if isinstance(value, int | float | str | bool) or value is None:
+        return value
+    return str(value)
