@@ -84,7 +84,8 @@ def _ranges(
         if conn.dialect.name == "sqlite"
         else func.least(cast(floor, Integer), count - 1)
     )
-    rows: dict[int, int] = dict(conn.execute(select(slot, func.count()).select_from(source).group_by(slot)).all())
+    counted = conn.execute(select(slot, func.count()).select_from(source).group_by(slot))
+    rows: dict[int, int] = dict(counted.all())
     return [
         FacetBucket(
             count=int(rows.get(n, 0)),

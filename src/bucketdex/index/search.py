@@ -41,10 +41,9 @@ from bucketdex.catalog.index_values import catch_up, has_backlog, indexed_keys
 from bucketdex.catalog.items import item_from_row
 from bucketdex.catalog.metadata_schema import MetadataSchema
 from bucketdex.catalog.schema_store import load_document
-from bucketdex.core.records import ItemRecord
+from bucketdex.core.records import FacetCounts, ItemRecord
 from bucketdex.errors import FilterError
 from bucketdex.index.compile import compile_filter
-from bucketdex.core.records import FacetCounts
 from bucketdex.index.facets import facet_counts
 from bucketdex.index.grammar import parse_where
 from bucketdex.index.keys import FACTS, Key, KeyType, NotFilterable, Source, UnknownKey, resolve_key
