@@ -154,6 +154,14 @@ class FilterError(InvalidArgument):
         super().__init__("invalid filter: " + "; ".join(self.problems))
 
 
+class FilterNotEvaluable(InvalidArgument):
+    """A saved filter (filter preset) that bucketdex stores and returns as sent but cannot
+    evaluate: one in Encord Index's own filter format.  The message names the preset and how to
+    write it in bucketdex's filter language instead."""
+
+    code = "filter_not_evaluable"
+
+
 class PayloadTooLarge(InvalidArgument):
     """A value exceeds a documented size limit (e.g. 10 MB of client metadata per item)."""
 
