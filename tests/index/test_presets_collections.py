@@ -192,3 +192,34 @@ def test_collections_belong_to_a_top_level_folder_and_an_organisation(catalog: C
     assert mine.update(a.id, description="described").description == "described"
     catalog.curation.delete_folder(top.id, recursive=True)
     assert mine.get(a.id).top_level_folder_id is None  # the collection outlives its folder
+
+
+def test_a_collection_is_filled_and_emptied_from_a_preset(catalog: Catalog, db: Database) -> None:
+    folder = catalog.folders.create("scored")
+    scores = [0.1, 0.5, 0.9, None, 0.7]
+    new = [
+        NewItem(ItemType.IMAGE, f"{n}.jpg", url=f"s3://b/{n}.jpg",
+                client_metadata={} if s is None else {"score": s, "weather": "sunny" if n % 2 else "rainy"})
+        for n, s in enumerate(scores)
+    ]  # fmt: skip
+    catalog.items.add(folder.id, new)
+    presets, service = PresetService(db, DEFAULT_ORG_ID), CollectionService(db, DEFAULT_ORG_ID)
+    good = presets.create(
+        "good", {"global_filters": {"filters": [{"key": "score", "op": ">=", "value": 0.5}]}}
+    )
+    sunny = presets.create("sunny", {"version": 1, "where": {"key": "weather", "op": "=", "value": "sunny"}})
+    expected = [i.id for i, s in zip(new, scores, strict=True) if s is not None and s >= 0.5]
+    assert presets.item_ids(good.id) == expected
+    collection = service.create("from presets")
+    assert service.add_from_preset(collection.id, good.id).changed == 3
+    assert [i.id for i in service.items(collection.id)] == expected
+    assert service.add_from_preset(collection.id, good.id).changed == 0  # already in
+    removed = service.remove_from_preset(collection.id, sunny.id)  # items 1 and 3 (3 has no weather)
+    assert removed.changed == 1
+    assert [i.id for i in service.items(collection.id)] == [new[2].id, new[4].id]
+    encord = presets.create("encord", ENCORD)
+    with pytest.raises(FilterNotEvaluable):
+        service.add_from_preset(collection.id, encord.id)
+    with pytest.raises(NotFound, match="collection"):
+        service.add_from_preset(uuid.uuid4(), good.id)
+    assert service.count_items(collection.id) == 2

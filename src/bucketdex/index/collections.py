@@ -23,6 +23,7 @@ from bucketdex.core.ids import new_id
 from bucketdex.core.limits import check_description, check_title, utcnow
 from bucketdex.core.records import ItemRecord
 from bucketdex.errors import InvalidArgument, NotFound
+from bucketdex.index.presets import PresetService
 from bucketdex.store.database import Database
 from bucketdex.store.tables import collection_items, collections, folders, storage_items
 
@@ -144,6 +145,20 @@ class CollectionService:
             self._lock(conn, collection_id)
             present = _existing_items(conn, self._org_id, wanted)
             return self._insert(conn, collection_id, [i for i in wanted if i in present])
+
+    def add_from_preset(self, collection_id: uuid.UUID, preset_id: uuid.UUID) -> CollectionChange:
+        """Add the items the preset's filter matches now (FilterNotEvaluable for a filter in
+        Encord's own format).  The search and the write are two transactions: an item deleted
+        in between is skipped."""
+        self.get(collection_id)  # a missing collection is named before any search
+        ids = PresetService(self._db, self._org_id).item_ids(preset_id)
+        return self.add_matching(collection_id, ids)
+
+    def remove_from_preset(self, collection_id: uuid.UUID, preset_id: uuid.UUID) -> CollectionChange:
+        """Remove the items the preset's filter matches now."""
+        self.get(collection_id)
+        ids = PresetService(self._db, self._org_id).item_ids(preset_id)
+        return self.remove_matching(collection_id, ids)
 
     def remove_items(self, collection_id: uuid.UUID, item_ids: Sequence[uuid.UUID]) -> CollectionChange:
         """Remove items (ones not in the collection are left out).  All or nothing: NotFound

@@ -30,6 +30,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, delete, insert, select, update
 
+from bucketdex.catalog.catalog import Catalog
 from bucketdex.catalog.metadata_schema import MetadataSchema
 from bucketdex.catalog.schema_store import load_document
 from bucketdex.catalog.scoping import owned_row
@@ -38,6 +39,7 @@ from bucketdex.core.limits import check_description, check_title, utcnow
 from bucketdex.core.storable import json_problems
 from bucketdex.errors import FilterError, FilterNotEvaluable, InvalidArgument, PayloadTooLarge
 from bucketdex.index.model import AllOf, Node, parse_filter, to_json
+from bucketdex.index.search import SearchService
 from bucketdex.index.typed import check_filter
 from bucketdex.store.database import Database
 from bucketdex.store.tables import filter_presets
@@ -292,6 +294,12 @@ class PresetService:
                 "(docs/presets-and-collections.md)"
             )
         return to_json(node)
+
+    def item_ids(self, preset_id: uuid.UUID) -> list[uuid.UUID]:
+        """The ids of the organisation's items the preset's filter matches now, in creation
+        order (``where`` then ``index.search``)."""
+        where = self.where(preset_id)
+        return SearchService(Catalog(self._db, self._org_id)).item_ids(where)
 
     def _check_against_schema(self, conn: Connection, document: Mapping[str, Any]) -> None:
         schema = MetadataSchema.from_document(load_document(conn, self._org_id))
