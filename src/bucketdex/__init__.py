@@ -5,12 +5,14 @@ from bucketdex.errors import (
     AlreadyExists,
     BucketdexError,
     Conflict,
+    FilterError,
     InvalidArgument,
     ItemValidationError,
     MetadataSchemaError,
     MetadataValidationError,
     NotFound,
 )
+from bucketdex.index.builder import F, Filter, where
 from bucketdex.sdk import Bundle, Client, CloudIntegration, DataRow, Dataset, StorageFolder, StorageItem
 
 __version__ = "0.1.0"
@@ -25,6 +27,9 @@ __all__ = [
     "DataRow",
     "Dataset",
     "DuplicatesBehavior",
+    "F",
+    "Filter",
+    "FilterError",
     "InvalidArgument",
     "ItemType",
     "ItemValidationError",
@@ -36,4 +41,5 @@ __all__ = [
     "StorageFolder",
     "StorageItem",
     "StorageLocation",
+    "where",
 ]

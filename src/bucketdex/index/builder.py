@@ -27,7 +27,6 @@ from datetime import date, datetime
 from typing import Any, NoReturn
 
 from bucketdex.errors import FilterError
-from bucketdex.index.grammar import format_where, parse_where
 from bucketdex.index.model import parse_filter
 
 Value = str | int | float | bool | datetime | date | uuid.UUID
@@ -85,10 +84,10 @@ class Filter(Mapping[str, Any]):
         )
 
     def __str__(self) -> str:
-        return format_where(self._tree)
+        return _grammar().format_where(self._tree)
 
     def __repr__(self) -> str:
-        return f"where({format_where(self._tree)!r})"
+        return f"where({_grammar().format_where(self._tree)!r})"
 
 
 def _members(kind: str, tree: dict[str, Any]) -> list[dict[str, Any]]:
@@ -162,7 +161,15 @@ class F:
 
 def where(text: str) -> Filter:
     """The filter of a ``--where`` text (``index.grammar``)."""
-    return Filter._of(parse_where(text))
+    return Filter._of(_grammar().parse_where(text))
+
+
+def _grammar() -> Any:
+    """``index.grammar``, imported when text is read or written (lark takes ~0.1 s to import,
+    which every command of the CLI would pay otherwise)."""
+    from bucketdex.index import grammar
+
+    return grammar
 
 
 def _plain(value: object) -> str | int | float | bool:

@@ -41,11 +41,10 @@ from bucketdex.catalog.index_values import catch_up, has_backlog, indexed_keys
 from bucketdex.catalog.items import item_from_row
 from bucketdex.catalog.metadata_schema import MetadataSchema
 from bucketdex.catalog.schema_store import load_document
-from bucketdex.core.records import FacetCounts, ItemRecord
+from bucketdex.core.records import FacetCounts, ItemPage, ItemRecord
 from bucketdex.errors import FilterError
 from bucketdex.index.compile import compile_filter
 from bucketdex.index.facets import facet_counts
-from bucketdex.index.grammar import parse_where
 from bucketdex.index.keys import FACTS, Key, KeyType, NotFilterable, Source, UnknownKey, resolve_key
 from bucketdex.index.model import parse_filter
 from bucketdex.index.typed import TypedNode, check_filter
@@ -69,9 +68,13 @@ class Scope:
 
 
 @dataclass(frozen=True)
-class SearchPage:
-    items: list[ItemRecord]
-    next_page_token: str | None
+class SearchRequest:
+    """A search as every surface sends it: a JSON filter tree (or none), where, in what order."""
+
+    where: dict[str, Any] | None = None
+    scope: Scope = Scope()
+    sort: str | None = None
+    limit: int = 100
 
 
 class _Position(msgspec.Struct, array_like=True):
@@ -94,7 +97,7 @@ class SearchService:
         sort: str | None = None,
         limit: int = 100,
         page_token: str | None = None,
-    ) -> SearchPage:
+    ) -> ItemPage:
         """A page of the items that pass ``where``; ``sort``: a key, ``-key`` for descending."""
         if not 1 <= limit <= MAX_PAGE:
             raise FilterError([f"limit: a page holds 1 to {MAX_PAGE} items, got {limit}"])
@@ -106,7 +109,13 @@ class SearchService:
         more = len(found) > limit
         found = found[:limit]
         token = _encode(found[-1][1]) if more and found else None
-        return SearchPage([item for item, _ in found], token)
+        return ItemPage(tuple(item for item, _ in found), token)
+
+    def run(self, request: SearchRequest, page_token: str | None = None) -> ItemPage:
+        """``search`` of a ``SearchRequest`` (what the SDK's backends and the API hand over)."""
+        return self.search(
+            request.where, scope=request.scope, sort=request.sort, limit=request.limit, page_token=page_token
+        )
 
     def count(self, where: Where = None, *, scope: Scope = Scope()) -> int:
         with self._read() as conn:
@@ -165,7 +174,11 @@ def typed_filter(where: Where, schema: MetadataSchema) -> TypedNode | None:
     """The filter of a JSON tree, a ``Filter`` or a ``--where`` text, checked against the schema."""
     if where is None:
         return None
-    tree = parse_where(where) if isinstance(where, str) else where
+    if isinstance(where, str):
+        from bucketdex.index.grammar import parse_where
+
+        where = parse_where(where)
+    tree = where
     node = parse_filter(tree)
     return check_filter(node, schema)
 

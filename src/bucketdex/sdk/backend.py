@@ -26,9 +26,11 @@ from bucketdex.core.records import (
     DataRowRecord,
     DatasetRecord,
     DeleteResult,
+    FacetCounts,
     FolderRecord,
     FolderSummary,
     IntegrationRecord,
+    ItemPage,
     ItemRecord,
     ItemSummary,
     JobProgress,
@@ -36,6 +38,7 @@ from bucketdex.core.records import (
     LinkResult,
 )
 from bucketdex.core.types import DuplicatesBehavior, JobStatus, StorageLocation
+from bucketdex.index.search import SearchRequest
 from bucketdex.storage.selftest import SelfTestReport
 
 
@@ -103,6 +106,11 @@ class Backend(Protocol):
         self, query: ItemQuery, order: ListOrder, desc: bool, page_size: int
     ) -> Iterator[ItemRecord]: ...
     def child_items(self, item_id: uuid.UUID) -> list[ItemRecord]: ...
+
+    # the Index: ``request.where`` is a JSON filter tree, checked where the catalog is
+    def search_items(self, request: SearchRequest, page_token: str | None) -> ItemPage: ...
+    def count_items(self, request: SearchRequest) -> int: ...
+    def facet_counts(self, request: SearchRequest, key: str, buckets: int) -> FacetCounts: ...
     def update_items(self, changes: Sequence[ItemChange]) -> list[ItemRecord]: ...
 
     # curation

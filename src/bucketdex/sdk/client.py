@@ -22,7 +22,7 @@ from bucketdex.catalog.jobs import JobSummary
 from bucketdex.catalog.listings import Listing
 from bucketdex.catalog.metadata_schema import MetadataSchema
 from bucketdex.core.limits import choice
-from bucketdex.core.records import DeleteResult, JobProgress
+from bucketdex.core.records import DeleteResult, FacetCounts, JobProgress
 from bucketdex.core.types import JobStatus, Provider, StorageLocation
 from bucketdex.errors import InvalidArgument, NotFound
 from bucketdex.sdk.backend import Backend, FolderListing
@@ -31,6 +31,7 @@ from bucketdex.sdk.ids import HasUuid, as_utc, as_uuid, list_order, page_size_of
 from bucketdex.sdk.imports import ImportResult, PrivateFiles
 from bucketdex.sdk.integration import CloudIntegration
 from bucketdex.sdk.local_backend import CatalogBackend
+from bucketdex.sdk.search import Where, request_of, search_pages
 from bucketdex.sdk.storage import StorageFolder, StorageItem
 
 UuidLike = uuid.UUID | str
@@ -154,6 +155,53 @@ class Client:
         none; items in datasets are refused unless ``unlink_datasets``."""
         ids = [as_uuid(i, what="item uuid") for i in item_uuids]
         return self._backend.delete_items(ids, unlink_datasets, None)
+
+    # the Index -------------------------------------------------------------------------------
+
+    def search_items(
+        self,
+        where: Where = None,
+        *,
+        folder: UuidLike | HasUuid | None = None,
+        recursive: bool = False,
+        dataset: UuidLike | HasUuid | None = None,
+        sort: str | None = None,
+        limit: int | None = None,
+        page_size: int = 100,
+    ) -> Iterator[StorageItem]:
+        """Items that pass ``where`` (``F("score") >= 0.9``, a JSON filter tree or a ``--where``
+        text; docs/index.md), in a folder (and below it, with ``recursive``), a dataset, or the
+        whole catalog; sorted by ``sort`` (a key or media fact, ``-key`` descending), else in
+        creation order; at most ``limit``."""
+        request = request_of(where, _maybe_uuid(folder), recursive, _maybe_uuid(dataset), sort, page_size)
+        return search_pages(self._backend, request, limit)
+
+    def count_items(
+        self,
+        where: Where = None,
+        *,
+        folder: UuidLike | HasUuid | None = None,
+        recursive: bool = False,
+        dataset: UuidLike | HasUuid | None = None,
+    ) -> int:
+        """How many items pass ``where`` (scope as in ``search_items``)."""
+        request = request_of(where, _maybe_uuid(folder), recursive, _maybe_uuid(dataset))
+        return self._backend.count_items(request)
+
+    def item_facets(
+        self,
+        key: str,
+        where: Where = None,
+        *,
+        folder: UuidLike | HasUuid | None = None,
+        recursive: bool = False,
+        dataset: UuidLike | HasUuid | None = None,
+        buckets: int = 10,
+    ) -> FacetCounts:
+        """Counts per value of ``key`` among the items that pass ``where`` (per range, ``buckets``
+        of them, for a number or datetime key)."""
+        request = request_of(where, _maybe_uuid(folder), recursive, _maybe_uuid(dataset))
+        return self._backend.facet_counts(request, key, buckets)
 
     # datasets --------------------------------------------------------------------------------
 
@@ -322,3 +370,7 @@ class Client:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+def _maybe_uuid(value: UuidLike | HasUuid | None) -> uuid.UUID | None:
+    return None if value is None else as_uuid(value, what="folder or dataset uuid")

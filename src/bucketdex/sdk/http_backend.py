@@ -29,9 +29,11 @@ from bucketdex.core.records import (
     DataRowRecord,
     DatasetRecord,
     DeleteResult,
+    FacetCounts,
     FolderRecord,
     FolderSummary,
     IntegrationRecord,
+    ItemPage,
     ItemRecord,
     ItemSummary,
     JobProgress,
@@ -52,6 +54,7 @@ from bucketdex.errors import (
     Unauthenticated,
     error_class,
 )
+from bucketdex.index.search import SearchRequest
 from bucketdex.manifest.generate import checked_remote_listing
 from bucketdex.sdk.backend import FolderListing, ImportRequest, ItemChange
 from bucketdex.storage.errors import StorageError
@@ -181,6 +184,25 @@ class HttpBackend:
 
     def child_items(self, item_id: uuid.UUID) -> list[ItemRecord]:
         return record(self.call("GET", f"/items/{item_id}/children"), list[ItemRecord])
+
+    # the Index ---------------------------------------------------------------------------------
+
+    def search_items(self, request: SearchRequest, page_token: str | None) -> ItemPage:
+        body = {
+            **_search_body(request),
+            "sort": request.sort,
+            "limit": request.limit,
+            "page_token": page_token,
+        }
+        page = self.call("POST", "/items/search", json=body)
+        return ItemPage(record(page["results"], tuple[ItemRecord, ...]), page["next_page_token"])
+
+    def count_items(self, request: SearchRequest) -> int:
+        return int(self.call("POST", "/items/count", json=_search_body(request))["count"])
+
+    def facet_counts(self, request: SearchRequest, key: str, buckets: int) -> FacetCounts:
+        body = {**_search_body(request), "key": key, "buckets": buckets}
+        return record(self.call("POST", "/items/facets", json=body), FacetCounts)
 
     def update_items(self, changes: Sequence[ItemChange]) -> list[ItemRecord]:
         for change in changes:
@@ -437,3 +459,11 @@ def error_of(response: httpx.Response) -> BucketdexError:
     if code:
         error.code = code
     return error
+
+
+def _search_body(request: SearchRequest) -> dict[str, Any]:
+    scope = request.scope
+    return {
+        "where": request.where, "folder_id": _text_of(scope.folder_id), "recursive": scope.recursive,
+        "dataset_id": _text_of(scope.dataset_id),
+    }  # fmt: skip

@@ -20,9 +20,11 @@ from bucketdex.core.records import (
     DataRowRecord,
     DatasetRecord,
     DeleteResult,
+    FacetCounts,
     FolderRecord,
     FolderSummary,
     IntegrationRecord,
+    ItemPage,
     ItemRecord,
     ItemSummary,
     JobProgress,
@@ -30,6 +32,7 @@ from bucketdex.core.records import (
     LinkResult,
 )
 from bucketdex.core.types import DuplicatesBehavior, JobStatus, StorageLocation
+from bucketdex.index.search import SearchRequest, SearchService
 from bucketdex.manifest.generate import ManifestStream
 from bucketdex.sdk.backend import FolderListing, ImportRequest, ItemChange
 from bucketdex.storage.selftest import SelfTestReport
@@ -90,6 +93,17 @@ class CatalogBackend:
 
     def child_items(self, item_id: uuid.UUID) -> list[ItemRecord]:
         return self.catalog.items.children(item_id)
+
+    # the Index ---------------------------------------------------------------------------------
+
+    def search_items(self, request: SearchRequest, page_token: str | None) -> ItemPage:
+        return SearchService(self.catalog).run(request, page_token)
+
+    def count_items(self, request: SearchRequest) -> int:
+        return SearchService(self.catalog).count(request.where, scope=request.scope)
+
+    def facet_counts(self, request: SearchRequest, key: str, buckets: int) -> FacetCounts:
+        return SearchService(self.catalog).facets(key, request.where, scope=request.scope, buckets=buckets)
 
     def update_items(self, changes: Sequence[ItemChange]) -> list[ItemRecord]:
         self.catalog.items.update_many([ItemUpdate(c.item_id, **c.given()) for c in changes])

@@ -37,6 +37,7 @@ from bucketdex.server.routes import (
     job_routes,
     listing_routes,
     resource_routes,
+    search_routes,
 )
 from bucketdex.server.security import (
     CLAIMS_SCOPE_KEY,
@@ -57,6 +58,7 @@ API_ROUTERS = (
     resource_routes.router,
     job_routes.router,
     listing_routes.router,
+    search_routes.router,
     file_routes.router,  # the one exception: its signed token is the credential (file_routes.py)
 )
 PUBLIC_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})

@@ -45,6 +45,9 @@ ROUTE_ROLES: Mapping[tuple[str, str], Role] = {
     ("PATCH", f"{V1}/items/{{item_id}}"): USER,
     ("PATCH", f"{V1}/items"): USER,
     ("POST", f"{V1}/items/signed-urls"): USER,
+    ("POST", f"{V1}/items/search"): USER,
+    ("POST", f"{V1}/items/count"): USER,
+    ("POST", f"{V1}/items/facets"): USER,
     # curation (catalog.curation)
     ("POST", f"{V1}/folders/move"): USER,
     ("DELETE", f"{V1}/folders/{{folder_id}}"): USER,
@@ -109,6 +112,22 @@ ROUTE_ROLES: Mapping[tuple[str, str], Role] = {
     ("POST", f"{V2}/storage/folders/{{folder_id}}/data-upload-jobs/{{job_id}}/cancel"): USER,
     ("POST", f"{V2}/datasets"): USER,
     ("GET", f"{V2}/datasets/list"): USER,
+    # the encord SDK's Index: filter presets and collections (server/encord/index.py)
+    ("GET", f"{V2}/index/presets"): USER,
+    ("POST", f"{V2}/index/presets"): USER,
+    ("GET", f"{V2}/index/presets/{{preset_id}}"): USER,
+    ("PATCH", f"{V2}/index/presets/{{preset_id}}"): USER,
+    ("DELETE", f"{V2}/index/presets/{{preset_id}}"): USER,
+    ("GET", f"{V2}/index/collections"): USER,
+    ("POST", f"{V2}/index/collections"): USER,
+    ("PATCH", f"{V2}/index/collections/{{collection_id}}"): USER,
+    ("DELETE", f"{V2}/index/collections/{{collection_id}}"): USER,
+    ("GET", f"{V2}/index/collections/{{collection_id}}/accessible-items"): USER,
+    ("GET", f"{V2}/index/collections/{{collection_id}}/all-items"): USER,
+    ("POST", f"{V2}/index/collections/{{collection_id}}/add-items"): USER,
+    ("POST", f"{V2}/index/collections/{{collection_id}}/remove-items"): USER,
+    ("POST", f"{V2}/index/collections/{{collection_id}}/add-preset-items"): USER,
+    ("POST", f"{V2}/index/collections/{{collection_id}}/remove-preset-items"): USER,
     # the encord SDK's v1 RPC: every call it serves is a dataset call (server/encord/datasets.py)
     ("POST", "/public"): USER,
 }  # fmt: skip
