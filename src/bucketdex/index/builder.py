@@ -84,7 +84,8 @@ class Filter(Mapping[str, Any]):
         )
 
     def __str__(self) -> str:
-        return _grammar().format_where(self._tree)
+        text: str = _grammar().format_where(self._tree)
+        return text
 
     def __repr__(self) -> str:
         return f"where({_grammar().format_where(self._tree)!r})"
