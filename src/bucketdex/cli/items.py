@@ -89,6 +89,62 @@ def list_items(
     print_table(f"{len(items)} item(s)", ["uuid", "type", "name", "size", "dimensions", "url"], rows)
 
 
+@app.command("find")
+def find(
+    ctx: typer.Context,
+    where: Annotated[
+        str | None,
+        typer.Option(
+            "--where", "-w", help="A filter: 'weather in (rainy, snow) and score >= 0.9' (docs/index.md)"
+        ),
+    ] = None,
+    sort: Annotated[
+        str | None,
+        typer.Option(help="Sort by a key or media fact ($created_at, $size, ...); -key: descending"),
+    ] = None,
+    folder: Annotated[str | None, typer.Option(help="Only this folder's items (UUID)")] = None,
+    recursive: Annotated[
+        bool, typer.Option("--recursive", help="With --folder: the folders below too")
+    ] = False,
+    dataset: Annotated[str | None, typer.Option(help="Only items linked into this dataset (UUID)")] = None,
+    limit: Annotated[int, typer.Option(help="Show at most this many items", min=1)] = 100,
+    count: Annotated[bool, typer.Option("--count", help="Print only how many items match")] = False,
+    facet: Annotated[
+        str | None, typer.Option(help="Print the counts of this key's values among the matches")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Find items by their metadata and media facts, in the whole catalog or a folder or dataset."""
+    if recursive and folder is None:
+        raise typer.BadParameter("--recursive searches below a folder: give --folder too")
+    scope: dict[str, Any] = {"folder": folder, "recursive": recursive, "dataset": dataset}
+    sdk = client(ctx)
+    if count:
+        total = sdk.count_items(where, **scope)
+        print_json({"count": total}) if as_json else console.print(total)
+        return
+    if facet is not None:
+        facets = sdk.item_facets(facet, where, **scope)
+        if as_json:
+            print_json(facets)
+            return
+        counted = [(b.value if b.low is None else f"{b.low} – {b.high}", b.count) for b in facets.buckets]
+        title = f"{facets.key} ({facets.type}): {facets.total} item(s), {facets.missing} without a value"
+        print_table(escape(title), ["value", "items"], counted)
+        return
+    items = list(sdk.search_items(where, sort=sort, limit=limit, page_size=min(limit, 1000), **scope))
+    if as_json:
+        print_json([item_json(i) for i in items])
+        return
+    rows = [(i.uuid, i.item_type.value, i.name, _metadata_text(i.client_metadata)) for i in items]
+    print_table(f"{len(items)} item(s)", ["uuid", "type", "name", "client metadata"], rows)
+
+
+def _metadata_text(metadata: dict[str, Any]) -> str:
+    text = ", ".join(f"{k}={v}" for k, v in metadata.items() if not isinstance(v, list | dict))
+    return escape(text if len(text) <= 80 else text[:77] + "...")
+
+
 def dimensions(item: StorageItem) -> str:
     return f"{item.width}×{item.height}" if item.width and item.height else ""
 
