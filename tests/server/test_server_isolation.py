@@ -16,6 +16,8 @@ from server_support import Tenant, catalog_of, state
 from test_server_auth import api_routes
 
 from bucketdex.core.types import JobStatus
+from bucketdex.index.collections import CollectionService
+from bucketdex.index.presets import PresetService
 
 pytestmark = pytest.mark.anyio
 
@@ -54,7 +56,14 @@ def populate(app: FastAPI, tenant: Tenant, root: Path) -> dict[str, str]:
     )
     dataset = catalog.datasets.create("a-secret-dataset")
     (row,) = catalog.datasets.link_items(dataset.id, [items[0].id]).linked
+    preset = PresetService(catalog.db, catalog.org_id).create(
+        "a-secret-preset", {"key": "a_only_key", "op": "exists"}
+    )
+    collection = CollectionService(catalog.db, catalog.org_id).create("a-secret-collection", None, folder.id)
+    CollectionService(catalog.db, catalog.org_id).add_items(collection.id, [items[0].id])
     return {
+        "preset_id": str(preset.id),
+        "collection_id": str(collection.id),
         "folder_id": str(folder.id),
         "item_id": str(items[0].id),
         "job_id": str(job.id),
@@ -121,6 +130,36 @@ def body_for(method: str, path: str, ids: dict[str, str]) -> dict[str, Any]:
         ("POST", "/v2/public/storage/folders/{folder_id}/items/delete"): {
             "childUuids": [ids["item_id"]],
             "removeUnusedFrames": True,
+        },
+        # presets and collections: B's own new ones, or A's named in the body
+        ("POST", "/api/v1/presets"): {"name": "b-preset", "filter": {"global_filters": {}}},
+        ("POST", "/api/v1/collections"): {"name": "b-collection", "top_level_folder_id": ids["folder_id"]},
+        ("POST", "/v2/public/index/presets"): {
+            "name": "b-preset",
+            "filterPresetJson": {"global_filters": {}},
+        },
+        ("POST", "/v2/public/index/collections"): {"name": "b-collection"},
+        ("PATCH", "/api/v1/presets/{preset_id}"): {"name": "renamed-by-b"},
+        ("PATCH", "/api/v1/collections/{collection_id}"): {"name": "renamed-by-b"},
+        ("POST", "/api/v1/collections/{collection_id}/items/add"): {"item_ids": [ids["item_id"]]},
+        ("POST", "/api/v1/collections/{collection_id}/items/remove"): {"item_ids": [ids["item_id"]]},
+        ("POST", "/api/v1/collections/{collection_id}/items/add-from-preset"): {
+            "preset_id": ids["preset_id"]
+        },
+        ("POST", "/api/v1/collections/{collection_id}/items/remove-from-preset"): {
+            "preset_id": ids["preset_id"]
+        },
+        ("PATCH", "/v2/public/index/presets/{preset_id}"): {"name": "renamed-by-b"},
+        ("PATCH", "/v2/public/index/collections/{collection_id}"): {"name": "renamed-by-b"},
+        ("POST", "/v2/public/index/collections/{collection_id}/add-items"): {"itemUuids": [ids["item_id"]]},
+        ("POST", "/v2/public/index/collections/{collection_id}/remove-items"): {
+            "itemUuids": [ids["item_id"]]
+        },
+        ("POST", "/v2/public/index/collections/{collection_id}/add-preset-items"): {
+            "presetUuid": ids["preset_id"]
+        },
+        ("POST", "/v2/public/index/collections/{collection_id}/remove-preset-items"): {
+            "presetUuid": ids["preset_id"]
         },
         ("POST", "/public"): {
             "query_type": "dataset",

@@ -28,7 +28,8 @@ from bucketdex.store.database import Database
 from bucketdex.store.tables import collection_items, collections, folders, storage_items
 
 _CHUNK = 1000  # ids per IN (...) list: well under both backends' bound-parameter limits
-MAX_PAGE = 1000
+MAX_PAGE = 1000  # items per page of the APIs
+MAX_LIMIT = 10_000  # items one read may return
 
 
 @dataclass(frozen=True)
@@ -180,8 +181,8 @@ class CollectionService:
         self, collection_id: uuid.UUID, *, after: uuid.UUID | None = None, limit: int = 100
     ) -> list[ItemRecord]:
         """A page of the collection's items in id order, after the item ``after``."""
-        if not 1 <= limit <= MAX_PAGE:
-            raise InvalidArgument(f"a page holds 1 to {MAX_PAGE} items, not {limit}")
+        if not 1 <= limit <= MAX_LIMIT:
+            raise InvalidArgument(f"a page holds 1 to {MAX_LIMIT} items, not {limit}")
         query = (
             select(storage_items)
             .join(collection_items, collection_items.c.item_id == storage_items.c.id)

@@ -32,6 +32,7 @@ from bucketdex.server.errors import error_response, install_error_handlers, stat
 from bucketdex.server.policy import MountedRoute, RoutePolicy
 from bucketdex.server.routes import (
     catalog_routes,
+    collection_routes,
     curation_routes,
     file_routes,
     job_routes,
@@ -58,6 +59,7 @@ API_ROUTERS = (
     resource_routes.router,
     job_routes.router,
     listing_routes.router,
+    collection_routes.router,
     search_routes.router,
     file_routes.router,  # the one exception: its signed token is the credential (file_routes.py)
 )

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from bucketdex.server.encord import curation, datasets, integrations, rpc, schema, storage, upload_jobs
+from bucketdex.server.encord import curation, datasets, index, integrations, rpc, schema, storage, upload_jobs
 
 router = APIRouter()
 # curation first: its static paths (patch-bulk, move) before storage's /{folder_id} routes
-for _module in (schema, integrations, curation, storage, upload_jobs, datasets, rpc):
+for _module in (schema, integrations, curation, storage, upload_jobs, datasets, index, rpc):
     router.include_router(_module.router)
 
 __all__ = ["router"]
