@@ -80,7 +80,9 @@ def _as_type(kind: KeyType, value: Any) -> Any:
         except ValueError:
             return _MISSING
     if kind is KeyType.JSON:
-        return value if isinstance(value, str | int | float | bool) else _MISSING
+        if isinstance(value, int) and not isinstance(value, bool):
+            return float(value)  # numbers compare as float64 (typed parses the filter's so too)
+        return value if isinstance(value, str | float | bool) else _MISSING
     return value if isinstance(value, str) else _MISSING
 
 

@@ -6,9 +6,13 @@ Semantics (shared by the SQL of both backends and ``index.reference``, the brute
 a condition on a key an item does not have, or holds a value of another type, is false (only
 ``exists: false`` is true there); ``and``/``or``/``not`` are plain two-valued logic, so
 ``not (score = 1)`` includes the items without a score.  ``contains`` ignores the case of ASCII
-letters; every other string comparison is exact.  A datetime without a zone is UTC.  Numbers
-compare as float64 (as JSON numbers do in both databases).  A schema key ``exists`` on an item
-that holds a value of the key's type; a ``json:`` key on one that holds any non-null value.
+letters; every other string comparison is exact (``prefix`` too: ``%`` and ``_`` are plain
+characters), and strings order by code point.  A datetime without a zone is UTC.  Numbers
+compare as float64, integers too (``2**53 + 1 = 2**53``; the SQL casts to double on both
+backends).  A ``json:`` value compares only with a value of its kind (numbers, strings,
+booleans; never an object, array or null: ``in [null]`` finds nothing).  A schema key
+``exists`` on an item that holds a value of the key's type; a ``json:`` key on one that holds
+any non-null value (objects and arrays too).
 """
 
 from __future__ import annotations
@@ -122,9 +126,15 @@ def _boolean(value: Any, op: str) -> bool:
 
 
 def _number(value: Any, op: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError(f"takes a number, got {value!r}")
-    return float(value)
+    try:
+        parsed = float(value)
+    except OverflowError:  # an integer past float64's range
+        parsed = math.inf
+    if not math.isfinite(parsed):
+        raise ValueError(f"takes a finite number (a float64), got {value!r}")
+    return parsed
 
 
 def _datetime(value: Any, op: str) -> datetime:
@@ -153,8 +163,8 @@ def _json(value: Any, op: str) -> Any:
     ordered = op in ("<", "<=", ">", ">=", "between")
     if ordered and (isinstance(value, bool) or not isinstance(value, int | float | str)):
         raise ValueError(f"{op!r} compares numbers or strings, got {value!r}")
-    if isinstance(value, float) and not math.isfinite(value):
-        raise ValueError(f"takes a finite number, got {value!r}")
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return _number(value, op)  # numbers compare as float64, ints too
     return value
 
 
