@@ -130,6 +130,8 @@ def test_collections_are_listed_updated_and_deleted(session: Session) -> None:
     assert (again.name, again.description) == ("b2", "renamed")
     assert again.created_at is not None and again.last_edited_at is not None
     assert again.last_edited_at >= again.created_at
+    with pytest.raises(InvalidArgumentsError, match=r"does not implement POST .*/add-data-title-items"):
+        b.add_items_by_title(["0.png"])  # named, not a bare 404
     client.delete_collection(a.uuid)
     with pytest.raises(AuthorisationError, match="No collection found"):
         client.get_collection(a.uuid)
