@@ -19,18 +19,12 @@ from fastapi import APIRouter, Depends, Query, Request
 from bucketdex.auth.records import Caller
 from bucketdex.core.records import JobRecord
 from bucketdex.errors import InvalidArgument, NotFound, PayloadTooLarge
+from bucketdex.server.encord.data_items import data_items_manifest
 from bucketdex.server.encord.manifest_body import ManifestBodyRoute, raw_manifest
 from bucketdex.server.encord.wire import V2_PREFIX, CamelModel, Wire
 from bucketdex.server.security import CallerDep, ServerState, authenticate, server_state
 
 router = APIRouter(prefix=V2_PREFIX, dependencies=[Depends(authenticate)], tags=["encord SDK"])
-
-# typed ``DataUploadItems`` (camelCase) -> the seed's manifest keys; per-entry keys already match
-_DATA_ITEM_LISTS = {
-    "videos": "videos", "images": "images", "audio": "audio", "text": "text", "pdf": "pdfs",
-    "nifti": "nifti", "skipDuplicateUrls": "skip_duplicate_urls", "upsertMetadata": "upsert_metadata",
-}  # fmt: skip
-_ENTRY_KEYS_DROPPED = ("externalFileType", "placeholderItemUuid")
 
 
 class UploadJobIn(CamelModel):
@@ -43,28 +37,12 @@ class UploadJobIn(CamelModel):
 
 def manifest_of(external_files: dict[str, Any] | None, data_items: dict[str, Any] | None) -> bytes:
     """The manifest bytes of a start request: the registration JSON, or typed items rewritten
-    to it (flat types only: videos, images, audio, text, PDFs, NIfTI)."""
+    to it (``data_items``: flat kinds, image groups and sequences, DICOM series)."""
     if external_files is not None:
         return json.dumps(external_files).encode()
     if data_items is None:
         raise InvalidArgument("send externalFiles (the registration JSON) or dataItems")
-    manifest: dict[str, Any] = {}
-    for key, value in data_items.items():
-        if key not in _DATA_ITEM_LISTS:
-            if value:  # empty lists of the other kinds are what the SDK sends by default
-                raise InvalidArgument(
-                    f"dataItems.{key} is not supported by bucketdex; send it in the registration JSON"
-                )
-            continue
-        target = _DATA_ITEM_LISTS[key]
-        manifest[target] = value if not isinstance(value, list) else [_entry(e) for e in value]
-    return json.dumps(manifest).encode()
-
-
-def _entry(entry: Any) -> Any:
-    if not isinstance(entry, dict):
-        return entry
-    return {k: v for k, v in entry.items() if k not in _ENTRY_KEYS_DROPPED}
+    return json.dumps(data_items_manifest(data_items)).encode()
 
 
 def start_job(
