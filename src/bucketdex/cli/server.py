@@ -6,7 +6,9 @@ from typing import Annotated
 
 import typer
 
+from bucketdex.catalog.integrations import MAX_SIGNED_URL_SECONDS
 from bucketdex.catalog.secrets import SecretBox
+from bucketdex.catalog.signing import SIGNED_URL_SECONDS
 from bucketdex.cli import accounts
 from bucketdex.cli.context import App, HomeOpt, use_home
 from bucketdex.cli.output import errors
@@ -27,6 +29,17 @@ def serve(
             "(e.g. bucketdex) instead of running them in the server",
         ),
     ] = None,
+    signed_url_ttl: Annotated[
+        int,
+        typer.Option(
+            envvar="BUCKETDEX_SIGNED_URL_TTL",
+            metavar="SECONDS",
+            min=1,
+            max=MAX_SIGNED_URL_SECONDS,
+            help="How long the signed URLs this server hands out stay valid (sign_url=True, "
+            "get_signed_url, local files' URLs): 1 to 604800 (7 days)",
+        ),
+    ] = SIGNED_URL_SECONDS,
 ) -> None:
     """Serve the native API (/api/v1, docs at /docs) over the same catalog as embedded mode.
 
@@ -40,7 +53,7 @@ def serve(
 
     current = use_home(ctx, home)
     db = current.catalog().db
-    settings = ServerSettings(job_queue=queue)
+    settings = ServerSettings(job_queue=queue, signed_url_seconds=signed_url_ttl)
     app = create_app(db, secrets=SecretBox.from_environment(current.settings.home), settings=settings)
     where = f"http://{host}:{port}"
     errors.print(f"bucketdex serving {db.display_url} on {where} (API map: {where}/docs)", soft_wrap=True)

@@ -24,10 +24,12 @@ from bucketdex.auth.replay import SeenSignatures
 from bucketdex.auth.service import AuthService
 from bucketdex.auth.signatures import SignedRequest, is_message_signed, verify_signed_request
 from bucketdex.catalog.catalog import Catalog
+from bucketdex.catalog.signing import SIGNED_URL_SECONDS
 from bucketdex.config import local_roots_from_environment
 from bucketdex.errors import Unauthenticated
 from bucketdex.server.catalogs import CatalogPool
 from bucketdex.server.policy import RoutePolicy
+from bucketdex.storage.base import check_expiry
 
 # a repeat of these changes nothing, and two identical ones signed within the same second carry
 # the same signature (Ed25519 is deterministic, ``created`` counts seconds): not refused
@@ -47,6 +49,11 @@ class ServerSettings:
     # the name of a job queue (PostgreSQL only): jobs are handed to `bucketdex worker` processes
     # through it instead of running in the server (``bucketdex serve --queue``)
     job_queue: str | None = None
+    # how long a signed URL (cloud or the file route's) stays valid (``bucketdex serve --signed-url-ttl``)
+    signed_url_seconds: int = SIGNED_URL_SECONDS
+
+    def __post_init__(self) -> None:
+        check_expiry(self.signed_url_seconds)  # refused at start, not at the first signed URL
 
 
 @dataclass

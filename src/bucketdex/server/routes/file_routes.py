@@ -36,15 +36,17 @@ _NOT_YOURS = "this file URL does not name a file of a local integration; ask for
 
 def item_url_signer(request: Request, catalog: Catalog, caller: Caller) -> ItemUrlSigner:
     """Signs items for ``caller``: local files as URLs of this server's file route (the host the
-    request came to, so the URL works where the caller reached the server)."""
+    request came to, so the URL works where the caller reached the server); every URL lasts the
+    server's ``signed_url_seconds`` (``bucketdex serve --signed-url-ttl``)."""
 
     def local_url(token: str) -> str:
         return str(request.url_for(FILE_ROUTE, token=token))
 
     holder = {"user": str(caller.user_id), "name": caller.user_name, "role": caller.role.value}
     return ItemUrlSigner(
-        catalog.integrations, catalog.secret_box, catalog.org_id, local_url=local_url, holder=holder
-    )
+        catalog.integrations, catalog.secret_box, catalog.org_id, local_url=local_url, holder=holder,
+        expires_in_seconds=server_state(request).settings.signed_url_seconds,
+    )  # fmt: skip
 
 
 @router.get("/files/{token}", name=FILE_ROUTE, response_class=FileResponse)
