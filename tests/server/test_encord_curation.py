@@ -127,3 +127,53 @@ def test_child_items_of_a_group_and_their_summary(session: Session) -> None:
     item.delete()
     assert list(folder.list_items()) == [] and time.monotonic() - started < 10
     assert folder.get_summary().files == 0
+
+
+def test_folders_and_items_are_renamed_and_a_siblings_name_is_refused(session: Session) -> None:
+    client = session.client
+    parent = client.create_storage_folder("parent")
+    first = parent.create_subfolder("first")
+    parent.create_subfolder("second")
+    first.update(name="renamed", description="kept")
+    assert client.get_storage_folder(first.uuid).name == "renamed"
+    with pytest.raises(
+        ResourceExistsError, match=r"a folder named 'second' already exists.*pick another name"
+    ):
+        first.update(name="second", description="changed", client_metadata={"x": 1})
+    stored = session.catalog.folders.get(first.uuid)  # nothing of the refused update was written
+    assert (stored.name, stored.description, stored.client_metadata) == ("renamed", "kept", {})
+
+    _register(session, first, _images(session, "a.png", "b.png", "c.png"))
+    items = {i.name: i for i in first.list_items()}
+    registered = session.catalog.items.get(items["b.png"].uuid).description
+    items["a.png"].update(name="cat", description="a cat")
+    with Bundle() as bundle:
+        items["b.png"].update(name="dog", bundle=bundle)
+        items["c.png"].update(description="a bird", bundle=bundle)
+    renamed = {i.name: i.description for i in session.catalog.items.list_in_folder(first.uuid)}
+    assert renamed == {"cat": "a cat", "dog": registered, "c.png": "a bird"}  # only what was sent
+    assert sorted(i.name for i in first.list_items()) == ["c.png", "cat", "dog"]
+    assert client.get_storage_item(items["a.png"].uuid).name == "cat"
+
+
+def test_items_are_deleted_in_bulk_and_a_dataset_item_alone_is_refused(session: Session) -> None:
+    client = session.client
+    folder = client.create_storage_folder("bulk")
+    _register(session, folder, _images(session, "a.png", "b.png", "c.png", "d.png"))
+    items = {i.name: i for i in folder.list_items()}
+    dataset = client.get_dataset(client.create_dataset("keep", StorageLocation.CORD_STORAGE).dataset_hash)
+    dataset.link_items([items["d.png"].uuid])
+
+    with pytest.raises(ResourceExistsError, match=r"in dataset 'keep'"):
+        items["d.png"].delete()  # the single-item call is held to the same rule
+    folder.delete_storage_items([items[n].uuid for n in ("a.png", "b.png", "c.png")])
+    assert [i.name for i in folder.list_items()] == ["d.png"]
+    assert [r.title for r in dataset.list_data_rows()] == ["d.png"]  # the dataset lost nothing
+    with pytest.raises(ResourceNotFoundError):
+        client.get_storage_item(items["a.png"].uuid)
+    dataset.delete_data([r.uid for r in dataset.list_data_rows()])  # out of the dataset first
+    items["d.png"].delete()
+    assert list(folder.list_items()) == [] and folder.get_summary().files == 0
+    folder.delete()  # empty now
+    with pytest.raises(ResourceNotFoundError):
+        client.get_storage_folder(folder.uuid)

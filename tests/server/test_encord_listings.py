@@ -14,7 +14,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from encord.exceptions import InvalidArgumentsError, ResourceNotFoundError
 from encord.orm.dataset import LongPollingStatus, StorageLocation
+from encord.orm.project import OrganisationTag
 from encord.orm.storage import FoldersSortBy, StorageItemType
 from encord.storage import StorageFolder
 from encord_sdk_support import DiskSession as Session
@@ -157,3 +159,34 @@ def test_a_large_folder_lists_whole_in_name_order_with_bounded_pages(session: Se
     by_creation = time.monotonic() - started
     print(f"20k items in pages of 1000: by name {by_name:.2f} s, by creation {by_creation:.2f} s")
     assert by_name < 60
+
+
+def test_organisation_tags_are_none_and_filtering_by_one_names_it(session: Session) -> None:
+    """bucketdex has no organisation tags: ``list_organisation_tags()`` is empty, an empty
+    ``organisation_tags_allof`` filters nothing, and any tag name is unknown (the SDK's check for
+    names, the server's for ``OrganisationTag`` objects, which the SDK does not check)."""
+    client = session.client
+    parent = client.create_storage_folder("beta")
+    client.create_storage_folder("alpha")
+    parent.create_subfolder("gamma")
+    assert client.list_organisation_tags() == []
+    assert [f.name for f in client.list_storage_folders(organisation_tags_allof=[])] == ["alpha", "beta"]
+    with pytest.raises(ResourceNotFoundError, match=r"No organisation tag named 'vision' exists"):
+        list(client.find_storage_folders(organisation_tags_allof=["vision"]))
+    phantom = OrganisationTag(uuid=uuid.uuid4(), name="phantom")
+    listings = [
+        client.list_storage_folders,
+        client.find_storage_folders,
+        parent.list_subfolders,
+        parent.find_subfolders,
+    ]
+    for listing in listings:
+        with pytest.raises(
+            InvalidArgumentsError,
+            match=r"No organisation tag named 'phantom'.*bucketdex has no organisation tags",
+        ):
+            list(listing(organisation_tags_allof=[phantom]))
+    with pytest.raises(
+        InvalidArgumentsError, match=r"does not implement POST /v2/public/organisation/organisation-tags"
+    ):
+        client.create_organisation_tag("vision")

@@ -105,6 +105,7 @@ ROUTE_ROLES: Mapping[tuple[str, str], Role] = {
     ("GET", f"{V2}/organisation/client-metadata-schema-v2"): USER,
     ("POST", f"{V2}/organisation/client-metadata-schema-v2"): ADMIN,
     ("GET", f"{V2}/cloud-integrations"): USER,
+    ("GET", f"{V2}/organisation/organisation-tags"): USER,  # always none (server/encord/storage.py)
     ("POST", f"{V2}/storage/folders"): USER,
     ("GET", f"{V2}/storage/folders"): USER,
     ("GET", f"{V2}/storage/folders/{{folder_id}}"): USER,

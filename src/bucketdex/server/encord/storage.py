@@ -105,13 +105,34 @@ def _listing(
     page_size: PageSize = 100,
     page_token: PageToken = None,
     dataset_synced: Annotated[bool | None, Query(alias="datasetSynced")] = None,
+    tags_allof: Annotated[list[str] | None, Query(alias="organisationTagNamesAllof")] = None,
 ) -> Listing:
     check_page_size(page_size)
+    _no_such_tags(tags_allof)
     sort = listing_order(order)
     return Listing(search, sort, desc, page_size, page_after(page_token, sort, desc), dataset_synced)
 
 
 ListingDep = Annotated[Listing, Depends(_listing)]
+
+
+def _no_such_tags(names: list[str] | None) -> None:
+    """``organisation_tags_allof``: bucketdex has no organisation tags, so any name is unknown
+    (the SDK's own words for an unknown tag); none, or an empty list, filters nothing.  A 400,
+    not a 404: the SDK shows a 400's message and hides a 404's."""
+    if names:
+        quoted = ", ".join(f"'{name}'" for name in dict.fromkeys(names))
+        raise InvalidArgument(
+            f"No organisation tag named {quoted} exists in the organisation: bucketdex has no "
+            "organisation tags (list_organisation_tags() is empty); list without organisation_tags_allof"
+        )
+
+
+@router.get("/organisation/organisation-tags")
+def list_organisation_tags() -> Wire:
+    """``list_organisation_tags()``, and the SDK's check of ``organisation_tags_allof`` names
+    before a folder listing: an organisation without tags (bucketdex has none)."""
+    return page_wire([], None)
 
 
 def _folder_position(folder: FolderRecord, order: ListOrder) -> tuple[str, uuid.UUID]:
