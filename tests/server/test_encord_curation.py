@@ -142,6 +142,14 @@ def test_folders_and_items_are_renamed_and_a_siblings_name_is_refused(session: S
         first.update(name="second", description="changed", client_metadata={"x": 1})
     stored = session.catalog.folders.get(first.uuid)  # nothing of the refused update was written
     assert (stored.name, stored.description, stored.client_metadata) == ("renamed", "kept", {})
+    third = parent.create_subfolder("third")
+    before = session.catalog.folders.get(third.uuid)
+    refused = pytest.raises(ResourceExistsError, match=r"'second' already exists.*nothing of this bundle")
+    with refused, Bundle() as bundle:  # the first patch is fine, the second clashes
+        third.update(name="fourth", description="bundled", bundle=bundle)
+        first.update(name="second", bundle=bundle)
+    assert [f.name for f in parent.list_subfolders()] == ["renamed", "second", "third"]
+    assert session.catalog.folders.get(third.uuid) == before  # not even the valid patch was written
 
     _register(session, first, _images(session, "a.png", "b.png", "c.png"))
     items = {i.name: i for i in first.list_items()}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import httpx
@@ -174,7 +174,7 @@ def test_organisation_tags_are_none_and_filtering_by_one_names_it(session: Sessi
     with pytest.raises(ResourceNotFoundError, match=r"No organisation tag named 'vision' exists"):
         list(client.find_storage_folders(organisation_tags_allof=["vision"]))
     phantom = OrganisationTag(uuid=uuid.uuid4(), name="phantom")
-    listings = [
+    listings: list[Callable[..., Iterable[StorageFolder]]] = [
         client.list_storage_folders,
         client.find_storage_folders,
         parent.list_subfolders,

@@ -13,7 +13,7 @@ from bucketdex.auth.records import Caller
 from bucketdex.catalog.catalog import Catalog
 from bucketdex.core.records import DatasetRecord, ItemRecord
 from bucketdex.core.types import ItemType
-from bucketdex.errors import NotFound
+from bucketdex.errors import AlreadyExists, NotFound
 from bucketdex.server.encord.wire import (
     ITEM_TYPE_NAMES,
     V2_PREFIX,
@@ -77,10 +77,32 @@ def _patched_folder(catalog: Catalog, caller: Caller, folder_id: uuid.UUID, patc
 # (before /storage/folders/{folder_id}: "patch-bulk" is no folder id)
 @router.patch("/storage/folders/patch-bulk")
 def patch_folders(catalog: CatalogDep, caller: CallerDep, body: PatchFoldersIn) -> Wire:
-    """``folder.update(..., bundle=b)``: the bundle's folders, one after the other."""
+    """``folder.update(..., bundle=b)``: the bundle's folders, one after the other, once every
+    folder is found and no rename clashes (so the usual mistakes change nothing)."""
+    _check_bundle(catalog, body.folder_patches)
     return page_wire(
         [_patched_folder(catalog, caller, f, patch) for f, patch in body.folder_patches.items()], None
     )
+
+
+def _check_bundle(catalog: Catalog, patches: dict[uuid.UUID, FolderPatchIn]) -> None:
+    """NotFound / AlreadyExists before any write: a folder of the bundle is not the caller's, or
+    a rename takes a sibling's name (or one another rename of the bundle takes)."""
+    taken: dict[uuid.UUID | None, set[str]] = {}
+    for folder_id, patch in patches.items():
+        folder = catalog.folders.get(folder_id)
+        if patch.name is None or patch.name == folder.name:
+            continue
+        parent = folder.parent_id
+        if parent not in taken:
+            taken[parent] = {f.name for f in catalog.folders.find(parent_id=parent)}
+        if patch.name in taken[parent]:
+            where = "at the top level" if parent is None else f"in folder {parent}"
+            raise AlreadyExists(
+                f"folder {folder_id}: a folder named {patch.name!r} already exists {where}; pick another "
+                "name (nothing of this bundle was changed)"
+            )
+        taken[parent].add(patch.name)
 
 
 @router.patch("/storage/folders/{folder_id}")
