@@ -50,6 +50,23 @@ def test_sdk_calls_bucketdex_does_not_serve_are_named(
     assert dataset.title == "d"  # the served calls still work beside them
 
 
+@pytest.mark.parametrize("upload", ["upload_image", "create_image_group", "create_dicom_series"])
+def test_direct_uploads_of_local_bytes_are_named(
+    base_url: str, org_a: Tenant, tmp_path: Path, upload: str
+) -> None:
+    """Out of scope: bucketdex registers files already in a bucket.  The SDK first asks for
+    upload URLs; that call is named, and nothing is registered."""
+    client = sdk_client(org_a, base_url, "bearer", tmp_path)
+    folder = client.create_storage_folder("uploads")
+    local = tmp_path / "local.png"
+    local.write_bytes(b"not uploaded")
+    call = getattr(folder, upload)
+    with pytest.raises(InvalidArgumentsError, match=rf"does not implement POST /v2/public/storage/folders/"
+                       rf"{folder.uuid}/upload-signed-urls \(encord SDK: storage\); see docs/server\.md"):  # fmt: skip
+        call(str(local)) if upload == "upload_image" else call([str(local)], title="t")
+    assert list(folder.list_items()) == []
+
+
 def test_unknown_paths_need_credentials_and_name_the_method(base_url: str, org_a: Tenant) -> None:
     with httpx.Client(base_url=base_url, timeout=30) as http:
         for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
