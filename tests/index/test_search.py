@@ -20,6 +20,7 @@ from bucketdex.catalog.index_values import typed_value
 from bucketdex.core.records import ItemRecord, NewItem
 from bucketdex.core.types import ItemType
 from bucketdex.errors import FilterError
+from bucketdex.index import ordering
 from bucketdex.index.builder import F
 from bucketdex.index.reference import matches
 from bucketdex.index.search import Scope, SearchService, typed_filter
@@ -137,28 +138,56 @@ def _sort_key(kind: str, name: str, record: ItemRecord) -> tuple[int, Any, int]:
     return (0, value, record.id.int) if value is not None else (1, None, record.id.int)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
-    tree=st.none() | filters, key=st.sampled_from(sorted(SCHEMA)), desc=st.booleans(), size=st.integers(1, 9)
+    tree=st.none() | filters,
+    key=st.sampled_from([*sorted(SCHEMA), None]),
+    desc=st.booleans(),
+    size=st.integers(1, 9),
+    walk=st.sampled_from([3, 4000]),
 )
 def test_sorted_pages_match_the_reference(
-    filled: tuple[Catalog, list[ItemRecord]], tree: dict[str, Any] | None, key: str, desc: bool, size: int
+    filled: tuple[Catalog, list[ItemRecord]],
+    tree: dict[str, Any] | None,
+    key: str | None,
+    desc: bool,
+    size: int,
+    walk: int,
 ) -> None:
+    """Pages read by walking the sort's index (capped at ``walk`` entries, so both ways of
+    reading a page run: walking, and starting from the filter) come in the reference's order."""
     catalog, records = filled
+    ordering.WALK, before = walk, ordering.WALK
+    try:
+        _check_pages(catalog, records, tree, key, desc, size)
+    finally:
+        ordering.WALK = before
+
+
+def _check_pages(
+    catalog: Catalog,
+    records: list[ItemRecord],
+    tree: dict[str, Any] | None,
+    key: str | None,
+    desc: bool,
+    size: int,
+) -> None:
     search = SearchService(catalog)
     chosen = (
         records if tree is None else [r for r in records if r.id in set(_expected(catalog, records, tree))]
     )
-    ordered = sorted(chosen, key=lambda r: _sort_key(SCHEMA[key], key, r))
-    with_value = [r.id for r in ordered if _sort_key(SCHEMA[key], key, r)[0] == 0]
-    without = [r.id for r in ordered if _sort_key(SCHEMA[key], key, r)[0] == 1]
-    if desc:
+    kind, name = (SCHEMA[key], key) if key else ("none", "")
+    ordered = sorted(chosen, key=lambda r: _sort_key(kind, name, r))
+    with_value = [r.id for r in ordered if _sort_key(kind, name, r)[0] == 0]
+    without = [r.id for r in ordered if _sort_key(kind, name, r)[0] == 1]
+    if desc and key:
         with_value.reverse()
         without.reverse()
     seen: list[uuid.UUID] = []
     token = None
     while True:
-        page = search.search(tree, sort=("-" if desc else "") + key, limit=size, page_token=token)
+        sort = ("-" if desc else "") + key if key else None
+        page = search.search(tree, sort=sort, limit=size, page_token=token)
         assert len(page.items) <= size
         seen += [i.id for i in page.items]
         token = page.next_page_token

@@ -131,6 +131,10 @@ def body_for(method: str, path: str, ids: dict[str, str]) -> dict[str, Any]:
             "childUuids": [ids["item_id"]],
             "removeUnusedFrames": True,
         },
+        # the Index: B searches in A's folder or dataset
+        ("POST", "/api/v1/items/search"): {"folder_id": ids["folder_id"]},
+        ("POST", "/api/v1/items/count"): {"dataset_id": ids["dataset_id"]},
+        ("POST", "/api/v1/items/facets"): {"key": "$type", "folder_id": ids["folder_id"]},
         # presets and collections: B's own new ones, or A's named in the body
         ("POST", "/api/v1/presets"): {"name": "b-preset", "filter": {"global_filters": {}}},
         ("POST", "/api/v1/collections"): {"name": "b-collection", "top_level_folder_id": ids["folder_id"]},

@@ -18,13 +18,37 @@ records the key in the backlog, so a new, retyped or restored key is built the s
 
 from __future__ import annotations
 
+import re
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Table, and_, delete, insert, select
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Connection,
+    Float,
+    Index,
+    LargeBinary,
+    MetaData,
+    Select,
+    String,
+    Table,
+    Text,
+    Uuid,
+    and_,
+    case,
+    cast,
+    delete,
+    func,
+    insert,
+    literal,
+    select,
+    true,
+    type_coerce,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bucketdex.catalog.metadata_schema import MetadataSchema, option_type
@@ -41,7 +65,9 @@ from bucketdex.store.tables import (
 
 BACKLOG_FROM = 20_000  # a registration of this many new items defers its index rows to ``catch_up``
 _BATCH = 20_000  # items read per statement while catching up
+_REBUILD_FROM = 200_000  # index rows of a catch-up from which its by-item indexes may be rebuilt
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 NUMBER_TYPES = frozenset({"boolean", "number", "datetime"})
 STRING_TYPES = frozenset({"uuid", "varchar", "enum"})
 INDEXED_TYPES = NUMBER_TYPES | STRING_TYPES  # text is searched by ``contains`` in the JSON
@@ -75,6 +101,8 @@ def typed_value(kind: str, value: Any) -> float | str | None:
         moment = parse_datetime(value)
         return None if moment is None else datetime_micros(moment)
     if kind == "uuid":
+        if isinstance(value, str) and _CANONICAL_UUID.fullmatch(value):
+            return value  # already as str(uuid.UUID(value)) writes it
         try:
             return str(uuid.UUID(value)) if isinstance(value, str) else None
         except ValueError:
@@ -130,10 +158,8 @@ def reindex_items(conn: Connection, org_id: uuid.UUID, item_ids: Sequence[uuid.U
     for start in range(0, len(item_ids), _BATCH):
         chunk = list(item_ids[start : start + _BATCH])
         remove_items(conn, chunk)
-        rows = conn.execute(
-            select(storage_items.c.id, storage_items.c.client_metadata).where(storage_items.c.id.in_(chunk))
-        )
-        _write_rows(conn, keys.values(), rows)
+        for key in keys.values():
+            _write_key(conn, key, storage_items.c.id.in_(chunk))
 
 
 def remove_items(conn: Connection, item_ids: Sequence[uuid.UUID]) -> None:
@@ -182,65 +208,161 @@ def catch_up(conn: Connection, org_id: uuid.UUID, document: dict[str, Any]) -> i
         return 0
     keys = indexed_keys(conn, org_id)
     by_id = {key.id: key for key in keys.values()}
-    read = 0
+    # a key recorded whole (new, retyped, restored) is built over every item once; the id ranges
+    # of bulk registrations are built for the other keys
+    whole = [by_id[e.key_id] for e in entries if e.key_id is not None and e.key_id in by_id]
+    every_item = _organisation_items(org_id)
+    if whole:
+        _write_keys(conn, whole, every_item)
+    rest = [key for key in keys.values() if key not in whole]
     for entry in entries:
-        chosen = list(keys.values()) if entry.key_id is None else [by_id[entry.key_id]]
-        read += _build(conn, org_id, chosen, entry.first_item_id, entry.last_item_id)
-        conn.execute(delete(index_backlog).where(index_backlog.c.id == entry.id))
-    return read
+        if entry.key_id is None and entry.first_item_id is not None and rest:
+            in_range = and_(every_item, storage_items.c.id.between(entry.first_item_id, entry.last_item_id))
+            _write_keys(conn, rest, in_range)
+    conn.execute(delete(index_backlog).where(index_backlog.c.id.in_([e.id for e in entries])))
+    return len(entries)
 
 
-def _build(
-    conn: Connection,
-    org_id: uuid.UUID,
-    keys: list[IndexedKey],
-    first: uuid.UUID | None,
-    last: uuid.UUID | None,
-) -> int:
-    """Index rows of ``keys`` for the organisation's items from ``first`` to ``last`` (all if None)."""
-    scope: ColumnElement[bool] = storage_items.c.folder_id.in_(
-        select(folders.c.id).where(folders.c.org_id == org_id)
-    ) & storage_items.c.parent_item_id.is_(None)  # the files of a group are not searched
-    if first is not None and last is not None:
-        scope = and_(scope, storage_items.c.id.between(first, last))
-    read, after = 0, None
-    while True:
-        page = select(storage_items.c.id, storage_items.c.client_metadata).where(scope)
-        if after is not None:
-            page = page.where(storage_items.c.id > after)
-        rows = conn.execute(page.order_by(storage_items.c.id).limit(_BATCH)).all()
-        if not rows:
-            return read
-        _write_rows(conn, keys, rows)
-        read, after = read + len(rows), rows[-1].id
+def _organisation_items(org_id: uuid.UUID) -> ColumnElement[bool]:
+    """The organisation's searchable items (the files inside groups and series are not)."""
+    in_org = storage_items.c.folder_id.in_(select(folders.c.id).where(folders.c.org_id == org_id))
+    return and_(in_org, storage_items.c.parent_item_id.is_(None))
 
 
-def _write_rows(conn: Connection, keys: Iterable[IndexedKey], items: Iterable[Any]) -> None:
-    """Insert the index rows of ``items`` (rows of id, client_metadata), sorted as the primary
-    keys are (each B-tree is then written in order), skipping rows already there."""
-    numbers: list[tuple[int, float, uuid.UUID]] = []
-    strings: list[tuple[int, str, uuid.UUID]] = []
-    chosen = list(keys)
-    for item_id, metadata in items:
-        if not metadata:
+def _write_keys(conn: Connection, keys: list[IndexedKey], items: ColumnElement[bool]) -> None:
+    """``_write_key`` for many keys and many items: the keys' values are read in one pass over
+    the items into a temporary table (a pass per key read every item's document again)."""
+    dialect, document = conn.dialect.name, storage_items.c.client_metadata
+    # no type affinity on SQLite: json_extract's integers and reals stay numbers
+    value_type = LargeBinary().with_variant(Text(), "postgresql")
+    columns: list[Column[Any]] = [Column("item_id", Uuid())]
+    read: list[ColumnElement[Any]] = [storage_items.c.id]
+    for n, key in enumerate(keys):
+        columns += [Column(f"t{n}", Text()), Column(f"v{n}", value_type)]
+        read += [_json_type(document, key.name, dialect), _json_text(document, key.name, dialect)]
+    values = Table(f"index_build_{uuid.uuid4().hex[:12]}", MetaData(), *columns, prefixes=["TEMPORARY"])
+    values.create(conn)
+    try:
+        conn.execute(insert(values).from_select([c.name for c in columns], select(*read).where(items)))
+        count = conn.execute(select(func.count()).select_from(values)).scalar_one()
+        rebuilt = _item_indexes_to_rebuild(conn, keys, count)
+        for index in rebuilt:
+            index.drop(conn)
+        for n, key in enumerate(keys):
+            _copy_key(conn, key, values.c.item_id, values.c[f"t{n}"], values.c[f"v{n}"], true())
+        for index in rebuilt:
+            index.create(conn)
+    finally:
+        values.drop(conn)
+
+
+def _item_indexes_to_rebuild(conn: Connection, keys: list[IndexedKey], items: int) -> list[Index]:
+    """The by-item indexes that are cheaper to build again than to grow: rows arrive in value
+    order, so each goes to a random place of the (item, key) index, while building it is one
+    sort (SQLite, 3M rows: 14.7 s to grow by inserts, under 5 s to build; docs/benchmarks.md).
+    Rebuilt when the rows coming in are at least as many as those already there."""
+    chosen = []
+    for table in (index_numbers, index_strings):
+        coming = items * sum(1 for key in keys if key.table is table)
+        if coming < _REBUILD_FROM:
             continue
-        for key in chosen:
-            value = typed_value(key.type, metadata.get(key.name))
-            if value is None:
-                continue
-            if isinstance(value, float):
-                numbers.append((key.id, value, item_id))
-            else:
-                strings.append((key.id, value, item_id))
-    for table, rows in ((index_numbers, numbers), (index_strings, strings)):
-        if rows:
-            rows.sort()
-            conn.execute(_insert_ignoring(conn, table), list(_as_dicts(rows)))
+        present = conn.execute(select(func.count()).select_from(table)).scalar_one()
+        if coming >= present:
+            chosen += list(table.indexes)
+    return chosen
 
 
-def _as_dicts(rows: list[Any]) -> Iterator[dict[str, Any]]:
-    for key_id, value, item_id in rows:
-        yield {"key_id": key_id, "value": value, "item_id": item_id}
+def _copy_key(
+    conn: Connection,
+    key: IndexedKey,
+    item_id: Any,
+    kind: ColumnElement[Any],
+    text: ColumnElement[Any],
+    where: ColumnElement[bool],
+) -> None:
+    """One key's index rows from the items of ``where``, given their ids, the JSON type of the
+    key's value and the value.  Strings, numbers and booleans are copied by the database in one
+    statement (its JSON types are ``typed_value``'s); datetimes and UUIDs, whose text has many
+    spellings, go through ``typed_value`` in Python."""
+    dialect = conn.dialect.name
+    if key.type in ("datetime", "uuid"):
+        _insert_parsed(
+            conn, key, select(type_coerce(item_id, String), text).where(where, kind == _STRING[dialect])
+        )
+        return
+    value, wanted = _typed(key, kind, text, dialect)
+    source = select(literal(key.id), value, item_id).where(where, wanted).order_by(value)
+    conn.execute(_insert_ignoring(conn, key.table).from_select(list(_COLUMNS), source))
+
+
+def _write_key(conn: Connection, key: IndexedKey, items: ColumnElement[bool]) -> None:
+    """Insert the index rows of ``key`` for ``items``, skipping rows already there."""
+    document, dialect = storage_items.c.client_metadata, conn.dialect.name
+    kind, text = _json_type(document, key.name, dialect), _json_text(document, key.name, dialect)
+    _copy_key(conn, key, storage_items.c.id, kind, text, items)
+
+
+def _insert_parsed(conn: Connection, key: IndexedKey, query: Select[Any]) -> None:
+    """Index rows of a key whose values ``typed_value`` parses, from ``query``'s (id, text) rows:
+    ids pass through as the driver gives them (hex text on SQLite, as the column stores them),
+    rows go in as plain tuples (no UUID objects made and unmade per row)."""
+    table = key.table.name
+    insert_sql = (
+        f"INSERT INTO {table} (key_id, value, item_id) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING"
+        if conn.dialect.name == "postgresql"
+        else f"INSERT OR IGNORE INTO {table} (key_id, value, item_id) VALUES (?, ?, ?)"
+    )
+    for rows in conn.execute(query).partitions(_BATCH):
+        found = [(key.id, v, i) for i, t in rows if (v := typed_value(key.type, t)) is not None]
+        if found:
+            found.sort()
+            conn.exec_driver_sql(insert_sql, found)
+
+
+_STRING = {"sqlite": "text", "postgresql": "string"}
+_COLUMNS = ("key_id", "value", "item_id")
+_JSON_TYPES = {  # json_type() on SQLite, jsonb_typeof() on PostgreSQL
+    "sqlite": {"string": "text", "numbers": ("integer", "real"), "booleans": ("true", "false")},
+    "postgresql": {"string": "string", "numbers": ("number",), "booleans": ("boolean",)},
+}
+
+
+def _path(name: str) -> str:
+    # schema keys hold letters, digits, space, '-', '_' and '.' (metadata_schema.check_key), so
+    # the quoted label needs no escaping
+    return f'$."{name}"'
+
+
+def _json_type(document: Any, name: str, dialect: str) -> ColumnElement[Any]:
+    kind: ColumnElement[Any] = (
+        func.jsonb_typeof(document.op("->")(literal(name)))
+        if dialect == "postgresql"
+        else func.json_type(document, _path(name))
+    )
+    return kind
+
+
+def _json_text(document: Any, name: str, dialect: str) -> ColumnElement[Any]:
+    text: ColumnElement[Any] = (
+        document.op("->>")(literal(name))
+        if dialect == "postgresql"
+        else func.json_extract(document, _path(name))
+    )
+    return text
+
+
+def _typed(
+    key: IndexedKey, kind: ColumnElement[Any], text: ColumnElement[Any], dialect: str
+) -> tuple[ColumnElement[Any], ColumnElement[bool]]:
+    """A key's value as the index holds it, from its JSON type and value, and the condition that
+    it is of the key's type (``typed_value`` in SQL, for strings, numbers and booleans)."""
+    types = _JSON_TYPES[dialect]
+    if key.type == "number":
+        return cast(text, Float), kind.in_(types["numbers"])
+    if key.type == "boolean":
+        is_true = (text == "true") if dialect == "postgresql" else (kind == "true")
+        return case((is_true, 1.0), else_=0.0), kind.in_(types["booleans"])
+    return text, kind == types["string"]
 
 
 def _insert_ignoring(conn: Connection, table: Table) -> Any:

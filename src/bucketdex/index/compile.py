@@ -23,16 +23,43 @@ from bucketdex.index.typed import Typed, TypedAll, TypedAny, TypedNode, TypedNot
 from bucketdex.store.tables import storage_items
 
 
-def compile_filter(node: TypedNode, keys: Mapping[str, IndexedKey], dialect: str) -> ColumnElement[bool]:
-    """``node`` as a condition on ``storage_items``; ``keys``: the organisation's indexed keys."""
+def compile_filter(
+    node: TypedNode,
+    keys: Mapping[str, IndexedKey],
+    dialect: str,
+    *,
+    per_item: bool = False,
+    item: ColumnElement[Any] | None = None,
+) -> ColumnElement[bool]:
+    """``node`` as a condition on ``storage_items``; ``keys``: the organisation's indexed keys.
+
+    Index conditions are ``id IN (rows of the index)`` by default, which lets the database start
+    from the index rows (counts, unsorted and small results); ``per_item`` writes them as
+    ``EXISTS`` seeks of one item's rows instead, for a query that walks items in another order
+    (a sort's index) and keeps those that pass; ``item``: the column of those items' ids
+    (``storage_items.id`` by default; a filter of index conditions only needs no item row)."""
+    item_id = storage_items.c.id if item is None else item
+
+    def part(n: TypedNode) -> ColumnElement[bool]:
+        return compile_filter(n, keys, dialect, per_item=per_item, item=item_id)
+
     if isinstance(node, TypedAll):
-        return and_(true(), *(compile_filter(n, keys, dialect) for n in node.nodes))
+        return and_(true(), *map(part, node.nodes))
     if isinstance(node, TypedAny):
-        return or_(false(), *(compile_filter(n, keys, dialect) for n in node.nodes))
+        return or_(false(), *map(part, node.nodes))
     if isinstance(node, TypedNot):
-        return not_(compile_filter(node.node, keys, dialect))
+        return not_(part(node.node))
     indexed = indexed_key(node, keys)
-    return scan_condition(node, dialect) if indexed is None else _indexed(node, indexed)
+    return scan_condition(node, dialect) if indexed is None else _indexed(node, indexed, per_item, item_id)
+
+
+def index_only(node: TypedNode, keys: Mapping[str, IndexedKey]) -> bool:
+    """Whether every condition of ``node`` reads index rows (none reads the item row)."""
+    if isinstance(node, TypedAll | TypedAny):
+        return all(index_only(n, keys) for n in node.nodes)
+    if isinstance(node, TypedNot):
+        return index_only(node.node, keys)
+    return indexed_key(node, keys) is not None
 
 
 def indexed_key(node: Typed, keys: Mapping[str, IndexedKey]) -> IndexedKey | None:
@@ -55,13 +82,18 @@ def index_form(kind: KeyType, value: Any) -> float | str:
     return str(value)
 
 
-def _indexed(node: Typed, key: IndexedKey) -> ColumnElement[bool]:
-    table = key.table
+def _indexed(node: Typed, key: IndexedKey, per_item: bool, item: ColumnElement[Any]) -> ColumnElement[bool]:
+    # an alias of its own: the query around it may read the same table (a sort by this key, the
+    # rows a count starts from), and must not be taken for it
+    table = key.table.alias()
     rows = select(table.c.item_id).where(table.c.key_id == key.id)
-    if node.op == "exists":
-        present = storage_items.c.id.in_(rows)
-        return present if node.value else not_(present)
-    return storage_items.c.id.in_(rows.where(value_condition(node, table.c.value)))
+    if node.op != "exists":
+        rows = rows.where(value_condition(node, table.c.value))
+    if per_item:
+        found: ColumnElement[bool] = rows.where(table.c.item_id == item).exists()
+    else:
+        found = item.in_(rows)
+    return not_(found) if node.op == "exists" and not node.value else found
 
 
 def value_condition(node: Typed, value: ColumnElement[Any]) -> ColumnElement[bool]:

@@ -5,36 +5,31 @@ columns."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Integer, cast, func, select
 
-from bucketdex.catalog.index_values import IndexedKey
 from bucketdex.core.records import FacetBucket, FacetCounts
 from bucketdex.errors import FilterError
 from bucketdex.index.keys import FACTS, Key, KeyType, Source
+from bucketdex.index.plan import Filtered, count_matches
 from bucketdex.store.tables import storage_items
 
 _RANGED = (KeyType.NUMBER, KeyType.DATETIME)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def facet_counts(
-    conn: Connection,
-    key: Key,
-    keys: Mapping[str, IndexedKey],
-    condition: ColumnElement[bool],
-    buckets: int,
-) -> FacetCounts:
-    """The facet of ``key`` among the items of ``condition`` (scope and filter)."""
+def facet_counts(conn: Connection, key: Key, filtered: Filtered, buckets: int) -> FacetCounts:
+    """The facet of ``key`` among the items that pass (scope and filter)."""
     if not 1 <= buckets <= 100:
         raise FilterError([f"buckets: 1 to 100 ranges, got {buckets}"])
-    value, source = _value_column(key, keys, condition)
-    total = int(conn.execute(select(func.count()).where(condition)).scalar_one())
+    value, source = _value_column(conn, key, filtered)
+    total = count_matches(conn, filtered)
     if key.type in _RANGED:
         found = _ranges(conn, value, source, key, buckets)
+    elif _every_row(key, filtered) and key.type in (KeyType.ENUM, KeyType.BOOLEAN):
+        found = _counted_per_value(conn, key, filtered)
     else:
         rows = conn.execute(select(value, func.count()).select_from(source).group_by(value).order_by(value))
         found = [FacetBucket(count=n, value=_shown(key, v)) for v, n in rows]
@@ -42,27 +37,52 @@ def facet_counts(
     return FacetCounts(key.text, key.type.value, total, missing, tuple(found))
 
 
-def _value_column(
-    key: Key, keys: Mapping[str, IndexedKey], condition: ColumnElement[bool]
-) -> tuple[ColumnElement[Any], Any]:
-    """The column holding the key's values, and the rows to count (those the condition keeps)."""
+def _every_row(key: Key, filtered: Filtered) -> bool:
+    """Whether the facet counts every index row of a schema key (the organisation, no filter)."""
+    return key.source is Source.METADATA and filtered.org_wide and filtered.typed is None
+
+
+def _counted_per_value(conn: Connection, key: Key, filtered: Filtered) -> list[FacetBucket]:
+    """Each value's rows counted by a range of the index (a GROUP BY reads each row instead:
+    4 values of 1M rows, 60 ms against 134 ms on SQLite)."""
+    indexed = filtered.keys[key.name]
+    table = indexed.table
+    values: list[Any] = list(key.enum_values) if key.type is KeyType.ENUM else [0.0, 1.0]
+    found = []
+    for value in values:
+        rows = select(func.count()).where(table.c.key_id == indexed.id, table.c.value == value)
+        count = int(conn.execute(rows).scalar_one())
+        if count:
+            found.append(FacetBucket(count=count, value=_shown(key, value)))
+    return found
+
+
+def _value_column(conn: Connection, key: Key, filtered: Filtered) -> tuple[ColumnElement[Any], Any]:
+    """The column holding the key's values, and the rows to count (those that pass): a fact's
+    column of the items, or the index rows of a schema key (without reading an item row when
+    the index rows are enough, ``Filtered.ids_from_index``)."""
     if key.source is Source.FACT and key.name != "dataset":
         column = storage_items.c[FACTS[key.name].column]
-        matched = select(column.label("value")).where(condition, column.is_not(None)).subquery()
+        passing = filtered.from_rows(conn)
+        matched = select(column.label("value")).where(passing, column.is_not(None)).subquery()
         return matched.c.value, matched
-    indexed = keys.get(key.name) if key.source is Source.METADATA else None
+    indexed = filtered.keys.get(key.name) if key.source is Source.METADATA else None
     if indexed is None or indexed.type != key.type.value:
         raise FilterError(
             [f"key: {key.describe()} has no facets; facets count schema keys of type enum, boolean, "
              "varchar, uuid, number and datetime, and media facts ($type, $mime, $width, ...)"]
         )  # fmt: skip
     table = indexed.table
-    items = select(storage_items.c.id).where(condition)
-    matched = (
-        select(table.c.value.label("value"))
-        .where(table.c.key_id == indexed.id, table.c.item_id.in_(items))
-        .subquery()
-    )
+    if _every_row(key, filtered):
+        matched = select(table.c.value.label("value")).where(table.c.key_id == indexed.id).subquery()
+        return matched.c.value, matched
+    ids = filtered.ids_from_index(conn)
+    if ids is None:
+        ids = select(storage_items.c.id.label("item_id")).where(filtered.from_rows(conn))
+    chosen = ids.subquery()
+    # from each passing item to its row of the key (the by-item index), not the other way
+    on = (table.c.item_id == chosen.c.item_id) & (table.c.key_id == indexed.id)
+    matched = select(table.c.value.label("value")).select_from(chosen.join(table, on)).subquery()
     return matched.c.value, matched
 
 

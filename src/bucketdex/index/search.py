@@ -13,42 +13,32 @@ order (and the sort it was made for: a token of another sort is refused).
 
 from __future__ import annotations
 
-import base64
 import uuid
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-import msgspec
 from sqlalchemy import (
     ColumnElement,
     Connection,
-    DateTime,
-    Select,
-    String,
-    Text,
     and_,
-    func,
-    not_,
     select,
-    true,
 )
 
-from bucketdex.catalog.folders import subtree
+from bucketdex.catalog.datasets import get_dataset
+from bucketdex.catalog.folders import get_folder, subtree
 from bucketdex.catalog.index_values import catch_up, has_backlog, indexed_keys
-from bucketdex.catalog.items import item_from_row
 from bucketdex.catalog.metadata_schema import MetadataSchema
 from bucketdex.catalog.schema_store import load_document
-from bucketdex.core.records import FacetCounts, ItemPage, ItemRecord
+from bucketdex.core.records import FacetCounts, ItemPage
 from bucketdex.errors import FilterError
-from bucketdex.index.compile import compile_filter
 from bucketdex.index.facets import facet_counts
-from bucketdex.index.keys import FACTS, Key, KeyType, NotFilterable, Source, UnknownKey, resolve_key
 from bucketdex.index.model import parse_filter
+from bucketdex.index.ordering import Ordering, decode, encode, resolve
+from bucketdex.index.plan import Filtered, count_matches
 from bucketdex.index.typed import TypedNode, check_filter
-from bucketdex.store.tables import UtcDateTime, data_rows, folders, storage_items
+from bucketdex.store.tables import data_rows, folders, storage_items
 
 if TYPE_CHECKING:
     from bucketdex.catalog.catalog import Catalog
@@ -77,13 +67,6 @@ class SearchRequest:
     limit: int = 100
 
 
-class _Position(msgspec.Struct, array_like=True):
-    sort: str  # the sort it was made for ("" for none; "-" first when descending)
-    phase: int  # 0: items with a value of the sort key, 1: the others
-    value: float | str | None
-    item: str  # the last item's id (hex)
-
-
 class SearchService:
     def __init__(self, catalog: Catalog) -> None:
         self._db = catalog.db
@@ -102,13 +85,16 @@ class SearchService:
         if not 1 <= limit <= MAX_PAGE:
             raise FilterError([f"limit: a page holds 1 to {MAX_PAGE} items, got {limit}"])
         with self._read() as conn:
-            condition, schema = self._condition(conn, where, scope)
-            order = _Sort.of(sort, schema, indexed_keys(conn, self._org_id), conn.dialect.name)
-            position = _decode(page_token, order.text)
-            found = order.page(conn, condition, position, limit + 1)
+            schema = self._schema(conn)
+            typed = typed_filter(where, schema)
+            keys = indexed_keys(conn, self._org_id)
+            order = Ordering.of(sort, schema, keys, conn.dialect.name)
+            position = decode(page_token, order.text)
+            filtered = self._filtered(conn, typed, scope)
+            found = order.page(conn, filtered, position, limit + 1)
         more = len(found) > limit
         found = found[:limit]
-        token = _encode(found[-1][1]) if more and found else None
+        token = encode(found[-1][1]) if more and found else None
         return ItemPage(tuple(item for item, _ in found), token)
 
     def run(self, request: SearchRequest, page_token: str | None = None) -> ItemPage:
@@ -119,8 +105,8 @@ class SearchService:
 
     def count(self, where: Where = None, *, scope: Scope = Scope()) -> int:
         with self._read() as conn:
-            condition, _ = self._condition(conn, where, scope)
-            return int(conn.execute(select(func.count()).where(condition)).scalar_one())
+            filtered = self._filtered(conn, typed_filter(where, self._schema(conn)), scope)
+            return count_matches(conn, filtered)
 
     def facets(
         self, key: str, where: Where = None, *, scope: Scope = Scope(), buckets: int = 10
@@ -128,10 +114,9 @@ class SearchService:
         """Counts per value of ``key`` (enum, boolean, varchar, uuid: per value; number and
         datetime: ``buckets`` equal ranges from the least to the greatest value) for ``where``."""
         with self._read() as conn:
-            condition, schema = self._condition(conn, where, scope)
-            resolved = _resolve(key, schema, "key")
-            keys = indexed_keys(conn, self._org_id)
-            return facet_counts(conn, resolved, keys, condition, buckets)
+            schema = self._schema(conn)
+            filtered = self._filtered(conn, typed_filter(where, schema), scope)
+            return facet_counts(conn, resolve(key, schema, "key"), filtered, buckets)
 
     def item_ids(
         self,
@@ -159,15 +144,25 @@ class SearchService:
                 catch_up(conn, self._org_id, load_document(conn, self._org_id))
         return self._db.read()
 
+    def _schema(self, conn: Connection) -> MetadataSchema:
+        return MetadataSchema.from_document(load_document(conn, self._org_id))
+
     def _condition(
         self, conn: Connection, where: Where, scope: Scope
     ) -> tuple[ColumnElement[bool], MetadataSchema]:
-        schema = MetadataSchema.from_document(load_document(conn, self._org_id))
-        typed = typed_filter(where, schema)
-        parts = [_scope_condition(self._org_id, scope)]
-        if typed is not None:
-            parts.append(compile_filter(typed, indexed_keys(conn, self._org_id), conn.dialect.name))
-        return and_(*parts), schema
+        """Scope and filter as one condition on ``storage_items`` (``Filtered.from_rows``)."""
+        schema = self._schema(conn)
+        return self._filtered(conn, typed_filter(where, schema), scope).from_rows(conn), schema
+
+    def _filtered(self, conn: Connection, typed: TypedNode | None, scope: Scope) -> Filtered:
+        if scope.folder_id is not None:  # NotFound for a folder (or dataset) of no one, or of others
+            get_folder(conn, self._org_id, scope.folder_id)
+        if scope.dataset_id is not None:
+            get_dataset(conn, self._org_id, scope.dataset_id)
+        org_wide = scope.folder_id is None and scope.dataset_id is None
+        keys = indexed_keys(conn, self._org_id)
+        scoped = _scope_condition(self._org_id, scope)
+        return Filtered(scoped, org_wide, self._org_id, typed, keys, conn.dialect.name)
 
 
 def typed_filter(where: Where, schema: MetadataSchema) -> TypedNode | None:
@@ -200,137 +195,3 @@ def _scope_condition(org_id: uuid.UUID, scope: Scope) -> ColumnElement[bool]:
         linked = select(data_rows.c.item_id).where(data_rows.c.dataset_id == scope.dataset_id)
         parts.append(storage_items.c.id.in_(linked))
     return and_(*parts)
-
-
-def _resolve(text: str, schema: MetadataSchema, what: str) -> Key:
-    try:
-        return resolve_key(text, schema)
-    except (UnknownKey, NotFilterable) as exc:
-        raise FilterError([f"{what}: {exc}"]) from None
-
-
-# -- sorting ----------------------------------------------------------------------------------------
-
-_SORTABLE = (KeyType.BOOLEAN, KeyType.NUMBER, KeyType.DATETIME, KeyType.UUID, KeyType.VARCHAR, KeyType.ENUM)
-
-
-@dataclass(frozen=True)
-class _Sort:
-    text: str  # as the token records it
-    desc: bool
-    value: ColumnElement[Any] | None  # the sort value (None: creation order)
-    joined: Any  # the index table to join (a schema key), or None for a column of the item
-    key_id: int | None
-    _dialect: str
-
-    @classmethod
-    def of(cls, sort: str | None, schema: MetadataSchema, keys: Mapping[str, Any], dialect: str) -> _Sort:
-        if not sort:
-            return cls("", False, None, None, None, dialect)
-        desc = sort.startswith("-")
-        name = sort[1:] if desc else sort
-        key = _resolve(name, schema, "sort")
-        if key.source is Source.FACT and key.name != "dataset":
-            column = storage_items.c[FACTS[key.name].column]
-            return cls(sort, desc, column, None, None, dialect)
-        indexed = keys.get(key.name) if key.source is Source.METADATA else None
-        if indexed is None or key.type not in _SORTABLE:
-            raise FilterError(
-                [f"sort: {key.describe()} cannot be sorted; sort by a schema key of type boolean, number, "
-                 "datetime, uuid, varchar or enum, or by a media fact ($created_at, $size, ...)"]
-            )  # fmt: skip
-        return cls(sort, desc, indexed.table.c.value, indexed.table, indexed.id, dialect)
-
-    def page(
-        self, conn: Connection, condition: ColumnElement[bool], after: _Position | None, limit: int
-    ) -> list[tuple[ItemRecord, _Position]]:
-        """Up to ``limit`` items past ``after``, each with its position in this order."""
-        found: list[tuple[ItemRecord, _Position]] = []
-        if self.value is not None and (after is None or after.phase == 0):
-            rows = conn.execute(self._with_value(condition, after).limit(limit))
-            found = [(item_from_row(row), self._position(0, row)) for row in rows]
-            after = None
-        if len(found) < limit:
-            rest = conn.execute(self._without_value(condition, after).limit(limit - len(found)))
-            found += [(item_from_row(row), self._position(1, row)) for row in rest]
-        return found
-
-    def _position(self, phase: int, row: Any) -> _Position:
-        value = row.sort_value if phase == 0 else None
-        if isinstance(value, datetime):
-            value = value.isoformat()
-        return _Position(self.text, phase, value, row.id.hex)
-
-    def _with_value(self, condition: ColumnElement[bool], after: _Position | None) -> Select[Any]:
-        assert self.value is not None
-        query = select(storage_items, self.value.label("sort_value"))
-        if self.joined is not None:
-            on = (self.joined.c.item_id == storage_items.c.id) & (self.joined.c.key_id == self.key_id)
-            query = query.join(self.joined, on)
-        query = query.where(condition, self.value.is_not(None))
-        if after is not None:
-            query = query.where(_past(self.value, after, self.desc))
-        ordered = self._ordered_value()
-        order = (ordered.desc(), storage_items.c.id.desc()) if self.desc else (ordered, storage_items.c.id)
-        return query.order_by(*order)
-
-    def _ordered_value(self) -> ColumnElement[Any]:
-        """The sort value in code point order for strings (an item's name on PostgreSQL sorts by
-        the database's collation otherwise; index strings are collated "C" already)."""
-        assert self.value is not None
-        if self.joined is None and isinstance(self.value.type, String | Text):
-            return self.value.collate("C") if self._dialect == "postgresql" else self.value
-        return self.value
-
-    def _without_value(self, condition: ColumnElement[bool], after: _Position | None) -> Select[Any]:
-        query = select(storage_items).where(condition, self._lacks_value())
-        row_id = storage_items.c.id
-        if after is not None:
-            last = uuid.UUID(after.item)
-            query = query.where(row_id < last if self.desc else row_id > last)
-        return query.order_by(row_id.desc() if self.desc else row_id)
-
-    def _lacks_value(self) -> ColumnElement[bool]:
-        if self.value is None:
-            return true()
-        if self.joined is None:
-            return self.value.is_(None)
-        has = select(self.joined.c.item_id).where(self.joined.c.key_id == self.key_id)
-        return not_(storage_items.c.id.in_(has))
-
-
-def _past(value: ColumnElement[Any], after: _Position, desc: bool) -> ColumnElement[bool]:
-    """Rows after ``after`` in (value, id) order (or its reverse)."""
-    last, row_id = uuid.UUID(after.item), storage_items.c.id
-    bound: Any = after.value
-    if isinstance(value.type, DateTime | UtcDateTime) and isinstance(bound, str):
-        bound = datetime.fromisoformat(bound)
-    past: ColumnElement[bool] = (
-        (value < bound) | ((value == bound) & (row_id < last))
-        if desc
-        else (value > bound) | ((value == bound) & (row_id > last))
-    )
-    return past
-
-
-def _encode(position: _Position) -> str:
-    return base64.urlsafe_b64encode(msgspec.json.encode(position)).decode().rstrip("=")
-
-
-def _decode(token: str | None, sort: str) -> _Position | None:
-    if not token:
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        position = msgspec.json.decode(raw, type=_Position)
-        uuid.UUID(position.item)
-    except (ValueError, msgspec.DecodeError):
-        raise FilterError(
-            ["page_token: not a token of this search (pass the next_page_token it gave)"]
-        ) from None
-    if position.sort != sort:
-        raise FilterError(
-            [f"page_token: made for sort {position.sort or '(none)'!r}, not {sort or '(none)'!r}: "
-             "start again without a token when the sort changes"]
-        )  # fmt: skip
-    return position

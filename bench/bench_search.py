@@ -1,0 +1,208 @@
+"""The Index on the user's path (issue 18): 1,000,000 items with 6 schema keys (enum, boolean,
+number, datetime, varchar, uuid) registered through the SDK with a local integration, as the
+README does; then filters, sorts, counts and facets through the public SDK (``Client``), on
+SQLite and on PostgreSQL.
+
+Figures: each query's p50 and p99 over ``ROUNDS`` runs with varied values; the first search
+after the registration (it writes the deferred index rows: ``catch-up``); registration against
+``json.loads`` of the manifest.  Baseline in the same run: the same count as a JSON scan (the
+key written ``json:score``, read from every item's metadata, as without an index).
+
+    python bench/bench_search.py [--items 1000000] [--backend sqlite|postgresql]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from bucketdex import Client, F  # noqa: E402
+from pg_scratch import scratch_database  # noqa: E402
+
+ROUNDS = 30
+SPLITS = ("train", "val", "test", "holdout")
+REVIEWED = F("reviewed") == True  # noqa: E712 (a condition of the builder, not a comparison)
+REFS = [str(uuid.UUID(int=n * 7919 + 1)) for n in range(1000)]
+
+
+def entry(i: int, prefix: str) -> dict[str, Any]:
+    return {
+        "objectUrl": f"{prefix}images/shard-{i // 10_000:03d}/img_{i:07d}.jpg",
+        "title": f"img_{i:07d}.jpg",
+        "imageMetadata": {"mimeType": "image/jpeg", "fileSize": 100_000 + i, "width": 1920, "height": 1080},
+        "clientMetadata": {
+            "split": SPLITS[(i * 7) % 4],
+            "reviewed": i % 5 == 0,
+            "score": ((i * 7919) % 1000) / 1000,
+            "captured_at": f"2024-{1 + i % 12:02d}-{1 + (i // 12) % 28:02d}T{i % 24:02d}:{i % 60:02d}:00Z",
+            "camera": f"cam-{(i * 31) % 97:02d}",
+            "ref": REFS[(i * 13) % 1000],
+            "lens": f"{(i % 50) * 2}mm",  # not in the schema: a JSON scan
+        },
+    }
+
+
+MANIFEST_LIMIT = 500_000  # entries a manifest may hold (the seeds' limit)
+
+
+def write_manifests(folder: Path, n: int, prefix: str) -> list[Path]:
+    """Manifests of ``n`` entries in all, 500,000 at most each."""
+    paths = []
+    for first in range(0, n, MANIFEST_LIMIT):
+        path = folder / f"manifest-{first // MANIFEST_LIMIT}.json"
+        with path.open("wb") as out:
+            out.write(b'{"skip_duplicate_urls": true, "images": [')
+            for start in range(first, min(n, first + MANIFEST_LIMIT), 50_000):
+                stop = min(n, first + MANIFEST_LIMIT, start + 50_000)
+                chunk = [orjson.dumps(entry(i, prefix)) for i in range(start, stop)]
+                out.write((b"," if start > first else b"") + b",".join(chunk))
+            out.write(b"]}")
+        paths.append(path)
+    return paths
+
+
+@contextmanager
+def database(backend: str, tmp: Path) -> Iterator[str]:
+    if backend == "postgresql":
+        with scratch_database() as url:
+            yield url
+    else:
+        yield f"sqlite:///{tmp}/catalog.sqlite3"
+
+
+def prepare(client: Client, root: Path) -> tuple[Any, Any]:
+    schema = client.metadata_schema()
+    schema.add_enum("split", values=list(SPLITS))
+    schema.add_scalar("reviewed", data_type="boolean")
+    schema.add_scalar("score", data_type="number")
+    schema.add_scalar("captured_at", data_type="datetime")
+    schema.add_scalar("camera", data_type="varchar")
+    schema.add_scalar("ref", data_type="uuid")
+    schema.save()
+    integration = client.create_integration("bench", "local", str(root))
+    return client.create_storage_folder("bench"), integration
+
+
+def timed(call: Callable[[], Any]) -> tuple[float, Any]:
+    start = time.perf_counter()
+    result = call()
+    return time.perf_counter() - start, result
+
+
+def percentiles(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    p99 = ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))]
+    return {"p50_ms": statistics.median(ordered) * 1000, "p99_ms": p99 * 1000}
+
+
+def queries(client: Client) -> dict[str, Callable[[int], Any]]:
+    """Each takes the round number, to vary its values (no answer is cached between rounds)."""
+
+    def first_page(where: Any, sort: str) -> Any:
+        return list(client.search_items(where, sort=sort, limit=100, page_size=100))
+
+    return {
+        "filter (enum in + number >=) + sort by datetime desc, first page of 100": lambda r: first_page(
+            F("split").isin(["train", "val"]) & (F("score") >= 0.5 + r / 100), "-captured_at"
+        ),
+        "filter (varchar =) + sort by number, first page of 100": lambda r: first_page(
+            F("camera") == f"cam-{r % 97:02d}", "score"
+        ),
+        "filter (boolean, datetime between) + sort by $name, first page": lambda r: first_page(
+            REVIEWED & F("captured_at").between(f"2024-0{1 + r % 8}-01", f"2024-0{2 + r % 8}-15"),
+            "$name",
+        ),
+        "filter (uuid =), first page": lambda r: first_page(F("ref") == REFS[r], None),  # type: ignore[arg-type]
+        "count of a filter matching 10 % (number <)": lambda r: client.count_items(
+            F("score") < 0.1 + r / 10_000
+        ),
+        "count of enum = and boolean": lambda r: client.count_items(
+            (F("split") == SPLITS[r % 4]) & (F("reviewed") == (r % 2 == 0))
+        ),
+        "facets of an enum key (all items)": lambda r: client.item_facets("split"),
+        "facets of an enum key for a 10 % filter": lambda r: client.item_facets(
+            "split", F("score") < 0.1 + r / 10_000
+        ),
+        "JSON scan: count of a key not in the schema (json:lens)": lambda r: client.count_items(
+            F("json:lens") == f"{(r % 50) * 2}mm"
+        ),
+        "baseline: the 10 % count as a JSON scan (json:score)": lambda r: client.count_items(
+            F("json:score") < 0.1 + r / 10_000
+        ),
+    }
+
+
+def run_backend(backend: str, n: int, rounds: int) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory() as tmp_name, database(backend, Path(tmp_name)) as url:
+        tmp = Path(tmp_name)
+        (tmp / "media").mkdir()
+        manifests = write_manifests(tmp, n, f"file://{tmp}/media/")
+        client = Client.local(tmp / "home", database_url=url)
+        folder, integration = prepare(client, tmp / "media")
+        for number, manifest in enumerate(manifests, 1):
+            baseline, _ = timed(lambda m=manifest: json.loads(m.read_bytes()))  # type: ignore[misc]
+            seconds, result = timed(
+                lambda m=manifest: folder.add_private_data_to_folder_get_result(  # type: ignore[misc]
+                    folder.add_private_data_to_folder_start(integration_id=integration.id, private_files=m)
+                )
+            )
+            assert result.status.value == "DONE", result.errors[:3]
+            case = f"register manifest {number} of {len(manifests)} (SDK, local integration)"
+            rows.append(_row(backend, n, case, seconds=seconds, baseline=baseline))
+        seconds, count = timed(lambda: client.count_items(F("split") == "train"))
+        rows.append(
+            _row(backend, n, "first search: writes the deferred index rows (catch-up)", seconds=seconds)
+        )
+        assert count == n // 4, count
+        for name, query in queries(client).items():
+            samples = [timed(lambda q=query, r=r: q(r))[0] for r in range(rounds)]  # type: ignore[misc]
+            rows.append(_row(backend, n, name, **percentiles(samples)))
+        client.close()
+    return rows
+
+
+def _row(backend: str, n: int, case: str, **figures: float) -> dict[str, Any]:
+    row: dict[str, Any] = {"backend": backend, "n": n, "case": case, **figures}
+    if "baseline" in figures:
+        row["x_json_loads"] = figures["seconds"] / figures["baseline"]
+    print(json.dumps(row), flush=True)
+    return row
+
+
+def run(quick: bool) -> list[dict[str, Any]]:
+    """``./run bench search``: both backends (100k items with --quick)."""
+    n = 100_000 if quick else 1_000_000
+    return run_backend("sqlite", n, 10 if quick else ROUNDS) + run_backend(
+        "postgresql", n, 10 if quick else ROUNDS
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--items", type=int, default=1_000_000)
+    parser.add_argument("--backend", choices=("sqlite", "postgresql"), action="append")
+    parser.add_argument("--rounds", type=int, default=ROUNDS)
+    args = parser.parse_args()
+    for backend in args.backend or ["sqlite", "postgresql"]:
+        run_backend(backend, args.items, args.rounds)
+
+
+if __name__ == "__main__":
+    main()

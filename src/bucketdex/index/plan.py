@@ -1,0 +1,144 @@
+"""How a search reads the catalog: its scope and filter (``Filtered``), compiled as each way of
+reading needs them, and the choice of the index rows a query starts from.
+
+SQLite, left to itself, builds a list of every ``id IN (index rows)`` of a filter (200k ids for a
+20 % condition) and reads every item's row before it intersects them.  So a query here starts
+from the rows of the one condition, among those every match must meet, that has the fewest
+(counted up to a bound, which costs little), and checks the others per item (``EXISTS`` seeks).
+Over the whole organisation with conditions on schema keys only, the index rows are enough:
+counts and facets never read an item row (``ids_from_index``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Connection, Select, and_, func, select
+
+from bucketdex.catalog.index_values import IndexedKey
+from bucketdex.index.compile import compile_filter, index_only, indexed_key, value_condition
+from bucketdex.index.typed import Typed, TypedAll, TypedNode
+from bucketdex.store.tables import folders, storage_items
+
+FEW = 5000  # matches few enough to sort outright rather than walk the order for them
+DRIVER_COUNT = 100_000  # index rows counted per condition to choose the one a query starts from
+
+
+@dataclass(frozen=True)
+class Filtered:
+    """The scope and filter of a search, compiled as each way of reading a page needs them."""
+
+    scope: ColumnElement[bool]  # on storage_items
+    org_wide: bool  # the scope is every item of the organisation (as the index rows are)
+    org_id: uuid.UUID
+    typed: TypedNode | None
+    keys: Mapping[str, IndexedKey]
+    dialect: str
+
+    @property
+    def has_filter(self) -> bool:
+        return self.typed is not None
+
+    def from_rows(self, conn: Connection) -> ColumnElement[bool]:
+        """Scope and filter, written to start from the filter: from the index rows of the
+        condition with the fewest (counted up to ``DRIVER_COUNT``) among those every match
+        meets, as ``id IN (...)``, the rest checked per item (``EXISTS``).  Left to itself,
+        SQLite builds a list of every ``IN`` (200k ids for a 20 % condition) and reads every
+        item's row before it intersects them."""
+        if self.typed is None:
+            return self.scope
+        counts = self._bounded_counts(conn, DRIVER_COUNT)
+        if not counts:
+            return and_(self.scope, compile_filter(self.typed, self.keys, self.dialect))
+        driver = min(counts, key=lambda n: counts[n])
+        nodes = self.typed.nodes if isinstance(self.typed, TypedAll) else (self.typed,)
+        parts = [compile_filter(node, self.keys, self.dialect, per_item=node is not driver) for node in nodes]
+        return and_(self.scope, *parts)
+
+    def ids_from_index(self, conn: Connection) -> Select[Any] | None:
+        """The ids of the matching items read from index rows alone, when that is enough: the
+        scope is the whole organisation (whose items the index rows are) and every condition
+        reads index rows.  The rows of the condition with the fewest give the ids, the others
+        are checked per id.  None otherwise (a filter is needed: no filter is every item)."""
+        if not self.org_wide or self.typed is None or not index_only(self.typed, self.keys):
+            return None
+        counts = self._bounded_counts(conn, DRIVER_COUNT)
+        if not counts:
+            return None
+        driver = min(counts, key=lambda n: counts[n])
+        key = indexed_key(driver, self.keys)
+        assert key is not None
+        table = key.table.alias("driver")  # the others' EXISTS read the same tables
+        ids = select(table.c.item_id).where(table.c.key_id == key.id)
+        if driver.op != "exists":
+            ids = ids.where(value_condition(driver, table.c.value))
+        nodes = self.typed.nodes if isinstance(self.typed, TypedAll) else (self.typed,)
+        for node in nodes:
+            if node is not driver:
+                ids = ids.where(
+                    compile_filter(node, self.keys, self.dialect, per_item=True, item=table.c.item_id)
+                )
+        return ids
+
+    def _bounded_counts(self, conn: Connection, bound: int) -> dict[Typed, int]:
+        """Index rows (up to ``bound``) of each indexed condition that every match must meet."""
+        assert self.typed is not None
+        nodes = self.typed.nodes if isinstance(self.typed, TypedAll) else (self.typed,)
+        counts: dict[Typed, int] = {}
+        for node in nodes:
+            if not isinstance(node, Typed):
+                continue
+            key = indexed_key(node, self.keys)
+            if key is None or (node.op == "exists" and not node.value):
+                continue
+            rows = select(key.table.c.item_id).where(key.table.c.key_id == key.id)
+            if node.op != "exists":
+                rows = rows.where(value_condition(node, key.table.c.value))
+            counted = select(func.count()).select_from(rows.limit(bound).subquery())
+            counts[node] = conn.execute(counted).scalar_one()
+        return counts
+
+    def needs_row(self) -> bool:
+        """Whether checking an item met in sort order reads its row (scope or item conditions);
+        a filter of index conditions over the whole organisation reads index rows only."""
+        return not (self.org_wide and self.typed is not None and index_only(self.typed, self.keys))
+
+    def few(self, conn: Connection) -> bool:
+        """Whether few items can pass (fewer than ``FEW``): a condition that every match must
+        meet has that few index rows.  Then the matches are sorted outright instead of walking
+        the order looking for them."""
+        return self.typed is not None and any(n < FEW for n in self._bounded_counts(conn, FEW).values())
+
+    def per_item(self, item: ColumnElement[Any]) -> ColumnElement[bool]:
+        """The filter as ``EXISTS`` seeks for the item whose id is ``item``."""
+        assert self.typed is not None
+        return compile_filter(self.typed, self.keys, self.dialect, per_item=True, item=item)
+
+
+def count_matches(conn: Connection, filtered: Filtered) -> int:
+    """How many items pass: from the index rows alone when they are enough, else the items."""
+    if filtered.typed is None and filtered.org_wide:
+        return _organisation_count(conn, filtered.org_id)
+    ids = filtered.ids_from_index(conn)
+    query = (
+        select(func.count()).select_from(ids.subquery())
+        if ids is not None
+        else select(func.count()).where(filtered.from_rows(conn))
+    )
+    return int(conn.execute(query).scalar_one())
+
+
+def _organisation_count(conn: Connection, org_id: uuid.UUID) -> int:
+    """The organisation's searchable items: its items (counted in the (folder, id) index, no
+    row read) less the files of groups and series (the partial index of files; rows read for
+    those alone).  A count of rows with ``parent_item_id IS NULL`` reads every item's row."""
+    folder, org_folders = storage_items.c.folder_id, select(folders.c.id).where(folders.c.org_id == org_id)
+    every = conn.execute(select(func.count()).where(folder.in_(org_folders))).scalar_one()
+    # the folder written so that no index serves it: SQLite would walk the folder index (every
+    # item's row) rather than the partial index of files
+    in_org = func.coalesce(folder, folder).in_(org_folders)
+    files = conn.execute(select(func.count()).where(storage_items.c.parent_item_id.is_not(None), in_org))
+    return int(every) - int(files.scalar_one())
