@@ -38,6 +38,7 @@ from bucketdex.index.model import parse_filter
 from bucketdex.index.ordering import Ordering, decode, encode, resolve
 from bucketdex.index.plan import Filtered, count_matches
 from bucketdex.index.typed import TypedNode, check_filter
+from bucketdex.store.database import ANALYZE_AFTER_ROWS
 from bucketdex.store.tables import data_rows, folders, storage_items
 
 if TYPE_CHECKING:
@@ -141,7 +142,10 @@ class SearchService:
             behind = has_backlog(conn, self._org_id)
         if behind:
             with self._db.write() as conn:
-                catch_up(conn, self._org_id, load_document(conn, self._org_id))
+                built = catch_up(conn, self._org_id, load_document(conn, self._org_id))
+            if built:  # PostgreSQL's planner must see the new rows (as after any bulk write)
+                for table in ("index_numbers", "index_strings"):
+                    self._db.after_bulk_write(table, ANALYZE_AFTER_ROWS)
         return self._db.read()
 
     def _schema(self, conn: Connection) -> MetadataSchema:
