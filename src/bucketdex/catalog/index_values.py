@@ -305,18 +305,33 @@ def _write_key(conn: Connection, key: IndexedKey, items: ColumnElement[bool]) ->
 def _insert_parsed(conn: Connection, key: IndexedKey, query: Select[Any]) -> None:
     """Index rows of a key whose values ``typed_value`` parses, from ``query``'s (id, text) rows:
     ids pass through as the driver gives them (hex text on SQLite, as the column stores them),
-    rows go in as plain tuples (no UUID objects made and unmade per row)."""
-    table = key.table.name
-    insert_sql = (
-        f"INSERT INTO {table} (key_id, value, item_id) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING"
-        if conn.dialect.name == "postgresql"
-        else f"INSERT OR IGNORE INTO {table} (key_id, value, item_id) VALUES (?, ?, ?)"
-    )
+    rows go in as plain tuples (no UUID objects made and unmade per row); on PostgreSQL through
+    COPY into a staging table (``executemany`` of 1M rows took most of a 148 s catch-up)."""
+    table, postgres = key.table.name, conn.dialect.name == "postgresql"
+    stage = f"{table}_stage"
+    if postgres:
+        value_type = "double precision" if key.table is index_numbers else 'text COLLATE "C"'
+        columns = f"key_id integer, value {value_type}, item_id uuid"
+        conn.exec_driver_sql(f"CREATE TEMPORARY TABLE IF NOT EXISTS {stage} ({columns}) ON COMMIT DROP")
     for rows in conn.execute(query).partitions(_BATCH):
         found = [(key.id, v, i) for i, t in rows if (v := typed_value(key.type, t)) is not None]
-        if found:
-            found.sort()
+        if not found:
+            continue
+        found.sort()
+        if not postgres:
+            insert_sql = f"INSERT OR IGNORE INTO {table} (key_id, value, item_id) VALUES (?, ?, ?)"
             conn.exec_driver_sql(insert_sql, found)
+            continue
+        cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+        with cursor.copy(f"COPY {stage} (key_id, value, item_id) FROM STDIN") as copy:
+            for row in found:
+                copy.write_row(row)
+    if postgres:
+        conn.exec_driver_sql(
+            f"INSERT INTO {table} (key_id, value, item_id) SELECT key_id, value, item_id FROM {stage} "
+            "ORDER BY key_id, value, item_id ON CONFLICT DO NOTHING"
+        )
+        conn.exec_driver_sql(f"TRUNCATE {stage}")
 
 
 _STRING = {"sqlite": "text", "postgresql": "string"}

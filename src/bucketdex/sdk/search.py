@@ -59,7 +59,7 @@ def search_pages(backend: Backend, request: SearchRequest, limit: int | None) ->
                     return
                 yield StorageItem(backend, item)
                 given += 1
-            if page.next_page_token is None:
+            if page.next_page_token is None or (limit is not None and given >= limit):
                 return
             page = backend.search_items(request, page.next_page_token)
 
