@@ -2,8 +2,19 @@
 
 from bucketdex.sdk.bundle import Bundle
 from bucketdex.sdk.client import Client
+from bucketdex.sdk.collections import Collection, FilterPreset
 from bucketdex.sdk.dataset import DataRow, Dataset
 from bucketdex.sdk.integration import CloudIntegration
 from bucketdex.sdk.storage import StorageFolder, StorageItem
 
-__all__ = ["Bundle", "Client", "CloudIntegration", "DataRow", "Dataset", "StorageFolder", "StorageItem"]
+__all__ = [
+    "Bundle",
+    "Client",
+    "CloudIntegration",
+    "Collection",
+    "DataRow",
+    "Dataset",
+    "FilterPreset",
+    "StorageFolder",
+    "StorageItem",
+]

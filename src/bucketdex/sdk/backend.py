@@ -3,9 +3,11 @@
 ``Client``, ``StorageFolder``, ``StorageItem``, ``Dataset`` and ``CloudIntegration`` exist once
 and call a ``Backend``: ``CatalogBackend`` runs each call on the embedded ``Catalog`` in this
 process, ``HttpBackend`` sends it to a bucketdex server's native REST API.  Both take and return
-the catalog's records (``bucketdex.core.records``) and raise the same domain errors, so an SDK
+the catalog's records (``bucketdex.core.records``; the Index's ``PresetRecord`` and
+``CollectionRecord`` are defined in ``index/``) and raise the same domain errors, so an SDK
 object cannot tell them apart.  The methods follow the catalog's services (folders, items,
-datasets, integrations, imports, schema), one call per service call.
+datasets, integrations, imports, schema, search, presets and collections), one call per
+service call.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ from bucketdex.core.records import (
     LinkResult,
 )
 from bucketdex.core.types import DuplicatesBehavior, JobStatus, StorageLocation
+from bucketdex.index.collections import CollectionChange, CollectionRecord
+from bucketdex.index.presets import PresetRecord
 from bucketdex.index.search import SearchRequest
 from bucketdex.storage.selftest import SelfTestReport
 
@@ -112,6 +116,43 @@ class Backend(Protocol):
     def count_items(self, request: SearchRequest) -> int: ...
     def facet_counts(self, request: SearchRequest, key: str, buckets: int) -> FacetCounts: ...
     def update_items(self, changes: Sequence[ItemChange]) -> list[ItemRecord]: ...
+
+    # filter presets (index.presets): ``filter`` is stored as sent; ``preset_where`` is the
+    # bucketdex filter tree it evaluates (FilterNotEvaluable for Encord's own format)
+    def create_preset(
+        self, name: str, filter: Mapping[str, Any], description: str | None
+    ) -> PresetRecord: ...
+    def list_presets(self) -> list[PresetRecord]: ...
+    def get_preset(self, preset_id: uuid.UUID) -> PresetRecord: ...
+    def update_preset(
+        self, preset_id: uuid.UUID, name: str | None, description: str | None,
+        filter: Mapping[str, Any] | None,
+    ) -> PresetRecord: ...  # fmt: skip
+    def delete_preset(self, preset_id: uuid.UUID) -> None: ...
+    def preset_where(self, preset_id: uuid.UUID) -> dict[str, Any]: ...
+
+    # collections (index.collections): adding/removing by id is all or nothing (NotFound naming
+    # the ids that are no items); from a preset, the items its filter matches now
+    def create_collection(
+        self, name: str, description: str | None, top_level_folder_id: uuid.UUID | None
+    ) -> CollectionRecord: ...
+    def list_collections(self, top_level_folder_id: uuid.UUID | None) -> list[CollectionRecord]: ...
+    def get_collection(self, collection_id: uuid.UUID) -> CollectionRecord: ...
+    def update_collection(
+        self, collection_id: uuid.UUID, name: str | None, description: str | None
+    ) -> CollectionRecord: ...
+    def delete_collection(self, collection_id: uuid.UUID) -> None: ...
+    def add_collection_items(
+        self, collection_id: uuid.UUID, item_ids: Sequence[uuid.UUID]
+    ) -> CollectionChange: ...
+    def remove_collection_items(
+        self, collection_id: uuid.UUID, item_ids: Sequence[uuid.UUID]
+    ) -> CollectionChange: ...
+    def add_preset_items(self, collection_id: uuid.UUID, preset_id: uuid.UUID) -> CollectionChange: ...
+    def remove_preset_items(self, collection_id: uuid.UUID, preset_id: uuid.UUID) -> CollectionChange: ...
+    def collection_items(
+        self, collection_id: uuid.UUID, page_size: int, page_token: str | None
+    ) -> ItemPage: ...
 
     # curation
     def move_folders(

@@ -26,6 +26,7 @@ from bucketdex.core.records import DeleteResult, FacetCounts, JobProgress
 from bucketdex.core.types import JobStatus, Provider, StorageLocation
 from bucketdex.errors import InvalidArgument, NotFound
 from bucketdex.sdk.backend import Backend, FolderListing
+from bucketdex.sdk.collections import Collection, FilterPreset, preset_filter
 from bucketdex.sdk.dataset import Dataset
 from bucketdex.sdk.ids import HasUuid, as_utc, as_uuid, list_order, page_size_of
 from bucketdex.sdk.imports import ImportResult, PrivateFiles
@@ -39,7 +40,8 @@ _MAX_JOBS_LISTED = 10_000
 
 
 class Client:
-    """Work with a catalog: schema, folders, items, datasets, integrations, import jobs.
+    """Work with a catalog: schema, folders, items, search, filter presets and collections,
+    datasets, integrations, import jobs.
 
     ``Client(catalog)`` (or ``Client.local()``) works in-process; ``Client.connect`` over HTTP.
     ``Client.local()`` opens ``BUCKETDEX_DATABASE_URL``, else the SQLite file under
@@ -202,6 +204,40 @@ class Client:
         of them, for a number or datetime key)."""
         request = request_of(where, _maybe_uuid(folder), recursive, _maybe_uuid(dataset))
         return self._backend.facet_counts(request, key, buckets)
+
+    # filter presets and collections (docs/presets-and-collections.md) ------------------------
+
+    def create_filter_preset(self, name: str, filter: Where, description: str | None = None) -> FilterPreset:
+        """Save a filter: ``F("score") >= 0.9``, a JSON filter tree, a ``--where`` text, or a
+        document in Encord Index's format (stored as sent, not evaluable).  One in bucketdex's
+        language is checked against the metadata schema (``FilterError`` naming each path)."""
+        record = self._backend.create_preset(name, preset_filter(filter), description)
+        return FilterPreset(self._backend, record)
+
+    def list_filter_presets(self) -> list[FilterPreset]:
+        """Every filter preset of the organisation, oldest first."""
+        return [FilterPreset(self._backend, r) for r in self._backend.list_presets()]
+
+    def get_filter_preset(self, preset_uuid: UuidLike | HasUuid) -> FilterPreset:
+        record = self._backend.get_preset(as_uuid(preset_uuid, what="preset uuid"))
+        return FilterPreset(self._backend, record)
+
+    def create_collection(
+        self, name: str, description: str | None = None, folder: UuidLike | HasUuid | None = None
+    ) -> Collection:
+        """A new, empty collection; ``folder``: the top-level folder it belongs to (as the
+        encord SDK's collections do), optional.  Items of any folder can be added."""
+        folder_id = None if folder is None else as_uuid(folder, what="folder uuid")
+        return Collection(self._backend, self._backend.create_collection(name, description, folder_id))
+
+    def list_collections(self, folder: UuidLike | HasUuid | None = None) -> list[Collection]:
+        """Every collection, oldest first; only those of the top-level ``folder`` when given."""
+        folder_id = None if folder is None else as_uuid(folder, what="folder uuid")
+        return [Collection(self._backend, r) for r in self._backend.list_collections(folder_id)]
+
+    def get_collection(self, collection_uuid: UuidLike | HasUuid) -> Collection:
+        record = self._backend.get_collection(as_uuid(collection_uuid, what="collection uuid"))
+        return Collection(self._backend, record)
 
     # datasets --------------------------------------------------------------------------------
 

@@ -54,6 +54,8 @@ from bucketdex.errors import (
     Unauthenticated,
     error_class,
 )
+from bucketdex.index.collections import CollectionChange, CollectionRecord
+from bucketdex.index.presets import PresetRecord
 from bucketdex.index.search import SearchRequest
 from bucketdex.manifest.generate import checked_remote_listing
 from bucketdex.sdk.backend import FolderListing, ImportRequest, ItemChange
@@ -215,6 +217,81 @@ class HttpBackend:
             updates = [{"id": str(c.item_id), **c.given()} for c in batch]
             self.call("PATCH", "/items", json={"updates": updates})
         return self.get_items([c.item_id for c in changes])
+
+    # filter presets and collections (server/routes/collection_routes.py) -----------------------
+
+    def create_preset(self, name: str, filter: Mapping[str, Any], description: str | None) -> PresetRecord:
+        body = {"name": name, "description": description, "filter": dict(filter)}
+        return record(self.call("POST", "/presets", json=body), PresetRecord)
+
+    def list_presets(self) -> list[PresetRecord]:
+        return [record(p, PresetRecord) for p in self.pages("/presets", {"page_size": _MAX_PAGE})]
+
+    def get_preset(self, preset_id: uuid.UUID) -> PresetRecord:
+        return record(self.call("GET", f"/presets/{preset_id}"), PresetRecord)
+
+    def update_preset(
+        self, preset_id: uuid.UUID, name: str | None, description: str | None,
+        filter: Mapping[str, Any] | None,
+    ) -> PresetRecord:  # fmt: skip
+        body = _given({"name": name, "description": description,
+                       "filter": None if filter is None else dict(filter)})  # fmt: skip
+        return record(self.call("PATCH", f"/presets/{preset_id}", json=body), PresetRecord)
+
+    def delete_preset(self, preset_id: uuid.UUID) -> None:
+        self.call("DELETE", f"/presets/{preset_id}")
+
+    def preset_where(self, preset_id: uuid.UUID) -> dict[str, Any]:
+        return dict(self.call("GET", f"/presets/{preset_id}/where"))
+
+    def create_collection(
+        self, name: str, description: str | None, top_level_folder_id: uuid.UUID | None
+    ) -> CollectionRecord:
+        folder = _text_of(top_level_folder_id)
+        body = {"name": name, "description": description, "top_level_folder_id": folder}
+        return record(self.call("POST", "/collections", json=body), CollectionRecord)
+
+    def list_collections(self, top_level_folder_id: uuid.UUID | None) -> list[CollectionRecord]:
+        params = _given({"page_size": _MAX_PAGE, "top_level_folder_id": _text_of(top_level_folder_id)})
+        return [record(c, CollectionRecord) for c in self.pages("/collections", params)]
+
+    def get_collection(self, collection_id: uuid.UUID) -> CollectionRecord:
+        return record(self.call("GET", f"/collections/{collection_id}"), CollectionRecord)
+
+    def update_collection(
+        self, collection_id: uuid.UUID, name: str | None, description: str | None
+    ) -> CollectionRecord:
+        body = _given({"name": name, "description": description})
+        return record(self.call("PATCH", f"/collections/{collection_id}", json=body), CollectionRecord)
+
+    def delete_collection(self, collection_id: uuid.UUID) -> None:
+        self.call("DELETE", f"/collections/{collection_id}")
+
+    def add_collection_items(
+        self, collection_id: uuid.UUID, item_ids: Sequence[uuid.UUID]
+    ) -> CollectionChange:
+        # one call, to stay all or nothing: sdk/collections.py keeps it within the server's bound
+        return self._change(collection_id, "add", {"item_ids": [str(i) for i in item_ids]})
+
+    def remove_collection_items(
+        self, collection_id: uuid.UUID, item_ids: Sequence[uuid.UUID]
+    ) -> CollectionChange:
+        return self._change(collection_id, "remove", {"item_ids": [str(i) for i in item_ids]})
+
+    def add_preset_items(self, collection_id: uuid.UUID, preset_id: uuid.UUID) -> CollectionChange:
+        return self._change(collection_id, "add-from-preset", {"preset_id": str(preset_id)})
+
+    def remove_preset_items(self, collection_id: uuid.UUID, preset_id: uuid.UUID) -> CollectionChange:
+        return self._change(collection_id, "remove-from-preset", {"preset_id": str(preset_id)})
+
+    def _change(self, collection_id: uuid.UUID, action: str, body: dict[str, Any]) -> CollectionChange:
+        answer = self.call("POST", f"/collections/{collection_id}/items/{action}", json=body)
+        return record(answer, CollectionChange)
+
+    def collection_items(self, collection_id: uuid.UUID, page_size: int, page_token: str | None) -> ItemPage:
+        params = _given({"page_size": _page(page_size), "page_token": page_token})
+        page = self.call("GET", f"/collections/{collection_id}/items", params=params)
+        return ItemPage(record(page["results"], tuple[ItemRecord, ...]), page["next_page_token"])
 
     # curation ----------------------------------------------------------------------------------
 

@@ -32,6 +32,9 @@ from bucketdex.core.records import (
     LinkResult,
 )
 from bucketdex.core.types import DuplicatesBehavior, JobStatus, StorageLocation
+from bucketdex.errors import InvalidArgument
+from bucketdex.index.collections import CollectionChange, CollectionRecord, CollectionService
+from bucketdex.index.presets import PresetRecord, PresetService
 from bucketdex.index.search import SearchRequest, SearchService
 from bucketdex.manifest.generate import ManifestStream
 from bucketdex.sdk.backend import FolderListing, ImportRequest, ItemChange
@@ -108,6 +111,81 @@ class CatalogBackend:
     def update_items(self, changes: Sequence[ItemChange]) -> list[ItemRecord]:
         self.catalog.items.update_many([ItemUpdate(c.item_id, **c.given()) for c in changes])
         return self.catalog.items.get_many([c.item_id for c in changes])
+
+    # filter presets and collections -----------------------------------------------------------
+
+    @property
+    def _presets(self) -> PresetService:
+        return PresetService(self.catalog.db, self.catalog.org_id)
+
+    @property
+    def _collections(self) -> CollectionService:
+        return CollectionService(self.catalog.db, self.catalog.org_id)
+
+    def create_preset(self, name: str, filter: Mapping[str, Any], description: str | None) -> PresetRecord:
+        return self._presets.create(name, filter, description)
+
+    def list_presets(self) -> list[PresetRecord]:
+        return self._presets.find()
+
+    def get_preset(self, preset_id: uuid.UUID) -> PresetRecord:
+        return self._presets.get(preset_id)
+
+    def update_preset(
+        self, preset_id: uuid.UUID, name: str | None, description: str | None,
+        filter: Mapping[str, Any] | None,
+    ) -> PresetRecord:  # fmt: skip
+        return self._presets.update(preset_id, name=name, description=description, filter=filter)
+
+    def delete_preset(self, preset_id: uuid.UUID) -> None:
+        self._presets.delete(preset_id)
+
+    def preset_where(self, preset_id: uuid.UUID) -> dict[str, Any]:
+        return self._presets.where(preset_id)
+
+    def create_collection(
+        self, name: str, description: str | None, top_level_folder_id: uuid.UUID | None
+    ) -> CollectionRecord:
+        return self._collections.create(name, description, top_level_folder_id)
+
+    def list_collections(self, top_level_folder_id: uuid.UUID | None) -> list[CollectionRecord]:
+        return self._collections.find(top_level_folder_id=top_level_folder_id)
+
+    def get_collection(self, collection_id: uuid.UUID) -> CollectionRecord:
+        return self._collections.get(collection_id)
+
+    def update_collection(
+        self, collection_id: uuid.UUID, name: str | None, description: str | None
+    ) -> CollectionRecord:
+        return self._collections.update(collection_id, name=name, description=description)
+
+    def delete_collection(self, collection_id: uuid.UUID) -> None:
+        self._collections.delete(collection_id)
+
+    def add_collection_items(
+        self, collection_id: uuid.UUID, item_ids: Sequence[uuid.UUID]
+    ) -> CollectionChange:
+        return self._collections.add_items(collection_id, item_ids)
+
+    def remove_collection_items(
+        self, collection_id: uuid.UUID, item_ids: Sequence[uuid.UUID]
+    ) -> CollectionChange:
+        return self._collections.remove_items(collection_id, item_ids)
+
+    def add_preset_items(self, collection_id: uuid.UUID, preset_id: uuid.UUID) -> CollectionChange:
+        return self._collections.add_from_preset(collection_id, preset_id)
+
+    def remove_preset_items(self, collection_id: uuid.UUID, preset_id: uuid.UUID) -> CollectionChange:
+        return self._collections.remove_from_preset(collection_id, preset_id)
+
+    def collection_items(self, collection_id: uuid.UUID, page_size: int, page_token: str | None) -> ItemPage:
+        """A page in id order; the token is the last item's id (one more is read to know
+        whether a next page exists)."""
+        after = None if page_token is None else _token_id(page_token)
+        rows = self._collections.items(collection_id, after=after, limit=page_size + 1)
+        if len(rows) <= page_size:
+            return ItemPage(tuple(rows), None)
+        return ItemPage(tuple(rows[:page_size]), str(rows[page_size - 1].id))
 
     # datasets ----------------------------------------------------------------------------------
 
@@ -260,3 +338,13 @@ class CatalogBackend:
 
     def close(self) -> None:
         self.catalog.close()  # stops the import engine first
+
+
+def _token_id(page_token: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(page_token)
+    except ValueError:
+        raise InvalidArgument(
+            f"page_token {page_token!r} is not one this catalog gave; pass the next_page_token of the "
+            "previous page"
+        ) from None
