@@ -6,6 +6,7 @@ here."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -29,6 +30,8 @@ from bucketdex.core.records import (
     UnitError,
 )
 from bucketdex.core.types import DuplicatesBehavior, ItemType, JobStatus, Provider, StorageLocation
+from bucketdex.index.collections import CollectionChange, CollectionRecord
+from bucketdex.index.presets import FilterFormat, PresetRecord
 from bucketdex.sdk.http_backend import job_record, record
 from bucketdex.server.schemas import (
     DryRunOut,
@@ -67,6 +70,12 @@ INTEGRATION = IntegrationRecord(
 )  # fmt: skip
 DATASET = DatasetRecord(uuid.uuid4(), "pets", "", StorageLocation.AWS, uuid.uuid4(), NOW, LATER)
 ROW = DataRowRecord(*_ids(3), "clip.mp4", ItemType.VIDEO, "s3://bucket/clip.mp4", NOW)
+PRESET = PresetRecord(
+    uuid.uuid4(), "good", "score at least 0.9",
+    {"global_filters": {"filters": [{"key": "score", "op": ">=", "value": 0.9}]}, "x": [1, 2.5, None]},
+    FilterFormat.OTHER, False, uuid.uuid4(), NOW, LATER,
+)  # fmt: skip
+COLLECTION = CollectionRecord(uuid.uuid4(), "picked", "for review", uuid.uuid4(), NOW, LATER)
 
 
 @pytest.mark.parametrize(
@@ -77,8 +86,24 @@ ROW = DataRowRecord(*_ids(3), "clip.mp4", ItemType.VIDEO, "s3://bucket/clip.mp4"
         (INTEGRATION, None),
         (DATASET, None),
         (ROW, None),
+        (PRESET, None),
+        (dataclasses.replace(PRESET, created_by=None, format=FilterFormat.ENCORD), None),
+        (COLLECTION, None),
+        (dataclasses.replace(COLLECTION, top_level_folder_id=None), None),
+        (CollectionChange(3, 1), None),
     ],
-    ids=["folder", "item", "integration", "dataset", "data_row"],
+    ids=[
+        "folder",
+        "item",
+        "integration",
+        "dataset",
+        "data_row",
+        "preset",
+        "preset_bare",
+        "collection",
+        "collection_bare",
+        "collection_change",
+    ],
 )
 def test_a_record_comes_back_as_it_left(original: Any, respond: Any) -> None:
     sent = _wire(original if respond is None else respond(original))
