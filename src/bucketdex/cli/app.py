@@ -11,6 +11,7 @@ from rich.markup import escape
 
 from bucketdex import demo as demo_module
 from bucketdex.cli import datasets, folders, integrations, items, jobs, manifests, schema, worker
+from bucketdex.cli.collections import collection_app, preset_app
 from bucketdex.cli.context import App, HomeOpt, State, state, use_home
 from bucketdex.cli.output import console, human_size, print_json, print_table
 from bucketdex.cli.server import register as register_server_commands
@@ -38,6 +39,8 @@ app.add_typer(datasets.app, name="dataset")
 app.add_typer(jobs.app, name="job")
 app.add_typer(integrations.app, name="integration")
 app.add_typer(manifests.app, name="manifest")
+app.add_typer(preset_app, name="preset")
+app.add_typer(collection_app, name="collection")
 app.command("register")(jobs.register)
 app.command("worker")(worker.worker)
 register_server_commands(app)
