@@ -20,8 +20,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +29,8 @@ import orjson
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from bench_import import _database as database  # noqa: E402 (the same scratch catalogs)
 from bucketdex import Client, F  # noqa: E402
-from pg_scratch import scratch_database  # noqa: E402
 
 ROUNDS = 30
 SPLITS = ("train", "val", "test", "holdout")
@@ -73,15 +72,6 @@ def write_manifests(folder: Path, n: int, prefix: str) -> list[Path]:
             out.write(b"]}")
         paths.append(path)
     return paths
-
-
-@contextmanager
-def database(backend: str, tmp: Path) -> Iterator[str]:
-    if backend == "postgresql":
-        with scratch_database() as url:
-            yield url
-    else:
-        yield f"sqlite:///{tmp}/catalog.sqlite3"
 
 
 def prepare(client: Client, root: Path) -> tuple[Any, Any]:
