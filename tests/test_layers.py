@@ -1,6 +1,6 @@
 """The layers of docs/architecture.md, checked on the source: cli, server → sdk, queue → catalog →
-manifest, extract, storage, store → core.  A module may import its own layer and those below,
-never one above (imports under ``if TYPE_CHECKING:`` count too: they are what the code knows)."""
+manifest, extract, encoders, storage, store → core.  A module may import its own layer and those
+below, never one above (imports under ``if TYPE_CHECKING:`` count too: they are what the code knows)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ FORBIDDEN = {
         "index",
         "manifest",
         "extract",
+        "encoders",
         "storage",
         "store",
         "sdk",
@@ -26,11 +27,57 @@ FORBIDDEN = {
         "cli",
         "auth",
     },
-    "store": {"catalog", "index", "manifest", "extract", "storage", "sdk", "queue", "server", "cli"},
-    "storage": {"catalog", "index", "manifest", "extract", "store", "sdk", "queue", "server", "cli"},
-    "extract": {"catalog", "index", "manifest", "storage", "store", "sdk", "queue", "server", "cli"},
+    "store": {
+        "catalog",
+        "index",
+        "manifest",
+        "extract",
+        "encoders",
+        "storage",
+        "sdk",
+        "queue",
+        "server",
+        "cli",
+    },
+    "storage": {
+        "catalog",
+        "index",
+        "manifest",
+        "extract",
+        "encoders",
+        "store",
+        "sdk",
+        "queue",
+        "server",
+        "cli",
+    },
+    "extract": {
+        "catalog",
+        "index",
+        "manifest",
+        "encoders",
+        "storage",
+        "store",
+        "sdk",
+        "queue",
+        "server",
+        "cli",
+    },
+    # text encoders (texts → vectors) sit beside extract: no catalog, no storage, no database
+    "encoders": {
+        "catalog",
+        "index",
+        "manifest",
+        "extract",
+        "storage",
+        "store",
+        "sdk",
+        "queue",
+        "server",
+        "cli",
+    },
     # (manifest generate lists a bucket: manifest may use storage, its sibling below the catalog)
-    "manifest": {"catalog", "index", "extract", "store", "sdk", "queue", "server", "cli"},
+    "manifest": {"catalog", "index", "extract", "encoders", "store", "sdk", "queue", "server", "cli"},
     "catalog": {"index", "sdk", "queue", "server", "cli"},
     # the Index (filters, later similarity) is built on the catalog; the SDK and server use it
     "index": {"sdk", "queue", "server", "cli"},
