@@ -1,7 +1,8 @@
 """The HTTP server: ``create_app(db)`` builds the FastAPI application (run it with uvicorn).
 
 Every route under /api/v1 is authenticated and scoped to the caller's organisation; only the
-API documentation (/docs, /redoc, /openapi.json) is public.
+API documentation (/docs, /redoc, /openapi.json) and the web UI's static shell (/, /assets) are
+public.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from bucketdex.server.security import (
     ServerState,
     identify_caller,  # who calls: no route, so no role to check
 )
+from bucketdex.server.ui_static import mount_ui
 from bucketdex.store.database import Database
 
 log = logging.getLogger(__name__)
@@ -106,6 +108,7 @@ def create_app(
         app.include_router(router, prefix=API_PREFIX)
     app.include_router(encord_router)  # the encord SDK's /v2/public/... and POST /public
     answer_unserved_encord_calls(app)
+    mount_ui(app)  # the web UI's public static shell at / (server/ui_static.py); no API route
     state.policy = RoutePolicy.of(mounted_routes(app))  # refuses to start with a route without a role
     app.add_middleware(ReleaseSignaturesOnRetry, state=state)
     app.add_middleware(BodySizeLimit, max_bytes=state.settings.max_body_bytes)

@@ -1,0 +1,104 @@
+"""Browser tests of the web UI: a real ``bucketdex serve`` process on 127.0.0.1 over the ``db``
+fixture (SQLite: the UI does not care which database), an API key made with ``bucketdex key
+create``, and Debian's Chromium driven by Playwright (never ``playwright install``).
+
+Screenshots go to tests/ui/artifacts/ (gitignored); with ``BUCKETDEX_UI_DOCS_SCREENSHOTS=1``
+they also replace the ones in docs/ui/.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from cryptography.fernet import Fernet
+from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from typer.testing import CliRunner
+from ui_support import CHROMIUM, CHROMIUM_ARGS, Served, free_port, missing
+
+from bucketdex.cli.app import app as cli_app
+from bucketdex.server.ui_static import UI_DIST
+from bucketdex.store.database import Database
+
+
+@pytest.fixture
+def backend() -> str:
+    """The browser tests run on SQLite only (the API under them is tested on both backends)."""
+    return "sqlite"
+
+
+@pytest.fixture(scope="session")
+def playwright_driver() -> Iterator[Playwright]:
+    if not CHROMIUM.exists():
+        missing(f"{CHROMIUM} not found: apt-get install chromium (./run test does it as root)")
+    if not (UI_DIST / "index.html").exists():
+        missing(f"the web UI is not built ({UI_DIST}): ./run builds it from ui/ (npm ci && npm run build)")
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_driver: Playwright) -> Iterator[Browser]:
+    launched = playwright_driver.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+    yield launched
+    launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    context.set_default_timeout(15_000)
+    opened = context.new_page()
+    yield opened
+    context.close()
+
+
+@pytest.fixture
+def served(db: Database, tmp_path: Path) -> Iterator[Served]:
+    """``bucketdex serve`` over ``db`` in a process of its own, as an operator starts it."""
+    media = tmp_path / "media"
+    media.mkdir()
+    port = free_port()
+    env = {
+        **os.environ,
+        "BUCKETDEX_SECRET_KEY": Fernet.generate_key().decode(),
+        "BUCKETDEX_HOME": str(tmp_path / "home"),
+        "BUCKETDEX_LOCAL_ROOTS": str(media),
+    }
+    command = [sys.executable, "-c", "from bucketdex.cli.app import main; main()", "--database-url", db.url,
+               "serve", "--port", str(port), "--log-level", "warning"]  # fmt: skip
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base_url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, process.stderr.read().decode() if process.stderr else ""
+            try:
+                if httpx.get(f"{base_url}/api/v1/me", timeout=2).status_code == 401:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "bucketdex serve did not start"
+            time.sleep(0.1)
+        yield Served(base_url, media)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@pytest.fixture
+def api_key(db: Database) -> str:
+    """An admin's API key, made as an administrator does: ``bucketdex user add`` + ``key create``."""
+    runner = CliRunner()
+    for args in (["user", "add", "ui-admin", "--role", "admin"], ["key", "create", "--user", "ui-admin"]):
+        result = runner.invoke(cli_app, ["--database-url", db.url, *args])
+        assert result.exit_code == 0, result.output + result.stderr
+    token = result.stdout.strip()
+    assert token.startswith("bdx_")
+    return token

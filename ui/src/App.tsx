@@ -1,0 +1,79 @@
+import { QueryCache, QueryClient, QueryClientProvider, useQuery } from "@tanstack/react-query";
+import { useMemo, useState } from "react";
+
+import { makeApi, unwrap, type ApiOptions } from "./api/client";
+import { ApiProvider, useApi } from "./api/context";
+import { ApiError } from "./api/errors";
+import { forgetKey, storedKey, storeKey } from "./auth/session";
+import { SignIn } from "./auth/SignIn";
+import { FilesScreen } from "./files/FilesScreen";
+
+export function App({ apiOptions }: { apiOptions?: ApiOptions }) {
+  const [apiKey, setApiKey] = useState<string | null>(storedKey);
+  const [refused, setRefused] = useState<unknown>(null);
+  const signOut = (reason: unknown = null) => {
+    forgetKey();
+    setApiKey(null);
+    setRefused(reason);
+  };
+  const queries = useMemo(
+    () =>
+      new QueryClient({
+        // a key revoked while signed in: back to the sign-in screen, saying why
+        queryCache: new QueryCache({
+          onError: (error) => error instanceof ApiError && error.status === 401 && signOut(error),
+        }),
+        defaultOptions: {
+          queries: {
+            staleTime: 10_000,
+            // a refused key or a missing row does not get better by asking again
+            retry: (count, error) => !(error instanceof ApiError && error.status < 500) && count < 2,
+          },
+        },
+      }),
+    [apiKey],
+  );
+  const api = useMemo(() => (apiKey ? makeApi(apiKey, apiOptions) : null), [apiKey, apiOptions]);
+
+  if (!api) {
+    return (
+      <SignIn
+        apiOptions={apiOptions}
+        initialError={refused}
+        onSignedIn={(key) => {
+          storeKey(key);
+          setRefused(null);
+          setApiKey(key);
+        }}
+      />
+    );
+  }
+  return (
+    <QueryClientProvider client={queries}>
+      <ApiProvider api={api}>
+        <div className="app">
+          <header className="topbar">
+            <span className="brand">bucketdex</span>
+            <nav aria-label="Screens">
+              <a href="/" aria-current="page">
+                Files
+              </a>
+            </nav>
+            <Who />
+            <button type="button" onClick={() => signOut()}>
+              Sign out
+            </button>
+          </header>
+          <FilesScreen />
+        </div>
+      </ApiProvider>
+    </QueryClientProvider>
+  );
+}
+
+/** Who is signed in (GET /api/v1/me). */
+function Who() {
+  const api = useApi();
+  const me = useQuery({ queryKey: ["me"], queryFn: () => unwrap(api.GET("/api/v1/me")), staleTime: Infinity });
+  return <span className="who">{me.data ? `${me.data.user_name} (${me.data.role})` : ""}</span>;
+}
