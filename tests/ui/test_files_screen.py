@@ -16,7 +16,9 @@ from ui_support import Served, screenshot
 
 import bucketdex
 from bucketdex import JobStatus
+from bucketdex.auth.service import AuthService
 from bucketdex.sdk.storage import StorageFolder
+from bucketdex.store.database import Database
 
 IMAGES = ("crossing.png", "bridge.png", "harbour.png")
 
@@ -70,6 +72,21 @@ def test_a_wrong_key_is_refused_with_the_apis_message(page: Page, served: Served
     expect(page.get_by_role("tree")).to_have_count(0)  # still signed out
     assert page.evaluate("sessionStorage.getItem('bucketdex.apiKey')") is None
     screenshot(page, "sign-in")
+
+
+def test_a_key_revoked_while_signed_in_returns_to_the_sign_in_screen(
+    page: Page, served: Served, api_key: str, db: Database
+) -> None:
+    sign_in(page, served, api_key)
+    auth = AuthService(db)
+    [key] = auth.list_api_keys(auth.caller_for_token(api_key).user_id)
+    auth.revoke_api_key(key.id)
+    page.reload()
+    said = httpx.get(f"{served.base_url}/api/v1/me", headers={"Authorization": f"Bearer {api_key}"})
+    assert said.status_code == 401
+    expect(page.get_by_role("alert")).to_contain_text(said.json()["message"])
+    expect(page.get_by_label("API key")).to_be_visible()
+    assert page.evaluate("sessionStorage.getItem('bucketdex.apiKey')") is None
 
 
 def test_files_lists_items_and_manages_folders(page: Page, served: Served, api_key: str) -> None:
