@@ -65,7 +65,8 @@ API_ROUTERS = (
     search_routes.router,
     file_routes.router,  # the one exception: its signed token is the credential (file_routes.py)
 )
-PUBLIC_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
+# the API's documentation, and the web UI's shell (its assets are a mount: server/ui_static.py)
+PUBLIC_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json", "/"})
 
 DESCRIPTION = """The native bucketdex API.  Authenticate with `Authorization: Bearer <api key>`
 (`bucketdex key create`) or sign requests with a registered Ed25519 key (the encord SDK's
