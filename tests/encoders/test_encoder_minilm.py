@@ -3,6 +3,7 @@ vectors (tests/encoders/data/README.md), and the properties search relies on."""
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ import pytest
 
 from bucketdex.encoders import TextEncoder, TextEncoderInputError, TextEncoderMissing
 from bucketdex.encoders import minilm as minilm_module
-from bucketdex.encoders.bert import BertConfig, BertEncoder, WeightsError
+from bucketdex.encoders.bert import BertConfig, BertEncoder, WeightsError, _gelu_in_place
 from bucketdex.encoders.minilm import MiniLMEncoder, load_model, model_folder
 
 
@@ -154,3 +155,12 @@ def test_weights_that_do_not_fit_the_config_are_named() -> None:
         BertEncoder(config, weights)
     with pytest.raises(WeightsError, match="hidden_act is 'relu'"):
         BertConfig.from_json({"hidden_act": "relu"})
+
+
+def test_gelu_is_the_erf_form_to_float32_precision() -> None:
+    x = np.linspace(-9, 9, 50001, dtype=np.float32)  # several chunks, both signs, 0 and the tails
+    exact = np.array([0.5 * v * (1 + math.erf(v / math.sqrt(2))) for v in x.astype(np.float64)])
+    got = x.copy()
+    _gelu_in_place(got)
+    assert got.dtype == np.float32
+    assert np.allclose(got, exact, rtol=1e-6, atol=1e-6)  # the tanh approximation is ~1e-3 off
