@@ -20,7 +20,7 @@ from bucketdex.catalog.index_values import typed_value
 from bucketdex.core.records import ItemRecord, NewItem
 from bucketdex.core.types import ItemType
 from bucketdex.errors import FilterError
-from bucketdex.index import ordering
+from bucketdex.index import ordering, plan
 from bucketdex.index.builder import F
 from bucketdex.index.reference import matches
 from bucketdex.index.search import Scope, SearchService, typed_filter
@@ -33,6 +33,7 @@ DAYS = [datetime(2024, 5, d, 12, tzinfo=UTC) for d in (1, 2, 3)]
 REFS = [uuid.UUID(int=n * 0x1111) for n in (1, 2, 3)]
 SCHEMA = {"weather": "enum", "score": "number", "captured_at": "datetime", "camera": "varchar"}
 SCHEMA |= {"flag": "boolean", "ref": "uuid"}
+EVERYWHERE = Scope()
 
 
 def _random_metadata(rng: random.Random) -> dict[str, Any]:
@@ -134,6 +135,8 @@ def test_filters_match_the_reference(filled: tuple[Catalog, list[ItemRecord]], t
 
 
 def _sort_key(kind: str, name: str, record: ItemRecord) -> tuple[int, Any, int]:
+    if kind == "fact":  # $name: every item has one
+        return (0, record.name, record.id.int)
     value = typed_value(kind, record.client_metadata.get(name))
     return (0, value, record.id.int) if value is not None else (1, None, record.id.int)
 
@@ -141,10 +144,11 @@ def _sort_key(kind: str, name: str, record: ItemRecord) -> tuple[int, Any, int]:
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     tree=st.none() | filters,
-    key=st.sampled_from([*sorted(SCHEMA), None]),
+    key=st.sampled_from([*sorted(SCHEMA), "$name", None]),
     desc=st.booleans(),
     size=st.integers(1, 9),
     walk=st.sampled_from([3, 4000]),
+    few=st.sampled_from([1, 20_000]),
 )
 def test_sorted_pages_match_the_reference(
     filled: tuple[Catalog, list[ItemRecord]],
@@ -153,15 +157,39 @@ def test_sorted_pages_match_the_reference(
     desc: bool,
     size: int,
     walk: int,
+    few: int,
 ) -> None:
     """Pages read by walking the sort's index (capped at ``walk`` entries, so both ways of
-    reading a page run: walking, and starting from the filter) come in the reference's order."""
+    reading a page run: walking, and starting from the filter; ``few``: the matches below which
+    a filter is read first, so walks of every length run too) come in the reference's order."""
     catalog, records = filled
-    ordering.WALK, before = walk, ordering.WALK
+    (ordering.WALK, walk_before), (plan.FEW, few_before) = (walk, ordering.WALK), (few, plan.FEW)
     try:
         _check_pages(catalog, records, tree, key, desc, size)
     finally:
-        ordering.WALK = before
+        ordering.WALK, plan.FEW = walk_before, few_before
+
+
+@pytest.mark.parametrize("key", [*sorted(SCHEMA), "$name", None])
+@pytest.mark.parametrize("desc", [False, True])
+def test_pages_read_from_the_filter_match_the_reference(
+    filled: tuple[Catalog, list[ItemRecord]], key: str | None, desc: bool
+) -> None:
+    """Each way of reading a page from the filter's matches (index rows alone over the
+    organisation; the items' rows in a folder), with and without the sort key's value, both
+    directions, pages of 4 across the whole order: no walk (``WALK`` 1) reads a page here."""
+    catalog, records = filled
+    folder = records[0].folder_id
+    (ordering.WALK, walk_before) = (1, ordering.WALK)
+    try:
+        for tree in (
+            {"key": "score", "op": ">=", "value": 0.25},
+            {"key": "weather", "op": "exists", "value": True},
+        ):
+            _check_pages(catalog, records, tree, key, desc, 4)
+            _check_pages(catalog, records, tree, key, desc, 4, Scope(folder_id=folder))
+    finally:
+        ordering.WALK = walk_before
 
 
 def _check_pages(
@@ -171,12 +199,13 @@ def _check_pages(
     key: str | None,
     desc: bool,
     size: int,
+    scope: Scope = EVERYWHERE,
 ) -> None:
     search = SearchService(catalog)
     chosen = (
         records if tree is None else [r for r in records if r.id in set(_expected(catalog, records, tree))]
     )
-    kind, name = (SCHEMA[key], key) if key else ("none", "")
+    kind, name = ("fact", key) if key == "$name" else (SCHEMA[key], key) if key else ("none", "")
     ordered = sorted(chosen, key=lambda r: _sort_key(kind, name, r))
     with_value = [r.id for r in ordered if _sort_key(kind, name, r)[0] == 0]
     without = [r.id for r in ordered if _sort_key(kind, name, r)[0] == 1]
@@ -187,7 +216,7 @@ def _check_pages(
     token = None
     while True:
         sort = ("-" if desc else "") + key if key else None
-        page = search.search(tree, sort=sort, limit=size, page_token=token)
+        page = search.search(tree, scope=scope, sort=sort, limit=size, page_token=token)
         assert len(page.items) <= size
         seen += [i.id for i in page.items]
         token = page.next_page_token

@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Row, delete, func, insert, select, update
 
-from bucketdex.catalog.items import item_from_row
+from bucketdex.catalog.items import items_from_rows
 from bucketdex.catalog.scoping import owned_row
 from bucketdex.core.ids import new_id
 from bucketdex.core.limits import check_description, check_title, utcnow
@@ -193,7 +193,7 @@ class CollectionService:
         query = query.order_by(collection_items.c.item_id).limit(limit)
         with self._db.read() as conn:
             self._get(conn, collection_id)
-            return [item_from_row(row) for row in conn.execute(query)]
+            return items_from_rows(conn.execute(query))
 
     def count_items(self, collection_id: uuid.UUID) -> int:
         with self._db.read() as conn:

@@ -35,7 +35,7 @@ from sqlalchemy import (
     true,
 )
 
-from bucketdex.catalog.items import item_from_row
+from bucketdex.catalog.items import items_from_rows
 from bucketdex.catalog.metadata_schema import MetadataSchema
 from bucketdex.core.records import ItemRecord
 from bucketdex.errors import FilterError
@@ -103,14 +103,25 @@ class Ordering:
     def _read(
         self, conn: Connection, phase: int, filtered: Filtered, after: Position | None, limit: int
     ) -> list[tuple[ItemRecord, Position]]:
-        if filtered.has_filter and (phase == 1 or self.index is not None) and not filtered.few(conn):
-            for size in _walk_sizes(limit):
+        if filtered.has_filter and (phase == 1 or self.index is not None):
+            # a short walk first: a broad filter fills the page from it (~1 ms), before any count
+            first, *longer = _walk_sizes(limit)
+            for size in [first, *longer]:
+                if size != first and filtered.few(conn):
+                    break  # few matches: sorting them costs less than walking on
                 walked = conn.execute(self._walk(phase, filtered, after, size).limit(limit)).all()
                 if len(walked) == limit:
                     return self._fetch(conn, phase, walked)
-        rows, driven = filtered.from_rows(conn), filtered.has_filter
-        query = self._with_value(rows, after, driven) if phase == 0 else self._without(rows, after, driven)
+        query = self._from_filter(conn, phase, filtered, after)
         return self._fetch(conn, phase, conn.execute(query.limit(limit)).all())
+
+    def _from_filter(self, conn: Connection, phase: int, filtered: Filtered, after: Position | None) -> Any:
+        """The page's (sort value, id) rows read from the filter's matches, then sorted."""
+        ids = filtered.ids_from_index(conn) if filtered.has_filter else None
+        if ids is not None:  # index rows alone give the matches: no item row is read for them
+            return self._indexed_matches(ids.subquery(), phase, after)
+        rows, driven = filtered.from_rows(conn), filtered.has_filter
+        return self._with_value(rows, after, driven) if phase == 0 else self._without(rows, after, driven)
 
     def _position(self, phase: int, row: Any) -> Position:
         value = row.sort_value if phase == 0 else None
@@ -123,7 +134,7 @@ class Ordering:
     ) -> list[tuple[ItemRecord, Position]]:
         """The items of a walk's (sort value, id) rows, in the walk's order."""
         rows = conn.execute(select(storage_items).where(storage_items.c.id.in_([w.item_id for w in walked])))
-        items = {row.id: item_from_row(row) for row in rows}
+        items = {item.id: item for item in items_from_rows(rows)}
         return [(items[w.item_id], self._position(phase, w)) for w in walked]
 
     # -- walking the order ---------------------------------------------------------------------
@@ -162,6 +173,38 @@ class Ordering:
         return query.where(condition).order_by(*_direction(order, self.desc))
 
     # -- starting from the filter --------------------------------------------------------------
+
+    def _indexed_matches(self, ids: Any, phase: int, after: Position | None) -> Select[Any]:
+        """``_with_value`` / ``_without`` for matches given as ids by index rows (``ids``)."""
+        item = ids.c.item_id
+        if phase == 0:
+            assert self.value is not None
+            if self.index is not None:
+                index = self.index
+                # on SQLite, the key written so that no index serves it alone: its planner would
+                # read every row of the sort key and look each up among the matches otherwise
+                key_id = (
+                    func.coalesce(index.c.key_id, index.c.key_id)
+                    if self.dialect == "sqlite"
+                    else index.c.key_id
+                )
+                on = (index.c.item_id == item) & (key_id == self.key_id)
+                query = select(index.c.value.label("sort_value"), item.label("item_id")).join_from(
+                    ids, index, on
+                )
+                value = index.c.value
+            else:  # a media fact: the matches' rows are read for it
+                query = select(self.value.label("sort_value"), item.label("item_id"))
+                query = query.join_from(ids, storage_items, storage_items.c.id == item)
+                query, value = query.where(self.value.is_not(None)), self._ordered_value()
+            if after is not None:
+                query = query.where(_past(value, item, after, self.desc))
+            return query.order_by(*_direction(self._by_sorting((value, item), True), self.desc))
+        query = select(item.label("item_id")).where(self._lacks_value(item))
+        if after is not None:
+            last = uuid.UUID(after.item)
+            query = query.where(item < last if self.desc else item > last)
+        return query.order_by(*_direction(self._by_sorting((item,), True), self.desc))
 
     def _with_value(
         self, condition: ColumnElement[bool], after: Position | None, driven: bool
@@ -204,13 +247,18 @@ class Ordering:
             return order
         return tuple(func.coalesce(column, column) for column in order)
 
-    def _lacks_value(self) -> ColumnElement[bool]:
+    def _lacks_value(self, item: ColumnElement[Any] | None = None) -> ColumnElement[bool]:
+        """The item (``storage_items.id`` by default) has no value of the sort key."""
         if self.value is None:
             return true()
         if self.index is None:
-            return self.value.is_(None)
+            if item is None:
+                return self.value.is_(None)
+            lacking = select(storage_items.c.id).where(storage_items.c.id == item, self.value.is_(None))
+            return lacking.exists()
         has = select(self.index.c.item_id).where(
-            self.index.c.key_id == self.key_id, self.index.c.item_id == storage_items.c.id
+            self.index.c.key_id == self.key_id,
+            self.index.c.item_id == (storage_items.c.id if item is None else item),
         )
         return not_(has.exists())
 

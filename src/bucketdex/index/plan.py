@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, Select, and_, func, select
@@ -23,7 +23,7 @@ from bucketdex.index.compile import compile_filter, index_only, indexed_key, val
 from bucketdex.index.typed import Typed, TypedAll, TypedNode
 from bucketdex.store.tables import folders, storage_items
 
-FEW = 5000  # matches few enough to sort outright rather than walk the order for them
+FEW = 20_000  # matches few enough to sort outright rather than walk the order for them
 DRIVER_COUNT = 100_000  # index rows counted per condition to choose the one a query starts from
 
 
@@ -37,6 +37,8 @@ class Filtered:
     typed: TypedNode | None
     keys: Mapping[str, IndexedKey]
     dialect: str
+    # bounded counts already taken (by bound): a query asks for them up to three times
+    _counted: dict[int, dict[Typed, int]] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def has_filter(self) -> bool:
@@ -50,7 +52,7 @@ class Filtered:
         item's row before it intersects them."""
         if self.typed is None:
             return self.scope
-        counts = self._bounded_counts(conn, DRIVER_COUNT)
+        counts = self._driver_counts(conn)
         if not counts:
             return and_(self.scope, compile_filter(self.typed, self.keys, self.dialect))
         driver = min(counts, key=lambda n: counts[n])
@@ -65,7 +67,7 @@ class Filtered:
         are checked per id.  None otherwise (a filter is needed: no filter is every item)."""
         if not self.org_wide or self.typed is None or not index_only(self.typed, self.keys):
             return None
-        counts = self._bounded_counts(conn, DRIVER_COUNT)
+        counts = self._driver_counts(conn)
         if not counts:
             return None
         driver = min(counts, key=lambda n: counts[n])
@@ -83,8 +85,21 @@ class Filtered:
                 )
         return ids
 
+    def _driver_counts(self, conn: Connection) -> dict[Typed, int]:
+        """Counts that tell the condition with the fewest rows: those to ``FEW`` if one is under
+        it (taken already by ``few``: the others do not matter then), else to ``DRIVER_COUNT``."""
+        few = self._counted.get(FEW)
+        if few and min(few.values()) < FEW:
+            return few
+        return self._bounded_counts(conn, DRIVER_COUNT)
+
     def _bounded_counts(self, conn: Connection, bound: int) -> dict[Typed, int]:
         """Index rows (up to ``bound``) of each indexed condition that every match must meet."""
+        if bound not in self._counted:
+            self._counted[bound] = self._count_rows(conn, bound)
+        return self._counted[bound]
+
+    def _count_rows(self, conn: Connection, bound: int) -> dict[Typed, int]:
         assert self.typed is not None
         nodes = self.typed.nodes if isinstance(self.typed, TypedAll) else (self.typed,)
         counts: dict[Typed, int] = {}

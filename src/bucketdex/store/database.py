@@ -37,6 +37,7 @@ def _json_default(value: Any) -> Any:
 SQLITE_PAGE_SIZE = 16_384
 #: the newest migration under store/migrations/versions (tests/store/test_migrations.py checks it)
 HEAD_REVISION = "0009"
+SQLITE_MMAP_BYTES = 8 << 30
 ANALYZE_AFTER_ROWS = 10_000  # a bulk write this large can mislead the planner until analysed
 
 
@@ -182,6 +183,10 @@ def _create_sqlite_engine(url: str) -> Engine:
         cur.execute("PRAGMA busy_timeout=30000")
         # 64 MB page cache: bulk inserts into indexed tables thrash the 2 MB default.
         cur.execute("PRAGMA cache_size=-65536")
+        # Reads through a memory map of the file (up to 8 GB of address space, shared by every
+        # connection through the OS page cache): an Index seek costs half as much without a
+        # read() call per page (10k seeks of a 1M-item index: 33 -> 15 ms; docs/benchmarks.md).
+        cur.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
         cur.close()
 
     @event.listens_for(engine, "begin")
