@@ -13,7 +13,17 @@ from bucketdex.errors import (
     NotFound,
 )
 from bucketdex.index.builder import F, Filter, where
-from bucketdex.sdk import Bundle, Client, CloudIntegration, DataRow, Dataset, StorageFolder, StorageItem
+from bucketdex.sdk import (
+    Bundle,
+    Client,
+    CloudIntegration,
+    Collection,
+    DataRow,
+    Dataset,
+    FilterPreset,
+    StorageFolder,
+    StorageItem,
+)
 
 __version__ = "0.1.0"
 
@@ -23,6 +33,7 @@ __all__ = [
     "Bundle",
     "Client",
     "CloudIntegration",
+    "Collection",
     "Conflict",
     "DataRow",
     "Dataset",
@@ -30,6 +41,7 @@ __all__ = [
     "F",
     "Filter",
     "FilterError",
+    "FilterPreset",
     "InvalidArgument",
     "ItemType",
     "ItemValidationError",

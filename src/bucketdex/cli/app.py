@@ -24,11 +24,14 @@ folders that hold items
 by URL
 [bold]dataset[/bold]: a selection of items, one data row each · [bold]integration[/bold]: the \
 bucket the URLs point into
+[bold]items find[/bold]: filter and sort by metadata · [bold]preset[/bold]: a saved filter · \
+[bold]collection[/bold]: a hand-kept set of items
 
 [bold]Quick start[/bold] (global options such as --home go before the command):
   [cyan]bucketdex demo[/cyan]                        register sample media and print them
   [cyan]bucketdex folder list[/cyan]                 find the demo folder and its UUID
   [cyan]bucketdex items list <folder-uuid>[/cyan]    see what was registered
+  [cyan]bucketdex items find --where '$type = image' --sort -$size[/cyan]   search the catalog
 """
 
 app = App(help=HELP, rich_markup_mode="rich", no_args_is_help=True, pretty_exceptions_enable=False)
