@@ -11,9 +11,10 @@ the same function, so both backends and the reference agree by construction.
 Writes keep the rows in their own transaction (``reindex_items``, ``remove_items``), except a
 bulk registration of ``BACKLOG_FROM`` items or more: it records its id range in
 ``index_backlog`` (writing four indexed keys for 500k items would double the registration,
-docs/decisions.md "Index storage"), and ``catch_up`` writes those rows before the next search of
-the organisation reads.  A schema change (``sync_keys``) drops a retyped or deleted key's rows and
-records the key in the backlog, so a new, retyped or restored key is built the same way.
+docs/decisions.md "Index storage"), and ``catalog.index_catchup`` writes those rows in steps
+(right after the import job, or before the next search of the organisation reads).  A schema
+change (``sync_keys``) drops a retyped or deleted key's rows and records the key in the backlog,
+so a new, retyped or restored key is built the same way.
 """
 
 from __future__ import annotations
@@ -26,19 +27,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import (
-    Column,
     ColumnElement,
     Connection,
     Float,
-    Index,
-    LargeBinary,
-    MetaData,
     Select,
     String,
     Table,
-    Text,
-    Uuid,
-    and_,
     case,
     cast,
     delete,
@@ -46,7 +40,6 @@ from sqlalchemy import (
     insert,
     literal,
     select,
-    true,
     type_coerce,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -55,7 +48,6 @@ from bucketdex.catalog.metadata_schema import MetadataSchema, option_type
 from bucketdex.core.ids import IdRange
 from bucketdex.core.limits import utcnow
 from bucketdex.store.tables import (
-    folders,
     index_backlog,
     index_keys,
     index_numbers,
@@ -64,8 +56,7 @@ from bucketdex.store.tables import (
 )
 
 BACKLOG_FROM = 20_000  # a registration of this many new items defers its index rows to ``catch_up``
-_BATCH = 20_000  # items read per statement while catching up
-_REBUILD_FROM = 200_000  # index rows of a catch-up from which its by-item indexes may be rebuilt
+_BATCH = 20_000  # items read (and rows sent) per statement
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 NUMBER_TYPES = frozenset({"boolean", "number", "datetime"})
@@ -131,7 +122,8 @@ def indexed_keys(conn: Connection, org_id: uuid.UUID) -> dict[str, IndexedKey]:
 
 def sync_keys(conn: Connection, org_id: uuid.UUID, document: dict[str, Any]) -> None:
     """Make ``index_keys`` follow the schema ``document``: a deleted or retyped key loses its
-    rows; a new, retyped or restored one is recorded in the backlog, to be built by ``catch_up``."""
+    rows; a new, retyped or restored one is recorded in the backlog, to be built by
+    ``index_catchup.catch_up``."""
     schema = MetadataSchema.from_document(document)
     wanted = {k: t for k, o in schema.live_options().items() if (t := option_type(o)) in INDEXED_TYPES}
     have = indexed_keys(conn, org_id)
@@ -176,7 +168,7 @@ def remove_folder_items(conn: Connection, folder_ids: Sequence[uuid.UUID]) -> No
 
 
 def record_registration(conn: Connection, org_id: uuid.UUID, new_ids: Sequence[uuid.UUID]) -> None:
-    """Index a registration's new items: now, or (``BACKLOG_FROM`` or more) by ``catch_up``."""
+    """Index a registration's new items: now, or (``BACKLOG_FROM`` or more) by ``index_catchup``."""
     if len(new_ids) < BACKLOG_FROM:
         reindex_items(conn, org_id, new_ids)
     elif indexed_keys(conn, org_id):
@@ -195,120 +187,43 @@ def has_backlog(conn: Connection, org_id: uuid.UUID) -> bool:
     return found.first() is not None
 
 
-def catch_up(conn: Connection, org_id: uuid.UUID, document: dict[str, Any]) -> int:
-    """Write the index rows the backlog of the organisation waits for; the number of items read.
-    The keys are synced with the schema ``document`` first (a catalog made before the Index has
-    none yet).  The backlog rows are locked, so two searches catching up at once do the work once."""
-    sync_keys(conn, org_id, document)
-    pending = select(index_backlog).where(index_backlog.c.org_id == org_id).order_by(index_backlog.c.id)
-    if conn.dialect.name == "postgresql":
-        pending = pending.with_for_update()
-    entries = conn.execute(pending).all()
-    if not entries:
-        return 0
-    keys = indexed_keys(conn, org_id)
-    by_id = {key.id: key for key in keys.values()}
-    # a key recorded whole (new, retyped, restored) is built over every item once; the id ranges
-    # of bulk registrations are built for the other keys
-    whole = [by_id[e.key_id] for e in entries if e.key_id is not None and e.key_id in by_id]
-    every_item = _organisation_items(org_id)
-    if whole:
-        _write_keys(conn, whole, every_item)
-    rest = [key for key in keys.values() if key not in whole]
-    for entry in entries:
-        if entry.key_id is None and entry.first_item_id is not None and rest:
-            in_range = and_(every_item, storage_items.c.id.between(entry.first_item_id, entry.last_item_id))
-            _write_keys(conn, rest, in_range)
-    conn.execute(delete(index_backlog).where(index_backlog.c.id.in_([e.id for e in entries])))
-    return len(entries)
-
-
-def _organisation_items(org_id: uuid.UUID) -> ColumnElement[bool]:
-    """The organisation's searchable items (the files inside groups and series are not)."""
-    in_org = storage_items.c.folder_id.in_(select(folders.c.id).where(folders.c.org_id == org_id))
-    return and_(in_org, storage_items.c.parent_item_id.is_(None))
-
-
-def _write_keys(conn: Connection, keys: list[IndexedKey], items: ColumnElement[bool]) -> None:
-    """``_write_key`` for many keys and many items: the keys' values are read in one pass over
-    the items into a temporary table (a pass per key read every item's document again)."""
-    dialect, document = conn.dialect.name, storage_items.c.client_metadata
-    # no type affinity on SQLite: json_extract's integers and reals stay numbers
-    value_type = LargeBinary().with_variant(Text(), "postgresql")
-    columns: list[Column[Any]] = [Column("item_id", Uuid())]
-    read: list[ColumnElement[Any]] = [storage_items.c.id]
-    for n, key in enumerate(keys):
-        columns += [Column(f"t{n}", Text()), Column(f"v{n}", value_type)]
-        read += [_json_type(document, key.name, dialect), _json_text(document, key.name, dialect)]
-    values = Table(f"index_build_{uuid.uuid4().hex[:12]}", MetaData(), *columns, prefixes=["TEMPORARY"])
-    values.create(conn)
-    try:
-        conn.execute(insert(values).from_select([c.name for c in columns], select(*read).where(items)))
-        count = conn.execute(select(func.count()).select_from(values)).scalar_one()
-        rebuilt = _item_indexes_to_rebuild(conn, keys, count)
-        for index in rebuilt:
-            index.drop(conn)
-        for n, key in enumerate(keys):
-            _copy_key(conn, key, values.c.item_id, values.c[f"t{n}"], values.c[f"v{n}"], true())
-        for index in rebuilt:
-            index.create(conn)
-    finally:
-        values.drop(conn)
-
-
-def _item_indexes_to_rebuild(conn: Connection, keys: list[IndexedKey], items: int) -> list[Index]:
-    """The by-item indexes that are cheaper to build again than to grow: rows arrive in value
-    order, so each goes to a random place of the (item, key) index, while building it is one
-    sort (SQLite, 3M rows: 14.7 s to grow by inserts, under 5 s to build; docs/benchmarks.md).
-    Rebuilt when the rows coming in are at least as many as those already there."""
-    chosen = []
-    for table in (index_numbers, index_strings):
-        coming = items * sum(1 for key in keys if key.table is table)
-        if coming < _REBUILD_FROM:
-            continue
-        present = conn.execute(select(func.count()).select_from(table)).scalar_one()
-        if coming >= present:
-            chosen += list(table.indexes)
-    return chosen
-
-
-def _copy_key(
+def copy_key(
     conn: Connection,
     key: IndexedKey,
     item_id: Any,
     kind: ColumnElement[Any],
     text: ColumnElement[Any],
     where: ColumnElement[bool],
-) -> None:
+) -> int:
     """One key's index rows from the items of ``where``, given their ids, the JSON type of the
-    key's value and the value.  Strings, numbers and booleans are copied by the database in one
-    statement (its JSON types are ``typed_value``'s); datetimes and UUIDs, whose text has many
-    spellings, go through ``typed_value`` in Python."""
+    key's value and the value; the number of rows written.  Strings, numbers and booleans are
+    copied by the database in one statement (its JSON types are ``typed_value``'s); datetimes and
+    UUIDs, whose text has many spellings, go through ``typed_value`` in Python."""
     dialect = conn.dialect.name
     if key.type in ("datetime", "uuid"):
-        _insert_parsed(
+        return _insert_parsed(
             conn, key, select(type_coerce(item_id, String), text).where(where, kind == _STRING[dialect])
         )
-        return
     value, wanted = _typed(key, kind, text, dialect)
     source = select(literal(key.id), value, item_id).where(where, wanted).order_by(value)
-    conn.execute(_insert_ignoring(conn, key.table).from_select(list(_COLUMNS), source))
+    statement = _insert_ignoring(conn, key.table).from_select(list(_COLUMNS), source)
+    return _written(conn.execute(statement, execution_options=_COUNTED))
 
 
 def _write_key(conn: Connection, key: IndexedKey, items: ColumnElement[bool]) -> None:
     """Insert the index rows of ``key`` for ``items``, skipping rows already there."""
     document, dialect = storage_items.c.client_metadata, conn.dialect.name
-    kind, text = _json_type(document, key.name, dialect), _json_text(document, key.name, dialect)
-    _copy_key(conn, key, storage_items.c.id, kind, text, items)
+    kind, text = json_type(document, key.name, dialect), json_text(document, key.name, dialect)
+    copy_key(conn, key, storage_items.c.id, kind, text, items)
 
 
-def _insert_parsed(conn: Connection, key: IndexedKey, query: Select[Any]) -> None:
+def _insert_parsed(conn: Connection, key: IndexedKey, query: Select[Any]) -> int:
     """Index rows of a key whose values ``typed_value`` parses, from ``query``'s (id, text) rows:
     ids pass through as the driver gives them (hex text on SQLite, as the column stores them),
     rows go in as plain tuples (no UUID objects made and unmade per row); on PostgreSQL through
     COPY into a staging table (``executemany`` of 1M rows took most of a 148 s catch-up)."""
     table, postgres = key.table.name, conn.dialect.name == "postgresql"
-    stage = f"{table}_stage"
+    stage, written = f"{table}_stage", 0
     if postgres:
         value_type = "double precision" if key.table is index_numbers else 'text COLLATE "C"'
         columns = f"key_id integer, value {value_type}, item_id uuid"
@@ -320,18 +235,30 @@ def _insert_parsed(conn: Connection, key: IndexedKey, query: Select[Any]) -> Non
         found.sort()
         if not postgres:
             insert_sql = f"INSERT OR IGNORE INTO {table} (key_id, value, item_id) VALUES (?, ?, ?)"
-            conn.exec_driver_sql(insert_sql, found)
+            written += _written(conn.exec_driver_sql(insert_sql, found, execution_options=_COUNTED))
             continue
         cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
         with cursor.copy(f"COPY {stage} (key_id, value, item_id) FROM STDIN") as copy:
             for row in found:
                 copy.write_row(row)
     if postgres:
-        conn.exec_driver_sql(
-            f"INSERT INTO {table} (key_id, value, item_id) SELECT key_id, value, item_id FROM {stage} "
-            "ORDER BY key_id, value, item_id ON CONFLICT DO NOTHING"
+        written = _written(
+            conn.exec_driver_sql(
+                f"INSERT INTO {table} (key_id, value, item_id) SELECT key_id, value, item_id "
+                f"FROM {stage} ORDER BY key_id, value, item_id ON CONFLICT DO NOTHING",
+                execution_options=_COUNTED,
+            )
         )
         conn.exec_driver_sql(f"TRUNCATE {stage}")
+    return written
+
+
+_COUNTED: dict[str, Any] = {"preserve_rowcount": True}  # (SQLAlchemy keeps an INSERT's only if asked)
+
+
+def _written(result: Any) -> int:
+    """The rows an INSERT wrote (a driver that cannot tell gives -1: counted as none)."""
+    return max(int(result.rowcount), 0)
 
 
 _STRING = {"sqlite": "text", "postgresql": "string"}
@@ -348,7 +275,7 @@ def _path(name: str) -> str:
     return f'$."{name}"'
 
 
-def _json_type(document: Any, name: str, dialect: str) -> ColumnElement[Any]:
+def json_type(document: Any, name: str, dialect: str) -> ColumnElement[Any]:
     kind: ColumnElement[Any] = (
         func.jsonb_typeof(document.op("->")(literal(name)))
         if dialect == "postgresql"
@@ -357,7 +284,7 @@ def _json_type(document: Any, name: str, dialect: str) -> ColumnElement[Any]:
     return kind
 
 
-def _json_text(document: Any, name: str, dialect: str) -> ColumnElement[Any]:
+def json_text(document: Any, name: str, dialect: str) -> ColumnElement[Any]:
     text: ColumnElement[Any] = (
         document.op("->>")(literal(name))
         if dialect == "postgresql"

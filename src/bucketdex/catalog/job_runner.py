@@ -3,7 +3,9 @@ background thread of this process (the embedded default).
 
 A job's manifest and status live in the database.  Registration and the job's outcome are
 written in one transaction, so a process that dies mid-job leaves the job PENDING with nothing
-registered; the next ``JobRunner`` on that catalog re-runs it (``resume_pending``).  A
+registered; the next ``JobRunner`` on that catalog re-runs it (``resume_pending``).  Once a job
+is DONE its runner writes the index rows a bulk registration deferred (``_catch_up_index``)
+before it takes the next job.  A
 distributed queue replaces the thread pool in the server deployment (a later issue).
 """
 
@@ -33,6 +35,7 @@ from bucketdex.catalog.chunks import (
 )
 from bucketdex.catalog.datasets import link_in
 from bucketdex.catalog.dedupe import duplicate_filter, present_in_folder
+from bucketdex.catalog.index_catchup import catch_up
 from bucketdex.catalog.media_reading import PreparedManifest, prepare_manifest
 from bucketdex.catalog.registration import Progress, register_in
 from bucketdex.core.records import IntegrationRecord, JobProgress, JobRecord
@@ -334,7 +337,24 @@ def _register(
             link_in(conn, catalog.org_id, job.dataset_id, list(result.added))
         catalog.jobs.finish(conn, job.id, result, units=units, stats=prepared.stats)
     catalog.db.after_bulk_write("storage_items", result.rows_written)
+    _catch_up_index(catalog, job.id)
     return True
+
+
+def _catch_up_index(catalog: Catalog, job_id: uuid.UUID) -> None:
+    """Write the index rows a bulk registration deferred (``catalog.index_catchup``), once its
+    job is DONE (its figures do not include them) and before this runner takes another job, so
+    the first search after an import need not wait for them.  In steps of a transaction each:
+    a runner killed meanwhile leaves the rest in the backlog.  A failure is logged, never the
+    job's: the next search (or job) catches up anyway."""
+    try:
+        with _cyclic_gc_paused():
+            done = catch_up(catalog.db, catalog.org_id)
+    except Exception:
+        log.warning("index catch-up after job %s failed; the next search does it", job_id, exc_info=True)
+        return
+    if done.steps:
+        log.info("index catch-up after job %s: %d items, %d steps", job_id, done.items, len(done.steps))
 
 
 class _PublishedProgress:

@@ -3,8 +3,9 @@ filter, sorted by a key with a keyset cursor; their count; facet counts of a key
 
 A filter arrives as the JSON tree (``index.model``), a ``Filter`` of the builder (a mapping too)
 or a ``--where`` text, and is checked against the schema (``index.typed``) before any SQL runs.
-Before reading, a search catches up the organisation's index backlog (``catalog.index_values``),
-so items of a bulk registration are found as soon as its job is done.
+Before reading, a search catches up the organisation's index backlog (``catalog.index_catchup``;
+the job engine does it right after a bulk registration), so its items are found as soon as the
+job is done.
 
 Sorting by a key puts the items that have a value for it first, in key order (ties by id), then
 the items without one, by id; ``desc`` reverses both.  A page token carries the position in that
@@ -28,7 +29,8 @@ from sqlalchemy import (
 
 from bucketdex.catalog.datasets import get_dataset
 from bucketdex.catalog.folders import get_folder, subtree
-from bucketdex.catalog.index_values import catch_up, has_backlog, indexed_keys
+from bucketdex.catalog.index_catchup import catch_up
+from bucketdex.catalog.index_values import indexed_keys
 from bucketdex.catalog.metadata_schema import MetadataSchema
 from bucketdex.catalog.schema_store import load_document
 from bucketdex.core.records import FacetCounts, ItemPage
@@ -38,7 +40,6 @@ from bucketdex.index.model import parse_filter
 from bucketdex.index.ordering import Ordering, decode, encode, resolve
 from bucketdex.index.plan import Filtered, count_matches
 from bucketdex.index.typed import TypedNode, check_filter
-from bucketdex.store.database import ANALYZE_AFTER_ROWS
 from bucketdex.store.tables import data_rows, folders, storage_items
 
 if TYPE_CHECKING:
@@ -135,17 +136,11 @@ class SearchService:
             return [row.id for row in rows]
 
     def _read(self) -> AbstractContextManager[Connection]:
-        """A read transaction on an index with no backlog: a bulk registration's rows are
-        written first, in a transaction of their own (a registration that commits after that
-        is one this search did not wait for)."""
-        with self._db.read() as conn:
-            behind = has_backlog(conn, self._org_id)
-        if behind:
-            with self._db.write() as conn:
-                built = catch_up(conn, self._org_id, load_document(conn, self._org_id))
-            if built:  # PostgreSQL's planner must see the new rows (as after any bulk write)
-                for table in ("index_numbers", "index_strings"):
-                    self._db.after_bulk_write(table, ANALYZE_AFTER_ROWS)
+        """A read transaction on an index with no backlog: a bulk registration's rows (if the
+        job engine has not written them yet) are written first, in steps of their own
+        (``catalog.index_catchup``: PostgreSQL's statistics refreshed after many rows; a
+        registration that commits after that is one this search did not wait for)."""
+        catch_up(self._db, self._org_id)
         return self._db.read()
 
     def _schema(self, conn: Connection) -> MetadataSchema:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from importlib import resources
 from typing import TYPE_CHECKING, Any
@@ -105,6 +105,21 @@ class Database:
         (SQLite plans these queries well without statistics.)"""
         if self.dialect == "postgresql" and rows >= ANALYZE_AFTER_ROWS:
             self._maintenance.request(f"ANALYZE {table}")
+
+    def refresh_statistics(self, tables: Sequence[str]) -> None:
+        """PostgreSQL: ``ANALYZE`` these tables now (the caller waits), then have them
+        ``VACUUM``ed on the background thread.  For a write that the next queries must plan well
+        at once (the Index's catch-up of 1M items: without statistics a bounded count took 30 ms
+        instead of 1 ms), where ``after_bulk_write``'s background ANALYZE would come too late.
+        The VACUUM sets the visibility map, without which index-only scans of rows written in
+        bulk visit the table anyway.  (SQLite: nothing to do.)"""
+        if self.dialect != "postgresql":
+            return
+        for table in tables:  # each in a transaction of its own: its lock held only meanwhile
+            with self._connect() as conn, conn.begin():
+                conn.exec_driver_sql(f"ANALYZE {table}")
+        for table in tables:
+            self._maintenance.request(f"VACUUM {table}")
 
     @contextmanager
     def write(self, *, bulk: bool = False) -> Iterator[Connection]:

@@ -9,7 +9,9 @@
   little left to do; if this one is running, theirs returns at once.
 * PostgreSQL's ``ANALYZE`` of a table that just took many rows (``Database.after_bulk_write``),
   so the planner knows them within moments rather than when autovacuum comes by; the call that
-  wrote them does not wait ~0.3 s for it.
+  wrote them does not wait ~0.3 s for it.  And its ``VACUUM`` of the Index's tables after a
+  catch-up (``Database.refresh_statistics``): the visibility map, for index-only scans.  Every
+  statement runs in autocommit (``VACUUM`` cannot run in a transaction block).
 
 Both run in the database's C code without the GIL, on the other core while Python goes on.
 """
@@ -91,12 +93,23 @@ class Maintenance:
             return True
 
     def _run(self, statement: str) -> None:
+        """``statement`` outside any transaction block (PostgreSQL refuses ``VACUUM`` inside
+        one): the driver's autocommit on meanwhile (pysqlite's connections of the catalog have
+        it on already), back as it was before the connection returns to the pool."""
         connection = self._connect()
+        driver = connection.driver_connection
         try:
-            cursor = connection.driver_connection.execute(statement)
-            if cursor.description is not None:
-                cursor.fetchall()
-            connection.commit()
+            was = getattr(driver, "autocommit", None)
+            if was is False:
+                driver.rollback()  # (a pool's ping may have begun one)
+                driver.autocommit = True
+            try:
+                cursor = driver.execute(statement)
+                if cursor.description is not None:
+                    cursor.fetchall()
+            finally:
+                if was is False:
+                    driver.autocommit = False
             self.runs += 1
         finally:
             connection.close()
