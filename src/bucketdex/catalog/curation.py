@@ -18,7 +18,8 @@ Rules (docs/decisions.md, "Curation"):
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
 
 from sqlalchemy import Connection, delete, func, select, update
 
@@ -30,6 +31,7 @@ from bucketdex.core.limits import utcnow
 from bucketdex.core.records import DeleteResult, FolderRecord, FolderSummary, ItemRecord, ItemSummary
 from bucketdex.core.types import JobStatus
 from bucketdex.errors import Conflict, InvalidArgument
+from bucketdex.store.bulk import count_items
 from bucketdex.store.database import Database
 from bucketdex.store.tables import data_rows, folders, import_jobs, storage_items
 
@@ -121,15 +123,17 @@ class CurationService:
         """Move items (with the files of groups and series) into another folder; how many
         items moved.  ``from_folder``: each item must be directly in it (the encord SDK's rule)."""
         with self._db.write() as conn:
-            get_folder(conn, self._org_id, target_folder_id, lock=True)
+            get_folder(conn, self._org_id, target_folder_id)
             items = _top_level_items(conn, self._org_id, item_ids, from_folder, "move")
             ids = [i.id for i in items]
+            moved = Counter(i.folder_id for i in items if i.folder_id != target_folder_id)
             now = utcnow()
             for chunk in _chunks(ids):
                 owned = storage_items.c.id.in_(chunk) | storage_items.c.parent_item_id.in_(chunk)
                 conn.execute(
                     update(storage_items).where(owned).values(folder_id=target_folder_id, updated_at=now)
                 )
+            _recount(conn, {**{f: -n for f, n in moved.items()}, target_folder_id: moved.total()})
             return len(ids)
 
     def delete_items(
@@ -146,9 +150,11 @@ class CurationService:
             everything = ids + _children_of(conn, ids)
             what = f"item {items[0].name!r}" if len(items) == 1 else f"these {len(items)} items"
             rows = _unlink_or_refuse(conn, self._org_id, everything, unlink_datasets, what)
+            removed = Counter(i.folder_id for i in items)
             for chunk in _chunks(everything):
                 remove_items(conn, chunk)
                 conn.execute(delete(storage_items).where(storage_items.c.id.in_(chunk)))
+            _recount(conn, {folder: -n for folder, n in removed.items()})
             return DeleteResult(items=len(ids), folders=0, data_rows=rows)
 
     def item_summary(self, item_id: uuid.UUID) -> ItemSummary:
@@ -234,6 +240,11 @@ def _count_items(conn: Connection, tree: Sequence[uuid.UUID]) -> int:
         conn.scalar(select(func.count()).where(storage_items.c.folder_id.in_(chunk), top_level)) or 0
         for chunk in _chunks(tree)
     )
+
+
+def _recount(conn: Connection, changes: Mapping[uuid.UUID, int]) -> None:
+    for folder_id, change in changes.items():
+        count_items(conn, folder_id, change)
 
 
 def _items_in(conn: Connection, tree: Sequence[uuid.UUID]) -> list[uuid.UUID]:

@@ -21,7 +21,7 @@ from sqlalchemy import ColumnElement, Connection, Select, and_, func, select
 from bucketdex.catalog.index_values import IndexedKey
 from bucketdex.index.compile import compile_filter, index_only, indexed_key, value_condition
 from bucketdex.index.typed import Typed, TypedAll, TypedNode
-from bucketdex.store.tables import folders, storage_items
+from bucketdex.store.tables import folder_item_counts, folders
 
 FEW = 20_000  # matches few enough to sort outright rather than walk the order for them
 DRIVER_COUNT = 100_000  # index rows counted per condition to choose the one a query starts from
@@ -147,13 +147,9 @@ def count_matches(conn: Connection, filtered: Filtered) -> int:
 
 
 def _organisation_count(conn: Connection, org_id: uuid.UUID) -> int:
-    """The organisation's searchable items: its items (counted in the (folder, id) index, no
-    row read) less the files of groups and series (the partial index of files; rows read for
-    those alone).  A count of rows with ``parent_item_id IS NULL`` reads every item's row."""
-    folder, org_folders = storage_items.c.folder_id, select(folders.c.id).where(folders.c.org_id == org_id)
-    every = conn.execute(select(func.count()).where(folder.in_(org_folders))).scalar_one()
-    # the folder written so that no index serves it: SQLite would walk the folder index (every
-    # item's row) rather than the partial index of files
-    in_org = func.coalesce(folder, folder).in_(org_folders)
-    files = conn.execute(select(func.count()).where(storage_items.c.parent_item_id.is_not(None), in_org))
-    return int(every) - int(files.scalar_one())
+    """The organisation's searchable items: the sum of its folders' ``folder_item_counts``
+    (kept by every write of items; counting the (folder, id) index read an entry per item)."""
+    mine = select(folders.c.id).where(folders.c.org_id == org_id)
+    changes = folder_item_counts.c.delta
+    total = select(func.coalesce(func.sum(changes), 0)).where(folder_item_counts.c.folder_id.in_(mine))
+    return int(conn.execute(total).scalar_one())

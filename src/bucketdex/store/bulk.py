@@ -19,14 +19,14 @@ from itertools import chain, islice, repeat
 from typing import Any, Protocol
 
 from orjson import dumps
-from sqlalchemy import Connection, Dialect
+from sqlalchemy import Connection, Dialect, insert
 from xxhash import xxh3_64_intdigest
 
 from bucketdex.core.ids import IdRange
 from bucketdex.core.records import JSONDict, MediaMetadata, NewItem
 from bucketdex.core.types import ItemType
 from bucketdex.store.database import dump_json
-from bucketdex.store.tables import storage_items
+from bucketdex.store.tables import folder_item_counts, storage_items
 
 CHUNK = 10_000
 ROWS_PER_STATEMENT = 200  # rows per INSERT on SQLite (multi-row VALUES: one statement run for many rows)
@@ -132,12 +132,18 @@ def insert_items(
     """
     stamp = _timestamp(conn.dialect, now)
     chunks = _chunks(items, check)
+    top_level = 0
 
     def columns(folder: Any, idents: Idents) -> Iterator[Columns]:
-        return (_columns(chunk, folder, stamp, idents) for chunk in chunks)
+        nonlocal top_level
+        for chunk in chunks:
+            top_level += sum(parent is None for parent in chunk.parents)
+            yield _columns(chunk, folder, stamp, idents)
 
     expected = len(items) if isinstance(items, Sized) else 0
-    return _write(conn, folder_id, columns, expected)
+    rows = _write(conn, folder_id, columns, expected)
+    count_items(conn, folder_id, top_level)
+    return rows
 
 
 class ItemColumns(Protocol):
@@ -181,7 +187,16 @@ def insert_columns(
                 progress(start)
             yield _column_slice(items, slice(start, start + CHUNK), folder, stamp, integration, idents)
 
-    return _write(conn, folder_id, columns, len(items))
+    rows = _write(conn, folder_id, columns, len(items))
+    count_items(conn, folder_id, len(items))
+    return rows
+
+
+def count_items(conn: Connection, folder_id: uuid.UUID, added: int) -> None:
+    """Record that the folder gained ``added`` items (negative: lost), in the caller's
+    transaction: every write that adds, moves or deletes items calls this."""
+    if added:
+        conn.execute(insert(folder_item_counts).values(folder_id=folder_id, delta=added))
 
 
 Columns = dict[str, Any]  # column name -> its values in a chunk (a list, or an endless repeat)

@@ -130,6 +130,20 @@ folders = Table(
     ),
 )
 
+# How many items (not the files of groups and series) each folder holds, as the sum of the
+# changes every write of items adds (store.bulk, catalog.curation): counting an organisation's
+# items read an index entry per item (1M items: 47 ms on SQLite, 150+ ms on PostgreSQL).  Rows
+# are only ever inserted, so concurrent writes into one folder never wait on each other (an
+# UPDATE of one count row per folder deadlocked registrations that share the folder's lock).
+folder_item_counts = Table(
+    "folder_item_counts",
+    metadata,
+    Column("id", Integer(), primary_key=True, autoincrement=True),
+    Column("folder_id", Uuid(), ForeignKey("folders.id", ondelete="CASCADE"), nullable=False),
+    Column("delta", BigInteger(), nullable=False),
+    Index(None, "folder_id", "delta"),
+)
+
 storage_items = Table(
     "storage_items",
     metadata,
