@@ -273,3 +273,21 @@ def test_mutated_manifests_only_raise_manifest_errors(data: st.DataObject) -> No
         raw[position] = data.draw(st.integers(0, 255))
     with contextlib.suppress(ManifestError):  # anything else escaping fails the test
         parse_json_manifest(bytes(raw))
+
+
+@pytest.mark.parametrize(
+    ("section", "key", "field", "longest"),
+    [("images", "imageMetadata", "mimeType", 255), ("audio", "audioMetadata", "codec", 100)],
+)
+def test_media_text_longer_than_its_column_is_named(section: str, key: str, field: str, longest: int) -> None:
+    """Found by the dry-run/job agreement test: a 301-character MIME type passed the reader and
+    failed PostgreSQL's insert (varchar(255)) as an internal error of the whole job."""
+    fits = _one({section: [{"objectUrl": "s3://b/f", key: {field: "x" * longest}}]})
+    assert len(getattr(fits.media, "mime_type" if field == "mimeType" else "audio_codec")) == longest
+    with pytest.raises(ManifestError) as err:
+        parse_json_manifest(
+            json.dumps({section: [{"objectUrl": "s3://b/f", key: {field: "x" * (longest + 1)}}]})
+        )
+    assert err.value.problems == [
+        f"{section}[0].{key}.{field}: {longest + 1} characters; {field} can be up to {longest}"
+    ]

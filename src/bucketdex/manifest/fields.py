@@ -55,6 +55,8 @@ _NUL_PROBLEM = "contains a NUL character (\\u0000), which cannot be stored; remo
 _SIZE = {"fileSize": ("file_size", "int"), "file_size": ("file_size", "int")}
 _MIME = {"mimeType": ("mime_type", "str"), "mime_type": ("mime_type", "str")}
 _DIMENSIONS = {"width": ("width", "int"), "height": ("height", "int")}
+# the longest text each media field's column holds (store.tables)
+MEDIA_TEXT_LENGTHS = {"mime_type": 255, "audio_codec": 100}
 MEDIA_KEYS: dict[str, dict[str, tuple[str, str]]] = {
     "videoMetadata": {
         "fps": ("fps", "number"),
@@ -156,6 +158,10 @@ def media_metadata(value: Any, key: str, where: str, problem: Problem) -> MediaM
         check, expected = _KINDS[kind]
         if not check(field_value):
             problem(f"{where}.{name}: expected {expected}, got {short(field_value)}")
+            continue
+        longest = MEDIA_TEXT_LENGTHS.get(target)
+        if longest is not None and len(field_value) > longest:
+            problem(f"{where}.{name}: {len(field_value)} characters; {name} can be up to {longest}")
             continue
         fields[target] = float(field_value) if kind == "number" else field_value
     return MediaMetadata(**fields)

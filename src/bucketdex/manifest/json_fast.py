@@ -29,6 +29,7 @@ from bucketdex.manifest.fields import (
     MAX_URLS,
     MEDIA_KEY_FOR,
     MEDIA_KEYS,
+    MEDIA_TEXT_LENGTHS,
     SINGLE_TYPES,
     title_from_url,
 )
@@ -289,8 +290,10 @@ def _media_columns(key: str, values: list[Any]) -> tuple[list[bool], dict[str, l
             gaps = merged.count(UNSET)
         if target in _FLOAT_FIELDS:
             merged = list(map(_as_float, merged))
-        elif target in _TEXT_FIELDS and any(map(str.isspace, filter(_IS_SET, merged) if gaps else merged)):
-            raise _Fallback  # a blank MIME type or codec: the thorough reader says where
+        elif target in _TEXT_FIELDS:
+            texts = list(filter(_IS_SET, merged)) if gaps else merged
+            if any(map(str.isspace, texts)) or max(map(len, texts), default=0) > MEDIA_TEXT_LENGTHS[target]:
+                raise _Fallback  # a blank or too long MIME type or codec: the thorough reader says where
         media[target] = [None if v is UNSET else v for v in merged] if gaps else merged
     return supplied, media
 
