@@ -55,7 +55,7 @@ from bucketdex.store.tables import (
     storage_items,
 )
 
-BACKLOG_FROM = 20_000  # a registration of this many new items defers its index rows to ``catch_up``
+BACKLOG_FROM = 20_000  # a registration this large defers its index rows (``index_catchup``)
 _BATCH = 20_000  # items read (and rows sent) per statement
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
