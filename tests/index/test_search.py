@@ -20,7 +20,7 @@ from bucketdex.catalog.index_values import typed_value
 from bucketdex.core.records import ItemRecord, NewItem
 from bucketdex.core.types import ItemType
 from bucketdex.errors import FilterError
-from bucketdex.index import ordering, plan
+from bucketdex.index import matched_walk, ordering, plan
 from bucketdex.index.builder import F
 from bucketdex.index.reference import matches
 from bucketdex.index.search import Scope, SearchService, typed_filter
@@ -172,14 +172,19 @@ def test_sorted_pages_match_the_reference(
 
 @pytest.mark.parametrize("key", [*sorted(SCHEMA), "$name", None])
 @pytest.mark.parametrize("desc", [False, True])
+@pytest.mark.parametrize("way", ["seek", "grow", "read"])
 def test_pages_read_from_the_filter_match_the_reference(
-    filled: tuple[Catalog, list[ItemRecord]], key: str | None, desc: bool
+    filled: tuple[Catalog, list[ItemRecord]], key: str | None, desc: bool, way: str, monkeypatch: Any
 ) -> None:
     """Each way of reading a page from the filter's matches (index rows alone over the
     organisation; the items' rows in a folder), with and without the sort key's value, both
-    directions, pages of 4 across the whole order: no walk (``WALK`` 1) reads a page here."""
+    directions, pages of 4 across the whole order: no walk (``WALK`` 1) reads a page here.
+    ``way``: a match's sort value sought per match, or the sort index read in order and the
+    matches kept (``matched_walk``: in reads of a page's length, doubling, or in one read)."""
     catalog, records = filled
     folder = records[0].folder_id
+    monkeypatch.setattr(matched_walk, "MAX_ENTRIES", 0 if way == "seek" else 200_000)
+    monkeypatch.setattr(matched_walk, "FIRST_READ", 0.0 if way == "grow" else 1.25)
     (ordering.WALK, walk_before) = (1, ordering.WALK)
     try:
         for tree in (

@@ -40,6 +40,7 @@ from bucketdex.catalog.metadata_schema import MetadataSchema
 from bucketdex.core.records import ItemRecord
 from bucketdex.errors import FilterError
 from bucketdex.index.keys import FACTS, Key, KeyType, NotFilterable, Source, UnknownKey, resolve_key
+from bucketdex.index.matched_walk import page_from_matches
 from bucketdex.index.plan import Filtered
 from bucketdex.store.tables import UtcDateTime, storage_items
 
@@ -112,6 +113,10 @@ class Ordering:
                 walked = conn.execute(self._walk(phase, filtered, after, size).limit(limit)).all()
                 if len(walked) == limit:
                     return self._fetch(conn, phase, walked)
+            if phase == 0 and filtered.few(conn):
+                matched = page_from_matches(conn, self, filtered, after, limit)
+                if matched is not None:
+                    return self._fetch(conn, phase, matched)
         query = self._from_filter(conn, phase, filtered, after)
         return self._fetch(conn, phase, conn.execute(query.limit(limit)).all())
 
@@ -148,8 +153,8 @@ class Ordering:
             entries = select(value.label("sort_value"), item.label("item_id"))
             entries = entries.where(index.c.key_id == self.key_id)
             if after is not None:
-                entries = entries.where(_past(value, item, after, self.desc))
-            walked = entries.order_by(*_direction((value, item), self.desc)).limit(size).subquery()
+                entries = entries.where(past(value, item, after, self.desc))
+            walked = entries.order_by(*direction((value, item), self.desc)).limit(size).subquery()
             query = select(walked.c.sort_value, walked.c.item_id)
             order: tuple[ColumnElement[Any], ...] = (walked.c.sort_value, walked.c.item_id)
         else:
@@ -158,7 +163,7 @@ class Ordering:
             if after is not None:
                 last = uuid.UUID(after.item)
                 ids = ids.where(row_id < last if self.desc else row_id > last)
-            walked = ids.order_by(*_direction((row_id,), self.desc)).limit(size).subquery()
+            walked = ids.order_by(*direction((row_id,), self.desc)).limit(size).subquery()
             query = select(walked.c.item_id)
             order = (walked.c.item_id,)
         if phase == 1 or filtered.needs_row():
@@ -170,7 +175,7 @@ class Ordering:
             condition: ColumnElement[bool] = row.where(lacks, passes).exists()
         else:
             condition = filtered.per_item(walked.c.item_id)
-        return query.where(condition).order_by(*_direction(order, self.desc))
+        return query.where(condition).order_by(*direction(order, self.desc))
 
     # -- starting from the filter --------------------------------------------------------------
 
@@ -198,13 +203,13 @@ class Ordering:
                 query = query.join_from(ids, storage_items, storage_items.c.id == item)
                 query, value = query.where(self.value.is_not(None)), self._ordered_value()
             if after is not None:
-                query = query.where(_past(value, item, after, self.desc))
-            return query.order_by(*_direction(self._by_sorting((value, item), True), self.desc))
+                query = query.where(past(value, item, after, self.desc))
+            return query.order_by(*direction(self._by_sorting((value, item), True), self.desc))
         query = select(item.label("item_id")).where(self._lacks_value(item))
         if after is not None:
             last = uuid.UUID(after.item)
             query = query.where(item < last if self.desc else item > last)
-        return query.order_by(*_direction(self._by_sorting((item,), True), self.desc))
+        return query.order_by(*direction(self._by_sorting((item,), True), self.desc))
 
     def _with_value(
         self, condition: ColumnElement[bool], after: Position | None, driven: bool
@@ -216,9 +221,9 @@ class Ordering:
             query = query.join(self.index, on)
         query = query.where(condition, self.value.is_not(None))
         if after is not None:
-            query = query.where(_past(self.value, storage_items.c.id, after, self.desc))
+            query = query.where(past(self.value, storage_items.c.id, after, self.desc))
         order = (self._ordered_value(), storage_items.c.id)
-        return query.order_by(*_direction(self._by_sorting(order, driven), self.desc))
+        return query.order_by(*direction(self._by_sorting(order, driven), self.desc))
 
     def _ordered_value(self) -> ColumnElement[Any]:
         """The sort value in code point order for strings (an item's name on PostgreSQL sorts by
@@ -234,7 +239,7 @@ class Ordering:
         if after is not None:
             last = uuid.UUID(after.item)
             query = query.where(row_id < last if self.desc else row_id > last)
-        return query.order_by(*_direction(self._by_sorting((row_id,), driven), self.desc))
+        return query.order_by(*direction(self._by_sorting((row_id,), driven), self.desc))
 
     def _by_sorting(
         self, order: tuple[ColumnElement[Any], ...], driven: bool
@@ -269,11 +274,11 @@ def _walk_sizes(limit: int) -> list[int]:
     return sorted({min(WALK, limit * 4), min(WALK, limit * 40), WALK})
 
 
-def _direction(columns: tuple[ColumnElement[Any], ...], desc: bool) -> list[Any]:
+def direction(columns: tuple[ColumnElement[Any], ...], desc: bool) -> list[Any]:
     return [c.desc() for c in columns] if desc else list(columns)
 
 
-def _past(
+def past(
     value: ColumnElement[Any], row_id: ColumnElement[Any], after: Position, desc: bool
 ) -> ColumnElement[bool]:
     """Rows after ``after`` in (value, id) order (or its reverse)."""

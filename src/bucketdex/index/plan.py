@@ -136,7 +136,7 @@ class Filtered:
 def count_matches(conn: Connection, filtered: Filtered) -> int:
     """How many items pass: from the index rows alone when they are enough, else the items."""
     if filtered.typed is None and filtered.org_wide:
-        return _organisation_count(conn, filtered.org_id)
+        return organisation_count(conn, filtered.org_id)
     ids = filtered.ids_from_index(conn)
     query = (
         select(func.count()).select_from(ids.subquery())
@@ -146,7 +146,7 @@ def count_matches(conn: Connection, filtered: Filtered) -> int:
     return int(conn.execute(query).scalar_one())
 
 
-def _organisation_count(conn: Connection, org_id: uuid.UUID) -> int:
+def organisation_count(conn: Connection, org_id: uuid.UUID) -> int:
     """The organisation's searchable items: the sum of its folders' ``folder_item_counts``
     (kept by every write of items; counting the (folder, id) index read an entry per item)."""
     mine = select(folders.c.id).where(folders.c.org_id == org_id)
