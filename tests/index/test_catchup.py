@@ -20,6 +20,7 @@ from bucketdex.catalog import index_catchup, index_values, job_runner
 from bucketdex.catalog.catalog import Catalog
 from bucketdex.catalog.index_catchup import CatchUp, catch_up, catch_up_step
 from bucketdex.catalog.index_values import has_backlog, reindex_items, typed_value
+from bucketdex.catalog.items import ItemUpdate
 from bucketdex.catalog.job_runner import queue_job, run_job
 from bucketdex.core.records import NewItem
 from bucketdex.core.types import ItemType, JobStatus
@@ -294,3 +295,42 @@ def test_a_failed_catch_up_never_fails_the_job(
     expected = sum(1 for m in metadata if m.get("split") == "val")
     assert SearchService(catalog).count(F("split") == "val") == expected
     assert _backlog(db) == []
+
+
+@pytest.mark.parametrize("change", ["update", "delete"])
+def test_a_write_during_a_step_is_not_undone_by_it(
+    db: Database, small_steps: None, monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    """An item updated (or deleted) while a step that read its document writes rows: the write
+    waits for the step (PostgreSQL: the backlog rows; SQLite: the write lock), then replaces the
+    step's rows, so no stale (or orphan) row is left."""
+    catalog = _catalog(db)
+    items = _register(catalog, 60)
+    target = sorted(items)[0]  # in the first step
+    read, go_on = threading.Event(), threading.Event()
+    original = index_catchup.copy_key
+
+    def paused(*args: Any) -> int:
+        if not read.is_set():  # the step has read its items' documents
+            read.set()
+            go_on.wait(30)
+        return original(*args)
+
+    monkeypatch.setattr(index_catchup, "copy_key", paused)
+    runner = threading.Thread(target=catch_up, args=(db, catalog.org_id))
+    runner.start()
+    assert read.wait(30)
+    if change == "update":
+        items[target] = {"split": "test", "score": 42, "camera": "new"}
+        write = lambda: catalog.items.update_many([ItemUpdate(target, client_metadata=items[target])])  # noqa: E731
+    else:
+        del items[target]
+        write = lambda: catalog.curation.delete_items([target])  # noqa: E731
+    writer = threading.Thread(target=write)
+    writer.start()
+    writer.join(1.0)
+    assert writer.is_alive()  # waiting for the step
+    go_on.set()
+    runner.join(30)
+    writer.join(30)
+    assert _index_rows(db, catalog.org_id) == _expected(items) and _backlog(db) == []

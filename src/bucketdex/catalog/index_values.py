@@ -147,6 +147,7 @@ def reindex_items(conn: Connection, org_id: uuid.UUID, item_ids: Sequence[uuid.U
     keys = indexed_keys(conn, org_id)
     if not keys or not item_ids:
         return
+    _after_catch_up_steps(conn, org_id)
     for start in range(0, len(item_ids), _BATCH):
         chunk = list(item_ids[start : start + _BATCH])
         remove_items(conn, chunk)
@@ -156,15 +157,32 @@ def reindex_items(conn: Connection, org_id: uuid.UUID, item_ids: Sequence[uuid.U
 
 def remove_items(conn: Connection, item_ids: Sequence[uuid.UUID]) -> None:
     """Drop the index rows of these items (before they are deleted)."""
+    _after_catch_up_steps(conn, None)
     for table in (index_numbers, index_strings):
         conn.execute(delete(table).where(table.c.item_id.in_(list(item_ids))))
 
 
 def remove_folder_items(conn: Connection, folder_ids: Sequence[uuid.UUID]) -> None:
     """Drop the index rows of every item of these folders (before the items are deleted)."""
+    _after_catch_up_steps(conn, None)
     inside = select(storage_items.c.id).where(storage_items.c.folder_id.in_(list(folder_ids)))
     for table in (index_numbers, index_strings):
         conn.execute(delete(table).where(table.c.item_id.in_(inside)))
+
+
+def _after_catch_up_steps(conn: Connection, org_id: uuid.UUID | None) -> None:
+    """PostgreSQL: before rewriting or dropping items' index rows, wait for a catch-up step of
+    the organisation (any, with None) that is running, and hold the next one off until this
+    transaction ends (steps lock the backlog rows FOR UPDATE, this FOR SHARE).  Otherwise a step
+    that read an item's document before this transaction changed or deleted it would commit its
+    rows after this one dropped the item's rows: a stale or orphan row.  (No backlog: nothing
+    locked, one index lookup; SQLite's writers are one at a time anyway.)"""
+    if conn.dialect.name != "postgresql":
+        return
+    pending = select(index_backlog.c.id)
+    if org_id is not None:
+        pending = pending.where(index_backlog.c.org_id == org_id)
+    conn.execute(pending.with_for_update(read=True)).all()
 
 
 def record_registration(conn: Connection, org_id: uuid.UUID, new_ids: Sequence[uuid.UUID]) -> None:
