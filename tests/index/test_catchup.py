@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import random
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -21,7 +22,7 @@ from bucketdex.catalog.catalog import Catalog
 from bucketdex.catalog.index_catchup import CatchUp, catch_up, catch_up_step
 from bucketdex.catalog.index_values import has_backlog, reindex_items, typed_value
 from bucketdex.catalog.items import ItemUpdate
-from bucketdex.catalog.job_runner import queue_job, run_job
+from bucketdex.catalog.job_runner import queue_job
 from bucketdex.core.records import NewItem
 from bucketdex.core.types import ItemType, JobStatus
 from bucketdex.index.builder import F
@@ -249,31 +250,69 @@ def _bulk_manifest(count: int, seed: int = 3) -> tuple[bytes, list[dict[str, Any
     return json.dumps({"images": images}).encode(), metadata
 
 
-def test_the_job_engine_leaves_no_backlog_after_a_bulk_import(db: Database, small_steps: None) -> None:
+def test_the_job_engine_catches_up_after_a_bulk_import(db: Database, small_steps: None) -> None:
+    """The embedded runner writes the deferred rows on a thread of its own once the job is DONE
+    (the job's own figures do not include them); a queue worker or `bucketdex worker` in line
+    after the job (``index_after_jobs``)."""
     catalog = _catalog(db)
     folder = catalog.folders.create("imported")
     data, _ = _bulk_manifest(120)
-    job = queue_job(catalog, folder.id, data, source_name="m.json", ignore_errors=True)
-    assert run_job(catalog, job.id)
-    done = catalog.jobs.get(job.id)
+    job = catalog.imports.start(folder.id, data, source_name="m.json", ignore_errors=True)
+    done = catalog.imports.wait(job.id, 60)
     assert done.status is JobStatus.DONE and len(done.item_ids) == 120
+    deadline = time.monotonic() + 30
+    while _backlog(db) and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert _backlog(db) == []
+    catalog.imports.close()
     items = {i.id: i.client_metadata for i in catalog.items.get_many([uuid.UUID(i) for i in done.item_ids])}
     assert _index_rows(db, catalog.org_id) == _expected(items)
 
+    other = catalog.folders.create("worker")
+    job = queue_job(
+        catalog, other.id, _bulk_manifest(80, seed=4)[0], source_name="w.json", ignore_errors=True
+    )
+    assert catalog.imports.run_here(job.id)  # what `bucketdex worker` runs
+    assert _backlog(db) == []
 
-def test_the_embedded_runner_catches_up_before_its_next_job(db: Database, small_steps: None) -> None:
+
+def test_a_catch_up_stops_for_a_job_waiting_to_run(db: Database, small_steps: None) -> None:
+    """Imports come first: the catch-up asks before each step, and leaves the rest to the next
+    catch-up (after the next job, or the next search, which is exact either way)."""
+    catalog = _catalog(db)
+    metadata = _register(catalog, 5 * STEP)
+    asked: list[int] = []
+
+    def after_two_steps() -> bool:
+        asked.append(1)
+        return len(asked) > 2
+
+    done = catch_up(db, catalog.org_id, yield_to=after_two_steps)
+    assert len(done.steps) == 2 and _backlog(db) != []
+    queue_job(catalog, catalog.folders.create("waiting").id, b'{"images": []}', source_name="m.json")
+    job_runner.index_after_jobs(catalog)  # a job waits: not one step more
+    assert len(catch_up(db, catalog.org_id, yield_to=lambda: True).steps) == 0
+    assert _backlog(db) != []
+    expected = sum(1 for m in metadata.values() if m.get("split") == "val")
+    assert SearchService(catalog).count(F("split") == "val") == expected  # the search finishes it
+    assert _backlog(db) == []
+
+
+def test_the_next_job_does_not_wait_for_the_catch_up(db: Database, small_steps: None) -> None:
+    """Two imports back to back: the second runs while the first's rows are still owed (the
+    runner's catch-up stops for it), and a search afterwards counts both exactly."""
     catalog = _catalog(db)
     folder = catalog.folders.create("imported")
     data, metadata = _bulk_manifest(120)
     first = catalog.imports.start(folder.id, data, source_name="m.json", ignore_errors=True)
-    second = catalog.imports.start(folder.id, _bulk_manifest(1)[0], source_name="n.json")
-    assert catalog.imports.wait(second.id, 60).status is JobStatus.DONE  # run after the first's catch-up
-    catalog.imports.close()
-    assert _backlog(db) == []
-    expected = sum(1 for m in metadata if m.get("split") == "val")
+    second = catalog.imports.start(folder.id, _bulk_manifest(60, seed=9)[0], source_name="n.json")
+    assert catalog.imports.wait(second.id, 60).status is JobStatus.DONE
+    catalog.imports.close()  # a catch-up running stops after its step: a process may exit
     assert catalog.jobs.get(first.id).status is JobStatus.DONE
+    second_metadata = _bulk_manifest(60, seed=9)[1]
+    expected = sum(1 for m in [*metadata, *second_metadata] if m.get("split") == "val")
     assert SearchService(catalog).count(F("split") == "val") == expected
+    assert _backlog(db) == []
 
 
 def test_a_failed_catch_up_never_fails_the_job(
@@ -283,12 +322,12 @@ def test_a_failed_catch_up_never_fails_the_job(
     folder = catalog.folders.create("imported")
     data, metadata = _bulk_manifest(60)
 
-    def broken(db: Database, org_id: uuid.UUID) -> CatchUp:
+    def broken(db: Database, org_id: uuid.UUID, **_: Any) -> CatchUp:
         raise RuntimeError("the database went away")
 
     monkeypatch.setattr(job_runner, "catch_up", broken)
     job = queue_job(catalog, folder.id, data, source_name="m.json", ignore_errors=True)
-    assert run_job(catalog, job.id)
+    assert catalog.imports.run_here(job.id)
     assert catalog.jobs.get(job.id).status is JobStatus.DONE
     with db.read() as conn:
         assert has_backlog(conn, catalog.org_id)  # left to the next search, which does it

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 from bucketdex.catalog.background import start_worker_process
 from bucketdex.catalog.failed_files import failed_files_csv
 from bucketdex.catalog.job_retry import retry_manifest
-from bucketdex.catalog.job_runner import JobRunner, queue_job, run_job
+from bucketdex.catalog.job_runner import JobRunner, index_after_jobs, queue_job, run_job
 from bucketdex.catalog.jobs import JobSummary
 from bucketdex.catalog.listings import Listing, bucket_manifest
 from bucketdex.catalog.registration import DryRunReport, dry_run
@@ -224,11 +224,13 @@ class ImportService:
         """Run one PENDING job in the calling thread (a worker process) unless another runner
         has it; whether this call ran it.  A crash fails the job and is logged, not raised."""
         try:
-            return run_job(self._catalog, job_id)
+            ran = run_job(self._catalog, job_id)
         except Exception:  # a bug, not bad input: fail that job, keep the worker alive
             log.exception("import job %s failed", job_id)
             self._catalog.jobs.fail(job_id, ["internal error; nothing was registered"])
             return False
+        index_after_jobs(self._catalog)  # stops as soon as another job waits
+        return ran
 
     def close(self) -> None:
         """Stop the engine, letting the jobs it has started finish; a later start makes a new one."""

@@ -92,17 +92,25 @@ class CatchUp:
         return sum(step.rows for step in self.steps)
 
 
-def catch_up(db: Database, org_id: uuid.UUID, progress: Callable[[Step], None] | None = None) -> CatchUp:
+def catch_up(
+    db: Database,
+    org_id: uuid.UUID,
+    progress: Callable[[Step], None] | None = None,
+    *,
+    yield_to: Callable[[], bool] | None = None,
+) -> CatchUp:
     """Write every index row the organisation's backlog waits for, a step (a transaction) at a
     time; when it returns the backlog is empty (entries recorded meanwhile by other writers
-    included).  Then, if it wrote many rows, PostgreSQL's statistics of the index tables are
-    refreshed (the caller waits) and a VACUUM of them is requested in the background.
+    included), unless ``yield_to`` said to stop: it is asked before each step (the job engine
+    stops for a job waiting to run, and leaves the rest to the next catch-up).  Then, if it
+    wrote many rows, PostgreSQL's statistics of the index tables are refreshed (the caller
+    waits) and a VACUUM of them is requested in the background.
     ``progress``: called after each step."""
     with db.read() as conn:
         if not has_backlog(conn, org_id):
             return CatchUp()
     steps = []
-    while (step := catch_up_step(db, org_id)) is not None:
+    while not (yield_to is not None and yield_to()) and (step := catch_up_step(db, org_id)) is not None:
         steps.append(step)
         if progress is not None:
             progress(step)

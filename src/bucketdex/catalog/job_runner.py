@@ -63,6 +63,9 @@ class JobRunner:
         # one worker: SQLite has one writer anyway, and jobs then finish in submission order
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bucketdex-import")
         self._changed = threading.Condition()
+        # the index catch-up after jobs: a thread of its own, so the next job never waits for it
+        self._indexer: threading.Thread | None = None
+        self._closing = False
 
     def start(
         self,
@@ -116,7 +119,24 @@ class JobRunner:
         return job
 
     def close(self) -> None:
+        """Let the jobs started finish; an index catch-up running stops after its step (the
+        rest is left to the next catch-up: a process exiting does not wait for it)."""
         self._pool.shutdown(wait=True)
+        self._closing = True
+        indexer = self._indexer
+        if indexer is not None:
+            indexer.join()
+
+    def _index_when_idle(self) -> None:
+        """Catch the index up after a job, on the indexer thread, unless it runs already."""
+        with self._changed:
+            if self._closing or (self._indexer is not None and self._indexer.is_alive()):
+                return
+            busy = lambda: self._closing or bool(self._progress)  # noqa: E731 (a job of this runner waits)
+            self._indexer = threading.Thread(
+                target=index_after_jobs, args=(self._catalog, busy), name="bucketdex-index", daemon=True
+            )
+            self._indexer.start()
 
     def _submit(self, job_id: uuid.UUID) -> None:
         self._progress[job_id] = JobProgress("queued")
@@ -136,6 +156,7 @@ class JobRunner:
         finally:
             self._progress.pop(job_id, None)
             self._notify()
+        self._index_when_idle()
 
     def _notify(self) -> None:
         with self._changed:
@@ -337,24 +358,28 @@ def _register(
             link_in(conn, catalog.org_id, job.dataset_id, list(result.added))
         catalog.jobs.finish(conn, job.id, result, units=units, stats=prepared.stats)
     catalog.db.after_bulk_write("storage_items", result.rows_written)
-    _catch_up_index(catalog, job.id)
     return True
 
 
-def _catch_up_index(catalog: Catalog, job_id: uuid.UUID) -> None:
-    """Write the index rows a bulk registration deferred (``catalog.index_catchup``), once its
-    job is DONE (its figures do not include them) and before this runner takes another job, so
-    the first search after an import need not wait for them.  In steps of a transaction each:
-    a runner killed meanwhile leaves the rest in the backlog.  A failure is logged, never the
-    job's: the next search (or job) catches up anyway."""
+def index_after_jobs(catalog: Catalog, busy: Callable[[], bool] | None = None) -> None:
+    """Write the index rows bulk registrations deferred (``catalog.index_catchup``) once their
+    jobs are DONE (their figures do not include them), so the first search after an import
+    need not wait for them; stopped between steps as soon as an import job of the organisation
+    waits to run (or ``busy`` says so): imports come first, the next catch-up (after the next
+    job, or a search) does the rest.  In steps of a transaction each: a runner killed meanwhile
+    leaves the rest in the backlog.  A failure is logged, never a job's."""
+
+    def jobs_waiting() -> bool:
+        return (busy is not None and busy()) or bool(catalog.jobs.pending_ids())
+
     try:
         with _cyclic_gc_paused():
-            done = catch_up(catalog.db, catalog.org_id)
+            done = catch_up(catalog.db, catalog.org_id, yield_to=jobs_waiting)
     except Exception:
-        log.warning("index catch-up after job %s failed; the next search does it", job_id, exc_info=True)
+        log.warning("index catch-up after import jobs failed; the next search does it", exc_info=True)
         return
     if done.steps:
-        log.info("index catch-up after job %s: %d items, %d steps", job_id, done.items, len(done.steps))
+        log.info("index catch-up after import jobs: %d items, %d steps", done.items, len(done.steps))
 
 
 class _PublishedProgress:

@@ -20,7 +20,7 @@ from procrastinate.types import JSONDict
 from bucketdex.catalog.catalog import Catalog
 from bucketdex.catalog.chunk_store import ChunkStore
 from bucketdex.catalog.chunks import plan_job, publish_progress, run_chunk, wants_chunks
-from bucketdex.catalog.job_runner import finish_planned, parse_pending, run_job
+from bucketdex.catalog.job_runner import finish_planned, index_after_jobs, parse_pending, run_job
 from bucketdex.core.records import JobRecord
 from bucketdex.core.types import JobStatus
 from bucketdex.errors import NotFound
@@ -84,6 +84,7 @@ def plan(context: procrastinate.JobContext, org_id: str, job_id: str) -> None:
         manifest, integration = parsed
         if not wants_chunks(manifest, integration):
             run_job(catalog, job.id)
+            index_after_jobs(catalog)  # stops as soon as another job waits
             return
         planned = plan_job(catalog, job, manifest)
     publish_progress(catalog, job.id, planned)
@@ -123,3 +124,4 @@ def finish(context: procrastinate.JobContext, org_id: str, job_id: str) -> None:
     found = _pending_job(context, org_id, job_id)
     if found is not None:
         finish_planned(*found)
+        index_after_jobs(found[0])  # stops as soon as another job waits
