@@ -51,6 +51,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 _POLL_SECONDS = 0.5  # re-read from the database at least this often (jobs of other processes)
+INDEX_GRACE_SECONDS = 1.0  # idle time after a job before the runner catches the index up
 
 
 class JobRunner:
@@ -65,7 +66,8 @@ class JobRunner:
         self._changed = threading.Condition()
         # the index catch-up after jobs: a thread of its own, so the next job never waits for it
         self._indexer: threading.Thread | None = None
-        self._closing = False
+        self._index_again = False
+        self._closing = threading.Event()
 
     def start(
         self,
@@ -122,21 +124,39 @@ class JobRunner:
         """Let the jobs started finish; an index catch-up running stops after its step (the
         rest is left to the next catch-up: a process exiting does not wait for it)."""
         self._pool.shutdown(wait=True)
-        self._closing = True
-        indexer = self._indexer
+        self._closing.set()
+        with self._changed:
+            indexer = self._indexer
         if indexer is not None:
             indexer.join()
 
     def _index_when_idle(self) -> None:
         """Catch the index up after a job, on the indexer thread, unless it runs already."""
         with self._changed:
-            if self._closing or (self._indexer is not None and self._indexer.is_alive()):
+            if self._closing.is_set():
                 return
-            busy = lambda: self._closing or bool(self._progress)  # noqa: E731 (a job of this runner waits)
-            self._indexer = threading.Thread(
-                target=index_after_jobs, args=(self._catalog, busy), name="bucketdex-index", daemon=True
-            )
+            if self._indexer is not None:  # running or about to stop: it goes round once more
+                self._index_again = True
+                return
+            self._indexer = threading.Thread(target=self._index, name="bucketdex-index", daemon=True)
             self._indexer.start()
+
+    def _index(self) -> None:
+        """After ``INDEX_GRACE_SECONDS`` with no job and no close (a CLI process that registered
+        and exits at once never waits for a step: steps take seconds), catch the index up; again
+        after each job that ended meanwhile."""
+
+        def busy() -> bool:  # a job of this runner waits, or the runner closes
+            return self._closing.is_set() or bool(self._progress)
+
+        while True:
+            if not self._closing.wait(INDEX_GRACE_SECONDS) and not self._progress:
+                index_after_jobs(self._catalog, busy)
+            with self._changed:
+                if self._closing.is_set() or not self._index_again:
+                    self._indexer = None
+                    return
+                self._index_again = False
 
     def _submit(self, job_id: uuid.UUID) -> None:
         self._progress[job_id] = JobProgress("queued")
