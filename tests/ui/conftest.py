@@ -60,7 +60,13 @@ def page(browser: Browser) -> Iterator[Page]:
 
 
 @pytest.fixture
-def served(db: Database, tmp_path: Path) -> Iterator[Served]:
+def serve_options() -> list[str]:
+    """More options of ``bucketdex serve`` (a test overrides it, e.g. with ``--queue``)."""
+    return []
+
+
+@pytest.fixture
+def served(db: Database, tmp_path: Path, serve_options: list[str]) -> Iterator[Served]:
     """``bucketdex serve`` over ``db`` in a process of its own, as an operator starts it."""
     media = tmp_path / "media"
     media.mkdir()
@@ -72,7 +78,7 @@ def served(db: Database, tmp_path: Path) -> Iterator[Served]:
         "BUCKETDEX_LOCAL_ROOTS": str(media),
     }
     command = [sys.executable, "-c", "from bucketdex.cli.app import main; main()", "--database-url", db.url,
-               "serve", "--port", str(port), "--log-level", "warning"]  # fmt: skip
+               "serve", "--port", str(port), "--log-level", "warning", *serve_options]  # fmt: skip
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base_url = f"http://127.0.0.1:{port}"
     try:

@@ -7,41 +7,18 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
 
 import httpx
 from PIL import Image
 from playwright.sync_api import Page, expect
-from ui_support import Served, screenshot
+from ui_support import Served, register, rest, screenshot, sign_in, tree_item
 
 import bucketdex
-from bucketdex import JobStatus
 from bucketdex.auth.service import AuthService
 from bucketdex.sdk.storage import StorageFolder
 from bucketdex.store.database import Database
 
 IMAGES = ("crossing.png", "bridge.png", "harbour.png")
-
-
-def sign_in(page: Page, served: Served, api_key: str) -> None:
-    page.goto(served.base_url)
-    page.get_by_label("API key").fill(api_key)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("tree", name="Folders")).to_be_visible()
-
-
-def tree_item(page: Page, name: str) -> Any:
-    return page.get_by_role("treeitem", name=name, exact=True)
-
-
-def rest(served: Served, api_key: str) -> httpx.Client:
-    return httpx.Client(base_url=served.base_url, headers={"Authorization": f"Bearer {api_key}"}, timeout=30)
-
-
-def register(folder: StorageFolder, integration_id: Any, manifest: dict[str, Any]) -> None:
-    job = folder.add_private_data_to_folder_start(integration_id, manifest)
-    result = folder.add_private_data_to_folder_get_result(job, timeout_seconds=60)
-    assert result.status is JobStatus.DONE, (result.errors, result.unit_errors)
 
 
 def street_cams(served: Served, api_key: str) -> StorageFolder:

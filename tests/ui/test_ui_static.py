@@ -47,7 +47,9 @@ def test_the_shell_and_its_assets_are_served_without_credentials(built: TestClie
     root = built.get("/")
     assert root.status_code == 200 and root.text == SHELL
     assert root.headers["cache-control"] == "no-cache"
-    assert "frame-ancestors 'none'" in root.headers["content-security-policy"]
+    policy = root.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in policy and "object-src 'none'" in policy
+    assert "frame-src blob:" in policy  # a PDF preview is a blob typed application/pdf, nothing else
     asset = built.get("/assets/app-1a2b.js")
     assert asset.status_code == 200 and "immutable" in asset.headers["cache-control"]
     assert built.head("/").status_code == 200

@@ -1,4 +1,5 @@
-"""Helpers of the browser tests: Debian's Chromium, screenshots, the served server's address."""
+"""Helpers of the browser tests: Debian's Chromium, screenshots, the served server's address,
+signing in, and the REST API beside the browser."""
 
 from __future__ import annotations
 
@@ -7,9 +8,14 @@ import shutil
 import socket
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Locator, Page, expect
+
+from bucketdex import JobStatus
+from bucketdex.sdk.storage import StorageFolder
 
 CHROMIUM = Path("/usr/bin/chromium")  # Debian's package (./run test installs it with apt)
 CHROMIUM_ARGS = [
@@ -55,3 +61,30 @@ def free_port() -> int:
         probe.bind(("127.0.0.1", 0))
         port: int = probe.getsockname()[1]
         return port
+
+
+def sign_in(page: Page, served: Served, api_key: str) -> None:
+    page.goto(served.base_url)
+    page.get_by_label("API key").fill(api_key)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("tree", name="Folders")).to_be_visible()
+
+
+def tree_item(page: Page, name: str) -> Locator:
+    return page.get_by_role("treeitem", name=name, exact=True)
+
+
+def open_folder(page: Page, name: str) -> Locator:
+    """Select the top-level folder ``name`` in the tree; its items' region."""
+    tree_item(page, name).locator("button.tree-label").click()
+    return page.get_by_role("region", name=f"Items of {name}")
+
+
+def rest(served: Served, api_key: str) -> httpx.Client:
+    return httpx.Client(base_url=served.base_url, headers={"Authorization": f"Bearer {api_key}"}, timeout=30)
+
+
+def register(folder: StorageFolder, integration_id: Any, manifest: dict[str, Any]) -> None:
+    job = folder.add_private_data_to_folder_start(integration_id, manifest)
+    result = folder.add_private_data_to_folder_get_result(job, timeout_seconds=60)
+    assert result.status is JobStatus.DONE, (result.errors, result.unit_errors)

@@ -7,6 +7,9 @@ import { ApiError } from "./api/errors";
 import { forgetKey, storedKey, storeKey } from "./auth/session";
 import { SignIn } from "./auth/SignIn";
 import { FilesScreen } from "./files/FilesScreen";
+import { JobPage } from "./jobs/JobPage";
+import { JobsBell } from "./jobs/JobsBell";
+import { linkProps, parseRoute, usePathname, type Route } from "./router";
 
 export function App({ apiOptions }: { apiOptions?: ApiOptions }) {
   const [apiKey, setApiKey] = useState<string | null>(storedKey);
@@ -34,6 +37,7 @@ export function App({ apiOptions }: { apiOptions?: ApiOptions }) {
     [apiKey],
   );
   const api = useMemo(() => (apiKey ? makeApi(apiKey, apiOptions) : null), [apiKey, apiOptions]);
+  const route = parseRoute(usePathname());
 
   if (!api) {
     return (
@@ -55,20 +59,26 @@ export function App({ apiOptions }: { apiOptions?: ApiOptions }) {
           <header className="topbar">
             <span className="brand">bucketdex</span>
             <nav aria-label="Screens">
-              <a href="/" aria-current="page">
+              <a {...linkProps("/")} aria-current={route.screen === "files" ? "page" : undefined}>
                 Files
               </a>
             </nav>
             <Who />
+            <JobsBell />
             <button type="button" onClick={() => signOut()}>
               Sign out
             </button>
           </header>
-          <FilesScreen />
+          <Screen route={route} />
         </div>
       </ApiProvider>
     </QueryClientProvider>
   );
+}
+
+function Screen({ route }: { route: Route }) {
+  if (route.screen === "job") return <JobPage key={route.jobId} jobId={route.jobId} />;
+  return <FilesScreen folderId={route.folderId} itemId={route.itemId} />;
 }
 
 /** Who is signed in (GET /api/v1/me). */

@@ -30,7 +30,10 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "style-src 'self' 'unsafe-inline'",  # React's style attributes (the virtual list's rows)
         "img-src 'self' data: blob: https: http:",  # thumbnails: signed URLs of any bucket
         "media-src 'self' blob: https: http:",
-        "connect-src 'self'",
+        # the item viewer reads a text file's start and a PDF's bytes from its signed URL (any
+        # bucket); images may go anywhere already, so this opens no new way out
+        "connect-src 'self' https: http:",
+        "frame-src blob:",  # a PDF shown from a blob typed application/pdf
         "object-src 'none'",
         "base-uri 'none'",
         "frame-ancestors 'none'",

@@ -6,6 +6,18 @@ import type { components, paths } from "./schema";
 export type Folder = components["schemas"]["FolderRecord"];
 export type Item = components["schemas"]["ItemOut"];
 export type Caller = components["schemas"]["CallerOut"];
+export type Job = components["schemas"]["JobOut"];
+export type JobSummary = components["schemas"]["JobSummary"];
+export type DryRun = components["schemas"]["DryRunOut"];
+export type Integration = components["schemas"]["IntegrationRecord"];
+export type ItemSummary = components["schemas"]["ItemSummaryOut"];
+/** One entry of a job's or a dry run's unit_errors (the API's {location, object_urls, error, action}). */
+export interface UnitError {
+  location: string;
+  object_urls: string[];
+  error: string;
+  action: string;
+}
 export type Api = ReturnType<typeof makeApi>;
 
 export interface ApiOptions {

@@ -1,33 +1,31 @@
 import { useQuery, useQueryClient } from "@tanstack/react-query";
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useState } from "react";
 
-import { unwrap, type Folder } from "../api/client";
+import { unwrap, type Folder, type Job } from "../api/client";
 import { useApi } from "../api/context";
 import { ErrorMessage } from "../components/ErrorMessage";
+import { ItemViewer } from "../items/ItemViewer";
+import { StartedJob } from "../jobs/StartedJob";
+import { navigate, paths } from "../router";
+import { ImportDialog } from "../upload/ImportDialog";
+import { UploadMenu } from "../upload/UploadMenu";
 import { FolderActions } from "./FolderActions";
 import { FolderTree } from "./FolderTree";
 import { ItemList } from "./ItemList";
 import { folderKeys } from "./queries";
 
-const FOLDER_PATH = /^\/files\/([0-9a-f-]{36})\/?$/i;
-
-export function folderIdInPath(pathname: string): string | null {
-  return FOLDER_PATH.exec(pathname)?.[1] ?? null;
-}
+// the folders opened in the tree, kept while the tab lives (the job page replaces this screen)
+let openedFolders: ReadonlySet<string> = new Set();
 
 /** Files: the folder tree beside the selected folder's items; /files/<folder id> names the
- * selection, so a link or a reload opens the same folder. */
-export function FilesScreen() {
+ * selection (and /files/<folder id>/items/<item id> the item open in the viewer), so a link or
+ * a reload opens the same folder and item. */
+export function FilesScreen({ folderId, itemId }: { folderId: string | null; itemId: string | null }) {
   const api = useApi();
   const client = useQueryClient();
-  const [folderId, setFolderId] = useState<string | null>(() => folderIdInPath(window.location.pathname));
-  const [expanded, setExpanded] = useState<ReadonlySet<string>>(new Set());
-
-  useEffect(() => {
-    const onPop = () => setFolderId(folderIdInPath(window.location.pathname));
-    window.addEventListener("popstate", onPop);
-    return () => window.removeEventListener("popstate", onPop);
-  }, []);
+  const [expanded, setExpanded] = useState<ReadonlySet<string>>(openedFolders);
+  const [importing, setImporting] = useState(false);
+  const [started, setStarted] = useState<Job | null>(null);
 
   const selected = useQuery({
     queryKey: ["folder", folderId],
@@ -36,9 +34,8 @@ export function FilesScreen() {
   });
 
   const select = useCallback((folder: Folder | null) => {
-    setFolderId(folder?.id ?? null);
-    const path = folder ? `/files/${folder.id}` : "/";
-    if (window.location.pathname !== path) window.history.pushState(null, "", path);
+    setStarted(null);
+    navigate(folder ? paths.folder(folder.id) : "/");
   }, []);
 
   const toggle = useCallback((id: string, open: boolean) => {
@@ -46,11 +43,13 @@ export function FilesScreen() {
       const next = new Set(current);
       if (open) next.add(id);
       else next.delete(id);
+      openedFolders = next;
       return next;
     });
   }, []);
 
   const folder = folderId !== null ? selected.data ?? null : null;
+  const upload = folder ? <UploadMenu onImport={() => setImporting(true)} /> : null;
   return (
     <div className="files">
       <aside className="sidebar" aria-label="Folder tree">
@@ -72,8 +71,20 @@ export function FilesScreen() {
       <main className="content">
         {folderId === null ? <p className="empty">Select a folder to see its items.</p> : null}
         <ErrorMessage error={selected.error} context="This folder could not be opened" />
-        {folder ? <ItemList key={folder.id} folder={folder} /> : null}
+        {started && folder && started.folder_id === folder.id ? <StartedJob started={started} /> : null}
+        {folder ? <ItemList key={folder.id} folder={folder} actions={upload} /> : null}
       </main>
+      {importing && folder ? (
+        <ImportDialog
+          folder={folder}
+          onClose={() => setImporting(false)}
+          onStarted={(job) => {
+            setImporting(false);
+            setStarted(job);
+          }}
+        />
+      ) : null}
+      {itemId && folderId ? <ItemViewer itemId={itemId} onClose={() => navigate(paths.folder(folderId))} /> : null}
     </div>
   );
 }

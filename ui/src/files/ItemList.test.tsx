@@ -70,6 +70,8 @@ describe("ItemList", () => {
     const asked = server.requests.filter((r) => r.url.endsWith("/signed-urls"));
     expect(asked).toHaveLength(2); // one request per page, images only
     expect(screen.getAllByText("640×480 · 2.5 MB")).toHaveLength(5);
+    // each name opens the item viewer at the item's address
+    expect(screen.getByRole("link", { name: "frame-2" }).getAttribute("href")).toBe(`/files/${FOLDER.id}/items/${item(2).id}`);
   });
 
   it("shows the API's message when the folder cannot be listed", async () => {

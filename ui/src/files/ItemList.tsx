@@ -1,8 +1,9 @@
 import { useVirtualizer } from "@tanstack/react-virtual";
-import { useEffect, useMemo, useRef } from "react";
+import { useEffect, useMemo, useRef, type KeyboardEvent, type ReactNode } from "react";
 
 import type { Folder, Item } from "../api/client";
 import { ErrorMessage } from "../components/ErrorMessage";
+import { linkProps, paths } from "../router";
 import { mediaFacts, typeBadge } from "./itemTypes";
 import { useFolderItems, useThumbnailUrls } from "./queries";
 
@@ -10,8 +11,9 @@ export const ROW_HEIGHT = 56;
 const PREFETCH_ROWS = 50; // ask for the next page this many rows before the end
 
 /** The folder's items in a virtualised list: only the rows in view are in the page, and the
- * next cursor page is fetched as the end comes near. */
-export function ItemList({ folder }: { folder: Folder }) {
+ * next cursor page is fetched as the end comes near.  Each name opens the item viewer; ↑/↓
+ * move between rows (scrolling the list), Home/End go to the first and last loaded row. */
+export function ItemList({ folder, actions }: { folder: Folder; actions?: ReactNode }) {
   const query = useFolderItems(folder.id);
   const pages = useMemo(() => query.data?.pages.map((page) => page.results) ?? [], [query.data]);
   const items = useMemo(() => pages.flat(), [pages]);
@@ -33,6 +35,21 @@ export function ItemList({ folder }: { folder: Folder }) {
     }
   }, [lastIndex, items.length, query]);
 
+  const moveFocus = (event: KeyboardEvent<HTMLUListElement>) => {
+    const at = Number((event.target as HTMLElement).dataset.index ?? NaN);
+    if (!Number.isFinite(at)) return;
+    const to = { ArrowDown: at + 1, ArrowUp: at - 1, Home: 0, End: items.length - 1 }[event.key];
+    if (to === undefined || to < 0 || to >= items.length) return;
+    event.preventDefault();
+    virtualizer.scrollToIndex(to, { align: "auto" });
+    const focus = (tries: number) => {
+      const link = scroller.current?.querySelector<HTMLAnchorElement>(`a.item-name[data-index="${to}"]`);
+      if (link) link.focus();
+      else if (tries > 0) requestAnimationFrame(() => focus(tries - 1));
+    };
+    focus(10);
+  };
+
   const status = query.isPending
     ? "Loading items…"
     : `${items.length}${query.hasNextPage ? "+" : ""} item${items.length === 1 && !query.hasNextPage ? "" : "s"}`;
@@ -44,13 +61,14 @@ export function ItemList({ folder }: { folder: Folder }) {
         <span className="count" aria-live="polite">
           {status}
         </span>
+        <span className="items-actions">{actions}</span>
       </header>
       <ErrorMessage error={query.error} context="Items could not be listed" />
       {!query.isPending && items.length === 0 && !query.error ? (
-        <p className="empty">No items in this folder yet. Register files with `bucketdex register` or the SDK.</p>
+        <p className="empty">No items in this folder yet: Upload files → Import from cloud data registers a manifest's files.</p>
       ) : null}
       <div className="item-scroller" ref={scroller} tabIndex={0} aria-label="Item list, scroll to load more">
-        <ul className="item-rows" role="list" style={{ height: virtualizer.getTotalSize() }}>
+        <ul className="item-rows" role="list" style={{ height: virtualizer.getTotalSize() }} onKeyDown={moveFocus}>
           {rows.map((row) => {
             const item = items[row.index];
             return (
@@ -60,7 +78,11 @@ export function ItemList({ folder }: { folder: Folder }) {
                 data-index={row.index}
                 style={{ height: ROW_HEIGHT, transform: `translateY(${row.start}px)` }}
               >
-                {item ? <ItemRow item={item} thumbnail={thumbnails.get(item.id)} /> : <span className="loading">Loading more…</span>}
+                {item ? (
+                  <ItemRow item={item} index={row.index} thumbnail={thumbnails.get(item.id)} />
+                ) : (
+                  <span className="loading">Loading more…</span>
+                )}
               </li>
             );
           })}
@@ -70,7 +92,7 @@ export function ItemList({ folder }: { folder: Folder }) {
   );
 }
 
-function ItemRow({ item, thumbnail }: { item: Item; thumbnail: string | undefined }) {
+function ItemRow({ item, index, thumbnail }: { item: Item; index: number; thumbnail: string | undefined }) {
   const { badge, label } = typeBadge(item.item_type);
   return (
     <>
@@ -81,9 +103,9 @@ function ItemRow({ item, thumbnail }: { item: Item; thumbnail: string | undefine
           {badge}
         </span>
       )}
-      <span className="item-name" title={item.name}>
+      <a className="item-name" title={item.name} data-index={index} {...linkProps(paths.item(item.folder_id, item.id))}>
         {item.name}
-      </span>
+      </a>
       <span className="item-type">{label}</span>
       <span className="item-facts">{mediaFacts(item)}</span>
     </>

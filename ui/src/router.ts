@@ -1,0 +1,66 @@
+import { useSyncExternalStore } from "react";
+
+/** The screens the address names: a reload or a shared link opens the same one. */
+export type Route =
+  | { screen: "files"; folderId: string | null; itemId: string | null }
+  | { screen: "job"; jobId: string };
+
+const ID = "([0-9a-f-]{36})";
+const FILES = new RegExp(`^/files/${ID}(?:/items/${ID})?/?$`, "i");
+const JOB = new RegExp(`^/jobs/${ID}/?$`, "i");
+
+export function parseRoute(pathname: string): Route {
+  const job = JOB.exec(pathname);
+  if (job) return { screen: "job", jobId: job[1]! };
+  const files = FILES.exec(pathname);
+  return { screen: "files", folderId: files?.[1] ?? null, itemId: files?.[2] ?? null };
+}
+
+export function pathOf(route: Route): string {
+  if (route.screen === "job") return `/jobs/${route.jobId}`;
+  if (!route.folderId) return "/";
+  return route.itemId ? `/files/${route.folderId}/items/${route.itemId}` : `/files/${route.folderId}`;
+}
+
+export const paths = {
+  folder: (folderId: string) => `/files/${folderId}`,
+  item: (folderId: string, itemId: string) => `/files/${folderId}/items/${itemId}`,
+  job: (jobId: string) => `/jobs/${jobId}`,
+};
+
+const CHANGE = "bucketdex:navigate";
+
+/** Go to `path` (a new history entry; `replace` rewrites the current one). */
+export function navigate(path: string, { replace = false } = {}): void {
+  if (window.location.pathname !== path) {
+    if (replace) window.history.replaceState(null, "", path);
+    else window.history.pushState(null, "", path);
+  }
+  window.dispatchEvent(new Event(CHANGE));
+}
+
+function subscribe(onChange: () => void): () => void {
+  window.addEventListener("popstate", onChange);
+  window.addEventListener(CHANGE, onChange);
+  return () => {
+    window.removeEventListener("popstate", onChange);
+    window.removeEventListener(CHANGE, onChange);
+  };
+}
+
+/** The current address's path, following navigate() and the browser's back/forward. */
+export function usePathname(): string {
+  return useSyncExternalStore(subscribe, () => window.location.pathname);
+}
+
+/** A link that navigates inside the app (a plain link for a middle click or a new tab). */
+export function linkProps(path: string) {
+  return {
+    href: path,
+    onClick: (event: { button: number; metaKey: boolean; ctrlKey: boolean; shiftKey: boolean; altKey: boolean; preventDefault: () => void }) => {
+      if (event.button !== 0 || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+      event.preventDefault();
+      navigate(path);
+    },
+  };
+}
