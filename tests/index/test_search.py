@@ -246,6 +246,23 @@ def test_facets_count_each_value(filled: tuple[Catalog, list[ItemRecord]]) -> No
     )
 
 
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(tree=filters, key=st.sampled_from(["weather", "camera", "flag", "ref"]), in_folder=st.booleans())
+def test_facets_of_any_filter_match_the_reference(
+    filled: tuple[Catalog, list[ItemRecord]], tree: dict[str, Any], key: str, in_folder: bool
+) -> None:
+    """Per-value facets of every filter (read from index rows alone over the organisation, from
+    the items' rows in a folder) count what the reference's matches hold."""
+    catalog, records = filled
+    scope = Scope(folder_id=records[0].folder_id) if in_folder else EVERYWHERE
+    facets = SearchService(catalog).facets(key, tree, scope=scope)
+    chosen = set(_expected(catalog, records, tree))
+    values = [typed_value(SCHEMA[key], r.client_metadata.get(key)) for r in records if r.id in chosen]
+    expected = Counter(bool(v) if SCHEMA[key] == "boolean" else v for v in values if v is not None)
+    assert {b.value: b.count for b in facets.buckets} == dict(expected)
+    assert (facets.total, facets.missing) == (len(chosen), len(chosen) - sum(expected.values()))
+
+
 def test_numeric_facets_are_ranges_that_hold_every_value(filled: tuple[Catalog, list[ItemRecord]]) -> None:
     catalog, records = filled
     facets = SearchService(catalog).facets("score", buckets=4)

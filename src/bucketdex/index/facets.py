@@ -80,8 +80,13 @@ def _value_column(conn: Connection, key: Key, filtered: Filtered) -> tuple[Colum
     if ids is None:
         ids = select(storage_items.c.id.label("item_id")).where(filtered.from_rows(conn))
     chosen = ids.subquery()
-    # from each passing item to its row of the key (the by-item index), not the other way
-    on = (table.c.item_id == chosen.c.item_id) & (table.c.key_id == indexed.id)
+    # from each passing item to its row of the key (the by-item index), not the other way: on
+    # SQLite the key written so that no index serves it alone, or its planner reads every row
+    # of the key and seeks each among the matches (1M enum rows for 100k matches: 673 -> 309 ms)
+    key_id = (
+        func.coalesce(table.c.key_id, table.c.key_id) if conn.dialect.name == "sqlite" else table.c.key_id
+    )
+    on = (table.c.item_id == chosen.c.item_id) & (key_id == indexed.id)
     matched = select(table.c.value.label("value")).select_from(chosen.join(table, on)).subquery()
     return matched.c.value, matched
 
