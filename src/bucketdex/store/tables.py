@@ -382,9 +382,10 @@ index_strings = Table(
 
 # Items whose index rows are still to be written: a bulk registration records the id range it
 # wrote (its ids are one range, ``core.ids.IdRange``) instead of writing the rows in its own
-# transaction; a schema change records a whole key (``key_id`` set, no range).  A search catches
-# the backlog of its organisation up before it reads (``index.maintenance``), and so does the job
-# engine right after the registration commits.
+# transaction; a schema change records a whole key (``key_id`` set, no range).  The catch-up
+# (``catalog.index_catchup``: the job engine once a job is done, or a search before it reads)
+# works in steps and keeps its progress here: ``first_item_id`` moves past each step's items,
+# for a range as for a whole key, and the row goes when its last step is written.
 index_backlog = Table(
     "index_backlog",
     metadata,
