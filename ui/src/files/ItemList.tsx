@@ -1,5 +1,5 @@
-import { useVirtualizer } from "@tanstack/react-virtual";
-import { useEffect, useMemo, useRef, type KeyboardEvent, type ReactNode } from "react";
+import { useVirtualizer, type Virtualizer } from "@tanstack/react-virtual";
+import { useEffect, useMemo, useRef, type KeyboardEvent, type ReactNode, type RefObject } from "react";
 
 import type { Folder, Item } from "../api/client";
 import { ErrorMessage } from "../components/ErrorMessage";
@@ -35,20 +35,7 @@ export function ItemList({ folder, actions }: { folder: Folder; actions?: ReactN
     }
   }, [lastIndex, items.length, query]);
 
-  const moveFocus = (event: KeyboardEvent<HTMLUListElement>) => {
-    const at = Number((event.target as HTMLElement).dataset.index ?? NaN);
-    if (!Number.isFinite(at)) return;
-    const to = { ArrowDown: at + 1, ArrowUp: at - 1, Home: 0, End: items.length - 1 }[event.key];
-    if (to === undefined || to < 0 || to >= items.length) return;
-    event.preventDefault();
-    virtualizer.scrollToIndex(to, { align: "auto" });
-    const focus = (tries: number) => {
-      const link = scroller.current?.querySelector<HTMLAnchorElement>(`a.item-name[data-index="${to}"]`);
-      if (link) link.focus();
-      else if (tries > 0) requestAnimationFrame(() => focus(tries - 1));
-    };
-    focus(10);
-  };
+  const moveFocus = useRowFocus(virtualizer, scroller, items.length);
 
   const status = query.isPending
     ? "Loading items…"
@@ -90,6 +77,25 @@ export function ItemList({ folder, actions }: { folder: Folder; actions?: ReactN
       </div>
     </section>
   );
+}
+
+/** ↑/↓ (and Home/End) from an item's link to another row's, scrolling the list to it first
+ * (the row may not be rendered yet: it is focused once it is). */
+function useRowFocus(virtualizer: Virtualizer<HTMLDivElement, Element>, scroller: RefObject<HTMLDivElement | null>, count: number) {
+  return (event: KeyboardEvent<HTMLUListElement>) => {
+    const at = Number((event.target as HTMLElement).dataset.index ?? NaN);
+    if (!Number.isFinite(at)) return;
+    const to = { ArrowDown: at + 1, ArrowUp: at - 1, Home: 0, End: count - 1 }[event.key];
+    if (to === undefined || to < 0 || to >= count) return;
+    event.preventDefault();
+    virtualizer.scrollToIndex(to, { align: "auto" });
+    const focus = (tries: number) => {
+      const link = scroller.current?.querySelector<HTMLAnchorElement>(`a.item-name[data-index="${to}"]`);
+      if (link) link.focus();
+      else if (tries > 0) requestAnimationFrame(() => focus(tries - 1));
+    };
+    focus(10);
+  };
 }
 
 function ItemRow({ item, index, thumbnail }: { item: Item; index: number; thumbnail: string | undefined }) {

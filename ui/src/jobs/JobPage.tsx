@@ -29,21 +29,8 @@ function JobDetails({ job }: { job: Job }) {
     queryKey: ["folder", job.folder_id],
     queryFn: () => unwrap(api.GET("/api/v1/folders/{folder_id}", { params: { path: { folder_id: job.folder_id } } })),
   });
-  const retry = useRetryJob();
-  const cancel = useCancelJob();
-  const [download, setDownload] = useState<{ error: unknown; busy: boolean; saved: string | null }>({ error: null, busy: false, saved: null });
   const errors = unitErrors(job.unit_errors);
-  const final = isFinal(job.status);
   const items = job.items.slice(0, SHOWN_ITEMS).map((item) => ({ id: String(item.uuid), name: String(item.name) }));
-
-  const saveCsv = async () => {
-    setDownload({ error: null, busy: true, saved: null });
-    try {
-      setDownload({ error: null, busy: false, saved: await downloadFailedFiles(api, job.id) });
-    } catch (error) {
-      setDownload({ error, busy: false, saved: null });
-    }
-  };
 
   return (
     <>
@@ -75,25 +62,7 @@ function JobDetails({ job }: { job: Job }) {
           </ul>
         </div>
       ) : null}
-      <div className="toolbar" role="toolbar" aria-label="Job actions">
-        <button type="button" onClick={() => void saveCsv()} disabled={errors.length === 0 || download.busy}>
-          Download failed files (CSV)
-        </button>
-        <button
-          type="button"
-          onClick={() => retry.mutate(job.id, { onSuccess: (next) => navigate(paths.job(next.id)) })}
-          disabled={!final || errors.length === 0 || retry.isPending}
-        >
-          Retry the failures
-        </button>
-        <button type="button" className="danger" onClick={() => cancel.mutate(job.id)} disabled={final || cancel.isPending}>
-          Cancel
-        </button>
-      </div>
-      {download.saved ? <p className="notice" role="status">Saved {download.saved}</p> : null}
-      <ErrorMessage error={download.error} context="The failed-files report could not be downloaded" />
-      <ErrorMessage error={retry.error} context="The failures were not retried" />
-      <ErrorMessage error={cancel.error} context="The job was not cancelled" />
+      <JobActions job={job} failures={errors.length} />
       <UnitErrorTable errors={errors} caption={`Files not registered (${errors.length})`} />
       {items.length > 0 ? (
         <section className="job-items" aria-label="Registered items">
@@ -108,6 +77,46 @@ function JobDetails({ job }: { job: Job }) {
           {job.items.length > SHOWN_ITEMS ? <p className="empty">… and {job.items.length - SHOWN_ITEMS} more in the folder.</p> : null}
         </section>
       ) : null}
+    </>
+  );
+}
+
+/** Download failed files (CSV), Retry the failures (then the new job's page), Cancel. */
+function JobActions({ job, failures }: { job: Job; failures: number }) {
+  const api = useApi();
+  const retry = useRetryJob();
+  const cancel = useCancelJob();
+  const [download, setDownload] = useState<{ error: unknown; busy: boolean; saved: string | null }>({ error: null, busy: false, saved: null });
+  const final = isFinal(job.status);
+  const saveCsv = async () => {
+    setDownload({ error: null, busy: true, saved: null });
+    try {
+      setDownload({ error: null, busy: false, saved: await downloadFailedFiles(api, job.id) });
+    } catch (error) {
+      setDownload({ error, busy: false, saved: null });
+    }
+  };
+  return (
+    <>
+      <div className="toolbar" role="toolbar" aria-label="Job actions">
+        <button type="button" onClick={() => void saveCsv()} disabled={failures === 0 || download.busy}>
+          Download failed files (CSV)
+        </button>
+        <button
+          type="button"
+          onClick={() => retry.mutate(job.id, { onSuccess: (next) => navigate(paths.job(next.id)) })}
+          disabled={!final || failures === 0 || retry.isPending}
+        >
+          Retry the failures
+        </button>
+        <button type="button" className="danger" onClick={() => cancel.mutate(job.id)} disabled={final || cancel.isPending}>
+          Cancel
+        </button>
+      </div>
+      {download.saved ? <p className="notice" role="status">Saved {download.saved}</p> : null}
+      <ErrorMessage error={download.error} context="The failed-files report could not be downloaded" />
+      <ErrorMessage error={retry.error} context="The failures were not retried" />
+      <ErrorMessage error={cancel.error} context="The job was not cancelled" />
     </>
   );
 }

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from "react";
 
+import type { JobSummary } from "../api/client";
 import { ErrorMessage } from "../components/ErrorMessage";
 import { linkProps, paths } from "../router";
 import { JobProgress, StatusBadge } from "./JobParts";
@@ -59,23 +60,30 @@ export function JobsBell() {
           {!jobs.isPending && results.length === 0 ? <p className="empty">No import jobs yet.</p> : null}
           <ul className="bell-jobs">
             {results.map((job) => (
-              <li key={job.id} className="bell-job">
-                <div className="bell-job-head">
-                  <a {...linkProps(paths.job(job.id))} onClick={(event) => (linkProps(paths.job(job.id)).onClick(event), setOpen(false))}>
-                    {job.source_name}
-                  </a>
-                  <StatusBadge status={job.status} />
-                </div>
-                <JobProgress job={job} label={`Progress of ${job.source_name}`} />
-                <div className="bell-job-counts">
-                  {jobCounts(job)} · {new Date(job.created_at).toLocaleString()}
-                </div>
-              </li>
+              <BellEntry key={job.id} job={job} onOpen={() => setOpen(false)} />
             ))}
           </ul>
         </div>
       ) : null}
     </div>
+  );
+}
+
+function BellEntry({ job, onOpen }: { job: JobSummary; onOpen: () => void }) {
+  const link = linkProps(paths.job(job.id));
+  return (
+    <li className="bell-job">
+      <div className="bell-job-head">
+        <a href={link.href} onClick={(event) => (link.onClick(event), onOpen())}>
+          {job.source_name}
+        </a>
+        <StatusBadge status={job.status} />
+      </div>
+      <JobProgress job={job} label={`Progress of ${job.source_name}`} />
+      <div className="bell-job-counts">
+        {jobCounts(job)} · {new Date(job.created_at).toLocaleString()}
+      </div>
+    </li>
   );
 }
 
