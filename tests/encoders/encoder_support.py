@@ -4,15 +4,12 @@ ill-behaved routes, and uvicorn serving it on 127.0.0.1."""
 from __future__ import annotations
 
 import json
-import socket
-import threading
-import time
 from typing import Any
 
-import uvicorn
 from fastapi import FastAPI, Request, Response
 
 from bucketdex.encoders import get_text_encoder
+from uvicorn_thread import UvicornThread
 
 TOKEN = "s3cr3t-t0ken"
 DIMENSION = 4
@@ -88,29 +85,8 @@ def endpoint_app() -> FastAPI:
     return app
 
 
-class RunningServer:
+class RunningServer(UvicornThread):
     """uvicorn serving ``app`` on 127.0.0.1 (a free port) in a thread."""
 
     def __init__(self, app: FastAPI) -> None:
-        self.app = app
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._sock.bind(("127.0.0.1", 0))
-        self._server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True
-        )
-
-    def __enter__(self) -> str:
-        self._thread.start()
-        deadline = time.monotonic() + 20
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.02)
-        host, port = self._sock.getsockname()
-        return f"http://{host}:{port}"
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=30)
-        self._sock.close()
+        super().__init__(app, lifespan="off")

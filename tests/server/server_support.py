@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-import socket
-import threading
-import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-import uvicorn
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from fastapi import FastAPI
@@ -19,6 +15,7 @@ from bucketdex.auth.service import AuthService
 from bucketdex.catalog.catalog import Catalog
 from bucketdex.server import ServerSettings
 from bucketdex.server.security import ServerState
+from uvicorn_thread import UvicornThread
 
 SETTINGS = ServerSettings(max_long_poll_seconds=2.0, max_body_bytes=2 * 1024 * 1024)
 
@@ -65,30 +62,8 @@ def catalog_of(application: FastAPI, tenant: Tenant) -> Catalog:
     return state(application).catalogs.catalog(tenant.org_id)
 
 
-class running_server:
+class running_server(UvicornThread):
     """uvicorn serving ``app`` on 127.0.0.1 in a thread; the base URL while inside."""
 
     def __init__(self, application: FastAPI) -> None:
-        self._sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._sock.bind(("127.0.0.1", 0))
-        config = uvicorn.Config(application, log_level="warning", lifespan="on")
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True
-        )
-
-    def __enter__(self) -> str:
-        self._thread.start()
-        deadline = time.monotonic() + 20
-        while not self._server.started:
-            if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.02)
-        host, port = self._sock.getsockname()
-        return f"http://{host}:{port}"
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=30)
-        self._sock.close()
+        super().__init__(application, lifespan="on")
