@@ -79,12 +79,14 @@ def served(db: Database, tmp_path: Path, serve_options: list[str]) -> Iterator[S
     }
     command = [sys.executable, "-c", "from bucketdex.cli.app import main; main()", "--database-url", db.url,
                "serve", "--port", str(port), "--log-level", "warning", *serve_options]  # fmt: skip
-    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # its log to a file: a pipe nobody reads fills up (64 KB of tracebacks) and blocks the server
+    log = (tmp_path / "serve.log").open("wb")
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=log)
     base_url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
         while True:
-            assert process.poll() is None, process.stderr.read().decode() if process.stderr else ""
+            assert process.poll() is None, (tmp_path / "serve.log").read_text()
             try:
                 if httpx.get(f"{base_url}/api/v1/me", timeout=2).status_code == 401:
                     break
@@ -96,6 +98,7 @@ def served(db: Database, tmp_path: Path, serve_options: list[str]) -> Iterator[S
     finally:
         process.terminate()
         process.wait(timeout=30)
+        log.close()
 
 
 @pytest.fixture

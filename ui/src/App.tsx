@@ -7,6 +7,7 @@ import { ApiError } from "./api/errors";
 import { forgetKey, storedKey, storeKey } from "./auth/session";
 import { SignIn } from "./auth/SignIn";
 import { FilesScreen } from "./files/FilesScreen";
+import { FiltersScreen } from "./index/FiltersScreen";
 import { JobPage } from "./jobs/JobPage";
 import { JobsBell } from "./jobs/JobsBell";
 import { linkProps, parseRoute, usePathname, type Route } from "./router";
@@ -62,6 +63,9 @@ export function App({ apiOptions }: { apiOptions?: ApiOptions }) {
               <a {...linkProps("/")} aria-current={route.screen === "files" ? "page" : undefined}>
                 Files
               </a>
+              <a {...linkProps("/filters")} aria-current={route.screen === "filters" ? "page" : undefined}>
+                Filters
+              </a>
             </nav>
             <Who />
             <JobsBell />
@@ -78,6 +82,7 @@ export function App({ apiOptions }: { apiOptions?: ApiOptions }) {
 
 function Screen({ route }: { route: Route }) {
   if (route.screen === "job") return <JobPage key={route.jobId} jobId={route.jobId} />;
+  if (route.screen === "filters") return <FiltersScreen />;
   return <FilesScreen folderId={route.folderId} itemId={route.itemId} />;
 }
 

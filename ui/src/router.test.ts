@@ -30,3 +30,10 @@ describe("routes", () => {
     expect(window.history.length).toBe(before + 1);
   });
 });
+
+describe("the Filters screen's address", () => {
+  it("is /filters both ways", () => {
+    expect(parseRoute("/filters")).toEqual({ screen: "filters" });
+    expect(pathOf({ screen: "filters" })).toBe("/filters");
+  });
+});

@@ -3,13 +3,15 @@ import { useSyncExternalStore } from "react";
 /** The screens the address names: a reload or a shared link opens the same one. */
 export type Route =
   | { screen: "files"; folderId: string | null; itemId: string | null }
-  | { screen: "job"; jobId: string };
+  | { screen: "job"; jobId: string }
+  | { screen: "filters" };
 
 const ID = "([0-9a-f-]{36})";
 const FILES = new RegExp(`^/files/${ID}(?:/items/${ID})?/?$`, "i");
 const JOB = new RegExp(`^/jobs/${ID}/?$`, "i");
 
 export function parseRoute(pathname: string): Route {
+  if (/^\/filters\/?$/.test(pathname)) return { screen: "filters" };
   const job = JOB.exec(pathname);
   if (job) return { screen: "job", jobId: job[1]! };
   const files = FILES.exec(pathname);
@@ -18,6 +20,7 @@ export function parseRoute(pathname: string): Route {
 
 export function pathOf(route: Route): string {
   if (route.screen === "job") return `/jobs/${route.jobId}`;
+  if (route.screen === "filters") return "/filters";
   if (!route.folderId) return "/";
   return route.itemId ? `/files/${route.folderId}/items/${route.itemId}` : `/files/${route.folderId}`;
 }
@@ -26,6 +29,7 @@ export const paths = {
   folder: (folderId: string) => `/files/${folderId}`,
   item: (folderId: string, itemId: string) => `/files/${folderId}/items/${itemId}`,
   job: (jobId: string) => `/jobs/${jobId}`,
+  filters: "/filters",
 };
 
 const CHANGE = "bucketdex:navigate";
