@@ -139,3 +139,29 @@ def test_a_refused_filter_shows_the_path_the_api_names(page: Page, served: Serve
     page.get_by_label("score from").fill("high")
     alert = page.get_by_role("alert").filter(has_text="The filter was refused")
     expect(alert).to_contain_text("$.value: key 'score' (number)")
+
+
+def test_the_selected_results_are_linked_into_a_new_dataset(page: Page, served: Served, api_key: str) -> None:
+    registered_items(served, api_key)
+    sign_in(page, served, api_key)
+    page.goto(f"{served.base_url}/filters")
+    page.get_by_role("group", name="weather enum").get_by_label("snow").check()
+    page.get_by_label("score to").fill("3")
+    expect(page.get_by_test_id("match-count")).to_have_text("10 matching items")  # 1, 4, ... 28
+    results = page.get_by_role("region", name="Results")
+    expect(results.get_by_text("10 loaded · 0 selected")).to_be_visible()
+    results.get_by_role("button", name="Select loaded").click()
+    results.get_by_label("Select note-001.txt").uncheck()
+    expect(results.get_by_text("10 loaded · 9 selected")).to_be_visible()
+    datasets = page.get_by_role("region", name="Datasets")
+    datasets.get_by_label("New dataset").fill("Snowy")
+    datasets.get_by_role("button", name="Create dataset").click()
+    snowy = datasets.get_by_role("group", name="Dataset Snowy")
+    snowy.get_by_role("button", name="Link 9 selected results").click()
+    expect(snowy.get_by_text("9 data rows in Snowy")).to_be_visible()
+    screenshot(page, "datasets")
+    api = rest(served, api_key)
+    dataset = next(d for d in api.get("/api/v1/datasets").json() if d["title"] == "Snowy")
+    rows = api.get(f"/api/v1/datasets/{dataset['id']}/rows").json()
+    expected = {f"note-{i:03}.txt" for i in range(4, 30, 3)}
+    assert {row["title"] for row in rows} == expected

@@ -8,6 +8,7 @@ import { forgetKey, storedKey, storeKey } from "./auth/session";
 import { SignIn } from "./auth/SignIn";
 import { FilesScreen } from "./files/FilesScreen";
 import { FiltersScreen } from "./index/FiltersScreen";
+import { SetupScreen } from "./setup/SetupScreen";
 import { JobPage } from "./jobs/JobPage";
 import { JobsBell } from "./jobs/JobsBell";
 import { linkProps, parseRoute, usePathname, type Route } from "./router";
@@ -66,6 +67,9 @@ export function App({ apiOptions }: { apiOptions?: ApiOptions }) {
               <a {...linkProps("/filters")} aria-current={route.screen === "filters" ? "page" : undefined}>
                 Filters
               </a>
+              <a {...linkProps("/setup")} aria-current={route.screen === "setup" ? "page" : undefined}>
+                Schema and integrations
+              </a>
             </nav>
             <Who />
             <JobsBell />
@@ -83,6 +87,7 @@ export function App({ apiOptions }: { apiOptions?: ApiOptions }) {
 function Screen({ route }: { route: Route }) {
   if (route.screen === "job") return <JobPage key={route.jobId} jobId={route.jobId} />;
   if (route.screen === "filters") return <FiltersScreen />;
+  if (route.screen === "setup") return <SetupScreen />;
   return <FilesScreen folderId={route.folderId} itemId={route.itemId} />;
 }
 

@@ -35,5 +35,7 @@ describe("the Filters screen's address", () => {
   it("is /filters both ways", () => {
     expect(parseRoute("/filters")).toEqual({ screen: "filters" });
     expect(pathOf({ screen: "filters" })).toBe("/filters");
+    expect(parseRoute("/setup")).toEqual({ screen: "setup" });
+    expect(pathOf({ screen: "setup" })).toBe("/setup");
   });
 });

@@ -4,7 +4,8 @@ import { useSyncExternalStore } from "react";
 export type Route =
   | { screen: "files"; folderId: string | null; itemId: string | null }
   | { screen: "job"; jobId: string }
-  | { screen: "filters" };
+  | { screen: "filters" }
+  | { screen: "setup" };
 
 const ID = "([0-9a-f-]{36})";
 const FILES = new RegExp(`^/files/${ID}(?:/items/${ID})?/?$`, "i");
@@ -12,6 +13,7 @@ const JOB = new RegExp(`^/jobs/${ID}/?$`, "i");
 
 export function parseRoute(pathname: string): Route {
   if (/^\/filters\/?$/.test(pathname)) return { screen: "filters" };
+  if (/^\/setup\/?$/.test(pathname)) return { screen: "setup" };
   const job = JOB.exec(pathname);
   if (job) return { screen: "job", jobId: job[1]! };
   const files = FILES.exec(pathname);
@@ -21,6 +23,7 @@ export function parseRoute(pathname: string): Route {
 export function pathOf(route: Route): string {
   if (route.screen === "job") return `/jobs/${route.jobId}`;
   if (route.screen === "filters") return "/filters";
+  if (route.screen === "setup") return "/setup";
   if (!route.folderId) return "/";
   return route.itemId ? `/files/${route.folderId}/items/${route.itemId}` : `/files/${route.folderId}`;
 }

@@ -5,6 +5,7 @@ import { ErrorMessage } from "../components/ErrorMessage";
 import { useApi } from "../api/context";
 import { fetchFolders } from "../files/queries";
 import { CollectionsPanel } from "./CollectionsPanel";
+import { DatasetsPanel } from "./DatasetsPanel";
 import { filterTree, MEDIA_FACTS, sortableKeys, type Controls, type FilterKey, type FilterNode } from "./filter";
 import { KeyControl } from "./KeyControl";
 import { PresetsPanel } from "./PresetsPanel";
@@ -63,6 +64,7 @@ export function FiltersScreen() {
         <div className="panels">
           <PresetsPanel keys={keys} where={where} onOpen={setControls} />
           <CollectionsPanel selected={[...selected]} />
+          <DatasetsPanel selected={[...selected]} />
         </div>
       </main>
     </div>

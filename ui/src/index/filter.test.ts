@@ -17,7 +17,7 @@ describe("schemaKeys", () => {
       weather: { ty: "enum", values: ["rainy", "snow"] },
       score: { ty: "variant", hint: "number" },
       camera: { ty: "variant", hint: "string" },
-      old: { ty: "tombstone", deleted_ty: "varchar" },
+      old: { ty: "tombstone", deleted_ty: { ty: "variant", hint: "string" } },
       gone: { ty: "tombstone" },
     });
     expect(keys).toEqual([

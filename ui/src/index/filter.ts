@@ -30,6 +30,12 @@ export type Controls = Record<string, Control>;
 
 const ALIASES: Record<string, KeyType> = { string: "varchar", long_string: "text" };
 
+function typeOf(option: Record<string, unknown>): KeyType {
+  const ty = String(option.ty ?? "");
+  const hint = ty === "variant" ? String(option.hint ?? "text") : ty;
+  return (ALIASES[hint] ?? hint) as KeyType;
+}
+
 /** The schema document's keys with their types, sorted by name. */
 export function schemaKeys(document: Record<string, unknown>): SchemaKey[] {
   return Object.entries(document)
@@ -37,11 +43,11 @@ export function schemaKeys(document: Record<string, unknown>): SchemaKey[] {
       const option = (raw ?? {}) as Record<string, unknown>;
       const ty = String(option.ty ?? "");
       if (ty === "tombstone") {
-        const was = String(option.deleted_ty ?? "");
-        return { key, type: (ALIASES[was] ?? was) as KeyType, deleted: true, restorable: option.deleted_ty != null };
+        // a soft delete keeps the key's option in deleted_ty (a hard delete: null)
+        const was = (option.deleted_ty ?? null) as Record<string, unknown> | null;
+        return { key, type: was ? typeOf(was) : ("" as KeyType), deleted: true, restorable: was !== null };
       }
-      const hint = ty === "variant" ? String(option.hint ?? "text") : ty;
-      const type = (ALIASES[hint] ?? hint) as KeyType;
+      const type = typeOf(option);
       const values = Array.isArray(option.values) ? option.values.map(String) : undefined;
       return { key, type, deleted: false, restorable: false, ...(values ? { values } : {}) };
     })

@@ -1,0 +1,109 @@
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useState, type FormEvent } from "react";
+
+import { unwrap } from "../api/client";
+import { useApi } from "../api/context";
+import { ErrorMessage } from "../components/ErrorMessage";
+import { schemaKeys } from "../index/filter";
+import { addEnum, addScalar, deleteKey, restoreKey, SCALAR_TYPES, type SchemaDocument } from "./schemaEdits";
+
+/** The metadata schema: each key with its type; add a scalar or enum key, delete (soft) and
+ * restore. Each change sends the whole document (PUT /api/v1/schema). */
+export function SchemaPanel() {
+  const api = useApi();
+  const client = useQueryClient();
+  const document = useQuery({
+    queryKey: ["schema", "document"],
+    queryFn: async () => (await unwrap(api.GET("/api/v1/schema"))) as SchemaDocument,
+  });
+  const save = useMutation({
+    mutationFn: (next: SchemaDocument) => unwrap(api.PUT("/api/v1/schema", { body: next as never })),
+    onSuccess: () => client.invalidateQueries({ queryKey: ["schema"] }),
+  });
+  const change = (edit: (current: SchemaDocument) => SchemaDocument) => {
+    if (!document.data) return;
+    try {
+      save.mutate(edit(document.data));
+    } catch (error) {
+      save.reset();
+      alert(String(error));
+    }
+  };
+  const keys = schemaKeys(document.data ?? {});
+  return (
+    <section className="panel" aria-label="Metadata schema">
+      <h3>Metadata schema</h3>
+      <ErrorMessage error={document.error ?? save.error} context="The schema was not changed" />
+      <table className="plain-table">
+        <thead>
+          <tr>
+            <th>key</th>
+            <th>type</th>
+            <th>detail</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {keys.map((key) => (
+            <tr key={key.key}>
+              <td>{key.key}</td>
+              <td>{key.deleted ? `deleted (${key.type || "hard"})` : key.type}</td>
+              <td>{key.values?.join(", ") ?? ""}</td>
+              <td>
+                {key.deleted ? (
+                  key.restorable ? (
+                    <button type="button" onClick={() => change((current) => restoreKey(current, key.key))} aria-label={`Restore ${key.key}`}>
+                      Restore
+                    </button>
+                  ) : null
+                ) : (
+                  <button type="button" onClick={() => change((current) => deleteKey(current, key.key))} aria-label={`Delete ${key.key}`}>
+                    Delete
+                  </button>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <AddKey onAdd={change} busy={save.isPending} />
+    </section>
+  );
+}
+
+function AddKey({ onAdd, busy }: { onAdd: (edit: (current: SchemaDocument) => SchemaDocument) => void; busy: boolean }) {
+  const [name, setName] = useState("");
+  const [type, setType] = useState("number");
+  const [values, setValues] = useState("");
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    const key = name.trim();
+    if (!key) return;
+    onAdd((current) => (type === "enum" ? addEnum(current, key, values) : addScalar(current, key, type)));
+    setName("");
+    setValues("");
+  };
+  return (
+    <form className="inline-form" onSubmit={submit} aria-label="Add a key">
+      <label>
+        Key name <input value={name} onChange={(event) => setName(event.target.value)} />
+      </label>
+      <label>
+        Key type{" "}
+        <select value={type} onChange={(event) => setType(event.target.value)}>
+          {[...SCALAR_TYPES, "enum"].map((option) => (
+            <option key={option}>{option}</option>
+          ))}
+        </select>
+      </label>
+      {type === "enum" ? (
+        <label>
+          Values (comma-separated) <input value={values} onChange={(event) => setValues(event.target.value)} />
+        </label>
+      ) : null}
+      <button type="submit" disabled={!name.trim() || busy}>
+        Add key
+      </button>
+    </form>
+  );
+}

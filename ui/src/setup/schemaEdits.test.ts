@@ -1,0 +1,20 @@
+import { describe, expect, it } from "vitest";
+
+import { addEnum, addScalar, deleteKey, restoreKey } from "./schemaEdits";
+
+describe("schema edits", () => {
+  const document = { weather: { ty: "enum", values: ["rainy"] } };
+
+  it("adds a scalar and an enum key", () => {
+    expect(addScalar(document, "score", "number").score).toEqual({ ty: "variant", hint: "number" });
+    expect(addEnum(document, "light", " day, night ,, ").light).toEqual({ ty: "enum", values: ["day", "night"] });
+    expect(document).toEqual({ weather: { ty: "enum", values: ["rainy"] } }); // not changed in place
+  });
+
+  it("soft-deletes a key and restores it", () => {
+    const deleted = deleteKey(document, "weather");
+    expect(deleted.weather).toEqual({ ty: "tombstone", deleted_ty: { ty: "enum", values: ["rainy"] } });
+    expect(restoreKey(deleted, "weather")).toEqual(document);
+    expect(() => restoreKey({ gone: { ty: "tombstone", deleted_ty: null } }, "gone")).toThrow("hard deleted");
+  });
+});

@@ -1,0 +1,26 @@
+/** Edits of the metadata schema document (the encord wire format), sent whole with
+ * PUT /api/v1/schema; the server checks every key and transition and names what it refuses. */
+export type SchemaDocument = Record<string, Record<string, unknown>>;
+
+export const SCALAR_TYPES = ["number", "boolean", "datetime", "varchar", "text", "uuid"] as const;
+
+export function addScalar(document: SchemaDocument, key: string, type: string): SchemaDocument {
+  return { ...document, [key]: { ty: "variant", hint: type } };
+}
+
+/** An enum key with the values typed, comma-separated (blank ones dropped). */
+export function addEnum(document: SchemaDocument, key: string, values: string): SchemaDocument {
+  const list = values.split(",").map((value) => value.trim()).filter(Boolean);
+  return { ...document, [key]: { ty: "enum", values: list } };
+}
+
+/** A soft delete: the key's option kept in the tombstone, so it can be restored. */
+export function deleteKey(document: SchemaDocument, key: string): SchemaDocument {
+  return { ...document, [key]: { ty: "tombstone", deleted_ty: document[key] ?? null } };
+}
+
+export function restoreKey(document: SchemaDocument, key: string): SchemaDocument {
+  const was = document[key]?.deleted_ty;
+  if (!was || typeof was !== "object") throw new Error(`${key} was hard deleted and cannot be restored`);
+  return { ...document, [key]: was as Record<string, unknown> };
+}
