@@ -20,20 +20,21 @@ export function SchemaPanel() {
     mutationFn: (next: SchemaDocument) => unwrap(api.PUT("/api/v1/schema", { body: next as never })),
     onSuccess: () => client.invalidateQueries({ queryKey: ["schema"] }),
   });
+  const [refused, setRefused] = useState<unknown>(null);
   const change = (edit: (current: SchemaDocument) => SchemaDocument) => {
     if (!document.data) return;
+    setRefused(null);
     try {
       save.mutate(edit(document.data));
     } catch (error) {
-      save.reset();
-      alert(String(error));
+      setRefused(error);
     }
   };
   const keys = schemaKeys(document.data ?? {});
   return (
     <section className="panel" aria-label="Metadata schema">
       <h3>Metadata schema</h3>
-      <ErrorMessage error={document.error ?? save.error} context="The schema was not changed" />
+      <ErrorMessage error={document.error ?? save.error ?? refused} context="The schema was not changed" />
       <table className="plain-table">
         <thead>
           <tr>
