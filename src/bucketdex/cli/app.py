@@ -154,6 +154,8 @@ def _print_demo(current: State, report: demo_module.DemoReport) -> None:
         (f"{run} items list {report.folder.uuid} --include-children", "the items, group files included"),
         *([(f"{run} items show {group.uuid}", "a group and its files, in order")] if group else []),
         (f"{run} dataset rows {report.dataset.dataset_hash} --json", "the data rows as JSON"),
+        (f"{run} items find --where 'split = train' --sort -\\$size", "search by metadata, largest first"),
+        (f"{run} ui", "the same catalog in your browser (prints a link that signs you in)"),
         ("bucketdex --help", "every command, explained"),
     ]
     stats = report.stats

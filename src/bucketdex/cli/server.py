@@ -6,12 +6,16 @@ from typing import Annotated
 
 import typer
 
+from bucketdex.auth.records import Role
+from bucketdex.auth.service import AuthService
 from bucketdex.catalog.integrations import MAX_SIGNED_URL_SECONDS
 from bucketdex.catalog.secrets import SecretBox
 from bucketdex.catalog.signing import SIGNED_URL_SECONDS
 from bucketdex.cli import accounts
 from bucketdex.cli.context import App, HomeOpt, use_home
 from bucketdex.cli.output import errors
+from bucketdex.errors import NotFound
+from bucketdex.store.tables import DEFAULT_ORG_ID
 
 
 def serve(
@@ -64,9 +68,52 @@ def serve(
     )
 
 
+UI_USER = "local-ui"  # the admin `bucketdex ui` signs the browser in as
+UI_KEY_LABEL = "bucketdex ui"
+
+
+def ui(
+    ctx: typer.Context,
+    port: Annotated[int, typer.Option(help="TCP port (on 127.0.0.1 only)")] = 8080,
+    home: HomeOpt = None,
+    open_browser: Annotated[
+        bool, typer.Option("--open/--no-open", help="Open the page in a browser")
+    ] = False,
+) -> None:
+    """Serve this catalog with its web UI on 127.0.0.1 and print a link that signs you in.
+
+    For your own machine (the embedded default or --home): the link carries a fresh admin API
+    key in its #fragment (never sent to the server; the page keeps it for the tab and drops it
+    from the address).  Each run revokes the previous run's key.  For a shared server, use
+    `bucketdex serve` and give each person a key of their own.
+    """
+    current = use_home(ctx, home)
+    token = _ui_key(AuthService(current.catalog().db))
+    link = f"http://127.0.0.1:{port}/#key={token}"
+    errors.print(f"bucketdex web UI: open {link}", soft_wrap=True)
+    if open_browser:
+        import webbrowser
+
+        webbrowser.open(link)
+    serve(ctx, host="127.0.0.1", port=port, home=home, log_level="warning", queue=None)
+
+
+def _ui_key(auth: AuthService) -> str:
+    """A new API key of the local admin ``UI_USER`` (made on first use); earlier ones revoked."""
+    try:
+        user = auth.user_named(DEFAULT_ORG_ID, UI_USER)
+    except NotFound:
+        user = auth.add_user(DEFAULT_ORG_ID, UI_USER, Role.ADMIN)
+    for key in auth.list_api_keys(user.id):
+        if key.label == UI_KEY_LABEL and key.revoked_at is None:
+            auth.revoke_api_key(key.id)
+    return auth.create_api_key(user.id, UI_KEY_LABEL).token
+
+
 def register(app: App) -> None:
     """Add ``serve`` and the ``org``, ``user`` and ``key`` groups to the root command."""
     app.command("serve")(serve)
+    app.command("ui")(ui)
     app.add_typer(accounts.orgs, name="org")
     app.add_typer(accounts.users, name="user")
     app.add_typer(accounts.keys, name="key")
