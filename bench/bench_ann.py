@@ -452,7 +452,7 @@ ADAPTERS: dict[str, type[Adapter]] = {
 
 # --------------------------------------------------------------------------- one library (child process)
 def label(lib: str, setting: int) -> str:
-    return f"nprobe={setting}" if lib == "faiss_ivf" else f"ef={setting}"
+    return f"nprobe={setting}" if lib == "faiss_ivf" else f"M={HNSW_M} ef={setting}"
 
 
 def timed_queries(
@@ -513,7 +513,7 @@ def search_rows(ad: Adapter, lib: str, data: str, folder: Path, x: np.ndarray) -
 
 
 def persist_rows(ad: Adapter, lib: str, data: str, folder: Path, x: np.ndarray) -> list[dict[str, Any]]:
-    path = folder / f"{lib}.index"
+    path = folder / f"{lib}_M{HNSW_M}.index"
     probe = np.load(folder / "q.npy")[:50]
     setting = ad.settings[2]
     before = [ad.query(v, setting) for v in probe]
@@ -601,6 +601,7 @@ def run_children(folder: Path, libs: list[str], threads: int) -> list[dict[str, 
     rows = []
     for lib in libs:
         cmd = [sys.executable, __file__, "--child", lib, "--folder", str(folder), "--threads", str(threads)]
+        cmd += ["--m", str(HNSW_M), "--efc", str(HNSW_EFC)]
         done = subprocess.run(cmd, capture_output=True, text=True, check=False)
         for line in done.stdout.splitlines():
             if line.startswith("{"):
@@ -645,6 +646,7 @@ def table(rows: list[dict[str, Any]]) -> str:
 
 
 def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
+    global HNSW_M, HNSW_EFC  # one setting for every adapter of the process
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -658,9 +660,12 @@ def main(argv: list[str] | None = None) -> list[dict[str, Any]]:
     )
     parser.add_argument("--libs", default=",".join(LIBS), help=f"comma-separated, of {', '.join(LIBS)}")
     parser.add_argument("--threads", type=int, default=1, help="threads given to every library call")
+    parser.add_argument("--m", type=int, default=HNSW_M, help="HNSW graph degree M (connectivity)")
+    parser.add_argument("--efc", type=int, default=HNSW_EFC, help="HNSW ef at construction")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--folder", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    HNSW_M, HNSW_EFC = args.m, args.efc
     if args.child:
         child(args.child, args.folder, args.threads)
         return []
