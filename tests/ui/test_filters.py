@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from playwright.sync_api import Page, expect
-from ui_support import Served, register, rest, screenshot, sign_in
+from ui_support import Served, open_folder, register, rest, screenshot, sign_in
 
 import bucketdex
 
@@ -165,3 +165,17 @@ def test_the_selected_results_are_linked_into_a_new_dataset(page: Page, served: 
     rows = api.get(f"/api/v1/datasets/{dataset['id']}/rows").json()
     expected = {f"note-{i:03}.txt" for i in range(4, 30, 3)}
     assert {row["title"] for row in rows} == expected
+
+
+def test_files_opens_the_filters_on_a_folder(page: Page, served: Served, api_key: str) -> None:
+    registered_items(served, api_key)
+    empty = rest(served, api_key).post("/api/v1/folders", json={"name": "Empty"}).json()
+    sign_in(page, served, api_key)
+    open_folder(page, "Empty").get_by_role("link", name="Filter this folder").click()
+    expect(page).to_have_url(f"{served.base_url}/filters/{empty['id']}")
+    expect(page.get_by_label("Scope")).to_have_value(empty["id"])
+    expect(page.get_by_test_id("match-count")).to_have_text("0 matching items")
+    page.get_by_label("Scope").select_option(label="Notes")
+    expect(page.get_by_test_id("match-count")).to_have_text(f"{ITEMS} matching items")
+    page.get_by_label("Scope").select_option(label="Whole organisation")
+    expect(page.get_by_test_id("match-count")).to_have_text(f"{ITEMS} matching items")

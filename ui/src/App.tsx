@@ -86,7 +86,7 @@ export function App({ apiOptions }: { apiOptions?: ApiOptions }) {
 
 function Screen({ route }: { route: Route }) {
   if (route.screen === "job") return <JobPage key={route.jobId} jobId={route.jobId} />;
-  if (route.screen === "filters") return <FiltersScreen />;
+  if (route.screen === "filters") return <FiltersScreen key={route.folderId} folderId={route.folderId} />;
   if (route.screen === "setup") return <SetupScreen />;
   return <FilesScreen folderId={route.folderId} itemId={route.itemId} />;
 }

@@ -33,8 +33,10 @@ describe("routes", () => {
 
 describe("the Filters screen's address", () => {
   it("is /filters both ways", () => {
-    expect(parseRoute("/filters")).toEqual({ screen: "filters" });
-    expect(pathOf({ screen: "filters" })).toBe("/filters");
+    expect(parseRoute("/filters")).toEqual({ screen: "filters", folderId: null });
+    expect(pathOf({ screen: "filters", folderId: null })).toBe("/filters");
+    expect(parseRoute(`/filters/${F}`)).toEqual({ screen: "filters", folderId: F });
+    expect(pathOf({ screen: "filters", folderId: F })).toBe(`/filters/${F}`);
     expect(parseRoute("/setup")).toEqual({ screen: "setup" });
     expect(pathOf({ screen: "setup" })).toBe("/setup");
   });

@@ -4,15 +4,17 @@ import { useSyncExternalStore } from "react";
 export type Route =
   | { screen: "files"; folderId: string | null; itemId: string | null }
   | { screen: "job"; jobId: string }
-  | { screen: "filters" }
+  | { screen: "filters"; folderId: string | null }
   | { screen: "setup" };
 
 const ID = "([0-9a-f-]{36})";
 const FILES = new RegExp(`^/files/${ID}(?:/items/${ID})?/?$`, "i");
 const JOB = new RegExp(`^/jobs/${ID}/?$`, "i");
+const FILTERS = new RegExp(`^/filters(?:/${ID})?/?$`, "i");
 
 export function parseRoute(pathname: string): Route {
-  if (/^\/filters\/?$/.test(pathname)) return { screen: "filters" };
+  const filters = FILTERS.exec(pathname);
+  if (filters) return { screen: "filters", folderId: filters[1] ?? null };
   if (/^\/setup\/?$/.test(pathname)) return { screen: "setup" };
   const job = JOB.exec(pathname);
   if (job) return { screen: "job", jobId: job[1]! };
@@ -22,7 +24,7 @@ export function parseRoute(pathname: string): Route {
 
 export function pathOf(route: Route): string {
   if (route.screen === "job") return `/jobs/${route.jobId}`;
-  if (route.screen === "filters") return "/filters";
+  if (route.screen === "filters") return route.folderId ? `/filters/${route.folderId}` : "/filters";
   if (route.screen === "setup") return "/setup";
   if (!route.folderId) return "/";
   return route.itemId ? `/files/${route.folderId}/items/${route.itemId}` : `/files/${route.folderId}`;
@@ -32,7 +34,7 @@ export const paths = {
   folder: (folderId: string) => `/files/${folderId}`,
   item: (folderId: string, itemId: string) => `/files/${folderId}/items/${itemId}`,
   job: (jobId: string) => `/jobs/${jobId}`,
-  filters: "/filters",
+  filters: (folderId: string | null = null) => (folderId ? `/filters/${folderId}` : "/filters"),
 };
 
 const CHANGE = "bucketdex:navigate";

@@ -6,7 +6,7 @@ import { useApi } from "../api/context";
 import { ErrorMessage } from "../components/ErrorMessage";
 import { ItemViewer } from "../items/ItemViewer";
 import { StartedJob } from "../jobs/StartedJob";
-import { navigate, paths } from "../router";
+import { linkProps, navigate, paths } from "../router";
 import { ImportDialog } from "../upload/ImportDialog";
 import { UploadMenu } from "../upload/UploadMenu";
 import { FolderActions } from "./FolderActions";
@@ -49,7 +49,14 @@ export function FilesScreen({ folderId, itemId }: { folderId: string | null; ite
   }, []);
 
   const folder = folderId !== null ? selected.data ?? null : null;
-  const upload = folder ? <UploadMenu onImport={() => setImporting(true)} /> : null;
+  const upload = folder ? (
+    <>
+      <a className="button-link" {...linkProps(paths.filters(folder.id))}>
+        Filter this folder
+      </a>
+      <UploadMenu onImport={() => setImporting(true)} />
+    </>
+  ) : null;
   return (
     <div className="files">
       <aside className="sidebar" aria-label="Folder tree">

@@ -1,6 +1,7 @@
 import { useQuery } from "@tanstack/react-query";
 import { useMemo, useState } from "react";
 
+import { unwrap } from "../api/client";
 import { ErrorMessage } from "../components/ErrorMessage";
 import { useApi } from "../api/context";
 import { fetchFolders } from "../files/queries";
@@ -14,14 +15,14 @@ import { ResultList } from "./ResultList";
 
 /** Filters (the Index): a control per schema key and media fact, the filter tree they make,
  * the API's count, sort, the results a keyset page at a time; presets and collections. */
-export function FiltersScreen() {
+export function FiltersScreen({ folderId = null }: { folderId?: string | null }) {
   const schema = useSchemaKeys();
   const keys = useMemo<FilterKey[]>(
     () => [...(schema.data ?? []).filter((key) => !key.deleted && key.type !== "embedding"), ...MEDIA_FACTS],
     [schema.data],
   );
   const [controls, setControls] = useState<Controls>({});
-  const [scope, setScope] = useState<Scope>({ folderId: null, recursive: true });
+  const [scope, setScope] = useState<Scope>({ folderId, recursive: true });
   const [sortKey, setSortKey] = useState("");
   const [descending, setDescending] = useState(false);
   const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
@@ -111,12 +112,20 @@ function SortControl({ keys, sortKey, descending, onKey, onDirection }: {
 function ScopeControl({ scope, onChange }: { scope: Scope; onChange: (scope: Scope) => void }) {
   const api = useApi();
   const folders = useQuery({ queryKey: ["folders", "children", "top", "scope"], queryFn: () => fetchFolders(api, null, null) });
+  // a folder below the top level (Files → Filter this folder) is offered too
+  const chosen = useQuery({
+    queryKey: ["folder", scope.folderId],
+    enabled: scope.folderId !== null,
+    queryFn: () => unwrap(api.GET("/api/v1/folders/{folder_id}", { params: { path: { folder_id: scope.folderId! } } })),
+  });
+  const listed = folders.data?.results ?? [];
+  const options = chosen.data && !listed.some((folder) => folder.id === chosen.data.id) ? [chosen.data, ...listed] : listed;
   return (
     <fieldset className="key-control">
       <legend>Scope</legend>
       <select aria-label="Scope" value={scope.folderId ?? ""} onChange={(event) => onChange({ ...scope, folderId: event.target.value || null })}>
         <option value="">Whole organisation</option>
-        {(folders.data?.results ?? []).map((folder) => (
+        {options.map((folder) => (
           <option key={folder.id} value={folder.id}>
             {folder.name}
           </option>
@@ -125,7 +134,7 @@ function ScopeControl({ scope, onChange }: { scope: Scope; onChange: (scope: Sco
       <label>
         <input type="checkbox" checked={scope.recursive} disabled={!scope.folderId} onChange={(event) => onChange({ ...scope, recursive: event.target.checked })} /> and its subfolders
       </label>
-      <ErrorMessage error={folders.error} context="Folders" />
+      <ErrorMessage error={folders.error ?? chosen.error} context="Folders" />
     </fieldset>
   );
 }
