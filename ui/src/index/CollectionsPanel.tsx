@@ -60,7 +60,6 @@ export function CollectionsPanel({ selected }: { selected: string[] }) {
 
 function OpenCollection({ id, name, selected }: { id: string; name: string; selected: string[] }) {
   const api = useApi();
-  const client = useQueryClient();
   const presets = usePresets();
   const [presetId, setPresetId] = useState("");
   const [ticked, setTicked] = useState<ReadonlySet<string>>(new Set());
@@ -70,18 +69,9 @@ function OpenCollection({ id, name, selected }: { id: string; name: string; sele
     queryFn: () =>
       unwrap(api.GET("/api/v1/collections/{collection_id}/items", { params: { path: { collection_id: id }, query: { page_size: 500 } } })),
   });
-  const path = { params: { path: { collection_id: id } } };
-  const change = useMutation({
-    mutationFn: (what: { add?: string[]; remove?: string[]; preset?: string }) => {
-      if (what.preset) return unwrap(api.POST("/api/v1/collections/{collection_id}/items/add-from-preset", { ...path, body: { preset_id: what.preset } }));
-      if (what.remove) return unwrap(api.POST("/api/v1/collections/{collection_id}/items/remove", { ...path, body: { item_ids: what.remove } }));
-      return unwrap(api.POST("/api/v1/collections/{collection_id}/items/add", { ...path, body: { item_ids: what.add ?? [] } }));
-    },
-    onSuccess: (result, what) => {
-      setDone(`${what.remove ? "Removed" : "Added"} ${result.changed} (${result.unchanged} unchanged)`);
-      setTicked(new Set());
-      return client.invalidateQueries({ queryKey: indexKeys.collectionItems(id) });
-    },
+  const change = useCollectionChange(id, (result, what) => {
+    setDone(`${what.remove ? "Removed" : "Added"} ${result.changed} (${result.unchanged} unchanged)`);
+    setTicked(new Set());
   });
   const rows = items.data?.results ?? [];
   const tick = (itemId: string, on: boolean) =>
@@ -130,4 +120,28 @@ function OpenCollection({ id, name, selected }: { id: string; name: string; sele
       </ul>
     </div>
   );
+}
+
+interface Change {
+  add?: string[];
+  remove?: string[];
+  preset?: string;
+}
+
+/** Add items (by id or a preset's) to the collection, or remove some; its items listed again. */
+function useCollectionChange(id: string, onDone: (result: { changed: number; unchanged: number }, what: Change) => void) {
+  const api = useApi();
+  const client = useQueryClient();
+  const path = { params: { path: { collection_id: id } } };
+  return useMutation({
+    mutationFn: (what: Change) => {
+      if (what.preset) return unwrap(api.POST("/api/v1/collections/{collection_id}/items/add-from-preset", { ...path, body: { preset_id: what.preset } }));
+      if (what.remove) return unwrap(api.POST("/api/v1/collections/{collection_id}/items/remove", { ...path, body: { item_ids: what.remove } }));
+      return unwrap(api.POST("/api/v1/collections/{collection_id}/items/add", { ...path, body: { item_ids: what.add ?? [] } }));
+    },
+    onSuccess: (result, what) => {
+      onDone(result, what);
+      return client.invalidateQueries({ queryKey: indexKeys.collectionItems(id) });
+    },
+  });
 }
