@@ -18,13 +18,17 @@ from pathlib import Path
 import httpx
 import pytest
 from cryptography.fernet import Fernet
-from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 from typer.testing import CliRunner
 from ui_support import CHROMIUM, CHROMIUM_ARGS, Served, free_port, missing
 
 from bucketdex.cli.app import app as cli_app
 from bucketdex.server.ui_static import UI_DIST
 from bucketdex.store.database import Database
+
+# Assertions wait as long as actions do (15 s, below): on a machine whose two cores also run the
+# other tests, a page reload and its first API calls took longer than Playwright's 5 s default.
+expect.set_options(timeout=15_000)
 
 
 @pytest.fixture
