@@ -5,6 +5,7 @@ index kept by every write: registration, update, delete, schema changes, the bul
 from __future__ import annotations
 
 import random
+import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -277,6 +278,28 @@ def test_numeric_facets_are_ranges_that_hold_every_value(filled: tuple[Catalog, 
     dates = SearchService(catalog).facets("captured_at", buckets=2)
     assert sum(b.count for b in dates.buckets) == sum("captured_at" in r.client_metadata for r in records)
     assert str(dates.buckets[0].low).startswith("2024-05-01T12:00:00")
+
+
+def test_a_datetime_fact_has_ranges_too(db: Database) -> None:
+    """``$created_at`` (a column of the item, not an index row) in equal ranges: three adds a
+    moment apart land in the first, middle and last of three ranges (a 500 before: the range
+    code took the column's datetimes for numbers)."""
+    catalog = Catalog(db)
+    folder = catalog.folders.create("f")
+    added = []
+    for n in range(3):
+        batch = [NewItem(ItemType.IMAGE, f"{n}-{i}", url=f"s3://b/{n}/{i}") for i in range(n + 1)]
+        catalog.items.add(folder.id, batch)
+        added.append(
+            min(r.created_at for r in catalog.items.list_in_folder(folder.id) if r.name.startswith(f"{n}-"))
+        )
+        time.sleep(0.05)
+    facets = SearchService(catalog).facets("$created_at", buckets=3)
+    assert [b.count for b in facets.buckets] == [1, 2, 3]
+    assert (facets.total, facets.missing) == (6, 0)
+    low = datetime.fromisoformat(str(facets.buckets[0].low))
+    high = datetime.fromisoformat(str(facets.buckets[-1].high))
+    assert abs((low - added[0]).total_seconds()) < 0.001 and abs((high - added[2]).total_seconds()) < 0.001
 
 
 def test_writes_keep_the_index(db: Database) -> None:

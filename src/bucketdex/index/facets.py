@@ -94,7 +94,8 @@ def _value_column(conn: Connection, key: Key, filtered: Filtered) -> tuple[Colum
 def _ranges(
     conn: Connection, value: ColumnElement[Any], source: Any, key: Key, count: int
 ) -> list[FacetBucket]:
-    low, high = conn.execute(select(func.min(value), func.max(value)).select_from(source)).one()
+    number = _as_number(value, key, conn.dialect.name)
+    low, high = conn.execute(select(func.min(number), func.max(number)).select_from(source)).one()
     if low is None:
         return []
     low_n, high_n = _number(low), _number(high)
@@ -102,7 +103,7 @@ def _ranges(
         total = conn.execute(select(func.count()).select_from(source)).scalar_one()
         return [FacetBucket(count=int(total), low=_bound(key, low_n), high=_bound(key, high_n))]
     width = (high_n - low_n) / count
-    position = (_as_number(value, key) - low_n) / width
+    position = (number - low_n) / width
     floor = func.floor(position) if conn.dialect.name == "postgresql" else position  # >= 0: cast floors
     slot = (
         func.min(cast(floor, Integer), count - 1)
@@ -121,11 +122,20 @@ def _ranges(
     ]
 
 
-def _as_number(value: ColumnElement[Any], key: Key) -> ColumnElement[Any]:
-    """Values as numbers: index rows are numbers already; a datetime column in seconds."""
-    if key.source is Source.FACT and key.type is KeyType.DATETIME:
-        raise FilterError([f"key: {key.text} has no ranges yet: filter it with between instead"])
-    return value
+def _as_number(value: ColumnElement[Any], key: Key, dialect: str) -> ColumnElement[Any]:
+    """Values as numbers: index rows are numbers already (datetimes in microseconds since 1970);
+    a datetime column of the item is turned into the same microseconds."""
+    if key.source is not Source.FACT or key.type is not KeyType.DATETIME:
+        return value
+    if dialect == "postgresql":
+        return func.extract("epoch", value) * _MICROS_PER_SECOND
+    # SQLite keeps the column as text; julianday() reads it (days since 4714 BC, as a double)
+    return (func.julianday(value) - _UNIX_EPOCH_JULIAN_DAY) * _MICROS_PER_DAY
+
+
+_MICROS_PER_SECOND = 1_000_000
+_MICROS_PER_DAY = 86_400 * _MICROS_PER_SECOND
+_UNIX_EPOCH_JULIAN_DAY = 2_440_587.5
 
 
 def _number(value: Any) -> float:
