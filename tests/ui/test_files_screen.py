@@ -55,6 +55,9 @@ def test_a_key_revoked_while_signed_in_returns_to_the_sign_in_screen(
     page: Page, served: Served, api_key: str, db: Database
 ) -> None:
     sign_in(page, served, api_key)
+    # Revoke only once the first screen's requests are answered: one refused in flight
+    # would sign out before the reload, and the reload would show no reason.
+    page.wait_for_load_state("networkidle")
     auth = AuthService(db)
     [key] = auth.list_api_keys(auth.caller_for_token(api_key).user_id)
     auth.revoke_api_key(key.id)
@@ -167,13 +170,15 @@ def test_a_large_folder_pages_in_as_the_list_scrolls(page: Page, served: Served,
     rows = items.locator("li.item-row")
     assert rows.count() < 60  # virtualised: only the rows in view (and a few more) are in the page
     scroller = items.locator(".item-scroller")
-    for _ in range(20):
+    last_row = items.get_by_text("frame-0449", exact=True)
+    for _ in range(40):
+        # Scroll again after each page lands: the list grows under the scroller.
         scroller.evaluate("element => { element.scrollTop = element.scrollHeight; }")
-        if items.get_by_text("450 items").is_visible():
+        if items.get_by_text("450 items").is_visible() and last_row.is_visible():
             break
         page.wait_for_timeout(200)
     expect(items.get_by_text("450 items")).to_be_visible()
-    expect(items.get_by_text("frame-0449", exact=True)).to_be_visible()
+    expect(last_row).to_be_visible()
     assert rows.count() < 60
     requests = json.dumps(page.evaluate("performance.getEntriesByType('resource').map(e => e.name)"))
     assert requests.count("/items?") == 3  # three cursor pages: 200 + 200 + 50
