@@ -174,6 +174,22 @@ class StoreUnavailable(BucketdexError):
     code = "store_unavailable"
 
 
+class MapLayoutMissing(BucketdexError):
+    """The refined 2-D map of an embedding key needs umap-learn (the ``map`` extra), which is not
+    installed: a deployment problem, with the install line (the PCA preview works without it)."""
+
+    code = "map_layout_missing"
+    detail_fields: ClassVar[tuple[str, ...]] = ("install",)
+    INSTALL_HINT = "pip install 'bucketdex[map]'"
+
+    def __init__(self, what: str) -> None:
+        self.install = self.INSTALL_HINT
+        super().__init__(
+            f"the refined 2-D map needs {what}; install it with: {self.INSTALL_HINT} "
+            "(the PCA preview works without it)"
+        )
+
+
 class Unauthenticated(BucketdexError):
     """The request has no credentials, or ones that are unknown, revoked or wrongly signed.
 

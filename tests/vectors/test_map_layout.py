@@ -122,3 +122,18 @@ def test_refine_without_umap_says_how_to_install_it_and_pca_still_works() -> Non
 def test_pca_preview_of_nothing_or_one_vector(n: int) -> None:
     layout = pca_preview(np.ones((n, 16), dtype=np.float32))
     assert layout.shape == (n, 2) and np.isfinite(layout).all()
+
+
+def test_refine_keeps_apart_clusters_spread_over_many_dimensions() -> None:
+    """200 centres in random directions of a 256-d space, each point varying in a 64-d subspace
+    all clusters share (as real embeddings vary along common axes): the shared variation fills
+    the top principal axes, so a layout in too few of them merges clusters (50 axes: 0.91)."""
+    rng = np.random.default_rng(3)
+    centres = rng.standard_normal((200, 256))
+    centres /= np.linalg.norm(centres, axis=1, keepdims=True)
+    shared = rng.standard_normal((64, 256)) / 16 * (0.3 / np.sqrt(np.arange(1, 65)))[:, None]
+    labels = rng.integers(0, 200, 6000)
+    points = centres[labels] + rng.standard_normal((6000, 64)) @ shared
+    points += rng.standard_normal((6000, 256)) * 0.2 / 16
+    layout = refine(points.astype(np.float32), sample=3000, metric="cosine")
+    assert _label_agreement(layout, labels, k=5) > 0.95

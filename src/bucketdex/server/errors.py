@@ -26,6 +26,7 @@ from bucketdex.errors import (
     BucketdexError,
     Conflict,
     InvalidArgument,
+    MapLayoutMissing,
     NotFound,
     PayloadTooLarge,
     PermissionDenied,
@@ -49,6 +50,7 @@ STATUS_BY_ERROR: tuple[tuple[type[BucketdexError], int], ...] = (
     (AccessDenied, 502),  # the *bucket* refused bucketdex's credentials: not the caller's auth
     (StorageError, 502),
     (StoreUnavailable, 503),
+    (MapLayoutMissing, 503),  # the server lacks umap-learn (the map extra): not the caller's fault
     (SecretsUnavailable, 500),
 )
 _FALLBACK_STATUS = 500

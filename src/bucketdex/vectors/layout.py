@@ -17,36 +17,21 @@ as cosine distance does).  Positions are float32, arbitrary units, centred on 0.
 from __future__ import annotations
 
 import warnings
-from typing import Any, ClassVar, Literal
+from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
 
-from bucketdex.errors import BucketdexError
+from bucketdex.errors import MapLayoutMissing
 
 Metric = Literal["cosine", "l2"]
 
-MAP_INSTALL_HINT = "pip install 'bucketdex[map]'"
+MAP_INSTALL_HINT = MapLayoutMissing.INSTALL_HINT
 PCA_SAMPLE = 20_000  # rows whose principal axes stand for all
-REDUCED_DIM = 50  # dimensions UMAP and the neighbour search work in
+REDUCED_DIM = 128  # dimensions UMAP and the neighbour search work in (50 lost clusters spread over many)
 DEFAULT_SAMPLE = 25_000  # vectors UMAP lays out; the rest are placed from them
 NEIGHBOURS = 10  # sample points a placed vector is put among
 _CHUNK = 65_536  # rows projected (or queried) at once: bounded temporary memory
-
-
-class MapLayoutMissing(BucketdexError):
-    """The refined layout needs umap-learn, which is not installed (a deployment problem; the
-    PCA preview works without it)."""
-
-    code = "map_layout_missing"
-    detail_fields: ClassVar[tuple[str, ...]] = ("install",)
-
-    def __init__(self, what: str) -> None:
-        self.install = MAP_INSTALL_HINT
-        super().__init__(
-            f"the refined 2-D map needs {what}; install it with: {MAP_INSTALL_HINT} "
-            "(the PCA preview works without it)"
-        )
 
 
 def pca_preview(matrix: NDArray[np.floating], *, metric: Metric = "l2", seed: int = 0) -> NDArray[np.float32]:
