@@ -11,6 +11,7 @@ import { FiltersScreen } from "./index/FiltersScreen";
 import { SetupScreen } from "./setup/SetupScreen";
 import { JobPage } from "./jobs/JobPage";
 import { JobsBell } from "./jobs/JobsBell";
+import { MapScreen } from "./map/MapScreen";
 import { linkProps, parseRoute, usePathname, type Route } from "./router";
 
 export function App({ apiOptions }: { apiOptions?: ApiOptions }) {
@@ -67,6 +68,9 @@ export function App({ apiOptions }: { apiOptions?: ApiOptions }) {
               <a {...linkProps("/filters")} aria-current={route.screen === "filters" ? "page" : undefined}>
                 Filters
               </a>
+              <a {...linkProps("/map")} aria-current={route.screen === "map" ? "page" : undefined}>
+                Map
+              </a>
               <a {...linkProps("/setup")} aria-current={route.screen === "setup" ? "page" : undefined}>
                 Schema and integrations
               </a>
@@ -88,6 +92,7 @@ function Screen({ route }: { route: Route }) {
   if (route.screen === "job") return <JobPage key={route.jobId} jobId={route.jobId} />;
   if (route.screen === "filters") return <FiltersScreen key={route.folderId} folderId={route.folderId} />;
   if (route.screen === "setup") return <SetupScreen />;
+  if (route.screen === "map") return <MapScreen />;
   return <FilesScreen folderId={route.folderId} itemId={route.itemId} />;
 }
 

@@ -41,3 +41,12 @@ describe("the Filters screen's address", () => {
     expect(pathOf({ screen: "setup" })).toBe("/setup");
   });
 });
+
+describe("the map's address", () => {
+  it("is /map both ways", () => {
+    expect(parseRoute("/map")).toEqual({ screen: "map" });
+    expect(parseRoute("/map/")).toEqual({ screen: "map" });
+    expect(pathOf({ screen: "map" })).toBe("/map");
+    expect(parseRoute("/mapping")).toEqual({ screen: "files", folderId: null, itemId: null });
+  });
+});

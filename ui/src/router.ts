@@ -5,7 +5,8 @@ export type Route =
   | { screen: "files"; folderId: string | null; itemId: string | null }
   | { screen: "job"; jobId: string }
   | { screen: "filters"; folderId: string | null }
-  | { screen: "setup" };
+  | { screen: "setup" }
+  | { screen: "map" };
 
 const ID = "([0-9a-f-]{36})";
 const FILES = new RegExp(`^/files/${ID}(?:/items/${ID})?/?$`, "i");
@@ -16,6 +17,7 @@ export function parseRoute(pathname: string): Route {
   const filters = FILTERS.exec(pathname);
   if (filters) return { screen: "filters", folderId: filters[1] ?? null };
   if (/^\/setup\/?$/.test(pathname)) return { screen: "setup" };
+  if (/^\/map\/?$/.test(pathname)) return { screen: "map" };
   const job = JOB.exec(pathname);
   if (job) return { screen: "job", jobId: job[1]! };
   const files = FILES.exec(pathname);
@@ -26,6 +28,7 @@ export function pathOf(route: Route): string {
   if (route.screen === "job") return `/jobs/${route.jobId}`;
   if (route.screen === "filters") return route.folderId ? `/filters/${route.folderId}` : "/filters";
   if (route.screen === "setup") return "/setup";
+  if (route.screen === "map") return "/map";
   if (!route.folderId) return "/";
   return route.itemId ? `/files/${route.folderId}/items/${route.itemId}` : `/files/${route.folderId}`;
 }

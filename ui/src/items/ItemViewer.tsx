@@ -3,6 +3,7 @@ import { ErrorMessage } from "../components/ErrorMessage";
 import { Modal } from "../components/Modal";
 import { typeBadge } from "../files/itemTypes";
 import { linkProps, paths } from "../router";
+import { SimilarPanel } from "../similar/SimilarPanel";
 import { factRows, hasChildren, metadataValue } from "./facts";
 import { Preview } from "./Preview";
 import { SHOWN_CHILDREN, useItem, useItemChildren, useItemSummary, useSignedUrls } from "./queries";
@@ -62,6 +63,7 @@ function ItemDetails({ item }: { item: Item }) {
         </section>
         <Belongs summary={summary.data} />
         <ErrorMessage error={summary.error} context="Where the item belongs could not be read" />
+        <SimilarPanel item={item} />
       </div>
     </div>
   );
