@@ -21,7 +21,7 @@ export function MapCanvas({ points, mask, tool, onShape }: {
   const [view, setView] = useState<View | null>(null);
   const [trail, setTrail] = useState<Array<[number, number]>>([]);
   const drag = useRef<{ x: number; y: number } | null>(null);
-  const [stats, setStats] = useState({ drawn: 0, ms: 0 });
+  const [stats, setStats] = useState({ drawn: 0, ms: 0, at: 0 });
 
   useLayoutEffect(() => {
     const element = box.current;
@@ -40,7 +40,8 @@ export function MapCanvas({ points, mask, tool, onShape }: {
     if (!context || !view) return;
     const started = performance.now();
     const drawn = drawPoints(context, points, view, mask);
-    setStats({ drawn, ms: performance.now() - started });
+    const at = performance.now();
+    setStats({ drawn, ms: at - started, at });
   }, [points, view, mask]);
 
   const at = (event: PointerEvent | WheelEvent): [number, number] => {
@@ -95,6 +96,7 @@ export function MapCanvas({ points, mask, tool, onShape }: {
         data-testid="map-canvas"
         data-drawn-points={stats.drawn}
         data-draw-ms={stats.ms.toFixed(1)}
+        data-drawn-at={stats.at.toFixed(1)}
         onPointerDown={down}
         onPointerMove={move}
         onPointerUp={up}
