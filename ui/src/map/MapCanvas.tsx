@@ -1,6 +1,7 @@
 import { useEffect, useLayoutEffect, useRef, useState, type PointerEvent, type WheelEvent } from "react";
 
-import { boundsOf, fitView, panBy, toMap, zoomAt, type MapPoints, type Shape, type View } from "./points";
+import { HoverCard } from "./HoverCard";
+import { boundsOf, fitView, idAt, nearestPoint, panBy, toMap, zoomAt, type MapPoints, type Shape, type View } from "./points";
 import { drawPoints } from "./render";
 
 export type Tool = "pan" | "rect" | "lasso";
@@ -22,6 +23,8 @@ export function MapCanvas({ points, mask, tool, onShape }: {
   const [trail, setTrail] = useState<Array<[number, number]>>([]);
   const drag = useRef<{ x: number; y: number } | null>(null);
   const [stats, setStats] = useState({ drawn: 0, ms: 0, at: 0 });
+  const [hover, setHover] = useState<{ id: string; x: number; y: number } | null>(null);
+  const hoverFrame = useRef(0);
 
   useLayoutEffect(() => {
     const element = box.current;
@@ -57,8 +60,10 @@ export function MapCanvas({ points, mask, tool, onShape }: {
   };
   const move = (event: PointerEvent<HTMLCanvasElement>) => {
     const start = drag.current;
-    if (!start || !view) return;
+    if (!view) return;
     const [x, y] = at(event);
+    if (!start) return lookUp(view, x, y);
+    setHover(null);
     if (tool === "pan") {
       setView(panBy(view, x - start.x, y - start.y));
       drag.current = { x, y };
@@ -79,6 +84,15 @@ export function MapCanvas({ points, mask, tool, onShape }: {
     setTrail([]);
     if (shape) onShape(shape);
   };
+  // the point under a resting cursor, looked up once per animation frame
+  const lookUp = (current: View, x: number, y: number) => {
+    cancelAnimationFrame(hoverFrame.current);
+    hoverFrame.current = requestAnimationFrame(() => {
+      const found = nearestPoint(points, current, x, y);
+      setHover(found < 0 ? null : { id: idAt(points, found), x, y });
+    });
+  };
+  useEffect(() => () => cancelAnimationFrame(hoverFrame.current), []);
   const wheel = (event: WheelEvent<HTMLCanvasElement>) => {
     if (!view) return;
     const [x, y] = at(event);
@@ -101,11 +115,13 @@ export function MapCanvas({ points, mask, tool, onShape }: {
         onPointerMove={move}
         onPointerUp={up}
         onPointerCancel={() => ((drag.current = null), setTrail([]))}
+        onPointerLeave={() => (cancelAnimationFrame(hoverFrame.current), setHover(null))}
         onWheel={wheel}
       />
       <svg className="map-overlay" width={width} height={HEIGHT} aria-hidden="true">
         {trail.length > 1 ? <path d={outline(tool, trail)} /> : null}
       </svg>
+      {hover ? <HoverCard key={hover.id} itemId={hover.id} x={hover.x} y={hover.y} /> : null}
       <div className="map-tools">
         <button type="button" onClick={() => setView(fitView(boundsOf(points), width, HEIGHT))}>
           Fit

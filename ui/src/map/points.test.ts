@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { boundsOf, decodePoints, fitView, idAt, inPolygon, panBy, pointsInShape, toMap, toScreen, zoomAt } from "./points";
+import { boundsOf, decodePoints, fitView, idAt, inPolygon, nearestPoint, panBy, pointsInShape, toMap, toScreen, zoomAt } from "./points";
 import { COLOURS, drawPoints } from "./render";
 import { whereBody } from "./queries";
 
@@ -90,6 +90,18 @@ describe("selections", () => {
     const points = { count: 4, x: new Float32Array([0.5, 2, 2, 5]), y: new Float32Array([1.5, 1.5, 0.5, 5]) };
     expect([...pointsInShape(points, { rect: [2.5, 2, 0, 0] })]).toEqual([1, 1, 1, 0]);
     expect([...pointsInShape(points, { polygon: C })]).toEqual([1, 0, 1, 0]);
+  });
+});
+
+describe("the hover preview's point", () => {
+  it("is the nearest point within the radius in screen pixels, or none", () => {
+    const points = { count: 3, x: new Float32Array([0, 1, 1.1]), y: new Float32Array([0, 1, 1]) };
+    const view = fitView({ x0: -1, y0: -1, x1: 3, y1: 3 }, 400, 400); // 100 px a unit
+    const [sx, sy] = toScreen(view, 1.08, 1);
+    expect(nearestPoint(points, view, sx, sy)).toBe(2);
+    const [ox, oy] = toScreen(view, 0.5, 0.5);
+    expect(nearestPoint(points, view, ox, oy)).toBe(-1); // 50 px from any point
+    expect(nearestPoint(points, view, ox, oy, 80)).toBe(0); // ties: the first found
   });
 });
 

@@ -160,3 +160,21 @@ export function pointsInShape(points: Pick<MapPoints, "count" | "x" | "y">, shap
   }
   return mask;
 }
+
+/** The index of the point drawn nearest to the screen point (sx, sy), within `radius` pixels
+ * (-1: none): the hover preview's point. */
+export function nearestPoint(points: Pick<MapPoints, "count" | "x" | "y">, view: View, sx: number, sy: number, radius = 6): number {
+  const [mx, my] = toMap(view, sx, sy);
+  let best = -1;
+  let bestSq = (radius / view.scale) ** 2;
+  for (let n = 0; n < points.count; n++) {
+    const dx = points.x[n]! - mx;
+    const dy = points.y[n]! - my;
+    const sq = dx * dx + dy * dy;
+    if (sq < bestSq || (best < 0 && sq === bestSq)) {
+      bestSq = sq;
+      best = n;
+    }
+  }
+  return best;
+}
