@@ -2,7 +2,7 @@ import { useEffect, useLayoutEffect, useRef, useState, type PointerEvent, type W
 
 import { HoverCard } from "./HoverCard";
 import { boundsOf, fitView, idAt, nearestPoint, panBy, toMap, zoomAt, type MapPoints, type Shape, type View } from "./points";
-import { drawPoints } from "./render";
+import { drawPoints, type Layer } from "./render";
 
 export type Tool = "pan" | "rect" | "lasso";
 const HEIGHT = 560;
@@ -10,9 +10,10 @@ const LASSO_STEP = 3; // screen pixels between a lasso's vertices
 
 /** The points on a <canvas> (one ImageData a frame), pan by dragging and zoom with the wheel;
  * with the rectangle or lasso tool a drag draws a shape, given back in map coordinates. */
-export function MapCanvas({ points, mask, tool, onShape }: {
+export function MapCanvas({ points, mask, layers, tool, onShape }: {
   points: MapPoints;
   mask: Uint8Array | null;
+  layers: Layer[];
   tool: Tool;
   onShape: (shape: Shape) => void;
 }) {
@@ -42,10 +43,10 @@ export function MapCanvas({ points, mask, tool, onShape }: {
     const context = canvas.current?.getContext("2d");
     if (!context || !view) return;
     const started = performance.now();
-    const drawn = drawPoints(context, points, view, mask);
+    const drawn = drawPoints(context, points, view, mask, layers);
     const at = performance.now();
     setStats({ drawn, ms: at - started, at });
-  }, [points, view, mask]);
+  }, [points, view, mask, layers]);
 
   const at = (event: PointerEvent | WheelEvent): [number, number] => {
     const rect = canvas.current!.getBoundingClientRect();

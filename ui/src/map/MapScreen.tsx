@@ -1,10 +1,12 @@
 import { useMemo, useState } from "react";
 
 import { ErrorMessage } from "../components/ErrorMessage";
+import type { SchemaKey } from "../index/filter";
 import { useSchemaKeys } from "../index/queries";
 import { pointsInShape, type Shape } from "./points";
 import { MapCanvas, type Tool } from "./MapCanvas";
-import { storedLayout, useMapJob, useMapPoints, useStartMap, type MapFilter } from "./queries";
+import { narrowed, storedLayout, useColourLayers, useMapJob, useMapPoints, useStartMap, type MapFilter } from "./queries";
+import { cssColour, PALETTE, type Layer } from "./render";
 import { SelectionPanel } from "./SelectionPanel";
 
 /** The embedding map (/map): an embedding key's 2-D layout (the PCA preview, then the refined
@@ -19,6 +21,9 @@ export function MapScreen() {
   const [filter, setFilter] = useState<MapFilter>({ where: "", folderId: null });
   const [tool, setTool] = useState<Tool>("lasso");
   const [shape, setShape] = useState<Shape | null>(null);
+  const [colourBy, setColourBy] = useState("");
+  const colourKeys = useMemo(() => (schema.data ?? []).filter((k) => !k.deleted && (k.type === "enum" || k.type === "boolean")), [schema.data]);
+  const colourKey = colourKeys.find((k) => k.key === colourBy) ?? null;
 
   return (
     <div className="filters map-screen">
@@ -47,6 +52,17 @@ export function MapScreen() {
           <textarea id="map-where" rows={4} value={whereText} onChange={(event) => setWhereText(event.target.value)} placeholder='{"key": "weather", "op": "=", "value": "rainy"}' />
           <button type="submit">Apply filter</button>
         </form>
+        <label className="key-control">
+          Colour by{" "}
+          <select aria-label="Colour by" value={colourBy} onChange={(event) => setColourBy(event.target.value)}>
+            <option value="">(one colour)</option>
+            {colourKeys.map((k) => (
+              <option key={k.key} value={k.key}>
+                {k.key}
+              </option>
+            ))}
+          </select>
+        </label>
         <fieldset className="key-control">
           <legend>Selection tool</legend>
           {(["lasso", "rect", "pan"] as const).map((name) => (
@@ -59,15 +75,16 @@ export function MapScreen() {
         </fieldset>
       </aside>
       <main className="content filters-main">
-        {key ? <KeyMap key={key} mapKey={key} filter={filter} tool={tool} shape={shape} onShape={setShape} /> : null}
+        {key ? <KeyMap key={key} mapKey={key} filter={filter} colourKey={colourKey} tool={tool} shape={shape} onShape={setShape} /> : null}
       </main>
     </div>
   );
 }
 
-function KeyMap({ mapKey, filter, tool, shape, onShape }: {
+function KeyMap({ mapKey, filter, colourKey, tool, shape, onShape }: {
   mapKey: string;
   filter: MapFilter;
+  colourKey: SchemaKey | null;
   tool: Tool;
   shape: Shape | null;
   onShape: (shape: Shape | null) => void;
@@ -78,6 +95,13 @@ function KeyMap({ mapKey, filter, tool, shape, onShape }: {
   const points = useMapPoints(mapKey, filter, layout);
   const mask = useMemo(() => (points.data && shape ? pointsInShape(points.data, shape) : null), [points.data, shape]);
   const running = job.data?.status === "PENDING";
+  const values: unknown[] = colourKey ? (colourKey.type === "boolean" ? [true, false] : colourKey.values ?? []) : [];
+  const coloured = useColourLayers(mapKey, filter, colourKey?.key ?? "", values, layout);
+  const loaded = coloured.map((query) => query.dataUpdatedAt).join(); // a new array each render: redraw on new data only
+  const layers = useMemo<Layer[]>(
+    () => coloured.flatMap((query, n) => (query.data ? [{ points: query.data, colour: PALETTE[n % PALETTE.length]! }] : [])),
+    [loaded, colourKey],
+  );
   return (
     <>
       <header className="items-header">
@@ -94,12 +118,29 @@ function KeyMap({ mapKey, filter, tool, shape, onShape }: {
       {job.data?.error ? <p className="error" role="alert">The map job failed: {job.data.error}</p> : null}
       <ErrorMessage error={points.error} context="The map's points could not be read" />
       {points.data ? (
-        <MapCanvas points={points.data} mask={mask} tool={tool} onShape={onShape} />
+        <MapCanvas points={points.data} mask={mask} layers={layers} tool={tool} onShape={onShape} />
       ) : layout ? (
         <p className="empty">Loading the points…</p>
       ) : null}
+      {colourKey ? <Legend colourKey={colourKey} values={values} counts={coloured.map((query) => query.data?.count)} textFilter={narrowed(filter, colourKey.key, null) === null} /> : null}
       {shape ? <SelectionPanel key={JSON.stringify(shape)} mapKey={mapKey} filter={filter} shape={shape} drawn={mask} onClear={() => onShape(null)} /> : null}
     </>
+  );
+}
+
+function Legend({ colourKey, values, counts, textFilter }: { colourKey: SchemaKey; values: unknown[]; counts: Array<number | undefined>; textFilter: boolean }) {
+  if (textFilter) return <p className="hint">Colour by needs the filter as a JSON tree (or none).</p>;
+  return (
+    <ul className="map-legend" aria-label={`Colours of ${colourKey.key}`}>
+      {values.slice(0, PALETTE.length).map((value, n) => (
+        <li key={String(value)}>
+          <span className="swatch" style={{ background: cssColour(PALETTE[n]!) }} /> {String(value)} <span className="hint">{counts[n] ?? "…"}</span>
+        </li>
+      ))}
+      <li>
+        <span className="swatch" style={{ background: "rgb(148, 163, 184)" }} /> other or none
+      </li>
+    </ul>
   );
 }
 

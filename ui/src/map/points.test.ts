@@ -140,3 +140,15 @@ describe("a filter typed in a box", () => {
     expect(whereBody("  ")).toBeUndefined();
   });
 });
+
+describe("colour by", () => {
+  it("narrows a JSON filter (or none) to one value; a --where text cannot be joined", async () => {
+    const { narrowed } = await import("./queries");
+    expect(narrowed({ where: "", folderId: null }, "colour", "red")).toEqual({ where: '{"key":"colour","op":"=","value":"red"}', folderId: null });
+    const tree = '{"key": "score", "op": ">", "value": 1}';
+    expect(JSON.parse(narrowed({ where: tree, folderId: "f" }, "ok", true)!.where)).toEqual({
+      and: [{ key: "score", op: ">", value: 1 }, { key: "ok", op: "=", value: true }],
+    });
+    expect(narrowed({ where: "score > 1", folderId: null }, "colour", "red")).toBeNull();
+  });
+});

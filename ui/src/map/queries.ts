@@ -1,6 +1,6 @@
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useMutation, useQueries, useQuery, useQueryClient } from "@tanstack/react-query";
 
-import { unwrap } from "../api/client";
+import { unwrap, type Api } from "../api/client";
 import { useApi } from "../api/context";
 import { ApiError } from "../api/errors";
 import { untyped, type MapJob, type Selection } from "./api";
@@ -70,20 +70,48 @@ export function useMapPoints(key: string, filter: MapFilter, layout: string | nu
     enabled: key !== "" && layout !== null,
     staleTime: Infinity,
     gcTime: 0, // a million points are 40 MB: keep only the map in view
-    queryFn: async (): Promise<MapPoints & { fetchMs: number }> => {
-      const started = performance.now();
-      const query: Record<string, unknown> = {};
-      if (filter.where.trim()) query.where = filter.where.trim();
-      if (filter.folderId) Object.assign(query, { folder_id: filter.folderId, recursive: true });
-      const { data, error, response } = await untyped(api).GET("/api/v1/embeddings/{key}/map", {
-        params: { path: { key }, query },
-        parseAs: "arrayBuffer",
-      });
-      if (!response.ok || error !== undefined) throw await errorOf(response, error);
-      const record = Number(response.headers.get("X-Map-Record-Bytes") ?? 24);
-      const points = decodePoints(data as ArrayBuffer, response.headers.get("X-Map-Stage"), record);
-      return { ...points, fetchMs: performance.now() - started };
-    },
+    queryFn: () => fetchPoints(api, key, filter),
+  });
+}
+
+async function fetchPoints(api: Api, key: string, filter: MapFilter): Promise<MapPoints & { fetchMs: number }> {
+  const started = performance.now();
+  const query: Record<string, unknown> = {};
+  if (filter.where.trim()) query.where = filter.where.trim();
+  if (filter.folderId) Object.assign(query, { folder_id: filter.folderId, recursive: true });
+  const { data, error, response } = await untyped(api).GET("/api/v1/embeddings/{key}/map", {
+    params: { path: { key }, query },
+    parseAs: "arrayBuffer",
+  });
+  if (!response.ok || error !== undefined) throw await errorOf(response, error);
+  const record = Number(response.headers.get("X-Map-Record-Bytes") ?? 24);
+  const points = decodePoints(data as ArrayBuffer, response.headers.get("X-Map-Stage"), record);
+  return { ...points, fetchMs: performance.now() - started };
+}
+
+/** The filter narrowed to `key = value` (a JSON tree; null when the filter is --where text,
+ * which a JSON condition cannot be joined to). */
+export function narrowed(filter: MapFilter, key: string, value: unknown): MapFilter | null {
+  const condition = { key, op: "=", value };
+  const where = whereBody(filter.where);
+  if (typeof where === "string") return null;
+  return { ...filter, where: JSON.stringify(where ? { and: [where, condition] } : condition) };
+}
+
+/** Colour by: the points of each value of `colourKey` (one request per value, at most 10). */
+export function useColourLayers(key: string, filter: MapFilter, colourKey: string, values: unknown[], layout: string | null) {
+  const api = useApi();
+  return useQueries({
+    queries: values.slice(0, 10).map((value) => {
+      const narrow = narrowed(filter, colourKey, value);
+      return {
+        queryKey: ["map", key, "points", narrow, layout],
+        enabled: key !== "" && layout !== null && narrow !== null,
+        staleTime: Infinity,
+        gcTime: 0,
+        queryFn: () => fetchPoints(api, key, narrow!),
+      };
+    }),
   });
 }
 
