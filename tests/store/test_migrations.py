@@ -12,7 +12,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import text
 
-from bucketdex.store.database import Database, alembic_config
+from bucketdex.store.database import HEAD_REVISION, Database, alembic_config
 from bucketdex.store.tables import DEFAULT_ORG_ID, metadata
 
 
@@ -34,7 +34,7 @@ def test_migrate_is_idempotent_and_seeds_default_org(db: Database) -> None:
         orgs = conn.execute(text("SELECT id, name FROM organisations")).all()
         version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
     assert [(str(o.id).replace("-", ""), o.name) for o in orgs] == [(DEFAULT_ORG_ID.hex, "default")]
-    assert version == "0010"
+    assert version == HEAD_REVISION
 
 
 def test_a_0001_catalog_with_jobs_upgrades_to_job_statistics(tmp_path: object) -> None:
@@ -251,8 +251,8 @@ def test_a_catalog_at_head_opens_without_loading_alembic(tmp_path: object) -> No
         "d.migrate(); print(d.revision(), 'alembic' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", probe, url], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["0010", "False"]
+    assert out.stdout.split() == [HEAD_REVISION, "False"]
     empty = Database(f"sqlite:///{tmp_path}/new.sqlite3")
     assert empty.revision() is None
     empty.migrate()
-    assert empty.revision() == "0010"
+    assert empty.revision() == HEAD_REVISION
