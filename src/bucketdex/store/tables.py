@@ -25,6 +25,7 @@ from sqlalchemy import (
     Table,
     Text,
     TypeDecorator,
+    UniqueConstraint,
     Uuid,
     text,
 )
@@ -199,6 +200,37 @@ storage_items = Table(
         sqlite_where=text("parent_item_id IS NOT NULL"),
         postgresql_where=text("parent_item_id IS NOT NULL"),
     ),
+)
+
+# -- Embedding vectors (issue 19; catalog/vectors.py) ----------------------------------------------
+# The vectors of a schema's embedding keys, out of ``client_metadata`` (a 512-d vector is ~10 KB as
+# JSON, 2 KB here).  ``frame`` -1 is the item's own vector, else a video frame number.  ``id`` is
+# also the vector's label in the ANN index: a replaced vector gets a new id (delete + insert), and
+# the AFTER DELETE trigger of migration 0011 logs every deleted row in ``vector_removals``, so the
+# index learns of deletes by any path (item or folder delete cascade, update, key deletion).
+item_vectors = Table(
+    "item_vectors",
+    metadata,
+    # SQLite: INTEGER PRIMARY KEY, so the id is the rowid
+    Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True),
+    Column("org_id", Uuid(), nullable=False),
+    Column("key", String(200), nullable=False),
+    Column("item_id", Uuid(), ForeignKey("storage_items.id", ondelete="CASCADE"), nullable=False),
+    Column("frame", Integer(), nullable=False),
+    Column("vector", LargeBinary(), nullable=False),  # float32 little-endian, 4 bytes per dimension
+    UniqueConstraint("item_id", "key", "frame"),
+    Index(None, "org_id", "key", "id"),
+)
+
+# One row per deleted item_vectors row (written by the trigger only): what the ANN index must drop.
+vector_removals = Table(
+    "vector_removals",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True),
+    Column("org_id", Uuid(), nullable=False),
+    Column("key", String(200), nullable=False),
+    Column("vector_id", BigInteger(), nullable=False),
+    Index(None, "org_id", "key", "id"),
 )
 
 datasets = Table(
