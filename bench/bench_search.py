@@ -8,19 +8,24 @@ after the registration (it writes the deferred index rows: ``catch-up``); regist
 ``json.loads`` of the manifest.  Baseline in the same run: the same count as a JSON scan (the
 key written ``json:score``, read from every item's metadata, as without an index).
 
-    python bench/bench_search.py [--items 1000000] [--backend sqlite|postgresql]
+    python bench/bench_search.py [--items 1000000] [--backend sqlite|postgresql] [--keep DIR]
+
+``--keep DIR`` builds the catalog in ``DIR`` (PostgreSQL: a database named after it) and keeps
+it; run again with the same ``DIR``, the queries run on it without registering anything.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import shutil
 import statistics
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +34,11 @@ import orjson
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
+from sqlalchemy import create_engine, make_url, text  # noqa: E402
+
 from bench_import import _database as database  # noqa: E402 (the same scratch catalogs)
 from bucketdex import Client, F  # noqa: E402
+from pg_scratch import PG_ADMIN  # noqa: E402
 
 ROUNDS = 30
 SPLITS = ("train", "val", "test", "holdout")
@@ -136,34 +144,71 @@ def queries(client: Client) -> dict[str, Callable[[int], Any]]:
     }
 
 
-def run_backend(backend: str, n: int, rounds: int) -> list[dict[str, Any]]:
+def run_backend(
+    backend: str, n: int, rounds: int, keep: Path | None = None, only: str | None = None
+) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
-    with tempfile.TemporaryDirectory() as tmp_name, database(backend, Path(tmp_name)) as url:
-        tmp = Path(tmp_name)
-        (tmp / "media").mkdir()
-        manifests = write_manifests(tmp, n, f"file://{tmp}/media/")
+    with _place(backend, n, keep) as (tmp, url, built):
         client = Client.local(tmp / "home", database_url=url)
-        folder, integration = prepare(client, tmp / "media")
-        for number, manifest in enumerate(manifests, 1):
-            baseline, _ = timed(lambda m=manifest: json.loads(m.read_bytes()))  # type: ignore[misc]
-            seconds, result = timed(
-                lambda m=manifest: folder.add_private_data_to_folder_get_result(  # type: ignore[misc]
-                    folder.add_private_data_to_folder_start(integration_id=integration.id, private_files=m)
-                )
-            )
-            assert result.status.value == "DONE", result.errors[:3]
-            case = f"register manifest {number} of {len(manifests)} (SDK, local integration)"
-            rows.append(_row(backend, n, case, seconds=seconds, baseline=baseline))
-        seconds, count = timed(lambda: client.count_items(F("split") == "train"))
-        rows.append(
-            _row(backend, n, "first search: writes the deferred index rows (catch-up)", seconds=seconds)
-        )
-        assert count == n // 4, count
+        if not built:
+            rows += build(client, backend, n, tmp)
+            if keep is not None:
+                (tmp / f"built-{backend}").write_text(url)
         for name, query in queries(client).items():
+            if only is not None and only not in name:
+                continue
             samples = [timed(lambda q=query, r=r: q(r))[0] for r in range(rounds)]  # type: ignore[misc]
             rows.append(_row(backend, n, name, **percentiles(samples)))
         client.close()
     return rows
+
+
+def build(client: Client, backend: str, n: int, tmp: Path) -> list[dict[str, Any]]:
+    """Register the ``n`` items, then the first search (it writes the deferred index rows)."""
+    rows: list[dict[str, Any]] = []
+    (tmp / "media").mkdir(exist_ok=True)
+    manifests = write_manifests(tmp, n, f"file://{tmp}/media/")
+    folder, integration = prepare(client, tmp / "media")
+    for number, manifest in enumerate(manifests, 1):
+        baseline, _ = timed(lambda m=manifest: json.loads(m.read_bytes()))  # type: ignore[misc]
+        seconds, result = timed(
+            lambda m=manifest: folder.add_private_data_to_folder_get_result(  # type: ignore[misc]
+                folder.add_private_data_to_folder_start(integration_id=integration.id, private_files=m)
+            )
+        )
+        assert result.status.value == "DONE", result.errors[:3]
+        case = f"register manifest {number} of {len(manifests)} (SDK, local integration)"
+        rows.append(_row(backend, n, case, seconds=seconds, baseline=baseline))
+    seconds, count = timed(lambda: client.count_items(F("split") == "train"))
+    rows.append(_row(backend, n, "first search: writes the deferred index rows (catch-up)", seconds=seconds))
+    assert count == n // 4, count
+    return rows
+
+
+@contextlib.contextmanager
+def _place(backend: str, n: int, keep: Path | None) -> Iterator[tuple[Path, str, bool]]:
+    """(directory, database URL, built already): scratch ones, or those kept in ``keep``."""
+    if keep is None:
+        with tempfile.TemporaryDirectory() as tmp_name, database(backend, Path(tmp_name)) as url:
+            yield Path(tmp_name), url, False
+        return
+    keep = keep.resolve() / f"{backend}-{n}"
+    marker = keep / f"built-{backend}"
+    if marker.exists():
+        yield keep, marker.read_text(), True
+        return
+    shutil.rmtree(keep, ignore_errors=True)  # a build that did not finish
+    keep.mkdir(parents=True)
+    if backend == "sqlite":
+        yield keep, f"sqlite:///{keep}/catalog.sqlite3", False
+        return
+    name = f"bucketdex_bench_search_{n}"
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    yield keep, make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False), False
 
 
 def _row(backend: str, n: int, case: str, **figures: float) -> dict[str, Any]:
@@ -189,9 +234,11 @@ def main() -> None:
     parser.add_argument("--items", type=int, default=1_000_000)
     parser.add_argument("--backend", choices=("sqlite", "postgresql"), action="append")
     parser.add_argument("--rounds", type=int, default=ROUNDS)
+    parser.add_argument("--keep", type=Path, help="build the catalog here and keep it; reuse it if built")
+    parser.add_argument("--only", help="run only the queries whose name holds this text")
     args = parser.parse_args()
     for backend in args.backend or ["sqlite", "postgresql"]:
-        run_backend(backend, args.items, args.rounds)
+        run_backend(backend, args.items, args.rounds, args.keep, args.only)
 
 
 if __name__ == "__main__":

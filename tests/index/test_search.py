@@ -173,7 +173,7 @@ def test_sorted_pages_match_the_reference(
 
 @pytest.mark.parametrize("key", [*sorted(SCHEMA), "$name", None])
 @pytest.mark.parametrize("desc", [False, True])
-@pytest.mark.parametrize("way", ["seek", "grow", "read"])
+@pytest.mark.parametrize("way", ["seek", "grow", "read", "cut"])
 def test_pages_read_from_the_filter_match_the_reference(
     filled: tuple[Catalog, list[ItemRecord]], key: str | None, desc: bool, way: str, monkeypatch: Any
 ) -> None:
@@ -181,11 +181,13 @@ def test_pages_read_from_the_filter_match_the_reference(
     organisation; the items' rows in a folder), with and without the sort key's value, both
     directions, pages of 4 across the whole order: no walk (``WALK`` 1) reads a page here.
     ``way``: a match's sort value sought per match, or the sort index read in order and the
-    matches kept (``matched_walk``: in reads of a page's length, doubling, or in one read)."""
+    matches kept (``matched_walk``: in reads of a page's length, doubling, or in one read, or
+    given up after a few reads, the page then sought as with ``seek``)."""
     catalog, records = filled
     folder = records[0].folder_id
-    monkeypatch.setattr(matched_walk, "MAX_ENTRIES", 0 if way == "seek" else 200_000)
-    monkeypatch.setattr(matched_walk, "FIRST_READ", 0.0 if way == "grow" else 1.25)
+    entries = {"seek": 0, "cut": 6}.get(way, 200_000)
+    monkeypatch.setattr(matched_walk, "MAX_ENTRIES", entries)
+    monkeypatch.setattr(matched_walk, "FIRST_READ", 0.0 if way in ("grow", "cut") else 1.25)
     (ordering.WALK, walk_before) = (1, ordering.WALK)
     try:
         for tree in (

@@ -14,18 +14,15 @@ without one, by id; ``desc`` reverses both.  A page is read one of two ways:
 
 from __future__ import annotations
 
-import base64
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-import msgspec
 from sqlalchemy import (
     ColumnElement,
     Connection,
-    DateTime,
     Select,
     String,
     Text,
@@ -40,21 +37,13 @@ from bucketdex.catalog.metadata_schema import MetadataSchema
 from bucketdex.core.records import ItemRecord
 from bucketdex.errors import FilterError
 from bucketdex.index.keys import FACTS, Key, KeyType, NotFilterable, Source, UnknownKey, resolve_key
+from bucketdex.index.keyset import Position, direction, past
 from bucketdex.index.matched_walk import page_from_matches
 from bucketdex.index.plan import Filtered
-from bucketdex.store.tables import UtcDateTime, storage_items
+from bucketdex.store.tables import storage_items
 
 WALK = 20_000  # index entries a page reads in sort order before it starts from the filter instead
 _SORTABLE = (KeyType.BOOLEAN, KeyType.NUMBER, KeyType.DATETIME, KeyType.UUID, KeyType.VARCHAR, KeyType.ENUM)
-
-
-class Position(msgspec.Struct, array_like=True):
-    """Where a page ended: the next one starts after it."""
-
-    sort: str  # the sort it was made for ("" for none; "-" first when descending)
-    phase: int  # 0: items with a value of the sort key, 1: the others
-    value: float | str | None
-    item: str  # the last item's id (hex)
 
 
 def resolve(text: str, schema: MetadataSchema, what: str) -> Key:
@@ -107,16 +96,19 @@ class Ordering:
         if filtered.has_filter and (phase == 1 or self.index is not None):
             # a short walk first: a broad filter fills the page from it (~1 ms), before any count
             first, *longer = _walk_sizes(limit)
-            for size in [first, *longer]:
-                if size != first and filtered.few(conn):
+            walked = conn.execute(self._walk(phase, filtered, after, first).limit(limit)).all()
+            if len(walked) == limit:
+                return self._fetch(conn, phase, walked)
+            if phase == 0:
+                matched = page_from_matches(conn, self, filtered, after, limit, (first, len(walked)))
+                if matched is not None:
+                    return self._with_values(matched)
+            for size in longer:
+                if filtered.few(conn):
                     break  # few matches: sorting them costs less than walking on
                 walked = conn.execute(self._walk(phase, filtered, after, size).limit(limit)).all()
                 if len(walked) == limit:
                     return self._fetch(conn, phase, walked)
-            if phase == 0 and filtered.few(conn):
-                matched = page_from_matches(conn, self, filtered, after, limit)
-                if matched is not None:
-                    return self._fetch(conn, phase, matched)
         query = self._from_filter(conn, phase, filtered, after)
         return self._fetch(conn, phase, conn.execute(query.limit(limit)).all())
 
@@ -133,6 +125,12 @@ class Ordering:
         if isinstance(value, datetime):
             value = value.isoformat()
         return Position(self.text, phase, value, row.item_id.hex)
+
+    def _with_values(self, rows: Sequence[Any]) -> list[tuple[ItemRecord, Position]]:
+        """The items of rows of ``select(storage_items)`` with the sort value last."""
+        records = items_from_rows(rows)  # (the columns by position: the sort value comes after)
+        pairs = zip(records, rows, strict=True)
+        return [(r, Position(self.text, 0, row.sort_value, r.id.hex)) for r, row in pairs]
 
     def _fetch(
         self, conn: Connection, phase: int, walked: Sequence[Any]
@@ -272,46 +270,3 @@ def _walk_sizes(limit: int) -> list[int]:
     """How far successive walks read: from a few pages' worth up to ``WALK`` (a walk sorts what
     passes, so it costs what it reads; a wide filter fills the page from the first, short one)."""
     return sorted({min(WALK, limit * 4), min(WALK, limit * 40), WALK})
-
-
-def direction(columns: tuple[ColumnElement[Any], ...], desc: bool) -> list[Any]:
-    return [c.desc() for c in columns] if desc else list(columns)
-
-
-def past(
-    value: ColumnElement[Any], row_id: ColumnElement[Any], after: Position, desc: bool
-) -> ColumnElement[bool]:
-    """Rows after ``after`` in (value, id) order (or its reverse)."""
-    last = uuid.UUID(after.item)
-    bound: Any = after.value
-    if isinstance(value.type, DateTime | UtcDateTime) and isinstance(bound, str):
-        bound = datetime.fromisoformat(bound)
-    past: ColumnElement[bool] = (
-        (value < bound) | ((value == bound) & (row_id < last))
-        if desc
-        else (value > bound) | ((value == bound) & (row_id > last))
-    )
-    return past
-
-
-def encode(position: Position) -> str:
-    return base64.urlsafe_b64encode(msgspec.json.encode(position)).decode().rstrip("=")
-
-
-def decode(token: str | None, sort: str) -> Position | None:
-    if not token:
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-        position = msgspec.json.decode(raw, type=Position)
-        uuid.UUID(position.item)
-    except (ValueError, msgspec.DecodeError):
-        raise FilterError(
-            ["page_token: not a token of this search (pass the next_page_token it gave)"]
-        ) from None
-    if position.sort != sort:
-        raise FilterError(
-            [f"page_token: made for sort {position.sort or '(none)'!r}, not {sort or '(none)'!r}: "
-             "start again without a token when the sort changes"]
-        )  # fmt: skip
-    return position

@@ -37,8 +37,10 @@ class Filtered:
     typed: TypedNode | None
     keys: Mapping[str, IndexedKey]
     dialect: str
-    # bounded counts already taken (by bound): a query asks for them up to three times
+    # bounded counts already taken (by bound): a query asks for them up to three times; and the
+    # organisation's item count, taken with the first of them (one statement)
     _counted: dict[int, dict[Typed, int]] = field(default_factory=dict, compare=False, repr=False)
+    _total: list[int] = field(default_factory=list, compare=False, repr=False)
 
     @property
     def has_filter(self) -> bool:
@@ -100,9 +102,10 @@ class Filtered:
         return self._counted[bound]
 
     def _count_rows(self, conn: Connection, bound: int) -> dict[Typed, int]:
+        """The counts in one statement (one round trip), the organisation's total with them."""
         assert self.typed is not None
         nodes = self.typed.nodes if isinstance(self.typed, TypedAll) else (self.typed,)
-        counts: dict[Typed, int] = {}
+        counted: dict[Typed, Any] = {}
         for node in nodes:
             if not isinstance(node, Typed):
                 continue
@@ -112,9 +115,20 @@ class Filtered:
             rows = select(key.table.c.item_id).where(key.table.c.key_id == key.id)
             if node.op != "exists":
                 rows = rows.where(value_condition(node, key.table.c.value))
-            counted = select(func.count()).select_from(rows.limit(bound).subquery())
-            counts[node] = conn.execute(counted).scalar_one()
-        return counts
+            counted[node] = select(func.count()).select_from(rows.limit(bound).subquery()).scalar_subquery()
+        if not counted:
+            return {}
+        total = [] if self._total else [_organisation_total(self.org_id).scalar_subquery()]
+        row = conn.execute(select(*counted.values(), *total)).one()
+        if total:
+            self._total.append(int(row[-1]))
+        return {node: int(n) for node, n in zip(counted, row, strict=False)}
+
+    def total(self, conn: Connection) -> int:
+        """The organisation's item count (``organisation_count``), taken once per search."""
+        if not self._total:
+            self._total.append(organisation_count(conn, self.org_id))
+        return self._total[0]
 
     def needs_row(self) -> bool:
         """Whether checking an item met in sort order reads its row (scope or item conditions);
@@ -126,6 +140,14 @@ class Filtered:
         meet has that few index rows.  Then the matches are sorted outright instead of walking
         the order looking for them."""
         return self.typed is not None and any(n < FEW for n in self._bounded_counts(conn, FEW).values())
+
+    def fewest(self, conn: Connection) -> int | None:
+        """The fewest index rows (counted up to ``FEW``) of a condition every match meets: at
+        least as many as the matches; None if no such condition reads index rows."""
+        if self.typed is None:
+            return None
+        counts = self._bounded_counts(conn, FEW)
+        return min(counts.values()) if counts else None
 
     def per_item(self, item: ColumnElement[Any]) -> ColumnElement[bool]:
         """The filter as ``EXISTS`` seeks for the item whose id is ``item``."""
@@ -149,7 +171,10 @@ def count_matches(conn: Connection, filtered: Filtered) -> int:
 def organisation_count(conn: Connection, org_id: uuid.UUID) -> int:
     """The organisation's searchable items: the sum of its folders' ``folder_item_counts``
     (kept by every write of items; counting the (folder, id) index read an entry per item)."""
+    return int(conn.execute(_organisation_total(org_id)).scalar_one())
+
+
+def _organisation_total(org_id: uuid.UUID) -> Select[Any]:
     mine = select(folders.c.id).where(folders.c.org_id == org_id)
     changes = folder_item_counts.c.delta
-    total = select(func.coalesce(func.sum(changes), 0)).where(folder_item_counts.c.folder_id.in_(mine))
-    return int(conn.execute(total).scalar_one())
+    return select(func.coalesce(func.sum(changes), 0)).where(folder_item_counts.c.folder_id.in_(mine))

@@ -15,8 +15,8 @@ order (and the sort it was made for: a token of another sort is refused).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
-from contextlib import AbstractContextManager
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -30,14 +30,15 @@ from sqlalchemy import (
 from bucketdex.catalog.datasets import get_dataset
 from bucketdex.catalog.folders import get_folder, subtree
 from bucketdex.catalog.index_catchup import catch_up
-from bucketdex.catalog.index_values import indexed_keys
+from bucketdex.catalog.index_values import IndexedKey, has_backlog, indexed_keys
 from bucketdex.catalog.metadata_schema import MetadataSchema
 from bucketdex.catalog.schema_store import load_document
 from bucketdex.core.records import FacetCounts, ItemPage
 from bucketdex.errors import FilterError
 from bucketdex.index.facets import facet_counts
+from bucketdex.index.keyset import decode, encode
 from bucketdex.index.model import parse_filter
-from bucketdex.index.ordering import Ordering, decode, encode, resolve
+from bucketdex.index.ordering import Ordering, resolve
 from bucketdex.index.plan import Filtered, count_matches
 from bucketdex.index.typed import TypedNode, check_filter
 from bucketdex.store.tables import data_rows, folders, storage_items
@@ -92,7 +93,7 @@ class SearchService:
             keys = indexed_keys(conn, self._org_id)
             order = Ordering.of(sort, schema, keys, conn.dialect.name)
             position = decode(page_token, order.text)
-            filtered = self._filtered(conn, typed, scope)
+            filtered = self._filtered(conn, typed, scope, keys)
             found = order.page(conn, filtered, position, limit + 1)
         more = len(found) > limit
         found = found[:limit]
@@ -135,13 +136,20 @@ class SearchService:
             rows = conn.execute(select(storage_items.c.id).where(condition).order_by(storage_items.c.id))
             return [row.id for row in rows]
 
-    def _read(self) -> AbstractContextManager[Connection]:
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
         """A read transaction on an index with no backlog: a bulk registration's rows (if the
         job engine has not written them yet) are written first, in steps of their own
         (``catalog.index_catchup``: PostgreSQL's statistics refreshed after many rows; a
-        registration that commits after that is one this search did not wait for)."""
+        registration that commits after that is one this search did not wait for).  The
+        backlog is looked at in the read transaction itself: one transaction when it is empty."""
+        with self._db.read() as conn:
+            if not has_backlog(conn, self._org_id):
+                yield conn
+                return
         catch_up(self._db, self._org_id)
-        return self._db.read()
+        with self._db.read() as conn:
+            yield conn
 
     def _schema(self, conn: Connection) -> MetadataSchema:
         return MetadataSchema.from_document(load_document(conn, self._org_id))
@@ -153,13 +161,19 @@ class SearchService:
         schema = self._schema(conn)
         return self._filtered(conn, typed_filter(where, schema), scope).from_rows(conn), schema
 
-    def _filtered(self, conn: Connection, typed: TypedNode | None, scope: Scope) -> Filtered:
+    def _filtered(
+        self,
+        conn: Connection,
+        typed: TypedNode | None,
+        scope: Scope,
+        keys: Mapping[str, IndexedKey] | None = None,
+    ) -> Filtered:
         if scope.folder_id is not None:  # NotFound for a folder (or dataset) of no one, or of others
             get_folder(conn, self._org_id, scope.folder_id)
         if scope.dataset_id is not None:
             get_dataset(conn, self._org_id, scope.dataset_id)
         org_wide = scope.folder_id is None and scope.dataset_id is None
-        keys = indexed_keys(conn, self._org_id)
+        keys = indexed_keys(conn, self._org_id) if keys is None else keys
         scoped = _scope_condition(self._org_id, scope)
         return Filtered(scoped, org_wide, self._org_id, typed, keys, conn.dialect.name)
 
