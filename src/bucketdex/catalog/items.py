@@ -13,6 +13,7 @@ from bucketdex.catalog.folders import ListOrder, get_folder, keyset_after, subtr
 from bucketdex.catalog.index_values import record_registration, reindex_items
 from bucketdex.catalog.metadata_validation import MetadataValidator
 from bucketdex.catalog.schema_store import load_document
+from bucketdex.catalog.vector_store import attach_vectors, replace_vectors, split_updates, splitter
 from bucketdex.core.limits import MAX_TITLE_LENGTH, MAX_URL_BYTES, check_description, check_title, utcnow
 from bucketdex.core.records import ItemRecord, MediaMetadata, NewItem
 from bucketdex.core.storable import shown, text_problem
@@ -75,7 +76,8 @@ class ItemService:
         batch = list(items)
         with self._db.write(bulk=True) as conn:
             get_folder(conn, self._org_id, folder_id, lock=True)  # stands in for a foreign key
-            validator = MetadataValidator(load_document(conn, self._org_id))
+            document = load_document(conn, self._org_id)
+            validator = MetadataValidator(document)
 
             def check(chunk: Sequence[NewItem]) -> None:
                 try:
@@ -84,7 +86,8 @@ class ItemService:
                     _check_new_items(batch, validator)  # raises with every problem, not one chunk's
                     raise
 
-            written: int = insert_items(conn, folder_id, batch, now=utcnow(), check=check)
+            vectors = splitter(self._org_id, document)
+            written: int = insert_items(conn, folder_id, batch, now=utcnow(), check=check, vectors=vectors)
             record_registration(conn, self._org_id, [item.id for item in batch])
         self._db.after_bulk_write("storage_items", written)
         return written
@@ -119,7 +122,7 @@ class ItemService:
         while True:
             with self._db.read() as conn:
                 page_query = query if after is None else query.where(storage_items.c.id > after)
-                page = items_from_rows(conn.execute(page_query))
+                page = items_from_rows(conn.execute(page_query), conn)
             yield from page
             if len(page) < page_size:
                 return
@@ -150,7 +153,7 @@ class ItemService:
             if query.folder_id is not None:
                 get_folder(conn, self._org_id, query.folder_id)
             statement = _ordered(self._selection(query), order, desc, after).limit(limit)
-            return items_from_rows(conn.execute(statement))
+            return items_from_rows(conn.execute(statement), conn)
 
     def _selection(self, query: ItemQuery) -> Select[Any]:
         statement = select(storage_items)
@@ -204,17 +207,19 @@ class ItemService:
                 .where(storage_items.c.parent_item_id == item_id)
                 .order_by(storage_items.c.position)
             )
-            return items_from_rows(rows)
+            return items_from_rows(rows, conn)
 
     def update_many(self, updates: Sequence[ItemUpdate]) -> int:
         """Apply many updates in one transaction: all are validated first, then written in bulk."""
         if not updates:
             return 0
         with self._db.write() as conn:
-            current = load_items(conn, self._org_id, [u.item_id for u in updates])
-            validator = MetadataValidator(load_document(conn, self._org_id))
+            current = load_items(conn, self._org_id, [u.item_id for u in updates], vectors=False)
+            document = load_document(conn, self._org_id)
+            validator = MetadataValidator(document)
             rows = [_update_row(u, current[u.item_id], validator) for u in updates]
             _check_no_problems(rows)
+            _split_vectors(conn, self._org_id, document, [(u, current[u.item_id]) for u in updates], rows)
             conn.execute(
                 update(storage_items)
                 .where(storage_items.c.id == bindparam("b_id"))
@@ -249,14 +254,40 @@ def _ordered(
     return statement.order_by(row_id.desc() if desc else row_id)
 
 
-def item_from_row(row: Row[Any]) -> ItemRecord:
-    """The record of a row of ``select(storage_items)`` (every column, the table's order)."""
-    return items_from_rows([row])[0]
+def _split_vectors(
+    conn: Connection,
+    org_id: uuid.UUID,
+    document: Mapping[str, Any],
+    changes: Sequence[tuple[ItemUpdate, ItemRecord]],
+    rows: Sequence[Any],
+) -> None:
+    """The updates that set client metadata: their vectors replace the items' rows
+    (``vector_store.replace_vectors``) and the JSON written is the rest."""
+    setting = [n for n, (change, _) in enumerate(changes) if change.client_metadata is not _UNSET]
+    if not setting:
+        return
+    items = [changes[n][1] for n in setting]
+    inputs = [
+        (item.id, rows[n]["b_client_metadata"], item.media, str(item.id))
+        for n, item in zip(setting, items, strict=True)
+    ]
+    metadatas, vectors = split_updates(splitter(org_id, document), inputs)
+    for n, metadata in zip(setting, metadatas, strict=True):
+        rows[n]["b_client_metadata"] = metadata or {}
+    replace_vectors(conn, org_id, [item.id for item in items], vectors)
 
 
-def items_from_rows(rows: Iterable[Row[Any]]) -> list[ItemRecord]:
+def item_from_row(row: Row[Any], conn: Connection | None = None) -> ItemRecord:
+    """The record of a row of ``select(storage_items)`` (every column, the table's order);
+    with ``conn``, its embedding vectors put back into its client metadata."""
+    return items_from_rows([row], conn)[0]
+
+
+def items_from_rows(rows: Iterable[Row[Any]], conn: Connection | None = None) -> list[ItemRecord]:
     """The records of rows of ``select(storage_items)``: columns taken by position (a page of
-    100 items is built in a third of the time that reading each field by name takes)."""
+    100 items is built in a third of the time that reading each field by name takes).  With
+    ``conn`` (every read the surfaces show), the embedding vectors are put back into client
+    metadata where they were written, one query per page (``vector_store.attach_vectors``)."""
     out: list[ItemRecord] = []
     for row in rows:
         values: Any = row  # a tuple of the table's columns
@@ -279,6 +310,8 @@ def items_from_rows(rows: Iterable[Row[Any]]) -> list[ItemRecord]:
                 values[_UPDATED],
             )
         )
+    if conn is not None:
+        attach_vectors(conn, out)
     return out
 
 
@@ -300,8 +333,10 @@ _POSITION, _CLIENT, _CREATED, _UPDATED = (
 
 
 def load_items(
-    conn: Connection, org_id: uuid.UUID, item_ids: Sequence[uuid.UUID]
+    conn: Connection, org_id: uuid.UUID, item_ids: Sequence[uuid.UUID], *, vectors: bool = True
 ) -> dict[uuid.UUID, ItemRecord]:
+    """The items of the organisation by id (NotFound naming the missing ones); with
+    ``vectors``, their client metadata holds their embedding vectors."""
     wanted = list(dict.fromkeys(item_ids))
     found: dict[uuid.UUID, ItemRecord] = {}
     for start in range(0, len(wanted), _ID_CHUNK):
@@ -311,7 +346,7 @@ def load_items(
             .join(folders, folders.c.id == storage_items.c.folder_id)
             .where(storage_items.c.id.in_(chunk), folders.c.org_id == org_id)
         )
-        found.update((item.id, item) for item in items_from_rows(rows))
+        found.update((item.id, item) for item in items_from_rows(rows, conn if vectors else None))
     missing = [str(i) for i in wanted if i not in found]
     if missing:
         shown = ", ".join(missing[:20]) + (f" and {len(missing) - 20} more" if len(missing) > 20 else "")

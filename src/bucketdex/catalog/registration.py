@@ -8,21 +8,22 @@ written; with ``ignore_errors=True`` the good units are registered and every fai
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from msgspec.structs import force_setattr, replace
-from sqlalchemy import Connection, bindparam, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from bucketdex.catalog.dedupe import KeyColumns, UrlSets, key_columns, known_urls
 from bucketdex.catalog.folders import get_folder
 from bucketdex.catalog.index_values import record_registration, reindex_items
 from bucketdex.catalog.metadata_validation import MetadataValidator
 from bucketdex.catalog.schema_store import load_document
+from bucketdex.catalog.vector_store import VectorSplitter, replace_vectors, split_updates, splitter
 from bucketdex.core.ids import IdRange, id_range, new_id
 from bucketdex.core.limits import utcnow
-from bucketdex.core.records import UNASSIGNED_ID, JSONDict, NewItem, UnitError
+from bucketdex.core.records import UNASSIGNED_ID, JSONDict, MediaMetadata, NewItem, UnitError
 from bucketdex.core.types import ItemType, JobStatus
 from bucketdex.manifest.model import Manifest, ManifestEntry, SingleColumns
 from bucketdex.store.bulk import insert_columns, insert_items
@@ -110,7 +111,8 @@ def register_in(
     in the same one, so a crash never leaves items without a finished job, or the reverse).
     ``prior_errors``: units already refused before (URL confinement, unreadable media)."""
     get_folder(conn, org_id, folder_id, lock=True)
-    plan = _plan(conn, folder_id, manifest, MetadataValidator(load_document(conn, org_id)), progress)
+    document = load_document(conn, org_id)
+    plan = _plan(conn, folder_id, manifest, MetadataValidator(document), progress)
     plan.unit_errors[:0] = prior_errors
     if plan.unit_errors and not ignore_errors:  # decided before any write: nothing to undo
         failed = len(plan.unit_errors)
@@ -119,8 +121,9 @@ def register_in(
             unit_errors=tuple(plan.unit_errors),
             errors=(f"{failed} unit(s) failed and ignore_errors is off: nothing was registered",),
         )
-    (ids, names), rows = _write_new(conn, folder_id, plan.new, integration_id, progress)
-    _overwrite_metadata(conn, plan.upserts)
+    vectors = splitter(org_id, document)
+    (ids, names), rows = _write_new(conn, folder_id, plan.new, integration_id, progress, vectors)
+    _overwrite_metadata(conn, org_id, plan.upserts, vectors)
     record_registration(conn, org_id, ids)
     reindex_items(conn, org_id, [item_id for item_id, _ in plan.upserts])
     progress("writing", len(ids), len(ids))
@@ -141,6 +144,7 @@ def _write_new(
     entries: Sequence[ManifestEntry],
     integration_id: uuid.UUID | None,
     progress: Progress,
+    vectors: VectorSplitter | None = None,
 ) -> tuple[tuple[Sequence[uuid.UUID], Sequence[str]], int]:
     """Insert the plan's new entries: ((their ids, their names), rows written)."""
     total = len(entries)
@@ -155,7 +159,12 @@ def _write_new(
             integration_id,
         )
         rows = insert_columns(
-            conn, folder_id, columns, now=utcnow(), progress=lambda done: progress("writing", done, total)
+            conn,
+            folder_id,
+            columns,
+            now=utcnow(),
+            progress=lambda done: progress("writing", done, total),
+            vectors=vectors,
         )
         return (columns.ids, columns.names), rows
     new = [_finalised(e.item, integration_id) for e in entries]
@@ -165,7 +174,7 @@ def _write_new(
         progress("writing", written[0], total)
         written[0] += len(chunk)
 
-    rows = insert_items(conn, folder_id, new, now=utcnow(), check=count)
+    rows = insert_items(conn, folder_id, new, now=utcnow(), check=count, vectors=vectors)
     return ([i.id for i in new], [i.name for i in new]), rows
 
 
@@ -280,8 +289,22 @@ def _suspects(
     return set(map(with_metadata.__getitem__, validator.suspects(list(filter(None, metadatas)))))
 
 
-def _overwrite_metadata(conn: Connection, upserts: Iterable[tuple[uuid.UUID, dict[str, object]]]) -> None:
-    rows = [{"b_id": i, "b_metadata": m, "b_now": utcnow()} for i, m in upserts]
+def _overwrite_metadata(
+    conn: Connection,
+    org_id: uuid.UUID,
+    upserts: Sequence[tuple[uuid.UUID, dict[str, object]]],
+    vectors: VectorSplitter | None,
+) -> None:
+    """The upserted items' metadata replaced; their vectors too (those unchanged keep their rows)."""
+    if not upserts:
+        return
+    ids = [i for i, _ in upserts]
+    media = _media_of(conn, ids)
+    metadatas, found = split_updates(vectors, [(i, m, media[i], str(i)) for i, m in upserts])
+    replace_vectors(conn, org_id, ids, found)
+    rows = [
+        {"b_id": i, "b_metadata": m or {}, "b_now": utcnow()} for i, m in zip(ids, metadatas, strict=True)
+    ]
     if rows:
         conn.execute(
             update(storage_items)
@@ -289,6 +312,20 @@ def _overwrite_metadata(conn: Connection, upserts: Iterable[tuple[uuid.UUID, dic
             .values(client_metadata=bindparam("b_metadata"), updated_at=bindparam("b_now")),
             rows,
         )
+
+
+def _media_of(conn: Connection, ids: Sequence[uuid.UUID]) -> dict[uuid.UUID, MediaMetadata]:
+    """fps, frame count and duration of these items (what frame embeddings are checked against)."""
+    c = storage_items.c
+    found: dict[uuid.UUID, MediaMetadata] = {}
+    for start in range(0, len(ids), 1000):
+        rows = conn.execute(
+            select(c.id, c.fps, c.frame_count, c.duration).where(c.id.in_(ids[start : start + 1000]))
+        )
+        found.update(
+            (r.id, MediaMetadata(fps=r.fps, frame_count=r.frame_count, duration=r.duration)) for r in rows
+        )
+    return found
 
 
 def _finalised(item: NewItem, integration_id: uuid.UUID | None) -> NewItem:

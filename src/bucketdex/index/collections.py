@@ -193,7 +193,7 @@ class CollectionService:
         query = query.order_by(collection_items.c.item_id).limit(limit)
         with self._db.read() as conn:
             self._get(conn, collection_id)
-            return items_from_rows(conn.execute(query))
+            return items_from_rows(conn.execute(query), conn)
 
     def count_items(self, collection_id: uuid.UUID) -> int:
         with self._db.read() as conn:

@@ -137,7 +137,7 @@ class Ordering:
     ) -> list[tuple[ItemRecord, Position]]:
         """The items of a walk's (sort value, id) rows, in the walk's order."""
         rows = conn.execute(select(storage_items).where(storage_items.c.id.in_([w.item_id for w in walked])))
-        items = {item.id: item for item in items_from_rows(rows)}
+        items = {item.id: item for item in items_from_rows(rows, conn)}
         return [(items[w.item_id], self._position(phase, w)) for w in walked]
 
     # -- walking the order ---------------------------------------------------------------------

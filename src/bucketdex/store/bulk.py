@@ -26,7 +26,7 @@ from bucketdex.core.ids import IdRange
 from bucketdex.core.records import JSONDict, MediaMetadata, NewItem
 from bucketdex.core.types import ItemType
 from bucketdex.store.database import dump_json
-from bucketdex.store.tables import folder_item_counts, storage_items
+from bucketdex.store.tables import folder_item_counts, item_vectors, storage_items
 
 CHUNK = 10_000
 ROWS_PER_STATEMENT = 200  # rows per INSERT on SQLite (multi-row VALUES: one statement run for many rows)
@@ -110,6 +110,22 @@ def url_hashes(urls: Sequence[str | None]) -> list[int | None]:
 
 
 Check = Callable[[Sequence[NewItem]], None]
+#: (fps, frame_count, duration) of the n-th row of a chunk
+Facts = Callable[[int], tuple[float | None, int | None, float | None]]
+
+
+class VectorSplit(Protocol):
+    """Takes embedding vectors out of client metadata (``catalog.vector_store.VectorSplitter``):
+    the store writes the JSON without them and the vectors as ``item_vectors`` rows."""
+
+    org_id: uuid.UUID
+
+    def split(
+        self, metadatas: Sequence[JSONDict | None], facts: Facts, label: Callable[[int], str]
+    ) -> tuple[list[JSONDict | None], list[tuple[int, str, int, bytes]]]: ...
+
+
+_VECTORS = "__vectors__"  # a chunk's vector rows (item id, key, frame, blob), beside its columns
 
 
 def insert_items(
@@ -119,13 +135,15 @@ def insert_items(
     *,
     now: datetime,
     check: Check | None = None,
+    vectors: VectorSplit | None = None,
 ) -> int:
     """Insert items, and the ordered files of composites, into ``folder_id``; return rows written.
 
     ``check``, if given, is called with each chunk of items (composites with their ``children``)
     before that chunk is written, so validation overlaps the server's work on the previous chunk
     instead of preceding the whole insert; to refuse the call, let it raise (or raise after this
-    returns) and the caller's transaction rolls everything back.
+    returns) and the caller's transaction rolls everything back.  ``vectors``: the embedding
+    vectors of client metadata go to ``item_vectors`` (docs/embeddings.md).
 
     Composites come before their files; ids are time-ordered (``catalog.ids``), so in creation
     order every index is appended to, not scattered into.  Runs in the caller's transaction.
@@ -138,10 +156,10 @@ def insert_items(
         nonlocal top_level
         for chunk in chunks:
             top_level += sum(parent is None for parent in chunk.parents)
-            yield _columns(chunk, folder, stamp, idents)
+            yield _columns(chunk, folder, stamp, idents, vectors)
 
     expected = len(items) if isinstance(items, Sized) else 0
-    rows = _write(conn, folder_id, columns, expected)
+    rows = _write(conn, folder_id, columns, expected, vectors)
     count_items(conn, folder_id, top_level)
     return rows
 
@@ -174,6 +192,7 @@ def insert_columns(
     *,
     now: datetime,
     progress: Callable[[int], None] | None = None,
+    vectors: VectorSplit | None = None,
 ) -> int:
     """Insert single items given column by column into ``folder_id``; return rows written.
     ``progress`` is told how many rows are written before each chunk.  Runs in the caller's
@@ -185,9 +204,16 @@ def insert_columns(
         for start in range(0, len(items), CHUNK):
             if progress is not None:
                 progress(start)
-            yield _column_slice(items, slice(start, start + CHUNK), folder, stamp, integration, idents)
+            chunk = _column_slice(items, slice(start, start + CHUNK), folder, stamp, integration, idents)
+            _finish_metadata(
+                chunk,
+                vectors,
+                _column_facts(items.media, start),
+                lambda n: items.names[start + n],  # noqa: B023 (called before the loop moves on)
+            )
+            yield chunk
 
-    rows = _write(conn, folder_id, columns, len(items))
+    rows = _write(conn, folder_id, columns, len(items), vectors)
     count_items(conn, folder_id, len(items))
     return rows
 
@@ -203,11 +229,55 @@ Columns = dict[str, Any]  # column name -> its values in a chunk (a list, or an 
 
 
 def _write(
-    conn: Connection, folder_id: uuid.UUID, columns: Callable[[Any, Idents], Iterator[Columns]], expected: int
+    conn: Connection,
+    folder_id: uuid.UUID,
+    columns: Callable[[Any, Idents], Iterator[Columns]],
+    expected: int,
+    vectors: VectorSplit | None = None,
 ) -> int:
     if conn.dialect.name == "postgresql":
-        return _copy_postgres(conn, columns(folder_id, _same))
-    return _executemany_sqlite(conn, columns(folder_id.hex, _hex), expected)
+        if vectors is None:
+            return _copy_postgres(conn, columns(folder_id, _same))
+        # vectors name their item (a foreign key): each chunk's items are copied before them
+        count = 0
+        for chunk in columns(folder_id, _same):
+            found = chunk.pop(_VECTORS)
+            count += _copy_postgres(conn, [chunk])
+            _copy_vectors(conn, vectors.org_id, found)
+        return count
+    org = None if vectors is None else vectors.org_id.hex
+    return _executemany_sqlite(conn, columns(folder_id.hex, _hex), expected, org)
+
+
+def _finish_metadata(
+    columns: Columns, vectors: VectorSplit | None, facts: Facts, label: Callable[[int], str]
+) -> None:
+    """The chunk's client metadata as JSON text; with ``vectors``, the JSON without them, and
+    the vectors' rows (their item's id as the driver takes it) under ``_VECTORS``."""
+    metadatas = columns.pop(_METADATA_VALUES)
+    if vectors is not None:
+        metadatas, rows = vectors.split(metadatas, facts, label)
+        ids = columns["id"]
+        columns[_VECTORS] = [(ids[n], key, frame, blob) for n, key, frame, blob in rows]
+    columns["client_metadata"] = [dumps(m).decode() if m else "{}" for m in metadatas]
+
+
+_METADATA_VALUES = "__metadata__"  # a chunk's client metadata before the vectors are split out
+
+
+def _item_facts(items: Sequence[NewItem]) -> Facts:
+    def facts(n: int) -> tuple[float | None, int | None, float | None]:
+        media = items[n].media
+        return media.fps, media.frame_count, media.duration
+
+    return facts
+
+
+def _column_facts(media: dict[str, list[Any]], start: int) -> Facts:
+    def facts(n: int) -> tuple[float | None, int | None, float | None]:
+        return tuple(media[k][start + n] if k in media else None for k in ("fps", "frame_count", "duration"))  # type: ignore[return-value]
+
+    return facts
 
 
 def _timestamp(dialect: Dialect, now: datetime) -> Any:
@@ -253,13 +323,15 @@ def _flatten(batch: list[NewItem]) -> _Chunk:
 Idents = Callable[[Sequence[Any]], Sequence[Any]]  # a column of UUIDs (or None), for the driver
 
 
-def _columns(chunk: _Chunk, folder: Any, now: Any, idents: Idents) -> Columns:
+def _columns(
+    chunk: _Chunk, folder: Any, now: Any, idents: Idents, vectors: VectorSplit | None = None
+) -> Columns:
     """One chunk, column by column: list comprehensions and C-level transposes instead of a
     Python function call per row.  Constant columns are ``repeat`` objects."""
     items = chunk.items
     urls = [i.url for i in items]
     medias = [i.media for i in items]
-    return {
+    columns = {
         "id": idents([i.id for i in items]),
         "folder_id": repeat(folder),
         "item_type": [str(i.item_type) for i in items],  # StrEnum: its value, 3x faster than .value
@@ -270,12 +342,15 @@ def _columns(chunk: _Chunk, folder: Any, now: Any, idents: Idents) -> Columns:
         "integration_id": idents([i.integration_id for i in items]),
         "parent_item_id": idents(chunk.parents),
         "position": chunk.positions,
-        "client_metadata": [dumps(m).decode() if m else "{}" for m in map(_CLIENT_METADATA, items)],
+        "client_metadata": None,  # (its place in the column order)
         **{name: list(map(get, medias)) for name, get in _MEDIA_GETTERS},
         "media_extra": [dump_json(m.extra) if m.extra else "{}" for m in medias],
         "created_at": repeat(now),
         "updated_at": repeat(now),
+        _METADATA_VALUES: list(map(_CLIENT_METADATA, items)),
     }
+    _finish_metadata(columns, vectors, _item_facts(items), lambda n: str(items[n].name or items[n].id))
+    return columns
 
 
 def _column_slice(
@@ -298,7 +373,8 @@ def _column_slice(
         "integration_id": nulls if integration is None else repeat(integration),
         "parent_item_id": nulls,
         "position": nulls,
-        "client_metadata": [dumps(m).decode() if m else "{}" for m in items.client_metadata[rows]],
+        "client_metadata": None,  # (written by ``_finish_metadata``)
+        _METADATA_VALUES: items.client_metadata[rows],
         **{name: items.media[name][rows] if name in items.media else nulls for name in _MEDIA},
         "media_extra": repeat("{}"),
         "created_at": repeat(now),
@@ -366,7 +442,21 @@ def _copy_postgres(conn: Connection, chunks: Iterable[Columns]) -> int:
     return count
 
 
-def _executemany_sqlite(conn: Connection, chunks: Iterable[Columns], expected: int) -> int:
+def _copy_vectors(conn: Connection, org_id: uuid.UUID, rows: list[tuple[Any, str, int, bytes]]) -> None:
+    """A chunk's vector rows by one binary COPY (their ids from the table's sequence)."""
+    if not rows:
+        return
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    sql = f"COPY {item_vectors.name} (org_id, key, item_id, frame, vector) FROM STDIN (FORMAT BINARY)"
+    with cursor.copy(sql) as copy:
+        copy.set_types(["uuid", "text", "uuid", "int4", "bytea"])
+        for item, key, frame, blob in rows:
+            copy.write_row((org_id, key, item, frame, blob))
+
+
+def _executemany_sqlite(
+    conn: Connection, chunks: Iterable[Columns], expected: int, org: str | None = None
+) -> int:
     driver = conn.connection.driver_connection
     cursor = driver.cursor()  # type: ignore[union-attr]
     variables = driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)  # type: ignore[union-attr]
@@ -375,6 +465,7 @@ def _executemany_sqlite(conn: Connection, chunks: Iterable[Columns], expected: i
         cursor.execute(f"DROP INDEX {_HASH_INDEX.name}")
     count = 0
     for columns in chunks:
+        found = columns.pop(_VECTORS, None)
         names = _non_null(columns)
         literals = _literals(columns, names)
         bound = [n for n in names if n not in literals]
@@ -383,6 +474,11 @@ def _executemany_sqlite(conn: Connection, chunks: Iterable[Columns], expected: i
         values = chain.from_iterable(zip(*(columns[n] for n in bound), strict=False))
         _insert_rows(cursor, head, row, values, len(columns["id"]), len(bound), variables)
         count += len(columns["id"])
+        if found:
+            cursor.executemany(
+                "INSERT INTO item_vectors (org_id, key, item_id, frame, vector) VALUES (?, ?, ?, ?, ?)",
+                [(org, key, item, frame, blob) for item, key, frame, blob in found],
+            )
     cursor.close()
     if rebuild:  # same transaction: a failure before this rolls the drop back too
         _HASH_INDEX.create(conn)
