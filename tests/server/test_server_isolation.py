@@ -70,6 +70,7 @@ def populate(app: FastAPI, tenant: Tenant, root: Path) -> dict[str, str]:
         "integration_id": str(integration.id),
         "dataset_id": str(dataset.id),
         "row_id": str(row.id),
+        "key": "a_only_key",  # a schema key (the 2-D map's routes: not an embedding key, so a 400)
         "token": f"{tenant.org_id.hex}.not-a-sealed-token",  # a signed URL's: refused (403) for anyone
     }
 
@@ -165,6 +166,7 @@ def body_for(method: str, path: str, ids: dict[str, str]) -> dict[str, Any]:
         ("POST", "/v2/public/index/collections/{collection_id}/remove-preset-items"): {
             "presetUuid": ids["preset_id"]
         },
+        ("POST", "/api/v1/embeddings/{key}/map/select"): {"shape": {"rect": [0, 0, 1, 1]}},
         ("POST", "/public"): {
             "query_type": "dataset",
             "query_method": "GET",

@@ -10,7 +10,7 @@ import typer
 from rich.markup import escape
 
 from bucketdex import demo as demo_module
-from bucketdex.cli import datasets, folders, integrations, items, jobs, manifests, schema, worker
+from bucketdex.cli import datasets, embeddings, folders, integrations, items, jobs, manifests, schema, worker
 from bucketdex.cli.collections import collection_app, preset_app
 from bucketdex.cli.context import App, HomeOpt, State, state, use_home
 from bucketdex.cli.output import console, human_size, print_json, print_table
@@ -44,6 +44,7 @@ app.add_typer(integrations.app, name="integration")
 app.add_typer(manifests.app, name="manifest")
 app.add_typer(preset_app, name="preset")
 app.add_typer(collection_app, name="collection")
+app.add_typer(embeddings.app, name="embeddings")
 app.command("register")(jobs.register)
 app.command("worker")(worker.worker)
 register_server_commands(app)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from bucketdex.catalog.datasets import DataRowQuery, DatasetQuery
 from bucketdex.catalog.folders import ListOrder
@@ -44,6 +44,10 @@ from bucketdex.index.collections import CollectionChange, CollectionRecord
 from bucketdex.index.presets import PresetRecord
 from bucketdex.index.search import SearchRequest
 from bucketdex.storage.selftest import SelfTestReport
+
+if TYPE_CHECKING:  # the map's modules need numpy (an extra): imported where a map is asked for
+    from bucketdex.catalog.embedding_map import MapJob, MapPoints
+    from bucketdex.index.embedding_map import Selection
 
 
 @dataclass(frozen=True)
@@ -210,5 +214,13 @@ class Backend(Protocol):
     def retry_job(self, job_id: uuid.UUID) -> JobRecord: ...
     def failed_files_csv(self, job_id: uuid.UUID) -> str: ...
     def list_jobs(self, status: JobStatus | None, limit: int) -> list[JobSummary]: ...
+
+    # 2-D maps of embedding keys (catalog.embedding_map; index.embedding_map: filter, selection)
+    def compute_map(self, key: str, metric: str) -> MapJob: ...
+    def map_job(self, job_id: uuid.UUID, wait_seconds: float | None) -> MapJob: ...
+    def map_points(self, key: str, request: SearchRequest, frames: bool) -> MapPoints: ...
+    def select_on_map(
+        self, key: str, shape: dict[str, Any], request: SearchRequest, collection_id: uuid.UUID | None
+    ) -> Selection: ...
 
     def close(self) -> None: ...

@@ -25,6 +25,7 @@ from bucketdex.core.limits import choice
 from bucketdex.core.records import DeleteResult, FacetCounts, JobProgress
 from bucketdex.core.types import JobStatus, Provider, StorageLocation
 from bucketdex.errors import InvalidArgument, NotFound
+from bucketdex.sdk import embedding_map as maps
 from bucketdex.sdk.backend import Backend, FolderListing
 from bucketdex.sdk.collections import Collection, FilterPreset, preset_filter
 from bucketdex.sdk.dataset import Dataset
@@ -393,6 +394,36 @@ class Client:
         sends at most 1,000)."""
         wanted = None if status is None else choice(JobStatus, status, what="job status")
         return self._backend.list_jobs(wanted, max(1, min(limit, _MAX_JOBS_LISTED)))
+
+    # 2-D maps of embedding keys (docs/embeddings.md) ------------------------------------------
+
+    def compute_embedding_map(self, key: str, *, metric: str = "cosine") -> maps.MapJobHandle:
+        """Start the map job of embedding key ``key`` (or get the one running): the PCA preview
+        is stored within seconds, the refined layout replaces it; ``.wait()`` for the end."""
+        return maps.compute(self._backend, key, metric)
+
+    def embedding_map_job(self, job_id: UuidLike) -> maps.MapJobHandle:
+        job = self._backend.map_job(as_uuid(job_id, what="map job id"), None)
+        return maps.MapJobHandle(self._backend, job)
+
+    def embedding_map(
+        self, key: str, where: Where = None, *, folder: UuidLike | HasUuid | None = None,
+        recursive: bool = False, dataset: UuidLike | HasUuid | None = None, frames: bool = False,
+    ) -> maps.MapPoints:  # fmt: skip
+        """The map's points as numpy arrays (``x``, ``y``, ``ids`` (n, 16), ``frames``, ``stage``)
+        of the items ``where`` and the scope select; video frames' points too with ``frames``."""
+        scope = (_maybe_uuid(folder), recursive, _maybe_uuid(dataset))
+        return maps.points(self._backend, key, where, *scope, frames)
+
+    def select_on_map(
+        self, key: str, shape: dict[str, Any], where: Where = None, *,
+        folder: UuidLike | HasUuid | None = None, recursive: bool = False,
+        dataset: UuidLike | HasUuid | None = None, collection: UuidLike | HasUuid | None = None,
+    ) -> maps.Selection:  # fmt: skip
+        """The items under ``{"rect": [x0, y0, x1, y1]}`` or ``{"polygon": [[x, y], ...]}`` (map
+        coordinates) among those ``where`` selects; added to ``collection`` when given."""
+        scope = (_maybe_uuid(folder), recursive, _maybe_uuid(dataset))
+        return maps.select(self._backend, key, shape, where, *scope, _maybe_uuid(collection))
 
     # lifecycle -------------------------------------------------------------------------------
 

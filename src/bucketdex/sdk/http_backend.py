@@ -7,12 +7,14 @@ with the server's message and detail (``ManifestError.problems``, ``StorageError
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict
 from datetime import datetime
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from urllib.parse import quote
 
 import httpx
 import msgspec
@@ -61,6 +63,10 @@ from bucketdex.manifest.generate import checked_remote_listing
 from bucketdex.sdk.backend import FolderListing, ImportRequest, ItemChange
 from bucketdex.storage.errors import StorageError
 from bucketdex.storage.selftest import SelfTestReport
+
+if TYPE_CHECKING:  # the map's modules need numpy (an extra): imported where a map is asked for
+    from bucketdex.catalog.embedding_map import MapJob, MapPoints
+    from bucketdex.index.embedding_map import Selection
 
 API_PREFIX = "/api/v1"
 R = TypeVar("R")
@@ -484,6 +490,50 @@ class HttpBackend:
         if status is not None:
             params["status"] = status.value
         return record(self.call("GET", "/import-jobs", params=params)["results"], list[JobSummary])
+
+    # 2-D maps ----------------------------------------------------------------------------------
+
+    def compute_map(self, key: str, metric: str) -> MapJob:
+        from bucketdex.catalog.embedding_map import MapJob
+
+        found = self.call("POST", f"/embeddings/{_key(key)}/map", json={"metric": metric})
+        return record(found, MapJob)
+
+    def map_job(self, job_id: uuid.UUID, wait_seconds: float | None) -> MapJob:
+        from bucketdex.catalog.embedding_map import MapJob
+
+        params = {"wait_seconds": wait_seconds} if wait_seconds else {}
+        timeout = (wait_seconds or 0) + _LONG_POLL_SLACK_SECONDS
+        return record(self.call("GET", f"/map-jobs/{job_id}", params=params, timeout=timeout), MapJob)
+
+    def map_points(self, key: str, request: SearchRequest, frames: bool) -> MapPoints:
+        """The binary array (``catalog.embedding_map.encode_points``) of GET .../map."""
+        from bucketdex.catalog.embedding_map import decode_points
+
+        body = _search_body(request)
+        params = _given({
+            "where": None if request.where is None else json.dumps(request.where),
+            "folder_id": body["folder_id"], "dataset_id": body["dataset_id"],
+            "recursive": "true" if request.scope.recursive else None, "frames": "true" if frames else None,
+        })  # fmt: skip
+        response = self._http.get(f"{API_PREFIX}/embeddings/{_key(key)}/map", params=params)
+        if response.status_code >= 400:
+            raise error_of(response)
+        stage = response.headers.get("x-map-stage") or None
+        return decode_points(response.content, frames=frames, stage=stage)
+
+    def select_on_map(
+        self, key: str, shape: dict[str, Any], request: SearchRequest, collection_id: uuid.UUID | None
+    ) -> Selection:
+        from bucketdex.index.embedding_map import Selection
+
+        body = {**_search_body(request), "shape": shape, "collection_id": _text_of(collection_id)}
+        return record(self.call("POST", f"/embeddings/{_key(key)}/map/select", json=body), Selection)
+
+
+def _key(key: str) -> str:
+    """A schema key as one path segment (a key may hold '/', '?', '#')."""
+    return quote(key, safe="")
 
 
 def _page(page_size: int) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from bucketdex.catalog.catalog import Catalog
 from bucketdex.catalog.datasets import DataRowQuery, DatasetQuery
@@ -39,6 +39,10 @@ from bucketdex.index.search import SearchRequest, SearchService
 from bucketdex.manifest.generate import ManifestStream
 from bucketdex.sdk.backend import FolderListing, ImportRequest, ItemChange
 from bucketdex.storage.selftest import SelfTestReport
+
+if TYPE_CHECKING:
+    from bucketdex.catalog.embedding_map import MapJob, MapPoints
+    from bucketdex.index.embedding_map import MapService, Selection
 
 
 class CatalogBackend:
@@ -335,6 +339,28 @@ class CatalogBackend:
 
     def list_jobs(self, status: JobStatus | None, limit: int) -> list[JobSummary]:
         return self.catalog.imports.recent(status, limit=limit)
+
+    # 2-D maps ----------------------------------------------------------------------------------
+
+    def _maps(self) -> MapService:
+        from bucketdex.index.embedding_map import MapService  # numpy: the map's extra
+
+        return MapService(self.catalog)
+
+    def compute_map(self, key: str, metric: str) -> MapJob:
+        return self._maps().compute(key, metric=metric)
+
+    def map_job(self, job_id: uuid.UUID, wait_seconds: float | None) -> MapJob:
+        return self._maps().jobs.wait(job_id, wait_seconds or 0)
+
+    def map_points(self, key: str, request: SearchRequest, frames: bool) -> MapPoints:
+        return self._maps().points(key, request.where, scope=request.scope, frames=frames)
+
+    def select_on_map(
+        self, key: str, shape: dict[str, Any], request: SearchRequest, collection_id: uuid.UUID | None
+    ) -> Selection:
+        scope = request.scope
+        return self._maps().select(key, shape, request.where, scope=scope, collection_id=collection_id)
 
     def close(self) -> None:
         self.catalog.close()  # stops the import engine first

@@ -38,6 +38,7 @@ from bucketdex.server.routes import (
     file_routes,
     job_routes,
     listing_routes,
+    map_routes,
     resource_routes,
     search_routes,
 )
@@ -63,6 +64,7 @@ API_ROUTERS = (
     listing_routes.router,
     collection_routes.router,
     search_routes.router,
+    map_routes.router,
     file_routes.router,  # the one exception: its signed token is the credential (file_routes.py)
 )
 # the API's documentation, and the web UI's shell (its assets are a mount: server/ui_static.py)

@@ -101,6 +101,12 @@ ROUTE_ROLES: Mapping[tuple[str, str], Role] = {
     ("POST", f"{V1}/import-jobs/{{job_id}}/cancel"): USER,
     ("POST", f"{V1}/import-jobs/{{job_id}}/retry"): USER,
     ("GET", f"{V1}/import-jobs/{{job_id}}/failed-files"): USER,
+    # 2-D maps of embedding keys (routes/map_routes.py)
+    ("POST", f"{V1}/embeddings/{{key}}/map"): USER,
+    ("GET", f"{V1}/embeddings/{{key}}/map"): USER,
+    ("GET", f"{V1}/embeddings/{{key}}/map/job"): USER,
+    ("POST", f"{V1}/embeddings/{{key}}/map/select"): USER,
+    ("GET", f"{V1}/map-jobs/{{job_id}}"): USER,
     # the encord SDK's v2 routes
     ("GET", f"{V2}/organisation/client-metadata-schema-v2"): USER,
     ("POST", f"{V2}/organisation/client-metadata-schema-v2"): ADMIN,

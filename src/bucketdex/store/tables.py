@@ -470,3 +470,39 @@ collection_items = Table(
     Column("added_at", UtcDateTime(), nullable=False),
     Index(None, "item_id"),
 )
+
+
+# -- 2-D maps of embedding keys (issue 19; catalog/embedding_map.py) ------------------------------
+# One point per vector of an (organisation, embedding key): where the layout put it.  ``stage``
+# says which layout wrote it ('pca' first, so a map shows at once; then 'refined').  A new layout
+# replaces the key's rows in one transaction; an item deleted takes its points along.
+embedding_map_points = Table(
+    "embedding_map_points",
+    metadata,
+    Column("org_id", Uuid(), ForeignKey("organisations.id", ondelete="CASCADE"), nullable=False),
+    # the primary key leads with item_id: an item's delete finds its points (the cascade)
+    Column("item_id", Uuid(), ForeignKey("storage_items.id", ondelete="CASCADE"), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("frame", Integer(), primary_key=True),  # -1: the item's own vector; else a video frame
+    Column("x", Float(), nullable=False),
+    Column("y", Float(), nullable=False),
+    Column("stage", String(16), nullable=False),
+    Column("computed_at", UtcDateTime(), nullable=False),
+    Index(None, "org_id", "key", "item_id"),
+)
+
+# The map jobs: one per computation of a key's layout, polled by the surfaces (status PENDING
+# until refined, DONE or ERROR; ``stage`` says how far it got: queued, reading, pca, refining, done).
+embedding_map_jobs = Table(
+    "embedding_map_jobs",
+    metadata,
+    Column("id", Uuid(), primary_key=True),
+    Column("org_id", Uuid(), ForeignKey("organisations.id", ondelete="CASCADE"), nullable=False),
+    Column("key", String(200), nullable=False),
+    Column("status", String(20), nullable=False),
+    Column("stage", String(20), nullable=False),
+    Column("points", Integer(), nullable=False),
+    Column("error", Text(), nullable=True),
+    *_timestamps(),
+    Index(None, "org_id", "key", "created_at"),
+)
