@@ -16,6 +16,11 @@ just before.  Each round runs in a fresh process on a fresh database (``--round`
 register <= 2.5x, re-register <= 1.5x on SQLite for every integration kind and the CLI;
 PostgreSQL reported.  Last row: the peak RSS of a fresh process registering 1,000,000 URLs.
 
+``--embedding-size N`` (issue 19): every entry also carries an N-d embedding (key ``clip``, the
+schema's embedding of that size; float32 values written as Python floats, as ``ndarray.tolist()``
+gives them), which registration stores in ``item_vectors``; e.g.
+``--embedding-size 512 --case sdk local sqlite 100000``.  Target: <= 2.5x ``json.loads``.
+
 The emulators run on 127.0.0.1 (``tests/emulator_fixtures.py``); nothing else is reached.
 """
 
@@ -64,8 +69,28 @@ def image_entry(i: int, prefix: str) -> dict[str, Any]:
     }
 
 
+def embedding_size() -> int:
+    """The size of each entry's embedding (``--embedding-size``; 0: none), passed to the rounds."""
+    return int(os.environ.get("BENCH_EMBEDDING_SIZE", "0"))
+
+
 def image_manifest(n: int, prefix: str) -> bytes:
-    return orjson.dumps({"images": [image_entry(i, prefix) for i in range(n)], "skip_duplicate_urls": True})
+    size = embedding_size()
+    if not size:
+        return orjson.dumps(
+            {"images": [image_entry(i, prefix) for i in range(n)], "skip_duplicate_urls": True}
+        )
+    import numpy as np
+
+    rng = np.random.default_rng(19)
+    parts = []
+    for start in range(0, n, 1000):  # entry by entry: the floats of 100k vectors never all live at once
+        vectors = rng.standard_normal((min(1000, n - start), size), dtype=np.float32)
+        for i, vector in enumerate(vectors, start):
+            entry = image_entry(i, prefix)
+            entry["clientMetadata"]["clip"] = vector.tolist()
+            parts.append(orjson.dumps(entry))
+    return b'{"images":[' + b",".join(parts) + b'],"skip_duplicate_urls":true}'
 
 
 def group_manifest(groups: int, frames: int, prefix: str) -> bytes:
@@ -146,6 +171,8 @@ def _prepare(client: Client, kind: str, place: Place) -> tuple[Any, Any]:
     schema.add_scalar("score", data_type="number")
     schema.add_scalar("captured_at", data_type="datetime")
     schema.add_scalar("camera", data_type="varchar")
+    if embedding_size():
+        schema.add_embedding("clip", size=embedding_size())
     schema.save()
     settings = {k: place[k] for k in SETTINGS if k in place}
     integration = client.create_integration(kind, place["provider"], place["bucket"], **settings)
@@ -217,6 +244,8 @@ def bench_case(
         rounds.append((measured["baseline"], measured["first"], measured["again"]))
     sqlite = backend == "sqlite"
     label = f"{mode} {'bucketdex register' if mode == 'cli' else 'add_private_data_to_folder'}"
+    if embedding_size():
+        label += f" + {embedding_size()}-d embedding"
     firsts, agains = [(b, f) for b, f, _ in rounds], [(b, a) for b, _, a in rounds]
     return [
         _row(f"{label} ({kind})", backend, n, firsts, 2.5 if sqlite else None),
@@ -311,6 +340,10 @@ USAGE = """usage: python bench/bench_import.py --case MODE KIND BACKEND N
   one case, 3 rounds (e.g. --case sdk local sqlite 500000).  Every case, and the peak-RSS row:
   ./run bench import (--quick: 20k entries, 1 round)."""
 
+if __name__ == "__main__" and "--embedding-size" in sys.argv:  # for this process and its rounds
+    at = sys.argv.index("--embedding-size")
+    os.environ["BENCH_EMBEDDING_SIZE"] = str(int(sys.argv[at + 1]))
+    del sys.argv[at : at + 2]
 if __name__ == "__main__" and (sys.argv[1:2] in (["-h"], ["--help"]) or len(sys.argv) == 1):
     print(__doc__, USAGE, sep="\n")
 if __name__ == "__main__" and sys.argv[1:2] == ["--rss"]:
@@ -319,7 +352,8 @@ if __name__ == "__main__" and sys.argv[1:2] == ["--round"]:
     mode, kind, backend, n, place = sys.argv[2:7]
     round_child(mode, kind, backend, int(n), json.loads(place))
 if __name__ == "__main__" and sys.argv[1:2] == ["--case"]:  # one case: --case sdk s3 sqlite 500000
-    with cloud_places() as found:
-        mode, kind, backend, n = sys.argv[2:6]
+    mode, kind, backend, n = sys.argv[2:6]
+    with ExitStack() as emulators:  # a local case needs no emulator
+        found = {} if kind == "local" else emulators.enter_context(cloud_places())
         for found_row in bench_case(mode, kind, backend, int(n), REPEATS, found.get(kind)):
             print(json.dumps(found_row))
