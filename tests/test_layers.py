@@ -25,6 +25,7 @@ FORBIDDEN = {
         "queue",
         "server",
         "cli",
+        "vectors",
         "auth",
     },
     "store": {
@@ -38,6 +39,7 @@ FORBIDDEN = {
         "queue",
         "server",
         "cli",
+        "vectors",
     },
     "storage": {
         "catalog",
@@ -50,6 +52,7 @@ FORBIDDEN = {
         "queue",
         "server",
         "cli",
+        "vectors",
     },
     "extract": {
         "catalog",
@@ -62,6 +65,7 @@ FORBIDDEN = {
         "queue",
         "server",
         "cli",
+        "vectors",
     },
     # text encoders (texts → vectors) sit beside extract: no catalog, no storage, no database
     "encoders": {
@@ -75,9 +79,35 @@ FORBIDDEN = {
         "queue",
         "server",
         "cli",
+        "vectors",
+    },
+    # vectors (nearest-neighbour indexes, 2-D layouts: numpy + hnswlib) sit beside encoders
+    "vectors": {
+        "catalog",
+        "index",
+        "manifest",
+        "extract",
+        "encoders",
+        "storage",
+        "store",
+        "sdk",
+        "queue",
+        "server",
+        "cli",
     },
     # (manifest generate lists a bucket: manifest may use storage, its sibling below the catalog)
-    "manifest": {"catalog", "index", "extract", "encoders", "store", "sdk", "queue", "server", "cli"},
+    "manifest": {
+        "catalog",
+        "index",
+        "extract",
+        "encoders",
+        "vectors",
+        "store",
+        "sdk",
+        "queue",
+        "server",
+        "cli",
+    },
     "catalog": {"index", "sdk", "queue", "server", "cli"},
     # the Index (filters, later similarity) is built on the catalog; the SDK and server use it
     "index": {"sdk", "queue", "server", "cli"},

@@ -190,6 +190,18 @@ class MapLayoutMissing(BucketdexError):
         )
 
 
+class VectorIndexMissing(BucketdexError):
+    """Similarity search needs hnswlib (the ``vectors`` extra), which is not installed."""
+
+    code = "vector_index_missing"
+    detail_fields: ClassVar[tuple[str, ...]] = ("install",)
+    INSTALL_HINT = "pip install 'bucketdex[vectors]'"
+
+    def __init__(self) -> None:
+        self.install = self.INSTALL_HINT
+        super().__init__(f"similarity search needs hnswlib; install it with: {self.INSTALL_HINT}")
+
+
 class Unauthenticated(BucketdexError):
     """The request has no credentials, or ones that are unknown, revoked or wrongly signed.
 

@@ -1,0 +1,277 @@
+"""One embedding key's vectors, searchable by nearest neighbours (issue 19).
+
+A ``VectorIndex`` holds the vectors of one (organisation, key, metric), each under an integer
+label (the ``item_vectors`` row id).  Small indexes are searched exactly (numpy, one matrix
+product); from ``EXACT_BELOW`` vectors on, an HNSW graph (hnswlib: docs/decisions.md "Vector
+index library") answers.  A filtered search (``among``: the labels a filter allows) is exact
+over the candidates while they are few (``among`` x dim <= ``EXACT_WORK``) and otherwise runs
+hnswlib's search with the filter inside the graph walk, never a filter applied to unfiltered
+results (that loses recall at 1 % selectivity).
+
+Distances: ``cosine`` is 1 - cos (vectors normalised, inner product), ``l2`` is the squared
+Euclidean distance (hnswlib's ``l2`` space).  Both ascending.
+
+Persistence: ``save()`` writes the graph (or, while exact, the matrix) and a JSON sidecar with
+the dimension, the metric and the two watermarks the similarity service keeps
+(``vectors_through``: the last row id added; ``removals_through``: the last removal applied).
+The files are written to temporary names and renamed, so a crash leaves the previous save.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from numpy.typing import NDArray
+
+from bucketdex.errors import InvalidArgument, VectorIndexMissing
+
+Metric = Literal["cosine", "l2"]
+EXACT_BELOW = 20_000  # vectors: below this an exact search is as fast as the graph
+EXACT_WORK = 25_000_000  # candidates x dim searched exactly (~5 ms of numpy)
+M = 32  # graph degree (docs/decisions.md)
+EF_CONSTRUCTION = 200
+EF_SEARCH = 128  # raised to k when k is larger
+ADD_THREADS = 2
+
+Labels = NDArray[np.int64]
+Matrix = NDArray[np.float32]
+
+
+def _hnswlib() -> Any:
+    try:
+        import hnswlib  # type: ignore[import-untyped, unused-ignore]
+    except ImportError as missing:  # pragma: no cover - the dev install has it
+        raise VectorIndexMissing() from missing
+    return hnswlib
+
+
+class VectorIndex:
+    """The vectors of one key under integer labels; see the module's docstring."""
+
+    def __init__(self, path: Path | None, dim: int, metric: Metric) -> None:
+        if metric not in ("cosine", "l2"):
+            raise InvalidArgument(f"unknown metric {metric!r}: expected 'cosine' or 'l2'")
+        self.path, self.dim, self.metric = path, dim, metric
+        self.vectors_through = 0
+        self.removals_through = 0
+        self._lock = threading.RLock()
+        self._labels: Labels = np.empty(0, np.int64)  # exact mode: the rows of _matrix
+        self._matrix: Matrix = np.empty((0, dim), np.float32)
+        self._graph: Any = None  # hnswlib.Index once EXACT_BELOW is reached
+        self._live: set[int] = set()  # graph mode: labels not removed
+
+    # -- opening and saving ------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: Path | None, *, dim: int, metric: Metric) -> VectorIndex:
+        """The index saved at ``path`` (a new empty one if nothing is saved there, or if what is
+        saved has another dimension or metric: the caller then syncs it from the table)."""
+        index = cls(path, dim, metric)
+        if path is not None:
+            index._load()
+        return index
+
+    def _files(self) -> tuple[Path, Path, Path]:
+        assert self.path is not None
+        return (
+            self.path.with_suffix(".json"),
+            self.path.with_suffix(".hnsw"),
+            self.path.with_suffix(".npz"),
+        )
+
+    def _load(self) -> None:
+        sidecar, graph_file, exact_file = self._files()
+        try:
+            about = json.loads(sidecar.read_text())
+        except (OSError, ValueError):
+            return
+        if about.get("dim") != self.dim or about.get("metric") != self.metric:
+            return
+        live = np.fromfile(exact_file.with_suffix(".live"), np.int64) if about["graph"] else None
+        if about["graph"]:
+            graph = _hnswlib().Index(space=self._space(), dim=self.dim)
+            graph.load_index(str(graph_file), max_elements=int(about["capacity"]))
+            graph.set_ef(EF_SEARCH)
+            self._graph, self._live = graph, set(live.tolist()) if live is not None else set()
+        else:
+            with np.load(exact_file) as saved:
+                self._labels, self._matrix = saved["labels"], saved["matrix"]
+        self.vectors_through = int(about["vectors_through"])
+        self.removals_through = int(about["removals_through"])
+
+    def save(self) -> None:
+        """Write the index beside ``path`` (nothing for an in-memory index)."""
+        if self.path is None:
+            return
+        sidecar, graph_file, exact_file = self._files()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._lock:
+            about = {
+                "dim": self.dim,
+                "metric": self.metric,
+                "graph": self._graph is not None,
+                "capacity": self._graph.get_max_elements() if self._graph is not None else 0,
+                "vectors_through": self.vectors_through,
+                "removals_through": self.removals_through,
+            }
+            if self._graph is not None:
+                _replace(graph_file, lambda tmp: self._graph.save_index(str(tmp)))
+                live = np.fromiter(self._live, np.int64, len(self._live))
+                _replace(exact_file.with_suffix(".live"), live.tofile)
+            else:
+                _replace(exact_file, lambda tmp: _save_npz(tmp, self._labels, self._matrix))
+            _replace(sidecar, lambda tmp: tmp.write_text(json.dumps(about)))
+
+    # -- writing -----------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._live) if self._graph is not None else len(self._labels)
+
+    def add(self, labels: Labels, vectors: NDArray[np.floating]) -> None:
+        """Add (or replace: same label) ``vectors`` (n, dim) under ``labels``."""
+        labels = np.asarray(labels, np.int64)
+        matrix = self._prepared(vectors)
+        if len(labels) != len(matrix):
+            raise InvalidArgument(f"{len(labels)} labels for {len(matrix)} vectors")
+        if len(labels) == 0:
+            return
+        with self._lock:
+            if self._graph is None:
+                self._add_exact(labels, matrix)
+                if len(self._labels) >= EXACT_BELOW:
+                    self._to_graph()
+            else:
+                self._add_to_graph(labels, matrix)
+
+    def _add_exact(self, labels: Labels, matrix: Matrix) -> None:
+        keep = ~np.isin(self._labels, labels)  # replaced labels leave first
+        self._labels = np.concatenate([self._labels[keep], labels])
+        self._matrix = np.concatenate([self._matrix[keep], matrix])
+
+    def _to_graph(self) -> None:
+        graph = _hnswlib().Index(space=self._space(), dim=self.dim)
+        graph.init_index(max_elements=max(2 * len(self._labels), 1024), ef_construction=EF_CONSTRUCTION, M=M)
+        graph.set_ef(EF_SEARCH)
+        self._graph, self._live = graph, set()
+        labels, matrix = self._labels, self._matrix
+        self._labels, self._matrix = np.empty(0, np.int64), np.empty((0, self.dim), np.float32)
+        self._add_to_graph(labels, matrix)
+
+    def _add_to_graph(self, labels: Labels, matrix: Matrix) -> None:
+        needed = self._graph.get_current_count() + len(labels)
+        if needed > self._graph.get_max_elements():
+            self._graph.resize_index(max(needed, 2 * self._graph.get_max_elements()))
+        self._graph.add_items(matrix, labels, num_threads=ADD_THREADS)
+        self._live.update(labels.tolist())
+
+    def remove(self, labels: Labels) -> None:
+        """Remove ``labels`` (labels not in the index are ignored)."""
+        with self._lock:
+            if self._graph is None:
+                keep = ~np.isin(self._labels, np.asarray(labels, np.int64))
+                self._labels, self._matrix = self._labels[keep], self._matrix[keep]
+                return
+            for label in np.asarray(labels, np.int64).tolist():
+                if label in self._live:
+                    self._graph.mark_deleted(label)
+                    self._live.discard(label)
+
+    # -- reading -----------------------------------------------------------------------------
+
+    def vector(self, label: int) -> Matrix:
+        """The stored vector of ``label`` (normalised for ``cosine``)."""
+        with self._lock:
+            if self._graph is not None:
+                if label not in self._live:
+                    raise KeyError(label)
+                found: Matrix = np.asarray(self._graph.get_items([label]), np.float32)[0]
+                return found
+            rows = np.flatnonzero(self._labels == label)
+            if len(rows) == 0:
+                raise KeyError(label)
+            row: Matrix = self._matrix[rows[0]]
+            return row
+
+    def search(
+        self, query: NDArray[np.floating], k: int, *, among: Labels | None = None
+    ) -> tuple[Labels, NDArray[np.float32]]:
+        """The ``k`` nearest labels and their distances, ascending; with ``among``, only those."""
+        q = self._prepared(np.asarray(query).reshape(1, -1))[0]
+        with self._lock:
+            if among is not None:
+                allowed = np.asarray(among, np.int64)
+                if self._graph is not None:
+                    allowed = allowed[
+                        np.fromiter((a in self._live for a in allowed.tolist()), bool, len(allowed))
+                    ]
+                if self._graph is None or len(allowed) * self.dim <= EXACT_WORK:
+                    return self._exact_among(q, k, allowed)
+                return self._graph_search(q, min(k, len(allowed)), set(allowed.tolist()))
+            if self._graph is None:
+                return self._exact(q, k, self._labels, self._matrix)
+            return self._graph_search(q, min(k, len(self._live)), None)
+
+    def _exact_among(self, q: Matrix, k: int, allowed: Labels) -> tuple[Labels, NDArray[np.float32]]:
+        if len(allowed) == 0:
+            return np.empty(0, np.int64), np.empty(0, np.float32)
+        if self._graph is not None:
+            matrix = np.asarray(self._graph.get_items(allowed.tolist()), np.float32)
+            return self._exact(q, k, allowed, matrix)
+        rows = np.flatnonzero(np.isin(self._labels, allowed))
+        return self._exact(q, k, self._labels[rows], self._matrix[rows])
+
+    def _exact(self, q: Matrix, k: int, labels: Labels, matrix: Matrix) -> tuple[Labels, NDArray[np.float32]]:
+        if len(labels) == 0:
+            return np.empty(0, np.int64), np.empty(0, np.float32)
+        if self.metric == "cosine":
+            distances = 1.0 - matrix @ q
+        else:
+            distances = np.einsum("ij,ij->i", matrix, matrix) - 2.0 * (matrix @ q) + float(q @ q)
+        k = min(k, len(labels))
+        nearest = np.argpartition(distances, k - 1)[:k] if k < len(labels) else np.arange(len(labels))
+        order = nearest[np.argsort(distances[nearest], kind="stable")]
+        return labels[order], np.maximum(distances[order], 0.0).astype(np.float32)
+
+    def _graph_search(
+        self, q: Matrix, k: int, allowed: set[int] | None
+    ) -> tuple[Labels, NDArray[np.float32]]:
+        if k <= 0:
+            return np.empty(0, np.int64), np.empty(0, np.float32)
+        self._graph.set_ef(max(EF_SEARCH, k))
+        keep = allowed.__contains__ if allowed is not None else None
+        labels, distances = self._graph.knn_query(q, k=k, num_threads=1, filter=keep)
+        return labels[0].astype(np.int64), np.maximum(distances[0], 0.0).astype(np.float32)
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _space(self) -> str:
+        return "ip" if self.metric == "cosine" else "l2"
+
+    def _prepared(self, vectors: NDArray[np.floating]) -> Matrix:
+        matrix = np.asarray(vectors, np.float32)
+        if matrix.ndim == 1:
+            matrix = matrix.reshape(1, -1)
+        if matrix.ndim != 2 or (matrix.shape[1] != self.dim and matrix.size):
+            raise InvalidArgument(f"vectors of {matrix.shape[-1]} numbers for an index of {self.dim}")
+        matrix = np.ascontiguousarray(matrix.reshape(-1, self.dim))
+        if self.metric == "cosine" and len(matrix):
+            norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+            matrix = (matrix / np.where(norms == 0, 1.0, norms)).astype(np.float32, copy=False)
+        return matrix
+
+
+def _save_npz(path: Path, labels: Labels, matrix: Matrix) -> None:
+    with path.open("wb") as out:
+        np.savez(out, labels=labels, matrix=matrix)
+
+
+def _replace(target: Path, write: Any) -> None:
+    """Write through ``write(tmp)`` then rename over ``target``: a reader sees old or new."""
+    tmp = target.with_name(target.name + f".{os.getpid()}.tmp")
+    write(tmp)
+    os.replace(tmp, target)
