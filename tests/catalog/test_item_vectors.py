@@ -212,3 +212,23 @@ def test_bad_vectors_are_refused_naming_item_key_and_frame(
     assert message in str(caught.value)
     with catalog.db.read() as conn:
         assert conn.execute(select(item_vectors.c.id)).first() is None
+
+
+def test_a_frame_beyond_the_video_is_a_unit_error_of_its_entry(catalog: Catalog) -> None:
+    folder = catalog.folders.create("f")
+    video = {"fps": 10, "duration": 2, "width": 2, "height": 2}
+    manifest = {
+        "videos": [
+            {"objectUrl": "s3://b/ok.mp4", "videoMetadata": video,
+             "clientMetadata": {"$encord": {"frames": {"19": {"clip": F32}}}}},
+            {"objectUrl": "s3://b/long.mp4", "videoMetadata": video,
+             "clientMetadata": {"$encord": {"config": {"keyframe_mode": "seconds"}, "frames": {"3": {"clip": F32}}}}},
+        ]
+    }  # fmt: skip
+    result = catalog.register(folder.id, parse_json_manifest(json.dumps(manifest)), ignore_errors=True)
+    assert len(result.added) == 1 and len(result.unit_errors) == 1
+    assert "key '$encord.frames.3.clip': 3.0 s is beyond the video's duration of 2.0 s" in str(
+        result.unit_errors[0]
+    )
+    with catalog.db.read() as conn:
+        assert vectors_of_items(conn, catalog.org_id, "clip", list(result.added)).frames.tolist() == [19]

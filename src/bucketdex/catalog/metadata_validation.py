@@ -35,6 +35,39 @@ _MODES = "'frame' or 'seconds'"
 
 #: ``check(value)`` is None when ``value`` fits, else "expected <type>, got <value>"
 Check = Callable[[Any], str | None]
+#: what a video's frame embeddings are checked against: (fps, frame_count, duration), None if unknown
+MediaFacts = tuple[float | None, int | None, float | None]
+
+
+def frame_number(name: str, mode: Any, facts: MediaFacts) -> tuple[int | None, str | None]:
+    """(the frame number of ``$encord.frames`` key ``name``, None) or (None, the problem):
+    keyframe_mode "seconds" is ``round(seconds * fps)``; past the video's end is a problem."""
+    fps, frame_count, duration = facts
+    if mode == "seconds":
+        try:
+            seconds = float(name)
+        except ValueError:
+            return None, f"{name!r} is not a number of seconds (keyframe_mode 'seconds')"
+        if not fps:
+            return None, (
+                "keyframe_mode 'seconds' needs the video's fps, which is not known; give the item's "
+                "media fps, or use keyframe_mode 'frame' with frame numbers"
+            )
+        if duration is not None and seconds > duration + 0.5 / fps:
+            return None, f"{seconds} s is beyond the video's duration of {duration} s"
+        frame = round(seconds * fps)
+    elif mode == "frame":
+        if not name.isdigit():
+            return None, f"{name!r} is not a frame number (keyframe_mode 'frame')"
+        frame = int(name)
+    else:
+        return None, f"keyframe_mode must be 'frame' or 'seconds', got {mode!r}"
+    if frame_count is not None and frame >= frame_count:
+        return None, (
+            f"frame {frame} is beyond the video's {frame_count} frames (0 to {frame_count - 1}); "
+            "check the frame numbers (or seconds) of the embeddings"
+        )
+    return frame, None
 
 
 def metadata_size_bytes(metadata: Any, where: str = "client metadata") -> int:
@@ -71,11 +104,14 @@ class MetadataValidator:
     def __init__(self, schema: MetadataSchema | Mapping[str, Any]) -> None:
         options = schema.live_options() if isinstance(schema, MetadataSchema) else schema
         self._checks: dict[str, Check] = {}
+        self._embeddings: list[str] = []  # keys whose frame values are checked against the video
         self._columns: dict[str, ColumnFits | None] = {}  # the same keys, screened a column at a time
         for key, option in options.items():
             check = _checker(option) if isinstance(option, Mapping) else None
             if check is not None:
                 self._checks[key] = check
+                if option_type(option) == "embedding":
+                    self._embeddings.append(key)
                 self._columns[key] = column_fits(option)
 
     def check(self, metadata: Any, *, item: str) -> None:
@@ -85,15 +121,19 @@ class MetadataValidator:
         if problems:
             raise MetadataValidationError(problems)
 
-    def problems(self, metadata: Any, *, item: str) -> list[str]:
-        """Every problem with ``metadata``, one line each (empty when valid; size included)."""
+    def problems(self, metadata: Any, *, item: str, media: MediaFacts | None = None) -> list[str]:
+        """Every problem with ``metadata``, one line each (empty when valid; size included).
+        ``media``: the video's facts, which frame embeddings must fall within."""
         try:
             _check_shape_and_size(metadata, item)
         except MetadataValidationError as exc:
             return exc.problems
         except PayloadTooLarge as exc:
             return [exc.message]
-        return self._value_problems(metadata, item)
+        problems = self._value_problems(metadata, item)
+        if media is not None and not problems and self._embeddings and FRAME_KEY in metadata:
+            problems = _frame_range_problems(self._embeddings, metadata[FRAME_KEY], media, item)
+        return problems
 
     def suspects(self, metadatas: Sequence[Any]) -> list[int]:
         """Positions of the metadata that may have problems (``metadata_screen``): the others
@@ -266,6 +306,25 @@ def _frame_problems(checks: Mapping[str, Check], value: Any, item: str) -> list[
             problems.append(f"{where}.frames.{frame}' {_expected('an object of metadata', metadata)}")
         elif checks:
             problems += _values(checks, metadata, item, prefix=f"{FRAME_KEY}.frames.{frame}.")
+    return problems
+
+
+def _frame_range_problems(
+    keys: list[str], encord: Mapping[str, Any], facts: MediaFacts, item: str
+) -> list[str]:
+    """Frames holding embeddings that the video cannot have (or seconds without its fps)."""
+    frames = encord.get("frames")
+    if not isinstance(frames, Mapping):
+        return []
+    config = encord.get("config")
+    mode = config.get("keyframe_mode", DEFAULT_KEYFRAME_MODE) if isinstance(config, Mapping) else "frame"
+    problems = []
+    for name, values in frames.items():
+        found = [k for k in keys if isinstance(values, Mapping) and k in values]
+        if found:
+            problem = frame_number(name, mode, facts)[1]
+            if problem is not None:
+                problems.append(f"item '{item}': key '{FRAME_KEY}.frames.{name}.{found[0]}': {problem}")
     return problems
 
 

@@ -248,7 +248,9 @@ def _plan(
         duplicate = key is not None and (known.has(*key) or seen.has(*key))
         # a skipped duplicate's metadata is not used, so not checked; an upserted one's is
         if n in suspect and (not duplicate or upsert):
-            problems = check(item.client_metadata, item=entry.location)
+            # (an upserted duplicate's frames are checked against its stored facts when written)
+            facts = None if duplicate else (item.media.fps, item.media.frame_count, item.media.duration)
+            problems = check(item.client_metadata, item=entry.location, media=facts)
             if problems:
                 plan.unit_errors.append(UnitError(entry.location, tuple(entry.urls), "; ".join(problems)))
                 continue

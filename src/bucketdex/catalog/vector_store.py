@@ -20,7 +20,7 @@ from sqlalchemy import Connection, delete, insert, select
 
 from bucketdex.catalog.metadata_schema import option_type
 from bucketdex.catalog.metadata_screen import FRAME_KEY
-from bucketdex.catalog.metadata_validation import DEFAULT_KEYFRAME_MODE
+from bucketdex.catalog.metadata_validation import DEFAULT_KEYFRAME_MODE, frame_number
 from bucketdex.core.records import ItemRecord, JSONDict
 from bucketdex.errors import MetadataValidationError
 from bucketdex.store.tables import item_vectors
@@ -127,38 +127,6 @@ class VectorSplitter:
         if problems:
             raise MetadataValidationError(problems)
         return {**metadata, FRAME_KEY: {**encord, "frames": kept}}, [(k, f, v) for (k, f), v in found.items()]
-
-
-def frame_number(
-    name: str, mode: Any, facts: tuple[float | None, int | None, float | None]
-) -> tuple[int | None, str | None]:
-    """(the frame number of ``$encord.frames`` key ``name``, None) or (None, the problem)."""
-    fps, frame_count, duration = facts
-    if mode == "seconds":
-        try:
-            seconds = float(name)
-        except ValueError:
-            return None, f"{name!r} is not a number of seconds (keyframe_mode 'seconds')"
-        if not fps:
-            return None, (
-                "keyframe_mode 'seconds' needs the video's fps, which is not known; give the item's "
-                "media fps, or use keyframe_mode 'frame' with frame numbers"
-            )
-        if duration is not None and seconds > duration + 0.5 / fps:
-            return None, f"{seconds} s is beyond the video's duration of {duration} s"
-        frame = round(seconds * fps)
-    elif mode == "frame":
-        if not name.isdigit():
-            return None, f"{name!r} is not a frame number (keyframe_mode 'frame')"
-        frame = int(name)
-    else:
-        return None, f"keyframe_mode must be 'frame' or 'seconds', got {mode!r}"
-    if frame_count is not None and frame >= frame_count:
-        return None, (
-            f"frame {frame} is beyond the video's {frame_count} frames (0 to {frame_count - 1}); "
-            "check the frame numbers (or seconds) of the embeddings"
-        )
-    return frame, None
 
 
 def _matrix(values: list[Any], size: int, where: Callable[[int], str]) -> np.ndarray[Any, Any]:
