@@ -11,7 +11,11 @@ results (that loses recall at 1 % selectivity).
 Distances: ``cosine`` is 1 - cos (vectors normalised, inner product), ``l2`` is the squared
 Euclidean distance (hnswlib's ``l2`` space).  Both ascending.
 
-Persistence: ``save()`` writes the graph (or, while exact, the matrix) and a JSON sidecar with
+The vectors themselves are also kept in a plain matrix (``VectorRows``): an exact search over a
+filter's candidates gathers their rows from it (hnswlib's ``get_items`` copies ~50 us a vector:
+10k candidates would cost 0.5 s).  Memory is therefore about twice the vectors' size.
+
+Persistence: ``save()`` writes the graph (if any), the rows and a JSON sidecar with
 the dimension, the metric and the two watermarks the similarity service keeps
 (``vectors_through``: the last row id added; ``removals_through``: the last removal applied).
 The files are written to temporary names and renamed, so a crash leaves the previous save.
@@ -32,7 +36,7 @@ from bucketdex.errors import InvalidArgument, VectorIndexMissing
 
 Metric = Literal["cosine", "l2"]
 EXACT_BELOW = 20_000  # vectors: below this an exact search is as fast as the graph
-EXACT_WORK = 25_000_000  # candidates x dim searched exactly (~5 ms of numpy)
+EXACT_WORK = 6_000_000  # candidates x dim searched exactly (gather + product: ~5 ms)
 M = 32  # graph degree (docs/decisions.md)
 EF_CONSTRUCTION = 200
 EF_SEARCH = 128  # raised to k when k is larger
@@ -50,6 +54,56 @@ def _hnswlib() -> Any:
     return hnswlib
 
 
+class VectorRows:
+    """The live vectors in a growing matrix, a row per label (a replaced or removed label's old
+    row is left dead until the next save compacts them)."""
+
+    def __init__(self, dim: int) -> None:
+        self.matrix: Matrix = np.empty((0, dim), np.float32)
+        self.labels: Labels = np.empty(0, np.int64)  # per row; -1: dead
+        self.count = 0
+        self.row_of: dict[int, int] = {}
+
+    def __len__(self) -> int:
+        return len(self.row_of)
+
+    def put(self, labels: Labels, matrix: Matrix) -> None:
+        self.drop(labels)
+        end = self.count + len(labels)
+        if end > len(self.matrix):
+            grown = max(end, 2 * len(self.matrix), 1024)
+            self.matrix = np.resize(self.matrix, (grown, self.matrix.shape[1]))
+            self.labels = np.resize(self.labels, grown)
+        self.matrix[self.count : end] = matrix
+        self.labels[self.count : end] = labels
+        self.row_of.update(zip(labels.tolist(), range(self.count, end), strict=True))
+        self.count = end
+
+    def drop(self, labels: Labels) -> list[int]:
+        """Forget ``labels``; returns those that were present."""
+        dropped = []
+        for label in labels.tolist():
+            row = self.row_of.pop(label, None)
+            if row is not None:
+                self.labels[row] = -1
+                dropped.append(label)
+        return dropped
+
+    def rows(self, labels: Labels) -> tuple[Labels, NDArray[np.intp]]:
+        """The present ones of ``labels`` and their rows."""
+        get = self.row_of.get
+        found = [(label, row) for label in labels.tolist() if (row := get(label)) is not None]
+        if not found:
+            return np.empty(0, np.int64), np.empty(0, np.intp)
+        present, rows = zip(*found, strict=True)
+        return np.asarray(present, np.int64), np.asarray(rows, np.intp)
+
+    def live(self) -> tuple[Labels, Matrix]:
+        """Every live label and its vector, in row order."""
+        keep = np.flatnonzero(self.labels[: self.count] >= 0)
+        return self.labels[keep], self.matrix[keep]
+
+
 class VectorIndex:
     """The vectors of one key under integer labels; see the module's docstring."""
 
@@ -60,10 +114,8 @@ class VectorIndex:
         self.vectors_through = 0
         self.removals_through = 0
         self._lock = threading.RLock()
-        self._labels: Labels = np.empty(0, np.int64)  # exact mode: the rows of _matrix
-        self._matrix: Matrix = np.empty((0, dim), np.float32)
+        self._rows = VectorRows(dim)
         self._graph: Any = None  # hnswlib.Index once EXACT_BELOW is reached
-        self._live: set[int] = set()  # graph mode: labels not removed
 
     # -- opening and saving ------------------------------------------------------------------
 
@@ -85,22 +137,21 @@ class VectorIndex:
         )
 
     def _load(self) -> None:
-        sidecar, graph_file, exact_file = self._files()
+        sidecar, graph_file, rows_file = self._files()
         try:
             about = json.loads(sidecar.read_text())
-        except (OSError, ValueError):
-            return
-        if about.get("dim") != self.dim or about.get("metric") != self.metric:
-            return
-        live = np.fromfile(exact_file.with_suffix(".live"), np.int64) if about["graph"] else None
+            if about.get("dim") != self.dim or about.get("metric") != self.metric:
+                return
+            with np.load(rows_file) as saved:
+                labels, matrix = saved["labels"], saved["matrix"]
+        except (OSError, ValueError, KeyError):
+            return  # nothing usable saved: the caller syncs from the table
         if about["graph"]:
             graph = _hnswlib().Index(space=self._space(), dim=self.dim)
             graph.load_index(str(graph_file), max_elements=int(about["capacity"]))
             graph.set_ef(EF_SEARCH)
-            self._graph, self._live = graph, set(live.tolist()) if live is not None else set()
-        else:
-            with np.load(exact_file) as saved:
-                self._labels, self._matrix = saved["labels"], saved["matrix"]
+            self._graph = graph
+        self._rows.put(labels, matrix)
         self.vectors_through = int(about["vectors_through"])
         self.removals_through = int(about["removals_through"])
 
@@ -108,7 +159,7 @@ class VectorIndex:
         """Write the index beside ``path`` (nothing for an in-memory index)."""
         if self.path is None:
             return
-        sidecar, graph_file, exact_file = self._files()
+        sidecar, graph_file, rows_file = self._files()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._lock:
             about = {
@@ -121,16 +172,14 @@ class VectorIndex:
             }
             if self._graph is not None:
                 _replace(graph_file, lambda tmp: self._graph.save_index(str(tmp)))
-                live = np.fromiter(self._live, np.int64, len(self._live))
-                _replace(exact_file.with_suffix(".live"), live.tofile)
-            else:
-                _replace(exact_file, lambda tmp: _save_npz(tmp, self._labels, self._matrix))
+            labels, matrix = self._rows.live()
+            _replace(rows_file, lambda tmp: _save_npz(tmp, labels, matrix))
             _replace(sidecar, lambda tmp: tmp.write_text(json.dumps(about)))
 
     # -- writing -----------------------------------------------------------------------------
 
     def __len__(self) -> int:
-        return len(self._live) if self._graph is not None else len(self._labels)
+        return len(self._rows)
 
     def add(self, labels: Labels, vectors: NDArray[np.floating]) -> None:
         """Add (or replace: same label) ``vectors`` (n, dim) under ``labels``."""
@@ -141,25 +190,18 @@ class VectorIndex:
         if len(labels) == 0:
             return
         with self._lock:
-            if self._graph is None:
-                self._add_exact(labels, matrix)
-                if len(self._labels) >= EXACT_BELOW:
-                    self._to_graph()
-            else:
+            self._rows.put(labels, matrix)
+            if self._graph is not None:
                 self._add_to_graph(labels, matrix)
-
-    def _add_exact(self, labels: Labels, matrix: Matrix) -> None:
-        keep = ~np.isin(self._labels, labels)  # replaced labels leave first
-        self._labels = np.concatenate([self._labels[keep], labels])
-        self._matrix = np.concatenate([self._matrix[keep], matrix])
+            elif len(self._rows) >= EXACT_BELOW:
+                self._to_graph()
 
     def _to_graph(self) -> None:
+        labels, matrix = self._rows.live()
         graph = _hnswlib().Index(space=self._space(), dim=self.dim)
-        graph.init_index(max_elements=max(2 * len(self._labels), 1024), ef_construction=EF_CONSTRUCTION, M=M)
+        graph.init_index(max_elements=max(2 * len(labels), 1024), ef_construction=EF_CONSTRUCTION, M=M)
         graph.set_ef(EF_SEARCH)
-        self._graph, self._live = graph, set()
-        labels, matrix = self._labels, self._matrix
-        self._labels, self._matrix = np.empty(0, np.int64), np.empty((0, self.dim), np.float32)
+        self._graph = graph
         self._add_to_graph(labels, matrix)
 
     def _add_to_graph(self, labels: Labels, matrix: Matrix) -> None:
@@ -167,34 +209,20 @@ class VectorIndex:
         if needed > self._graph.get_max_elements():
             self._graph.resize_index(max(needed, 2 * self._graph.get_max_elements()))
         self._graph.add_items(matrix, labels, num_threads=ADD_THREADS)
-        self._live.update(labels.tolist())
 
     def remove(self, labels: Labels) -> None:
         """Remove ``labels`` (labels not in the index are ignored)."""
         with self._lock:
-            if self._graph is None:
-                keep = ~np.isin(self._labels, np.asarray(labels, np.int64))
-                self._labels, self._matrix = self._labels[keep], self._matrix[keep]
-                return
-            for label in np.asarray(labels, np.int64).tolist():
-                if label in self._live:
+            for label in self._rows.drop(np.asarray(labels, np.int64)):
+                if self._graph is not None:
                     self._graph.mark_deleted(label)
-                    self._live.discard(label)
 
     # -- reading -----------------------------------------------------------------------------
 
     def vector(self, label: int) -> Matrix:
         """The stored vector of ``label`` (normalised for ``cosine``)."""
         with self._lock:
-            if self._graph is not None:
-                if label not in self._live:
-                    raise KeyError(label)
-                found: Matrix = np.asarray(self._graph.get_items([label]), np.float32)[0]
-                return found
-            rows = np.flatnonzero(self._labels == label)
-            if len(rows) == 0:
-                raise KeyError(label)
-            row: Matrix = self._matrix[rows[0]]
+            row: Matrix = self._rows.matrix[self._rows.row_of[label]].copy()
             return row
 
     def search(
@@ -203,30 +231,18 @@ class VectorIndex:
         """The ``k`` nearest labels and their distances, ascending; with ``among``, only those."""
         q = self._prepared(np.asarray(query).reshape(1, -1))[0]
         with self._lock:
-            if among is not None:
-                allowed = np.asarray(among, np.int64)
-                if self._graph is not None:
-                    allowed = allowed[
-                        np.fromiter((a in self._live for a in allowed.tolist()), bool, len(allowed))
-                    ]
-                if self._graph is None or len(allowed) * self.dim <= EXACT_WORK:
-                    return self._exact_among(q, k, allowed)
-                return self._graph_search(q, min(k, len(allowed)), set(allowed.tolist()))
-            if self._graph is None:
-                return self._exact(q, k, self._labels, self._matrix)
-            return self._graph_search(q, min(k, len(self._live)), None)
-
-    def _exact_among(self, q: Matrix, k: int, allowed: Labels) -> tuple[Labels, NDArray[np.float32]]:
-        if len(allowed) == 0:
-            return np.empty(0, np.int64), np.empty(0, np.float32)
-        if self._graph is not None:
-            matrix = np.asarray(self._graph.get_items(allowed.tolist()), np.float32)
-            return self._exact(q, k, allowed, matrix)
-        rows = np.flatnonzero(np.isin(self._labels, allowed))
-        return self._exact(q, k, self._labels[rows], self._matrix[rows])
+            if among is None and self._graph is None:
+                labels, matrix = self._rows.live()
+                return self._exact(q, k, labels, matrix)
+            if among is None:
+                return self._graph_search(q, min(k, len(self._rows)), None)
+            allowed, rows = self._rows.rows(np.asarray(among, np.int64))
+            if self._graph is None or len(allowed) * self.dim <= EXACT_WORK:
+                return self._exact(q, k, allowed, self._rows.matrix[rows])
+            return self._graph_search(q, min(k, len(allowed)), set(allowed.tolist()))
 
     def _exact(self, q: Matrix, k: int, labels: Labels, matrix: Matrix) -> tuple[Labels, NDArray[np.float32]]:
-        if len(labels) == 0:
+        if len(labels) == 0 or k <= 0:
             return np.empty(0, np.int64), np.empty(0, np.float32)
         if self.metric == "cosine":
             distances = 1.0 - matrix @ q

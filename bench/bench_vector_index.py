@@ -1,0 +1,149 @@
+"""The vector index users' searches run on (``bucketdex.vectors.index.VectorIndex``, issue 19):
+build, top-10 latency and recall@10 against numpy brute force in the same run, filtered search
+at 1 % and 10 % selectivity, incremental adds, save and reopen.
+
+Data: ``--data clusters`` (unit vectors around 1,000 centres with a decaying spectrum: the
+generator of bench_ann.py) or ``--data captions`` (the built-in minilm encoder over generated
+captions, 384-d).  Vectors are added in batches of 50,000, as the similarity service's sync
+reads them from the table.
+
+    python bench/bench_vector_index.py --items 1000000 --dim 512 [--data clusters] [--queries 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from bench_ann import caption_vectors, clusters, exact_topk, recall  # noqa: E402
+from bucketdex.vectors import index as vector_index  # noqa: E402
+from bucketdex.vectors.index import VectorIndex  # noqa: E402
+
+K = 10
+BATCH = 50_000
+
+
+def p50_p99(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    return {
+        "p50_ms": round(statistics.median(ordered) * 1e3, 3),
+        "p99_ms": round(ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))] * 1e3, 3),
+    }
+
+
+def report(case: str, **figures: Any) -> None:
+    print(json.dumps({"case": case, **figures}), flush=True)
+
+
+def build(x: np.ndarray, path: Path) -> VectorIndex:
+    index = VectorIndex.open(path, dim=x.shape[1], metric="cosine")
+    start = time.perf_counter()
+    for first in range(0, len(x), BATCH):
+        index.add(np.arange(first, min(len(x), first + BATCH), dtype=np.int64), x[first : first + BATCH])
+    seconds = time.perf_counter() - start
+    report("build", vectors=len(x), seconds=round(seconds, 1), per_second=round(len(x) / seconds))
+    return index
+
+
+def unfiltered(index: VectorIndex, x: np.ndarray, queries: np.ndarray, efs: list[int]) -> None:
+    ids, sims = exact_topk(x, queries)
+    brute = []
+    for q in queries[:50]:
+        start = time.perf_counter()
+        top = np.argpartition(-(x @ q), K)[:K]
+        brute.append(time.perf_counter() - start)
+        del top
+    report("baseline: numpy brute force, top-10", **p50_p99(brute))
+    for ef in efs:
+        vector_index.EF_SEARCH = ef
+        times, recalls = [], []
+        for q, kth in zip(queries, sims[:, -1], strict=True):
+            start = time.perf_counter()
+            found, _ = index.search(q, K)
+            times.append(time.perf_counter() - start)
+            recalls.append(recall(x, q, found, float(kth)))
+        report(f"top-10, ef={ef}", recall_at_10=round(float(np.mean(recalls)), 4), **p50_p99(times))
+    del ids
+
+
+def filtered(index: VectorIndex, x: np.ndarray, queries: np.ndarray, share: float, ef: int) -> None:
+    vector_index.EF_SEARCH = ef
+    rng = np.random.default_rng(7)
+    among = np.sort(rng.choice(len(x), int(len(x) * share), replace=False)).astype(np.int64)
+    subset = x[among]
+    _, sims = exact_topk(subset, queries[:50])
+    times, recalls = [], []
+    for q, kth in zip(queries[:50], sims[:, -1], strict=True):
+        start = time.perf_counter()
+        found, _ = index.search(q, K, among=among)
+        times.append(time.perf_counter() - start)
+        positions = np.searchsorted(among, found)
+        recalls.append(recall(subset, q, positions, float(kth)))
+    report(
+        f"filtered top-10, {share:.0%} of the vectors allowed, ef={ef}",
+        candidates=len(among),
+        exact=len(among) * x.shape[1] <= vector_index.EXACT_WORK,
+        recall_at_10=round(float(np.mean(recalls)), 4),
+        **p50_p99(times),
+    )
+
+
+def incremental(index: VectorIndex, extra: np.ndarray, first_label: int) -> None:
+    start = time.perf_counter()
+    for offset in range(0, len(extra), 1000):  # the sync after small imports: 1,000 at a time
+        chunk = extra[offset : offset + 1000]
+        index.add(np.arange(first_label + offset, first_label + offset + len(chunk), dtype=np.int64), chunk)
+    seconds = time.perf_counter() - start
+    report("incremental adds (1,000 a batch)", vectors=len(extra), per_second=round(len(extra) / seconds))
+
+
+def persisted(index: VectorIndex, path: Path, q: np.ndarray) -> None:
+    start = time.perf_counter()
+    index.save()
+    saved = time.perf_counter() - start
+    start = time.perf_counter()
+    again = VectorIndex.open(path, dim=index.dim, metric="cosine")
+    opened = time.perf_counter() - start
+    same = again.search(q, K)[0].tolist() == index.search(q, K)[0].tolist()
+    report("save / reopen", save_s=round(saved, 1), open_s=round(opened, 1), same_results=same)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--items", type=int, default=1_000_000)
+    parser.add_argument("--dim", type=int, default=512)
+    parser.add_argument("--data", choices=("clusters", "captions"), default="clusters")
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--efs", default="32,64,128,256")
+    parser.add_argument("--adds", type=int, default=20_000)
+    args = parser.parse_args()
+    total = args.items + args.queries + args.adds
+    data = clusters(total, args.dim) if args.data == "clusters" else caption_vectors(total, seed=11)
+    x, queries = data[: args.items], data[args.items : args.items + args.queries]
+    extra = data[args.items + args.queries :]
+    report("data", data=args.data, items=args.items, dim=x.shape[1], M=vector_index.M)
+    with tempfile.TemporaryDirectory(prefix="bench-vector-index-") as scratch:
+        path = Path(scratch) / "key.cosine"
+        index = build(x, path)
+        unfiltered(index, x, queries, [int(e) for e in args.efs.split(",")])
+        for share in (0.01, 0.10):
+            filtered(index, x, queries, share, ef=128)
+        incremental(index, extra, args.items)
+        persisted(index, path, queries[0])
+
+
+if __name__ == "__main__":
+    main()
