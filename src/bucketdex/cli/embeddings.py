@@ -38,7 +38,11 @@ def map_command(
         bool, typer.Option(help="Compute the map first (--no-compute: the map stored now)")
     ] = True,
     wait: Annotated[
-        bool, typer.Option(help="Wait for the refined layout (--no-wait: the PCA preview)")
+        bool,
+        typer.Option(
+            help="Wait for the refined layout (--no-wait: show the PCA preview once stored; on the "
+            "embedded catalog the process still finishes the refined layout before it exits)"
+        ),
     ] = True,
     metric: Annotated[str, typer.Option(help="cosine or l2")] = "cosine",
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
