@@ -219,6 +219,11 @@ class VectorIndex:
 
     # -- reading -----------------------------------------------------------------------------
 
+    def labels(self) -> Labels:
+        """Every live label, in insertion order."""
+        with self._lock:
+            return self._rows.live()[0].copy()
+
     def vector(self, label: int) -> Matrix:
         """The stored vector of ``label`` (normalised for ``cosine``)."""
         with self._lock:
