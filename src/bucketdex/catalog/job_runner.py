@@ -12,6 +12,7 @@ distributed queue replaces the thread pool in the server deployment (a later iss
 from __future__ import annotations
 
 import gc
+import importlib.util
 import logging
 import threading
 import time
@@ -400,6 +401,22 @@ def index_after_jobs(catalog: Catalog, busy: Callable[[], bool] | None = None) -
         return
     if done.steps:
         log.info("index catch-up after import jobs: %d items, %d steps", done.items, len(done.steps))
+    if not jobs_waiting():
+        vectors_after_jobs(catalog, jobs_waiting)
+
+
+def vectors_after_jobs(catalog: Catalog, yield_to: Callable[[], bool] | None = None) -> None:
+    """Sync the embedding keys' ANN indexes with the vectors the jobs wrote, and save them
+    (``catalog.similarity``), so the next similarity query reads little; without the vectors
+    extra (numpy, hnswlib) there is nothing to sync.  Stopped like the index catch-up."""
+    if importlib.util.find_spec("hnswlib") is None or importlib.util.find_spec("numpy") is None:
+        return
+    from bucketdex.catalog.similarity import sync_after_jobs
+
+    try:
+        sync_after_jobs(catalog, yield_to)
+    except Exception:
+        log.warning("vector index sync after import jobs failed; the next query does it", exc_info=True)
 
 
 class _PublishedProgress:

@@ -12,6 +12,7 @@ from bucketdex.catalog.folders import ListOrder
 from bucketdex.cli.context import App, client, parse_json_object
 from bucketdex.cli.output import console, errors, human_size, print_json, print_table
 from bucketdex.core.types import ItemType
+from bucketdex.sdk.similarity import SimilarItem
 from bucketdex.sdk.storage import StorageItem
 
 app = App(help="List, inspect, update, move and delete storage items.", no_args_is_help=True)
@@ -138,6 +139,128 @@ def find(
         return
     rows = [(i.uuid, i.item_type.value, i.name, _metadata_text(i.client_metadata)) for i in items]
     print_table(f"{len(items)} item(s)", ["uuid", "type", "name", "client metadata"], rows)
+
+
+KeyOpt = Annotated[str, typer.Option("--key", help="The embedding key whose vectors are compared")]
+MetricOpt = Annotated[str, typer.Option(help="cosine (distance 1 - cos) or l2 (squared Euclidean)")]
+WhereOpt = Annotated[
+    str | None,
+    typer.Option("--where", "-w", help="Only items that pass this filter (as for items find)"),
+]
+FolderOpt = Annotated[str | None, typer.Option(help="Only this folder's items (UUID)")]
+RecursiveOpt = Annotated[bool, typer.Option("--recursive", help="With --folder: the folders below too")]
+DatasetOpt = Annotated[str | None, typer.Option(help="Only items linked into this dataset (UUID)")]
+KOpt = Annotated[int, typer.Option("-k", "--k", help="How many results (1 to 1000)")]
+
+
+def _similar_scope(folder: str | None, recursive: bool, dataset: str | None) -> dict[str, Any]:
+    if recursive and folder is None:
+        raise typer.BadParameter("--recursive searches below a folder: give --folder too")
+    return {"folder": folder, "recursive": recursive, "dataset": dataset}
+
+
+def _print_similar(found: list[SimilarItem], as_json: bool, title: str) -> None:
+    if as_json:
+        print_json([{"distance": s.distance, "frame": s.frame, "item": item_json(s.item)} for s in found])
+        return
+    rows = [
+        (
+            f"{s.distance:.4f}",
+            s.item.uuid,
+            s.item.item_type.value,
+            escape(s.item.name),
+            "" if s.frame is None else s.frame,
+        )
+        for s in found
+    ]
+    print_table(escape(title), ["distance", "uuid", "type", "name", "frame"], rows)
+
+
+@app.command("similar")
+def similar_items(
+    ctx: typer.Context,
+    uuid: Annotated[str, typer.Argument(help="Item UUID: find the items most like it")],
+    key: KeyOpt,
+    k: KOpt = 10,
+    frame: Annotated[int | None, typer.Option(help="Compare with this video frame's vector")] = None,
+    where: WhereOpt = None,
+    folder: FolderOpt = None,
+    recursive: RecursiveOpt = False,
+    dataset: DatasetOpt = None,
+    metric: MetricOpt = "cosine",
+    as_json: JsonOpt = False,
+) -> None:
+    """The items (or video frames) nearest to an item (or one of its frames) in an embedding
+    key, nearest first; restricted to a folder, a dataset or a filter with --where."""
+    sdk = client(ctx)
+    to: Any = uuid if frame is None else (uuid, frame)
+    scope = _similar_scope(folder, recursive, dataset)
+    found = sdk.similar(to, key=key, k=k, metric=metric, where=where, **scope)
+    at = "" if frame is None else f" at frame {frame}"
+    _print_similar(found, as_json, f"{len(found)} nearest to {uuid}{at} by {key} ({metric})")
+
+
+@app.command("search-text")
+def search_text(
+    ctx: typer.Context,
+    text: Annotated[str, typer.Argument(help="What to look for, in words: 'rainy street at night'")],
+    key: KeyOpt,
+    k: KOpt = 10,
+    where: WhereOpt = None,
+    folder: FolderOpt = None,
+    recursive: RecursiveOpt = False,
+    dataset: DatasetOpt = None,
+    metric: MetricOpt = "cosine",
+    encoder: Annotated[
+        str | None, typer.Option(help="A registered text encoder to use (default: the key's own)")
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """The items (or video frames) nearest to a text, encoded by the key's text encoder
+    (docs/embeddings.md: configuring one per key)."""
+    scope = _similar_scope(folder, recursive, dataset)
+    found = client(ctx).search_text(text, key=key, k=k, metric=metric, where=where, encoder=encoder, **scope)
+    _print_similar(found, as_json, f"{len(found)} nearest to {text!r} by {key} ({metric})")
+
+
+@app.command("duplicates")
+def duplicates(
+    ctx: typer.Context,
+    key: KeyOpt,
+    threshold: Annotated[
+        float, typer.Option(help="Largest distance to a group's first member (cosine: 1 - cos, e.g. 0.05)")
+    ],
+    where: WhereOpt = None,
+    folder: FolderOpt = None,
+    recursive: RecursiveOpt = False,
+    dataset: DatasetOpt = None,
+    metric: MetricOpt = "cosine",
+    limit: Annotated[int, typer.Option(help="Show at most this many groups (largest first)", min=1)] = 100,
+    as_json: JsonOpt = False,
+) -> None:
+    """Groups of near-duplicate items (or video frames) in an embedding key."""
+    scope = _similar_scope(folder, recursive, dataset)
+    groups = client(ctx).find_duplicates(
+        key=key, threshold=threshold, metric=metric, where=where, limit=limit, **scope
+    )
+    if as_json:
+        print_json(
+            [
+                [{"distance": m.distance, "frame": m.frame, "item": item_json(m.item)} for m in g.members]
+                for g in groups
+            ]
+        )
+        return
+    rows = [
+        (n + 1, f"{m.distance:.4f}", m.item.uuid, escape(m.item.name), "" if m.frame is None else m.frame)
+        for n, group in enumerate(groups)
+        for m in group.members
+    ]
+    print_table(
+        f"{len(groups)} group(s) within {threshold} ({metric})",
+        ["group", "distance", "uuid", "name", "frame"],
+        rows,
+    )
 
 
 def _metadata_text(metadata: dict[str, Any]) -> str:

@@ -43,6 +43,7 @@ from bucketdex.core.types import DuplicatesBehavior, JobStatus, StorageLocation
 from bucketdex.index.collections import CollectionChange, CollectionRecord
 from bucketdex.index.presets import PresetRecord
 from bucketdex.index.search import SearchRequest
+from bucketdex.index.similar import DuplicatesRequest, SimilarHit, SimilarRequest
 from bucketdex.storage.selftest import SelfTestReport
 
 if TYPE_CHECKING:  # the map's modules need numpy (an extra): imported where a map is asked for
@@ -120,6 +121,11 @@ class Backend(Protocol):
     def count_items(self, request: SearchRequest) -> int: ...
     def facet_counts(self, request: SearchRequest, key: str, buckets: int) -> FacetCounts: ...
     def update_items(self, changes: Sequence[ItemChange]) -> list[ItemRecord]: ...
+
+    # similarity (index.similar): the nearest items or video frames, nearest first; groups of
+    # near-duplicates (each member's distance to the group's first)
+    def similar_items(self, request: SimilarRequest) -> list[SimilarHit]: ...
+    def find_duplicates(self, request: DuplicatesRequest) -> list[list[SimilarHit]]: ...
 
     # filter presets (index.presets): ``filter`` is stored as sent; ``preset_where`` is the
     # bucketdex filter tree it evaluates (FilterNotEvaluable for Encord's own format)

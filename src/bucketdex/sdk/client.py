@@ -34,6 +34,7 @@ from bucketdex.sdk.imports import ImportResult, PrivateFiles
 from bucketdex.sdk.integration import CloudIntegration
 from bucketdex.sdk.local_backend import CatalogBackend
 from bucketdex.sdk.search import Where, request_of, search_pages
+from bucketdex.sdk.similarity import DuplicateGroup, SimilarItem, Target, duplicates, scope_of, similar
 from bucketdex.sdk.storage import StorageFolder, StorageItem
 
 UuidLike = uuid.UUID | str
@@ -205,6 +206,66 @@ class Client:
         of them, for a number or datetime key)."""
         request = request_of(where, _maybe_uuid(folder), recursive, _maybe_uuid(dataset))
         return self._backend.facet_counts(request, key, buckets)
+
+    # similarity search (docs/embeddings.md) ---------------------------------------------------
+
+    def similar(
+        self,
+        to: Target,
+        *,
+        key: str,
+        k: int = 10,
+        metric: str = "cosine",
+        where: Where = None,
+        folder: UuidLike | HasUuid | None = None,
+        recursive: bool = False,
+        dataset: UuidLike | HasUuid | None = None,
+    ) -> list[SimilarItem]:
+        """The ``k`` items (or video frames) nearest to ``to`` in ``key``'s space: an item (its
+        own vector), ``(item, frame)`` (a video frame's) or a vector; among the items of a folder
+        or dataset that pass ``where`` (a filter as for ``search_items``), nearest first."""
+        scope = scope_of(folder, recursive, dataset)
+        return similar(self._backend, to, key=key, k=k, metric=metric, where=where, scope=scope)
+
+    def search_text(
+        self,
+        text: str,
+        *,
+        key: str,
+        k: int = 10,
+        metric: str = "cosine",
+        where: Where = None,
+        folder: UuidLike | HasUuid | None = None,
+        recursive: bool = False,
+        dataset: UuidLike | HasUuid | None = None,
+        encoder: str | None = None,
+    ) -> list[SimilarItem]:
+        """The ``k`` items (or frames) nearest to ``text``, encoded by ``key``'s text encoder (or
+        the registered ``encoder``; docs/embeddings.md says how to configure one per key)."""
+        scope = scope_of(folder, recursive, dataset)
+        return similar(
+            self._backend, None, key=key, k=k, metric=metric, where=where, scope=scope, text=text,
+            encoder=encoder,
+        )  # fmt: skip
+
+    def find_duplicates(
+        self,
+        *,
+        key: str,
+        threshold: float,
+        metric: str = "cosine",
+        where: Where = None,
+        folder: UuidLike | HasUuid | None = None,
+        recursive: bool = False,
+        dataset: UuidLike | HasUuid | None = None,
+        limit: int = 1000,
+    ) -> list[DuplicateGroup]:
+        """Groups of near-duplicates in ``key``'s space: vectors within ``threshold`` of a group's
+        first member (cosine: 1 - cos; l2: squared Euclidean), the largest groups first."""
+        scope = scope_of(folder, recursive, dataset)
+        return duplicates(
+            self._backend, key=key, threshold=threshold, metric=metric, where=where, scope=scope, limit=limit
+        )
 
     # filter presets and collections (docs/presets-and-collections.md) ------------------------
 

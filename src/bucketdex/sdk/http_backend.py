@@ -59,6 +59,7 @@ from bucketdex.errors import (
 from bucketdex.index.collections import CollectionChange, CollectionRecord
 from bucketdex.index.presets import PresetRecord
 from bucketdex.index.search import SearchRequest
+from bucketdex.index.similar import DuplicatesRequest, SimilarHit, SimilarRequest, similar_body
 from bucketdex.manifest.generate import checked_remote_listing
 from bucketdex.sdk.backend import FolderListing, ImportRequest, ItemChange
 from bucketdex.storage.errors import StorageError
@@ -207,6 +208,14 @@ class HttpBackend:
 
     def count_items(self, request: SearchRequest) -> int:
         return int(self.call("POST", "/items/count", json=_search_body(request))["count"])
+
+    def similar_items(self, request: SimilarRequest) -> list[SimilarHit]:
+        found = self.call("POST", "/items/similar", json=similar_body(request))
+        return record(found["results"], list[SimilarHit])
+
+    def find_duplicates(self, request: DuplicatesRequest) -> list[list[SimilarHit]]:
+        found = self.call("POST", "/items/duplicates", json=similar_body(request))
+        return [record(group["members"], list[SimilarHit]) for group in found["groups"]]
 
     def facet_counts(self, request: SearchRequest, key: str, buckets: int) -> FacetCounts:
         body = {**_search_body(request), "key": key, "buckets": buckets}

@@ -36,6 +36,7 @@ from bucketdex.errors import InvalidArgument
 from bucketdex.index.collections import CollectionChange, CollectionRecord, CollectionService
 from bucketdex.index.presets import PresetRecord, PresetService
 from bucketdex.index.search import SearchRequest, SearchService
+from bucketdex.index.similar import DuplicatesRequest, SimilarHit, SimilarityService, SimilarRequest
 from bucketdex.manifest.generate import ManifestStream
 from bucketdex.sdk.backend import FolderListing, ImportRequest, ItemChange
 from bucketdex.storage.selftest import SelfTestReport
@@ -115,6 +116,12 @@ class CatalogBackend:
     def update_items(self, changes: Sequence[ItemChange]) -> list[ItemRecord]:
         self.catalog.items.update_many([ItemUpdate(c.item_id, **c.given()) for c in changes])
         return self.catalog.items.get_many([c.item_id for c in changes])
+
+    def similar_items(self, request: SimilarRequest) -> list[SimilarHit]:
+        return SimilarityService(self.catalog).similar(request)
+
+    def find_duplicates(self, request: DuplicatesRequest) -> list[list[SimilarHit]]:
+        return SimilarityService(self.catalog).duplicates(request)
 
     # filter presets and collections -----------------------------------------------------------
 

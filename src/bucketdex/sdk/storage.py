@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from bucketdex.catalog.folders import ListOrder
@@ -28,6 +28,9 @@ from bucketdex.sdk.backend import Backend, FolderListing, ImportRequest, ItemCha
 from bucketdex.sdk.bundle import Bundle
 from bucketdex.sdk.ids import as_uuid, item_types_of, list_order, page_size_of
 from bucketdex.sdk.imports import ImportResult, PrivateFiles, read_private_files
+
+if TYPE_CHECKING:
+    from bucketdex.sdk.similarity import SimilarItem
 
 MEDIA_FIELDS = frozenset(MediaMetadata.column_names())
 
@@ -306,6 +309,27 @@ class StorageItem:
         (sign its child items), and, on the embedded catalog, an item of a local integration:
         its URL is one of a server's file route, so only a client of a server gets one."""
         return self._backend.signed_urls([self.uuid]).get(self.uuid)
+
+    def similar(
+        self,
+        k: int = 10,
+        *,
+        key: str,
+        where: Any = None,
+        metric: str = "cosine",
+        frame: int | None = None,
+        folder: StorageFolder | UUID | str | None = None,
+        recursive: bool = False,
+        dataset: Any = None,
+    ) -> list[SimilarItem]:
+        """The ``k`` items (or video frames) most like this one (its own vector, or ``frame``'s)
+        in embedding key ``key``, nearest first, itself left out; among the items of ``folder``
+        or ``dataset`` that pass ``where`` (``F(...)``, a JSON tree or a ``--where`` text)."""
+        from bucketdex.sdk.similarity import scope_of, similar
+
+        to = self.uuid if frame is None else (self.uuid, frame)
+        scope = scope_of(folder, recursive, dataset)
+        return similar(self._backend, to, key=key, k=k, metric=metric, where=where, scope=scope)
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, StorageItem) and other.uuid == self.uuid

@@ -41,6 +41,7 @@ from bucketdex.server.routes import (
     map_routes,
     resource_routes,
     search_routes,
+    similarity_routes,
 )
 from bucketdex.server.security import (
     CLAIMS_SCOPE_KEY,
@@ -65,6 +66,7 @@ API_ROUTERS = (
     collection_routes.router,
     search_routes.router,
     map_routes.router,
+    similarity_routes.router,
     file_routes.router,  # the one exception: its signed token is the credential (file_routes.py)
 )
 # the API's documentation, and the web UI's shell (its assets are a mount: server/ui_static.py)

@@ -48,6 +48,9 @@ ROUTE_ROLES: Mapping[tuple[str, str], Role] = {
     ("POST", f"{V1}/items/search"): USER,
     ("POST", f"{V1}/items/count"): USER,
     ("POST", f"{V1}/items/facets"): USER,
+    # similarity search (index.similar)
+    ("POST", f"{V1}/items/similar"): USER,
+    ("POST", f"{V1}/items/duplicates"): USER,
     # curation (catalog.curation)
     ("POST", f"{V1}/folders/move"): USER,
     ("DELETE", f"{V1}/folders/{{folder_id}}"): USER,

@@ -258,3 +258,52 @@ class DryRunOut(BaseModel):
             would_add=report.would_add, would_skip=report.would_skip, would_update=report.would_update,
             would_fail=report.would_fail, ignore_errors=report.ignore_errors, unit_errors=errors,
         )  # fmt: skip
+
+
+# similarity search (index.similar; docs/embeddings.md) ----------------------------------------
+
+
+class SimilarScope(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    key: str = Field(description="the embedding key whose vectors are compared")
+    metric: str = Field("cosine", description="cosine (distance 1 - cos) or l2 (squared Euclidean)")
+    where: dict[str, Any] | str | None = Field(
+        None, description="only items that pass this filter tree (or its --where text)"
+    )
+    folder_id: uuid.UUID | None = Field(None, description="only this folder's items")
+    recursive: bool = Field(False, description="with folder_id: the folders below it too")
+    dataset_id: uuid.UUID | None = Field(None, description="only items linked into this dataset")
+
+
+class SimilarIn(SimilarScope):
+    """Exactly one of item_id (with frame for a video frame), vector or text."""
+
+    k: int = Field(10, description="how many results, 1 to 1000")
+    item_id: uuid.UUID | None = Field(None, description="compare with this item's vector")
+    frame: int | None = Field(None, description="with item_id: the vector of this video frame")
+    vector: list[float] | None = Field(None, description="compare with this vector (the key's size)")
+    text: str | None = Field(None, description="compare with this text, encoded by the key's text encoder")
+    encoder: str | None = Field(None, description="with text: a registered text encoder to use")
+
+
+class DuplicatesIn(SimilarScope):
+    threshold: float = Field(description="the largest distance to a group's first member")
+    limit: int = Field(1000, description="groups at most, the largest first (1 to 10000)")
+
+
+class SimilarHitOut(BaseModel):
+    item: ItemOut
+    frame: int | None = Field(description="the video frame whose vector matched; null: the item's own")
+    distance: float
+
+
+class SimilarOut(BaseModel):
+    results: list[SimilarHitOut]
+
+
+class DuplicateGroupOut(BaseModel):
+    members: list[SimilarHitOut] = Field(description="distance: to the group's first member")
+
+
+class DuplicatesOut(BaseModel):
+    groups: list[DuplicateGroupOut]

@@ -1,0 +1,150 @@
+"""Similarity search on the user's path (issue 19): ``item.similar`` through the SDK on the
+embedded catalog, against numpy brute force over the same vectors in the same run.
+
+A catalog of ``--items`` images, each with a ``--dim`` embedding (clustered random vectors) and
+an enum key ``bucket`` that selects 1 % and 10 % of the items, is registered through the SDK's
+catalog (``items.add``: vectors into ``item_vectors``).  Then, after one query that builds and
+saves the index (timed apart: the build), ``--queries`` queries each of:
+
+* ``similar`` — ``item.similar(k=10, key="emb")``: the whole catalog (ANN above 20,000 vectors);
+* ``similar, 10 %`` / ``similar, 1 %`` — ``where="bucket = ten"`` / ``"bucket = one"``;
+* ``brute force`` — numpy: the distances to every vector, the top 10 (``argpartition``), the
+  vectors already in memory (no database) — the floor an exact search costs;
+* ``brute force, 10 %`` / ``1 %`` — the same over the filter's rows only.
+
+Recall@10 of each SDK answer against the brute-force answer of the same query is reported, so a
+fast wrong answer shows.  ``python bench/bench_similar.py [--items 100000] [--dim 512]
+[--postgres URL]``; ``--quick``: 20,000 items.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bucketdex import Client
+from bucketdex.catalog.catalog import Catalog
+from bucketdex.core.records import NewItem
+from bucketdex.core.types import ItemType
+
+BUCKETS = ("one", "ten", "rest")  # 1 %, 10 %, 89 %
+
+
+def bucket_of(n: int) -> str:
+    return "one" if n % 100 == 0 else "ten" if n % 10 == 1 else "rest"
+
+
+def vectors(count: int, dim: int, seed: int = 19) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(200, dim)).astype(np.float32)
+    out = centres[rng.integers(0, 200, count)] + rng.normal(scale=0.6, size=(count, dim)).astype(np.float32)
+    return out.astype(np.float32)
+
+
+def register(catalog: Catalog, matrix: np.ndarray) -> tuple[float, list[Any]]:
+    schema = catalog.schema.load()
+    schema.add_embedding("emb", size=matrix.shape[1])
+    schema.add_enum("bucket", values=list(BUCKETS))
+    schema.save()
+    folder = catalog.folders.create("bench").id
+    started = time.perf_counter()
+    step = 10_000
+    for start in range(0, len(matrix), step):
+        rows = matrix[start : start + step].tolist()
+        catalog.items.add(
+            folder,
+            [
+                NewItem(
+                    ItemType.IMAGE, f"img-{start + i:07d}", url=f"s3://bench/{start + i}.jpg",
+                    client_metadata={"emb": row, "bucket": bucket_of(start + i)},
+                )
+                for i, row in enumerate(rows)
+            ],
+        )  # fmt: skip
+    seconds = time.perf_counter() - started
+    return seconds, list(catalog.items.list_in_folder(folder))
+
+
+def brute(normed: np.ndarray, query: np.ndarray, rows: np.ndarray | None, k: int) -> tuple[np.ndarray, float]:
+    started = time.perf_counter()
+    matrix = normed if rows is None else normed[rows]
+    distance = 1 - matrix @ (query / np.linalg.norm(query))
+    top = np.argpartition(distance, k)[: k + 1]
+    top = top[np.argsort(distance[top])]
+    elapsed = time.perf_counter() - started
+    found = top if rows is None else rows[top]
+    return found, elapsed
+
+
+def run(args: argparse.Namespace) -> None:
+    matrix = vectors(args.items, args.dim)
+    normed = matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
+    with tempfile.TemporaryDirectory() as home:
+        catalog = Catalog.open(home) if args.postgres is None else Catalog.open(home, args.postgres)
+        client = Client(catalog)
+        registered, records = register(catalog, matrix)
+        print(f"registered {args.items} items x {args.dim} in {registered:.1f} s")
+        order = {record.name: record for record in records}
+        ids = [order[f"img-{n:07d}"].id for n in range(args.items)]
+        started = time.perf_counter()
+        client.get_storage_item(ids[0]).similar(k=10, key="emb")
+        print(f"first query (index built and saved): {time.perf_counter() - started:.1f} s")
+        rng = np.random.default_rng(7)
+        queries = rng.choice(args.items, args.queries, replace=False)
+        buckets = np.array([bucket_of(n) for n in range(args.items)])
+        cases: list[tuple[str, str | None, np.ndarray | None]] = [
+            ("no filter", None, None),
+            ("10 %", "bucket = ten", np.flatnonzero(buckets == "ten")),
+            ("1 %", "bucket = one", np.flatnonzero(buckets == "one")),
+        ]
+        print(f"{args.queries} queries per case")
+        print("| case | SDK item.similar p50 | p99 | recall@10 | numpy brute force p50 |")
+        print("|---|---|---|---|---|")
+        for name, where, rows in cases:
+            sdk_times, brute_times, recalls = [], [], []
+            items = [client.get_storage_item(ids[int(q)]) for q in queries]
+            for q, item in zip(queries, items, strict=True):
+                started = time.perf_counter()
+                found = item.similar(k=10, key="emb", where=where)
+                sdk_times.append(time.perf_counter() - started)
+                truth, elapsed = brute(normed, matrix[q], rows, 10)
+                brute_times.append(elapsed)
+                truth_ids = [ids[int(t)] for t in truth if int(t) != int(q)][:10]
+                recalls.append(len({s.item.uuid for s in found} & set(truth_ids)) / len(truth_ids))
+            print(
+                f"| {name} | {_ms(statistics.median(sdk_times))} | {_ms(_p99(sdk_times))} | "
+                f"{statistics.mean(recalls):.3f} | {_ms(statistics.median(brute_times))} |"
+            )
+        catalog.close()
+
+
+def _p99(values: list[float]) -> float:
+    return sorted(values)[max(0, int(len(values) * 0.99) - 1)]
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--items", type=int, default=100_000)
+    parser.add_argument("--dim", type=int, default=512)
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--postgres", default=None, help="a PostgreSQL URL instead of SQLite")
+    parser.add_argument("--quick", action="store_true", help="20,000 items, 50 queries")
+    args = parser.parse_args()
+    if args.quick:
+        args.items, args.queries = 20_000, 50
+    Path(tempfile.gettempdir()).mkdir(exist_ok=True)
+    run(args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,402 @@
+"""Similarity search (issue 19; docs/embeddings.md): the items (or video frames) nearest to an
+item, a frame, a vector or a text, in an embedding key's space, restricted to a folder, a
+dataset or any filter of the Index; and near-duplicate groups.
+
+A restriction is never a post-filter of ANN results: the scope and filter give the matching
+items (``index.search``: the same SQL as ``items find``), their vectors' labels in
+``item_vectors`` are handed to ``VectorIndex.search(among=...)``, which searches exactly among
+few candidates and with hnswlib's own filter among many.  Every query first syncs the key's
+index with the table (``catalog.similarity``), so answers reflect every committed write.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection, select
+
+from bucketdex.catalog.index_catchup import catch_up
+from bucketdex.catalog.items import load_items
+from bucketdex.catalog.key_encoders import encoder_for_key
+from bucketdex.catalog.metadata_schema import MetadataSchema
+from bucketdex.catalog.schema_store import load_document
+from bucketdex.catalog.similarity import (
+    DEFAULT_METRIC,
+    Metric,
+    VectorIndexes,
+    VectorNotFound,
+    catalog_home,
+    check_metric,
+    embedding_size,
+)
+from bucketdex.core.records import ItemRecord
+from bucketdex.errors import InvalidArgument
+from bucketdex.index.search import Scope, SearchService, typed_filter
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+    from bucketdex.catalog.catalog import Catalog
+    from bucketdex.vectors.index import VectorIndex
+
+    Vector = npt.NDArray[np.float32]
+
+MAX_K = 1000
+MAX_GROUPS = 10_000
+OWN = -1  # item_vectors.frame of an item's own vector
+EVERYWHERE = Scope()  # the whole organisation
+
+
+@dataclass(frozen=True)
+class SimilarHit:
+    """One result: the item, the video frame whose vector matched (None: the item's own), and
+    the distance (cosine: 1 - cos; l2: squared Euclidean), nearest first."""
+
+    item: ItemRecord
+    frame: int | None
+    distance: float
+
+
+@dataclass(frozen=True)
+class SimilarRequest:
+    """A similarity query as every surface sends it: what to compare with (exactly one of an
+    item (and frame), a vector or a text), in which key and metric, among which items."""
+
+    key: str
+    k: int = 10
+    metric: str = DEFAULT_METRIC
+    item_id: uuid.UUID | None = None
+    frame: int | None = None
+    vector: tuple[float, ...] | None = None
+    text: str | None = None
+    encoder: str | None = None  # a registered text encoder, for ``text``
+    where: dict[str, Any] | None = None
+    scope: Scope = EVERYWHERE
+
+    def check(self) -> None:
+        given = [name for name in ("item_id", "vector", "text") if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise InvalidArgument(
+                "give exactly one of item_id (with frame, for a video frame), vector or text to compare "
+                f"with; got {', '.join(given) or 'none'}"
+            )
+        if self.frame is not None and self.item_id is None:
+            raise InvalidArgument("frame: names a frame of an item; give item_id too")
+        if self.encoder is not None and self.text is None:
+            raise InvalidArgument("encoder: encodes a text query; give text too")
+        if isinstance(self.k, bool) or not isinstance(self.k, int) or not 1 <= self.k <= MAX_K:
+            raise InvalidArgument(f"k: how many results, from 1 to {MAX_K}; got {self.k!r}")
+        check_metric(self.metric)
+
+
+@dataclass(frozen=True)
+class DuplicatesRequest:
+    """Near-duplicate groups of a key's vectors: every vector within ``threshold`` of a group's
+    first one (cosine: 1 - cos; l2: squared Euclidean), among the items of scope and filter."""
+
+    key: str
+    threshold: float
+    metric: str = DEFAULT_METRIC
+    where: dict[str, Any] | None = None
+    scope: Scope = EVERYWHERE
+    limit: int = 1000  # groups at most, the largest first
+
+    def check(self) -> None:
+        threshold = self.threshold
+        if isinstance(threshold, bool) or not isinstance(threshold, int | float) or not 0 <= threshold < 1e30:
+            raise InvalidArgument(
+                f"threshold: the largest distance within a group, a number >= 0 (cosine: 1 - cos, e.g. "
+                f"0.05; l2: squared Euclidean); got {threshold!r}"
+            )
+        if (
+            isinstance(self.limit, bool)
+            or not isinstance(self.limit, int)
+            or not 1 <= self.limit <= MAX_GROUPS
+        ):
+            raise InvalidArgument(f"limit: how many groups, from 1 to {MAX_GROUPS}; got {self.limit!r}")
+        check_metric(self.metric)
+
+
+def similar_body(request: SimilarRequest | DuplicatesRequest) -> dict[str, Any]:
+    """The request as the REST API takes it (``POST /items/similar`` or ``/items/duplicates``)."""
+    body = {name: getattr(request, name) for name in request.__dataclass_fields__ if name != "scope"}
+    scope = request.scope
+    if isinstance(request, SimilarRequest):
+        body["item_id"] = None if request.item_id is None else str(request.item_id)
+        body["vector"] = None if request.vector is None else list(request.vector)
+    body["folder_id"] = None if scope.folder_id is None else str(scope.folder_id)
+    body["recursive"] = scope.recursive
+    body["dataset_id"] = None if scope.dataset_id is None else str(scope.dataset_id)
+    return body
+
+
+class SimilarityService:
+    """Similarity queries over one catalog's organisation (one transaction per read; the index's
+    lock held while it is searched)."""
+
+    def __init__(self, catalog: Catalog) -> None:
+        self._catalog = catalog
+        self._db = catalog.db
+        self._org_id = catalog.org_id
+        self._indexes = VectorIndexes.of(catalog)
+
+    def similar(self, request: SimilarRequest) -> list[SimilarHit]:
+        """The ``k`` nearest vectors to the request's item, frame, vector or text."""
+        import numpy as np
+
+        request.check()
+        metric = check_metric(request.metric)
+        if request.where is not None:
+            catch_up(self._db, self._org_id)  # the Index's deferred rows, as a search does
+        with self._db.read() as conn:
+            schema = _schema(conn, self._org_id)
+            size = embedding_size(schema, request.key)
+            typed = typed_filter(request.where, schema)  # a bad filter fails before any vector work
+            found = self._query_vector(conn, request, size)
+        query, own_label = found if found is not None else (self._encoded(request, size), None)
+        restricted = typed is not None or request.scope != EVERYWHERE
+        with self._indexes.synced(request.key, metric, size) as index:
+            among = self._labels(request, index) if restricted else None
+            wanted = request.k + (1 if own_label is not None else 0)
+            if among is not None and own_label is not None:
+                among = among[among != own_label]
+                wanted = request.k
+            labels, distances = index.search(query, wanted, among=among)
+        keep = labels != own_label if own_label is not None else np.ones(len(labels), dtype=bool)
+        return self._hits(request.key, metric, labels[keep][: request.k], distances[keep][: request.k])
+
+    def duplicates(self, request: DuplicatesRequest) -> list[list[SimilarHit]]:
+        """Near-duplicate groups: taking the vectors in label order, each one not yet grouped
+        starts a group of the ungrouped vectors within ``threshold`` of it (its ``DUP_NEIGHBOURS``
+        nearest at most); groups of one are no duplicates.  Largest groups first."""
+        request.check()
+        metric = check_metric(request.metric)
+        if request.where is not None:
+            catch_up(self._db, self._org_id)
+        with self._db.read() as conn:
+            schema = _schema(conn, self._org_id)
+            size = embedding_size(schema, request.key)
+            typed_filter(request.where, schema)
+        restricted = request.where is not None or request.scope != EVERYWHERE
+        with self._indexes.synced(request.key, metric, size) as index:
+            labels = self._labels(request, index, restricted)
+            groups = _leader_groups(index, labels, float(request.threshold), restricted)
+        groups.sort(key=lambda group: (-len(group), int(group[0][0])))
+        return [self._hits(request.key, metric, *_columns(group)) for group in groups[: request.limit]]
+
+    def _query_vector(
+        self, conn: Connection, request: SimilarRequest, size: int
+    ) -> tuple[Vector, int | None] | None:
+        """The query as a vector of the key's space and its own label (an item's, a frame's);
+        None for a text (encoded outside the transaction: an HTTP encoder takes its time)."""
+        if request.item_id is not None:
+            return item_vector(conn, self._org_id, request.key, request.item_id, request.frame)
+        if request.vector is not None:
+            return checked_vector(request.vector, request.key, size, request.metric), None
+        if not isinstance(request.text, str) or not request.text.strip():
+            raise InvalidArgument("text: the words to search for, e.g. 'rainy street at night'; got none")
+        encoder_for_key(request.key, size, catalog_home(self._catalog), request.encoder)  # configured?
+        return None
+
+    def _encoded(self, request: SimilarRequest, size: int) -> Vector:
+        import numpy as np
+
+        assert request.text is not None
+        encoder = encoder_for_key(request.key, size, catalog_home(self._catalog), request.encoder)
+        return np.asarray(encoder.encode([request.text])[0], dtype=np.float32)
+
+    def _labels(
+        self, request: SimilarRequest | DuplicatesRequest, index: VectorIndex, restricted: bool = True
+    ) -> npt.NDArray[np.int64]:
+        """The labels of the key's vectors of the items in the request's scope and filter (every
+        one without a restriction), those the index holds (a row committed since its sync is not
+        searched)."""
+        import numpy as np
+
+        from bucketdex.store.tables import item_vectors, storage_items
+
+        search = SearchService(self._catalog)
+        with self._db.read() as conn:
+            condition = search._condition(conn, request.where, request.scope)[0] if restricted else None
+
+            query = select(item_vectors.c.id).where(
+                item_vectors.c.org_id == self._org_id,
+                item_vectors.c.key == request.key,
+                item_vectors.c.id <= index.vectors_through,
+            )
+            if restricted:
+                query = query.where(item_vectors.c.item_id.in_(select(storage_items.c.id).where(condition)))
+            rows = conn.execute(query.order_by(item_vectors.c.id))
+            return np.fromiter((row[0] for row in rows), dtype=np.int64)
+
+    def _hits(
+        self, key: str, metric: Metric, labels: npt.NDArray[np.int64], distances: npt.NDArray[Any]
+    ) -> list[SimilarHit]:
+        """Labels → (item, frame) from the table, items read in the same transaction; a label
+        the table no longer holds is left out, and out of the index (removed since the search,
+        or a removal PostgreSQL committed after a later one the index has applied)."""
+        if len(labels) == 0:
+            return []
+        with self._db.read() as conn:
+            owners = owners_of(conn, self._org_id, key, [int(label) for label in labels])
+            items = load_items(conn, self._org_id, list({owner[0] for owner in owners.values()}))
+        hits: list[SimilarHit] = []
+        stale: list[int] = []
+        for label, distance in zip(labels.tolist(), distances.tolist(), strict=True):
+            owner = owners.get(label)
+            if owner is None:
+                stale.append(label)
+                continue
+            item_id, frame = owner
+            hits.append(SimilarHit(items[item_id], None if frame == OWN else frame, float(distance)))
+        if stale:
+            self._indexes.forget(key, metric, stale)
+        return hits
+
+
+DUP_NEIGHBOURS = 64  # the most members a duplicates group gathers from one search
+
+
+def _leader_groups(
+    index: VectorIndex, labels: npt.NDArray[np.int64], threshold: float, restricted: bool
+) -> list[list[tuple[int, float]]]:
+    """Groups as [(label, distance to the first)], the first with distance 0."""
+    grouped: set[int] = set()
+    groups: list[list[tuple[int, float]]] = []
+    among = labels if restricted else None
+    for label in labels.tolist():
+        if label in grouped:
+            continue
+        found, distances = index.search(index.vector(label), DUP_NEIGHBOURS, among=among)
+        members = [
+            (int(other), float(distance))
+            for other, distance in zip(found.tolist(), distances.tolist(), strict=True)
+            if other != label and other not in grouped and distance <= threshold
+        ]
+        if members:
+            grouped.add(label)
+            grouped.update(other for other, _ in members)
+            groups.append([(label, 0.0), *members])
+    return groups
+
+
+def _columns(group: list[tuple[int, float]]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+    import numpy as np
+
+    return (
+        np.array([label for label, _ in group], dtype=np.int64),
+        np.array([distance for _, distance in group], dtype=np.float32),
+    )
+
+
+def owners_of(
+    conn: Connection, org_id: uuid.UUID, key: str, labels: Sequence[int]
+) -> dict[int, tuple[uuid.UUID, int]]:
+    """label → (item id, frame) for the labels the table holds."""
+    from bucketdex.store.tables import item_vectors
+
+    found: dict[int, tuple[uuid.UUID, int]] = {}
+    for start in range(0, len(labels), 10_000):
+        chunk = list(labels[start : start + 10_000])
+        rows = conn.execute(
+            select(item_vectors.c.id, item_vectors.c.item_id, item_vectors.c.frame).where(
+                item_vectors.c.id.in_(chunk), item_vectors.c.org_id == org_id, item_vectors.c.key == key
+            )
+        )
+        found.update((int(row.id), (row.item_id, int(row.frame))) for row in rows)
+    return found
+
+
+def item_vector(
+    conn: Connection, org_id: uuid.UUID, key: str, item_id: uuid.UUID, frame: int | None
+) -> tuple[Vector, int]:
+    """The vector of ``item_id`` for ``key`` (its own, or a video frame's) and its label; errors
+    name the item, key and frame, and the frames it does have."""
+    import numpy as np
+
+    from bucketdex.catalog.vectors import vectors_of_items
+
+    item = load_items(conn, org_id, [item_id])[item_id]  # NotFound for no item of this organisation
+    if isinstance(frame, bool) or (frame is not None and (not isinstance(frame, int) or frame < 0)):
+        raise InvalidArgument(f"frame: a video frame number (0 or more) of item {item_id}; got {frame!r}")
+    wanted = OWN if frame is None else frame
+    rows = vectors_of_items(conn, org_id, key, [item_id], frame=wanted)
+    if len(rows.ids):
+        return np.ascontiguousarray(rows.matrix[0], dtype=np.float32), int(rows.ids[0])
+    every = vectors_of_items(conn, org_id, key, [item_id])
+    frames = sorted(int(f) for f in every.frames if int(f) != OWN)
+    raise VectorNotFound(_missing_message(item, key, frame, frames), item_id, key, frame)
+
+
+def _missing_message(item: ItemRecord, key: str, frame: int | None, frames: list[int]) -> str:
+    named = f"item {item.id} ({item.name!r})"
+    listed = ", ".join(str(f) for f in frames[:20]) + (
+        f" and {len(frames) - 20} more" if len(frames) > 20 else ""
+    )
+    if frame is None:
+        if frames:
+            return (
+                f"{named} has no vector of its own for key {key!r}, only video frame vectors (frames "
+                f"{listed}); ask for one of them: (item, frame)"
+            )
+        return (
+            f"{named} has no vector for key {key!r}; give it one in its client metadata "
+            f"({{{key!r}: [numbers]}}) or pick a key it has"
+        )
+    length = _frame_count(item)
+    beyond = f"; the video has {length} frames (0 to {length - 1})" if length and frame >= length else ""
+    has = f"it has vectors at frames {listed}" if frames else "it has no frame vectors for that key"
+    return f"{named} has no vector for key {key!r} at frame {frame}{beyond}; {has}"
+
+
+def _frame_count(item: ItemRecord) -> int | None:
+    """A video's frames: the media block's frame count, else fps x duration; None if unknown."""
+    media = item.media
+    if media.frame_count:
+        return int(media.frame_count)
+    if media.fps and media.duration:
+        return round(float(media.fps) * float(media.duration))
+    return None
+
+
+def checked_vector(
+    vector: Sequence[float] | npt.NDArray[Any], key: str, size: int, metric: str = DEFAULT_METRIC
+) -> Vector:
+    """``vector`` as float32 if it is ``size`` finite numbers; else an error naming the key and
+    the first bad position."""
+    import numpy as np
+
+    try:
+        array = np.asarray(vector, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise InvalidArgument(f"vector: expected a list of {size} numbers for key {key!r}") from None
+    if array.ndim != 1 or array.shape[0] != size:
+        got = f"{array.shape[0]} numbers" if array.ndim == 1 else f"an array of shape {array.shape}"
+        raise InvalidArgument(f"vector: key {key!r} holds vectors of {size} numbers; got {got}")
+    bad = np.flatnonzero(~np.isfinite(array) | (np.abs(array) > np.finfo(np.float32).max))
+    if len(bad):
+        raise InvalidArgument(
+            f"vector[{int(bad[0])}] = {array[bad[0]]}: every number of a vector must be finite (key {key!r})"
+        )
+    if metric == "cosine" and not array.any():
+        raise InvalidArgument(f"vector: all zeros, no direction to compare by cosine (key {key!r}); use l2")
+    return array.astype(np.float32)
+
+
+def _schema(conn: Connection, org_id: uuid.UUID) -> MetadataSchema:
+    return MetadataSchema.from_document(load_document(conn, org_id))
+
+
+def where_of(where: Mapping[str, Any] | str | None) -> dict[str, Any] | None:
+    """A filter as its JSON tree (a ``--where`` text parsed here)."""
+    if where is None:
+        return None
+    if isinstance(where, str):
+        from bucketdex.index.grammar import parse_where
+
+        return parse_where(where)
+    return {k: where[k] for k in where}
