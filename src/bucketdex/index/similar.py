@@ -228,7 +228,7 @@ class SimilarityService:
                 item_vectors.c.key == request.key,
                 item_vectors.c.id <= index.vectors_through,
             )
-            if restricted:
+            if condition is not None:
                 query = query.where(item_vectors.c.item_id.in_(select(storage_items.c.id).where(condition)))
             rows = conn.execute(query.order_by(item_vectors.c.id))
             return np.fromiter((row[0] for row in rows), dtype=np.int64)
