@@ -238,7 +238,9 @@ def test_bad_input_is_named(db: Database) -> None:
         match=r"key 'weather' cannot be searched by similarity: 'weather' is .*enum.*the embedding keys are: 'emb'",
     ):
         service.similar(SimilarRequest("weather", item_id=item))
-    with pytest.raises(NotAnEmbedding, match=r"key 'nope'"):
+    with pytest.raises(
+        NotFound, match=r"key 'nope' is not a key of the metadata schema; the embedding keys are: 'emb'"
+    ):
         service.similar(SimilarRequest("nope", item_id=item))
     bare = catalog.items.add(world.folders[0], [NewItem(ItemType.IMAGE, "bare", url="s3://b/bare")])
     assert bare == 1

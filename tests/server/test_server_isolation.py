@@ -167,6 +167,12 @@ def body_for(method: str, path: str, ids: dict[str, str]) -> dict[str, Any]:
             "presetUuid": ids["preset_id"]
         },
         ("POST", "/api/v1/embeddings/{key}/map/select"): {"shape": {"rect": [0, 0, 1, 1]}},
+        ("POST", "/api/v1/items/similar"): {"key": "a_only_key", "item_id": ids["item_id"]},
+        ("POST", "/api/v1/items/duplicates"): {
+            "key": "a_only_key",
+            "threshold": 0.1,
+            "folder_id": ids["folder_id"],
+        },
         ("POST", "/public"): {
             "query_type": "dataset",
             "query_method": "GET",

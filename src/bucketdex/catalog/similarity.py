@@ -91,7 +91,12 @@ def check_metric(metric: str) -> Metric:
 
 
 def embedding_size(schema: MetadataSchema, key: str) -> int:
-    """The size of embedding key ``key``; ``NotAnEmbedding`` naming the key and what it is."""
+    """The size of embedding key ``key``; ``NotAnEmbedding`` naming the key and what it is (a
+    key the schema does not hold is NotFound, as another organisation's would be)."""
+    if not schema.has_key(key) or schema.is_key_deleted(key):
+        embeddings = sorted(k for k in schema.live_options() if _is_embedding(schema, k))
+        known = ", ".join(repr(k) for k in embeddings) or "none yet (schema.add_embedding(key, size=N))"
+        raise NotFound(f"key {key!r} is not a key of the metadata schema; the embedding keys are: {known}")
     try:
         return schema.get_embedding_size(key)
     except MetadataSchemaError as exc:
