@@ -117,13 +117,21 @@ function KeyMap({ mapKey, filter, colourKey, tool, shape, onShape }: {
       <ErrorMessage error={job.error ?? start.error} context="The map job" />
       {job.data?.error ? <p className="error" role="alert">The map job failed: {job.data.error}</p> : null}
       <ErrorMessage error={points.error} context="The map's points could not be read" />
-      {points.data ? (
-        <MapCanvas points={points.data} mask={mask} layers={layers} tool={tool} onShape={onShape} />
-      ) : layout ? (
-        <p className="empty">Loading the points…</p>
-      ) : null}
       {colourKey ? <Legend colourKey={colourKey} values={values} counts={coloured.map((query) => query.data?.count)} textFilter={narrowed(filter, colourKey.key, null) === null} /> : null}
-      {shape ? <SelectionPanel key={JSON.stringify(shape)} mapKey={mapKey} filter={filter} shape={shape} drawn={mask} onClear={() => onShape(null)} /> : null}
+      <div className="map-body">
+        {points.data ? (
+          <MapCanvas points={points.data} mask={mask} layers={layers} tool={tool} onShape={onShape} />
+        ) : layout ? (
+          <p className="empty">Loading the points…</p>
+        ) : null}
+        {shape ? (
+          <SelectionPanel key={JSON.stringify(shape)} mapKey={mapKey} filter={filter} shape={shape} drawn={mask} onClear={() => onShape(null)} />
+        ) : (
+          <section className="map-selection" aria-label="Selection">
+            <p className="hint">Draw a lasso or a rectangle on the map: the items inside are listed here.</p>
+          </section>
+        )}
+      </div>
     </>
   );
 }
