@@ -94,17 +94,24 @@ def embedding_size(schema: MetadataSchema, key: str) -> int:
     """The size of embedding key ``key``; ``NotAnEmbedding`` naming the key and what it is (a
     key the schema does not hold is NotFound, as another organisation's would be)."""
     if not schema.has_key(key) or schema.is_key_deleted(key):
-        embeddings = sorted(k for k in schema.live_options() if _is_embedding(schema, k))
-        known = ", ".join(repr(k) for k in embeddings) or "none yet (schema.add_embedding(key, size=N))"
-        raise NotFound(f"key {key!r} is not a key of the metadata schema; the embedding keys are: {known}")
+        raise NotFound(
+            f"key {key!r} is not a key of the metadata schema; "
+            f"the embedding keys are: {_embedding_keys(schema)}"
+        )
     try:
         return schema.get_embedding_size(key)
     except MetadataSchemaError as exc:
-        embeddings = sorted(k for k in schema.live_options() if _is_embedding(schema, k))
-        known = ", ".join(repr(k) for k in embeddings) or "none yet (schema.add_embedding(key, size=N))"
         raise NotAnEmbedding(
-            f"key {key!r} cannot be searched by similarity: {exc}; the embedding keys are: {known}", key
+            f"key {key!r} cannot be searched by similarity: {exc}; "
+            f"the embedding keys are: {_embedding_keys(schema)}",
+            key,
         ) from None
+
+
+def _embedding_keys(schema: MetadataSchema) -> str:
+    """The schema's embedding keys, for a message."""
+    embeddings = sorted(k for k in schema.live_options() if _is_embedding(schema, k))
+    return ", ".join(repr(k) for k in embeddings) or "none yet (schema.add_embedding(key, size=N))"
 
 
 def _is_embedding(schema: MetadataSchema, key: str) -> bool:
