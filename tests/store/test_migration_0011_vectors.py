@@ -15,7 +15,6 @@ from bucketdex.catalog.catalog import Catalog
 from bucketdex.catalog.vectors import removals_after, vectors_of_items
 from bucketdex.store.database import Database
 from bucketdex.store.tables import DEFAULT_ORG_ID, folders, item_vectors, metadata_schemas, storage_items
-from conftest import PG_URL
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -27,12 +26,14 @@ def old_db(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[Databas
         yield database
         database.dispose()
         return
-    request.getfixturevalue("postgres_url")  # the server is there (or the test fails/skips as the suite does)
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    server = str(
+        request.getfixturevalue("postgres_url")
+    )  # the session's database (fails/skips as the suite does)
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
     name = f"bucketdex_m0011_{uuid.uuid4().hex[:8]}"
     with admin.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-    database = Database(make_url(PG_URL).set(database=name).render_as_string(hide_password=False))
+    database = Database(make_url(server).set(database=name).render_as_string(hide_password=False))
     database.migrate("0010")
     try:
         yield database
