@@ -3,7 +3,7 @@ import { useMutation, useQueries, useQuery, useQueryClient } from "@tanstack/rea
 import { unwrap, type Api } from "../api/client";
 import { useApi } from "../api/context";
 import { ApiError } from "../api/errors";
-import { untyped, type MapJob, type Selection } from "./api";
+import type { MapJob } from "./api";
 import { decodePoints, type MapPoints, type Shape } from "./points";
 
 /** What the map shows: the items a filter (its JSON tree or --where text) selects, in a folder. */
@@ -36,7 +36,7 @@ export function useMapJob(key: string) {
     queryKey: jobKey(key),
     enabled: key !== "",
     queryFn: async () =>
-      (await unwrap(untyped(api).GET("/api/v1/embeddings/{key}/map/job", { params: { path: { key } } }))) as MapJob | null,
+      unwrap(api.GET("/api/v1/embeddings/{key}/map/job", { params: { path: { key } } })),
     refetchInterval: (query) => (query.state.data?.status === "PENDING" ? 1000 : false),
   });
 }
@@ -47,9 +47,7 @@ export function useStartMap(key: string) {
   const client = useQueryClient();
   return useMutation({
     mutationFn: async () =>
-      (await unwrap(
-        untyped(api).POST("/api/v1/embeddings/{key}/map", { params: { path: { key } }, body: { metric: "cosine" } }),
-      )) as MapJob,
+      unwrap(api.POST("/api/v1/embeddings/{key}/map", { params: { path: { key } }, body: { metric: "cosine" } })),
     onSuccess: (job) => client.setQueryData(jobKey(key), job),
   });
 }
@@ -79,7 +77,7 @@ async function fetchPoints(api: Api, key: string, filter: MapFilter): Promise<Ma
   const query: Record<string, unknown> = {};
   if (filter.where.trim()) query.where = filter.where.trim();
   if (filter.folderId) Object.assign(query, { folder_id: filter.folderId, recursive: true });
-  const { data, error, response } = await untyped(api).GET("/api/v1/embeddings/{key}/map", {
+  const { data, error, response } = await api.GET("/api/v1/embeddings/{key}/map", {
     params: { path: { key }, query },
     parseAs: "arrayBuffer",
   });
@@ -134,9 +132,9 @@ export function useSelectOnMap(key: string, filter: MapFilter) {
   const api = useApi();
   const client = useQueryClient();
   return useMutation({
-    mutationFn: async ({ shape, collectionId = null }: { shape: Shape; collectionId?: string | null }) =>
-      (await unwrap(
-        untyped(api).POST("/api/v1/embeddings/{key}/map/select", {
+    mutationFn: ({ shape, collectionId = null }: { shape: Shape; collectionId?: string | null }) =>
+      unwrap(
+        api.POST("/api/v1/embeddings/{key}/map/select", {
           params: { path: { key } },
           body: {
             shape,
@@ -146,7 +144,7 @@ export function useSelectOnMap(key: string, filter: MapFilter) {
             collection_id: collectionId,
           },
         }),
-      )) as Selection,
+      ),
     onSuccess: (selection) => {
       if (selection.collection_id) void client.invalidateQueries({ queryKey: ["collections"] });
     },

@@ -43,7 +43,7 @@ describe("SimilarPanel", () => {
     ]);
     expect(within(list).getByRole("link", { name: "near.png" }).getAttribute("href")).toBe(`/files/${NEAR.folder_id}/items/${NEAR.id}`);
     // the first embedding key in name order, the item, k 10, no scope
-    expect(await sent(server, 0)).toEqual({ key: "caption", k: 10, item_id: OPEN.id });
+    expect(await sent(server, 0)).toEqual({ key: "caption", k: 10, metric: "cosine", recursive: false, item_id: OPEN.id });
   });
 
   it("sends the key, k, the folder and a filter chosen, then a text; shows a refusal as the API put it", async () => {
@@ -57,7 +57,7 @@ describe("SimilarPanel", () => {
     await userEvent.click(screen.getByRole("button", { name: "Search" }));
     await waitFor(async () =>
       expect(await sent(server, server.requests.filter((r) => r.url.endsWith("/items/similar")).length - 1)).toEqual({
-        key: "clip", k: 5, item_id: OPEN.id, folder_id: OPEN.folder_id, where: "weather = rainy",
+        key: "clip", k: 5, metric: "cosine", recursive: false, item_id: OPEN.id, folder_id: OPEN.folder_id, where: "weather = rainy",
       }),
     );
     await userEvent.type(screen.getByLabelText("Find by text"), "rainy street scenes");

@@ -2,7 +2,6 @@ import { keepPreviousData, useQuery } from "@tanstack/react-query";
 
 import { unwrap } from "../api/client";
 import { useApi } from "../api/context";
-import { untyped, type SimilarHit } from "../map/api";
 import { whereBody } from "../map/queries";
 
 /** One similarity question: like an item, or like a text, among a folder's or a filter's items. */
@@ -27,11 +26,13 @@ export function useSimilar(query: SimilarQuery | null) {
       const body = {
         key: q.key,
         k: q.k,
+        metric: "cosine",
+        recursive: false,
         ...(q.itemId ? { item_id: q.itemId } : { text: q.text!.trim() }),
         ...(q.folderId ? { folder_id: q.folderId } : {}),
         where: whereBody(q.where),
       };
-      const answer = (await unwrap(untyped(api).POST("/api/v1/items/similar", { body }))) as { results: SimilarHit[] };
+      const answer = await unwrap(api.POST("/api/v1/items/similar", { body }));
       return answer.results;
     },
   });
