@@ -51,7 +51,7 @@ def write_map(home: Path, seed: int = 20) -> int:
     from sqlalchemy import insert, select
 
     from bucketdex.core.limits import utcnow
-    from bucketdex.store.tables import embedding_map_jobs, embedding_map_points, storage_items
+    from bucketdex.store.tables import embedding_map_jobs, embedding_map_points, folders, storage_items
 
     client = Client.local(home)
     schema = client.metadata_schema()
@@ -62,7 +62,11 @@ def write_map(home: Path, seed: int = 20) -> int:
     start = time.perf_counter()
     with catalog.db.read() as conn:
         ids = (
-            conn.execute(select(storage_items.c.id).where(storage_items.c.org_id == catalog.org_id))
+            conn.execute(
+                select(storage_items.c.id)
+                .join(folders, folders.c.id == storage_items.c.folder_id)
+                .where(folders.c.org_id == catalog.org_id)
+            )
             .scalars()
             .all()
         )

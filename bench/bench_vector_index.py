@@ -8,6 +8,10 @@ captions, 384-d).  Vectors are added in batches of 50,000, as the similarity ser
 reads them from the table.
 
     python bench/bench_vector_index.py --items 1000000 --dim 512 [--data clusters] [--queries 200]
+        [--shares 0.01,0.03,0.1] [--keep DIR]
+
+``--keep DIR`` saves the built index in DIR (before the incremental adds) and, when one of the
+same data is saved there, opens it instead of building: the search figures again in minutes.
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from bucketdex.vectors import index as vector_index  # noqa: E402
 from bucketdex.vectors.index import VectorIndex  # noqa: E402
 
 K = 10
+DEFAULT_EF = vector_index.EF_SEARCH  # what users' searches run with (the loop below varies it)
 BATCH = 50_000
 
 
@@ -129,6 +134,8 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--efs", default="32,64,128,256")
     parser.add_argument("--adds", type=int, default=20_000)
+    parser.add_argument("--shares", default="0.01,0.1", help="filtered searches' selectivities")
+    parser.add_argument("--keep", type=Path, default=None, help="save / reuse the built index here")
     args = parser.parse_args()
     total = args.items + args.queries + args.adds
     data = clusters(total, args.dim) if args.data == "clusters" else caption_vectors(total, seed=11)
@@ -136,13 +143,18 @@ def main() -> None:
     extra = data[args.items + args.queries :]
     report("data", data=args.data, items=args.items, dim=x.shape[1], M=vector_index.M)
     with tempfile.TemporaryDirectory(prefix="bench-vector-index-") as scratch:
-        path = Path(scratch) / "key.cosine"
-        index = build(x, path)
+        folder = args.keep or Path(scratch)
+        path = folder / f"{args.data}-{args.items}-{x.shape[1]}.cosine"
+        kept = args.keep is not None and path.with_suffix(".json").exists()
+        index = VectorIndex.open(path, dim=x.shape[1], metric="cosine") if kept else build(x, path)
+        if kept:
+            report("build", reused=str(path), vectors=len(index))
         unfiltered(index, x, queries, [int(e) for e in args.efs.split(",")])
-        for share in (0.01, 0.10):
-            filtered(index, x, queries, share, ef=128)
-        incremental(index, extra, args.items)
-        persisted(index, path, queries[0])
+        for share in (float(s) for s in args.shares.split(",")):
+            filtered(index, x, queries, share, ef=DEFAULT_EF)
+        if not kept:
+            persisted(index, path, queries[0])
+        incremental(index, extra, args.items)  # in memory only: a kept index stays as built
 
 
 if __name__ == "__main__":

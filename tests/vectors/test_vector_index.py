@@ -79,6 +79,72 @@ def test_filtered_search_keeps_recall_and_only_returns_candidates(share: float) 
     assert hits / 300 >= 0.95
 
 
+def plans_used(index: VectorIndex, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Records which graph search each query ran: 'wide' (unfiltered, then kept) or 'walk'."""
+    used: list[str] = []
+    search = index._graph_search
+
+    def recording(q: NDArray[np.float32], k: int, allowed: set[int] | None) -> object:
+        used.append("walk" if allowed is not None else "wide")
+        return search(q, k, allowed)
+
+    monkeypatch.setattr(index, "_graph_search", recording)
+    return used
+
+
+def test_a_broad_filter_searches_wider_and_keeps_the_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    n = 8_000
+    matrix, labels = clustered(n), np.arange(1, n + 1, dtype=np.int64)
+    index = VectorIndex.open(None, dim=DIM, metric="l2")
+    index.add(labels, matrix)
+    used = plans_used(index, monkeypatch)
+    chosen = np.sort(np.random.default_rng(4).choice(n, n // 5, replace=False))  # 20 %, unrelated to place
+    hits = 0
+    for q in clustered(30, seed=5):
+        found, distances = index.search(q, 10, among=labels[chosen])
+        assert set(found.tolist()) <= set(labels[chosen].tolist()) and np.all(np.diff(distances) >= 0)
+        hits += len(set(found.tolist()) & set(brute(matrix[chosen], labels[chosen], q, 10, "l2")))
+    assert used == ["wide"] * 30  # one unfiltered search each, never the walk
+    assert hits / 300 >= 0.95
+
+
+def test_a_broad_filter_far_from_the_query_falls_back_to_the_walk(monkeypatch: pytest.MonkeyPatch) -> None:
+    n = 6_000
+    matrix = clustered(n)
+    matrix[: n // 10] += 40.0  # a tenth of the vectors far from everything else: the filter's
+    labels = np.arange(1, n + 1, dtype=np.int64)
+    index = VectorIndex.open(None, dim=DIM, metric="l2")
+    index.add(labels, matrix)
+    used = plans_used(index, monkeypatch)
+    among = labels[: n // 10]
+    q = matrix[n // 2]  # among the others: its wide nearest hold none of the filter's
+    found = index.search(q, 10, among=among)[0].tolist()
+    assert used == ["wide", "walk"]
+    assert set(found) <= set(among.tolist())
+    assert len(set(found) & set(brute(matrix[: n // 10], among, q, 10, "l2"))) >= 9
+
+
+def test_a_filter_between_exact_and_broad_walks_the_graph(monkeypatch: pytest.MonkeyPatch) -> None:
+    n = 12_000
+    matrix, labels = clustered(n), np.arange(1, n + 1, dtype=np.int64)
+    index = VectorIndex.open(None, dim=DIM, metric="cosine")
+    index.add(labels, matrix)
+    used = plans_used(index, monkeypatch)
+    among = labels[::50]  # 2 %: 240 candidates (beyond the exact 200), too narrow to widen for
+    found = index.search(matrix[5], 10, among=among)[0].tolist()
+    assert used == ["walk"] and set(found) <= set(among.tolist()) and len(found) == 10
+
+
+def test_labels_map_to_rows_through_replacements_in_one_batch() -> None:
+    index = VectorIndex.open(None, dim=DIM, metric="l2")
+    first, second = np.zeros(DIM, np.float32), np.full(DIM, 9.0, np.float32)
+    index.add(np.array([5, 6, 5], np.int64), np.stack([first, first + 1, second]))  # 5 twice: the last wins
+    assert len(index) == 2 and index.labels().tolist() == [6, 5]
+    assert np.array_equal(index.vector(5), second)
+    with pytest.raises(InvalidArgument, match="negative"):
+        index.add(np.array([-1], np.int64), first[None])
+
+
 def test_replace_and_remove() -> None:
     matrix = clustered(3_000)
     labels = np.arange(1, 3_001, dtype=np.int64)
