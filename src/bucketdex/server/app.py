@@ -39,6 +39,7 @@ from bucketdex.server.routes import (
     job_routes,
     listing_routes,
     map_routes,
+    preview_routes,
     resource_routes,
     search_routes,
     similarity_routes,
@@ -67,6 +68,7 @@ API_ROUTERS = (
     search_routes.router,
     map_routes.router,
     similarity_routes.router,
+    preview_routes.router,
     file_routes.router,  # the one exception: its signed token is the credential (file_routes.py)
 )
 # the API's documentation, and the web UI's shell (its assets are a mount: server/ui_static.py)

@@ -41,6 +41,7 @@ ROUTE_ROLES: Mapping[tuple[str, str], Role] = {
     ("GET", f"{V1}/folders/{{folder_id}}/items"): USER,
     ("GET", f"{V1}/items/{{item_id}}"): USER,
     ("GET", f"{V1}/items/{{item_id}}/children"): USER,
+    ("GET", f"{V1}/items/{{item_id}}/preview.png"): USER,  # routes/preview_routes.py
     ("POST", f"{V1}/items/get-many"): USER,
     ("PATCH", f"{V1}/items/{{item_id}}"): USER,
     ("PATCH", f"{V1}/items"): USER,
