@@ -1,14 +1,19 @@
 """The item viewer in Chromium against a real ``bucketdex serve``: an image's preview through its
 signed URL with its media facts, client metadata and datasets; a text file's start; the files
-of an image group; opened and closed from the keyboard, with the address naming the item."""
+of an image group; opened and closed from the keyboard, with the address naming the item; the
+server's PNG of a DICOM series, a DICOM file and a NIfTI volume (GET /items/{id}/preview.png)."""
 
 from __future__ import annotations
 
 import re
+import shutil
+from pathlib import Path
 from typing import Any
 
+import nibabel
 from PIL import Image
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
+from pydicom.data import get_testdata_file
 from ui_support import Served, open_folder, register, rest, screenshot, sign_in
 
 import bucketdex
@@ -132,3 +137,53 @@ def test_an_item_that_is_gone_is_named_in_the_apis_words(page: Page, served: Ser
     expect(viewer.get_by_role("alert")).to_contain_text(said.json()["message"])
     viewer.get_by_role("button", name="Close").click()
     expect(page.get_by_role("region", name="Items of Street cams")).to_be_visible()
+
+
+def loaded_size(image: Locator) -> list[int]:
+    """The picture's natural size once the browser has decoded it (0 x 0 would be a broken image)."""
+    expect(image).to_be_visible()
+    image.page.wait_for_function(
+        "image => image.complete && image.naturalWidth > 0", arg=image.element_handle()
+    )
+    size: list[int] = image.evaluate("image => [image.naturalWidth, image.naturalHeight]")
+    return size
+
+
+def test_dicom_and_nifti_items_show_the_servers_preview(page: Page, served: Served, api_key: str) -> None:
+    (served.media / "ct").mkdir()
+    shutil.copy(str(get_testdata_file("CT_small.dcm", download=False)), served.media / "ct" / "0.dcm")
+    shutil.copy(
+        Path(nibabel.__file__).parent / "tests" / "data" / "example4d.nii.gz", served.media / "brain.nii.gz"
+    )
+    client = bucketdex.Client.connect(served.base_url, api_key=api_key)
+    integration = client.create_integration("scans", "local", str(served.media))
+    folder = client.create_storage_folder("Scans")
+    manifest = {
+        "dicom_series": [{"title": "Head CT", "objectUrl_0": f"file://{served.media / 'ct' / '0.dcm'}"}],
+        "nifti": [{"objectUrl": f"file://{served.media / 'brain.nii.gz'}", "title": "brain.nii.gz"}],
+    }
+    register(folder, integration.id, manifest)
+    sign_in(page, served, api_key)
+    items = open_folder(page, "Scans")
+
+    # a series: the PNG of its middle file, fetched with the API key
+    items.get_by_role("link", name="Head CT").click()
+    series = page.get_by_role("dialog", name="Head CT")
+    assert loaded_size(series.get_by_role("img", name="Preview of Head CT")) == [128, 128]
+    expect(series.get_by_text("The middle file of the series, windowed as it says.")).to_be_visible()
+    screenshot(page, "item-viewer-dicom")
+
+    # one of its files, from the series' list: its first frame, and a link to open the file
+    series.get_by_role("region", name="Files of this item").get_by_role("link").first.click()
+    file = page.get_by_role("dialog", name=re.compile(r"0\.dcm$"))
+    name = file.get_by_role("heading").first.inner_text()
+    assert loaded_size(file.get_by_role("img", name=f"Preview of {name}")) == [128, 128]
+    expect(file.get_by_role("link", name="Open the file")).to_be_visible()
+    page.keyboard.press("Escape")
+
+    # a NIfTI volume: its middle axial slice (128 x 96 voxels of 2 x 2 mm)
+    items.get_by_role("link", name="brain.nii.gz").click()
+    volume = page.get_by_role("dialog", name="brain.nii.gz")
+    assert loaded_size(volume.get_by_role("img", name="Preview of brain.nii.gz")) == [128, 96]
+    expect(volume.get_by_text("The middle axial slice", exact=False)).to_be_visible()
+    screenshot(page, "item-viewer-nifti")

@@ -71,7 +71,7 @@ describe("ItemViewer", () => {
     expect(within(alert).getByRole("link", { name: "Open the file" }).getAttribute("href")).toBe(`${BASE_URL}/signed/${pdf.id}`);
   });
 
-  it("lists the files of a group, each opening in the viewer, and says DICOM has facts only", async () => {
+  it("lists the files of a group, each opening in the viewer, and asks the server for a series' picture", async () => {
     const group = item({ item_type: "dicom_series", name: "Head CT", url: null, media: { dicom_series_uid: "1.2.3" } });
     const slices = [0, 1].map((n) =>
       item({ id: `20000000-0000-0000-0000-00000000000${n}`, item_type: "dicom_file", name: `slice-${n}.dcm`, position: n, parent_item_id: group.id }),
@@ -82,15 +82,17 @@ describe("ItemViewer", () => {
     await waitFor(() => expect(files.getAllByRole("link").map((a) => a.textContent)).toEqual(["DCM0. slice-0.dcm", "DCM1. slice-1.dcm"]));
     expect(files.getAllByRole("link")[1]!.getAttribute("href")).toBe(`/files/${group.folder_id}/items/${slices[1]!.id}`);
     expect(screen.getByText("1.2.3")).toBeTruthy();
-    expect(screen.getByText(/no viewer for DICOM series yet/)).toBeTruthy();
+    // the series' picture is the server's PNG of its middle file (Preview.test.tsx)
+    await waitFor(() => expect(api.requests.some((r) => r.url.endsWith(`/items/${group.id}/preview.png`))).toBe(true));
     expect(api.requests.some((r) => r.url.endsWith("/signed-urls"))).toBe(false); // a series has no file of its own
   });
 
   it("shows a NIfTI volume's facts with a link to its file", async () => {
     const volume = item({ item_type: "nifti", name: "brain.nii.gz", media: { file_size: 9_000_000, extra: { shape: [256, 256, 180] } } });
     renderWithApi(serve(volume).fetch, <ItemViewer itemId={volume.id} onClose={vi.fn()} />);
-    const note = await screen.findByText(/no viewer for NIfTI volumes yet/);
-    expect(within(note).getByRole("link", { name: "Open the file" })).toBeTruthy();
+    const note = await screen.findByRole("alert"); // this stand-in API draws no picture (Preview.test.tsx: one that does)
+    expect(note.textContent).toContain("No preview of this NIfTI volume");
+    expect(await within(note).findByRole("link", { name: "Open the file" })).toBeTruthy();
     expect(screen.getByText("[256,256,180]")).toBeTruthy();
   });
 

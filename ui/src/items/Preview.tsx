@@ -1,24 +1,31 @@
 import { useQuery } from "@tanstack/react-query";
 import { useEffect, useState, type ReactNode } from "react";
 
-import type { Item } from "../api/client";
+import type { Api, Item } from "../api/client";
+import { useApi } from "../api/context";
+import { ApiError, describeError } from "../api/errors";
 import { typeBadge } from "../files/itemTypes";
 import { previewKind } from "./facts";
 
 /** How much of a text file the viewer reads (a Range request; the rest stays in the bucket). */
 export const TEXT_PREVIEW_BYTES = 256 * 1024;
 
+/** What the server draws of each type a browser cannot show (GET /items/{id}/preview.png). */
+export const SCAN_PREVIEWS: Record<string, string> = {
+  dicom_file: "The first frame, windowed as the file says.",
+  dicom_series: "The middle file of the series, windowed as it says.",
+  nifti: "The middle axial slice (anterior at the top, the patient's right on the left).",
+};
+
 /** The file through its signed URL: image, video, audio, a PDF (fetched and shown as a PDF
- * whatever the bucket says it is), the start of a text file; DICOM and NIfTI have no preview in
- * the browser yet (their facts are shown beside it). */
+ * whatever the bucket says it is), the start of a text file; DICOM files and series and NIfTI
+ * volumes as the PNG the server draws of them. */
 export function Preview({ item, url }: { item: Item; url: string | null | undefined }) {
   const kind = previewKind(item.item_type);
   const [failed, setFailed] = useState(false);
   useEffect(() => setFailed(false), [url]);
-  if (kind === "children") {
-    if (item.item_type !== "dicom_series") return null; // a group's images are its files, below
-    return <p className="note">The web UI has no viewer for DICOM series yet: the series' facts and its files are listed here.</p>;
-  }
+  if (item.item_type in SCAN_PREVIEWS) return <ScanPreview item={item} url={url} />;
+  if (kind === "children") return null; // a group's images are its files, below
   if (url === undefined) return <p className="empty">Signing the file's URL…</p>;
   if (url === null) return <p className="empty">This item has no file URL to preview (it is not in a bucket the catalog can sign).</p>;
   const open = (
@@ -106,6 +113,55 @@ function TextPreview({ item, url, open }: { item: Item; url: string; open: React
       ) : null}
     </figure>
   );
+}
+
+/** A DICOM file or series or a NIfTI volume: the server's PNG of it.  The route needs the API
+ * key, which an <img src> cannot send, so it is fetched and shown from an object URL. */
+function ScanPreview({ item, url }: { item: Item; url: string | null | undefined }) {
+  const api = useApi();
+  const [broken, setBroken] = useState(false);
+  const png = useQuery({
+    queryKey: ["item-preview", item.id],
+    staleTime: Infinity,
+    gcTime: 0, // the object URL is revoked when the viewer closes
+    retry: false,
+    queryFn: () => fetchPreview(api, item.id),
+  });
+  useEffect(() => () => void (png.data && URL.revokeObjectURL(png.data)), [png.data]);
+  const open = url ? (
+    <a href={url} target="_blank" rel="noopener noreferrer" className="open-file">
+      Open the file
+    </a>
+  ) : null;
+  if (png.error || broken) {
+    const reason = broken ? "the browser could not show the server's PNG" : describeError(png.error);
+    return (
+      <p className="error" role="alert">
+        No preview of this {typeBadge(item.item_type).label}: {reason}. Its media facts are listed here. {open}
+      </p>
+    );
+  }
+  if (!png.data) return <p className="empty">Drawing the preview…</p>;
+  return (
+    <figure className="preview">
+      <img className="preview-image preview-scan" src={png.data} alt={`Preview of ${item.name}`} onError={() => setBroken(true)} />
+      <figcaption className="hint">
+        {SCAN_PREVIEWS[item.item_type]} {open}
+      </figcaption>
+    </figure>
+  );
+}
+
+/** The server's PNG of an item (GET /items/{id}/preview.png, with the API key) as an object URL;
+ * an ApiError with the API's message (why there is no picture) otherwise. */
+export async function fetchPreview(api: Api, itemId: string): Promise<string> {
+  const { data, error, response } = await api.GET("/api/v1/items/{item_id}/preview.png", {
+    params: { path: { item_id: itemId } },
+    parseAs: "arrayBuffer",
+  });
+  if (!response.ok || !data) throw ApiError.fromBody(response.status, error, response.statusText);
+  // typed as a PNG here, whatever the answer says: only a picture is made of it
+  return URL.createObjectURL(new Blob([data], { type: "image/png" }));
 }
 
 function FetchFailed({ error, open }: { error: unknown; open: ReactNode }) {
