@@ -83,6 +83,22 @@ def test_the_files_window_sets_black_and_white() -> None:
     assert (stretched[values <= low] == 0).all() and (stretched[values >= high] == 255).all()
 
 
+def test_a_window_one_wide_is_a_threshold() -> None:
+    ds = dataset("MR_small.dcm")
+    ds.WindowCenter, ds.WindowWidth = 600, 1
+    values = ds.pixel_array.astype(float)  # slope 1, intercept 0
+    drawn = np.asarray(decoded(dicom_preview(saved(ds), name="mr.dcm")))
+    assert np.array_equal(drawn, np.where(values > 599.5, 255, 0))
+
+
+def test_16_bit_colour_samples_are_scaled_from_their_stored_bits() -> None:
+    ds = dataset("SC_rgb_rle_16bit.dcm")
+    drawn = np.asarray(decoded(dicom_preview(dicom_bytes("SC_rgb_rle_16bit.dcm"), name="rgb16.dcm")))
+    assert drawn.shape == (100, 100, 3)
+    expected = (ds.pixel_array.astype(float) * 255 / (2 ** int(ds.BitsStored) - 1)).astype(np.uint8)
+    assert np.array_equal(drawn, expected)
+
+
 def test_monochrome1_is_drawn_inverted() -> None:
     ds = dataset("MR_small.dcm")
     plain = np.asarray(decoded(dicom_preview(saved(ds), name="mr.dcm")))

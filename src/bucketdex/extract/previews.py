@@ -130,17 +130,17 @@ def _dicom_8bit(frame: np.ndarray, ds: Any) -> np.ndarray:
     if photometric == "PALETTE COLOR":
         coloured = apply_color_lut(frame, ds)
         return _stretch(coloured, *_range_of(coloured, whole=True))
-    if frame.ndim == 3:  # colour samples (pydicom converts YBR to RGB)
-        return _stretch(frame, *_range_of(frame, whole=True, ds=ds))
+    if frame.ndim == 3:  # colour samples (pydicom converts YBR to RGB), over their stored bits
+        return _stretch(frame, 0.0, float(2 ** (_int(ds.get("BitsStored")) or 8) - 1))
     values = np.asarray(apply_modality_lut(frame, ds), dtype=np.float64)
     center, width = _window(ds)
     if "VOILUTSequence" in ds and center is None:
         values = np.asarray(apply_voi_lut(values, ds, index=0), dtype=np.float64)
         grey = _stretch(values, *_range_of(values, whole=True))
     elif center is not None and width is not None:
-        # the linear window of PS3.3 C.11.2.1.2.1
+        # the linear window of PS3.3 C.11.2.1.2.1 (a width of 1 is a threshold at center - 0.5)
         low, high = center - 0.5 - (width - 1) / 2, center - 0.5 + (width - 1) / 2
-        grey = _stretch(values, low, high)
+        grey = _stretch(values, low, high) if high > low else np.where(values > low, 255, 0).astype(np.uint8)
     else:
         grey = _stretch(values, *_range_of(values))
     return 255 - grey if photometric == "MONOCHROME1" else grey
@@ -277,14 +277,11 @@ def _as_displayed(
 # shared --------------------------------------------------------------------------------------
 
 
-def _range_of(values: np.ndarray, *, whole: bool = False, ds: Any = None) -> tuple[float, float]:
-    """The values shown from black to white: the stored bit range of colour samples, the whole
-    range (``whole``), else the 1st to 99th percentile of the finite values."""
+def _range_of(values: np.ndarray, *, whole: bool = False) -> tuple[float, float]:
+    """The values shown from black to white: the whole range of the finite values (``whole``),
+    else their 1st to 99th percentile."""
     import numpy as np
 
-    if ds is not None:
-        bits = _int(ds.get("BitsStored")) or 8
-        return 0.0, float(2**bits - 1)
     finite = values[np.isfinite(values)]
     if finite.size == 0:
         return 0.0, 1.0
