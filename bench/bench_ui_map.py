@@ -2,9 +2,10 @@
 canvas has drawn every point, in headless Chromium on the user's path.
 
 The catalog is made as bench_ui.py makes it (the SDK registers 1M items through a local
-integration into the embedded catalog), with an embedding key ``clip``. The map's points are
-written straight into the map table (1M points in 60 Gaussian clusters, stage ``refined``, and a
-DONE map job): computing the layout is issue 19's benchmark (bench/bench_map.py), not the UI's.
+integration into the embedded catalog), with an embedding key ``clip``. The map's points
+(1M in 60 Gaussian clusters, stage ``refined``) are stored by the function a map job stores a
+layout with (``write_points``), with a DONE map job: computing the layout is issue 19's benchmark
+(bench/bench_map.py), not the UI's.
 Then ``bucketdex ui`` runs as its own process and Chromium opens the link it prints, so the
 points come through the real ``GET /api/v1/embeddings/clip/map`` (24 bytes a point).
 
@@ -43,15 +44,16 @@ from bench_ui import CHROMIUM, CHROMIUM_ARGS, PORT, build_catalog, start_ui  # n
 from bucketdex import Client  # noqa: E402
 
 KEY = "clip"
-CHUNK = 50_000
 
 
 def write_map(home: Path, seed: int = 20) -> int:
-    """The key ``clip`` in the schema, a point per item in 60 clusters, a DONE map job."""
+    """The key ``clip`` in the schema, a point per item in 60 clusters stored as a map job
+    stores a layout (``write_points``: the points and the packed layout), a DONE map job."""
     from sqlalchemy import insert, select
 
+    from bucketdex.catalog.embedding_map import write_points
     from bucketdex.core.limits import utcnow
-    from bucketdex.store.tables import embedding_map_jobs, embedding_map_points, folders, storage_items
+    from bucketdex.store.tables import embedding_map_jobs, folders, storage_items
 
     client = Client.local(home)
     schema = client.metadata_schema()
@@ -72,24 +74,20 @@ def write_map(home: Path, seed: int = 20) -> int:
         )
     centres = rng.uniform(-40, 40, size=(60, 2))
     xy = centres[rng.integers(0, 60, len(ids))] + rng.normal(scale=1.5, size=(len(ids), 2))
+    packed = np.frombuffer(b"".join(item.bytes for item in ids), np.uint8).reshape(-1, 16)
+    frames = np.full(len(ids), -1, np.int32)
+    written = write_points(catalog.db, catalog.org_id, KEY, packed, frames, xy.astype(np.float32), "refined")
     now = utcnow()
     with catalog.db.write() as conn:
-        for first in range(0, len(ids), CHUNK):
-            rows = [
-                {"org_id": catalog.org_id, "item_id": item, "key": KEY, "frame": -1,
-                 "x": float(x), "y": float(y), "stage": "refined", "computed_at": now}
-                for item, (x, y) in zip(ids[first : first + CHUNK], xy[first : first + CHUNK], strict=True)
-            ]  # fmt: skip
-            conn.execute(insert(embedding_map_points), rows)
         conn.execute(
             insert(embedding_map_jobs).values(
                 id=uuid.uuid4(), org_id=catalog.org_id, key=KEY, status="DONE", stage="done",
-                points=len(ids), error=None, created_at=now, updated_at=now,
+                points=written, error=None, created_at=now, updated_at=now,
             )
         )  # fmt: skip
     client.close()
-    print(f"wrote {len(ids):,} map points in {time.perf_counter() - start:.0f} s", file=sys.stderr)
-    return len(ids)
+    print(f"wrote {written:,} map points in {time.perf_counter() - start:.0f} s", file=sys.stderr)
+    return written
 
 
 def route_alone(key: str, rounds: int) -> list[float]:
@@ -169,9 +167,10 @@ def measure_browser(link: str, points: int, rounds: int, body: bytes | None = No
             box = page.locator("canvas").bounding_box()
             assert box is not None
             page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-            before = page.get_attribute("canvas", "data-draw-ms")
+            before = page.get_attribute("canvas", "data-drawn-at")  # when it last drew (ms)
             page.mouse.wheel(0, -200)
-            page.wait_for_function("(b) => document.querySelector('canvas').dataset.drawMs !== b", arg=before)
+            redrawn = "(b) => document.querySelector('canvas').dataset.drawnAt !== b"
+            page.wait_for_function(redrawn, arg=before)
             out["redraw"].append(float(page.get_attribute("canvas", "data-draw-ms") or "nan"))
         browser.close()
     return out

@@ -192,6 +192,35 @@ def test_a_deleted_item_leaves_the_map(world: SdkWorld) -> None:
     assert len(left) == len(ids) - 2 and not set(ids[:2]) & set(left.item_ids())
 
 
+def test_the_packed_layout_and_the_points_rows_agree(world: SdkWorld) -> None:
+    """A whole map is read from the packed layout (one row) while no point has been deleted;
+    it holds exactly what the points' rows hold, in the same order; after a delete the rows
+    answer."""
+    from sqlalchemy import select, true
+
+    from bucketdex.catalog.embedding_map import read_points
+    from bucketdex.store.tables import embedding_map_layouts
+
+    ids, _ = _computed(world)
+    catalog = world.catalog
+    with catalog.db.read() as conn:
+        packed = conn.execute(
+            select(embedding_map_layouts.c.stage, embedding_map_layouts.c.points).where(
+                embedding_map_layouts.c.org_id == catalog.org_id, embedding_map_layouts.c.key == KEY
+            )
+        ).one()
+        assert tuple(packed) == ("refined", len(ids) + 1)
+        for frames in (False, True):
+            whole = read_points(conn, catalog.org_id, KEY, frames=frames)  # the packed layout
+            rows = read_points(conn, catalog.org_id, KEY, condition=true(), frames=frames)  # the rows
+            assert whole.stage == rows.stage == "refined" and len(whole) == len(rows) > 0
+            for name in ("x", "y", "ids", "frames"):
+                assert np.array_equal(getattr(whole, name), getattr(rows, name)), name
+    world.client.delete_storage_items(ids[5:6])
+    after = world.client.embedding_map(KEY, frames=True)
+    assert len(after) == len(ids) and ids[5] not in after.item_ids()
+
+
 def test_the_preview_is_stored_before_the_refined_layout(world: SdkWorld) -> None:
     """A job run where umap-learn cannot be imported (a process without the map extra): the PCA
     preview is stored and served, the job fails with the install line; with it, refined."""

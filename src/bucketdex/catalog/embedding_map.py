@@ -4,7 +4,8 @@ as a compact binary array.
 A map job reads the key's vectors (``catalog.vectors``, in batches), writes the PCA preview
 first (a map shows within seconds), then the refined layout (UMAP on a sample, the rest placed
 from their neighbours: ``vectors.layout``) in its place.  Each layout replaces the key's points
-in one transaction, so a reader sees one layout whole.  Jobs run on a thread of the process
+in one transaction, so a reader sees one layout whole; the same transaction stores it as one
+packed array too (``catalog.map_layouts``), which serves a whole map in one row.  Jobs run on a thread of the process
 that started them, one at a time (a layout takes both cores); a job left PENDING by a process
 that died is taken over by the next ``start`` of its key (its lock is free then).
 
@@ -41,6 +42,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
+from bucketdex.catalog.map_layouts import in_point_order, read_layout, write_layout
 from bucketdex.catalog.metadata_schema import MetadataSchema
 from bucketdex.catalog.schema_store import load_document
 from bucketdex.catalog.scoping import owned_row
@@ -312,6 +314,10 @@ def _replace(
             _copy_points(conn, org_id, key, ids, frames, layout, stage, now)
         else:
             _executemany_points(conn, org_id, key, ids, frames, layout, stage, now)
+        records = np.empty(len(ids), RECORD_WITH_FRAME)
+        records["x"], records["y"], records["frame"] = layout[:, 0], layout[:, 1], frames
+        records["id"] = np.ascontiguousarray(ids).reshape(-1).view("V16")
+        write_layout(conn, org_id, key, in_point_order(records, ids, frames), stage, now)
     db.after_bulk_write(table.name, len(ids))
     return len(ids)
 
@@ -375,7 +381,12 @@ def read_points(
     condition: ColumnElement[bool] | None = None,
     frames: bool = False,
 ) -> MapPoints:
-    """The stored points of ``key`` in item-id order (ids read as hex text: no object per row)."""
+    """The stored points of ``key`` in item-id order: the packed layout when no filter narrows
+    it and no point has been deleted since (``catalog.map_layouts``), else the points' rows
+    (ids read as hex text: no object per row)."""
+    if condition is None and (packed := read_layout(conn, org_id, key)) is not None:
+        found = decode_points(packed[1], frames=True, stage=packed[0])
+        return found if frames else _own_vectors(found)
     table = embedding_map_points
     hex_id = (
         cast(table.c.item_id, Text)
@@ -391,6 +402,14 @@ def read_points(
         query = query.where(table.c.item_id.in_(select(storage_items.c.id).where(condition)))
     rows = conn.execute(query.order_by(table.c.item_id, table.c.frame)).all()
     return _points(rows)
+
+
+def _own_vectors(found: MapPoints) -> MapPoints:
+    """The points of items' own vectors (frame -1), without video frames'."""
+    own = found.frames == -1
+    if own.all():
+        return found
+    return MapPoints(found.x[own], found.y[own], found.ids[own], found.frames[own], found.stage)
 
 
 def _points(rows: Sequence[Row[Any]]) -> MapPoints:
