@@ -5,9 +5,10 @@ A map job reads the key's vectors (``catalog.vectors``, in batches), writes the 
 first (a map shows within seconds), then the refined layout (UMAP on a sample, the rest placed
 from their neighbours: ``vectors.layout``) in its place.  Each layout replaces the key's points
 in one transaction, so a reader sees one layout whole; the same transaction stores it as one
-packed array too (``catalog.map_layouts``), which serves a whole map in one row.  Jobs run on a thread of the process
-that started them, one at a time (a layout takes both cores); a job left PENDING by a process
-that died is taken over by the next ``start`` of its key (its lock is free then).
+packed array too (``catalog.map_layouts``), which serves a whole map in one row.  Jobs run on a
+thread of the process that started them, one at a time (a layout takes both cores); a job left
+PENDING by a process that died is taken over by the next ``start`` of its key (its lock is free
+then).
 
 The binary form (``encode_points``), little-endian, no header, one record per point:
 ``float32 x, float32 y, 16 bytes item id`` (24 bytes); with frames, ``int32 frame`` follows
