@@ -49,7 +49,7 @@ export function previewKind(itemType: string): PreviewKind {
     case "dicom_series":
       return "children";
     default:
-      return "facts"; // DICOM files and NIfTI volumes: no viewer in the browser yet
+      return "facts"; // DICOM files and NIfTI volumes: the server draws them (Preview's ScanPreview)
   }
 }
 
