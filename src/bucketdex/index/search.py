@@ -30,9 +30,8 @@ from sqlalchemy import (
 from bucketdex.catalog.datasets import get_dataset
 from bucketdex.catalog.folders import get_folder, subtree
 from bucketdex.catalog.index_catchup import catch_up
-from bucketdex.catalog.index_values import IndexedKey, has_backlog, indexed_keys
+from bucketdex.catalog.index_values import IndexedKey, has_backlog
 from bucketdex.catalog.metadata_schema import MetadataSchema
-from bucketdex.catalog.schema_store import load_document
 from bucketdex.core.records import FacetCounts, ItemPage
 from bucketdex.errors import FilterError
 from bucketdex.index.facets import facet_counts
@@ -40,6 +39,7 @@ from bucketdex.index.keyset import decode, encode
 from bucketdex.index.model import parse_filter
 from bucketdex.index.ordering import Ordering, resolve
 from bucketdex.index.plan import Filtered, count_matches
+from bucketdex.index.schema_view import schema_view
 from bucketdex.index.typed import TypedNode, check_filter
 from bucketdex.store.tables import data_rows, folders, storage_items
 
@@ -88,9 +88,9 @@ class SearchService:
         if not 1 <= limit <= MAX_PAGE:
             raise FilterError([f"limit: a page holds 1 to {MAX_PAGE} items, got {limit}"])
         with self._read() as conn:
-            schema = self._schema(conn)
+            view = schema_view(self._db, conn, self._org_id)
+            schema, keys = view.schema, view.keys
             typed = typed_filter(where, schema)
-            keys = indexed_keys(conn, self._org_id)
             order = Ordering.of(sort, schema, keys, conn.dialect.name)
             position = decode(page_token, order.text)
             filtered = self._filtered(conn, typed, scope, keys)
@@ -108,7 +108,8 @@ class SearchService:
 
     def count(self, where: Where = None, *, scope: Scope = Scope()) -> int:
         with self._read() as conn:
-            filtered = self._filtered(conn, typed_filter(where, self._schema(conn)), scope)
+            view = schema_view(self._db, conn, self._org_id)
+            filtered = self._filtered(conn, typed_filter(where, view.schema), scope, view.keys)
             return count_matches(conn, filtered)
 
     def facets(
@@ -117,9 +118,9 @@ class SearchService:
         """Counts per value of ``key`` (enum, boolean, varchar, uuid: per value; number and
         datetime: ``buckets`` equal ranges from the least to the greatest value) for ``where``."""
         with self._read() as conn:
-            schema = self._schema(conn)
-            filtered = self._filtered(conn, typed_filter(where, schema), scope)
-            return facet_counts(conn, resolve(key, schema, "key"), filtered, buckets)
+            view = schema_view(self._db, conn, self._org_id)
+            filtered = self._filtered(conn, typed_filter(where, view.schema), scope, view.keys)
+            return facet_counts(conn, resolve(key, view.schema, "key"), filtered, buckets)
 
     def item_ids(
         self,
@@ -151,15 +152,13 @@ class SearchService:
         with self._db.read() as conn:
             yield conn
 
-    def _schema(self, conn: Connection) -> MetadataSchema:
-        return MetadataSchema.from_document(load_document(conn, self._org_id))
-
     def _condition(
         self, conn: Connection, where: Where, scope: Scope
     ) -> tuple[ColumnElement[bool], MetadataSchema]:
         """Scope and filter as one condition on ``storage_items`` (``Filtered.from_rows``)."""
-        schema = self._schema(conn)
-        return self._filtered(conn, typed_filter(where, schema), scope).from_rows(conn), schema
+        view = schema_view(self._db, conn, self._org_id)
+        filtered = self._filtered(conn, typed_filter(where, view.schema), scope, view.keys)
+        return filtered.from_rows(conn), view.schema
 
     def _filtered(
         self,
@@ -173,7 +172,7 @@ class SearchService:
         if scope.dataset_id is not None:
             get_dataset(conn, self._org_id, scope.dataset_id)
         org_wide = scope.folder_id is None and scope.dataset_id is None
-        keys = indexed_keys(conn, self._org_id) if keys is None else keys
+        keys = schema_view(self._db, conn, self._org_id).keys if keys is None else keys
         scoped = _scope_condition(self._org_id, scope)
         return Filtered(scoped, org_wide, self._org_id, typed, keys, conn.dialect.name)
 
