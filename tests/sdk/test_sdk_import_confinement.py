@@ -102,3 +102,60 @@ def test_a_manifest_entirely_outside_the_bucket_fails_every_unit(client: Client,
     result = folder.add_private_data_to_folder_get_result(job)
     assert result.units_error_count == 3 and len(result.items_with_names) == 0
     assert {e.location for e in result.unit_errors} == {"images[0]", "images[1]", "images[2]"}
+
+
+def _same_errors(report: Any, result: Any) -> None:
+    planned = [(e.location, e.error, e.action_description) for e in report.unit_errors]
+    ran = [(e.location, e.error, e.action_description) for e in result.unit_errors]
+    assert planned == ran
+
+
+def test_a_dry_run_with_the_integration_refuses_what_the_job_refuses(client: Client) -> None:
+    """The column path: the dry run confines as the job does, and writes nothing."""
+    integration = _s3(client)
+    folder = client.create_storage_folder("f")
+    report = folder.dry_run_private_data(
+        {"images": SUPPLIED}, ignore_errors=True, integration_id=integration.id
+    )
+    assert [e.location for e in report.unit_errors] == ["images[2]", "images[3]"]
+    assert (report.would_add, report.would_skip, report.would_fail) == (3, 0, False)
+    assert list(folder.list_items()) == []  # nothing written
+    unconfined = folder.dry_run_private_data({"images": SUPPLIED}, ignore_errors=True)
+    assert unconfined.would_add == 5 and not unconfined.unit_errors  # no integration: URLs as given
+    job = folder.add_private_data_to_folder_start(integration.id, {"images": SUPPLIED}, ignore_errors=True)
+    result = folder.add_private_data_to_folder_get_result(job)
+    _same_errors(report, result)
+    assert len(result.items_with_names) == report.would_add
+
+
+def test_a_dry_run_on_the_entry_path_confines_without_reading(client: Client, tmp_path: Path) -> None:
+    root = tmp_path / "root"
+    (root / "in").mkdir(parents=True)
+    Image.new("RGB", (20, 10)).save(root / "in" / "real.png")
+    integration = client.create_integration("disk", "local", str(root))
+    entries = [
+        _entry(f"file://{root}/in/real.png", media=False),  # would be read by the job
+        _entry(f"file://{tmp_path}/secret.png", media=False),  # outside the root: refused by path
+        _entry(f"file://{root}/in/missing.png", media=False),  # gone: only reading it tells
+        _entry(f"file://{root}/in/listed.jpg"),  # supplied
+    ]
+    folder = client.create_storage_folder("f")
+    report = folder.dry_run_private_data({"images": entries}, integration_id=integration.id)
+    assert [e.location for e in report.unit_errors] == ["images[1]"]
+    assert "outside the local root" in report.unit_errors[0].error
+    assert "integration 'disk'" in report.unit_errors[0].action_description
+    assert report.would_add == 3 and report.would_fail  # without ignore_errors nothing would be written
+    job = folder.add_private_data_to_folder_start(integration.id, {"images": entries}, ignore_errors=True)
+    result = folder.add_private_data_to_folder_get_result(job)
+    assert [e.location for e in result.unit_errors] == ["images[1]", "images[2]"]  # the job also reads
+    assert result.unit_errors[0].error == report.unit_errors[0].error
+
+
+def test_a_dry_run_with_an_unknown_integration_is_not_found(client: Client) -> None:
+    from bucketdex.errors import NotFound
+
+    folder = client.create_storage_folder("f")
+    with pytest.raises(NotFound):
+        folder.dry_run_private_data(
+            {"images": SUPPLIED}, integration_id="00000000-0000-4000-8000-00000000abcd"
+        )

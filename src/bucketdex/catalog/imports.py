@@ -18,15 +18,18 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from bucketdex.catalog.background import start_worker_process
+from bucketdex.catalog.dedupe import duplicate_filter
 from bucketdex.catalog.failed_files import failed_files_csv
 from bucketdex.catalog.job_retry import retry_manifest
 from bucketdex.catalog.job_runner import JobRunner, index_after_jobs, queue_job, run_job
 from bucketdex.catalog.jobs import JobSummary
 from bucketdex.catalog.listings import Listing, bucket_manifest
+from bucketdex.catalog.media_reading import confine_manifest
 from bucketdex.catalog.registration import DryRunReport, dry_run
-from bucketdex.core.records import JobProgress, JobRecord
+from bucketdex.core.records import JobProgress, JobRecord, UnitError
 from bucketdex.core.types import JobStatus
 from bucketdex.manifest.detect import parse_manifest
+from bucketdex.manifest.model import ManifestEntry
 
 if TYPE_CHECKING:
     from bucketdex.catalog.catalog import Catalog
@@ -133,15 +136,36 @@ class ImportService:
         )  # fmt: skip
 
     def dry_run(
-        self, folder_id: uuid.UUID, data: bytes, *, source_name: str = "manifest", ignore_errors: bool = False
+        self,
+        folder_id: uuid.UUID,
+        data: bytes,
+        *,
+        source_name: str = "manifest",
+        ignore_errors: bool = False,
+        integration_id: uuid.UUID | None = None,
     ) -> DryRunReport:
         """What registering ``data`` into the folder would do (add, skip, update, fail), writing
-        nothing.  The folder is checked first (NotFound whatever the manifest); a manifest that
-        cannot be read at all raises ManifestError listing every problem."""
-        self._catalog.folders.get(folder_id)
+        nothing.  The folder is checked first (NotFound whatever the manifest), then the
+        integration (NotFound if it is not the organisation's); a manifest that cannot be read
+        at all raises ManifestError listing every problem.  With an integration, its URLs are
+        confined as the job confines them (``media_reading.confine_manifest``: no file is read,
+        so a file's unreadable media shows only in the job)."""
+        catalog = self._catalog
+        catalog.folders.get(folder_id)
+        integration = None if integration_id is None else catalog.integrations.get(integration_id)
         manifest = parse_manifest(data, source=source_name)
+        refused: tuple[UnitError, ...] = ()
+        if integration is not None:
+
+            def duplicates() -> Callable[[ManifestEntry], bool]:
+                with catalog.db.read() as conn:
+                    return duplicate_filter(conn, folder_id, manifest)
+
+            with catalog.integrations.open_store(integration.id) as store:
+                confined = confine_manifest(manifest, integration, store, duplicates)
+            manifest, refused = confined.manifest, confined.unit_errors
         return dry_run(
-            self._catalog.db, self._catalog.org_id, folder_id, manifest, ignore_errors=ignore_errors
+            catalog.db, catalog.org_id, folder_id, manifest, ignore_errors=ignore_errors, prior_errors=refused
         )
 
     # following -------------------------------------------------------------------------------

@@ -106,6 +106,32 @@ def prepare_manifest(
     return PreparedManifest(prepared, ordered, _stats(reads))
 
 
+def confine_manifest(
+    manifest: Manifest,
+    integration: IntegrationRecord,
+    store: ObjectStore,
+    duplicates: Callable[[], Callable[[ManifestEntry], bool]],
+) -> PreparedManifest:
+    """What ``prepare_manifest`` refuses without reading a file: URLs outside the integration's
+    bucket and a strict client-only integration's refusals, with the same unit errors; nothing
+    is read (a dry run's check).  The entries kept are those the job would go on with."""
+    if isinstance(manifest.entries, SingleColumns) and all(manifest.entries.supplied):
+        return _prepare_supplied_columns(manifest, manifest.entries, integration, store)
+    is_duplicate = duplicates()
+    errors: dict[int, UnitError] = {}
+    for index, entry in enumerate(manifest.entries):
+        problem = _confine(entry, store, integration)[1]
+        if problem is None and not is_duplicate(entry):
+            problem = _strict_refusal(entry, integration)
+        if problem is not None:
+            errors[index] = problem
+    if not errors:
+        return PreparedManifest(manifest, ())
+    kept = [e for i, e in enumerate(manifest.entries) if i not in errors]
+    prepared = Manifest(kept, manifest.skip_duplicate_urls, manifest.upsert_metadata, manifest.known_skipped)
+    return PreparedManifest(prepared, tuple(errors[i] for i in sorted(errors)))
+
+
 def _prepare_supplied_columns(
     manifest: Manifest, columns: SingleColumns, integration: IntegrationRecord, store: ObjectStore
 ) -> PreparedManifest:

@@ -87,13 +87,20 @@ def register_manifest(
 
 
 def dry_run(
-    db: Database, org_id: uuid.UUID, folder_id: uuid.UUID, manifest: Manifest, *, ignore_errors: bool = False
+    db: Database,
+    org_id: uuid.UUID,
+    folder_id: uuid.UUID,
+    manifest: Manifest,
+    *,
+    ignore_errors: bool = False,
+    prior_errors: Sequence[UnitError] = (),
 ) -> DryRunReport:
-    """The registration's plan (adds, skipped duplicates, metadata updates, unit errors), read-only."""
+    """The registration's plan (adds, skipped duplicates, metadata updates, unit errors), read-only.
+    ``prior_errors``: units already refused (URL confinement), first as in ``register_in``."""
     with db.read() as conn:
         get_folder(conn, org_id, folder_id)
         plan = _plan(conn, folder_id, manifest, MetadataValidator(load_document(conn, org_id)), _no_progress)
-    errors = tuple(plan.unit_errors)
+    errors = (*prior_errors, *plan.unit_errors)
     return DryRunReport(len(plan.new), plan.skipped, len(plan.upserts), errors, ignore_errors)
 
 

@@ -78,9 +78,12 @@ def register(
         label = f"{listing.kind} under {listing.url_prefix}"
         assert integration is not None
         if dry_run:  # the manifest the job would read, made now, then dry-run like a file
-            chunks = sdk.get_cloud_integration(integration).generate_manifest(**_listing_options(listing))
-            _dry_run(sdk.get_storage_folder(folder).dry_run_private_data(b"".join(chunks), ignore_errors),
-                     label, as_json)  # fmt: skip
+            found = sdk.get_cloud_integration(integration)
+            chunks = found.generate_manifest(**_listing_options(listing))
+            report = sdk.get_storage_folder(folder).dry_run_private_data(
+                b"".join(chunks), ignore_errors, found.id
+            )
+            _dry_run(report, label, as_json)
             return
         job = sdk.start_import_from_bucket(
             folder, listing, integration=integration, ignore_errors=ignore_errors, detach=no_wait
@@ -88,9 +91,10 @@ def register(
         _follow(sdk, job, no_wait, as_json, label=label)
         return
     assert manifest is not None
-    if dry_run:
-        _dry_run(sdk.get_storage_folder(folder).dry_run_private_data(manifest, ignore_errors), manifest.name,
-                 as_json)  # fmt: skip
+    if dry_run:  # confined to the integration as the job would be
+        integration_id = None if integration is None else sdk.get_cloud_integration(integration).id
+        report = sdk.get_storage_folder(folder).dry_run_private_data(manifest, ignore_errors, integration_id)
+        _dry_run(report, manifest.name, as_json)
         return
     job = sdk.start_import(
         folder, manifest, integration=integration, ignore_errors=ignore_errors, detach=no_wait

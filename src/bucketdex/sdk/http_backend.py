@@ -459,7 +459,9 @@ class HttpBackend:
         return job_record(self.call("POST", f"/folders/{folder_id}/import-from-bucket", json=body))
 
     def dry_run(self, request: ImportRequest) -> DryRunReport:
-        params = {"ignore_errors": request.ignore_errors, "source_name": request.source_name}
+        params: dict[str, Any] = {"ignore_errors": request.ignore_errors, "source_name": request.source_name}
+        if request.integration_id is not None:
+            params["integration_id"] = str(request.integration_id)
         path = f"/folders/{request.folder_id}/import-dry-run"
         return record(self.call("POST", path, params=params, content=request.manifest), DryRunReport)
 

@@ -323,7 +323,7 @@ class CatalogBackend:
         assert request.folder_id is not None, "a dry run is of a folder's import"
         return self.catalog.imports.dry_run(
             request.folder_id, request.manifest, source_name=request.source_name,
-            ignore_errors=request.ignore_errors,
+            ignore_errors=request.ignore_errors, integration_id=request.integration_id,
         )  # fmt: skip
 
     def get_job(self, job_id: uuid.UUID, wait_seconds: float | None) -> JobRecord:

@@ -122,12 +122,22 @@ class StorageFolder:
                                 ignore_errors=ignore_errors)  # fmt: skip
         return self._backend.start_import(request, detach=detach)
 
-    def dry_run_private_data(self, private_files: PrivateFiles, ignore_errors: bool = False) -> DryRunReport:
+    def dry_run_private_data(
+        self,
+        private_files: PrivateFiles,
+        ignore_errors: bool = False,
+        integration_id: UUID | str | None = None,
+    ) -> DryRunReport:
         """What registering this manifest here would do (add, skip, update, fail), writing nothing.
 
-        A manifest that cannot be read at all raises ManifestError listing every problem."""
+        With ``integration_id`` (the job's), URLs outside its bucket are unit errors as in the
+        job; no file is read.  A manifest that cannot be read at all raises ManifestError
+        listing every problem."""
         data, source = read_private_files(private_files)
-        request = ImportRequest(data, source, folder_id=self.uuid, ignore_errors=ignore_errors)
+        integration = None if integration_id is None else as_uuid(integration_id, what="integration_id")
+        request = ImportRequest(
+            data, source, folder_id=self.uuid, integration_id=integration, ignore_errors=ignore_errors
+        )
         return self._backend.dry_run(request)
 
     def add_private_data_to_folder_get_result(

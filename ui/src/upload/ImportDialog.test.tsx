@@ -56,6 +56,7 @@ describe("ImportDialog", () => {
     const sent = new URL(dry!.url);
     expect(sent.searchParams.get("source_name")).toBe("upload.json");
     expect(sent.searchParams.get("ignore_errors")).toBe("false");
+    expect(sent.searchParams.get("integration_id")).toBe(INTEGRATION.id); // checked against its bucket
     expect(dry!.headers.get("Content-Type")).toBe("application/json");
     expect(await dry!.text()).toBe(MANIFEST);
 
@@ -65,6 +66,12 @@ describe("ImportDialog", () => {
     await userEvent.click(screen.getByRole("button", { name: "Dry run" }));
     await waitFor(() => expect(start).toHaveProperty("disabled", false));
     expect(screen.queryByText(/the job would register nothing/)).toBeNull();
+
+    // another integration: URLs are checked against another bucket, so a new dry run is needed
+    await userEvent.selectOptions(screen.getByLabelText("Integration"), screen.getByRole("option", { name: /None: public URLs/ }));
+    expect(start).toHaveProperty("disabled", true);
+    await userEvent.selectOptions(screen.getByLabelText("Integration"), screen.getByRole("option", { name: /cams \(s3: cams\)/ }));
+    await waitFor(() => expect(start).toHaveProperty("disabled", false)); // the same inputs as the last dry run
     await userEvent.click(start);
 
     await waitFor(() => expect(onStarted).toHaveBeenCalledWith(job({ status: "PENDING" })));

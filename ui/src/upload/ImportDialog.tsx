@@ -27,10 +27,11 @@ export function ImportDialog({ folder, onClose, onStarted }: Props) {
   const [ignoreErrors, setIgnoreErrors] = useState(false);
   const { integrations, dryRun, start } = useImport(folder, onStarted);
 
-  const checked = dryRun.data && file && dryRun.data.key === inputsKey(file, ignoreErrors) ? dryRun.data.report : null;
+  const checked =
+    dryRun.data && file && dryRun.data.key === inputsKey(file, ignoreErrors, integrationId) ? dryRun.data.report : null;
   const check = (event: FormEvent) => {
     event.preventDefault();
-    if (file) dryRun.mutate({ file, ignoreErrors });
+    if (file) dryRun.mutate({ file, ignoreErrors, integrationId });
   };
 
   return (
@@ -84,14 +85,18 @@ function useImport(folder: Folder, onStarted: (job: Job) => void) {
   const client = useQueryClient();
   const integrations = useQuery({ queryKey: ["integrations"], queryFn: () => unwrap(api.GET("/api/v1/integrations")) });
   const dryRun = useMutation({
-    mutationFn: async (input: { file: File; ignoreErrors: boolean }) => {
+    mutationFn: async (input: { file: File; ignoreErrors: boolean; integrationId: string }) => {
       const report = await unwrap(
         api.POST("/api/v1/folders/{folder_id}/import-dry-run", {
-          params: { path: { folder_id: folder.id }, query: { ignore_errors: input.ignoreErrors, source_name: input.file.name } },
+          params: {
+            path: { folder_id: folder.id },
+            // the job's integration: URLs outside its bucket are errors here as in the job
+            query: { ignore_errors: input.ignoreErrors, source_name: input.file.name, integration_id: input.integrationId || null },
+          },
           ...(await manifestBody(input.file)),
         }),
       );
-      return { report, key: inputsKey(input.file, input.ignoreErrors) };
+      return { report, key: inputsKey(input.file, input.ignoreErrors, input.integrationId) };
     },
   });
   const start = useMutation({

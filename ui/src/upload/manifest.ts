@@ -6,9 +6,10 @@ export function manifestContentType(file: { name: string; type?: string }): stri
   return "application/json";
 }
 
-/** What identifies the inputs a dry run was made for: a changed file or switch needs a new one. */
-export function inputsKey(file: File, ignoreErrors: boolean): string {
-  return [file.name, file.size, file.lastModified, ignoreErrors].join("|");
+/** What identifies the inputs a dry run was made for: a changed file, switch or integration
+ * (whose bucket the URLs are checked against) needs a new one. */
+export function inputsKey(file: File, ignoreErrors: boolean, integrationId = ""): string {
+  return [file.name, file.size, file.lastModified, ignoreErrors, integrationId].join("|");
 }
 
 /** "add 3 · skip 1 · update 0 · 1 error": a dry run in words. */

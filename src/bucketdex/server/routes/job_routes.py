@@ -125,17 +125,25 @@ async def dry_run_folder_import(
     caller: CallerDep,
     folder_id: uuid.UUID,
     ignore_errors: IgnoreErrors = False,
+    integration_id: IntegrationId = None,
     source_name: SourceName = None,
 ) -> DryRunOut:
     """What registering the manifest into the folder would do (add, skip, update, fail): nothing
-    is written.  A manifest that cannot be read at all is a 400 listing every problem."""
+    is written.  With ``integration_id``, URLs outside its bucket are unit errors as in the job
+    (no file is read).  A manifest that cannot be read at all is a 400 listing every problem."""
     manifest, name = await _manifest(request, source_name)
     catalog = server_state(request).catalogs.catalog(caller.org_id)
 
     def plan() -> DryRunOut:
         # another organisation's folder: 404 whatever the manifest (the service checks it first)
         return DryRunOut.of(
-            catalog.imports.dry_run(folder_id, manifest, source_name=name, ignore_errors=ignore_errors)
+            catalog.imports.dry_run(
+                folder_id,
+                manifest,
+                source_name=name,
+                ignore_errors=ignore_errors,
+                integration_id=integration_id,
+            )
         )
 
     return await anyio.to_thread.run_sync(plan)
