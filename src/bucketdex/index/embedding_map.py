@@ -64,7 +64,7 @@ class MapService:
         # the search's own transaction (index backlog caught up first) and filter condition
         with self._search._read() as conn:
             check_embedding_key(conn, self._catalog.org_id, key)
-            condition, _ = self._search._condition(conn, where, scope)
+            condition, _ = self._search.condition(conn, where, scope)
             return read_points(conn, self._catalog.org_id, key, condition=condition, frames=frames)
 
     def select(

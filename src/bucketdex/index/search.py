@@ -133,7 +133,7 @@ class SearchService:
         """Every matching item's id, in creation order (for collections and bulk actions)."""
         scope = Scope(folder_id, recursive, dataset_id)
         with self._read() as conn:
-            condition, _ = self._condition(conn, where, scope)
+            condition, _ = self.condition(conn, where, scope)
             rows = conn.execute(select(storage_items.c.id).where(condition).order_by(storage_items.c.id))
             return [row.id for row in rows]
 
@@ -152,10 +152,12 @@ class SearchService:
         with self._db.read() as conn:
             yield conn
 
-    def _condition(
+    def condition(
         self, conn: Connection, where: Where, scope: Scope
     ) -> tuple[ColumnElement[bool], MetadataSchema]:
-        """Scope and filter as one condition on ``storage_items`` (``Filtered.from_rows``)."""
+        """Scope and filter as one condition on ``storage_items`` (``Filtered.from_rows``), in
+        the caller's transaction, and the schema it was checked against: for services that
+        read other tables for the items a filter selects (similarity, the 2-D map)."""
         view = schema_view(self._db, conn, self._org_id)
         filtered = self._filtered(conn, typed_filter(where, view.schema), scope, view.keys)
         return filtered.from_rows(conn), view.schema

@@ -221,7 +221,7 @@ class SimilarityService:
 
         search = SearchService(self._catalog)
         with self._db.read() as conn:
-            condition = search._condition(conn, request.where, request.scope)[0] if restricted else None
+            condition = search.condition(conn, request.where, request.scope)[0] if restricted else None
 
             query = select(item_vectors.c.id).where(
                 item_vectors.c.org_id == self._org_id,
