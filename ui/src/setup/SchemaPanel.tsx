@@ -5,9 +5,9 @@ import { unwrap } from "../api/client";
 import { useApi } from "../api/context";
 import { ErrorMessage } from "../components/ErrorMessage";
 import { schemaKeys } from "../index/filter";
-import { addEnum, addScalar, deleteKey, restoreKey, SCALAR_TYPES, type SchemaDocument } from "./schemaEdits";
+import { addEmbedding, addEnum, addScalar, deleteKey, restoreKey, SCALAR_TYPES, type SchemaDocument } from "./schemaEdits";
 
-/** The metadata schema: each key with its type; add a scalar or enum key, delete (soft) and
+/** The metadata schema: each key with its type; add a scalar, enum or embedding key, delete (soft) and
  * restore. Each change sends the whole document (PUT /api/v1/schema). */
 export function SchemaPanel() {
   const api = useApi();
@@ -49,7 +49,7 @@ export function SchemaPanel() {
             <tr key={key.key}>
               <td>{key.key}</td>
               <td>{key.deleted ? `deleted (${key.type || "hard"})` : key.type}</td>
-              <td>{key.values?.join(", ") ?? ""}</td>
+              <td>{key.values?.join(", ") ?? (typeof document.data?.[key.key]?.size === "number" ? `${document.data[key.key]!.size} numbers` : "")}</td>
               <td>
                 {key.deleted ? (
                   key.restorable ? (
@@ -76,13 +76,17 @@ function AddKey({ onAdd, busy }: { onAdd: (edit: (current: SchemaDocument) => Sc
   const [name, setName] = useState("");
   const [type, setType] = useState("number");
   const [values, setValues] = useState("");
+  const [size, setSize] = useState("");
   const submit = (event: FormEvent) => {
     event.preventDefault();
     const key = name.trim();
     if (!key) return;
-    onAdd((current) => (type === "enum" ? addEnum(current, key, values) : addScalar(current, key, type)));
+    onAdd((current) =>
+      type === "enum" ? addEnum(current, key, values) : type === "embedding" ? addEmbedding(current, key, size) : addScalar(current, key, type),
+    );
     setName("");
     setValues("");
+    setSize("");
   };
   return (
     <form className="inline-form" onSubmit={submit} aria-label="Add a key">
@@ -92,7 +96,7 @@ function AddKey({ onAdd, busy }: { onAdd: (edit: (current: SchemaDocument) => Sc
       <label>
         Key type{" "}
         <select value={type} onChange={(event) => setType(event.target.value)}>
-          {[...SCALAR_TYPES, "enum"].map((option) => (
+          {[...SCALAR_TYPES, "enum", "embedding"].map((option) => (
             <option key={option}>{option}</option>
           ))}
         </select>
@@ -102,7 +106,12 @@ function AddKey({ onAdd, busy }: { onAdd: (edit: (current: SchemaDocument) => Sc
           Values (comma-separated) <input value={values} onChange={(event) => setValues(event.target.value)} />
         </label>
       ) : null}
-      <button type="submit" disabled={!name.trim() || busy}>
+      {type === "embedding" ? (
+        <label>
+          Size (numbers per vector) <input inputMode="numeric" value={size} onChange={(event) => setSize(event.target.value)} />
+        </label>
+      ) : null}
+      <button type="submit" disabled={!name.trim() || (type === "embedding" && !size.trim()) || busy}>
         Add key
       </button>
     </form>

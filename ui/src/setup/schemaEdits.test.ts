@@ -1,13 +1,14 @@
 import { describe, expect, it } from "vitest";
 
-import { addEnum, addScalar, deleteKey, restoreKey } from "./schemaEdits";
+import { addEmbedding, addEnum, addScalar, deleteKey, restoreKey } from "./schemaEdits";
 
 describe("schema edits", () => {
   const document = { weather: { ty: "enum", values: ["rainy"] } };
 
-  it("adds a scalar and an enum key", () => {
+  it("adds a scalar, an enum and an embedding key", () => {
     expect(addScalar(document, "score", "number").score).toEqual({ ty: "variant", hint: "number" });
     expect(addEnum(document, "light", " day, night ,, ").light).toEqual({ ty: "enum", values: ["day", "night"] });
+    expect(addEmbedding(document, "clip", " 512 ").clip).toEqual({ ty: "embedding", size: 512 });
     expect(document).toEqual({ weather: { ty: "enum", values: ["rainy"] } }); // not changed in place
   });
 

@@ -14,6 +14,11 @@ export function addEnum(document: SchemaDocument, key: string, values: string): 
   return { ...document, [key]: { ty: "enum", values: list } };
 }
 
+/** An embedding key of ``size`` numbers (the server refuses a size outside 1..4096, saying so). */
+export function addEmbedding(document: SchemaDocument, key: string, size: string): SchemaDocument {
+  return { ...document, [key]: { ty: "embedding", size: Number(size.trim()) } };
+}
+
 /** A soft delete: the key's option kept in the tombstone, so it can be restored. */
 export function deleteKey(document: SchemaDocument, key: string): SchemaDocument {
   return { ...document, [key]: { ty: "tombstone", deleted_ty: document[key] ?? null } };
