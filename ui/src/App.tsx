@@ -12,6 +12,7 @@ import { SetupScreen } from "./setup/SetupScreen";
 import { JobPage } from "./jobs/JobPage";
 import { JobsBell } from "./jobs/JobsBell";
 import { MapScreen } from "./map/MapScreen";
+import { DuplicatesScreen } from "./similar/DuplicatesScreen";
 import { linkProps, parseRoute, usePathname, type Route } from "./router";
 
 export function App({ apiOptions }: { apiOptions?: ApiOptions }) {
@@ -71,6 +72,9 @@ export function App({ apiOptions }: { apiOptions?: ApiOptions }) {
               <a {...linkProps("/map")} aria-current={route.screen === "map" ? "page" : undefined}>
                 Map
               </a>
+              <a {...linkProps("/duplicates")} aria-current={route.screen === "duplicates" ? "page" : undefined}>
+                Duplicates
+              </a>
               <a {...linkProps("/setup")} aria-current={route.screen === "setup" ? "page" : undefined}>
                 Schema and integrations
               </a>
@@ -93,6 +97,7 @@ function Screen({ route }: { route: Route }) {
   if (route.screen === "filters") return <FiltersScreen key={route.folderId} folderId={route.folderId} />;
   if (route.screen === "setup") return <SetupScreen />;
   if (route.screen === "map") return <MapScreen />;
+  if (route.screen === "duplicates") return <DuplicatesScreen />;
   return <FilesScreen folderId={route.folderId} itemId={route.itemId} />;
 }
 

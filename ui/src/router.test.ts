@@ -48,5 +48,7 @@ describe("the map's address", () => {
     expect(parseRoute("/map/")).toEqual({ screen: "map" });
     expect(pathOf({ screen: "map" })).toBe("/map");
     expect(parseRoute("/mapping")).toEqual({ screen: "files", folderId: null, itemId: null });
+    expect(parseRoute("/duplicates")).toEqual({ screen: "duplicates" });
+    expect(pathOf({ screen: "duplicates" })).toBe("/duplicates");
   });
 });

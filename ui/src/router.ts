@@ -6,7 +6,8 @@ export type Route =
   | { screen: "job"; jobId: string }
   | { screen: "filters"; folderId: string | null }
   | { screen: "setup" }
-  | { screen: "map" };
+  | { screen: "map" }
+  | { screen: "duplicates" };
 
 const ID = "([0-9a-f-]{36})";
 const FILES = new RegExp(`^/files/${ID}(?:/items/${ID})?/?$`, "i");
@@ -18,6 +19,7 @@ export function parseRoute(pathname: string): Route {
   if (filters) return { screen: "filters", folderId: filters[1] ?? null };
   if (/^\/setup\/?$/.test(pathname)) return { screen: "setup" };
   if (/^\/map\/?$/.test(pathname)) return { screen: "map" };
+  if (/^\/duplicates\/?$/.test(pathname)) return { screen: "duplicates" };
   const job = JOB.exec(pathname);
   if (job) return { screen: "job", jobId: job[1]! };
   const files = FILES.exec(pathname);
@@ -29,6 +31,7 @@ export function pathOf(route: Route): string {
   if (route.screen === "filters") return route.folderId ? `/filters/${route.folderId}` : "/filters";
   if (route.screen === "setup") return "/setup";
   if (route.screen === "map") return "/map";
+  if (route.screen === "duplicates") return "/duplicates";
   if (!route.folderId) return "/";
   return route.itemId ? `/files/${route.folderId}/items/${route.itemId}` : `/files/${route.folderId}`;
 }
