@@ -84,9 +84,9 @@ def plans_used(index: VectorIndex, monkeypatch: pytest.MonkeyPatch) -> list[str]
     used: list[str] = []
     search = index._graph_search
 
-    def recording(q: NDArray[np.float32], k: int, allowed: set[int] | None) -> object:
+    def recording(q: NDArray[np.float32], k: int, allowed: set[int] | None, ef: int = 0) -> object:
         used.append("walk" if allowed is not None else "wide")
-        return search(q, k, allowed)
+        return search(q, k, allowed, ef)
 
     monkeypatch.setattr(index, "_graph_search", recording)
     return used
