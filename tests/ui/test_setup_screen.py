@@ -1,8 +1,11 @@
 """The schema and integrations screen in Chromium against a real ``bucketdex serve``: a key
-added, deleted and restored (checked through GET /api/v1/schema); a local integration added and
+added, deleted and restored, an enum given a value and a key retyped (checked through GET
+/api/v1/schema); a local integration added and
 its permission self-test shown check by check."""
 
 from __future__ import annotations
+
+import re
 
 from playwright.sync_api import Page, expect
 from ui_support import Served, rest, screenshot, sign_in
@@ -34,6 +37,17 @@ def test_a_key_is_added_deleted_and_restored(page: Page, served: Served, api_key
     schema.get_by_role("button", name="Restore score").click()
     expect(schema.get_by_role("row", name="score number")).to_be_visible()
     assert api.get("/api/v1/schema").json()["score"] == {"ty": "variant", "hint": "number"}
+
+    # edited: a value added to the enum, the number key retyped (each change is the whole document)
+    schema.get_by_label("New values of weather (comma-separated)").fill("fog, rainy")
+    schema.get_by_role("form", name="Add values to weather").get_by_role("button", name="Add values").click()
+    expect(schema.get_by_role("row", name=re.compile("^weather enum rainy, snow, fog"))).to_be_visible()
+    schema.get_by_label("Type of score").select_option("varchar")
+    expect(schema.get_by_label("Type of score")).to_have_value("varchar")
+    assert api.get("/api/v1/schema").json() == {
+        "weather": {"ty": "enum", "values": ["rainy", "snow", "fog"]},
+        "score": {"ty": "variant", "hint": "varchar"},
+    }
 
     # the API's refusal, as it phrased it
     add.get_by_label("Key name").fill("bad/key")

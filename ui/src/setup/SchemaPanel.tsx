@@ -5,7 +5,7 @@ import { unwrap } from "../api/client";
 import { useApi } from "../api/context";
 import { ErrorMessage } from "../components/ErrorMessage";
 import { schemaKeys } from "../index/filter";
-import { addEmbedding, addEnum, addScalar, deleteKey, restoreKey, SCALAR_TYPES, type SchemaDocument } from "./schemaEdits";
+import { addEmbedding, addEnum, addEnumValues, addScalar, deleteKey, restoreKey, retypeScalar, SCALAR_TYPES, type SchemaDocument } from "./schemaEdits";
 
 /** The metadata schema: each key with its type; add a scalar, enum or embedding key, delete (soft) and
  * restore. Each change sends the whole document (PUT /api/v1/schema). */
@@ -48,8 +48,23 @@ export function SchemaPanel() {
           {keys.map((key) => (
             <tr key={key.key}>
               <td>{key.key}</td>
-              <td>{key.deleted ? `deleted (${key.type || "hard"})` : key.type}</td>
-              <td>{key.values?.join(", ") ?? (typeof document.data?.[key.key]?.size === "number" ? `${document.data[key.key]!.size} numbers` : "")}</td>
+              <td>
+                {!key.deleted && (SCALAR_TYPES as readonly string[]).includes(key.type) ? (
+                  <select aria-label={`Type of ${key.key}`} value={key.type} onChange={(event) => change((current) => retypeScalar(current, key.key, event.target.value))}>
+                    {SCALAR_TYPES.map((option) => (
+                      <option key={option}>{option}</option>
+                    ))}
+                  </select>
+                ) : key.deleted ? (
+                  `deleted (${key.type || "hard"})`
+                ) : (
+                  key.type
+                )}
+              </td>
+              <td>
+                {key.values?.join(", ") ?? (typeof document.data?.[key.key]?.size === "number" ? `${document.data[key.key]!.size} numbers` : "")}
+                {key.values && !key.deleted ? <AddValues name={key.key} onAdd={(values) => change((current) => addEnumValues(current, key.key, values))} /> : null}
+              </td>
               <td>
                 {key.deleted ? (
                   key.restorable ? (
@@ -69,6 +84,25 @@ export function SchemaPanel() {
       </table>
       <AddKey onAdd={change} busy={save.isPending} />
     </section>
+  );
+}
+
+/** More values of an enum key, comma-separated. */
+function AddValues({ name, onAdd }: { name: string; onAdd: (values: string) => void }) {
+  const [values, setValues] = useState("");
+  const submit = (event: FormEvent) => {
+    event.preventDefault();
+    if (!values.trim()) return;
+    onAdd(values);
+    setValues("");
+  };
+  return (
+    <form className="inline-form" onSubmit={submit} aria-label={`Add values to ${name}`}>
+      <input aria-label={`New values of ${name} (comma-separated)`} value={values} onChange={(event) => setValues(event.target.value)} />
+      <button type="submit" disabled={!values.trim()}>
+        Add values
+      </button>
+    </form>
   );
 }
 

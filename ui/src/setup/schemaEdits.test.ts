@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { addEmbedding, addEnum, addScalar, deleteKey, restoreKey } from "./schemaEdits";
+import { addEmbedding, addEnum, addEnumValues, addScalar, deleteKey, restoreKey, retypeScalar } from "./schemaEdits";
 
 describe("schema edits", () => {
   const document = { weather: { ty: "enum", values: ["rainy"] } };
@@ -10,6 +10,12 @@ describe("schema edits", () => {
     expect(addEnum(document, "light", " day, night ,, ").light).toEqual({ ty: "enum", values: ["day", "night"] });
     expect(addEmbedding(document, "clip", " 512 ").clip).toEqual({ ty: "embedding", size: 512 });
     expect(document).toEqual({ weather: { ty: "enum", values: ["rainy"] } }); // not changed in place
+  });
+
+  it("adds values to an enum and retypes a scalar", () => {
+    expect(addEnumValues(document, "weather", "snow, rainy, , fog").weather).toEqual({ ty: "enum", values: ["rainy", "snow", "fog"] });
+    expect(retypeScalar({ score: { ty: "variant", hint: "number" } }, "score", "varchar").score).toEqual({ ty: "variant", hint: "varchar" });
+    expect(document.weather).toEqual({ ty: "enum", values: ["rainy"] }); // not changed in place
   });
 
   it("soft-deletes a key and restores it", () => {

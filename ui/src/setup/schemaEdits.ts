@@ -14,6 +14,20 @@ export function addEnum(document: SchemaDocument, key: string, values: string): 
   return { ...document, [key]: { ty: "enum", values: list } };
 }
 
+/** More values for an enum key (blank and already present ones dropped: the server refuses
+ * nothing then, and names a bad value). */
+export function addEnumValues(document: SchemaDocument, key: string, values: string): SchemaDocument {
+  const current = Array.isArray(document[key]?.values) ? (document[key]!.values as string[]) : [];
+  const added = values.split(",").map((value) => value.trim()).filter((value) => value && !current.includes(value));
+  return { ...document, [key]: { ...document[key], values: [...current, ...added] } };
+}
+
+/** A scalar key retyped (its index rows are rebuilt for the new type; values that do not fit
+ * it are left out of filters on it). */
+export function retypeScalar(document: SchemaDocument, key: string, type: string): SchemaDocument {
+  return { ...document, [key]: { ty: "variant", hint: type } };
+}
+
 /** An embedding key of ``size`` numbers (the server refuses a size outside 1..4096, saying so). */
 export function addEmbedding(document: SchemaDocument, key: string, size: string): SchemaDocument {
   return { ...document, [key]: { ty: "embedding", size: Number(size.trim()) } };
