@@ -223,3 +223,46 @@ def test_a_collection_is_filled_and_emptied_from_a_preset(catalog: Catalog, db: 
     with pytest.raises(NotFound, match="collection"):
         service.add_from_preset(uuid.uuid4(), good.id)
     assert service.count_items(collection.id) == 2
+
+
+def test_a_collection_is_a_filter_key(catalog: Catalog, db: Database) -> None:
+    """``$collection`` (what a map selection becomes): membership, in the JSON tree and the
+    --where text, joined with other conditions; the reference matcher agrees."""
+    from bucketdex.index.reference import matches
+    from bucketdex.index.search import SearchService, typed_filter
+
+    folder = catalog.folders.create("f")
+    catalog.items.add(
+        folder.id,
+        [
+            NewItem(ItemType.PLAIN_TEXT, f"n{n}", url=f"s3://b/{n}.txt", client_metadata={"score": n})
+            for n in range(6)
+        ],
+    )
+    items = {i.name: i for i in catalog.items.list_in_folder(folder.id)}
+    service = CollectionService(db, DEFAULT_ORG_ID)
+    picked = service.create("picked")
+    service.add_items(picked.id, [items["n1"].id, items["n2"].id, items["n4"].id])
+    other = service.create("other")
+    service.add_items(other.id, [items["n5"].id])
+    search = SearchService(catalog)
+
+    def names(where: object) -> list[str]:
+        return sorted(i.name for i in search.search(where, limit=100).items)  # type: ignore[arg-type]
+
+    assert names({"key": "$collection", "op": "=", "value": str(picked.id)}) == ["n1", "n2", "n4"]
+    assert names(f'$collection = "{picked.id}" and score >= 2') == ["n2", "n4"]
+    assert names({"key": "$collection", "op": "in", "value": [str(other.id), str(picked.id)]}) == [
+        "n1",
+        "n2",
+        "n4",
+        "n5",
+    ]
+    assert names({"key": "$collection", "op": "exists", "value": False}) == ["n0", "n3"]
+    schema = catalog.schema.load()
+    node = typed_filter({"key": "$collection", "op": "=", "value": str(picked.id)}, schema)
+    assert node is not None
+    assert [
+        matches(node, items[n], collections={picked.id} if n in ("n1", "n2", "n4") else ())
+        for n in sorted(items)
+    ] == [n in ("n1", "n2", "n4") for n in sorted(items)]

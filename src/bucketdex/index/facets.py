@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, Connection, Integer, cast, func, select
 
 from bucketdex.core.records import FacetBucket, FacetCounts
 from bucketdex.errors import FilterError
-from bucketdex.index.keys import FACTS, Key, KeyType, Source
+from bucketdex.index.keys import FACTS, MEMBERSHIPS, Key, KeyType, Source
 from bucketdex.index.plan import Filtered, count_matches
 from bucketdex.store.tables import storage_items
 
@@ -61,7 +61,7 @@ def _value_column(conn: Connection, key: Key, filtered: Filtered) -> tuple[Colum
     """The column holding the key's values, and the rows to count (those that pass): a fact's
     column of the items, or the index rows of a schema key (without reading an item row when
     the index rows are enough, ``Filtered.ids_from_index``)."""
-    if key.source is Source.FACT and key.name != "dataset":
+    if key.source is Source.FACT and key.name not in MEMBERSHIPS:
         column = storage_items.c[FACTS[key.name].column]
         passing = filtered.from_rows(conn)
         matched = select(column.label("value")).where(passing, column.is_not(None)).subquery()

@@ -52,7 +52,7 @@ class Source(StrEnum):
 
 @dataclass(frozen=True)
 class Fact:
-    column: str  # storage_items column; "dataset" is membership, not a column
+    column: str  # storage_items column; a membership (``MEMBERSHIPS``) is not a column
     type: KeyType
     what: str
 
@@ -71,7 +71,9 @@ FACTS: dict[str, Fact] = {
     "created_at": Fact("created_at", KeyType.DATETIME, "when the item was registered"),
     "folder": Fact("folder_id", KeyType.UUID, "the folder the item is in"),
     "dataset": Fact("dataset", KeyType.UUID, "a dataset the item is linked into"),
+    "collection": Fact("collection", KeyType.UUID, "a collection the item is in (a map selection's too)"),
 }
+MEMBERSHIPS = frozenset({"dataset", "collection"})  # facts that are links to the item, not columns
 ITEM_TYPE_VALUES = tuple(t.value for t in ItemType)
 
 

@@ -36,7 +36,16 @@ from bucketdex.catalog.items import items_from_rows
 from bucketdex.catalog.metadata_schema import MetadataSchema
 from bucketdex.core.records import ItemRecord
 from bucketdex.errors import FilterError
-from bucketdex.index.keys import FACTS, Key, KeyType, NotFilterable, Source, UnknownKey, resolve_key
+from bucketdex.index.keys import (
+    FACTS,
+    MEMBERSHIPS,
+    Key,
+    KeyType,
+    NotFilterable,
+    Source,
+    UnknownKey,
+    resolve_key,
+)
 from bucketdex.index.keyset import Position, direction, past
 from bucketdex.index.matched_walk import page_from_matches
 from bucketdex.index.plan import Filtered
@@ -68,7 +77,7 @@ class Ordering:
             return cls("", False, None, None, None, dialect)
         desc = sort.startswith("-")
         key = resolve(sort[1:] if desc else sort, schema, "sort")
-        if key.source is Source.FACT and key.name != "dataset":
+        if key.source is Source.FACT and key.name not in MEMBERSHIPS:
             return cls(sort, desc, storage_items.c[FACTS[key.name].column], None, None, dialect)
         indexed = keys.get(key.name) if key.source is Source.METADATA else None
         if indexed is None or key.type not in _SORTABLE:

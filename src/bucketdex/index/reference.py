@@ -10,28 +10,35 @@ from typing import Any
 
 from bucketdex.catalog.index_values import parse_datetime
 from bucketdex.core.records import ItemRecord
-from bucketdex.index.keys import FACTS, KeyType, Source
+from bucketdex.index.keys import FACTS, MEMBERSHIPS, KeyType, Source
 from bucketdex.index.typed import Typed, TypedAll, TypedAny, TypedNode, TypedNot
 
 _MISSING = object()
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
-def matches(node: TypedNode, item: ItemRecord, datasets: Collection[uuid.UUID] = ()) -> bool:
-    """Whether ``item`` (linked into ``datasets``) passes the filter."""
+def matches(
+    node: TypedNode,
+    item: ItemRecord,
+    datasets: Collection[uuid.UUID] = (),
+    collections: Collection[uuid.UUID] = (),
+) -> bool:
+    """Whether ``item`` (linked into ``datasets``, in ``collections``) passes the filter."""
     if isinstance(node, TypedAll):
-        return all(matches(n, item, datasets) for n in node.nodes)
+        return all(matches(n, item, datasets, collections) for n in node.nodes)
     if isinstance(node, TypedAny):
-        return any(matches(n, item, datasets) for n in node.nodes)
+        return any(matches(n, item, datasets, collections) for n in node.nodes)
     if isinstance(node, TypedNot):
-        return not matches(node.node, item, datasets)
-    return _condition(node, item, datasets)
+        return not matches(node.node, item, datasets, collections)
+    return _condition(node, item, datasets, collections)
 
 
-def _condition(node: Typed, item: ItemRecord, datasets: Collection[uuid.UUID]) -> bool:
+def _condition(
+    node: Typed, item: ItemRecord, datasets: Collection[uuid.UUID], collections: Collection[uuid.UUID]
+) -> bool:
     key = node.key
-    if key.source is Source.FACT and key.name == "dataset":
-        found: Any = set(datasets)
+    if key.source is Source.FACT and key.name in MEMBERSHIPS:
+        found: Any = set(datasets if key.name == "dataset" else collections)
         if node.op == "exists":
             return bool(found) is bool(node.value)
         wanted = node.value if node.op == "in" else (node.value,)

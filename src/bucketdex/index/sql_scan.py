@@ -1,6 +1,7 @@
 """Conditions that read the item row itself, as SQL over ``storage_items`` (issue 18): media facts
-(its columns; ``$dataset`` through ``data_rows``), keys outside the schema (``json:``) and text
-keys of the schema, both read from ``client_metadata``.  Conditions on the other schema keys
+(its columns; ``$dataset`` through ``data_rows``, ``$collection`` through ``collection_items``),
+keys outside the schema (``json:``) and text keys of the schema, both read from
+``client_metadata``.  Conditions on the other schema keys
 read the index tables instead (``index.compile``).
 
 Every expression here is two-valued, as ``index.typed`` defines the semantics: it is never
@@ -49,9 +50,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import JSONB
 
-from bucketdex.index.keys import FACTS, Key, KeyType, Source
+from bucketdex.index.keys import FACTS, MEMBERSHIPS, Key, KeyType, Source
 from bucketdex.index.typed import Typed
-from bucketdex.store.tables import data_rows, storage_items
+from bucketdex.store.tables import collection_items, data_rows, storage_items
 
 DIALECTS = ("sqlite", "postgresql")
 _UPPER = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -73,7 +74,7 @@ def reads_item_row(key: Key) -> bool:
 
 def scan_condition(node: Typed, dialect: str) -> ColumnElement[bool]:
     """``node`` as a never-NULL boolean over ``storage_items`` (correlated to ``data_rows``
-    for ``$dataset``), for the dialect named ``sqlite`` or ``postgresql``."""
+    for ``$dataset``, ``$collection``), for the dialect named ``sqlite`` or ``postgresql``."""
     if dialect not in DIALECTS:
         raise ValueError(f"dialect {dialect!r}: the index compiles for {' and '.join(DIALECTS)}")
     if not reads_item_row(node.key):
@@ -87,8 +88,8 @@ def scan_condition(node: Typed, dialect: str) -> ColumnElement[bool]:
 
 
 def _fact(node: Typed, dialect: str) -> ColumnElement[bool]:
-    if node.key.name == "dataset":
-        return _dataset(node)
+    if node.key.name in MEMBERSHIPS:
+        return _membership(node)
     column = storage_items.c[FACTS[node.key.name].column]
     if node.op == "exists":
         return column.is_not(None) if node.value else column.is_(None)
@@ -116,14 +117,19 @@ def _compare(expression: ColumnElement[Any], op: str, values: Sequence[Any]) -> 
     return compared
 
 
-def _dataset(node: Typed) -> ColumnElement[bool]:
-    linked = select(data_rows.c.id).where(data_rows.c.item_id == storage_items.c.id)
+def _membership(node: Typed) -> ColumnElement[bool]:
+    """``$dataset`` (data rows) or ``$collection`` (collection items): a link of the item."""
+    if node.key.name == "dataset":
+        item, owner = data_rows.c.item_id, data_rows.c.dataset_id
+    else:
+        item, owner = collection_items.c.item_id, collection_items.c.collection_id
+    linked = select(item).where(item == storage_items.c.id)
     if node.op == "exists":
         found = linked.exists()
         return found if node.value else not_(found)
     if node.op == "in":
-        return linked.where(data_rows.c.dataset_id.in_(node.value)).exists()
-    return linked.where(data_rows.c.dataset_id == node.value).exists()
+        return linked.where(owner.in_(node.value)).exists()
+    return linked.where(owner == node.value).exists()
 
 
 def _starts_with(expression: ColumnElement[Any], prefix: str, dialect: str) -> ColumnElement[bool]:
