@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image
 from playwright.sync_api import Page, expect
 from test_similar_and_map import around, drag, map_points, screen_of
-from ui_support import Served, open_folder, rest, screenshot, sign_in
+from ui_support import Served, add_local_integration, open_folder, rest, screenshot, sign_in
 
 import bucketdex
 
@@ -78,12 +78,7 @@ def set_up_schema_and_integration(page: Page, served: Served, api_key: str) -> N
         "score": {"ty": "variant", "hint": "number"},
         "clip": {"ty": "embedding", "size": 8},
     }
-    integrations = page.get_by_role("region", name="Integrations")
-    form = integrations.get_by_role("form", name="New integration")
-    form.get_by_label("Title").fill("disk")
-    form.get_by_label("Provider").select_option("local")
-    form.get_by_role("textbox", name="Directory").fill(str(served.media))
-    form.get_by_role("button", name="Add integration").click()
+    integrations = add_local_integration(page, "disk", served.media)
     integrations.get_by_role("button", name="Test disk").click()
     report = integrations.get_by_role("region", name="Self-test of disk")
     expect(report.get_by_text("every check passed")).to_be_visible()

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from playwright.sync_api import Page, expect
-from ui_support import Served, rest, screenshot, sign_in
+from ui_support import Served, add_local_integration, rest, screenshot, sign_in
 
 
 def test_a_key_is_added_deleted_and_restored(page: Page, served: Served, api_key: str) -> None:
@@ -63,13 +63,8 @@ def test_a_local_integration_is_added_and_self_tested(page: Page, served: Served
     (served.media / "first.txt").write_text("hello\n")
     sign_in(page, served, api_key)
     page.goto(f"{served.base_url}/setup")
-    integrations = page.get_by_role("region", name="Integrations")
+    integrations = add_local_integration(page, "disk", served.media)
     form = integrations.get_by_role("form", name="New integration")
-    form.get_by_label("Title").fill("disk")
-    form.get_by_label("Provider").select_option("local")
-    form.get_by_role("textbox", name="Directory").fill(str(served.media))
-    form.get_by_role("button", name="Add integration").click()
-    expect(integrations.get_by_text(f"disk local: {served.media}")).to_be_visible()
     listed = rest(served, api_key).get("/api/v1/integrations").json()
     assert [(i["title"], i["provider"], i["bucket"]) for i in listed] == [
         ("disk", "local", str(served.media))

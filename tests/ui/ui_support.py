@@ -88,3 +88,16 @@ def register(folder: StorageFolder, integration_id: Any, manifest: dict[str, Any
     job = folder.add_private_data_to_folder_start(integration_id, manifest)
     result = folder.add_private_data_to_folder_get_result(job, timeout_seconds=60)
     assert result.status is JobStatus.DONE, (result.errors, result.unit_errors)
+
+
+def add_local_integration(page: Page, title: str, directory: Path) -> Locator:
+    """On the setup screen: a local-directory integration added through its form; the
+    Integrations region."""
+    integrations = page.get_by_role("region", name="Integrations")
+    form = integrations.get_by_role("form", name="New integration")
+    form.get_by_label("Title").fill(title)
+    form.get_by_label("Provider").select_option("local")
+    form.get_by_role("textbox", name="Directory").fill(str(directory))
+    form.get_by_role("button", name="Add integration").click()
+    expect(integrations.get_by_text(f"{title} local: {directory}")).to_be_visible()
+    return integrations
