@@ -200,6 +200,11 @@ def select_a_cluster_on_the_map(
     expect(status).to_contain_text("Map computed", timeout=120_000)
     canvas = page.get_by_test_id("map-canvas")
     expect(canvas).to_have_attribute("data-drawn-points", str(len(vectors)))
+    painted = canvas.evaluate(
+        "c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
+        " let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i]) n++; return n; }"
+    )
+    assert painted >= len(vectors), painted  # the points really painted, each a few pixels
     points = map_points(served, api_key)
     client = bucketdex.Client.connect(served.base_url, api_key=api_key)
     names = {str(item.uuid): item.name for item in client.search_items(None, limit=1000)}
