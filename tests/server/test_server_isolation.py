@@ -241,6 +241,14 @@ async def test_own_resources_cannot_point_at_another_organisations(
         headers=org_b.bearer,
     )
     assert job.status_code == 404 and ids["integration_id"] in job.json()["message"]
+    dry = await client.post(  # a dry run checked against A's integration: refused the same way
+        f"/api/v1/folders/{own_folder['id']}/import-dry-run",
+        params={"integration_id": ids["integration_id"]},
+        content=json.dumps(MANIFEST).encode(),
+        headers=org_b.bearer,
+    )
+    assert dry.status_code == 404 and dry.json()["message"] == job.json()["message"]
+    assert "a-secret" not in dry.text
     link = await client.post(
         f"/api/v1/datasets/{own_dataset['id']}/items",
         json={"item_ids": [ids["item_id"]]},
