@@ -4,6 +4,7 @@ catalogs): each app has the import-job tasks under their own names."""
 from __future__ import annotations
 
 from bucketdex.queue.app import make_app
+from bucketdex.queue.map_tasks import COMPUTE
 from bucketdex.queue.tasks import CHUNK, FINISH, PLAN
 
 
@@ -14,5 +15,5 @@ def test_apps_on_two_databases_each_know_the_tasks_by_their_names() -> None:
     assert first is not second
     for app in (first, second):
         ours = {name for name in app.tasks if "procrastinate" not in name}  # (its built-ins aside)
-        assert ours == {PLAN, CHUNK, FINISH}, sorted(app.tasks)
+        assert ours == {PLAN, CHUNK, FINISH, COMPUTE}, sorted(app.tasks)
         assert all(app.tasks[name].blueprint is app for name in ours)

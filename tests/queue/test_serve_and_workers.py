@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 from PIL import Image
+from sqlalchemy import text
 
 from bucketdex import Client
 from bucketdex.auth.service import AuthService
@@ -90,3 +91,41 @@ def test_the_server_enqueues_and_cli_workers_register_with_live_progress(
     assert ("reading", IMAGES) in phases  # live progress, published by the workers
     urls = [item.url for item in folder.list_items()]
     assert len(urls) == len(set(urls)) == IMAGES
+
+
+def test_a_map_computed_through_the_server_runs_on_the_cli_workers(
+    served: tuple[Client, Path, list[subprocess.Popen[bytes]]], db: Database
+) -> None:
+    """`compute_embedding_map` through `serve --queue`: the server queues the job and a
+    `bucketdex worker` computes it (the server process has no map thread running)."""
+    client, tmp_path, workers = served
+    bucket = tmp_path / "vectors"
+    bucket.mkdir()
+    for n in range(60):
+        Image.new("RGB", (10 + n, 20)).save(bucket / f"{n:03d}.png", format="PNG")
+    schema = client.metadata_schema()
+    schema.add_embedding("clip", size=4)
+    schema.save()
+    disk = client.create_integration("disk", "local", str(bucket))
+    folder = client.create_storage_folder("mapped")
+    images = [
+        {
+            "objectUrl": (bucket / f"{n:03d}.png").as_uri(),
+            "clientMetadata": {"clip": [n % 2 * 5.0, 1.0, n / 60, 0.5]},
+        }
+        for n in range(60)
+    ]
+    job = folder.add_private_data_to_folder_start(disk.id, {"images": images})
+    assert client.get_import_result(job, timeout_seconds=120).status is JobStatus.DONE
+
+    mapped = client.compute_embedding_map("clip").wait(120)
+    assert all(w.poll() is None for w in workers), (tmp_path / "workers.log").read_text()[-2000:]
+    assert (mapped.status, mapped.points) == (JobStatus.DONE, 60), mapped.error
+    assert len(client.embedding_map("clip")) == 60
+    with db.read() as conn:
+        ran = conn.execute(
+            text("SELECT status FROM procrastinate_jobs WHERE task_name = 'embedding_maps:compute' "
+                 "AND args->>'job_id' = :job"),
+            {"job": str(mapped.id)},
+        ).scalars().all()  # fmt: skip
+    assert ran == ["succeeded"]  # a worker ran it, through the queue

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import threading
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 from bucketdex.catalog.curation import CurationService
@@ -41,6 +42,8 @@ class Catalog:
         self.jobs = JobStore(db, org_id)
         self._imports: ImportService | None = None
         self._imports_lock = threading.Lock()
+        #: where map jobs go instead of this process's map thread (``dispatch_maps_to``)
+        self.map_dispatch: Callable[[uuid.UUID, str], None] | None = None
 
     @classmethod
     def open(cls, path: str | os.PathLike[str] | None = None, database_url: str | None = None) -> Catalog:
@@ -59,6 +62,11 @@ class Catalog:
             if self._imports is None:
                 self._imports = ImportService(self)
             return self._imports
+
+    def dispatch_maps_to(self, dispatch: Callable[[uuid.UUID, str], None]) -> None:
+        """Hand every 2-D map job started here (job id, metric) to ``dispatch`` (a distributed
+        queue: ``bucketdex.queue``) instead of this process's map thread."""
+        self.map_dispatch = dispatch
 
     _home: Path | None = None  # where the key file lives (Catalog.open); else the environment's
 

@@ -5,10 +5,12 @@ A map job reads the key's vectors (``catalog.vectors``, in batches), writes the 
 first (a map shows within seconds), then the refined layout (UMAP on a sample, the rest placed
 from their neighbours: ``vectors.layout``) in its place.  Each layout replaces the key's points
 in one transaction, so a reader sees one layout whole; the same transaction stores it as one
-packed array too (``catalog.map_layouts``), which serves a whole map in one row.  Jobs run on a
-thread of the process that started them, one at a time (a layout takes both cores); a job left
-PENDING by a process that died is taken over by the next ``start`` of its key (its lock is free
-then).
+packed array too (``catalog.map_layouts``), which serves a whole map in one row.  Embedded, jobs
+run on a thread of the process that started them, one at a time (a layout takes both cores); a
+catalog whose jobs go to the distributed queue (``Catalog.dispatch_maps_to``: a server with a
+job queue) hands each to it instead, and a worker process computes it (``bucketdex.queue``).
+A job left PENDING by a process that died is taken over by the next ``start`` of its key (its
+lock is free then), or, queued, by the next worker once the dead one's heartbeat is stale.
 
 The binary form (``encode_points``), little-endian, no header, one record per point:
 ``float32 x, float32 y, 16 bytes item id`` (24 bytes); with frames, ``int32 frame`` follows
@@ -20,7 +22,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
@@ -67,6 +69,8 @@ _POLL_SECONDS = 0.2
 Stage = Literal["pca", "refined"]
 RECORD = np.dtype([("x", "<f4"), ("y", "<f4"), ("id", "V16")])
 RECORD_WITH_FRAME = np.dtype([("x", "<f4"), ("y", "<f4"), ("id", "V16"), ("frame", "<i4")])
+#: where a catalog hands its map jobs to be run elsewhere (job id, metric): ``bucketdex.queue``
+MapDispatch = Callable[[uuid.UUID, str], None]
 
 
 @dataclass(frozen=True)
@@ -129,10 +133,12 @@ class EmbeddingMapService:
     def __init__(self, catalog: Catalog) -> None:
         self._db = catalog.db
         self._org_id = catalog.org_id
+        self._dispatch = catalog.map_dispatch
 
     def start(self, key: str, *, metric: Metric = "cosine", run: bool = True) -> MapJob:
         """Queue a map job for ``key`` (an embedding key of the schema), or hand back the one
-        PENDING for it; ``run=False`` leaves it to ``run_here`` (a worker, a test)."""
+        PENDING for it; ``run=False`` leaves it to ``run_here`` (a worker, a test).  With a
+        dispatch (the queue) the job goes there, else to this process's map thread."""
         if metric not in ("cosine", "l2"):
             raise InvalidArgument(f"metric: {metric!r} is not a map metric; use 'cosine' or 'l2'")
         with self._db.write() as conn:
@@ -145,8 +151,10 @@ class EmbeddingMapService:
                 )
             ).first()
             job_id = pending.id if pending else self._create(conn, key)
-        if run:
-            _EXECUTOR.submit(self._run_logged, job_id, metric)
+        if run and self._dispatch is not None:
+            self._dispatch(job_id, metric)
+        elif run:
+            _EXECUTOR.submit(self.run_logged, job_id, metric)
         return self.job(job_id)
 
     def job(self, job_id: uuid.UUID) -> MapJob:
@@ -175,9 +183,15 @@ class EmbeddingMapService:
             time.sleep(_POLL_SECONDS)
 
     def run_here(self, job_id: uuid.UUID, *, metric: Metric = "cosine", sample: int | None = None) -> bool:
-        """Run the job in this thread unless another runner has it; whether this call ran it."""
+        """Run the job in this thread unless another runner has it (or it is gone or over);
+        whether this call ran it."""
         with job_lock(self._db, job_id) as mine:
-            if not mine or self.job(job_id).status is not JobStatus.PENDING:
+            if not mine:
+                return False
+            try:
+                if self.job(job_id).status is not JobStatus.PENDING:
+                    return False
+            except NotFound:  # deleted with its organisation meanwhile
                 return False
             compute(self._db, self._org_id, job_id, metric=metric, sample=sample)
             return True
@@ -201,12 +215,16 @@ class EmbeddingMapService:
         )  # fmt: skip
         return job_id
 
-    def _run_logged(self, job_id: uuid.UUID, metric: Metric) -> None:
+    def run_logged(self, job_id: uuid.UUID, metric: Metric) -> bool:
+        """``run_here``, where an unexpected exception (a bug, not bad input: those end the job
+        as ERROR with their message already) fails the job, logged, instead of propagating: the
+        map thread lives on, and a queue does not retry what would fail again."""
         try:
-            self.run_here(job_id, metric=metric)
-        except Exception as exc:  # a bug, not bad input: fail the job, keep the thread alive
+            return self.run_here(job_id, metric=metric)
+        except Exception as exc:
             log.exception("map job %s failed", job_id)
             _set(self._db, job_id, status=JobStatus.ERROR, error=f"internal error ({type(exc).__name__})")
+            return True
 
 
 _EXECUTOR = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bucketdex-map")

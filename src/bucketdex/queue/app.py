@@ -10,6 +10,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from bucketdex.errors import InvalidArgument
+from bucketdex.queue import map_tasks
 from bucketdex.queue.tasks import NAMESPACE, import_job_tasks
 from bucketdex.store.database import Database
 
@@ -29,11 +30,12 @@ def conninfo(database_url: str) -> str:
 
 @functools.cache
 def make_app(database_url: str) -> procrastinate.App:
-    """The Procrastinate app on the catalog's database with bucketdex's tasks (``import_jobs``;
-    later issues add their blueprints here).  One per database and process: a blueprint's
-    tasks are bound to the first app they are added to."""
+    """The Procrastinate app on the catalog's database with bucketdex's tasks (``import_jobs``,
+    ``embedding_maps``).  One per database and process: a blueprint's tasks are bound to the
+    first app they are added to."""
     app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo(database_url)))
     app.add_tasks_from(import_job_tasks(), namespace=NAMESPACE)
+    app.add_tasks_from(map_tasks.embedding_map_tasks(), namespace=map_tasks.NAMESPACE)
     return app
 
 

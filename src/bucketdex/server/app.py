@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import inspect
 import logging
-import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import fastapi.routing
@@ -23,8 +22,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bucketdex import __version__
 from bucketdex.auth.service import AuthService
+from bucketdex.catalog.catalog import Catalog
 from bucketdex.catalog.secrets import SecretBox
-from bucketdex.core.records import JobRecord
 from bucketdex.errors import BucketdexError, InvalidArgument
 from bucketdex.server.catalogs import CatalogPool
 from bucketdex.server.encord import router as encord_router
@@ -92,9 +91,9 @@ def create_app(
     resumed when ``resume_jobs``; on shutdown running jobs finish first."""
     settings = settings or ServerSettings()
     queue = None if settings.job_queue is None else _open_queue(db, settings.job_queue)
-    dispatch_for = None if queue is None else queue.dispatch_for
+    attach_queue = None if queue is None else queue.attach
     state = ServerState(
-        auth=AuthService(db), catalogs=CatalogPool(db, secrets, dispatch_for), settings=settings
+        auth=AuthService(db), catalogs=CatalogPool(db, secrets, attach_queue), settings=settings
     )
 
     @asynccontextmanager
@@ -183,10 +182,12 @@ class _Queue:
 
         self.name, self._app = name, open_app(db)
 
-    def dispatch_for(self, org_id: uuid.UUID) -> Callable[[JobRecord], None]:
-        from bucketdex.queue.dispatch import dispatcher
+    def attach(self, catalog: Catalog) -> None:
+        """Send the catalog's import and map jobs to the queue's workers."""
+        from bucketdex.queue.dispatch import dispatcher, map_dispatcher
 
-        return dispatcher(self._app, str(org_id), self.name)
+        catalog.imports.dispatch_to(dispatcher(self._app, str(catalog.org_id), self.name))
+        catalog.dispatch_maps_to(map_dispatcher(self._app, str(catalog.org_id), self.name))
 
     def close(self) -> None:
         self._app.close()

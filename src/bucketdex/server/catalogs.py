@@ -9,10 +9,10 @@ from collections.abc import Callable
 from bucketdex.catalog.catalog import Catalog
 from bucketdex.catalog.imports import ImportService
 from bucketdex.catalog.secrets import SecretBox
-from bucketdex.core.records import JobRecord
 from bucketdex.store.database import Database
 
-DispatchFor = Callable[[uuid.UUID], Callable[[JobRecord], None]]
+#: hands a new catalog's jobs (imports, maps) to a job queue: ``server.app._Queue.attach``
+AttachQueue = Callable[[Catalog], None]
 
 
 class CatalogPool:
@@ -24,11 +24,11 @@ class CatalogPool:
     """
 
     def __init__(
-        self, db: Database, secrets: SecretBox | None = None, dispatch_for: DispatchFor | None = None
+        self, db: Database, secrets: SecretBox | None = None, attach_queue: AttachQueue | None = None
     ) -> None:
         self.db = db
         self._secrets = secrets
-        self._dispatch_for = dispatch_for  # with a job queue: each organisation's jobs go there
+        self._attach_queue = attach_queue  # with a job queue: each organisation's jobs go there
         self._catalogs: dict[uuid.UUID, Catalog] = {}
         self._lock = threading.Lock()
 
@@ -37,8 +37,8 @@ class CatalogPool:
             found = self._catalogs.get(org_id)
             if found is None:
                 found = self._catalogs[org_id] = Catalog(self.db, org_id, secrets=self._secrets)
-                if self._dispatch_for is not None:
-                    found.imports.dispatch_to(self._dispatch_for(org_id))
+                if self._attach_queue is not None:
+                    self._attach_queue(found)
             return found
 
     def imports(self, org_id: uuid.UUID) -> ImportService:
