@@ -33,6 +33,7 @@ from sqlalchemy import (
     Select,
     String,
     Table,
+    bindparam,
     case,
     cast,
     delete,
@@ -201,8 +202,11 @@ def record_registration(conn: Connection, org_id: uuid.UUID, new_ids: Sequence[u
 
 
 def has_backlog(conn: Connection, org_id: uuid.UUID) -> bool:
-    found = conn.execute(select(index_backlog.c.id).where(index_backlog.c.org_id == org_id).limit(1))
-    return found.first() is not None
+    return conn.execute(_ANY_BACKLOG, {"org_id": org_id}).first() is not None
+
+
+# built once: every search asks it first
+_ANY_BACKLOG = select(index_backlog.c.id).where(index_backlog.c.org_id == bindparam("org_id")).limit(1)
 
 
 def copy_key(
