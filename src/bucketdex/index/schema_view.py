@@ -53,7 +53,7 @@ def schema_view(db: Database, conn: Connection, org_id: uuid.UUID) -> SchemaView
 
 
 def _stamp_query() -> Any:
-    org_id = bindparam("org_id")
+    org_id: Any = bindparam("org_id")  # typed by the column it is compared with
     keys = select(func.count(), func.max(index_keys.c.id)).where(index_keys.c.org_id == org_id).subquery()
     saved = select(metadata_schemas.c.updated_at).where(metadata_schemas.c.org_id == org_id).scalar_subquery()
     return select(saved, keys.c[0], keys.c[1])
