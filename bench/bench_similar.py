@@ -13,8 +13,17 @@ saves the index (timed apart: the build), ``--queries`` queries each of:
 * ``brute force, 10 %`` / ``1 %`` — the same over the filter's rows only.
 
 Recall@10 of each SDK answer against the brute-force answer of the same query is reported, so a
-fast wrong answer shows.  ``python bench/bench_similar.py [--items 100000] [--dim 512]
-[--postgres URL]``; ``--quick``: 20,000 items.
+fast wrong answer shows.
+
+Near-duplicates: every 100th item (n % 100 == 50) is a near copy of the item 50 before it (noise
+1e-3), so there are ``items / 100`` planted pairs; ``client.find_duplicates(key="emb",
+threshold=0.001)`` over the whole catalog is timed and its groups checked against the planted
+pairs (found / planted, and groups that are not planted).  Baseline in the same run: one
+``VectorIndex.search`` per vector (how duplicates were searched before: the batched searches
+replaced it), timed over 2,000 vectors and scaled to the catalog.
+
+``python bench/bench_similar.py [--items 100000] [--dim 512] [--postgres URL]``; ``--quick``:
+20,000 items.
 """
 
 from __future__ import annotations
@@ -44,6 +53,8 @@ def vectors(count: int, dim: int, seed: int = 19) -> np.ndarray:
     rng = np.random.default_rng(seed)
     centres = rng.normal(size=(200, dim)).astype(np.float32)
     out = centres[rng.integers(0, 200, count)] + rng.normal(scale=0.6, size=(count, dim)).astype(np.float32)
+    copies = np.arange(50, count, 100)  # planted near-duplicates of the items 50 before
+    out[copies] = out[copies - 50] + rng.normal(scale=1e-3, size=(len(copies), dim)).astype(np.float32)
     return out.astype(np.float32)
 
 
@@ -121,7 +132,31 @@ def run(args: argparse.Namespace) -> None:
                 f"| {name} | {_ms(statistics.median(sdk_times))} | {_ms(_p99(sdk_times))} | "
                 f"{statistics.mean(recalls):.3f} | {_ms(statistics.median(brute_times))} |"
             )
+        duplicates(client, catalog, ids, args.items, args.dim)
         catalog.close()
+
+
+def duplicates(client: Client, catalog: Catalog, ids: list[Any], count: int, dim: int) -> None:
+    """``find_duplicates`` over the catalog against the planted pairs; the old way's time."""
+    from bucketdex.catalog.similarity import VectorIndexes
+
+    started = time.perf_counter()
+    groups = client.find_duplicates(key="emb", threshold=0.001, limit=min(count, 10_000))
+    seconds = time.perf_counter() - started
+    position = {item_id: n for n, item_id in enumerate(ids)}
+    found = {tuple(sorted(position[item.uuid] for item in group.items)) for group in groups}
+    planted = {(n - 50, n) for n in range(50, count, 100)}
+    with VectorIndexes.of(catalog).synced("emb", "cosine", dim) as index:
+        sample = index.labels()[:2000]
+        started = time.perf_counter()
+        for label in sample.tolist():
+            index.search(index.vector(label), 64)
+        one_by_one = (time.perf_counter() - started) / len(sample) * len(index)
+    print(
+        f"duplicates: find_duplicates {seconds:.1f} s for {count} vectors; planted pairs found "
+        f"{len(found & planted)}/{len(planted)}, other groups {len(found - planted)}; "
+        f"one search per vector (the old way, 2,000 timed): {one_by_one:.1f} s"
+    )
 
 
 def _p99(values: list[float]) -> float:

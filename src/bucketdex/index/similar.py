@@ -172,7 +172,8 @@ class SimilarityService:
     def duplicates(self, request: DuplicatesRequest) -> list[list[SimilarHit]]:
         """Near-duplicate groups: taking the vectors in label order, each one not yet grouped
         starts a group of the ungrouped vectors within ``threshold`` of it (its ``DUP_NEIGHBOURS``
-        nearest at most); groups of one are no duplicates.  Largest groups first."""
+        nearest at most); groups of one are no duplicates.  Largest groups first
+        (``vectors.duplicates``: the neighbours searched a batch at a time)."""
         request.check()
         metric = check_metric(request.metric)
         if request.where is not None:
@@ -184,8 +185,12 @@ class SimilarityService:
         restricted = request.where is not None or request.scope != EVERYWHERE
         with self._indexes.synced(request.key, metric, size) as index:
             labels = self._labels(request, index, restricted)
-            groups = _leader_groups(index, labels, float(request.threshold), restricted)
-        groups.sort(key=lambda group: (-len(group), int(group[0][0])))
+            from bucketdex.vectors.duplicates import leader_groups  # numpy: the vectors extra
+
+            among = labels if restricted else None
+            groups = leader_groups(
+                index, labels, float(request.threshold), neighbours=DUP_NEIGHBOURS, among=among
+            )
         return [self._hits(request.key, metric, *_columns(group)) for group in groups[: request.limit]]
 
     def _query_vector(
@@ -259,29 +264,6 @@ class SimilarityService:
 
 
 DUP_NEIGHBOURS = 64  # the most members a duplicates group gathers from one search
-
-
-def _leader_groups(
-    index: VectorIndex, labels: npt.NDArray[np.int64], threshold: float, restricted: bool
-) -> list[list[tuple[int, float]]]:
-    """Groups as [(label, distance to the first)], the first with distance 0."""
-    grouped: set[int] = set()
-    groups: list[list[tuple[int, float]]] = []
-    among = labels if restricted else None
-    for label in labels.tolist():
-        if label in grouped:
-            continue
-        found, distances = index.search(index.vector(label), DUP_NEIGHBOURS, among=among)
-        members = [
-            (int(other), float(distance))
-            for other, distance in zip(found.tolist(), distances.tolist(), strict=True)
-            if other != label and other not in grouped and distance <= threshold
-        ]
-        if members:
-            grouped.add(label)
-            grouped.update(other for other, _ in members)
-            groups.append([(label, 0.0), *members])
-    return groups
 
 
 def _columns(group: list[tuple[int, float]]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:

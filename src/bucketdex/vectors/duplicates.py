@@ -1,8 +1,14 @@
 """Near-duplicate groups of an index's vectors (issue 19).
 
-Each vector's ``k`` nearest neighbours within ``threshold`` (the index's distance: 1 - cos or
-squared Euclidean) are joined by union-find, so a chain of close pairs forms one group.  With
-``among`` only those labels are grouped (a filter's candidates), searched among themselves.
+Taking the vectors in the order given, each one not yet grouped leads a group of the vectors not
+yet grouped within ``threshold`` of it (the index's distance: 1 - cos or squared Euclidean),
+among its ``neighbours`` nearest; a group of one is no duplicate.  A leader never chains to its
+members' neighbours, so a group's spread is at most twice the threshold.
+
+The nearest neighbours are searched a batch of vectors at a time (``VectorIndex.search_many``:
+one multi-threaded graph search per batch, or block products when exact), then the groups are
+formed from the lists in order; that is the part that must be sequential, and it is cheap: a
+vector with no neighbour within the threshold costs one comparison.
 """
 
 from __future__ import annotations
@@ -13,43 +19,48 @@ from numpy.typing import NDArray
 from bucketdex.errors import InvalidArgument
 from bucketdex.vectors.index import VectorIndex
 
+BATCH = 2_048  # vectors searched at once
+#: the search width of a duplicates search: near-duplicates are each other's nearest, so a
+#: narrower walk than a similarity search's finds them (and a 1M-vector pass takes minutes)
+DUPLICATES_EF = 64
 
-def _find(parent: dict[int, int], x: int) -> int:
-    while parent[x] != x:
-        parent[x] = parent[parent[x]]
-        x = parent[x]
-    return x
+Group = list[tuple[int, float]]  # (label, distance to the leader); the leader first, at 0
 
 
-def duplicate_groups(
+def leader_groups(
     index: VectorIndex,
+    labels: NDArray[np.int64],
     threshold: float,
     *,
-    k: int = 10,
+    neighbours: int = 64,
     among: NDArray[np.int64] | None = None,
-) -> list[list[int]]:
-    """Groups (2 or more labels, each sorted) of vectors within ``threshold`` of a neighbour,
-    largest group first."""
-    if threshold < 0 or k < 1:
-        raise InvalidArgument(f"duplicates: threshold {threshold} must be >= 0 and k {k} >= 1")
-    labels = index.labels() if among is None else np.asarray(among, np.int64)
-    pool = None if among is None else labels
-    parent: dict[int, int] = {}
-    for label in labels.tolist():
-        try:
-            query = index.vector(label)
-        except KeyError:
-            continue  # a label of ``among`` not in the index
-        parent.setdefault(label, label)
-        near, dist = index.search(query, k + 1, among=pool)
-        for other, d in zip(near.tolist(), dist.tolist(), strict=True):
-            if other != label and d <= threshold:
-                parent.setdefault(other, other)
-                a, b = _find(parent, label), _find(parent, other)
-                if a != b:
-                    parent[max(a, b)] = min(a, b)
-    groups: dict[int, list[int]] = {}
-    for label in parent:
-        groups.setdefault(_find(parent, label), []).append(label)
-    found = [sorted(g) for g in groups.values() if len(g) > 1]
-    return sorted(found, key=lambda g: (-len(g), g[0]))
+) -> list[Group]:
+    """The groups of ``labels`` (in their order), each searched among ``among`` (every vector:
+    None); largest first, then by leader."""
+    if threshold < 0 or neighbours < 1:
+        raise InvalidArgument(
+            f"duplicates: threshold {threshold} must be >= 0 and neighbours {neighbours} >= 1"
+        )
+    grouped: set[int] = set()
+    groups: list[Group] = []
+    for start in range(0, len(labels), BATCH):
+        present, queries = index.vectors(labels[start : start + BATCH])
+        found, distances = index.search_many(queries, neighbours, among=among, ef=DUPLICATES_EF)
+        close = (distances <= threshold) & (found != present[:, None]) & (found >= 0)
+        for row in np.flatnonzero(close.any(axis=1)).tolist():
+            leader = int(present[row])
+            if leader in grouped:
+                continue
+            members = [
+                (other, distance)
+                for other, distance in zip(
+                    found[row][close[row]].tolist(), distances[row][close[row]].tolist(), strict=True
+                )
+                if other not in grouped
+            ]
+            if members:
+                grouped.add(leader)
+                grouped.update(other for other, _ in members)
+                groups.append([(leader, 0.0), *members])
+    groups.sort(key=lambda group: (-len(group), group[0][0]))
+    return groups
