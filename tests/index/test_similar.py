@@ -303,3 +303,50 @@ def test_the_job_engine_syncs_and_saves_the_index_after_an_import(db: Database) 
     similarity.forget_loaded_indexes()  # only what the engine saved
     report = VectorIndexes.of(Catalog(db)).sync("emb", "cosine", DIM)
     assert (report.added, report.removed, report.rebuilt) == (0, 0, False)
+
+
+def test_a_broad_filter_on_the_graph_checks_candidates_and_equals_brute_force(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With a graph (from 100 vectors here), a filter that selects a third of the items is
+    answered by a wider unfiltered search whose candidates are checked in SQL, never by listing
+    every label it allows; the answers equal brute force, with an Index filter (index rows) and
+    with a folder scope (item rows)."""
+    from bucketdex.vectors import index as vector_index
+
+    monkeypatch.setattr(vector_index, "EXACT_BELOW", 100)
+    world = _world(db)
+    service = SimilarityService(world.catalog)
+    checked: list[bool] = []
+    search_checked = vector_index.VectorIndex.search_checked
+
+    def spy(self: vector_index.VectorIndex, *args: object, **kwargs: object) -> object:
+        found = search_checked(self, *args, **kwargs)  # type: ignore[arg-type]
+        checked.append(found is not None)
+        return found
+
+    monkeypatch.setattr(vector_index.VectorIndex, "search_checked", spy)
+    listed: list[int] = []
+    labels = SimilarityService._labels
+
+    def counted(self: SimilarityService, *args: object, **kwargs: object) -> object:
+        listed.append(1)
+        return labels(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(SimilarityService, "_labels", counted)
+    n = len(world.ids)
+    rainy = {"key": "weather", "op": "=", "value": "rainy"}
+    for q in (0, 4, 101):
+        wanted = [i for i in range(n) if i % 3 == 0 and i != q]
+        hits = service.similar(SimilarRequest("emb", k=10, item_id=world.ids[q], where=rainy))
+        assert _names(world.catalog, hits) == world.brute(world.vectors[q], wanted, 10)
+        in_b = [i for i in range(n) if i % 2 == 1 and i != q]
+        hits = service.similar(
+            SimilarRequest("emb", k=10, item_id=world.ids[q], scope=Scope(world.folders[1]))
+        )
+        assert _names(world.catalog, hits) == world.brute(world.vectors[q], in_b, 10)
+    assert checked == [True] * 6 and listed == []  # every one answered from checked candidates
+    # a narrow filter (below 3 % x k / 10 of the index: here under 8 items) lists its labels
+    few = {"key": "title", "op": "exists"}
+    assert service.similar(SimilarRequest("emb", k=10, item_id=world.ids[0], where=few)) == []
+    assert listed == [1] and len(checked) == 6

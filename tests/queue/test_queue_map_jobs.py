@@ -7,7 +7,6 @@ point per vector."""
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -28,6 +27,7 @@ from bucketdex.queue.app import open_app
 from bucketdex.queue.dispatch import map_dispatcher
 from bucketdex.store.database import Database
 from bucketdex.store.tables import item_vectors, storage_items
+from processes import stop_processes
 
 KEY, DIM, ITEMS = "clip", 8, 300
 
@@ -82,14 +82,7 @@ def workers(db: Database, tmp_path: Path) -> Iterator[Workers]:
     try:
         yield found
     finally:
-        for process in found.processes:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for process in found.processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+        stop_processes(found.processes)
 
 
 def _seed(catalog: Catalog) -> np.ndarray:

@@ -27,6 +27,7 @@ from bucketdex.queue.app import open_app
 from bucketdex.queue.dispatch import dispatcher
 from bucketdex.store.database import Database
 from bucketdex.store.tables import import_job_chunks, storage_items
+from processes import stop_processes
 
 IMAGES, CHUNK, FIRST, FRESH = 300, 50, 3, 2
 CHUNKS = IMAGES // CHUNK
@@ -129,15 +130,7 @@ class Workers:
         return [line for line in found if pids is None or int(line[1]) in pids]
 
     def stop(self) -> None:
-        for process in self.processes:
-            if process.poll() is None:
-                process.send_signal(signal.SIGTERM)
-        for process in self.processes:
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_processes(self.processes)
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    Select,
     and_,
     select,
 )
@@ -161,6 +162,15 @@ class SearchService:
         view = schema_view(self._db, conn, self._org_id)
         filtered = self._filtered(conn, typed_filter(where, view.schema), scope, view.keys)
         return filtered.from_rows(conn), view.schema
+
+    def matching_ids(self, conn: Connection, where: Where, scope: Scope) -> Select[Any]:
+        """The ids of the items that pass, as a statement in the caller's transaction: read
+        from the index rows alone when they are enough (``Filtered.ids_from_index``), else from
+        the item rows.  Services that read other tables by item id (similarity) drive from it."""
+        view = schema_view(self._db, conn, self._org_id)
+        filtered = self._filtered(conn, typed_filter(where, view.schema), scope, view.keys)
+        ids = filtered.ids_from_index(conn)
+        return ids if ids is not None else select(storage_items.c.id).where(filtered.from_rows(conn))
 
     def _filtered(
         self,

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Select, exists, func, select
 
 from bucketdex.catalog.index_catchup import catch_up
 from bucketdex.catalog.items import load_items
@@ -160,12 +160,11 @@ class SimilarityService:
         query, own_label = found if found is not None else (self._encoded(request, size), None)
         restricted = typed is not None or request.scope != EVERYWHERE
         with self._indexes.synced(request.key, metric, size) as index:
-            among = self._labels(request, index) if restricted else None
-            wanted = request.k + (1 if own_label is not None else 0)
-            if among is not None and own_label is not None:
-                among = among[among != own_label]
-                wanted = request.k
-            labels, distances = index.search(query, wanted, among=among)
+            if restricted:
+                labels, distances = self._restricted(request, index, query, own_label)
+            else:
+                wanted = request.k + (1 if own_label is not None else 0)
+                labels, distances = index.search(query, wanted)
         keep = labels != own_label if own_label is not None else np.ones(len(labels), dtype=bool)
         return self._hits(request.key, metric, labels[keep][: request.k], distances[keep][: request.k])
 
@@ -214,29 +213,70 @@ class SimilarityService:
         encoder = encoder_for_key(request.key, size, catalog_home(self._catalog), request.encoder)
         return np.asarray(encoder.encode([request.text])[0], dtype=np.float32)
 
-    def _labels(
-        self, request: SimilarRequest | DuplicatesRequest, index: VectorIndex, restricted: bool = True
-    ) -> npt.NDArray[np.int64]:
-        """The labels of the key's vectors of the items in the request's scope and filter (every
-        one without a restriction), those the index holds (a row committed since its sync is not
-        searched)."""
+    def _restricted(
+        self, request: SimilarRequest, index: VectorIndex, query: Vector, own_label: int | None
+    ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
+        """The request's ``k`` nearest among the items its scope and filter select.  A broad
+        selection (at least ``WIDEN`` x k / ``MAX_WIDE`` of the index: 3 % for k = 10) is
+        searched unfiltered and wider, its candidates checked against the filter in SQL (a seek
+        each), without listing every label it allows (10 % of 1M: 100k seeks); a narrow one,
+        or a broad one whose wider searches keep too few, lists its labels for the index."""
         import numpy as np
 
-        from bucketdex.store.tables import item_vectors, storage_items
+        from bucketdex.vectors.index import MAX_WIDE, WIDEN
 
-        search = SearchService(self._catalog)
+        search, k = SearchService(self._catalog), request.k
         with self._db.read() as conn:
-            condition = search.condition(conn, request.where, request.scope)[0] if restricted else None
+            ids = search.matching_ids(conn, request.where, request.scope)
+            needed = int(np.ceil(len(index) * WIDEN * k / MAX_WIDE))
+            if index.has_graph and _at_least(conn, ids, needed):
 
-            query = select(item_vectors.c.id).where(
-                item_vectors.c.org_id == self._org_id,
-                item_vectors.c.key == request.key,
-                item_vectors.c.id <= index.vectors_through,
-            )
-            if condition is not None:
-                query = query.where(item_vectors.c.item_id.in_(select(storage_items.c.id).where(condition)))
-            rows = conn.execute(query.order_by(item_vectors.c.id))
-            return np.fromiter((row[0] for row in rows), dtype=np.int64)
+                def allowed(candidates: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+                    passing = _passing_labels(conn, request.key, candidates, ids)
+                    mine: npt.NDArray[np.int64] = passing[passing != own_label]
+                    return mine
+
+                found = index.search_checked(query, k, allowed)
+                if found is not None:
+                    return found
+            among = self._labels(request, index, conn=conn, ids=ids)
+        return index.search(query, k, among=among[among != own_label] if own_label is not None else among)
+
+    def _labels(
+        self,
+        request: SimilarRequest | DuplicatesRequest,
+        index: VectorIndex,
+        restricted: bool = True,
+        *,
+        conn: Connection | None = None,
+        ids: Select[Any] | None = None,
+    ) -> npt.NDArray[np.int64]:
+        """The labels, ascending, of the key's vectors of the items in the request's scope and
+        filter (``ids``: their statement, if built; every vector without a restriction), those
+        the index holds (a row committed since its sync is not searched).  In ``conn``'s
+        transaction if given."""
+        import numpy as np
+
+        from bucketdex.store.tables import item_vectors
+
+        if conn is None:
+            with self._db.read() as conn:
+                return self._labels(request, index, restricted, conn=conn, ids=ids)
+        query = select(item_vectors.c.id).where(
+            item_vectors.c.key == request.key, item_vectors.c.id <= index.vectors_through
+        )
+        if restricted:
+            # driven by the matching ids (the organisation's own): a seek each in the
+            # (item_id, key, frame) index, which holds the label; no org_id test, which
+            # would read each vector's row (~2 KB) to check it
+            if ids is None:
+                ids = SearchService(self._catalog).matching_ids(conn, request.where, request.scope)
+            query = query.where(item_vectors.c.item_id.in_(ids))
+        else:
+            query = query.where(item_vectors.c.org_id == self._org_id)
+        labels = np.array(conn.execute(query).scalars().all(), dtype=np.int64)
+        labels.sort()  # label order: the order duplicates are grouped in
+        return labels
 
     def _hits(
         self, key: str, metric: Metric, labels: npt.NDArray[np.int64], distances: npt.NDArray[Any]
@@ -264,6 +304,30 @@ class SimilarityService:
 
 
 DUP_NEIGHBOURS = 64  # the most members a duplicates group gathers from one search
+
+
+def _at_least(conn: Connection, ids: Select[Any], count: int) -> bool:
+    """Whether ``ids`` selects at least ``count`` items (reading ``count`` at most)."""
+    found = conn.execute(select(func.count()).select_from(ids.limit(count).subquery())).scalar_one()
+    return int(found) >= count
+
+
+def _passing_labels(
+    conn: Connection, key: str, candidates: npt.NDArray[np.int64], ids: Select[Any]
+) -> npt.NDArray[np.int64]:
+    """Those of ``candidates`` (labels) whose items ``ids`` selects: a seek per candidate in
+    the filter's rows (``ids`` correlated to the candidate's item), not the whole selection."""
+    import numpy as np
+
+    from bucketdex.store.tables import item_vectors
+
+    item = ids.selected_columns[0]
+    passing = select(item_vectors.c.id).where(
+        item_vectors.c.id.in_(candidates.tolist()),
+        item_vectors.c.key == key,
+        exists(ids.where(item == item_vectors.c.item_id)),
+    )
+    return np.array(conn.execute(passing).scalars().all(), dtype=np.int64)
 
 
 def _columns(group: list[tuple[int, float]]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:

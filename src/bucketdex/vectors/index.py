@@ -28,6 +28,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -337,6 +338,37 @@ class VectorIndex:
         with self._lock:
             present, rows = self._rows.rows(np.asarray(labels, np.int64))
             return present, self._rows.matrix[rows]
+
+    @property
+    def has_graph(self) -> bool:
+        """Whether searches walk the HNSW graph (from ``EXACT_BELOW`` vectors on)."""
+        return self._graph is not None
+
+    def search_checked(
+        self,
+        query: NDArray[np.floating],
+        k: int,
+        allowed: Callable[[Labels], Labels],
+        widths: Sequence[int] = (300, MAX_WIDE),
+    ) -> tuple[Labels, NDArray[np.float32]] | None:
+        """A broad filter's ``k`` nearest without listing every label it allows: the unfiltered
+        ``width`` nearest (each of ``widths`` in turn), kept where ``allowed(candidates)`` (the
+        candidates that pass) says so, once at least ``k`` are (exact given the walk, as in
+        ``_search_then_keep``); None when none of the widths keeps ``k`` (the filter is
+        narrower than it looked) or the index has no graph.  ``allowed`` runs outside the lock."""
+        q = self._prepared(np.asarray(query).reshape(1, -1))[0]
+        for width in widths:
+            with self._lock:
+                if self._graph is None:
+                    return None
+                size = len(self._rows)
+                labels, distances = self._graph_search(q, min(width, size), None, ef=WIDE_EF * EF_SEARCH)
+            kept = np.flatnonzero(np.isin(labels, allowed(labels)))
+            if len(kept) >= k:
+                return labels[kept[:k]], distances[kept[:k]]
+            if width >= size:
+                break
+        return None
 
     def _search_then_keep(
         self, q: Matrix, k: int, allowed: Labels
