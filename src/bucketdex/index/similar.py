@@ -2,8 +2,11 @@
 item, a frame, a vector or a text, in an embedding key's space, restricted to a folder, a
 dataset or any filter of the Index; and near-duplicate groups.
 
-A restriction is never a post-filter of ANN results: the scope and filter give the matching
-items (``index.search``: the same SQL as ``items find``), their vectors' labels in
+A restriction is never a post-filter of a fixed-width ANN answer: the scope and filter give the
+matching items (``SearchService.matching_ids``: the same SQL as ``items find``).  A broad
+selection (3 % of the index or more, for k = 10) is searched unfiltered and wider (300, then
+1,000 nearest) and its candidates checked against the filter in SQL, kept once at least k pass
+(exact given the walk); otherwise, or if too few pass, the selection's vector labels in
 ``item_vectors`` are handed to ``VectorIndex.search(among=...)``, which searches exactly among
 few candidates and with hnswlib's own filter among many.  Every query first syncs the key's
 index with the table (``catalog.similarity``), so answers reflect every committed write.
