@@ -369,7 +369,8 @@ def item_vector(
 
     from bucketdex.catalog.vectors import vectors_of_items
 
-    item = load_items(conn, org_id, [item_id])[item_id]  # NotFound for no item of this organisation
+    # NotFound for no item of this organisation; its vectors are read below, not into its metadata
+    item = load_items(conn, org_id, [item_id], vectors=False)[item_id]
     if isinstance(frame, bool) or (frame is not None and (not isinstance(frame, int) or frame < 0)):
         raise InvalidArgument(f"frame: a video frame number (0 or more) of item {item_id}; got {frame!r}")
     wanted = OWN if frame is None else frame
