@@ -42,7 +42,8 @@ class Catalog:
         self.jobs = JobStore(db, org_id)
         self._imports: ImportService | None = None
         self._imports_lock = threading.Lock()
-        #: where map jobs go instead of this process's map thread (``dispatch_maps_to``)
+        #: where map jobs go instead of this process's map thread (``dispatch_maps_to``;
+        #: the type is ``embedding_map.MapDispatch``, not imported here: that module loads numpy)
         self.map_dispatch: Callable[[uuid.UUID, str], None] | None = None
 
     @classmethod

@@ -184,11 +184,11 @@ class SimilarityService:
             schema = _schema(conn, self._org_id)
             size = embedding_size(schema, request.key)
             typed_filter(request.where, schema)
+        from bucketdex.vectors.duplicates import leader_groups  # numpy: the vectors extra
+
         restricted = request.where is not None or request.scope != EVERYWHERE
         with self._indexes.synced(request.key, metric, size) as index:
             labels = self._labels(request, index, restricted)
-            from bucketdex.vectors.duplicates import leader_groups  # numpy: the vectors extra
-
             among = labels if restricted else None
             groups = leader_groups(
                 index, labels, float(request.threshold), neighbours=DUP_NEIGHBOURS, among=among

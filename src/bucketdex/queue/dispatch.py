@@ -8,12 +8,12 @@ from collections.abc import Callable
 
 import procrastinate
 
+from bucketdex.catalog.embedding_map import MapDispatch
 from bucketdex.core.records import JobRecord
 from bucketdex.queue.map_tasks import COMPUTE
 from bucketdex.queue.tasks import PLAN
 
 Dispatch = Callable[[JobRecord], None]
-MapDispatch = Callable[[uuid.UUID, str], None]
 
 
 def dispatcher(app: procrastinate.App, org_id: str, queue: str) -> Dispatch:
