@@ -55,7 +55,9 @@ def browser(playwright_driver: Playwright) -> Iterator[Browser]:
 
 
 @pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
+def page(browser: Browser, served: Served) -> Iterator[Page]:
+    """A fresh browser page; it closes before ``served`` stops (its requests in flight would
+    hold up the server's graceful shutdown)."""
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     context.set_default_timeout(15_000)
     opened = context.new_page()
@@ -100,8 +102,7 @@ def served(db: Database, tmp_path: Path, serve_options: list[str]) -> Iterator[S
             time.sleep(0.1)
         yield Served(base_url, media)
     finally:
-        process.terminate()
-        process.wait(timeout=30)
+        stop_server(process, tmp_path / "serve.log")
         log.close()
 
 
@@ -115,3 +116,17 @@ def api_key(db: Database) -> str:
     token = result.stdout.strip()
     assert token.startswith("bdx_")
     return token
+
+
+def stop_server(process: subprocess.Popen[bytes], log: Path) -> None:
+    """SIGTERM, then wait longer than the server's own graceful shutdown (30 s); a server that
+    still runs is killed and the test fails with its log."""
+    process.terminate()
+    try:
+        process.wait(timeout=45)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        raise AssertionError(
+            f"bucketdex serve did not stop within 45 s of SIGTERM; its log:\n{log.read_text()}"
+        ) from None

@@ -3,6 +3,7 @@ import { useCallback, useState } from "react";
 
 import { unwrap, type Folder, type Job } from "../api/client";
 import { useApi } from "../api/context";
+import { refreshQueries } from "../api/refresh";
 import { ErrorMessage } from "../components/ErrorMessage";
 import { ItemViewer } from "../items/ItemViewer";
 import { StartedJob } from "../jobs/StartedJob";
@@ -69,7 +70,7 @@ export function FilesScreen({ folderId, itemId }: { folderId: string | null; ite
           onRenamed={(renamed) => client.setQueryData(["folder", renamed.id], renamed)}
           onDeleted={(deleted) => {
             client.removeQueries({ queryKey: ["folder", deleted.id] });
-            void client.invalidateQueries({ queryKey: folderKeys.all });
+            void refreshQueries(client, folderKeys.all);
             select(null);
           }}
         />

@@ -2,6 +2,7 @@ import { useInfiniteQuery, useMutation, useQueries, useQueryClient } from "@tans
 
 import { unwrap, type Api, type Folder, type Item } from "../api/client";
 import { useApi } from "../api/context";
+import { refreshQueries } from "../api/refresh";
 
 export const FOLDER_PAGE = 200;
 export const ITEM_PAGE = 200;
@@ -82,7 +83,7 @@ export function useCreateFolder() {
   return useMutation({
     mutationFn: (input: { name: string; parentId: string | null }) =>
       unwrap(api.POST("/api/v1/folders", { body: { name: input.name, parent_id: input.parentId } })),
-    onSuccess: (folder: Folder) => client.invalidateQueries({ queryKey: folderKeys.children(folder.parent_id) }),
+    onSuccess: (folder: Folder) => refreshQueries(client, folderKeys.children(folder.parent_id)),
   });
 }
 
@@ -92,7 +93,7 @@ export function useRenameFolder() {
   return useMutation({
     mutationFn: (input: { id: string; name: string }) =>
       unwrap(api.PATCH("/api/v1/folders/{folder_id}", { params: { path: { folder_id: input.id } }, body: { name: input.name } })),
-    onSuccess: (folder: Folder) => client.invalidateQueries({ queryKey: folderKeys.children(folder.parent_id) }),
+    onSuccess: (folder: Folder) => refreshQueries(client, folderKeys.children(folder.parent_id)),
   });
 }
 
@@ -109,7 +110,7 @@ export function useDeleteFolder() {
     onSuccess: (_result, input) => {
       client.removeQueries({ queryKey: folderKeys.children(input.folder.id) });
       client.removeQueries({ queryKey: itemKeys.folder(input.folder.id) });
-      return client.invalidateQueries({ queryKey: folderKeys.children(input.folder.parent_id) });
+      return refreshQueries(client, folderKeys.children(input.folder.parent_id));
     },
   });
 }

@@ -3,6 +3,7 @@ import { useState, type FormEvent } from "react";
 
 import { unwrap } from "../api/client";
 import { useApi } from "../api/context";
+import { refreshQueries } from "../api/refresh";
 import { ErrorMessage } from "../components/ErrorMessage";
 import { linkProps, paths } from "../router";
 import { indexKeys, usePresets } from "./queries";
@@ -23,7 +24,7 @@ export function CollectionsPanel({ selected }: { selected: string[] }) {
     onSuccess: (made) => {
       setName("");
       setOpenId(made.id);
-      return client.invalidateQueries({ queryKey: indexKeys.collections });
+      return refreshQueries(client, indexKeys.collections);
     },
   });
   const submit = (event: FormEvent) => {
@@ -141,7 +142,7 @@ function useCollectionChange(id: string, onDone: (result: { changed: number; unc
     },
     onSuccess: (result, what) => {
       onDone(result, what);
-      return client.invalidateQueries({ queryKey: indexKeys.collectionItems(id) });
+      return refreshQueries(client, indexKeys.collectionItems(id));
     },
   });
 }

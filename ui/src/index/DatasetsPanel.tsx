@@ -3,6 +3,7 @@ import { useState, type FormEvent } from "react";
 
 import { unwrap } from "../api/client";
 import { useApi } from "../api/context";
+import { refreshQueries } from "../api/refresh";
 import { ErrorMessage } from "../components/ErrorMessage";
 
 /** Datasets: create one, link the selected results into it, list its data rows
@@ -18,7 +19,7 @@ export function DatasetsPanel({ selected }: { selected: string[] }) {
     onSuccess: (made) => {
       setTitle("");
       setOpenId(made.id);
-      return client.invalidateQueries({ queryKey: ["datasets"] });
+      return refreshQueries(client, ["datasets"]);
     },
   });
   const submit = (event: FormEvent) => {
@@ -60,7 +61,7 @@ function OpenDataset({ id, title, selected }: { id: string; title: string; selec
   const rows = useQuery({ queryKey: ["datasets", id, "rows"], queryFn: () => unwrap(api.GET("/api/v1/datasets/{dataset_id}/rows", path)) });
   const link = useMutation({
     mutationFn: () => unwrap(api.POST("/api/v1/datasets/{dataset_id}/items", { ...path, body: { item_ids: selected, duplicates_behavior: "skip" } })),
-    onSuccess: () => client.invalidateQueries({ queryKey: ["datasets", id, "rows"] }),
+    onSuccess: () => refreshQueries(client, ["datasets", id, "rows"]),
   });
   const list = rows.data ?? [];
   return (

@@ -2,6 +2,7 @@ import { keepPreviousData, useInfiniteQuery, useMutation, useQuery, useQueryClie
 
 import { unwrap } from "../api/client";
 import { useApi } from "../api/context";
+import { refreshQueries } from "../api/refresh";
 import { schemaKeys, type FilterNode } from "./filter";
 
 export const RESULT_PAGE = 100;
@@ -87,7 +88,7 @@ export function useSavePreset() {
   return useMutation({
     mutationFn: (input: { name: string; filter: FilterNode }) =>
       unwrap(api.POST("/api/v1/presets", { body: { name: input.name, filter: input.filter as Record<string, unknown> } })),
-    onSuccess: () => client.invalidateQueries({ queryKey: indexKeys.presets }),
+    onSuccess: () => refreshQueries(client, indexKeys.presets),
   });
 }
 
@@ -96,7 +97,7 @@ export function useDeletePreset() {
   const client = useQueryClient();
   return useMutation({
     mutationFn: (id: string) => unwrap(api.DELETE("/api/v1/presets/{preset_id}", { params: { path: { preset_id: id } } })),
-    onSuccess: () => client.invalidateQueries({ queryKey: indexKeys.presets }),
+    onSuccess: () => refreshQueries(client, indexKeys.presets),
   });
 }
 

@@ -4,6 +4,7 @@ import { useEffect, useRef } from "react";
 import { unwrap, type Api, type Job, type JobSummary } from "../api/client";
 import { useApi } from "../api/context";
 import { ApiError } from "../api/errors";
+import { refreshQueries } from "../api/refresh";
 import { itemKeys } from "../files/queries";
 
 /** How often a job still PENDING is asked about again; polling stops once every job is final. */
@@ -56,8 +57,8 @@ function useRefreshWhenFinished(jobs: readonly (Job | JobSummary)[]) {
     for (const job of jobs) {
       if (!isFinal(job.status)) pending.current.add(job.id);
       else if (pending.current.delete(job.id)) {
-        void client.invalidateQueries({ queryKey: itemKeys.folder(job.folder_id) });
-        void client.invalidateQueries({ queryKey: jobKeys.all });
+        void refreshQueries(client, itemKeys.folder(job.folder_id));
+        void refreshQueries(client, jobKeys.all);
       }
     }
   }, [jobs, client]);
@@ -71,7 +72,7 @@ export function useRetryJob() {
       unwrap(api.POST("/api/v1/import-jobs/{job_id}/retry", { params: { path: { job_id: jobId } } })),
     onSuccess: (job: Job) => {
       client.setQueryData(jobKeys.job(job.id), job);
-      return client.invalidateQueries({ queryKey: jobKeys.recent });
+      return refreshQueries(client, jobKeys.recent);
     },
   });
 }
@@ -84,7 +85,7 @@ export function useCancelJob() {
       unwrap(api.POST("/api/v1/import-jobs/{job_id}/cancel", { params: { path: { job_id: jobId } } })),
     onSuccess: (job: Job) => {
       client.setQueryData(jobKeys.job(job.id), job);
-      return client.invalidateQueries({ queryKey: jobKeys.recent });
+      return refreshQueries(client, jobKeys.recent);
     },
   });
 }

@@ -3,6 +3,7 @@ import { useMutation, useQueries, useQuery, useQueryClient } from "@tanstack/rea
 import { unwrap, type Api } from "../api/client";
 import { useApi } from "../api/context";
 import { ApiError } from "../api/errors";
+import { refreshQueries } from "../api/refresh";
 import type { MapJob } from "./api";
 import { decodePoints, type MapPoints, type Shape } from "./points";
 
@@ -146,7 +147,7 @@ export function useSelectOnMap(key: string, filter: MapFilter) {
         }),
       ),
     onSuccess: (selection) => {
-      if (selection.collection_id) void client.invalidateQueries({ queryKey: ["collections"] });
+      if (selection.collection_id) void refreshQueries(client, ["collections"]);
     },
   });
 }

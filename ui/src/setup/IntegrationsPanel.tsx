@@ -3,6 +3,7 @@ import { useState, type FormEvent } from "react";
 
 import { unwrap } from "../api/client";
 import { useApi } from "../api/context";
+import { refreshQueries } from "../api/refresh";
 import { ErrorMessage } from "../components/ErrorMessage";
 
 interface CheckStep {
@@ -104,7 +105,7 @@ function NewIntegration() {
     },
     onSuccess: () => {
       setFields({ title: "", provider: fields.provider, bucket: "", endpoint: "", region: "", access: "", secret: "" });
-      return client.invalidateQueries({ queryKey: ["integrations"] });
+      return refreshQueries(client, ["integrations"]);
     },
   });
   const field = (name: keyof typeof fields, label: string, type = "text") => (

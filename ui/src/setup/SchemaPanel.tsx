@@ -3,6 +3,7 @@ import { useState, type FormEvent } from "react";
 
 import { unwrap } from "../api/client";
 import { useApi } from "../api/context";
+import { refreshQueries } from "../api/refresh";
 import { ErrorMessage } from "../components/ErrorMessage";
 import { schemaKeys } from "../index/filter";
 import { addEmbedding, addEnum, addEnumValues, addScalar, deleteKey, restoreKey, retypeScalar, SCALAR_TYPES, type SchemaDocument } from "./schemaEdits";
@@ -18,7 +19,7 @@ export function SchemaPanel() {
   });
   const save = useMutation({
     mutationFn: (next: SchemaDocument) => unwrap(api.PUT("/api/v1/schema", { body: next as never })),
-    onSuccess: () => client.invalidateQueries({ queryKey: ["schema"] }),
+    onSuccess: () => refreshQueries(client, ["schema"]),
   });
   const [refused, setRefused] = useState<unknown>(null);
   const change = (edit: (current: SchemaDocument) => SchemaDocument) => {

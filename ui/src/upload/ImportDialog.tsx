@@ -3,6 +3,7 @@ import { useId, useState, type FormEvent } from "react";
 
 import { unwrap, type DryRun, type Folder, type Job } from "../api/client";
 import { useApi } from "../api/context";
+import { refreshQueries } from "../api/refresh";
 import { ErrorMessage } from "../components/ErrorMessage";
 import { Modal } from "../components/Modal";
 import { UnitErrorTable, unitErrors } from "../jobs/JobParts";
@@ -112,7 +113,7 @@ function useImport(folder: Folder, onStarted: (job: Job) => void) {
       ),
     onSuccess: (job) => {
       client.setQueryData(jobKeys.job(job.id), job);
-      void client.invalidateQueries({ queryKey: jobKeys.recent });
+      void refreshQueries(client, jobKeys.recent);
       onStarted(job);
     },
   });
