@@ -136,15 +136,25 @@ def main() -> None:
     parser.add_argument("--adds", type=int, default=20_000)
     parser.add_argument("--shares", default="0.01,0.1", help="filtered searches' selectivities")
     parser.add_argument("--keep", type=Path, default=None, help="save / reuse the built index here")
+    parser.add_argument("--m", type=int, default=vector_index.M, help="graph degree (an experiment)")
+    parser.add_argument("--efc", type=int, default=vector_index.EF_CONSTRUCTION, help="ef_construction")
     args = parser.parse_args()
+    vector_index.M, vector_index.EF_CONSTRUCTION = args.m, args.efc
     total = args.items + args.queries + args.adds
     data = clusters(total, args.dim) if args.data == "clusters" else caption_vectors(total, seed=11)
     x, queries = data[: args.items], data[args.items : args.items + args.queries]
     extra = data[args.items + args.queries :]
-    report("data", data=args.data, items=args.items, dim=x.shape[1], M=vector_index.M)
+    report(
+        "data",
+        data=args.data,
+        items=args.items,
+        dim=x.shape[1],
+        M=vector_index.M,
+        ef_construction=vector_index.EF_CONSTRUCTION,
+    )
     with tempfile.TemporaryDirectory(prefix="bench-vector-index-") as scratch:
         folder = args.keep or Path(scratch)
-        path = folder / f"{args.data}-{args.items}-{x.shape[1]}.cosine"
+        path = folder / f"{args.data}-{args.items}-{x.shape[1]}-m{args.m}-efc{args.efc}.cosine"
         kept = args.keep is not None and path.with_suffix(".json").exists()
         index = VectorIndex.open(path, dim=x.shape[1], metric="cosine") if kept else build(x, path)
         if kept:
