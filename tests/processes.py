@@ -1,5 +1,5 @@
 """Stopping the worker processes a test started: SIGTERM (a worker finishes its task and exits),
-then SIGKILL for any still running after ``grace`` seconds."""
+then SIGKILL for any still running after ``grace`` seconds; those are returned."""
 
 from __future__ import annotations
 
@@ -9,8 +9,11 @@ from collections.abc import Iterable
 from typing import Any
 
 
-def stop_processes(processes: Iterable[subprocess.Popen[Any]], grace: float = 20) -> None:
+def stop_processes(
+    processes: Iterable[subprocess.Popen[Any]], grace: float = 20
+) -> list[subprocess.Popen[Any]]:
     started = list(processes)
+    killed = []
     for process in started:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
@@ -20,3 +23,5 @@ def stop_processes(processes: Iterable[subprocess.Popen[Any]], grace: float = 20
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+            killed.append(process)
+    return killed

@@ -25,6 +25,7 @@ from ui_support import CHROMIUM, CHROMIUM_ARGS, Served, free_port, missing
 from bucketdex.cli.app import app as cli_app
 from bucketdex.server.ui_static import UI_DIST
 from bucketdex.store.database import Database
+from processes import stop_processes
 
 # Assertions wait as long as actions do (15 s, below): on a machine whose two cores also run the
 # other tests, a page reload and its first API calls took longer than Playwright's 5 s default.
@@ -121,12 +122,7 @@ def api_key(db: Database) -> str:
 def stop_server(process: subprocess.Popen[bytes], log: Path) -> None:
     """SIGTERM, then wait longer than the server's own graceful shutdown (30 s); a server that
     still runs is killed and the test fails with its log."""
-    process.terminate()
-    try:
-        process.wait(timeout=45)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    if stop_processes([process], grace=45):
         raise AssertionError(
             f"bucketdex serve did not stop within 45 s of SIGTERM; its log:\n{log.read_text()}"
-        ) from None
+        )
