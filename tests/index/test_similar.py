@@ -350,3 +350,47 @@ def test_a_broad_filter_on_the_graph_checks_candidates_and_equals_brute_force(
     few = {"key": "title", "op": "exists"}
     assert service.similar(SimilarRequest("emb", k=10, item_id=world.ids[0], where=few)) == []
     assert listed == [1] and len(checked) == 6
+
+
+def test_a_filter_finds_its_items_labels_in_memory_and_an_older_index_learns_them(db: Database) -> None:
+    """The labels of a filter's items come from the owners the index keeps (every frame of a
+    video among them).  An index saved before owners were kept is not rebuilt: its owners are
+    read from the table once, saved, and the answers stay the same."""
+    world = _world(db, n=60)
+    catalog = world.catalog
+    frames = {f: np.full(DIM, 0.1 * f + 1, np.float32) for f in (0, 10)}
+    catalog.items.add(
+        world.folders[0],
+        [
+            NewItem(
+                ItemType.VIDEO, "clip.mp4", url="s3://b/clip.mp4",
+                client_metadata={"$encord": {"frames": {str(f): {"emb": v.tolist()} for f, v in frames.items()}}},
+            )
+        ],
+    )  # fmt: skip
+    video = next(i for i in catalog.items.list_in_folder(world.folders[0]) if i.name == "clip.mp4")
+    in_a = Scope(world.folders[0])
+    request = SimilarRequest("emb", k=40, vector=tuple(frames[10].tolist()), scope=in_a)
+    first = [(h.item.id, h.frame) for h in SimilarityService(catalog).similar(request)]
+    assert {(video.id, 0), (video.id, 10)} <= set(first)
+    expected = world.brute(frames[10], [i for i in range(60) if i % 2 == 0], 38)
+    assert [item for item, frame in first if frame is None] == expected
+
+    path = VectorIndexes.of(catalog).path("emb", "cosine")
+    assert path is not None
+    npz = path.with_suffix(".npz")
+    with np.load(npz) as saved:
+        assert "owners" in saved.files
+        older = {"labels": saved["labels"], "matrix": saved["matrix"]}
+    with npz.open("wb") as out:  # the file as a version without owners wrote it
+        np.savez(out, **older)
+    similarity.forget_loaded_indexes()
+    reopened = Catalog(Database(db.url))
+    try:
+        report = VectorIndexes.of(reopened).sync("emb", "cosine", DIM)
+        assert (report.added, report.rebuilt) == (0, False)
+        with np.load(npz) as saved:
+            assert "owners" in saved.files and len(saved["owners"]) == len(older["labels"])
+        assert [(h.item.id, h.frame) for h in SimilarityService(reopened).similar(request)] == first
+    finally:
+        reopened.close()

@@ -273,6 +273,9 @@ class VectorIndexes:
             removal_mark, removed = removals_after(conn, self.org_id, key, index.removals_through)
         index.remove(removed)
         index.removals_through = max(removal_mark, index.removals_through)
+        if not index.knows_owners:
+            self._learn_owners(index, key)
+            self._save(slot, key, metric)  # learnt once, not at every start
         late = self._late_rows(slot, key) if slot.gaps else 0
         added, complete = late, True
         while True:
@@ -282,7 +285,7 @@ class VectorIndexes:
                     slot.gaps.update(gaps_between(conn, index.vectors_through, int(rows.ids[-1])))
             if len(rows.ids) == 0:
                 break
-            index.add(rows.ids, rows.matrix)
+            index.add(rows.ids, rows.matrix, [item_id.bytes for item_id in rows.item_ids])
             index.vectors_through = int(rows.ids[-1])
             added += len(rows.ids)
             if len(rows.ids) < SYNC_BATCH:
@@ -291,6 +294,14 @@ class VectorIndexes:
                 complete = False
                 break
         return SyncReport(added, len(removed), rebuilt, complete)
+
+    def _learn_owners(self, index: VectorIndex, key: str) -> None:
+        """The items of an index's vectors, for one saved before it kept them (once)."""
+        from bucketdex.catalog.vectors import vector_owners
+
+        with self.db.read() as conn:
+            labels, owners = vector_owners(conn, self.org_id, key, through=index.vectors_through)
+        index.set_owners(labels, owners)
 
     def _late_rows(self, slot: _Slot, key: str) -> int:
         """Rows of ids a sync passed before they were committed (PostgreSQL commits in any
@@ -308,7 +319,9 @@ class VectorIndexes:
                 chunk = wanted[start : start + 10_000]
                 column = item_vectors.c
                 rows = conn.execute(
-                    select(column.id, column.org_id, column.key, column.vector).where(column.id.in_(chunk))
+                    select(column.id, column.org_id, column.key, column.item_id, column.vector).where(
+                        column.id.in_(chunk)
+                    )
                 ).all()
                 gone = conn.execute(
                     select(vector_removals.c.vector_id).where(vector_removals.c.vector_id.in_(chunk))
@@ -388,12 +401,12 @@ def gaps_between(conn: Connection, after: int, through: int) -> dict[int, float]
     return dict.fromkeys(missing, now)
 
 
-def _decoded(rows: list[Any], dim: int) -> tuple[Any, Any]:
+def _decoded(rows: list[Any], dim: int) -> tuple[Any, Any, list[bytes]]:
     import numpy as np
 
     labels = np.array([int(row.id) for row in rows], dtype=np.int64)
     matrix = np.stack([np.frombuffer(row.vector, dtype="<f4", count=dim) for row in rows])
-    return labels, matrix.astype(np.float32)
+    return labels, matrix.astype(np.float32), [row.item_id.bytes for row in rows]
 
 
 def _worth_saving_after_query(report: SyncReport, slot: _Slot) -> bool:

@@ -80,6 +80,18 @@ def vectors_of_items(
     return _rows(found)
 
 
+def vector_owners(
+    conn: Connection, org_id: uuid.UUID, key: str, *, through: int
+) -> tuple[NDArray[np.int64], list[bytes]]:
+    """(ids, their items' 16-byte ids) of the key's rows up to id ``through``."""
+    v = item_vectors.c
+    rows = conn.execute(
+        select(v.id, v.item_id).where(v.org_id == org_id, v.key == key, v.id <= through)
+    ).all()
+    ids = np.fromiter((row.id for row in rows), np.int64, len(rows))
+    return ids, [row.item_id.bytes for row in rows]
+
+
 def removals_after(
     conn: Connection, org_id: uuid.UUID, key: str, after: int
 ) -> tuple[int, NDArray[np.int64]]:

@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Select, exists, func, select
+from sqlalchemy import Connection, Select, Text, cast, exists, func, select
 
 from bucketdex.catalog.index_catchup import catch_up
 from bucketdex.catalog.items import load_items
@@ -235,7 +235,7 @@ class SimilarityService:
             if index.has_graph and _at_least(conn, ids, needed):
 
                 def allowed(candidates: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-                    passing = _passing_labels(conn, request.key, candidates, ids)
+                    passing = _passing_labels(conn, index, request.key, candidates, ids)
                     mine: npt.NDArray[np.int64] = passing[passing != own_label]
                     return mine
 
@@ -269,11 +269,13 @@ class SimilarityService:
             item_vectors.c.key == request.key, item_vectors.c.id <= index.vectors_through
         )
         if restricted:
-            # driven by the matching ids (the organisation's own): a seek each in the
-            # (item_id, key, frame) index, which holds the label; no org_id test, which
-            # would read each vector's row (~2 KB) to check it
             if ids is None:
                 ids = SearchService(self._catalog).matching_ids(conn, request.where, request.scope)
+            if index.knows_owners:  # the matching items' labels looked up in memory: ~1 ms for 10k
+                return index.labels_of(_joined_ids(conn, ids))
+            # else driven by the matching ids (the organisation's own): a seek each in the
+            # (item_id, key, frame) index, which holds the label; no org_id test, which
+            # would read each vector's row (~2 KB) to check it
             query = query.where(item_vectors.c.item_id.in_(ids))
         else:
             query = query.where(item_vectors.c.org_id == self._org_id)
@@ -316,21 +318,41 @@ def _at_least(conn: Connection, ids: Select[Any], count: int) -> bool:
 
 
 def _passing_labels(
-    conn: Connection, key: str, candidates: npt.NDArray[np.int64], ids: Select[Any]
+    conn: Connection, index: VectorIndex, key: str, candidates: npt.NDArray[np.int64], ids: Select[Any]
 ) -> npt.NDArray[np.int64]:
-    """Those of ``candidates`` (labels) whose items ``ids`` selects: a seek per candidate in
-    the filter's rows (``ids`` correlated to the candidate's item), not the whole selection."""
+    """Those of ``candidates`` (labels) whose items ``ids`` selects: their items (known to the
+    index, else read from the table) each looked up in the filter's rows, not the whole
+    selection."""
     import numpy as np
 
     from bucketdex.store.tables import item_vectors
 
     item = ids.selected_columns[0]
+    if index.knows_owners:
+        present, owners = index.owners_of(candidates)
+        asked = [uuid.UUID(bytes=owner) for owner in set(owners)]
+        joined = _joined_ids(conn, ids.where(item.in_(asked)))
+        selected = {joined[start : start + 16] for start in range(0, len(joined), 16)}
+        kept: npt.NDArray[np.int64] = present[np.array([owner in selected for owner in owners], dtype=bool)]
+        return kept
     passing = select(item_vectors.c.id).where(
         item_vectors.c.id.in_(candidates.tolist()),
         item_vectors.c.key == key,
         exists(ids.where(item == item_vectors.c.item_id)),
     )
     return np.array(conn.execute(passing).scalars().all(), dtype=np.int64)
+
+
+def _joined_ids(conn: Connection, ids: Select[Any]) -> bytes:
+    """The ids ``ids`` selects as 16-byte ids joined, handed over by the database as one value
+    (10k ids: ~3 ms, where a row each through SQLAlchemy and ``uuid.UUID`` cost ~9 ms)."""
+    column = ids.subquery().c[0]
+    if conn.dialect.name == "postgresql":
+        joined = select(func.string_agg(cast(column, Text), ""))
+    else:  # SQLite holds ids as 32 hex digits
+        joined = select(func.group_concat(column, ""))
+    text = conn.execute(joined).scalar_one() or ""
+    return bytes.fromhex(text.replace("-", ""))
 
 
 def _columns(group: list[tuple[int, float]]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:

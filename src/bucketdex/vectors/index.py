@@ -36,6 +36,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from bucketdex.errors import InvalidArgument, VectorIndexMissing
+from bucketdex.vectors.owners import NO_OWNER, OwnerArray, OwnerLookup, no_owners, owner_array
 
 Metric = Literal["cosine", "l2"]
 EXACT_BELOW = 20_000  # vectors: below this an exact search is as fast as the graph
@@ -53,6 +54,7 @@ _EXACT_BLOCK = 256  # queries per product in an exact batch search (256 x 20k di
 
 Labels = NDArray[np.int64]
 Matrix = NDArray[np.float32]
+NO_OWNER_ROW = np.frombuffer(NO_OWNER, dtype="V16")[0]
 
 
 def _hnswlib() -> Any:
@@ -77,21 +79,27 @@ class VectorRows:
         self.count = 0
         self.live_count = 0
         self.row_by_label: NDArray[np.int64] = np.full(0, -1, np.int64)
+        self.owners: OwnerArray = no_owners(0)  # per row: the item whose vector it is
+        self.unowned = 0  # live rows without an owner (added from a save that had none)
+        self._lookup: OwnerLookup | None = None  # built when first asked
 
     def __len__(self) -> int:
         return self.live_count
 
-    def put(self, labels: Labels, matrix: Matrix) -> None:
+    def put(self, labels: Labels, matrix: Matrix, owners: OwnerArray | None = None) -> None:
         if len(labels) and int(labels.min()) < 0:
             raise InvalidArgument("vector labels are row ids: none may be negative")
+        owners = no_owners(len(labels)) if owners is None else owners
         self.drop(np.unique(labels))
         end = self.count + len(labels)
         if end > len(self.matrix):
             grown = max(end, 2 * len(self.matrix), 1024)
             self.matrix = np.resize(self.matrix, (grown, self.matrix.shape[1]))
             self.labels = np.resize(self.labels, grown)
+            self.owners = np.resize(self.owners, grown)
         self.matrix[self.count : end] = matrix
         self.labels[self.count : end] = labels
+        self.owners[self.count : end] = owners
         highest = int(labels.max()) if len(labels) else -1
         if highest >= len(self.row_by_label):
             grown_map = np.full(max(highest + 1, 2 * len(self.row_by_label), 1024), -1, np.int64)
@@ -100,7 +108,11 @@ class VectorRows:
         rows = np.arange(self.count, end, dtype=np.int64)
         self.row_by_label[labels] = rows  # a label given twice: its last row wins
         self.labels[rows[self.row_by_label[labels] != rows]] = -1  # ...and the earlier are dead
-        self.live_count += int(np.count_nonzero(self.labels[self.count : end] >= 0))
+        live = rows[self.labels[self.count : end] >= 0]
+        self.live_count += len(live)
+        self.unowned += int(np.count_nonzero(self.owners[live] == NO_OWNER_ROW))
+        if self._lookup is not None:
+            self._lookup.add(self.labels[live], self.owners[live])
         self.count = end
 
     def drop(self, labels: Labels) -> list[int]:
@@ -109,7 +121,41 @@ class VectorRows:
         self.labels[rows] = -1
         self.row_by_label[present] = -1
         self.live_count -= len(present)
-        return list(present.tolist())
+        self.unowned -= int(np.count_nonzero(self.owners[rows] == NO_OWNER_ROW))
+        return list(present.tolist())  # the lookup keeps proposing them: labels_of checks
+
+    def labels_of(self, owners: OwnerArray) -> Labels:
+        """The live labels of ``owners``, ascending."""
+        if self._lookup is None:
+            keep = np.flatnonzero(self.labels[: self.count] >= 0)
+            self._lookup = OwnerLookup(self.labels[keep], self.owners[keep])
+        labels, position = self._lookup.candidates(owners)
+        inside = labels < len(self.row_by_label)
+        labels, position = labels[inside], position[inside]
+        rows = self.row_by_label[labels]
+        live = rows >= 0
+        labels, position, rows = labels[live], position[live], rows[live]
+        held = self.owners.view(np.uint64).reshape(-1, 2)[rows]
+        asked = np.ascontiguousarray(owners).view(np.uint64).reshape(-1, 2)[position]
+        return np.unique(labels[(held == asked).all(axis=1)])  # ascending, once each
+
+    def set_owners(self, labels: Labels, owners: OwnerArray) -> None:
+        """Give ``labels`` (those present) their ``owners``: an index saved before owners were
+        kept learns them from the table."""
+        labels = np.asarray(labels, np.int64)
+        inside = (labels >= 0) & (labels < len(self.row_by_label))
+        rows = np.full(len(labels), -1, np.int64)
+        rows[inside] = self.row_by_label[labels[inside]]
+        known = rows >= 0
+        self.owners[rows[known]] = owners[known]
+        live = self.labels[: self.count] >= 0
+        self.unowned = int(np.count_nonzero(self.owners[: self.count][live] == NO_OWNER_ROW))
+        self._lookup = None
+
+    def owners_of(self, labels: Labels) -> tuple[Labels, OwnerArray]:
+        """The present ones of ``labels`` and their owners."""
+        present, rows = self.rows(labels)
+        return present, self.owners[rows]
 
     def row_of(self, label: int) -> int | None:
         row = int(self.row_by_label[label]) if 0 <= label < len(self.row_by_label) else -1
@@ -127,6 +173,10 @@ class VectorRows:
         """Every live label and its vector, in row order."""
         keep = np.flatnonzero(self.labels[: self.count] >= 0)
         return self.labels[keep], self.matrix[keep]
+
+    def live_owners(self) -> OwnerArray:
+        """The live rows' owners, in row order (as ``live``)."""
+        return self.owners[: self.count][self.labels[: self.count] >= 0]
 
 
 class VectorIndex:
@@ -169,6 +219,7 @@ class VectorIndex:
                 return
             with np.load(rows_file) as saved:
                 labels, matrix = saved["labels"], saved["matrix"]
+                owners = saved["owners"] if "owners" in saved.files else None  # older saves: none
         except (OSError, ValueError, KeyError):
             return  # nothing usable saved: the caller syncs from the table
         if about["graph"]:
@@ -176,7 +227,7 @@ class VectorIndex:
             graph.load_index(str(graph_file), max_elements=int(about["capacity"]))
             graph.set_ef(EF_SEARCH)
             self._graph = graph
-        self._rows.put(labels, matrix)
+        self._rows.put(labels, matrix, owners)
         self.vectors_through = int(about["vectors_through"])
         self.removals_through = int(about["removals_through"])
 
@@ -198,7 +249,8 @@ class VectorIndex:
             if self._graph is not None:
                 _replace(graph_file, lambda tmp: self._graph.save_index(str(tmp)))
             labels, matrix = self._rows.live()
-            _replace(rows_file, lambda tmp: _save_npz(tmp, labels, matrix))
+            owners = self._rows.live_owners()
+            _replace(rows_file, lambda tmp: _save_npz(tmp, labels, matrix, owners))
             _replace(sidecar, lambda tmp: tmp.write_text(json.dumps(about)))
 
     # -- writing -----------------------------------------------------------------------------
@@ -206,16 +258,20 @@ class VectorIndex:
     def __len__(self) -> int:
         return len(self._rows)
 
-    def add(self, labels: Labels, vectors: NDArray[np.floating]) -> None:
-        """Add (or replace: same label) ``vectors`` (n, dim) under ``labels``."""
+    def add(
+        self, labels: Labels, vectors: NDArray[np.floating], owners: Sequence[bytes] | None = None
+    ) -> None:
+        """Add (or replace: same label) ``vectors`` (n, dim) under ``labels``; ``owners``: the
+        16-byte id of the item each one is of (``labels_of`` finds them by it)."""
         labels = np.asarray(labels, np.int64)
         matrix = self._prepared(vectors)
         if len(labels) != len(matrix):
             raise InvalidArgument(f"{len(labels)} labels for {len(matrix)} vectors")
         if len(labels) == 0:
             return
+        owned = None if owners is None else owner_array(owners, len(labels))
         with self._lock:
-            self._rows.put(labels, matrix)
+            self._rows.put(labels, matrix, owned)
             if self._graph is not None:
                 self._add_to_graph(labels, matrix)
             elif len(self._rows) >= EXACT_BELOW:
@@ -248,6 +304,29 @@ class VectorIndex:
         """Every live label, in insertion order."""
         with self._lock:
             return self._rows.live()[0].copy()
+
+    @property
+    def knows_owners(self) -> bool:
+        """Whether every vector's owner is known (``labels_of`` is complete)."""
+        return self._rows.unowned == 0
+
+    def labels_of(self, owners: bytes) -> Labels:
+        """The labels, ascending, of the vectors of ``owners`` (items' 16-byte ids, joined)."""
+        asked = owner_array([owners], len(owners) // 16)
+        with self._lock:
+            return self._rows.labels_of(asked)
+
+    def set_owners(self, labels: Labels, owners: Sequence[bytes]) -> None:
+        """Tell the owners of vectors added without them (an index saved before they were kept)."""
+        with self._lock:
+            self._rows.set_owners(np.asarray(labels, np.int64), owner_array(owners, len(labels)))
+
+    def owners_of(self, labels: Labels) -> tuple[Labels, list[bytes]]:
+        """The present ones of ``labels`` and their owners' 16-byte ids."""
+        with self._lock:
+            present, owners = self._rows.owners_of(np.asarray(labels, np.int64))
+        raw = owners.tobytes()
+        return present, [raw[n * 16 : (n + 1) * 16] for n in range(len(present))]
 
     def vector(self, label: int) -> Matrix:
         """The stored vector of ``label`` (normalised for ``cosine``)."""
@@ -442,9 +521,9 @@ def _wide_ef(width: int) -> int:
     return max(WIDE_EF * EF_SEARCH, 2 * width)
 
 
-def _save_npz(path: Path, labels: Labels, matrix: Matrix) -> None:
+def _save_npz(path: Path, labels: Labels, matrix: Matrix, owners: OwnerArray) -> None:
     with path.open("wb") as out:
-        np.savez(out, labels=labels, matrix=matrix)
+        np.savez(out, labels=labels, matrix=matrix, owners=owners)
 
 
 def _replace(target: Path, write: Any) -> None:

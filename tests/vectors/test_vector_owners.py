@@ -1,0 +1,102 @@
+"""Labels by owner (vectors/owners.py through ``VectorIndex.labels_of``): against a plain dict of
+what was added, through adds, replacements, removals, several labels per owner (video frames),
+owners whose hashes collide, a save and reopen, and an index saved before owners were kept."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bucketdex.vectors import owners as owner_module
+from bucketdex.vectors.index import VectorIndex
+
+DIM = 4
+
+
+def _owners(count: int, seed: int) -> list[bytes]:
+    rng = np.random.default_rng(seed)
+    return [uuid.UUID(bytes=bytes(rng.integers(0, 256, 16, dtype=np.uint8))).bytes for _ in range(count)]
+
+
+def _vectors(count: int, seed: int = 0) -> np.ndarray:
+    return np.random.default_rng(seed).normal(size=(count, DIM)).astype(np.float32)
+
+
+def _expected(held: dict[int, bytes], asked: list[bytes]) -> list[int]:
+    wanted = set(asked)
+    return sorted(label for label, owner in held.items() if owner in wanted)
+
+
+def test_labels_of_follow_adds_replacements_and_removals() -> None:
+    """A random history of writes (a few owners with several labels, labels replaced under
+    another owner, removals, batches big enough to merge the recent part) gives the same labels
+    as a dict of the live (label, owner) pairs, for every query."""
+    rng = np.random.default_rng(3)
+    people = _owners(300, seed=1)
+    index = VectorIndex(None, DIM, "cosine")
+    held: dict[int, bytes] = {}
+    next_label = 1
+    for step in range(40):
+        size = int(rng.integers(1, 400 if step % 10 else 5_000))
+        labels = np.arange(next_label, next_label + size, dtype=np.int64)
+        next_label += size
+        if step % 3 == 2 and held:  # replace some live labels, under other owners
+            labels[: min(size, 20)] = rng.choice(sorted(held), min(size, 20, len(held)), replace=False)[
+                : min(size, 20)
+            ]
+        chosen = [people[int(i)] for i in rng.integers(0, len(people), size)]
+        index.add(labels, _vectors(size, step), chosen)
+        held.update(zip(labels.tolist(), chosen, strict=True))
+        gone = rng.choice(sorted(held), min(len(held), int(rng.integers(0, 30))), replace=False)
+        index.remove(np.asarray(gone, np.int64))
+        for label in gone.tolist():
+            held.pop(label)
+        asked = [people[int(i)] for i in rng.integers(0, len(people), 40)] + _owners(3, seed=100 + step)
+        assert index.labels_of(b"".join(asked)).tolist() == _expected(held, asked)
+    assert index.knows_owners
+
+
+def test_owners_whose_hashes_collide_are_told_apart(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With the hash's mixing off, owners that share their first 8 bytes share a hash: each
+    still gets only its own labels (the owner is checked, not only the hash)."""
+    monkeypatch.setattr(owner_module, "_MIX", np.uint64(0))
+    prefix = b"\x01" * 8
+    people = [prefix + bytes([n]) * 8 for n in range(1, 6)]
+    index = VectorIndex(None, DIM, "l2")
+    labels = np.arange(1, 21, dtype=np.int64)
+    chosen = [people[n % 5] for n in range(20)]
+    index.add(labels, _vectors(20), chosen)
+    for n, person in enumerate(people):
+        assert index.labels_of(person).tolist() == [
+            label for label in range(1, 21) if label % 5 == (n + 1) % 5
+        ]
+    assert index.labels_of(prefix + b"\x09" * 8).tolist() == []
+
+
+def test_owners_survive_a_save_and_an_older_save_learns_them(tmp_path: Path) -> None:
+    """Owners are saved with the vectors.  An index saved without them (before they were kept)
+    opens with ``knows_owners`` False, proposes nothing, and ``set_owners`` completes it."""
+    people = _owners(50, seed=7)
+    labels = np.arange(1, 101, dtype=np.int64)
+    chosen = [people[n % 50] for n in range(100)]
+    index = VectorIndex(tmp_path / "emb.cosine", DIM, "cosine")
+    index.add(labels, _vectors(100), chosen)
+    index.save()
+    again = VectorIndex.open(tmp_path / "emb.cosine", dim=DIM, metric="cosine")
+    assert again.knows_owners
+    assert again.labels_of(people[3]).tolist() == [4, 54]
+
+    with np.load(tmp_path / "emb.npz") as saved:  # the file as an older version wrote it
+        older = {"labels": saved["labels"], "matrix": saved["matrix"]}
+    with (tmp_path / "emb.npz").open("wb") as out:
+        np.savez(out, **older)
+    old = VectorIndex.open(tmp_path / "emb.cosine", dim=DIM, metric="cosine")
+    assert len(old) == 100 and not old.knows_owners
+    assert old.labels_of(people[3]).tolist() == []
+    old.set_owners(labels, chosen)
+    assert old.knows_owners and old.labels_of(people[3] + people[4]).tolist() == [4, 5, 54, 55]
+    present, found = old.owners_of(np.array([5, 999], np.int64))
+    assert present.tolist() == [5] and found == [people[4]]
