@@ -79,3 +79,38 @@ def test_the_groups_are_the_same_in_batches_and_on_the_graph(monkeypatch: pytest
     found = leader_groups(index, index.labels(), 0.01)
     assert sorted(sorted(g) for g in _labels(found)) == sorted(planted)
     assert [len(g) for g in found] == sorted((len(g) for g in planted), reverse=True)
+
+
+def test_a_walk_that_misses_the_vector_itself_is_searched_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With a first walk far too narrow (ef 3 on a clustered graph), some vectors' walks never
+    reach the vector itself, and so miss its copies; those are searched again at ``RETRY_EF``
+    and every planted group is still found."""
+    monkeypatch.setattr(vector_index, "EXACT_BELOW", 1000)
+    monkeypatch.setattr(vector_index, "EF_SEARCH", 3)
+    monkeypatch.setattr(duplicates, "DUPLICATES_EF", 3)
+    rng = np.random.default_rng(17)
+    centres = rng.normal(size=(8, 48))
+    base = (centres[rng.integers(0, 8, 4000)] + 0.8 * rng.normal(size=(4000, 48))).astype(np.float32)
+    planted = []
+    for n in range(60):
+        base[100 + n * 2] = base[3000 + n] + 0.001 * rng.normal(size=48)
+        planted.append(sorted([100 + n * 2, 3000 + n]))
+    index = VectorIndex.open(None, dim=48, metric="cosine")
+    index.add(np.arange(4000, dtype=np.int64), base)
+    searched: list[tuple[int, int]] = []
+    search_many = VectorIndex.search_many
+
+    def spy(self: VectorIndex, queries: np.ndarray, k: int, **kwargs: object) -> object:
+        searched.append((len(queries), int(kwargs.get("ef", 0))))  # type: ignore[call-overload]
+        return search_many(self, queries, k, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(VectorIndex, "search_many", spy)
+    found = leader_groups(index, index.labels(), 0.01, neighbours=3)
+    retried = sum(n for n, ef in searched if ef == duplicates.RETRY_EF)
+    assert 0 < retried < 4000  # some walks got lost, most did not
+    assert sorted(sorted(g) for g in _labels(found)) == sorted(planted)
+    present, queries = index.vectors(index.labels())
+    first, _ = search_many(index, queries, 3, ef=3)
+    assert not (first == present[:, None]).any(axis=1).all()  # lost walks, without the retry
+    again, _ = duplicates._neighbours(index, present, queries, 3, None)
+    assert (again == present[:, None]).any(axis=1).all()  # each reaches its own vector now

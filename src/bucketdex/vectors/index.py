@@ -50,6 +50,7 @@ WIDE_EF = 4  # ... with ef at least this many times EF_SEARCH: its recall is the
 # search's at that ef, which must match the filtered walk's (that one keeps going until it has
 # ef allowed results); on the clustered 1M set (ef_construction 100) ef 384 gave 0.94
 ADD_THREADS = 2
+_GATHER_BLOCK = 512  # candidate rows gathered at once by an exact search (1 MB at 512-d)
 _EXACT_BLOCK = 256  # queries per product in an exact batch search (256 x 20k distances: 20 MB)
 
 Labels = NDArray[np.int64]
@@ -350,7 +351,7 @@ class VectorIndex:
                 return self._graph_search(q, min(k, len(self._rows)), None)
             allowed, rows = self._rows.rows(np.asarray(among, np.int64))
             if self._graph is None or len(allowed) * self.dim <= EXACT_WORK:
-                return self._exact(q, k, allowed, self._rows.matrix[rows])
+                return self._exact(q, k, allowed, self._rows.matrix, rows)
             k = min(k, len(allowed))
             found = self._search_then_keep(q, k, allowed)
             if found is not None:
@@ -474,17 +475,31 @@ class VectorIndex:
             return None
         return labels[kept[:k]], distances[kept[:k]]
 
-    def _exact(self, q: Matrix, k: int, labels: Labels, matrix: Matrix) -> tuple[Labels, NDArray[np.float32]]:
+    def _exact(
+        self, q: Matrix, k: int, labels: Labels, matrix: Matrix, rows: NDArray[np.intp] | None = None
+    ) -> tuple[Labels, NDArray[np.float32]]:
+        """The ``k`` nearest of ``labels``, whose vectors are ``matrix`` (its ``rows`` if given:
+        gathered a block at a time, which stays in cache, where one copy of 10k rows (20 MB)
+        evicts everything else: ~1 ms less, and less after)."""
         if len(labels) == 0 or k <= 0:
             return np.empty(0, np.int64), np.empty(0, np.float32)
-        if self.metric == "cosine":
-            distances = 1.0 - matrix @ q
+        if rows is None:
+            distances = self._distances(q, matrix)
         else:
-            distances = np.einsum("ij,ij->i", matrix, matrix) - 2.0 * (matrix @ q) + float(q @ q)
+            distances = np.empty(len(rows), np.float32)
+            for start in range(0, len(rows), _GATHER_BLOCK):
+                block = rows[start : start + _GATHER_BLOCK]
+                distances[start : start + len(block)] = self._distances(q, matrix[block])
         k = min(k, len(labels))
         nearest = np.argpartition(distances, k - 1)[:k] if k < len(labels) else np.arange(len(labels))
         order = nearest[np.argsort(distances[nearest], kind="stable")]
         return labels[order], np.maximum(distances[order], 0.0).astype(np.float32)
+
+    def _distances(self, q: Matrix, matrix: Matrix) -> NDArray[np.float32]:
+        if self.metric == "cosine":
+            return 1.0 - matrix @ q
+        product: NDArray[np.float32] = np.einsum("ij,ij->i", matrix, matrix) - 2.0 * (matrix @ q)
+        return product + float(q @ q)
 
     def _graph_search(
         self, q: Matrix, k: int, allowed: set[int] | None, ef: int = 0
