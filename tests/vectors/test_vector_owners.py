@@ -100,3 +100,19 @@ def test_owners_survive_a_save_and_an_older_save_learns_them(tmp_path: Path) -> 
     assert old.knows_owners and old.labels_of(people[3] + people[4]).tolist() == [4, 5, 54, 55]
     present, found = old.owners_of(np.array([5, 999], np.int64))
     assert present.tolist() == [5] and found == [people[4]]
+
+
+def test_a_removal_or_replacement_after_the_lookup_is_built_is_seen() -> None:
+    """Right after it is built the lookup's proposals are the answer; once a label is removed or
+    replaced under another owner, the answers still leave it out (the rows are checked)."""
+    people = _owners(3, seed=11)
+    index = VectorIndex(None, DIM, "cosine")
+    index.add(np.arange(1, 7, dtype=np.int64), _vectors(6), [people[n % 3] for n in range(6)])
+    assert index.labels_of(people[0] + people[1]).tolist() == [1, 2, 4, 5]  # built here
+    index.remove(np.array([4], np.int64))
+    assert index.labels_of(people[0]).tolist() == [1]
+    index.add(np.array([2], np.int64), _vectors(1, seed=5), [people[2]])  # label 2 moves to people[2]
+    assert index.labels_of(people[1]).tolist() == [5]
+    assert index.labels_of(people[2]).tolist() == [2, 3, 6]
+    index.add(np.array([7], np.int64), _vectors(1, seed=6), [people[0]])
+    assert index.labels_of(people[0]).tolist() == [1, 7]

@@ -6,10 +6,11 @@ index keeps each row's owner beside its vector (``VectorRows``, saved with it), 
 finds labels by owner in sorted arrays of 64-bit hashes of the owners: 10k owners among 1M in
 ~2 ms, where a dict of 1M bytes keys took ~6 ms (a cache miss or three per owner).
 
-An owner has one label per vector (its own and each video frame's).  The lookup only proposes
-labels: the caller keeps those whose row is live and still has that owner, so removals need not
-be applied here (a replaced or removed label simply fails that check).  New labels go to a
-small sorted ``recent`` part, merged into the large one once it grows to a sixteenth of it.
+An owner has one label per vector (its own and each video frame's).  The lookup proposes the
+labels added for an owner (the owner compared in full, not only its hash); removals are not
+applied here: while none has happened since the lookup was built, its proposals are the answer,
+and after one the caller keeps those whose row is live and still has that owner.  New labels go
+to a small sorted ``recent`` part, merged into the large one once it grows to a sixteenth of it.
 """
 
 from __future__ import annotations
@@ -40,66 +41,74 @@ def no_owners(count: int) -> OwnerArray:
 
 def owner_hashes(owners: OwnerArray) -> NDArray[np.uint64]:
     """A 64-bit hash of each owner (equal owners, equal hashes; the caller checks the owner)."""
-    halves = np.ascontiguousarray(owners).view(np.uint64).reshape(-1, 2)
+    halves = _halves(owners)
     with np.errstate(over="ignore"):
         mixed: NDArray[np.uint64] = halves[:, 0] ^ (halves[:, 1] * _MIX)
     return mixed
 
 
 class OwnerLookup:
-    """Labels by owner hash, in a large sorted part and a small recent one."""
+    """Labels by owner, in a large sorted part and a small recent one, each sorted by the owners'
+    hashes with the owners themselves alongside (a proposal is only made for the very owner)."""
 
     def __init__(self, labels: NDArray[np.int64], owners: OwnerArray) -> None:
-        self._keys, self._labels = _sorted(owner_hashes(owners), labels)
-        self._recent_keys, self._recent_labels = _sorted(np.empty(0, np.uint64), np.empty(0, np.int64))
+        self._parts = [_Part(labels, owners), _Part(labels[:0], owners[:0])]  # large, recent
 
     def add(self, labels: NDArray[np.int64], owners: OwnerArray) -> None:
-        keys = np.concatenate([self._recent_keys, owner_hashes(owners)])
-        self._recent_keys, self._recent_labels = _sorted(keys, np.concatenate([self._recent_labels, labels]))
-        if len(self._recent_keys) >= max(_MERGE_AT, len(self._keys) // 16):
-            keys = np.concatenate([self._keys, self._recent_keys])
-            self._keys, self._labels = _sorted(keys, np.concatenate([self._labels, self._recent_labels]))
-            self._recent_keys, self._recent_labels = self._recent_keys[:0], self._recent_labels[:0]
+        large, recent = self._parts
+        recent = recent.merged(labels, owners)
+        if len(recent.keys) >= max(_MERGE_AT, len(large.keys) // 16):
+            large, recent = large.merged(recent.labels, recent.owners), _Part(labels[:0], owners[:0])
+        self._parts = [large, recent]
 
     def candidates(self, owners: OwnerArray) -> tuple[NDArray[np.int64], NDArray[np.intp]]:
-        """(labels that may be of ``owners``, the position in ``owners`` each is proposed for)."""
+        """(the labels added for ``owners``, the position in ``owners`` of each one's owner); a
+        label removed or replaced since is still proposed: the caller checks."""
         hashes = owner_hashes(owners)
         order = np.argsort(hashes)  # sorted queries search 4x faster (the arrays' paths shared)
-        hashes = hashes[order]
-        found = [
-            _matches(keys, labels, hashes)
-            for keys, labels in ((self._keys, self._labels), (self._recent_keys, self._recent_labels))
-            if len(keys)
-        ]
+        asked = _halves(owners)[order]
+        found = [part.matches(hashes[order], asked) for part in self._parts if len(part.keys)]
         if not found:
             return np.empty(0, np.int64), np.empty(0, np.intp)
         return np.concatenate([f[0] for f in found]), order[np.concatenate([f[1] for f in found])]
 
 
-def _sorted(
-    keys: NDArray[np.uint64], labels: NDArray[np.int64]
-) -> tuple[NDArray[np.uint64], NDArray[np.int64]]:
-    order = np.argsort(keys, kind="stable")
-    return keys[order], labels[order]
+class _Part:
+    """(hash, owner, label) sorted by hash."""
+
+    def __init__(self, labels: NDArray[np.int64], owners: OwnerArray) -> None:
+        order = np.argsort(owner_hashes(owners), kind="stable")
+        self.labels, self.owners = labels[order], np.ascontiguousarray(owners[order])
+        self.keys = owner_hashes(self.owners)
+
+    def merged(self, labels: NDArray[np.int64], owners: OwnerArray) -> _Part:
+        return _Part(np.concatenate([self.labels, labels]), np.concatenate([self.owners, owners]))
+
+    def matches(
+        self, hashes: NDArray[np.uint64], asked: NDArray[np.uint64]
+    ) -> tuple[NDArray[np.int64], NDArray[np.intp]]:
+        """Every (label, query position) whose owner is the query's (``hashes`` ascending,
+        ``asked`` their owners as uint64 pairs): from each hash's first place, as far as the key
+        repeats (one search, not two: ~1 ms saved at 1M; several labels: video frames)."""
+        keys, halves = self.keys, _halves(self.owners)
+        place = np.searchsorted(keys, hashes, "left")
+        found_labels: list[NDArray[np.int64]] = []
+        found_positions: list[NDArray[np.intp]] = []
+        wanted = np.arange(len(hashes), dtype=np.intp)
+        while len(wanted):
+            inside = place < len(keys)
+            wanted, place = wanted[inside], place[inside]
+            equal = keys[place] == hashes[wanted]
+            wanted, place = wanted[equal], place[equal]
+            same = (halves[place] == asked[wanted]).all(axis=1)  # not only the hash
+            found_labels.append(self.labels[place[same]])
+            found_positions.append(wanted[same])
+            place = place + 1
+        if not found_labels:
+            return np.empty(0, np.int64), np.empty(0, np.intp)
+        return np.concatenate(found_labels), np.concatenate(found_positions)
 
 
-def _matches(
-    keys: NDArray[np.uint64], labels: NDArray[np.int64], hashes: NDArray[np.uint64]
-) -> tuple[NDArray[np.int64], NDArray[np.intp]]:
-    """Every (label, query position) whose key equals the query's (ascending) hash: from each
-    hash's first place, as far as the key repeats (one search, not two: ~1 ms saved at 1M)."""
-    place = np.searchsorted(keys, hashes, "left")
-    found_labels: list[NDArray[np.int64]] = []
-    found_positions: list[NDArray[np.intp]] = []
-    wanted = np.arange(len(hashes), dtype=np.intp)
-    while len(wanted):
-        inside = place < len(keys)
-        wanted, place = wanted[inside], place[inside]
-        equal = keys[place] == hashes[wanted]
-        wanted, place = wanted[equal], place[equal]
-        found_labels.append(labels[place])
-        found_positions.append(wanted)
-        place = place + 1  # an owner with several labels (video frames) repeats its key
-    if not found_labels:
-        return np.empty(0, np.int64), np.empty(0, np.intp)
-    return np.concatenate(found_labels), np.concatenate(found_positions)
+def _halves(owners: OwnerArray) -> NDArray[np.uint64]:
+    halves: NDArray[np.uint64] = np.ascontiguousarray(owners).view(np.uint64).reshape(-1, 2)
+    return halves
