@@ -41,3 +41,24 @@ def test_bulk_adds_refresh_statistics_on_postgresql(db: Database) -> None:
         assert after == ANALYZE_AFTER_ROWS + 10 and after != before  # the planner knows the new rows
     else:
         assert before is None and after is None
+
+
+def test_postgresql_plans_every_run_of_a_statement_for_its_values(db: Database) -> None:
+    """A statement run many times keeps being planned for its values: psycopg prepares it, and
+    PostgreSQL never switches to a generic plan (which chose a scan of every row of a key for a
+    check of a few ids), on every connection of the pool."""
+    if db.dialect != "postgresql":
+        return  # SQLite plans each statement as it runs
+    statement = text("SELECT count(*) FROM storage_items WHERE name = :n AND url IS NOT NULL")
+    for _ in range(3):
+        with db.read() as conn:
+            assert conn.execute(text("SHOW plan_cache_mode")).scalar_one() == "force_custom_plan"
+            for n in range(15):  # past psycopg's prepare threshold (5) and PostgreSQL's 5 custom plans
+                conn.execute(statement, {"n": str(n)})
+            plans = conn.execute(
+                text(
+                    "SELECT generic_plans, custom_plans FROM pg_prepared_statements "
+                    "WHERE statement LIKE '%storage_items WHERE name =%'"
+                )
+            ).all()
+            assert plans and all(generic == 0 and custom > 0 for generic, custom in plans)

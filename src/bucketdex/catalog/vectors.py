@@ -69,12 +69,15 @@ def vectors_of_items(
     v = item_vectors.c
     found: list[Any] = []
     for start in range(0, len(item_ids), _IN_CHUNK):
-        query = select(v.id, v.item_id, v.frame, v.vector).where(
-            v.org_id == org_id, v.key == key, v.item_id.in_(item_ids[start : start + _IN_CHUNK])
+        # through the (item_id, key, frame) index, the organisation checked here: with org_id
+        # in the statement, PostgreSQL without statistics (right after a bulk import) walked the
+        # (org_id, key, id) index over every vector of the key (100k: 13 ms for one item)
+        query = select(v.id, v.item_id, v.frame, v.vector, v.org_id).where(
+            v.key == key, v.item_id.in_(item_ids[start : start + _IN_CHUNK])
         )
         if frame is not None:
             query = query.where(v.frame == frame)
-        found += conn.execute(query).all()
+        found += [row for row in conn.execute(query) if row.org_id == org_id]
     order = {item_id: n for n, item_id in enumerate(item_ids)}
     found.sort(key=lambda row: (order[row.item_id], row.frame))
     return _rows(found)

@@ -371,14 +371,15 @@ def owners_of(
     from bucketdex.store.tables import item_vectors
 
     found: dict[int, tuple[uuid.UUID, int]] = {}
+    v = item_vectors.c
     for start in range(0, len(labels), 10_000):
         chunk = list(labels[start : start + 10_000])
-        rows = conn.execute(
-            select(item_vectors.c.id, item_vectors.c.item_id, item_vectors.c.frame).where(
-                item_vectors.c.id.in_(chunk), item_vectors.c.org_id == org_id, item_vectors.c.key == key
-            )
-        )
-        found.update((int(row.id), (row.item_id, int(row.frame))) for row in rows)
+        # by primary key only, organisation and key checked here: with org_id in the statement,
+        # PostgreSQL without statistics (right after a bulk import) walked the (org_id, key, id)
+        # index over every vector of the key (100k: 15 ms for 10 labels)
+        rows = conn.execute(select(v.id, v.item_id, v.frame, v.org_id, v.key).where(v.id.in_(chunk)))
+        mine = (row for row in rows if row.org_id == org_id and row.key == key)
+        found.update((int(row.id), (row.item_id, int(row.frame))) for row in mine)
     return found
 
 

@@ -175,7 +175,21 @@ def alembic_config() -> Config:
 def _create_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         return _create_sqlite_engine(url)
-    return create_engine(url, json_serializer=dump_json, json_deserializer=orjson.loads, pool_pre_ping=True)
+    engine = create_engine(url, json_serializer=dump_json, json_deserializer=orjson.loads, pool_pre_ping=True)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # psycopg prepares a statement once it has run 5 times, and after 5 more PostgreSQL may
+        # keep one generic plan for it, blind to the values: a filter's check of 300 candidate
+        # ids went from a 3.5 ms index scan to a 48 ms scan of the key's rows (and a skewed
+        # value's plan is another's).  Planning each run costs ~0.1 ms.
+        autocommit = dbapi_conn.autocommit
+        dbapi_conn.autocommit = True
+        with dbapi_conn.cursor() as cursor:
+            cursor.execute("SET plan_cache_mode = force_custom_plan")
+        dbapi_conn.autocommit = autocommit
+
+    return engine
 
 
 def _create_sqlite_engine(url: str) -> Engine:
