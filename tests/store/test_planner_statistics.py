@@ -43,6 +43,30 @@ def test_bulk_adds_refresh_statistics_on_postgresql(db: Database) -> None:
         assert before is None and after is None
 
 
+def test_many_small_adds_add_up_to_a_refresh_on_postgresql(db: Database) -> None:
+    """Items added a tenth of the threshold at a time: the statistics are refreshed once the
+    writes add up to it, not before."""
+    if db.dialect != "postgresql":
+        return  # SQLite keeps no such statistics
+    catalog = Catalog(db)
+    folder = catalog.folders.create("drip")
+    step = ANALYZE_AFTER_ROWS // 10
+    before = _analysed_rows(db)
+    for n in range(9):
+        catalog.items.add(
+            folder.id, [NewItem(ItemType.PDF, f"{n}-{i}.pdf", url=f"s3://b/{n}/{i}.pdf") for i in range(step)]
+        )
+    time.sleep(0.5)
+    assert _analysed_rows(db) == before  # 90 % of the threshold: not yet
+    catalog.items.add(
+        folder.id, [NewItem(ItemType.PDF, f"last-{i}.pdf", url=f"s3://b/l/{i}.pdf") for i in range(step)]
+    )
+    deadline = time.monotonic() + 30
+    while (after := _analysed_rows(db)) == before and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert after == 10 * step
+
+
 def test_postgresql_plans_every_run_of_a_statement_for_its_values(db: Database) -> None:
     """A statement run many times keeps being planned for its values: psycopg prepares it, and
     PostgreSQL never switches to a generic plan (which chose a scan of every row of a key for a

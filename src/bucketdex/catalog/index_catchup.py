@@ -120,6 +120,8 @@ def catch_up(
             time.sleep(SQLITE_PAUSE)
     rows = sum(step.rows for step in steps)
     if db.dialect != "postgresql" or rows < ANALYZE_AFTER_ROWS:
+        for table in INDEX_TABLES:  # many small catch-ups add up to an ANALYZE too
+            db.after_bulk_write(table, rows)
         return CatchUp(tuple(steps))
     started = time.perf_counter()
     db.refresh_statistics(INDEX_TABLES)

@@ -90,6 +90,8 @@ class ItemService:
             written: int = insert_items(conn, folder_id, batch, now=utcnow(), check=check, vectors=vectors)
             record_registration(conn, self._org_id, [item.id for item in batch])
         self._db.after_bulk_write("storage_items", written)
+        if vectors is not None:  # a vector or more per item went to item_vectors
+            self._db.after_bulk_write("item_vectors", written)
         return written
 
     def get(self, item_id: uuid.UUID) -> ItemRecord:
