@@ -47,6 +47,7 @@ from sqlalchemy import (
 )
 
 from bucketdex.catalog.index_values import (
+    INDEX_TABLES,
     IndexedKey,
     copy_key,
     has_backlog,
@@ -60,7 +61,6 @@ from bucketdex.store.database import ANALYZE_AFTER_ROWS, Database
 from bucketdex.store.tables import folders, index_backlog, storage_items
 
 STEP_ITEMS = 100_000  # items a step reads: one write transaction of ~1-3 s at 6 keys
-INDEX_TABLES = ("index_numbers", "index_strings")
 SQLITE_PAUSE = 0.15  # seconds between steps on SQLite: other writers' turn (see ``catch_up``)
 
 

@@ -48,6 +48,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from bucketdex.catalog.metadata_schema import MetadataSchema, option_type
 from bucketdex.core.ids import IdRange
 from bucketdex.core.limits import utcnow
+from bucketdex.store.database import Database
 from bucketdex.store.tables import (
     index_backlog,
     index_keys,
@@ -57,6 +58,7 @@ from bucketdex.store.tables import (
 )
 
 BACKLOG_FROM = 20_000  # a registration this large defers its index rows (``index_catchup``)
+INDEX_TABLES = ("index_numbers", "index_strings")
 _BATCH = 20_000  # items read (and rows sent) per statement
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -199,6 +201,15 @@ def record_registration(conn: Connection, org_id: uuid.UUID, new_ids: Sequence[u
                 org_id=org_id, first_item_id=first, last_item_id=last, created_at=utcnow()
             )
         )
+
+
+def count_inline_rows(db: Database, registered: int) -> None:
+    """Count a registration's index rows towards PostgreSQL's next ``ANALYZE`` of the index
+    tables when they were written with it (fewer than ``BACKLOG_FROM`` items; a deferred
+    registration's catch-up counts its own)."""
+    if registered < BACKLOG_FROM:
+        for table in INDEX_TABLES:
+            db.after_bulk_write(table, registered)
 
 
 def has_backlog(conn: Connection, org_id: uuid.UUID) -> bool:

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, Row, Select, bindparam, exists, func, select, update
 
 from bucketdex.catalog.folders import ListOrder, get_folder, keyset_after, subtree
-from bucketdex.catalog.index_values import record_registration, reindex_items
+from bucketdex.catalog.index_values import count_inline_rows, record_registration, reindex_items
 from bucketdex.catalog.metadata_validation import MetadataValidator
 from bucketdex.catalog.schema_store import load_document
 from bucketdex.catalog.vector_store import attach_vectors, replace_vectors, split_updates, splitter
@@ -92,6 +92,7 @@ class ItemService:
         self._db.after_bulk_write("storage_items", written)
         if vectors is not None:  # a vector or more per item went to item_vectors
             self._db.after_bulk_write("item_vectors", written)
+        count_inline_rows(self._db, written)
         return written
 
     def get(self, item_id: uuid.UUID) -> ItemRecord:

@@ -17,7 +17,7 @@ from sqlalchemy import Connection, bindparam, select, update
 
 from bucketdex.catalog.dedupe import KeyColumns, UrlSets, key_columns, known_urls
 from bucketdex.catalog.folders import get_folder
-from bucketdex.catalog.index_values import record_registration, reindex_items
+from bucketdex.catalog.index_values import count_inline_rows, record_registration, reindex_items
 from bucketdex.catalog.metadata_validation import MetadataValidator
 from bucketdex.catalog.schema_store import load_document
 from bucketdex.catalog.vector_store import VectorSplitter, replace_vectors, split_updates, splitter
@@ -83,6 +83,7 @@ def register_manifest(
     with db.write(bulk=True) as conn:
         result = register_in(conn, org_id, folder_id, manifest, ignore_errors, integration_id)
     db.after_bulk_write("storage_items", result.rows_written)
+    count_inline_rows(db, result.rows_written)
     return result
 
 
