@@ -67,6 +67,38 @@ def test_many_small_adds_add_up_to_a_refresh_on_postgresql(db: Database) -> None
     assert after == 10 * step
 
 
+def test_index_rows_written_with_small_registrations_add_up_to_a_refresh(db: Database) -> None:
+    """Items with an indexed key, added a tenth of the threshold at a time (their index rows
+    written with them, not deferred): the index tables are analysed once they add up."""
+    if db.dialect != "postgresql":
+        return  # SQLite keeps no such statistics
+    catalog = Catalog(db)
+    schema = catalog.schema.load()
+    schema.add_enum("weather", values=["rain", "sun"])
+    schema.save()
+    folder = catalog.folders.create("indexed")
+    step = ANALYZE_AFTER_ROWS // 10
+    analysed = text("SELECT reltuples FROM pg_class WHERE relname = 'index_strings'")
+    with db.read() as conn:
+        before = conn.execute(analysed).scalar_one()
+    for n in range(10):
+        rows = [
+            NewItem(
+                ItemType.PDF, f"{n}-{i}.pdf", url=f"s3://b/{n}/{i}.pdf", client_metadata={"weather": "rain"}
+            )
+            for i in range(step)
+        ]
+        catalog.items.add(folder.id, rows)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with db.read() as conn:
+            after = conn.execute(analysed).scalar_one()
+        if after != before:
+            break
+        time.sleep(0.02)
+    assert after == 10 * step
+
+
 def test_postgresql_plans_every_run_of_a_statement_for_its_values(db: Database) -> None:
     """A statement run many times keeps being planned for its values: psycopg prepares it, and
     PostgreSQL never switches to a generic plan (which chose a scan of every row of a key for a
