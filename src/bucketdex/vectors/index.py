@@ -36,7 +36,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from bucketdex.errors import InvalidArgument, VectorIndexMissing
-from bucketdex.vectors.owners import NO_OWNER, OwnerArray, OwnerLookup, no_owners, owner_array
+from bucketdex.vectors.owners import NO_OWNER, OWNER_BYTES, OwnerArray, OwnerLookup, no_owners, owner_array
 
 Metric = Literal["cosine", "l2"]
 EXACT_BELOW = 20_000  # vectors: below this an exact search is as fast as the graph
@@ -318,7 +318,7 @@ class VectorIndex:
 
     def labels_of(self, owners: bytes) -> Labels:
         """The labels, ascending, of the vectors of ``owners`` (items' 16-byte ids, joined)."""
-        asked = owner_array([owners], len(owners) // 16)
+        asked = owner_array([owners], len(owners) // OWNER_BYTES)
         with self._lock:
             return self._rows.labels_of(asked)
 
@@ -332,7 +332,7 @@ class VectorIndex:
         with self._lock:
             present, owners = self._rows.owners_of(np.asarray(labels, np.int64))
         raw = owners.tobytes()
-        return present, [raw[n * 16 : (n + 1) * 16] for n in range(len(present))]
+        return present, [raw[n * OWNER_BYTES : (n + 1) * OWNER_BYTES] for n in range(len(present))]
 
     def vector(self, label: int) -> Matrix:
         """The stored vector of ``label`` (normalised for ``cosine``)."""
