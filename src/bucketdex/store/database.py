@@ -127,6 +127,8 @@ class Database:
         for table in tables:  # each in a transaction of its own: its lock held only meanwhile
             with self._connect() as conn, conn.begin():
                 conn.exec_driver_sql(f"ANALYZE {table}")
+            with self._unanalysed_lock:
+                self._unanalysed[table] = 0  # what was counted towards the next one is in this one
         for table in tables:
             self._maintenance.request(f"VACUUM {table}")
 

@@ -36,7 +36,15 @@ import numpy as np
 from numpy.typing import NDArray
 
 from bucketdex.errors import InvalidArgument, VectorIndexMissing
-from bucketdex.vectors.owners import NO_OWNER, OWNER_BYTES, OwnerArray, OwnerLookup, no_owners, owner_array
+from bucketdex.vectors.owners import (
+    NO_OWNER_ROW,
+    OWNER_BYTES,
+    OwnerArray,
+    OwnerLookup,
+    no_owners,
+    owner_array,
+    owner_halves,
+)
 
 Metric = Literal["cosine", "l2"]
 EXACT_BELOW = 20_000  # vectors: below this an exact search is as fast as the graph
@@ -55,7 +63,6 @@ _EXACT_BLOCK = 256  # queries per product in an exact batch search (256 x 20k di
 
 Labels = NDArray[np.int64]
 Matrix = NDArray[np.float32]
-NO_OWNER_ROW = np.frombuffer(NO_OWNER, dtype="V16")[0]
 
 
 def _hnswlib() -> Any:
@@ -141,8 +148,7 @@ class VectorRows:
         rows = self.row_by_label[labels]
         live = rows >= 0
         labels, position, rows = labels[live], position[live], rows[live]
-        held = self.owners.view(np.uint64).reshape(-1, 2)[rows]
-        asked = np.ascontiguousarray(owners).view(np.uint64).reshape(-1, 2)[position]
+        held, asked = owner_halves(self.owners)[rows], owner_halves(owners)[position]
         return np.unique(labels[(held == asked).all(axis=1)])  # ascending, once each
 
     def set_owners(self, labels: Labels, owners: OwnerArray) -> None:

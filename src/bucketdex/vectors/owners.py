@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 
 OWNER_BYTES = 16  # an item's UUID as bytes
 NO_OWNER = bytes(OWNER_BYTES)  # a row added without one (an index saved before owners were kept)
+NO_OWNER_ROW = np.frombuffer(NO_OWNER, dtype=f"V{OWNER_BYTES}")[0]  # the same, as an array element
 OwnerArray = NDArray[np.void]  # dtype V16, one per row
 _MIX = np.uint64(0x9E3779B97F4A7C15)
 _MERGE_AT = 4_096
@@ -41,7 +42,7 @@ def no_owners(count: int) -> OwnerArray:
 
 def owner_hashes(owners: OwnerArray) -> NDArray[np.uint64]:
     """A 64-bit hash of each owner (equal owners, equal hashes; the caller checks the owner)."""
-    halves = _halves(owners)
+    halves = owner_halves(owners)
     with np.errstate(over="ignore"):
         mixed: NDArray[np.uint64] = halves[:, 0] ^ (halves[:, 1] * _MIX)
     return mixed
@@ -66,7 +67,7 @@ class OwnerLookup:
         label removed or replaced since is still proposed: the caller checks."""
         hashes = owner_hashes(owners)
         order = np.argsort(hashes)  # sorted queries search 4x faster (the arrays' paths shared)
-        asked = _halves(owners)[order]
+        asked = owner_halves(owners)[order]
         found = [part.matches(hashes[order], asked) for part in self._parts if len(part.keys)]
         if not found:
             return np.empty(0, np.int64), np.empty(0, np.intp)
@@ -77,9 +78,9 @@ class _Part:
     """(hash, owner, label) sorted by hash."""
 
     def __init__(self, labels: NDArray[np.int64], owners: OwnerArray) -> None:
-        order = np.argsort(owner_hashes(owners), kind="stable")
-        self.labels, self.owners = labels[order], np.ascontiguousarray(owners[order])
-        self.keys = owner_hashes(self.owners)
+        keys = owner_hashes(owners)
+        order = np.argsort(keys, kind="stable")
+        self.keys, self.labels, self.owners = keys[order], labels[order], np.ascontiguousarray(owners[order])
 
     def merged(self, labels: NDArray[np.int64], owners: OwnerArray) -> _Part:
         return _Part(np.concatenate([self.labels, labels]), np.concatenate([self.owners, owners]))
@@ -90,7 +91,7 @@ class _Part:
         """Every (label, query position) whose owner is the query's (``hashes`` ascending,
         ``asked`` their owners as uint64 pairs): from each hash's first place, as far as the key
         repeats (one search, not two: ~1 ms saved at 1M; several labels: video frames)."""
-        keys, halves = self.keys, _halves(self.owners)
+        keys, halves = self.keys, owner_halves(self.owners)
         place = np.searchsorted(keys, hashes, "left")
         found_labels: list[NDArray[np.int64]] = []
         found_positions: list[NDArray[np.intp]] = []
@@ -109,6 +110,7 @@ class _Part:
         return np.concatenate(found_labels), np.concatenate(found_positions)
 
 
-def _halves(owners: OwnerArray) -> NDArray[np.uint64]:
+def owner_halves(owners: OwnerArray) -> NDArray[np.uint64]:
+    """Each owner as two 64-bit halves: (n, 2), for comparing whole owners at once."""
     halves: NDArray[np.uint64] = np.ascontiguousarray(owners).view(np.uint64).reshape(-1, 2)
     return halves
