@@ -256,3 +256,29 @@ def test_a_catalog_at_head_opens_without_loading_alembic(tmp_path: object) -> No
     assert empty.revision() is None
     empty.migrate()
     assert empty.revision() == HEAD_REVISION
+
+
+@pytest.mark.parametrize("backend", ["postgres"], indirect=True)
+def test_postgresql_index_probes_read_the_value_from_the_index(db: Database) -> None:
+    """0014: the (item_id, key_id) index of each index table carries the value (a walk's probe
+    of an entry then reads no table row); down to 0013 it goes, and comes back up."""
+
+    def definitions() -> dict[str, str]:
+        with db.read() as conn:
+            rows = conn.exec_driver_sql(
+                "SELECT tablename, indexdef FROM pg_indexes WHERE indexname IN"
+                " ('ix_index_numbers_item_id_key_id', 'ix_index_strings_item_id_key_id')"
+            )
+            return {table: definition for table, definition in rows}
+
+    covering = definitions()
+    assert sorted(covering) == ["index_numbers", "index_strings"]
+    assert all(d.endswith("(item_id, key_id) INCLUDE (value)") for d in covering.values()), covering
+    with db._connect() as conn:
+        config = alembic_config()
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0013")
+        conn.commit()
+    assert all(d.endswith("(item_id, key_id)") for d in definitions().values())
+    db.migrate()
+    assert definitions() == covering

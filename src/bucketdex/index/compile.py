@@ -30,6 +30,7 @@ def compile_filter(
     *,
     per_item: bool = False,
     item: ColumnElement[Any] | None = None,
+    probe: bool = False,
 ) -> ColumnElement[bool]:
     """``node`` as a condition on ``storage_items``; ``keys``: the organisation's indexed keys.
 
@@ -37,11 +38,14 @@ def compile_filter(
     from the index rows (counts, unsorted and small results); ``per_item`` writes them as
     ``EXISTS`` seeks of one item's rows instead, for a query that walks items in another order
     (a sort's index) and keeps those that pass; ``item``: the column of those items' ids
-    (``storage_items.id`` by default; a filter of index conditions only needs no item row)."""
+    (``storage_items.id`` by default; a filter of index conditions only needs no item row);
+    ``probe``: each ``EXISTS`` stays a probe of the one item, never a join with every matching
+    row (PostgreSQL hashes them all when it deems that cheaper: ~8 ms for 50k rows, where a
+    short walk's 400 probes take ~1.3 ms; ``OFFSET 0`` is its documented fence)."""
     item_id = storage_items.c.id if item is None else item
 
     def part(n: TypedNode) -> ColumnElement[bool]:
-        return compile_filter(n, keys, dialect, per_item=per_item, item=item_id)
+        return compile_filter(n, keys, dialect, per_item=per_item, item=item_id, probe=probe)
 
     if isinstance(node, TypedAll):
         return and_(true(), *map(part, node.nodes))
@@ -50,7 +54,9 @@ def compile_filter(
     if isinstance(node, TypedNot):
         return not_(part(node.node))
     indexed = indexed_key(node, keys)
-    return scan_condition(node, dialect) if indexed is None else _indexed(node, indexed, per_item, item_id)
+    if indexed is None:
+        return scan_condition(node, dialect)
+    return _indexed(node, indexed, per_item, item_id, fenced=probe and dialect == "postgresql")
 
 
 def index_only(node: TypedNode, keys: Mapping[str, IndexedKey]) -> bool:
@@ -82,7 +88,9 @@ def index_form(kind: KeyType, value: Any) -> float | str:
     return str(value)
 
 
-def _indexed(node: Typed, key: IndexedKey, per_item: bool, item: ColumnElement[Any]) -> ColumnElement[bool]:
+def _indexed(
+    node: Typed, key: IndexedKey, per_item: bool, item: ColumnElement[Any], *, fenced: bool = False
+) -> ColumnElement[bool]:
     # an alias of its own: the query around it may read the same table (a sort by this key, the
     # rows a count starts from), and must not be taken for it
     table = key.table.alias()
@@ -90,7 +98,8 @@ def _indexed(node: Typed, key: IndexedKey, per_item: bool, item: ColumnElement[A
     if node.op != "exists":
         rows = rows.where(value_condition(node, table.c.value))
     if per_item:
-        found: ColumnElement[bool] = rows.where(table.c.item_id == item).exists()
+        rows = rows.where(table.c.item_id == item)
+        found: ColumnElement[bool] = (rows.offset(0) if fenced else rows).exists()
     else:
         found = item.in_(rows)
     return not_(found) if node.op == "exists" and not node.value else found

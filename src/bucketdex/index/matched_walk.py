@@ -14,7 +14,8 @@ Each read covers the next ``size`` entries of the order, doubling until the page
 * SQLite: the ``size``-th entry is found first (an ``OFFSET`` walk of the index, ~0.3 ms per
   10k), then the entries up to it, a range of the index in order, are tested against
   ``item_id IN (index rows of the filter)``, which SQLite lists once per statement - ~5 ms for
-  10k of each.  Only when a count (``Filtered.few``) says the matches are few: the list holds
+  10k of each.  Only when the matches are few, as a count (``Filtered.few``) says, or for a
+  filter of one condition the short walk before (``sample``) without a count: the list holds
   every one of them;
 * PostgreSQL: the next ``size`` entries (``LIMIT``) with the filter's ``EXISTS``, which its
   planner turns into a hash join with the filter's rows when they are few (~3.5 ms for 10k of
@@ -69,6 +70,11 @@ def page_from_matches(
     if order.dialect == "postgresql" and found:
         expected = limit * entries / found
         passes = filtered.per_item
+    elif found and filtered.few_by_sample(conn, entries, found):
+        ids = filtered.ids_from_index(conn)
+        if ids is None:
+            return None
+        expected, passes = limit * entries / found, _among(ids)
     else:
         if not filtered.few(conn):  # (counted first: the ids' driver is chosen by these counts)
             return None

@@ -105,7 +105,9 @@ class Ordering:
         if filtered.has_filter and (phase == 1 or self.index is not None):
             # a short walk first: a broad filter fills the page from it (~1 ms), before any count
             first, *longer = _walk_sizes(limit)
-            walked = conn.execute(self._walk(phase, filtered, after, first).limit(limit)).all()
+            # its entries probed one by one (a few hundred): not a hash of every match
+            short = self._walk(phase, filtered, after, first, probe=True)
+            walked = conn.execute(short.limit(limit)).all()
             if len(walked) == limit:
                 return self._fetch(conn, phase, walked)
             if phase == 0:
@@ -151,7 +153,9 @@ class Ordering:
 
     # -- walking the order ---------------------------------------------------------------------
 
-    def _walk(self, phase: int, filtered: Filtered, after: Position | None, size: int) -> Select[Any]:
+    def _walk(
+        self, phase: int, filtered: Filtered, after: Position | None, size: int, probe: bool = False
+    ) -> Select[Any]:
         """The ids (and sort values) of the items that pass among the next ``size`` entries of
         the order; only ids go through the sort, whole rows are read for the page alone."""
         if phase == 0:
@@ -177,11 +181,11 @@ class Ordering:
             # the item's row is read for each entry walked, in the walk's order (a join would let
             # the planner start from the items instead: every item of a 1M folder)
             lacks = self._lacks_value() if phase == 1 else true()
-            passes = filtered.per_item(storage_items.c.id)
+            passes = filtered.per_item(storage_items.c.id, probe)
             row = select(storage_items.c.id).where(storage_items.c.id == walked.c.item_id, filtered.scope)
             condition: ColumnElement[bool] = row.where(lacks, passes).exists()
         else:
-            condition = filtered.per_item(walked.c.item_id)
+            condition = filtered.per_item(walked.c.item_id, probe)
         return query.where(condition).order_by(*direction(order, self.desc))
 
     # -- starting from the filter --------------------------------------------------------------

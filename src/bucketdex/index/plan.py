@@ -99,6 +99,11 @@ class Filtered:
             return {countable[0]: 0}
         return self._bounded_counts(conn, DRIVER_COUNT)
 
+    def single_driver(self) -> bool:
+        """Whether one condition alone reads index rows of its own that every match meets: it
+        drives without a count (``ids_from_index`` then counts nothing)."""
+        return self.typed is not None and len(self._countable()) == 1
+
     def _countable(self) -> list[Typed]:
         """The conditions every match must meet that read index rows of their own."""
         assert self.typed is not None
@@ -152,6 +157,16 @@ class Filtered:
         the order looking for them."""
         return self.typed is not None and any(n < FEW for n in self._bounded_counts(conn, FEW).values())
 
+    def few_by_sample(self, conn: Connection, entries: int, found: int) -> bool:
+        """Whether a walk's sample (``found`` matches among ``entries`` items) says the matches
+        are few enough to list without counting them first (SQLite: ~1.3 ms at 10k of 1M): one
+        condition drives (nothing to choose between) and the matches it estimates are under half
+        of ``FEW`` (a sample that takes a 3 % filter for 1 % lists 30k ids: about twice the
+        statement, not the cost of listing a broad filter's)."""
+        if not self.single_driver():
+            return False
+        return self.total(conn) * found / entries < FEW / 2
+
     def fewest(self, conn: Connection) -> int | None:
         """The fewest index rows (counted up to ``FEW``) of a condition every match meets: at
         least as many as the matches; None if no such condition reads index rows."""
@@ -160,10 +175,11 @@ class Filtered:
         counts = self._bounded_counts(conn, FEW)
         return min(counts.values()) if counts else None
 
-    def per_item(self, item: ColumnElement[Any]) -> ColumnElement[bool]:
-        """The filter as ``EXISTS`` seeks for the item whose id is ``item``."""
+    def per_item(self, item: ColumnElement[Any], probe: bool = False) -> ColumnElement[bool]:
+        """The filter as ``EXISTS`` seeks for the item whose id is ``item`` (``probe``: never
+        turned into a join with every match: ``compile_filter``)."""
         assert self.typed is not None
-        return compile_filter(self.typed, self.keys, self.dialect, per_item=True, item=item)
+        return compile_filter(self.typed, self.keys, self.dialect, per_item=True, item=item, probe=probe)
 
 
 def count_matches(conn: Connection, filtered: Filtered) -> int:
