@@ -81,3 +81,15 @@ def test_a_page_of_few_matches_matches_the_reference(
     with catalog.db.read() as conn:
         plan = "\n".join(row[0] for row in conn.exec_driver_sql("EXPLAIN " + statement, parameters))
     assert "SubPlan" in plan and "Hash Semi Join" not in plan, plan
+
+
+def test_the_next_walk_reaches_as_far_as_the_last_one_says_a_page_does() -> None:
+    """A walk of ``first`` entries that found some matches sizes the next one (x 1.5 margin):
+    a 2 % filter walks ~7.6k entries after 4k, not 20k; none found: the sizes as they were;
+    a page out of any walk's reach: no walk (the page is read from the filter)."""
+    from bucketdex.index.ordering import WALK, _reaching
+
+    assert _reaching([4040, WALK], 404, 0, 101) == [4040, WALK]
+    assert _reaching([WALK], 4040, 80, 101) == [7650, WALK]
+    assert _reaching([4040, WALK], 404, 40, 101) == [1530, 4040, WALK]
+    assert _reaching([4040, WALK], 404, 1, 101) == []

@@ -114,7 +114,9 @@ class Ordering:
                 matched = page_from_matches(conn, self, filtered, after, limit, (first, len(walked)))
                 if matched is not None:
                     return self._with_values(matched)
-            for size in longer:
+            size, sizes = first, longer
+            while sizes := _reaching(sizes, size, len(walked), limit):
+                size = sizes.pop(0)
                 if filtered.few(conn):
                     break  # few matches: sorting them costs less than walking on
                 walked = conn.execute(self._walk(phase, filtered, after, size).limit(limit)).all()
@@ -277,6 +279,19 @@ class Ordering:
             self.index.c.item_id == (storage_items.c.id if item is None else item),
         )
         return not_(has.exists())
+
+
+def _reaching(sizes: list[int], first: int, found: int, limit: int) -> list[int]:
+    """The next walks' sizes, the first of them as far as the last walk's sample (``found``
+    matches among ``first`` entries) says a page reaches, with a margin: a 2 % filter then
+    walks ~8k entries after 4k (~10 ms) rather than 20k (~24 ms on SQLite)."""
+    if not found:
+        return sizes
+    reach = int(limit * first / found * REACH_MARGIN)
+    return ([reach] if reach < WALK else []) + [size for size in sizes if size > reach]
+
+
+REACH_MARGIN = 1.5  # the sample's share is a guess: a few matches among a few hundred entries
 
 
 def _walk_sizes(limit: int) -> list[int]:
