@@ -93,3 +93,40 @@ def test_the_next_walk_reaches_as_far_as_the_last_one_says_a_page_does() -> None
     assert _reaching([WALK], 4040, 80, 101) == [7650, WALK]
     assert _reaching([4040, WALK], 404, 40, 101) == [1530, 4040, WALK]
     assert _reaching([4040, WALK], 404, 1, 101) == []
+
+
+@pytest.mark.parametrize("way", ["matched walk", "seek", "walk"])
+def test_every_way_of_reading_a_page_returns_the_items_vectors(
+    db: Database, way: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whichever way a sorted page is read (the sort index read in order and the matches kept;
+    each match's sort value sought; a walk that fills the page), its items carry their
+    embeddings in their client metadata, as every read returns them."""
+    from bucketdex.index import matched_walk, ordering
+
+    catalog = Catalog(db)
+    schema = catalog.schema.load()
+    schema.add_scalar("cam", data_type="varchar")
+    schema.add_scalar("score", data_type="number")
+    schema.add_embedding("emb", size=3)
+    schema.save()
+    folder = catalog.folders.create("photos")
+    vectors = {f"img-{n:03d}": [float(n), 0.5, -1.0] for n in range(200)}
+    catalog.items.add(
+        folder.id,
+        [
+            NewItem(
+                ItemType.IMAGE, name, url=f"s3://b/{name}.jpg",
+                client_metadata={"cam": "rare" if n % 10 == 3 else "other", "score": n % 17, "emb": vector},
+            )
+            for n, (name, vector) in enumerate(vectors.items())
+        ],
+    )  # fmt: skip
+    if way == "seek":
+        monkeypatch.setattr(matched_walk, "MAX_ENTRIES", 0)
+    if way != "walk":
+        monkeypatch.setattr(ordering, "WALK", 1)  # no walk fills a page: it is read from the matches
+    wanted = "other" if way == "walk" else "rare"  # 90 %: the short walk fills the page
+    page = SearchService(catalog).search(F("cam") == wanted, sort="score", limit=8)
+    assert len(page.items) == 8
+    assert all(item.client_metadata["emb"] == vectors[item.name] for item in page.items)

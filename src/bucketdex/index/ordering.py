@@ -113,7 +113,7 @@ class Ordering:
             if phase == 0:
                 matched = page_from_matches(conn, self, filtered, after, limit, (first, len(walked)))
                 if matched is not None:
-                    return self._with_values(matched)
+                    return self._with_values(conn, matched)
             size, sizes = first, longer
             while sizes := _reaching(sizes, size, len(walked), limit):
                 size = sizes.pop(0)
@@ -139,9 +139,10 @@ class Ordering:
             value = value.isoformat()
         return Position(self.text, phase, value, row.item_id.hex)
 
-    def _with_values(self, rows: Sequence[Any]) -> list[tuple[ItemRecord, Position]]:
-        """The items of rows of ``select(storage_items)`` with the sort value last."""
-        records = items_from_rows(rows)  # (the columns by position: the sort value comes after)
+    def _with_values(self, conn: Connection, rows: Sequence[Any]) -> list[tuple[ItemRecord, Position]]:
+        """The items of rows of ``select(storage_items)`` with the sort value last (their
+        vectors put back in their client metadata, as every read does)."""
+        records = items_from_rows(rows, conn)  # (columns by position: the sort value comes after)
         pairs = zip(records, rows, strict=True)
         return [(r, Position(self.text, 0, row.sort_value, r.id.hex)) for r, row in pairs]
 
