@@ -130,3 +130,28 @@ def test_every_way_of_reading_a_page_returns_the_items_vectors(
     page = SearchService(catalog).search(F("cam") == wanted, sort="score", limit=8)
     assert len(page.items) == 8
     assert all(item.client_metadata["emb"] == vectors[item.name] for item in page.items)
+
+
+@pytest.mark.parametrize("ratio", [None, 1_000.0])
+def test_very_few_matches_are_sought_rather_than_walked_for(
+    catalog: Catalog, monkeypatch: pytest.MonkeyPatch, ratio: float | None
+) -> None:
+    """10 matches of 2,000 items and a page of 10 would read ~2,000 sort-index entries in order:
+    more than ``SEEK_RATIO`` per match, so each match's sort value is sought instead (the same
+    page, from the reference); with a larger ratio the sort index is read in order."""
+    from bucketdex.index import matched_walk
+
+    if ratio is not None:
+        monkeypatch.setattr(matched_walk, "SEEK_RATIO", dict.fromkeys(("sqlite", "postgresql"), ratio))
+    walks: list[int] = []
+    walk = matched_walk._walk
+    monkeypatch.setattr(matched_walk, "_walk", lambda *args: walks.append(1) or walk(*args))
+
+    def cam(n: int) -> str:
+        return "rare" if n % 10 == 3 else f"cam-{n % 7}"
+
+    # sorted by another key (ties by id: registration order), so no walk of the order finds them
+    expected = sorted((cam(n), n) for n in range(ITEMS) if (n * 7919) % 1000 < 5)
+    page = SearchService(catalog).search(F("score") < 5, sort="cam", limit=10)
+    assert [item.name for item in page.items] == [f"img-{n:04d}" for _, n in expected[:10]]
+    assert bool(walks) == (ratio is not None)
