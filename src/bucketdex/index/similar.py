@@ -19,7 +19,20 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Select, Text, cast, exists, func, select
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Connection,
+    LargeBinary,
+    Select,
+    Uuid,
+    any_,
+    bindparam,
+    exists,
+    func,
+    literal,
+    select,
+)
 
 from bucketdex.catalog.index_catchup import catch_up
 from bucketdex.catalog.items import load_items
@@ -331,7 +344,7 @@ def _passing_labels(
     if index.knows_owners:
         present, owners = index.owners_of(candidates)
         asked = [uuid.UUID(bytes=owner) for owner in set(owners)]
-        joined = _joined_ids(conn, ids.where(item.in_(asked)))
+        joined = _joined_ids(conn, ids.where(_among(conn, item, asked)))
         selected = {joined[start : start + 16] for start in range(0, len(joined), 16)}
         kept: npt.NDArray[np.int64] = present[np.array([owner in selected for owner in owners], dtype=bool)]
         return kept
@@ -343,16 +356,27 @@ def _passing_labels(
     return np.array(conn.execute(passing).scalars().all(), dtype=np.int64)
 
 
+def _among(conn: Connection, column: Any, ids: list[uuid.UUID]) -> ColumnElement[bool]:
+    """``column`` among ``ids``: on PostgreSQL one array parameter (``= ANY``), where an ``IN``
+    of 300 parameters took ~3 ms to build and send, for a statement that runs in 0.9 ms."""
+    found: ColumnElement[bool]
+    if conn.dialect.name == "postgresql":
+        found = column == any_(bindparam("among", ids, type_=ARRAY(Uuid())))
+    else:
+        found = column.in_(ids)
+    return found
+
+
 def _joined_ids(conn: Connection, ids: Select[Any]) -> bytes:
     """The ids ``ids`` selects as 16-byte ids joined, handed over by the database as one value
     (10k ids: ~3 ms, where a row each through SQLAlchemy and ``uuid.UUID`` cost ~9 ms)."""
     column = ids.subquery().c[0]
-    if conn.dialect.name == "postgresql":
-        joined = select(func.string_agg(cast(column, Text), ""))
-    else:  # SQLite holds ids as 32 hex digits
-        joined = select(func.group_concat(column, ""))
-    text = conn.execute(joined).scalar_one() or ""
-    return bytes.fromhex(text.replace("-", ""))
+    if conn.dialect.name == "postgresql":  # the 16 bytes of each (uuid_send): no text to decode
+        raw = func.string_agg(func.uuid_send(column), literal(b"", LargeBinary()))
+        return bytes(conn.execute(select(raw)).scalar_one() or b"")
+    # SQLite holds ids as 32 hex digits
+    text = conn.execute(select(func.group_concat(column, ""))).scalar_one() or ""
+    return bytes.fromhex(text)
 
 
 def _columns(group: list[tuple[int, float]]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
