@@ -147,16 +147,47 @@ def captions(count: int, seed: int) -> list[str]:
 
 
 def caption_vectors(count: int, seed: int) -> np.ndarray:
-    """The built-in ``minilm`` encoder over ``captions(count, seed)``, cached under .bench-out/ann/."""
+    """The built-in ``minilm`` encoder over ``captions(count, seed)``, cached under .bench-out/ann/.
+    Encoded in chunks of ``CHUNK`` by one process per core, each with one BLAS thread (two
+    threads per process spin against each other: docs/benchmarks.md, the text encoder); each
+    chunk is cached as it is done, so a run stopped part way resumes."""
     path = OUT / f"captions_{seed}_{count}.npy"
     if path.exists():
         return np.load(path)
+    OUT.mkdir(parents=True, exist_ok=True)
+    texts = captions(count, seed)
+    parts = [
+        (OUT / f"captions_{seed}_{count}.part{n}.npy", texts[s : s + CHUNK])
+        for n, s in enumerate(range(0, count, CHUNK))
+    ]
+    todo = [(str(part), chunk) for part, chunk in parts if not part.exists()]
+    if todo:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        os.environ["OPENBLAS_NUM_THREADS"] = os.environ["OMP_NUM_THREADS"] = "1"  # the workers' BLAS
+        workers = min(len(todo), os.cpu_count() or 1)
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            for done, _ in enumerate(pool.map(_encode_chunk, todo), 1):
+                print(f"captions: {done}/{len(todo)} chunks of {CHUNK} encoded", file=sys.stderr, flush=True)
+    vectors = np.concatenate([np.load(part) for part, _ in parts])
+    np.save(path, vectors)
+    for part, _ in parts:
+        part.unlink()
+    return vectors
+
+
+CHUNK = 20_000  # captions a worker encodes and caches at a time
+
+
+def _encode_chunk(job: tuple[str, list[str]]) -> str:
     from bucketdex.encoders import get_text_encoder
 
-    vectors = get_text_encoder("minilm").encode(captions(count, seed))
-    OUT.mkdir(parents=True, exist_ok=True)
-    np.save(path, vectors)
-    return vectors
+    path, texts = job
+    vectors = get_text_encoder("minilm").encode(texts)
+    np.save(path + ".tmp.npy", vectors)
+    os.replace(path + ".tmp.npy", path)
+    return path
 
 
 K = 10
