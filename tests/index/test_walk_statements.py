@@ -155,3 +155,34 @@ def test_very_few_matches_are_sought_rather_than_walked_for(
     page = SearchService(catalog).search(F("score") < 5, sort="cam", limit=10)
     assert [item.name for item in page.items] == [f"img-{n:04d}" for _, n in expected[:10]]
     assert bool(walks) == (ratio is not None)
+
+
+@pytest.mark.parametrize("sort", ["score", "-score", None])
+def test_walks_that_go_on_from_the_last_one_page_as_the_reference(
+    catalog: Catalog, monkeypatch: pytest.MonkeyPatch, sort: str | None
+) -> None:
+    """Pages of a filter that no short walk fills, read by walks that each go on from where the
+    last one ended (no count says the matches are few, no page comes from the matches): every
+    page as the reference's, across the whole order and its page tokens."""
+    from bucketdex.index import matched_walk, plan
+
+    monkeypatch.setattr(plan, "FEW", 1)
+    monkeypatch.setattr(matched_walk, "MAX_ENTRIES", 0)
+
+    def score(n: int) -> int:
+        return (n * 7919) % 1000
+
+    chosen = [n for n in range(ITEMS) if n % 10 != 3 and n % 7 == 3]  # cam-3: ~13 %
+    if sort is None:  # creation order: registration's
+        expected = chosen
+    else:
+        expected = [n for _, n in sorted((score(n), n) for n in chosen)]
+        if sort.startswith("-"):
+            expected.reverse()
+    search, token, seen = SearchService(catalog), None, []
+    while True:
+        page = search.search(F("cam") == "cam-3", sort=sort, limit=7, page_token=token)
+        seen += [item.name for item in page.items]
+        if (token := page.next_page_token) is None:
+            break
+    assert seen == [f"img-{n:04d}" for n in expected]

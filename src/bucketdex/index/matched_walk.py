@@ -125,13 +125,13 @@ def _walk(
     found: list[Row[Any]] = []
     sqlite, read = order.dialect == "sqlite", 0
     while True:
-        last = _entry_at(conn, order, after, size) if sqlite else None
+        last = entry_at(conn, order, after, size) if sqlite else None
         page = _bounded(order, passes, after, last) if sqlite else _capped(order, passes, after, size)
         found += conn.execute(_with_items(order, page.limit(limit - len(found)))).all()
         if len(found) >= limit:
             return found
         if not sqlite:
-            last = _entry_at(conn, order, after, size)
+            last = entry_at(conn, order, after, size)
         if last is None:  # the index ends within this read: every entry is read
             return found
         read += size
@@ -150,7 +150,7 @@ def _entries(order: Ordering, after: Position | None) -> Select[Any]:
     return query.order_by(*direction((value, item), order.desc))
 
 
-def _entry_at(conn: Connection, order: Ordering, after: Position | None, size: int) -> Position | None:
+def entry_at(conn: Connection, order: Ordering, after: Position | None, size: int) -> Position | None:
     """The position of the ``size``-th entry past ``after``; None if there are fewer."""
     row = conn.execute(_entries(order, after).offset(size - 1).limit(1)).first()
     if row is None:
