@@ -77,12 +77,12 @@ def page_from_matches(
         sampled = filtered.total(conn) * found / entries  # the matches, as the sample says
         if _worth_walking(conn, order, filtered, limit, sampled):
             if order.dialect == "postgresql":
-                return _walk(
-                    conn, order, filtered.per_item, after, limit, _first_read(limit, entries / found)
-                )
-            if (ids := filtered.ids_from_index(conn)) is not None:
-                return _walk(conn, order, _among(ids), after, limit, _first_read(limit, entries / found))
-            return None
+                passes: Passes = filtered.per_item
+            elif (ids := filtered.ids_from_index(conn)) is not None:
+                passes = _among(ids)
+            else:
+                return None
+            return _walk(conn, order, passes, after, limit, _first_read(limit, entries / found))
         # too few by the sample (which a filter following the sort's order misleads): counted
     if not filtered.few(conn):  # (counted first: the ids' driver is chosen by these counts)
         return None

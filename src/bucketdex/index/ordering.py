@@ -162,18 +162,21 @@ class Ordering:
 
     # -- walking the order ---------------------------------------------------------------------
 
+    def _items_past(self, after: Position | None) -> Select[Any]:
+        """Every item's id (``item_id``) past ``after`` in creation order (or its reverse)."""
+        row_id = storage_items.c.id
+        ids = select(row_id.label("item_id"))
+        if after is not None:
+            last = uuid.UUID(after.item)
+            ids = ids.where(row_id < last if self.desc else row_id > last)
+        return ids.order_by(*direction((row_id,), self.desc))
+
     def _walk_end(self, conn: Connection, phase: int, after: Position | None, size: int) -> Position | None:
         """The position of the ``size``-th entry of the order past ``after``, where a walk of
         ``size`` entries from there ended; None if there are fewer."""
         if phase == 0:
             return entry_at(conn, self, after, size)
-        row_id = storage_items.c.id
-        ids = select(row_id)
-        if after is not None:
-            last = uuid.UUID(after.item)
-            ids = ids.where(row_id < last if self.desc else row_id > last)
-        ids = ids.order_by(*direction((row_id,), self.desc)).offset(size - 1).limit(1)
-        found = conn.execute(ids).scalar()
+        found = conn.execute(self._items_past(after).offset(size - 1).limit(1)).scalar()
         return None if found is None else Position(self.text, 1, None, uuid.UUID(str(found)).hex)
 
     def _walk(
@@ -192,12 +195,7 @@ class Ordering:
             query = select(walked.c.sort_value, walked.c.item_id)
             order: tuple[ColumnElement[Any], ...] = (walked.c.sort_value, walked.c.item_id)
         else:
-            row_id = storage_items.c.id
-            ids = select(row_id.label("item_id"))
-            if after is not None:
-                last = uuid.UUID(after.item)
-                ids = ids.where(row_id < last if self.desc else row_id > last)
-            walked = ids.order_by(*direction((row_id,), self.desc)).limit(size).subquery()
+            walked = self._items_past(after).limit(size).subquery()
             query = select(walked.c.item_id)
             order = (walked.c.item_id,)
         if phase == 1 or filtered.needs_row():
