@@ -43,14 +43,17 @@ import bucketdex.catalog.embedding_map as maps
 from bucketdex.queue.worker import WorkerOptions, run_worker
 from bucketdex.store.database import Database
 
+def say(line):  # one write(2) per line: processes share the log, print() writes its end apart
+    os.write(1, (line + "\\n").encode())
+
 if sys.argv[3] == "slow":
     compute = maps.compute
     def slow(*args, **kwargs):
-        print(f"start {os.getpid()}", flush=True)
+        say(f"start {os.getpid()}")
         time.sleep(30)  # killed before this ends
         return compute(*args, **kwargs)
     maps.compute = slow
-print(f"ready {os.getpid()}", flush=True)
+say(f"ready {os.getpid()}")
 run_worker(Database(sys.argv[1]), WorkerOptions(queue=sys.argv[2], heartbeat_seconds=0.5, stalled_after_seconds=3))
 """
 

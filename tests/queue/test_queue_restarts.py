@@ -61,8 +61,11 @@ from bucketdex.store.database import Database
 url, queue, point, stalled_from = sys.argv[1], sys.argv[2], sys.argv[4], int(sys.argv[5])
 chunks.CHUNK_UNITS = int(sys.argv[3])
 
+def say(line):  # one write(2) per line: processes share the log, print() writes its end apart
+    os.write(1, (line + "\\n").encode())
+
 def stall():
-    print(f"{point} {os.getpid()}", flush=True)
+    say(f"{point} {os.getpid()}")
     time.sleep(600)
 
 plan_job = tasks.plan_job
@@ -80,7 +83,7 @@ def reading(catalog, job, plan, entries, progress):
     if point == "mid-chunk" and int(entries[0].location[7:-1]) >= stalled_from:
         stall()
     outcome = read(catalog, job, plan, entries, progress)
-    print(f"read {os.getpid()} {entries[0].location}", flush=True)
+    say(f"read {os.getpid()} {entries[0].location}")
     return outcome
 chunks._read_chunk = reading
 

@@ -80,14 +80,17 @@ import bucketdex.catalog.chunks as chunks
 from bucketdex.queue.worker import WorkerOptions, run_worker
 from bucketdex.store.database import Database
 
+def say(line):  # one write(2) per line: processes share the log, print() writes its end apart
+    os.write(1, (line + "\\n").encode())
+
 chunks.CHUNK_UNITS = int(sys.argv[3])
 pause = float(sys.argv[4])
 read = chunks._read_chunk
 def slow(catalog, job, plan, entries, progress):
-    print(f"start {os.getpid()} {job.id} {entries[0].location}", flush=True)
+    say(f"start {os.getpid()} {job.id} {entries[0].location}")
     time.sleep(pause)  # slow media: a kill lands mid-chunk
     outcome = read(catalog, job, plan, entries, progress)
-    print(f"done {os.getpid()} {job.id} {entries[0].location}", flush=True)
+    say(f"done {os.getpid()} {job.id} {entries[0].location}")
     return outcome
 chunks._read_chunk = slow
 run_worker(Database(sys.argv[1]), WorkerOptions(queue=sys.argv[2], heartbeat_seconds=0.5, stalled_after_seconds=3))
