@@ -394,3 +394,49 @@ def test_a_filter_finds_its_items_labels_in_memory_and_an_older_index_learns_the
         assert [(h.item.id, h.frame) for h in SimilarityService(reopened).similar(request)] == first
     finally:
         reopened.close()
+
+
+def test_a_query_reads_in_one_transaction_from_its_vector_to_its_hits(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The query's vector, the index's sync, the filter's candidates and the hits' items are
+    read in one transaction (each of its own cost a round trip or more on PostgreSQL), with a
+    write committed since the last query (the sync adds it) and answers equal brute force."""
+    from bucketdex.vectors import index as vector_index
+
+    monkeypatch.setattr(vector_index, "EXACT_BELOW", 100)
+    world = _world(db)
+    service = SimilarityService(world.catalog)
+    rainy = {"key": "weather", "op": "=", "value": "rainy"}
+    service.similar(SimilarRequest("emb", k=5, item_id=world.ids[0], where=rainy))  # index built
+    extra = np.full(DIM, 0.5, dtype=np.float32)
+    folder = world.catalog.folders.create("late").id
+    world.catalog.items.add(
+        folder,
+        [NewItem(ItemType.IMAGE, "late", url="s3://b/late.jpg", client_metadata={"emb": extra.tolist()})],
+    )
+    begun: list[object] = []
+    monkeypatch.setattr(world.catalog.db, "read", _counting(world.catalog.db.read, begun))
+    every = list(range(len(world.ids)))
+    for where, rows in ((None, every), (rainy, [i for i in every if i % 3 == 0])):
+        begun.clear()
+        hits = service.similar(SimilarRequest("emb", k=10, vector=tuple(extra.tolist()), where=where))
+        names = [hit.item.name for hit in hits]
+        expected = world.brute(extra, rows, 10)
+        if where is None:  # the late item (the vector itself) first, then the others
+            assert names[0] == "late" and _names(world.catalog, hits[1:]) == expected[:9]
+        else:
+            assert _names(world.catalog, hits) == expected
+        assert len(begun) == 1, f"{len(begun)} read transactions for where={where}"
+
+
+def _counting(read: object, begun: list[object]) -> object:
+    from contextlib import contextmanager
+
+    @contextmanager
+    def counted() -> Iterator[object]:
+        begun.append(1)
+        with read() as conn:  # type: ignore[operator]
+            yield conn
+
+    return counted

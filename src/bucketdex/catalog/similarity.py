@@ -25,7 +25,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, cast, get_args
@@ -206,11 +206,15 @@ class VectorIndexes:
         return index_path(self.root, self.org_id, key, metric)
 
     @contextmanager
-    def synced(self, key: str, metric: Metric, dim: int) -> Iterator[VectorIndex]:
-        """The index of ``key`` for ``metric``, synced with the table, held under its lock."""
+    def synced(
+        self, key: str, metric: Metric, dim: int, conn: Connection | None = None
+    ) -> Iterator[VectorIndex]:
+        """The index of ``key`` for ``metric``, synced with the table, held under its lock.
+        ``conn``: read the table in the caller's transaction (a query's one snapshot: on
+        PostgreSQL each transaction of its own cost a round trip or more)."""
         slot = self._slot(key, metric)
         with slot.lock:
-            report = self._sync(slot, key, metric, dim, None)
+            report = self._sync(slot, key, metric, dim, None, conn)
             if report.changed and _worth_saving_after_query(report, slot):
                 self._save(slot, key, metric)
             assert slot.index is not None
@@ -255,34 +259,45 @@ class VectorIndexes:
     def _slot(self, key: str, metric: Metric) -> _Slot:
         return _slot(self._slot_key(key, metric))
 
+    def _reading(self, conn: Connection | None) -> AbstractContextManager[Connection]:
+        """A read transaction: the caller's if given, else one of its own."""
+        return nullcontext(conn) if conn is not None else self.db.read()
+
     def _sync(
-        self, slot: _Slot, key: str, metric: Metric, dim: int, yield_to: Callable[[], bool] | None
+        self,
+        slot: _Slot,
+        key: str,
+        metric: Metric,
+        dim: int,
+        yield_to: Callable[[], bool] | None,
+        conn: Connection | None = None,
     ) -> SyncReport:
         from bucketdex.catalog.vectors import max_vector_id, read_vectors, removals_after
 
         rebuilt = self._open(slot, key, metric, dim)
         index = slot.index
         assert index is not None
-        with self.db.read() as conn:
+        with self._reading(conn) as reading:
             if not slot.checked:
-                if index.vectors_through > max_vector_id(conn, self.org_id, key):
+                if index.vectors_through > max_vector_id(reading, self.org_id, key):
                     rebuilt = self._open(slot, key, metric, dim, fresh=True)
                     index = slot.index
                     assert index is not None
                 slot.checked = True
-            removal_mark, removed = removals_after(conn, self.org_id, key, index.removals_through)
+            removal_mark, removed = removals_after(reading, self.org_id, key, index.removals_through)
         index.remove(removed)
         index.removals_through = max(removal_mark, index.removals_through)
         if not index.knows_owners:
-            self._learn_owners(index, key)
+            self._learn_owners(index, key, conn)
             self._save(slot, key, metric)  # learnt once, not at every start
-        late = self._late_rows(slot, key) if slot.gaps else 0
+        late = self._late_rows(slot, key, conn) if slot.gaps else 0
         added, complete = late, True
         while True:
-            with self.db.read() as conn:
-                rows = read_vectors(conn, self.org_id, key, after_id=index.vectors_through, limit=SYNC_BATCH)
+            with self._reading(conn) as reading:
+                after = index.vectors_through
+                rows = read_vectors(reading, self.org_id, key, after_id=after, limit=SYNC_BATCH)
                 if len(rows.ids) and self.db.dialect == "postgresql":
-                    slot.gaps.update(gaps_between(conn, index.vectors_through, int(rows.ids[-1])))
+                    slot.gaps.update(gaps_between(reading, index.vectors_through, int(rows.ids[-1])))
             if len(rows.ids) == 0:
                 break
             index.add(rows.ids, rows.matrix, [item_id.bytes for item_id in rows.item_ids])
@@ -295,15 +310,15 @@ class VectorIndexes:
                 break
         return SyncReport(added, len(removed), rebuilt, complete)
 
-    def _learn_owners(self, index: VectorIndex, key: str) -> None:
+    def _learn_owners(self, index: VectorIndex, key: str, conn: Connection | None) -> None:
         """The items of an index's vectors, for one saved before it kept them (once)."""
         from bucketdex.catalog.vectors import vector_owners
 
-        with self.db.read() as conn:
-            labels, owners = vector_owners(conn, self.org_id, key, through=index.vectors_through)
+        with self._reading(conn) as reading:
+            labels, owners = vector_owners(reading, self.org_id, key, through=index.vectors_through)
         index.set_owners(labels, owners)
 
-    def _late_rows(self, slot: _Slot, key: str) -> int:
+    def _late_rows(self, slot: _Slot, key: str, conn: Connection | None) -> int:
         """Rows of ids a sync passed before they were committed (PostgreSQL commits in any
         order): added now; ids deleted since, or held by another key, or older than
         ``GAP_SECONDS`` (rolled back) are forgotten.  How many rows were added."""
@@ -314,16 +329,16 @@ class VectorIndexes:
         wanted = [gap for gap, seen in slot.gaps.items() if now - seen < GAP_SECONDS]
         slot.gaps = {gap: slot.gaps[gap] for gap in wanted}
         added = 0
-        with self.db.read() as conn:
+        with self._reading(conn) as reading:
             for start in range(0, len(wanted), 10_000):
                 chunk = wanted[start : start + 10_000]
                 column = item_vectors.c
-                rows = conn.execute(
+                rows = reading.execute(
                     select(column.id, column.org_id, column.key, column.item_id, column.vector).where(
                         column.id.in_(chunk)
                     )
                 ).all()
-                gone = conn.execute(
+                gone = reading.execute(
                     select(vector_removals.c.vector_id).where(vector_removals.c.vector_id.in_(chunk))
                 )
                 for (gap,) in gone:

@@ -62,7 +62,7 @@ class MapService:
         if where is None and scope == EVERYWHERE:
             return self.jobs.points(key, frames=frames)
         # the search's own transaction (index backlog caught up first) and filter condition
-        with self._search._read() as conn:
+        with self._search.reading() as conn:
             check_embedding_key(conn, self._catalog.org_id, key)
             condition, _ = self._search.condition(conn, where, scope)
             return read_points(conn, self._catalog.org_id, key, condition=condition, frames=frames)

@@ -88,7 +88,7 @@ class SearchService:
         """A page of the items that pass ``where``; ``sort``: a key, ``-key`` for descending."""
         if not 1 <= limit <= MAX_PAGE:
             raise FilterError([f"limit: a page holds 1 to {MAX_PAGE} items, got {limit}"])
-        with self._read() as conn:
+        with self.reading() as conn:
             view = schema_view(self._db, conn, self._org_id)
             schema, keys = view.schema, view.keys
             typed = typed_filter(where, schema)
@@ -108,7 +108,7 @@ class SearchService:
         )
 
     def count(self, where: Where = None, *, scope: Scope = Scope()) -> int:
-        with self._read() as conn:
+        with self.reading() as conn:
             view = schema_view(self._db, conn, self._org_id)
             filtered = self._filtered(conn, typed_filter(where, view.schema), scope, view.keys)
             return count_matches(conn, filtered)
@@ -118,7 +118,7 @@ class SearchService:
     ) -> FacetCounts:
         """Counts per value of ``key`` (enum, boolean, varchar, uuid: per value; number and
         datetime: ``buckets`` equal ranges from the least to the greatest value) for ``where``."""
-        with self._read() as conn:
+        with self.reading() as conn:
             view = schema_view(self._db, conn, self._org_id)
             filtered = self._filtered(conn, typed_filter(where, view.schema), scope, view.keys)
             return facet_counts(conn, resolve(key, view.schema, "key"), filtered, buckets)
@@ -133,13 +133,13 @@ class SearchService:
     ) -> list[uuid.UUID]:
         """Every matching item's id, in creation order (for collections and bulk actions)."""
         scope = Scope(folder_id, recursive, dataset_id)
-        with self._read() as conn:
+        with self.reading() as conn:
             condition, _ = self.condition(conn, where, scope)
             rows = conn.execute(select(storage_items.c.id).where(condition).order_by(storage_items.c.id))
             return [row.id for row in rows]
 
     @contextmanager
-    def _read(self) -> Iterator[Connection]:
+    def reading(self) -> Iterator[Connection]:
         """A read transaction on an index with no backlog: a bulk registration's rows (if the
         job engine has not written them yet) are written first, in steps of their own
         (``catalog.index_catchup``: PostgreSQL's statistics refreshed after many rows; a

@@ -34,11 +34,8 @@ from sqlalchemy import (
     select,
 )
 
-from bucketdex.catalog.index_catchup import catch_up
 from bucketdex.catalog.items import load_items
 from bucketdex.catalog.key_encoders import encoder_for_key
-from bucketdex.catalog.metadata_schema import MetadataSchema
-from bucketdex.catalog.schema_store import load_document
 from bucketdex.catalog.similarity import (
     DEFAULT_METRIC,
     Metric,
@@ -50,6 +47,7 @@ from bucketdex.catalog.similarity import (
 )
 from bucketdex.core.records import ItemRecord
 from bucketdex.errors import InvalidArgument
+from bucketdex.index.schema_view import schema_view
 from bucketdex.index.search import Scope, SearchService, typed_filter
 
 if TYPE_CHECKING:
@@ -161,28 +159,31 @@ class SimilarityService:
         self._indexes = VectorIndexes.of(catalog)
 
     def similar(self, request: SimilarRequest) -> list[SimilarHit]:
-        """The ``k`` nearest vectors to the request's item, frame, vector or text."""
+        """The ``k`` nearest vectors to the request's item, frame, vector or text: read in one
+        transaction, from the query's vector through the index's sync to the hits' items (each
+        transaction of its own cost a round trip or more on PostgreSQL)."""
         import numpy as np
 
         request.check()
         metric = check_metric(request.metric)
-        if request.where is not None:
-            catch_up(self._db, self._org_id)  # the Index's deferred rows, as a search does
-        with self._db.read() as conn:
-            schema = _schema(conn, self._org_id)
+        text = self._text_vector(request) if request.text is not None else None
+        restricted = request.where is not None or request.scope != EVERYWHERE
+        # a filter's Index backlog is caught up first (as a search does), looked for in the same transaction
+        reading = SearchService(self._catalog).reading() if request.where is not None else self._db.read()
+        with reading as conn:
+            schema = schema_view(self._db, conn, self._org_id).schema
             size = embedding_size(schema, request.key)
-            typed = typed_filter(request.where, schema)  # a bad filter fails before any vector work
-            found = self._query_vector(conn, request, size)
-        query, own_label = found if found is not None else (self._encoded(request, size), None)
-        restricted = typed is not None or request.scope != EVERYWHERE
-        with self._indexes.synced(request.key, metric, size) as index:
-            if restricted:
-                labels, distances = self._restricted(request, index, query, own_label)
-            else:
-                wanted = request.k + (1 if own_label is not None else 0)
-                labels, distances = index.search(query, wanted)
-        keep = labels != own_label if own_label is not None else np.ones(len(labels), dtype=bool)
-        return self._hits(request.key, metric, labels[keep][: request.k], distances[keep][: request.k])
+            typed_filter(request.where, schema)  # a bad filter fails before any vector work
+            query, own_label = (text, None) if text is not None else self._query_vector(conn, request, size)
+            with self._indexes.synced(request.key, metric, size, conn) as index:
+                if restricted:
+                    labels, distances = self._restricted(conn, request, index, query, own_label)
+                else:
+                    wanted = request.k + (1 if own_label is not None else 0)
+                    labels, distances = index.search(query, wanted)
+            keep = labels != own_label if own_label is not None else np.ones(len(labels), dtype=bool)
+            labels, distances = labels[keep][: request.k], distances[keep][: request.k]
+            return self._hits(conn, request.key, metric, labels, distances)
 
     def duplicates(self, request: DuplicatesRequest) -> list[list[SimilarHit]]:
         """Near-duplicate groups: taking the vectors in label order, each one not yet grouped
@@ -191,10 +192,9 @@ class SimilarityService:
         (``vectors.duplicates``: the neighbours searched a batch at a time)."""
         request.check()
         metric = check_metric(request.metric)
-        if request.where is not None:
-            catch_up(self._db, self._org_id)
-        with self._db.read() as conn:
-            schema = _schema(conn, self._org_id)
+        reading = SearchService(self._catalog).reading() if request.where is not None else self._db.read()
+        with reading as conn:  # the Index's backlog caught up for a filter, as a search does
+            schema = schema_view(self._db, conn, self._org_id).schema
             size = embedding_size(schema, request.key)
             typed_filter(request.where, schema)
         from bucketdex.vectors.duplicates import leader_groups  # numpy: the vectors extra
@@ -206,31 +206,38 @@ class SimilarityService:
             groups = leader_groups(
                 index, labels, float(request.threshold), neighbours=DUP_NEIGHBOURS, among=among
             )
-        return [self._hits(request.key, metric, *_columns(group)) for group in groups[: request.limit]]
+        return [self._hits(None, request.key, metric, *_columns(group)) for group in groups[: request.limit]]
 
     def _query_vector(
         self, conn: Connection, request: SimilarRequest, size: int
-    ) -> tuple[Vector, int | None] | None:
-        """The query as a vector of the key's space and its own label (an item's, a frame's);
-        None for a text (encoded outside the transaction: an HTTP encoder takes its time)."""
+    ) -> tuple[Vector, int | None]:
+        """The query as a vector of the key's space and its own label (an item's, a frame's)."""
         if request.item_id is not None:
             return item_vector(conn, self._org_id, request.key, request.item_id, request.frame)
-        if request.vector is not None:
-            return checked_vector(request.vector, request.key, size, request.metric), None
-        if not isinstance(request.text, str) or not request.text.strip():
-            raise InvalidArgument("text: the words to search for, e.g. 'rainy street at night'; got none")
-        encoder_for_key(request.key, size, catalog_home(self._catalog), request.encoder)  # configured?
-        return None
+        assert request.vector is not None
+        return checked_vector(request.vector, request.key, size, request.metric), None
 
-    def _encoded(self, request: SimilarRequest, size: int) -> Vector:
+    def _text_vector(self, request: SimilarRequest) -> Vector:
+        """A text query encoded in the key's space, outside the query's transaction (an HTTP
+        encoder takes its time); the key, the encoder and the filter checked before."""
         import numpy as np
 
-        assert request.text is not None
+        if not isinstance(request.text, str) or not request.text.strip():
+            raise InvalidArgument("text: the words to search for, e.g. 'rainy street at night'; got none")
+        with self._db.read() as conn:
+            schema = schema_view(self._db, conn, self._org_id).schema
+            size = embedding_size(schema, request.key)
+            typed_filter(request.where, schema)
         encoder = encoder_for_key(request.key, size, catalog_home(self._catalog), request.encoder)
         return np.asarray(encoder.encode([request.text])[0], dtype=np.float32)
 
     def _restricted(
-        self, request: SimilarRequest, index: VectorIndex, query: Vector, own_label: int | None
+        self,
+        conn: Connection,
+        request: SimilarRequest,
+        index: VectorIndex,
+        query: Vector,
+        own_label: int | None,
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
         """The request's ``k`` nearest among the items its scope and filter select.  A broad
         selection (at least ``WIDEN`` x k / ``MAX_WIDE`` of the index: 3 % for k = 10) is
@@ -241,21 +248,20 @@ class SimilarityService:
 
         from bucketdex.vectors.index import MAX_WIDE, WIDEN
 
-        search, k = SearchService(self._catalog), request.k
-        with self._db.read() as conn:
-            ids = search.matching_ids(conn, request.where, request.scope)
-            needed = int(np.ceil(len(index) * WIDEN * k / MAX_WIDE))
-            if index.has_graph and _at_least(conn, ids, needed):
+        k = request.k
+        ids = SearchService(self._catalog).matching_ids(conn, request.where, request.scope)
+        needed = int(np.ceil(len(index) * WIDEN * k / MAX_WIDE))
+        if index.has_graph and _at_least(conn, ids, needed):
 
-                def allowed(candidates: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
-                    passing = _passing_labels(conn, index, request.key, candidates, ids)
-                    mine: npt.NDArray[np.int64] = passing[passing != own_label]
-                    return mine
+            def allowed(candidates: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
+                passing = _passing_labels(conn, index, request.key, candidates, ids)
+                mine: npt.NDArray[np.int64] = passing[passing != own_label]
+                return mine
 
-                found = index.search_checked(query, k, allowed)
-                if found is not None:
-                    return found
-            among = self._labels(request, index, conn=conn, ids=ids)
+            found = index.search_checked(query, k, allowed)
+            if found is not None:
+                return found
+        among = self._labels(request, index, conn=conn, ids=ids)
         return index.search(query, k, among=among[among != own_label] if own_label is not None else among)
 
     def _labels(
@@ -297,16 +303,24 @@ class SimilarityService:
         return labels
 
     def _hits(
-        self, key: str, metric: Metric, labels: npt.NDArray[np.int64], distances: npt.NDArray[Any]
+        self,
+        conn: Connection | None,
+        key: str,
+        metric: Metric,
+        labels: npt.NDArray[np.int64],
+        distances: npt.NDArray[Any],
     ) -> list[SimilarHit]:
-        """Labels → (item, frame) from the table, items read in the same transaction; a label
-        the table no longer holds is left out, and out of the index (removed since the search,
-        or a removal PostgreSQL committed after a later one the index has applied)."""
+        """Labels → (item, frame) from the table, items read in the same transaction (``conn``,
+        else one of its own); a label the table no longer holds is left out, and out of the
+        index (removed since the search, or a removal PostgreSQL committed after a later one the
+        index has applied)."""
         if len(labels) == 0:
             return []
-        with self._db.read() as conn:
-            owners = owners_of(conn, self._org_id, key, [int(label) for label in labels])
-            items = load_items(conn, self._org_id, list({owner[0] for owner in owners.values()}))
+        if conn is None:
+            with self._db.read() as conn:
+                return self._hits(conn, key, metric, labels, distances)
+        owners = owners_of(conn, self._org_id, key, [int(label) for label in labels])
+        items = load_items(conn, self._org_id, list({owner[0] for owner in owners.values()}))
         hits: list[SimilarHit] = []
         stale: list[int] = []
         for label, distance in zip(labels.tolist(), distances.tolist(), strict=True):
@@ -482,10 +496,6 @@ def checked_vector(
     if metric == "cosine" and not array.any():
         raise InvalidArgument(f"vector: all zeros, no direction to compare by cosine (key {key!r}); use l2")
     return array.astype(np.float32)
-
-
-def _schema(conn: Connection, org_id: uuid.UUID) -> MetadataSchema:
-    return MetadataSchema.from_document(load_document(conn, org_id))
 
 
 def where_of(where: Mapping[str, Any] | str | None) -> dict[str, Any] | None:
