@@ -76,6 +76,28 @@ def test_owners_whose_hashes_collide_are_told_apart(monkeypatch: pytest.MonkeyPa
     assert index.labels_of(prefix + b"\x09" * 8).tolist() == []
 
 
+@pytest.mark.parametrize("bucket_bits", [1, 3, 24])
+def test_lookups_read_their_whole_bucket_however_crowded(
+    monkeypatch: pytest.MonkeyPatch, bucket_bits: int
+) -> None:
+    """A lookup enters the sorted hashes at its bucket's start and reads on while the keys are
+    not above its hash: with 2 buckets for 3,000 owners (long runs to read), 8, or one bucket
+    per owner, every owner (1-4 labels each: video frames) gets exactly its labels, and owners
+    never added get none."""
+    monkeypatch.setattr(owner_module, "_MAX_BUCKET_BITS", bucket_bits)
+    rng = np.random.default_rng(bucket_bits)
+    people = _owners(3_000, seed=bucket_bits)
+    counts = rng.integers(1, 5, len(people))
+    owned = [person for person, count in zip(people, counts, strict=True) for _ in range(count)]
+    labels = rng.permutation(len(owned)).astype(np.int64)
+    lookup = owner_module.OwnerLookup(labels, owner_module.owner_array(owned, len(owned)))
+    held = dict(zip(labels.tolist(), owned, strict=True))
+    asked = [people[int(i)] for i in rng.choice(len(people), 500, replace=False)] + _owners(50, seed=99)
+    found, positions = lookup.candidates(owner_module.owner_array(asked, len(asked)))
+    assert sorted(found.tolist()) == _expected(held, asked)
+    assert all(held[label] == asked[at] for label, at in zip(found.tolist(), positions.tolist(), strict=True))
+
+
 def test_owners_survive_a_save_and_an_older_save_learns_them(tmp_path: Path) -> None:
     """Owners are saved with the vectors.  An index saved without them (before they were kept)
     opens with ``knows_owners`` False, proposes nothing, and ``set_owners`` completes it."""
