@@ -344,17 +344,21 @@ def load_items(
     found: dict[uuid.UUID, ItemRecord] = {}
     for start in range(0, len(wanted), _ID_CHUNK):
         chunk = wanted[start : start + _ID_CHUNK]
-        rows = conn.execute(
-            select(storage_items)
-            .join(folders, folders.c.id == storage_items.c.folder_id)
-            .where(storage_items.c.id.in_(chunk), folders.c.org_id == org_id)
-        )
+        rows = conn.execute(_ITEMS_OF_ORG, {"ids": chunk, "org_id": org_id})
         found.update((item.id, item) for item in items_from_rows(rows, conn if vectors else None))
     missing = [str(i) for i in wanted if i not in found]
     if missing:
         shown = ", ".join(missing[:20]) + (f" and {len(missing) - 20} more" if len(missing) > 20 else "")
         raise NotFound(f"storage item{'s' if len(missing) > 1 else ''} not found: {shown}")
     return found
+
+
+# built once: every read of items by id runs it (building it cost about as much as running it)
+_ITEMS_OF_ORG = (
+    select(storage_items)
+    .join(folders, folders.c.id == storage_items.c.folder_id)
+    .where(storage_items.c.id.in_(bindparam("ids", expanding=True)), folders.c.org_id == bindparam("org_id"))
+)
 
 
 def _check_new_items(items: Sequence[NewItem], validator: MetadataValidator) -> None:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, bindparam, delete, insert, select
 
 from bucketdex.catalog.metadata_schema import option_type
 from bucketdex.catalog.metadata_screen import FRAME_KEY
@@ -222,13 +222,8 @@ def attach_vectors(conn: Connection, items: Sequence[ItemRecord]) -> None:
         return
     by_id = {item.id: item for item in items}
     ids = list(by_id)
-    v = item_vectors.c
     for start in range(0, len(ids), _ID_CHUNK):
-        rows = conn.execute(
-            select(v.item_id, v.key, v.frame, v.vector)
-            .where(v.item_id.in_(ids[start : start + _ID_CHUNK]))
-            .order_by(v.item_id, v.key, v.frame)
-        ).all()
+        rows = conn.execute(_VECTORS_OF_ITEMS, {"ids": ids[start : start + _ID_CHUNK]}).all()
         frames: dict[uuid.UUID, list[tuple[str, int, list[float]]]] = {}
         for item_id, key, frame, blob in rows:
             values = np.frombuffer(blob, dtype="<f4").tolist()
@@ -238,6 +233,13 @@ def attach_vectors(conn: Connection, items: Sequence[ItemRecord]) -> None:
                 frames.setdefault(item_id, []).append((key, frame, values))
         for item_id, found in frames.items():
             _attach_frames(by_id[item_id], found)
+
+
+_VECTORS_OF_ITEMS = (  # built once: every read of items runs it
+    select(item_vectors.c.item_id, item_vectors.c.key, item_vectors.c.frame, item_vectors.c.vector)
+    .where(item_vectors.c.item_id.in_(bindparam("ids", expanding=True)))
+    .order_by(item_vectors.c.item_id, item_vectors.c.key, item_vectors.c.frame)
+)
 
 
 def _attach_frames(item: ItemRecord, found: list[tuple[str, int, list[float]]]) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Integer, bindparam, func, select
 
 from bucketdex.store.tables import item_vectors, vector_removals
 
@@ -45,15 +45,10 @@ def read_vectors(
 ) -> VectorRows:
     """Rows with id > ``after_id`` in id order, at most ``limit`` (the ANN sync reads new rows
     in batches)."""
-    v = item_vectors.c
-    query = (
-        select(v.id, v.item_id, v.frame, v.vector)
-        .where(v.org_id == org_id, v.key == key, v.id > after_id)
-        .order_by(v.id)
+    query = _READ_AFTER if limit is None else _READ_AFTER_LIMITED
+    return _rows(
+        conn.execute(query, {"org_id": org_id, "key": key, "after_id": after_id, "limit": limit}).all()
     )
-    if limit is not None:
-        query = query.limit(limit)
-    return _rows(conn.execute(query).all())
 
 
 def vectors_of_items(
@@ -66,18 +61,11 @@ def vectors_of_items(
 ) -> VectorRows:
     """The vectors of these items for ``key`` (all their frames, or only ``frame``), in the
     order of ``item_ids`` then frame."""
-    v = item_vectors.c
     found: list[Any] = []
+    query = _OF_ITEMS if frame is None else _OF_ITEMS_AT_FRAME
     for start in range(0, len(item_ids), _IN_CHUNK):
-        # through the (item_id, key, frame) index, the organisation checked here: with org_id
-        # in the statement, PostgreSQL without statistics (right after a bulk import) walked the
-        # (org_id, key, id) index over every vector of the key (100k: 13 ms for one item)
-        query = select(v.id, v.item_id, v.frame, v.vector, v.org_id).where(
-            v.key == key, v.item_id.in_(item_ids[start : start + _IN_CHUNK])
-        )
-        if frame is not None:
-            query = query.where(v.frame == frame)
-        found += [row for row in conn.execute(query) if row.org_id == org_id]
+        chunk = {"key": key, "item_ids": list(item_ids[start : start + _IN_CHUNK]), "frame": frame}
+        found += [row for row in conn.execute(query, chunk) if row.org_id == org_id]
     order = {item_id: n for n, item_id in enumerate(item_ids)}
     found.sort(key=lambda row: (order[row.item_id], row.frame))
     return _rows(found)
@@ -99,10 +87,7 @@ def removals_after(
     conn: Connection, org_id: uuid.UUID, key: str, after: int
 ) -> tuple[int, NDArray[np.int64]]:
     """(the last removal id, the vector ids removed after ``after``); ``after`` itself when none."""
-    r = vector_removals.c
-    rows = conn.execute(
-        select(r.id, r.vector_id).where(r.org_id == org_id, r.key == key, r.id > after).order_by(r.id)
-    ).all()
+    rows = conn.execute(_REMOVALS_AFTER, {"org_id": org_id, "key": key, "after": after}).all()
     if not rows:
         return after, np.empty(0, np.int64)
     return int(rows[-1].id), np.fromiter((row.vector_id for row in rows), np.int64, len(rows))
@@ -113,6 +98,28 @@ def max_vector_id(conn: Connection, org_id: uuid.UUID, key: str) -> int:
     v = item_vectors.c
     value = conn.execute(select(func.max(v.id)).where(v.org_id == org_id, v.key == key)).scalar()
     return int(value or 0)
+
+
+# built once (building a statement cost about as much as running it); a similarity query runs each
+_v, _r = item_vectors.c, vector_removals.c
+_READ_AFTER = (
+    select(_v.id, _v.item_id, _v.frame, _v.vector)
+    .where(_v.org_id == bindparam("org_id"), _v.key == bindparam("key"), _v.id > bindparam("after_id"))
+    .order_by(_v.id)
+)
+_READ_AFTER_LIMITED = _READ_AFTER.limit(bindparam("limit", type_=Integer))
+_REMOVALS_AFTER = (
+    select(_r.id, _r.vector_id)
+    .where(_r.org_id == bindparam("org_id"), _r.key == bindparam("key"), _r.id > bindparam("after"))
+    .order_by(_r.id)
+)
+# through the (item_id, key, frame) index, the organisation checked on the rows read: with org_id
+# in the statement, PostgreSQL without statistics (right after a bulk import) walked the
+# (org_id, key, id) index over every vector of the key (100k: 13 ms for one item)
+_OF_ITEMS = select(_v.id, _v.item_id, _v.frame, _v.vector, _v.org_id).where(
+    _v.key == bindparam("key"), _v.item_id.in_(bindparam("item_ids", expanding=True))
+)
+_OF_ITEMS_AT_FRAME = _OF_ITEMS.where(_v.frame == bindparam("frame"))
 
 
 def _rows(rows: Sequence[Any]) -> VectorRows:
