@@ -440,3 +440,62 @@ def _counting(read: object, begun: list[object]) -> object:
             yield conn
 
     return counted
+
+
+def test_postgresql_decides_broad_or_narrow_from_its_estimate_without_counting(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With statistics, PostgreSQL's planner estimate of a filter's matches tells a broad filter
+    (searched wider, candidates checked) from a narrow one (its labels listed) without counting
+    them, when it is far from the line; SQLite (no estimate) counts.  Answers equal brute force
+    either way."""
+    from bucketdex.catalog.index_values import INDEX_TABLES
+    from bucketdex.index import similar
+    from bucketdex.vectors import index as vector_index
+
+    monkeypatch.setattr(vector_index, "EXACT_BELOW", 100)
+    monkeypatch.setattr(similar, "ESTIMATE_FROM", 1)
+    world = _world(db)
+    service = SimilarityService(world.catalog)
+    rainy = {"key": "weather", "op": "=", "value": "rainy"}
+    service.similar(SimilarRequest("emb", k=10, item_id=world.ids[1], where=rainy))  # index built, caught up
+    world.catalog.db.refresh_statistics([*INDEX_TABLES, "storage_items"])
+    seen: list[str] = []
+    engine = world.catalog.db.engine
+
+    def record(conn: object, cursor: object, statement: str, *args: object) -> None:
+        seen.append(statement)
+
+    checked: list[bool] = []
+    search_checked = vector_index.VectorIndex.search_checked
+
+    def spy(self: vector_index.VectorIndex, *args: object, **kwargs: object) -> object:
+        found = search_checked(self, *args, **kwargs)  # type: ignore[arg-type]
+        checked.append(found is not None)
+        return found
+
+    monkeypatch.setattr(vector_index.VectorIndex, "search_checked", spy)
+    n = len(world.ids)
+    from sqlalchemy import event
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        for where, rows in (
+            (rainy, [i for i in range(n) if i % 3 == 0]),
+            ({"key": "title", "op": "exists"}, []),
+        ):
+            seen.clear()
+            hits = service.similar(SimilarRequest("emb", k=10, item_id=world.ids[0], where=where))
+            assert _names(world.catalog, hits) == world.brute(
+                world.vectors[0], [r for r in rows if r != 0], 10
+            )
+            # the matches counted (not the schema's stamp, which counts its keys)
+            counted = any("count(*)" in statement and "index_keys" not in statement for statement in seen)
+            estimated = any(statement.startswith("EXPLAIN") for statement in seen)
+            if db.dialect == "postgresql":
+                assert estimated and not counted, [s for s in seen if "count(*)" in s or "EXPLAIN" in s]
+            else:
+                assert counted and not estimated, seen
+        assert checked == [True]  # the broad one searched wider and checked; the narrow listed
+    finally:
+        event.remove(engine, "before_cursor_execute", record)

@@ -205,3 +205,13 @@ def _organisation_total(org_id: uuid.UUID) -> Select[Any]:
     mine = select(folders.c.id).where(folders.c.org_id == org_id)
     changes = folder_item_counts.c.delta
     return select(func.coalesce(func.sum(changes), 0)).where(folder_item_counts.c.folder_id.in_(mine))
+
+
+def planned_rows(conn: Connection, query: Select[Any]) -> float | None:
+    """PostgreSQL's estimate of the rows ``query`` returns (``EXPLAIN``: planned, not run;
+    from the statistics kept fresh after bulk writes), None on SQLite (no estimate to ask)."""
+    if conn.dialect.name != "postgresql":
+        return None
+    compiled = query.compile(dialect=conn.dialect)
+    plan = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + compiled.string, compiled.params).scalar_one()
+    return float(plan[0]["Plan"]["Plan Rows"])

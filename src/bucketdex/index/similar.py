@@ -47,6 +47,7 @@ from bucketdex.catalog.similarity import (
 )
 from bucketdex.core.records import ItemRecord
 from bucketdex.errors import InvalidArgument
+from bucketdex.index.plan import planned_rows
 from bucketdex.index.schema_view import schema_view
 from bucketdex.index.search import Scope, SearchService, typed_filter
 from bucketdex.store.tables import item_vectors
@@ -338,9 +339,20 @@ DUP_NEIGHBOURS = 64  # the most members a duplicates group gathers from one sear
 
 
 def _at_least(conn: Connection, ids: Select[Any], count: int) -> bool:
-    """Whether ``ids`` selects at least ``count`` items (reading ``count`` at most)."""
+    """Whether ``ids`` selects at least ``count`` items (reading ``count`` at most), or, on
+    PostgreSQL, whether its planner's estimate is over twice or under half of ``count``: ~1 ms
+    where counting 30k index rows takes ~3-4.  Either answer is safe: a broad search that keeps
+    too few falls back to listing the labels, and a narrow one is exact."""
+    estimate = planned_rows(conn, ids) if count >= ESTIMATE_FROM else None
+    if estimate is not None and not count / ESTIMATE_MARGIN < estimate < count * ESTIMATE_MARGIN:
+        return estimate >= count
     found = conn.execute(select(func.count()).select_from(ids.limit(count).subquery())).scalar_one()
     return int(found) >= count
+
+
+ESTIMATE_MARGIN = 2.0  # an estimate this far from the line decides without a count
+# below this a count is cheap (< 1 ms), and a small table may have no statistics to estimate from
+ESTIMATE_FROM = 3_000
 
 
 def _passing_labels(
