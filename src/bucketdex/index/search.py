@@ -40,7 +40,7 @@ from bucketdex.index.keyset import decode, encode
 from bucketdex.index.model import parse_filter
 from bucketdex.index.ordering import Ordering, resolve
 from bucketdex.index.plan import Filtered, count_matches
-from bucketdex.index.schema_view import schema_view
+from bucketdex.index.schema_view import SchemaView, schema_view
 from bucketdex.index.typed import TypedNode, check_filter
 from bucketdex.store.tables import data_rows, folders, storage_items
 
@@ -163,11 +163,14 @@ class SearchService:
         filtered = self._filtered(conn, typed_filter(where, view.schema), scope, view.keys)
         return filtered.from_rows(conn), view.schema
 
-    def matching_ids(self, conn: Connection, where: Where, scope: Scope) -> Select[Any]:
+    def matching_ids(
+        self, conn: Connection, where: Where, scope: Scope, view: SchemaView | None = None
+    ) -> Select[Any]:
         """The ids of the items that pass, as a statement in the caller's transaction: read
         from the index rows alone when they are enough (``Filtered.ids_from_index``), else from
-        the item rows.  Services that read other tables by item id (similarity) drive from it."""
-        view = schema_view(self._db, conn, self._org_id)
+        the item rows.  Services that read other tables by item id (similarity) drive from it
+        (``view``: the schema as the caller read it in this transaction)."""
+        view = schema_view(self._db, conn, self._org_id) if view is None else view
         filtered = self._filtered(conn, typed_filter(where, view.schema), scope, view.keys)
         ids = filtered.ids_from_index(conn)
         return ids if ids is not None else select(storage_items.c.id).where(filtered.from_rows(conn))

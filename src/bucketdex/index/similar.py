@@ -173,13 +173,15 @@ class SimilarityService:
         # a filter's Index backlog is caught up first (as a search does), looked for in the same transaction
         reading = SearchService(self._catalog).reading() if request.where is not None else self._db.read()
         with reading as conn:
-            schema = schema_view(self._db, conn, self._org_id).schema
-            size = embedding_size(schema, request.key)
-            typed_filter(request.where, schema)  # a bad filter fails before any vector work
+            view = schema_view(self._db, conn, self._org_id)
+            size = embedding_size(view.schema, request.key)
+            typed_filter(request.where, view.schema)  # a bad filter fails before any vector work
             query, own_label = (text, None) if text is not None else self._query_vector(conn, request, size)
+            search = SearchService(self._catalog)
+            ids = search.matching_ids(conn, request.where, request.scope, view) if restricted else None
             with self._indexes.synced(request.key, metric, size, conn) as index:
-                if restricted:
-                    labels, distances = self._restricted(conn, request, index, query, own_label)
+                if ids is not None:
+                    labels, distances = self._restricted(conn, request, index, query, own_label, ids)
                 else:
                     wanted = request.k + (1 if own_label is not None else 0)
                     labels, distances = index.search(query, wanted)
@@ -240,18 +242,19 @@ class SimilarityService:
         index: VectorIndex,
         query: Vector,
         own_label: int | None,
+        ids: Select[Any],
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
-        """The request's ``k`` nearest among the items its scope and filter select.  A broad
-        selection (at least ``WIDEN`` x k / ``MAX_WIDE`` of the index: 3 % for k = 10) is
-        searched unfiltered and wider, its candidates checked against the filter in SQL (a seek
-        each), without listing every label it allows (10 % of 1M: 100k seeks); a narrow one,
-        or a broad one whose wider searches keep too few, lists its labels for the index."""
+        """The request's ``k`` nearest among the items its scope and filter select (``ids``:
+        their statement, ``SearchService.matching_ids``).  A broad selection (at least
+        ``WIDEN`` x k / ``MAX_WIDE`` of the index: 3 % for k = 10) is searched unfiltered and
+        wider, its candidates checked against the filter in SQL (a seek each), without listing
+        every label it allows (10 % of 1M: 100k seeks); a narrow one, or a broad one whose wider
+        searches keep too few, lists its labels for the index."""
         import numpy as np
 
         from bucketdex.vectors.index import MAX_WIDE, WIDEN
 
         k = request.k
-        ids = SearchService(self._catalog).matching_ids(conn, request.where, request.scope)
         needed = int(np.ceil(len(index) * WIDEN * k / MAX_WIDE))
         if index.has_graph and _at_least(conn, ids, needed):
 
@@ -441,14 +444,15 @@ def item_vector(
 
     from bucketdex.catalog.vectors import vectors_of_items
 
-    # NotFound for no item of this organisation; its vectors are read below, not into its metadata
-    item = load_items(conn, org_id, [item_id], vectors=False)[item_id]
     if isinstance(frame, bool) or (frame is not None and (not isinstance(frame, int) or frame < 0)):
+        load_items(conn, org_id, [item_id], vectors=False)  # NotFound first, for no such item
         raise InvalidArgument(f"frame: a video frame number (0 or more) of item {item_id}; got {frame!r}")
     wanted = OWN if frame is None else frame
-    rows = vectors_of_items(conn, org_id, key, [item_id], frame=wanted)
+    rows = vectors_of_items(conn, org_id, key, [item_id], frame=wanted)  # the organisation's rows only
     if len(rows.ids):
         return np.ascontiguousarray(rows.matrix[0], dtype=np.float32), int(rows.ids[0])
+    # no vector: NotFound for no item of this organisation, else an error naming what it has
+    item = load_items(conn, org_id, [item_id], vectors=False)[item_id]
     every = vectors_of_items(conn, org_id, key, [item_id])
     frames = sorted(int(f) for f in every.frames if int(f) != OWN)
     raise VectorNotFound(_missing_message(item, key, frame, frames), item_id, key, frame)
