@@ -353,6 +353,20 @@ def load_items(
     return found
 
 
+def present_items(
+    conn: Connection, org_id: uuid.UUID, item_ids: Sequence[uuid.UUID]
+) -> tuple[dict[uuid.UUID, ItemRecord], dict[int, tuple[uuid.UUID, str, int]]]:
+    """Those of the organisation's items of these ids that exist (no error for the others: a
+    read racing a delete), with their vectors, and the vector rows attached (id → (item, key,
+    frame); ``vector_store.attach_vectors``)."""
+    wanted = list(dict.fromkeys(item_ids))
+    found: dict[uuid.UUID, ItemRecord] = {}
+    for start in range(0, len(wanted), _ID_CHUNK):
+        rows = conn.execute(_ITEMS_OF_ORG, {"ids": wanted[start : start + _ID_CHUNK], "org_id": org_id})
+        found.update((item.id, item) for item in items_from_rows(rows))
+    return found, attach_vectors(conn, list(found.values()))
+
+
 # built once: every read of items by id runs it (building it cost about as much as running it)
 _ITEMS_OF_ORG = (
     select(storage_items)

@@ -214,18 +214,21 @@ def replace_vectors(
 # reading ----------------------------------------------------------------------------------------
 
 
-def attach_vectors(conn: Connection, items: Sequence[ItemRecord]) -> None:
+def attach_vectors(conn: Connection, items: Sequence[ItemRecord]) -> dict[int, tuple[uuid.UUID, str, int]]:
     """Put the items' vectors back where they were written (``client_metadata[key]``,
     ``$encord.frames[...]``), in place, with one query per 1000 items.  Values are the stored
-    float32 numbers as Python floats."""
+    float32 numbers as Python floats.  Returns the rows attached: vector id → (item, key,
+    frame) (a similarity query's hits are told by them)."""
+    attached: dict[int, tuple[uuid.UUID, str, int]] = {}
     if not items:
-        return
+        return attached
     by_id = {item.id: item for item in items}
     ids = list(by_id)
     for start in range(0, len(ids), _ID_CHUNK):
         rows = conn.execute(_VECTORS_OF_ITEMS, {"ids": ids[start : start + _ID_CHUNK]}).all()
         frames: dict[uuid.UUID, list[tuple[str, int, list[float]]]] = {}
-        for item_id, key, frame, blob in rows:
+        for vector_id, item_id, key, frame, blob in rows:
+            attached[vector_id] = (item_id, key, frame)
             values = np.frombuffer(blob, dtype="<f4").tolist()
             if frame == OWN_FRAME:
                 by_id[item_id].client_metadata[key] = values
@@ -233,10 +236,17 @@ def attach_vectors(conn: Connection, items: Sequence[ItemRecord]) -> None:
                 frames.setdefault(item_id, []).append((key, frame, values))
         for item_id, found in frames.items():
             _attach_frames(by_id[item_id], found)
+    return attached
 
 
 _VECTORS_OF_ITEMS = (  # built once: every read of items runs it
-    select(item_vectors.c.item_id, item_vectors.c.key, item_vectors.c.frame, item_vectors.c.vector)
+    select(
+        item_vectors.c.id,
+        item_vectors.c.item_id,
+        item_vectors.c.key,
+        item_vectors.c.frame,
+        item_vectors.c.vector,
+    )
     .where(item_vectors.c.item_id.in_(bindparam("ids", expanding=True)))
     .order_by(item_vectors.c.item_id, item_vectors.c.key, item_vectors.c.frame)
 )

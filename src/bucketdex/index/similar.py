@@ -34,7 +34,7 @@ from sqlalchemy import (
     select,
 )
 
-from bucketdex.catalog.items import load_items
+from bucketdex.catalog.items import load_items, present_items
 from bucketdex.catalog.key_encoders import encoder_for_key
 from bucketdex.catalog.similarity import (
     DEFAULT_METRIC,
@@ -187,7 +187,7 @@ class SimilarityService:
                     labels, distances = index.search(query, wanted)
             keep = labels != own_label if own_label is not None else np.ones(len(labels), dtype=bool)
             labels, distances = labels[keep][: request.k], distances[keep][: request.k]
-            return self._hits(conn, request.key, metric, labels, distances)
+            return self._hits(conn, request.key, metric, labels, distances, index)
 
     def duplicates(self, request: DuplicatesRequest) -> list[list[SimilarHit]]:
         """Near-duplicate groups: taking the vectors in label order, each one not yet grouped
@@ -312,30 +312,50 @@ class SimilarityService:
         metric: Metric,
         labels: npt.NDArray[np.int64],
         distances: npt.NDArray[Any],
+        index: VectorIndex | None = None,
     ) -> list[SimilarHit]:
         """Labels → (item, frame) from the table, items read in the same transaction (``conn``,
         else one of its own); a label the table no longer holds is left out, and out of the
         index (removed since the search, or a removal PostgreSQL committed after a later one the
-        index has applied)."""
+        index has applied).  With an ``index`` that knows its vectors' items, the items are
+        read by those and the labels told by the vector rows read with them (a statement less)."""
         if len(labels) == 0:
             return []
         if conn is None:
             with self._db.read() as conn:
-                return self._hits(conn, key, metric, labels, distances)
-        owners = owners_of(conn, self._org_id, key, [int(label) for label in labels])
-        items = load_items(conn, self._org_id, list({owner[0] for owner in owners.values()}))
+                return self._hits(conn, key, metric, labels, distances, index)
+        if index is not None and index.knows_owners:
+            owned = self._owned_as_indexed(conn, index, key, labels)
+        else:
+            owners = owners_of(conn, self._org_id, key, [int(label) for label in labels])
+            items = load_items(conn, self._org_id, list({owner[0] for owner in owners.values()}))
+            owned = {label: (items[item_id], frame) for label, (item_id, frame) in owners.items()}
         hits: list[SimilarHit] = []
         stale: list[int] = []
         for label, distance in zip(labels.tolist(), distances.tolist(), strict=True):
-            owner = owners.get(label)
-            if owner is None:
+            hit = owned.get(label)
+            if hit is None:
                 stale.append(label)
                 continue
-            item_id, frame = owner
-            hits.append(SimilarHit(items[item_id], None if frame == OWN else frame, float(distance)))
+            item, frame = hit
+            hits.append(SimilarHit(item, None if frame == OWN else frame, float(distance)))
         if stale:
             self._indexes.forget(key, metric, stale)
         return hits
+
+    def _owned_as_indexed(
+        self, conn: Connection, index: VectorIndex, key: str, labels: npt.NDArray[np.int64]
+    ) -> dict[int, tuple[ItemRecord, int]]:
+        """label → (item, frame) for the labels whose row the table holds: the items the index
+        says own them, read with their vector rows (which tell each label's key and frame)."""
+        present, owners = index.owners_of(labels)
+        items, rows = present_items(conn, self._org_id, [uuid.UUID(bytes=owner) for owner in owners])
+        owned: dict[int, tuple[ItemRecord, int]] = {}
+        for label in present.tolist():
+            row = rows.get(label)
+            if row is not None and row[1] == key and row[0] in items:
+                owned[label] = (items[row[0]], row[2])
+        return owned
 
 
 DUP_NEIGHBOURS = 64  # the most members a duplicates group gathers from one search
