@@ -317,15 +317,7 @@ def test_a_broad_filter_on_the_graph_checks_candidates_and_equals_brute_force(
     monkeypatch.setattr(vector_index, "EXACT_BELOW", 100)
     world = _world(db)
     service = SimilarityService(world.catalog)
-    checked: list[bool] = []
-    search_checked = vector_index.VectorIndex.search_checked
-
-    def spy(self: vector_index.VectorIndex, *args: object, **kwargs: object) -> object:
-        found = search_checked(self, *args, **kwargs)  # type: ignore[arg-type]
-        checked.append(found is not None)
-        return found
-
-    monkeypatch.setattr(vector_index.VectorIndex, "search_checked", spy)
+    checked = _checked_searches(monkeypatch)
     listed: list[int] = []
     labels = SimilarityService._labels
 
@@ -466,15 +458,7 @@ def test_postgresql_decides_broad_or_narrow_from_its_estimate_without_counting(
     def record(conn: object, cursor: object, statement: str, *args: object) -> None:
         seen.append(statement)
 
-    checked: list[bool] = []
-    search_checked = vector_index.VectorIndex.search_checked
-
-    def spy(self: vector_index.VectorIndex, *args: object, **kwargs: object) -> object:
-        found = search_checked(self, *args, **kwargs)  # type: ignore[arg-type]
-        checked.append(found is not None)
-        return found
-
-    monkeypatch.setattr(vector_index.VectorIndex, "search_checked", spy)
+    checked = _checked_searches(monkeypatch)
     n = len(world.ids)
     from sqlalchemy import event
 
@@ -499,3 +483,19 @@ def test_postgresql_decides_broad_or_narrow_from_its_estimate_without_counting(
         assert checked == [True]  # the broad one searched wider and checked; the narrow listed
     finally:
         event.remove(engine, "before_cursor_execute", record)
+
+
+def _checked_searches(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """Whether each wider search with checked candidates answered (True) or fell back (False)."""
+    from bucketdex.vectors import index as vector_index
+
+    checked: list[bool] = []
+    search_checked = vector_index.VectorIndex.search_checked
+
+    def spy(self: vector_index.VectorIndex, *args: object, **kwargs: object) -> object:
+        found = search_checked(self, *args, **kwargs)  # type: ignore[arg-type]
+        checked.append(found is not None)
+        return found
+
+    monkeypatch.setattr(vector_index.VectorIndex, "search_checked", spy)
+    return checked
