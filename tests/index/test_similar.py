@@ -499,3 +499,59 @@ def _checked_searches(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
 
     monkeypatch.setattr(vector_index.VectorIndex, "search_checked", spy)
     return checked
+
+
+def test_every_kind_of_filter_and_scope_is_estimated_and_answers_equal_brute_force(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With every restricted query asking PostgreSQL's estimate first (a failed ``EXPLAIN``
+    would abort the query's transaction), lists, negations, alternatives, prefixes, a folder
+    and a dataset give the brute-force answers on both backends."""
+    from bucketdex.index import similar
+    from bucketdex.vectors import index as vector_index
+
+    monkeypatch.setattr(vector_index, "EXACT_BELOW", 100)  # a graph: broad or narrow is asked
+    monkeypatch.setattr(similar, "ESTIMATE_FROM", 1)
+    world = _world(db)
+    service = SimilarityService(world.catalog)
+    n = len(world.ids)
+    weather = {i: WEATHER[i % 3] for i in range(n)}
+    cases: list[tuple[dict | None, Scope, list[int]]] = [  # type: ignore[type-arg]
+        (
+            {"key": "weather", "op": "in", "value": ["rainy", "snow"]},
+            Scope(),
+            [i for i in range(n) if weather[i] != "sun"],
+        ),
+        (
+            {"not": {"key": "weather", "op": "=", "value": "sun"}},
+            Scope(),
+            [i for i in range(n) if weather[i] != "sun"],
+        ),
+        (
+            {
+                "or": [
+                    {"key": "weather", "op": "=", "value": "sun"},
+                    {"key": "weather", "op": "=", "value": "snow"},
+                ]
+            },
+            Scope(),
+            [i for i in range(n) if weather[i] != "rainy"],
+        ),
+        (
+            {"key": "weather", "op": "in", "value": ["snow"]},
+            Scope(world.folders[1]),
+            [i for i in range(1, n, 2) if weather[i] == "snow"],
+        ),
+        (None, Scope(dataset_id=world.dataset), [i for i in range(0, n, 5)]),
+        (
+            {"key": "json:weather", "op": "=", "value": "snow"},
+            Scope(),
+            [i for i in range(n) if weather[i] == "snow"],
+        ),
+        ({"key": "json:lens", "op": "in", "value": [1, None, "35mm"]}, Scope(), []),
+        ({"key": "$width", "op": "between", "value": [1, 9]}, Scope(), []),
+    ]
+    for where, scope, rows in cases:
+        hits = service.similar(SimilarRequest("emb", k=7, item_id=world.ids[2], where=where, scope=scope))
+        expected = world.brute(world.vectors[2], [r for r in rows if r != 2], 7)
+        assert _names(world.catalog, hits) == expected, (where, scope)

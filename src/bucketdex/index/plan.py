@@ -212,6 +212,7 @@ def planned_rows(conn: Connection, query: Select[Any]) -> float | None:
     from the statistics kept fresh after bulk writes), None on SQLite (no estimate to ask)."""
     if conn.dialect.name != "postgresql":
         return None
-    compiled = query.compile(dialect=conn.dialect)
+    # lists (``in``) written out as parameters of their own: EXPLAIN takes no expanding ones
+    compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
     plan = conn.exec_driver_sql("EXPLAIN (FORMAT JSON) " + compiled.string, compiled.params).scalar_one()
     return float(plan[0]["Plan"]["Plan Rows"])
