@@ -555,3 +555,34 @@ def test_every_kind_of_filter_and_scope_is_estimated_and_answers_equal_brute_for
         hits = service.similar(SimilarRequest("emb", k=7, item_id=world.ids[2], where=where, scope=scope))
         expected = world.brute(world.vectors[2], [r for r in rows if r != 2], 7)
         assert _names(world.catalog, hits) == expected, (where, scope)
+
+
+def test_no_connection_is_taken_while_an_index_lock_is_held(db: Database) -> None:
+    """Queries, duplicates and the job engine's sync take their connection before an index's
+    lock: a lock holder waiting for the pool while the pool's holders wait for the lock would
+    stall them all until the pool's timeout."""
+    from sqlalchemy import event
+
+    world = _world(db)
+    service = SimilarityService(world.catalog)
+    service.similar(SimilarRequest("emb", k=3, item_id=world.ids[0]))  # the slot exists
+    taken_under_lock: list[bool] = []
+
+    def checkout(*args: object) -> None:
+        taken_under_lock.append(any(slot.lock.locked() for slot in similarity._SLOTS.values()))
+
+    engine = world.catalog.db.engine
+    event.listen(engine, "checkout", checkout)
+    try:
+        rainy = {"key": "weather", "op": "=", "value": "rainy"}
+        service.similar(SimilarRequest("emb", k=3, item_id=world.ids[0], where=rainy))
+        service.similar(SimilarRequest("emb", k=3, vector=tuple(world.vectors[1].tolist())))
+        service.duplicates(DuplicatesRequest("emb", threshold=0.01, where=rainy))
+        world.catalog.items.add(
+            world.folders[0],
+            [NewItem(ItemType.IMAGE, "new", url="s3://b/new.jpg", client_metadata={"emb": [1.0] * DIM})],
+        )
+        VectorIndexes.of(world.catalog).sync("emb", "cosine", DIM)
+    finally:
+        event.remove(engine, "checkout", checkout)
+    assert taken_under_lock and not any(taken_under_lock)

@@ -211,10 +211,11 @@ class VectorIndexes:
     ) -> Iterator[VectorIndex]:
         """The index of ``key`` for ``metric``, synced with the table, held under its lock.
         ``conn``: read the table in the caller's transaction (a query's one snapshot: on
-        PostgreSQL each transaction of its own cost a round trip or more)."""
+        PostgreSQL each transaction of its own cost a round trip or more), else in one taken
+        here.  Either way the connection comes before the lock (see ``_reading``)."""
         slot = self._slot(key, metric)
-        with slot.lock:
-            report = self._sync(slot, key, metric, dim, None, conn)
+        with self._reading(conn) as reading, slot.lock:
+            report = self._sync(slot, key, metric, dim, None, reading)
             if report.changed and _worth_saving_after_query(report, slot):
                 self._save(slot, key, metric)
             assert slot.index is not None
@@ -223,10 +224,11 @@ class VectorIndexes:
     def sync(
         self, key: str, metric: Metric, dim: int, yield_to: Callable[[], bool] | None = None
     ) -> SyncReport:
-        """Bring the index up to date with the table and save it (the job engine's step)."""
+        """Bring the index up to date with the table and save it (the job engine's step), in
+        one read transaction taken before the lock (see ``_reading``)."""
         slot = self._slot(key, metric)
-        with slot.lock:
-            report = self._sync(slot, key, metric, dim, yield_to)
+        with self.db.read() as conn, slot.lock:
+            report = self._sync(slot, key, metric, dim, yield_to, conn)
             if report.changed:
                 self._save(slot, key, metric)
             return report
@@ -260,7 +262,11 @@ class VectorIndexes:
         return _slot(self._slot_key(key, metric))
 
     def _reading(self, conn: Connection | None) -> AbstractContextManager[Connection]:
-        """A read transaction: the caller's if given, else one of its own."""
+        """A read transaction: the caller's if given, else one of its own.
+
+        A connection is always taken before an index's lock, never while
+        holding it.  A holder waiting for the pool while the pool's holders wait for the lock
+        would stall every one of them until the pool's timeout."""
         return nullcontext(conn) if conn is not None else self.db.read()
 
     def _sync(
@@ -270,21 +276,20 @@ class VectorIndexes:
         metric: Metric,
         dim: int,
         yield_to: Callable[[], bool] | None,
-        conn: Connection | None = None,
+        conn: Connection,
     ) -> SyncReport:
         from bucketdex.catalog.vectors import max_vector_id, read_vectors, removals_after
 
         rebuilt = self._open(slot, key, metric, dim)
         index = slot.index
         assert index is not None
-        with self._reading(conn) as reading:
-            if not slot.checked:
-                if index.vectors_through > max_vector_id(reading, self.org_id, key):
-                    rebuilt = self._open(slot, key, metric, dim, fresh=True)
-                    index = slot.index
-                    assert index is not None
-                slot.checked = True
-            removal_mark, removed = removals_after(reading, self.org_id, key, index.removals_through)
+        if not slot.checked:
+            if index.vectors_through > max_vector_id(conn, self.org_id, key):
+                rebuilt = self._open(slot, key, metric, dim, fresh=True)
+                index = slot.index
+                assert index is not None
+            slot.checked = True
+        removal_mark, removed = removals_after(conn, self.org_id, key, index.removals_through)
         index.remove(removed)
         index.removals_through = max(removal_mark, index.removals_through)
         if not index.knows_owners:
@@ -293,11 +298,9 @@ class VectorIndexes:
         late = self._late_rows(slot, key, conn) if slot.gaps else 0
         added, complete = late, True
         while True:
-            with self._reading(conn) as reading:
-                after = index.vectors_through
-                rows = read_vectors(reading, self.org_id, key, after_id=after, limit=SYNC_BATCH)
-                if len(rows.ids) and self.db.dialect == "postgresql":
-                    slot.gaps.update(gaps_between(reading, index.vectors_through, int(rows.ids[-1])))
+            rows = read_vectors(conn, self.org_id, key, after_id=index.vectors_through, limit=SYNC_BATCH)
+            if len(rows.ids) and self.db.dialect == "postgresql":
+                slot.gaps.update(gaps_between(conn, index.vectors_through, int(rows.ids[-1])))
             if len(rows.ids) == 0:
                 break
             index.add(rows.ids, rows.matrix, [item_id.bytes for item_id in rows.item_ids])
@@ -310,15 +313,14 @@ class VectorIndexes:
                 break
         return SyncReport(added, len(removed), rebuilt, complete)
 
-    def _learn_owners(self, index: VectorIndex, key: str, conn: Connection | None) -> None:
+    def _learn_owners(self, index: VectorIndex, key: str, conn: Connection) -> None:
         """The items of an index's vectors, for one saved before it kept them (once)."""
         from bucketdex.catalog.vectors import vector_owners
 
-        with self._reading(conn) as reading:
-            labels, owners = vector_owners(reading, self.org_id, key, through=index.vectors_through)
+        labels, owners = vector_owners(conn, self.org_id, key, through=index.vectors_through)
         index.set_owners(labels, owners)
 
-    def _late_rows(self, slot: _Slot, key: str, conn: Connection | None) -> int:
+    def _late_rows(self, slot: _Slot, key: str, conn: Connection) -> int:
         """Rows of ids a sync passed before they were committed (PostgreSQL commits in any
         order): added now; ids deleted since, or held by another key, or older than
         ``GAP_SECONDS`` (rolled back) are forgotten.  How many rows were added."""
@@ -329,26 +331,25 @@ class VectorIndexes:
         wanted = [gap for gap, seen in slot.gaps.items() if now - seen < GAP_SECONDS]
         slot.gaps = {gap: slot.gaps[gap] for gap in wanted}
         added = 0
-        with self._reading(conn) as reading:
-            for start in range(0, len(wanted), 10_000):
-                chunk = wanted[start : start + 10_000]
-                column = item_vectors.c
-                rows = reading.execute(
-                    select(column.id, column.org_id, column.key, column.item_id, column.vector).where(
-                        column.id.in_(chunk)
-                    )
-                ).all()
-                gone = reading.execute(
-                    select(vector_removals.c.vector_id).where(vector_removals.c.vector_id.in_(chunk))
+        for start in range(0, len(wanted), 10_000):
+            chunk = wanted[start : start + 10_000]
+            column = item_vectors.c
+            rows = conn.execute(
+                select(column.id, column.org_id, column.key, column.item_id, column.vector).where(
+                    column.id.in_(chunk)
                 )
-                for (gap,) in gone:
-                    slot.gaps.pop(int(gap), None)
-                mine = [row for row in rows if row.org_id == self.org_id and row.key == key]
-                for row in rows:
-                    slot.gaps.pop(int(row.id), None)
-                if mine:
-                    slot.index.add(*_decoded(mine, slot.index.dim))
-                    added += len(mine)
+            ).all()
+            gone = conn.execute(
+                select(vector_removals.c.vector_id).where(vector_removals.c.vector_id.in_(chunk))
+            )
+            for (gap,) in gone:
+                slot.gaps.pop(int(gap), None)
+            mine = [row for row in rows if row.org_id == self.org_id and row.key == key]
+            for row in rows:
+                slot.gaps.pop(int(row.id), None)
+            if mine:
+                slot.index.add(*_decoded(mine, slot.index.dim))
+                added += len(mine)
         return added
 
     def _open(self, slot: _Slot, key: str, metric: Metric, dim: int, *, fresh: bool = False) -> bool:

@@ -197,20 +197,23 @@ class SimilarityService:
         request.check()
         metric = check_metric(request.metric)
         reading = SearchService(self._catalog).reading() if request.where is not None else self._db.read()
+        from bucketdex.vectors.duplicates import leader_groups  # numpy: the vectors extra
+
+        restricted = request.where is not None or request.scope != EVERYWHERE
         with reading as conn:  # the Index's backlog caught up for a filter, as a search does
             schema = schema_view(self._db, conn, self._org_id).schema
             size = embedding_size(schema, request.key)
             typed_filter(request.where, schema)
-        from bucketdex.vectors.duplicates import leader_groups  # numpy: the vectors extra
-
-        restricted = request.where is not None or request.scope != EVERYWHERE
-        with self._indexes.synced(request.key, metric, size) as index:
-            labels = self._labels(request, index, restricted)
-            among = labels if restricted else None
-            groups = leader_groups(
-                index, labels, float(request.threshold), neighbours=DUP_NEIGHBOURS, among=among
-            )
-        return [self._hits(None, request.key, metric, *_columns(group)) for group in groups[: request.limit]]
+            # in the transaction taken before the index's lock: none is waited for holding it
+            with self._indexes.synced(request.key, metric, size, conn) as index:
+                labels = self._labels(request, index, restricted, conn=conn)
+                among = labels if restricted else None
+                groups = leader_groups(
+                    index, labels, float(request.threshold), neighbours=DUP_NEIGHBOURS, among=among
+                )
+            return [
+                self._hits(conn, request.key, metric, *_columns(group)) for group in groups[: request.limit]
+            ]
 
     def _query_vector(
         self, conn: Connection, request: SimilarRequest, size: int
@@ -275,18 +278,15 @@ class SimilarityService:
         index: VectorIndex,
         restricted: bool = True,
         *,
-        conn: Connection | None = None,
+        conn: Connection,
         ids: Select[Any] | None = None,
     ) -> npt.NDArray[np.int64]:
         """The labels, ascending, of the key's vectors of the items in the request's scope and
         filter (``ids``: their statement, if built; every vector without a restriction), those
-        the index holds (a row committed since its sync is not searched).  In ``conn``'s
-        transaction if given."""
+        the index holds (a row committed since its sync is not searched), in ``conn``'s
+        transaction (the one taken before the index's lock)."""
         import numpy as np
 
-        if conn is None:
-            with self._db.read() as conn:
-                return self._labels(request, index, restricted, conn=conn, ids=ids)
         query = select(item_vectors.c.id).where(
             item_vectors.c.key == request.key, item_vectors.c.id <= index.vectors_through
         )
