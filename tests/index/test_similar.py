@@ -6,6 +6,7 @@ answers, nothing rebuilt: its watermark) and follows updates and deletes; bad in
 from __future__ import annotations
 
 import json
+import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -566,10 +567,14 @@ def test_no_connection_is_taken_while_an_index_lock_is_held(db: Database) -> Non
     world = _world(db)
     service = SimilarityService(world.catalog)
     service.similar(SimilarRequest("emb", k=3, item_id=world.ids[0]))  # the slot exists
+    for slot in similarity._SLOTS.values():  # a lock that knows its holder: the engine's thread may hold one
+        slot.lock = _OwnedLock()  # type: ignore[assignment]
     taken_under_lock: list[bool] = []
 
     def checkout(*args: object) -> None:
-        taken_under_lock.append(any(slot.lock.locked() for slot in similarity._SLOTS.values()))
+        me = threading.get_ident()
+        held = [slot.lock for slot in similarity._SLOTS.values()]
+        taken_under_lock.append(any(isinstance(lock, _OwnedLock) and lock.holder == me for lock in held))
 
     engine = world.catalog.db.engine
     event.listen(engine, "checkout", checkout)
@@ -586,3 +591,22 @@ def test_no_connection_is_taken_while_an_index_lock_is_held(db: Database) -> Non
     finally:
         event.remove(engine, "checkout", checkout)
     assert taken_under_lock and not any(taken_under_lock)
+
+
+class _OwnedLock:
+    """A lock that records which thread holds it."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.holder: int | None = None
+
+    def __enter__(self) -> None:
+        self._lock.acquire()
+        self.holder = threading.get_ident()
+
+    def __exit__(self, *args: object) -> None:
+        self.holder = None
+        self._lock.release()
+
+    def locked(self) -> bool:
+        return self._lock.locked()
