@@ -307,23 +307,20 @@ class SimilarityService:
 
     def _hits(
         self,
-        conn: Connection | None,
+        conn: Connection,
         key: str,
         metric: Metric,
         labels: npt.NDArray[np.int64],
         distances: npt.NDArray[Any],
         index: VectorIndex | None = None,
     ) -> list[SimilarHit]:
-        """Labels → (item, frame) from the table, items read in the same transaction (``conn``,
-        else one of its own); a label the table no longer holds is left out, and out of the
-        index (removed since the search, or a removal PostgreSQL committed after a later one the
-        index has applied).  With an ``index`` that knows its vectors' items, the items are
-        read by those and the labels told by the vector rows read with them (a statement less)."""
+        """Labels → (item, frame) from the table, items read in ``conn``'s transaction; a label
+        the table no longer holds is left out, and out of the index (removed since the search,
+        or a removal PostgreSQL committed after a later one the index has applied).  With an
+        ``index`` that knows its vectors' items, the items are read by those and the labels told
+        by the vector rows read with them (a statement less)."""
         if len(labels) == 0:
             return []
-        if conn is None:
-            with self._db.read() as conn:
-                return self._hits(conn, key, metric, labels, distances, index)
         if index is not None and index.knows_owners:
             owned = self._owned_as_indexed(conn, index, key, labels)
         else:
