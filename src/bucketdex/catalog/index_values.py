@@ -42,6 +42,7 @@ from sqlalchemy import (
     literal,
     select,
     type_coerce,
+    update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -51,6 +52,7 @@ from bucketdex.core.limits import utcnow
 from bucketdex.store.database import Database
 from bucketdex.store.tables import (
     index_backlog,
+    index_changes,
     index_keys,
     index_numbers,
     index_strings,
@@ -132,6 +134,7 @@ def sync_keys(conn: Connection, org_id: uuid.UUID, document: dict[str, Any]) -> 
     have = indexed_keys(conn, org_id)
     for key in have.values():
         if wanted.get(key.name) != key.type:
+            note_change(conn)
             conn.execute(delete(key.table).where(key.table.c.key_id == key.id))
             conn.execute(delete(index_backlog).where(index_backlog.c.key_id == key.id))
             conn.execute(delete(index_keys).where(index_keys.c.id == key.id))
@@ -161,6 +164,7 @@ def reindex_items(conn: Connection, org_id: uuid.UUID, item_ids: Sequence[uuid.U
 def remove_items(conn: Connection, item_ids: Sequence[uuid.UUID]) -> None:
     """Drop the index rows of these items (before they are deleted)."""
     _after_catch_up_steps(conn, None)
+    note_change(conn)
     for table in (index_numbers, index_strings):
         conn.execute(delete(table).where(table.c.item_id.in_(list(item_ids))))
 
@@ -168,6 +172,7 @@ def remove_items(conn: Connection, item_ids: Sequence[uuid.UUID]) -> None:
 def remove_folder_items(conn: Connection, folder_ids: Sequence[uuid.UUID]) -> None:
     """Drop the index rows of every item of these folders (before the items are deleted)."""
     _after_catch_up_steps(conn, None)
+    note_change(conn)
     inside = select(storage_items.c.id).where(storage_items.c.folder_id.in_(list(folder_ids)))
     for table in (index_numbers, index_strings):
         conn.execute(delete(table).where(table.c.item_id.in_(inside)))
@@ -212,6 +217,39 @@ def count_inline_rows(db: Database, registered: int) -> None:
             db.after_bulk_write(table, registered)
 
 
+def note_change(conn: Connection) -> None:
+    """Record in ``index_changes`` that this transaction changes index rows (once per
+    transaction): copies of the rows kept in memory (``index.columns``) compare the sum.  Every
+    ``COMPACT_EVERY``-th row folds the rows before it into itself, their sum kept, so readers sum
+    a few rows.  (Rows are only inserted otherwise: concurrent writers never wait for each other.
+    A row of a transaction not yet committed is not folded: the deleting one does not see it.)"""
+    transaction = conn.get_transaction()
+    if transaction is None or conn.info.get(_NOTED) is transaction:
+        return
+    conn.info[_NOTED] = transaction
+    row_id = conn.execute(_NOTE).scalar_one()
+    if row_id % COMPACT_EVERY == 0:
+        folded = conn.execute(_FOLD, {"row_id": row_id}).scalars().all()
+        conn.execute(_ADD, {"row_id": row_id, "folded": sum(folded)})
+
+
+def changes_version(conn: Connection) -> int:
+    """The sum of ``index_changes`` as this transaction sees it: a version of the index rows."""
+    return int(conn.execute(_VERSION).scalar_one())
+
+
+COMPACT_EVERY = 512
+_NOTED = "bucketdex.index_change_noted"  # (conn.info: the transaction that noted its change)
+_NOTE = insert(index_changes).values(n=1).returning(index_changes.c.id)
+_FOLD = delete(index_changes).where(index_changes.c.id < bindparam("row_id")).returning(index_changes.c.n)
+_ADD = (
+    update(index_changes)
+    .where(index_changes.c.id == bindparam("row_id"))
+    .values(n=index_changes.c.n + bindparam("folded"))
+)
+_VERSION = select(func.coalesce(func.sum(index_changes.c.n), 0))
+
+
 def has_backlog(conn: Connection, org_id: uuid.UUID) -> bool:
     return conn.execute(_ANY_BACKLOG, {"org_id": org_id}).first() is not None
 
@@ -233,6 +271,7 @@ def copy_key(
     copied by the database in one statement (its JSON types are ``typed_value``'s); datetimes and
     UUIDs, whose text has many spellings, go through ``typed_value`` in Python."""
     dialect = conn.dialect.name
+    note_change(conn)
     if key.type in ("datetime", "uuid"):
         return _insert_parsed(
             conn, key, select(type_coerce(item_id, String), text).where(where, kind == _STRING[dialect])

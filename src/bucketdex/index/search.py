@@ -32,11 +32,15 @@ from bucketdex.catalog.datasets import get_dataset
 from bucketdex.catalog.folders import get_folder, subtree
 from bucketdex.catalog.index_catchup import catch_up
 from bucketdex.catalog.index_values import IndexedKey, has_backlog
+from bucketdex.catalog.items import items_from_rows
 from bucketdex.catalog.metadata_schema import MetadataSchema
-from bucketdex.core.records import FacetCounts, ItemPage
+from bucketdex.core.records import FacetCounts, ItemPage, ItemRecord
 from bucketdex.errors import FilterError
+from bucketdex.index.column_cache import current as current_columns
+from bucketdex.index.columns import Columns
+from bucketdex.index.columns import page as column_page
 from bucketdex.index.facets import facet_counts
-from bucketdex.index.keyset import decode, encode
+from bucketdex.index.keyset import Position, decode, encode
 from bucketdex.index.model import parse_filter
 from bucketdex.index.ordering import Ordering, resolve
 from bucketdex.index.plan import Filtered, count_matches
@@ -46,9 +50,16 @@ from bucketdex.store.tables import data_rows, folders, storage_items
 
 if TYPE_CHECKING:
     from bucketdex.catalog.catalog import Catalog
+    from bucketdex.index.columns import Mask
 
 MAX_PAGE = 1000
 Where = Mapping[str, Any] | str | None  # a JSON tree (or Filter), a --where text, or everything
+
+
+def np_array(values: list[int]) -> Any:
+    import numpy as np
+
+    return np.array(values, dtype=np.int64)
 
 
 @dataclass(frozen=True)
@@ -94,8 +105,9 @@ class SearchService:
             typed = typed_filter(where, schema)
             order = Ordering.of(sort, schema, keys, conn.dialect.name)
             position = decode(page_token, order.text)
-            filtered = self._filtered(conn, typed, scope, keys)
-            found = order.page(conn, filtered, position, limit + 1)
+            found = self._page_from_columns(conn, keys, typed, scope, order, position, limit + 1)
+            if found is None:
+                found = order.page(conn, self._filtered(conn, typed, scope, keys), position, limit + 1)
         more = len(found) > limit
         found = found[:limit]
         token = encode(found[-1][1]) if more and found else None
@@ -110,8 +122,11 @@ class SearchService:
     def count(self, where: Where = None, *, scope: Scope = Scope()) -> int:
         with self.reading() as conn:
             view = schema_view(self._db, conn, self._org_id)
-            filtered = self._filtered(conn, typed_filter(where, view.schema), scope, view.keys)
-            return count_matches(conn, filtered)
+            typed = typed_filter(where, view.schema)
+            matches = self._column_matches(conn, view.keys, typed, scope)
+            if matches is not None:
+                return int(matches[1].sum())
+            return count_matches(conn, self._filtered(conn, typed, scope, view.keys))
 
     def facets(
         self, key: str, where: Where = None, *, scope: Scope = Scope(), buckets: int = 10
@@ -174,6 +189,46 @@ class SearchService:
         filtered = self._filtered(conn, typed_filter(where, view.schema), scope, view.keys)
         ids = filtered.ids_from_index(conn)
         return ids if ids is not None else select(storage_items.c.id).where(filtered.from_rows(conn))
+
+    def _column_matches(
+        self, conn: Connection, keys: Mapping[str, IndexedKey], typed: TypedNode | None, scope: Scope
+    ) -> tuple[Columns, Mask] | None:
+        """The organisation's copy of its index rows in memory and the items that pass, when the
+        copy is current and answers the filter exactly (``index.columns``); else None (SQL)."""
+        if typed is None or scope != Scope():
+            return None
+        columns = current_columns(self._db, conn, self._org_id, keys)
+        matches = None if columns is None else columns.mask(typed, keys)
+        return None if columns is None or matches is None else (columns, matches)
+
+    def _page_from_columns(
+        self,
+        conn: Connection,
+        keys: Mapping[str, IndexedKey],
+        typed: TypedNode | None,
+        scope: Scope,
+        order: Ordering,
+        after: Position | None,
+        limit: int,
+    ) -> list[tuple[ItemRecord, Position]] | None:
+        """A page found in the copy of the index rows (then only its items are read), or None."""
+        if order.value is not None and order.key_id is None:
+            return None  # sorted by a media fact: the copy holds none
+        found = self._column_matches(conn, keys, typed, scope)
+        if found is None:
+            return None
+        columns, matches = found
+        column = None if order.key_id is None else columns.keys.get(order.key_id)
+        if order.key_id is not None and column is None:
+            return None
+        hits = column_page(columns, matches, (order.text, column, order.desc), after, limit)
+        if hits is None:
+            return None
+        ids = columns.item_ids(np_array([hit.ordinal for hit in hits]))
+        rows = conn.execute(select(storage_items).where(storage_items.c.id.in_(ids)))
+        items = {item.id: item for item in items_from_rows(rows, conn)}
+        pairs = zip(ids, hits, strict=True)
+        return [(items[item_id], hit.position) for item_id, hit in pairs if item_id in items]
 
     def _filtered(
         self,

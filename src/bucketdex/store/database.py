@@ -37,7 +37,7 @@ def _json_default(value: Any) -> Any:
 
 SQLITE_PAGE_SIZE = 16_384
 #: the newest migration under store/migrations/versions (tests/store/test_migrations.py checks it)
-HEAD_REVISION = "0014"
+HEAD_REVISION = "0015"
 SQLITE_MMAP_BYTES = 8 << 30
 ANALYZE_AFTER_ROWS = 10_000  # a bulk write this large can mislead the planner until analysed
 

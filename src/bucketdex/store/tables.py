@@ -434,6 +434,18 @@ index_backlog = Table(
     Index(None, "org_id"),
 )
 
+# Changes of the index rows: every write transaction that changes ``index_numbers`` or
+# ``index_strings`` adds a row (n = 1; ``catalog.index_values.note_change``).  The sum of ``n`` is
+# a version of the index rows, which copies of them kept in memory (``index.columns``) compare in
+# a reader's own transaction.  Rows are only ever inserted by writers, so concurrent writers never
+# wait for one another; now and then one folds the rows it sees into one row of their sum.
+index_changes = Table(
+    "index_changes",
+    metadata,
+    Column("id", Integer(), primary_key=True, autoincrement=True),
+    Column("n", BigInteger(), nullable=False),
+)
+
 # -- saved filters and collections (issue 18; the encord SDK's Index presets and collections) ------
 # A preset's filter is kept as the JSON text it was sent as (key order included): an Encord-format
 # preset is stored for the SDK to read back, never interpreted; one in bucketdex's filter language

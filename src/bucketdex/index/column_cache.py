@@ -1,0 +1,214 @@
+"""Copies of organisations' index rows in memory (``index.columns``), one per database and
+organisation, used only while they are current.
+
+A search asks ``current``: the sum of ``index_changes`` as its own transaction sees it (one small
+statement) against the copy's.  When they differ, or no copy is built yet, it gets None and
+reads SQL, and a build starts in a background thread, one at a time per organisation (1M items
+x 6 keys: a few seconds, docs/benchmarks.md).  So the next search sees a write at once (through
+SQL), and searches are answered from memory again once the copy has caught up.
+
+Only an organisation with ``COLUMNS_FROM`` index rows or more gets a copy: below that the SQL
+answers in a few milliseconds, and the memory (~30 bytes per index row) is not worth it.
+Without numpy (an extra: ``media``, ``text`` or ``vectors``) there is no copy.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import threading
+import uuid
+import weakref
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Connection
+
+from bucketdex.catalog.index_values import NUMBER_TYPES, IndexedKey, changes_version, indexed_keys
+from bucketdex.index.columns import Columns, KeyColumn
+from bucketdex.index.plan import organisation_count
+from bucketdex.store.database import Database
+
+if TYPE_CHECKING:
+    import numpy as np
+    import numpy.typing as npt
+
+log = logging.getLogger(__name__)
+
+COLUMNS_FROM = 200_000  # index rows (items x keys, at most) from which an organisation gets a copy
+BACKGROUND = True  # builds run in a thread of their own (tests build in the caller's)
+MAX_COPIES = 4  # organisations of one database kept in memory, the least recently used dropped
+HAS_NUMPY = importlib.util.find_spec("numpy") is not None
+
+
+@dataclass
+class _Slot:
+    columns: Columns | None = None
+    skipped_at: int | None = None  # the version at which a build found too few rows, or failed
+    building: bool = False
+    done: threading.Event = field(default_factory=threading.Event)
+
+
+_slots: weakref.WeakKeyDictionary[Database, dict[uuid.UUID, _Slot]] = weakref.WeakKeyDictionary()
+_lock = threading.Lock()
+
+
+def current(
+    db: Database, conn: Connection, org_id: uuid.UUID, keys: Mapping[str, IndexedKey]
+) -> Columns | None:
+    """The organisation's copy if it holds the index rows ``conn``'s transaction sees (the same
+    version, the same keys); else None, and a build is started unless one is running."""
+    if not HAS_NUMPY or not keys:
+        return None
+    version, key_ids = changes_version(conn), frozenset(key.id for key in keys.values())
+    with _lock:
+        slots = _slots.setdefault(db, {})
+        slot = slots.pop(org_id, None) or _Slot()
+        slots[org_id] = slot  # (the most recently used last)
+        columns = slot.columns
+        if columns is not None and columns.version == version and columns.key_ids == key_ids:
+            return columns
+        if slot.building or slot.skipped_at == version:
+            return None
+        slot.building = True
+        slot.done.clear()
+    if BACKGROUND:
+        threading.Thread(
+            target=_build_into, args=(db, org_id, slot), name="bucketdex-index-columns", daemon=True
+        ).start()
+        return None
+    _build_into(db, org_id, slot)
+    columns = slot.columns
+    return (
+        columns if columns is not None and columns.version == version and columns.key_ids == key_ids else None
+    )
+
+
+def wait_built(db: Database, org_id: uuid.UUID, timeout: float | None = None) -> bool:
+    """Wait for a build of the organisation's copy that is running (benchmarks, tests)."""
+    with _lock:
+        slot = _slots.get(db, {}).get(org_id)
+    return slot is None or not slot.building or slot.done.wait(timeout)
+
+
+def _build_into(db: Database, org_id: uuid.UUID, slot: _Slot) -> None:
+    columns: Columns | None = None
+    version: int | None = None
+    try:
+        version, columns = build(db, org_id)
+    except Exception:  # a copy is only a faster way: the searches go on reading SQL
+        log.warning("the Index's columns of organisation %s were not built", org_id, exc_info=True)
+    with _lock:
+        slot.building = False
+        if columns is not None:
+            slot.columns = columns
+            _drop_least_used(db)
+        else:
+            slot.skipped_at = version
+        slot.done.set()
+
+
+def _drop_least_used(db: Database) -> None:
+    kept = [slot for slot in _slots.get(db, {}).values() if slot.columns is not None]
+    for slot in kept[: max(0, len(kept) - MAX_COPIES)]:
+        slot.columns = None
+
+
+def build(db: Database, org_id: uuid.UUID) -> tuple[int, Columns | None]:
+    """(version, copy) of the organisation's index rows, read in one snapshot; no copy if it
+    has fewer than ``COLUMNS_FROM`` rows at most."""
+    with db.read() as conn:
+        if conn.dialect.name == "postgresql":  # (READ COMMITTED otherwise: a snapshot per statement)
+            conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        version = changes_version(conn)
+        keys = indexed_keys(conn, org_id)
+        if organisation_count(conn, org_id) * len(keys) < COLUMNS_FROM:
+            return version, None
+        read = {key.id: _read_key(conn, key) for key in keys.values()}
+    return version, assemble(version, read)
+
+
+_Read = tuple[
+    "npt.NDArray[np.bytes_]",
+    "npt.NDArray[np.float64] | None",
+    "list[str] | None",
+    "npt.NDArray[np.int64] | None",
+]
+
+
+def assemble(version: int, read: Mapping[int, _Read]) -> Columns:
+    """The copy from each key's entries as read: (item ids, numbers | strings and their starts)."""
+    import numpy as np
+
+    parts = [ids for ids, *_ in read.values()]
+    every = np.concatenate(parts) if parts else np.zeros(0, dtype="S16")
+    ids, inverse = np.unique(every, return_inverse=True)
+    keys: dict[int, KeyColumn] = {}
+    offset = 0
+    for key_id, (key_ids, numbers, strings, starts) in read.items():
+        ordinals = inverse[offset : offset + len(key_ids)].astype(np.int64)
+        offset += len(key_ids)
+        present = np.zeros(len(ids), dtype=bool)
+        present[ordinals] = True
+        keys[key_id] = KeyColumn(ordinals, numbers, strings, starts, present)
+    return Columns(version, frozenset(read), ids, keys)
+
+
+def _read_key(conn: Connection, key: IndexedKey) -> _Read:
+    """One key's entries in the index's order, (value, item id)."""
+    import numpy as np
+
+    table, numeric = key.table.name, key.type in NUMBER_TYPES
+    if conn.dialect.name == "postgresql":
+        return _read_key_postgres(conn, key)
+    rows = conn.exec_driver_sql(
+        f"SELECT value, item_id FROM {table} WHERE key_id = ? ORDER BY value, item_id", (key.id,)
+    ).all()
+    ids = np.frombuffer(bytes.fromhex("".join(row[1] for row in rows)), dtype="S16")
+    values = [row[0] for row in rows]
+    if numeric:
+        return ids, np.array(values, dtype=np.float64), None, None
+    strings, starts = _runs(values)
+    return ids, None, strings, starts
+
+
+def _read_key_postgres(conn: Connection, key: IndexedKey) -> _Read:
+    """PostgreSQL hands each key over as one value: 16 bytes per id (``uuid_send``), and for
+    numbers 8 more (``float8send``, big-endian), not a row per entry."""
+    import numpy as np
+
+    table, where = key.table.name, "WHERE key_id = %(key)s"
+    if key.type in NUMBER_TYPES:
+        raw = conn.exec_driver_sql(
+            "SELECT string_agg(float8send(value) || uuid_send(item_id), ''::bytea ORDER BY value, item_id) "
+            f"FROM {table} {where}",
+            {"key": key.id},
+        ).scalar_one()
+        entries = np.frombuffer(bytes(raw or b""), dtype=[("value", ">f8"), ("id", "S16")])
+        return entries["id"].copy(), entries["value"].astype(np.float64), None, None
+    raw = conn.exec_driver_sql(
+        f"SELECT string_agg(uuid_send(item_id), ''::bytea ORDER BY value, item_id) FROM {table} {where}",
+        {"key": key.id},
+    ).scalar_one()
+    counted = conn.exec_driver_sql(
+        f"SELECT value, count(*) FROM {table} {where} GROUP BY value ORDER BY value", {"key": key.id}
+    ).all()
+    strings = [row[0] for row in counted]
+    starts = np.zeros(len(counted) + 1, dtype=np.int64)
+    np.cumsum([row[1] for row in counted], out=starts[1:])
+    return np.frombuffer(bytes(raw or b""), dtype="S16"), None, strings, starts
+
+
+def _runs(values: list[Any]) -> tuple[list[str], npt.NDArray[np.int64]]:
+    """The distinct values of a sorted list and where each run starts (then the end)."""
+    import numpy as np
+
+    strings: list[str] = []
+    starts: list[int] = []
+    for at, value in enumerate(values):
+        if not strings or value != strings[-1]:
+            strings.append(value)
+            starts.append(at)
+    starts.append(len(values))
+    return strings, np.array(starts, dtype=np.int64)
