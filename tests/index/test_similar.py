@@ -610,3 +610,46 @@ class _OwnedLock:
 
     def locked(self) -> bool:
         return self._lock.locked()
+
+
+def test_a_filter_answered_by_the_indexs_copy_in_memory_equals_brute_force(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the Index's copy of its rows in memory answers a filter (``index.columns``), its
+    items' labels (narrow) and its check of a wider search's candidates (broad, on the graph)
+    come from the copy, not SQL: the same answers as brute force, before and after a write."""
+    from bucketdex.index import column_cache
+    from bucketdex.index.search import SearchService
+    from bucketdex.vectors import index as vector_index
+
+    monkeypatch.setattr(column_cache, "COLUMNS_FROM", 0)
+    monkeypatch.setattr(column_cache, "BACKGROUND", False)
+    monkeypatch.setattr(vector_index, "EXACT_BELOW", 100)
+    from_copy: list[bool] = []
+    selection = SearchService.selection
+
+    def recorded(self: SearchService, *args: object) -> object:
+        found = selection(self, *args)  # type: ignore[arg-type]
+        from_copy.append(found is not None)
+        return found
+
+    monkeypatch.setattr(SearchService, "selection", recorded)
+    world = _world(db)
+    service = SimilarityService(world.catalog)
+    checked = _checked_searches(monkeypatch)
+    n = len(world.ids)
+    narrow = {"and": [{"key": "weather", "op": "=", "value": "rainy"}, {"key": "title", "op": "exists"}]}
+    assert service.similar(SimilarRequest("emb", k=5, item_id=world.ids[0], where=narrow)) == []
+    rainy = {"key": "weather", "op": "in", "value": ["rainy", "snow"]}
+    for q in (0, 5, 100):
+        wanted = [i for i in range(n) if i % 3 in (0, 1) and i != q]
+        hits = service.similar(SimilarRequest("emb", k=10, item_id=world.ids[q], where=rainy))
+        assert _names(world.catalog, hits) == world.brute(world.vectors[q], wanted, 10)
+    assert checked == [True] * 3  # broad: a wider search whose candidates the copy checked
+    titled = {"key": "title", "op": "=", "value": "x"}
+    for i in (4, 9, 14):
+        metadata = {"emb": world.vectors[i].tolist(), "weather": WEATHER[i % 3], "title": "x"}
+        world.catalog.items.update_many([_metadata_update(world.ids[i], metadata)])
+    hits = service.similar(SimilarRequest("emb", k=2, item_id=world.ids[4], where=titled))
+    assert _names(world.catalog, hits) == world.brute(world.vectors[4], [9, 14], 2)
+    assert from_copy == [True] * 5

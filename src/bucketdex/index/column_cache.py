@@ -45,7 +45,7 @@ HAS_NUMPY = importlib.util.find_spec("numpy") is not None
 @dataclass
 class _Slot:
     columns: Columns | None = None
-    skipped_at: int | None = None  # the version at which a build found too few rows, or failed
+    skipped_at: int | None = None  # the version at which the rows were too few, or a build failed
     building: bool = False
     done: threading.Event = field(default_factory=threading.Event)
 
@@ -71,14 +71,21 @@ def current(
             return columns
         if slot.building or slot.skipped_at == version:
             return None
+    if organisation_count(conn, org_id) * len(keys) < COLUMNS_FROM:  # (an upper bound of its rows)
+        with _lock:
+            slot.skipped_at = version  # asked again once the rows change
+        return None
+    with _lock:
+        if slot.building:
+            return None
         slot.building = True
         slot.done.clear()
     if BACKGROUND:
         threading.Thread(
-            target=_build_into, args=(db, org_id, slot), name="bucketdex-index-columns", daemon=True
+            target=_build_into, args=(db, org_id, slot, version), name="bucketdex-index-columns", daemon=True
         ).start()
         return None
-    _build_into(db, org_id, slot)
+    _build_into(db, org_id, slot, version)
     columns = slot.columns
     return (
         columns if columns is not None and columns.version == version and columns.key_ids == key_ids else None
@@ -92,11 +99,11 @@ def wait_built(db: Database, org_id: uuid.UUID, timeout: float | None = None) ->
     return slot is None or not slot.building or slot.done.wait(timeout)
 
 
-def _build_into(db: Database, org_id: uuid.UUID, slot: _Slot) -> None:
+def _build_into(db: Database, org_id: uuid.UUID, slot: _Slot, asked_at: int) -> None:
+    """Build the copy into ``slot``; a failure is not tried again before the rows change."""
     columns: Columns | None = None
-    version: int | None = None
     try:
-        version, columns = build(db, org_id)
+        _, columns = build(db, org_id)
     except Exception:  # a copy is only a faster way: the searches go on reading SQL
         log.warning("the Index's columns of organisation %s were not built", org_id, exc_info=True)
     with _lock:
@@ -105,7 +112,7 @@ def _build_into(db: Database, org_id: uuid.UUID, slot: _Slot) -> None:
             slot.columns = columns
             _drop_least_used(db)
         else:
-            slot.skipped_at = version
+            slot.skipped_at = asked_at
         slot.done.set()
 
 
@@ -115,16 +122,13 @@ def _drop_least_used(db: Database) -> None:
         slot.columns = None
 
 
-def build(db: Database, org_id: uuid.UUID) -> tuple[int, Columns | None]:
-    """(version, copy) of the organisation's index rows, read in one snapshot; no copy if it
-    has fewer than ``COLUMNS_FROM`` rows at most."""
+def build(db: Database, org_id: uuid.UUID) -> tuple[int, Columns]:
+    """(version, copy) of the organisation's index rows, read in one snapshot."""
     with db.read() as conn:
         if conn.dialect.name == "postgresql":  # (READ COMMITTED otherwise: a snapshot per statement)
             conn.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         version = changes_version(conn)
         keys = indexed_keys(conn, org_id)
-        if organisation_count(conn, org_id) * len(keys) < COLUMNS_FROM:
-            return version, None
         read = {key.id: _read_key(conn, key) for key in keys.values()}
     return version, assemble(version, read)
 

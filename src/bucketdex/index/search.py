@@ -37,7 +37,7 @@ from bucketdex.catalog.metadata_schema import MetadataSchema
 from bucketdex.core.records import FacetCounts, ItemPage, ItemRecord
 from bucketdex.errors import FilterError
 from bucketdex.index.column_cache import current as current_columns
-from bucketdex.index.columns import Columns
+from bucketdex.index.columns import Columns, Selection
 from bucketdex.index.columns import page as column_page
 from bucketdex.index.facets import facet_counts
 from bucketdex.index.keyset import Position, decode, encode
@@ -189,6 +189,12 @@ class SearchService:
         filtered = self._filtered(conn, typed_filter(where, view.schema), scope, view.keys)
         ids = filtered.ids_from_index(conn)
         return ids if ids is not None else select(storage_items.c.id).where(filtered.from_rows(conn))
+
+    def selection(self, conn: Connection, where: Where, scope: Scope, view: SchemaView) -> Selection | None:
+        """The items that pass, from the copy of the index rows in memory when it is current
+        and answers the filter (``index.columns``); else None (``matching_ids`` reads SQL)."""
+        found = self._column_matches(conn, view.keys, typed_filter(where, view.schema), scope)
+        return None if found is None else Selection(*found)
 
     def _column_matches(
         self, conn: Connection, keys: Mapping[str, IndexedKey], typed: TypedNode | None, scope: Scope

@@ -47,6 +47,7 @@ from bucketdex.catalog.similarity import (
 )
 from bucketdex.core.records import ItemRecord
 from bucketdex.errors import InvalidArgument
+from bucketdex.index.columns import Selection
 from bucketdex.index.plan import planned_rows
 from bucketdex.index.schema_view import schema_view
 from bucketdex.index.search import Scope, SearchService, typed_filter
@@ -65,6 +66,7 @@ MAX_K = 1000
 MAX_GROUPS = 10_000
 OWN = -1  # item_vectors.frame of an item's own vector
 EVERYWHERE = Scope()  # the whole organisation
+Selected = Select[Any] | Selection  # the items a restriction selects: their statement, or from memory
 
 
 @dataclass(frozen=True)
@@ -178,10 +180,13 @@ class SimilarityService:
             typed_filter(request.where, view.schema)  # a bad filter fails before any vector work
             query, own_label = (text, None) if text is not None else self._query_vector(conn, request, size)
             search = SearchService(self._catalog)
-            ids = search.matching_ids(conn, request.where, request.scope, view) if restricted else None
+            selected: Selected | None = None
+            if restricted:  # the matches from the Index's copy in memory when it answers, else SQL
+                chosen = search.selection(conn, request.where, request.scope, view)
+                selected = chosen or search.matching_ids(conn, request.where, request.scope, view)
             with self._indexes.synced(request.key, metric, size, conn) as index:
-                if ids is not None:
-                    labels, distances = self._restricted(conn, request, index, query, own_label, ids)
+                if selected is not None:
+                    labels, distances = self._restricted(conn, request, index, query, own_label, selected)
                 else:
                     wanted = request.k + (1 if own_label is not None else 0)
                     labels, distances = index.search(query, wanted)
@@ -245,21 +250,25 @@ class SimilarityService:
         index: VectorIndex,
         query: Vector,
         own_label: int | None,
-        ids: Select[Any],
+        ids: Selected,
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
         """The request's ``k`` nearest among the items its scope and filter select (``ids``:
-        their statement, ``SearchService.matching_ids``).  A broad selection (at least
-        ``WIDEN`` x k / ``MAX_WIDE`` of the index: 3 % for k = 10) is searched unfiltered and
-        wider, its candidates checked against the filter in SQL (a seek each), without listing
+        their statement, ``SearchService.matching_ids``, or the Index's copy's ``Selection``).
+        A broad selection (at least ``WIDEN`` x k / ``MAX_WIDE`` of the index: 3 % for k = 10)
+        is searched unfiltered and wider, its candidates checked against the filter in SQL (a
+        seek each; or in the copy), without listing
         every label it allows (10 % of 1M: 100k seeks); a narrow one, or a broad one whose wider
         searches keep too few, lists its labels for the index."""
         import numpy as np
 
         from bucketdex.vectors.index import MAX_WIDE, WIDEN
 
+        if isinstance(ids, Selection) and not index.knows_owners:  # (an index saved before it kept them)
+            ids = SearchService(self._catalog).matching_ids(conn, request.where, request.scope)
         k = request.k
         needed = int(np.ceil(len(index) * WIDEN * k / MAX_WIDE))
-        if index.has_graph and _at_least(conn, ids, needed):
+        broad = ids.count >= needed if isinstance(ids, Selection) else _at_least(conn, ids, needed)
+        if index.has_graph and broad:
 
             def allowed(candidates: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
                 passing = _passing_labels(conn, index, request.key, candidates, ids)
@@ -279,7 +288,7 @@ class SimilarityService:
         restricted: bool = True,
         *,
         conn: Connection,
-        ids: Select[Any] | None = None,
+        ids: Selected | None = None,
     ) -> npt.NDArray[np.int64]:
         """The labels, ascending, of the key's vectors of the items in the request's scope and
         filter (``ids``: their statement, if built; every vector without a restriction), those
@@ -293,6 +302,8 @@ class SimilarityService:
         if restricted:
             if ids is None:
                 ids = SearchService(self._catalog).matching_ids(conn, request.where, request.scope)
+            if isinstance(ids, Selection):  # (given only to an index that knows its owners)
+                return index.labels_of(ids.joined_ids())
             if index.knows_owners:  # the matching items' labels looked up in memory: ~1 ms for 10k
                 return index.labels_of(_joined_ids(conn, ids))
             # else driven by the matching ids (the organisation's own): a seek each in the
@@ -376,12 +387,17 @@ ESTIMATE_FROM = 3_000
 
 
 def _passing_labels(
-    conn: Connection, index: VectorIndex, key: str, candidates: npt.NDArray[np.int64], ids: Select[Any]
+    conn: Connection, index: VectorIndex, key: str, candidates: npt.NDArray[np.int64], ids: Selected
 ) -> npt.NDArray[np.int64]:
     """Those of ``candidates`` (labels) whose items ``ids`` selects: their items (known to the
-    index, else read from the table) each looked up in the filter's rows, not the whole
-    selection."""
+    index, else read from the table) each looked up in the filter's rows (or the Index's copy),
+    not the whole selection."""
     import numpy as np
+
+    if isinstance(ids, Selection):  # (given only to an index that knows its owners)
+        present, owners = index.owners_of(candidates)
+        held: npt.NDArray[np.int64] = present[np.array(ids.holds(owners), dtype=bool)]
+        return held
 
     item = ids.selected_columns[0]
     if index.knows_owners:
