@@ -235,7 +235,7 @@ def note_change(conn: Connection) -> None:
 
 def changes_version(conn: Connection) -> int:
     """The sum of ``index_changes`` as this transaction sees it: a version of the index rows."""
-    return int(conn.execute(_VERSION).scalar_one())
+    return int(conn.execute(INDEX_VERSION).scalar_one())
 
 
 COMPACT_EVERY = 512
@@ -247,7 +247,7 @@ _ADD = (
     .where(index_changes.c.id == bindparam("row_id"))
     .values(n=index_changes.c.n + bindparam("folded"))
 )
-_VERSION = select(func.coalesce(func.sum(index_changes.c.n), 0))
+INDEX_VERSION = select(func.coalesce(func.sum(index_changes.c.n), 0))
 
 
 def has_backlog(conn: Connection, org_id: uuid.UUID) -> bool:

@@ -55,13 +55,19 @@ _lock = threading.Lock()
 
 
 def current(
-    db: Database, conn: Connection, org_id: uuid.UUID, keys: Mapping[str, IndexedKey]
+    db: Database,
+    conn: Connection,
+    org_id: uuid.UUID,
+    keys: Mapping[str, IndexedKey],
+    version: int | None = None,
 ) -> Columns | None:
     """The organisation's copy if it holds the index rows ``conn``'s transaction sees (the same
-    version, the same keys); else None, and a build is started unless one is running."""
+    ``version``, read here if not given, and the same keys); else None, and a build is started
+    unless one is running."""
     if not HAS_NUMPY or not keys:
         return None
-    version, key_ids = changes_version(conn), frozenset(key.id for key in keys.values())
+    version = changes_version(conn) if version is None else version
+    key_ids = frozenset(key.id for key in keys.values())
     with _lock:
         slots = _slots.setdefault(db, {})
         slot = slots.pop(org_id, None) or _Slot()
@@ -166,42 +172,59 @@ def _read_key(conn: Connection, key: IndexedKey) -> _Read:
     table, numeric = key.table.name, key.type in NUMBER_TYPES
     if conn.dialect.name == "postgresql":
         return _read_key_postgres(conn, key)
-    rows = conn.exec_driver_sql(
-        f"SELECT value, item_id FROM {table} WHERE key_id = ? ORDER BY value, item_id", (key.id,)
-    ).all()
-    ids = np.frombuffer(bytes.fromhex("".join(row[1] for row in rows)), dtype="S16")
-    values = [row[0] for row in rows]
+    # the driver's own cursor: SQLAlchemy's rows cost more than the fetch itself (5.5 s of 9 for 6M)
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(
+            f"SELECT value, item_id FROM {table} WHERE key_id = ? ORDER BY value, item_id", (key.id,)
+        )
+        rows = cursor.fetchall()
+    finally:
+        cursor.close()
+    values, hexes = zip(*rows, strict=True) if rows else ((), ())
+    ids = np.frombuffer(bytes.fromhex("".join(hexes)), dtype="S16")
     if numeric:
         return ids, np.array(values, dtype=np.float64), None, None
-    strings, starts = _runs(values)
+    strings, starts = _runs(list(values))
     return ids, None, strings, starts
 
 
 def _read_key_postgres(conn: Connection, key: IndexedKey) -> _Read:
-    """PostgreSQL hands each key over as one value: 16 bytes per id (``uuid_send``), and for
-    numbers 8 more (``float8send``, big-endian), not a row per entry."""
+    """PostgreSQL hands each key over in binary ``COPY``, read in the primary key's order (no
+    sort), whose rows of fixed size numpy reads as they are: 34 bytes an entry of a number
+    (a float8 and a uuid, each after its length), 22 of a string's id (the distinct strings
+    and their counts come from a ``GROUP BY``).  (``string_agg`` sorted each key: ~1.5 s.)"""
     import numpy as np
 
-    table, where = key.table.name, "WHERE key_id = %(key)s"
+    table, key_id = key.table.name, int(key.id)
     if key.type in NUMBER_TYPES:
-        raw = conn.exec_driver_sql(
-            "SELECT string_agg(float8send(value) || uuid_send(item_id), ''::bytea ORDER BY value, item_id) "
-            f"FROM {table} {where}",
-            {"key": key.id},
-        ).scalar_one()
-        entries = np.frombuffer(bytes(raw or b""), dtype=[("value", ">f8"), ("id", "S16")])
+        raw = _copied(
+            conn, f"SELECT value, item_id FROM {table} WHERE key_id = {key_id} ORDER BY value, item_id"
+        )
+        entries = np.frombuffer(raw, dtype=_NUMBER_ROW)
         return entries["id"].copy(), entries["value"].astype(np.float64), None, None
-    raw = conn.exec_driver_sql(
-        f"SELECT string_agg(uuid_send(item_id), ''::bytea ORDER BY value, item_id) FROM {table} {where}",
-        {"key": key.id},
-    ).scalar_one()
+    raw = _copied(conn, f"SELECT item_id FROM {table} WHERE key_id = {key_id} ORDER BY value, item_id")
     counted = conn.exec_driver_sql(
-        f"SELECT value, count(*) FROM {table} {where} GROUP BY value ORDER BY value", {"key": key.id}
+        f"SELECT value, count(*) FROM {table} WHERE key_id = {key_id} GROUP BY value ORDER BY value"
     ).all()
     strings = [row[0] for row in counted]
     starts = np.zeros(len(counted) + 1, dtype=np.int64)
     np.cumsum([row[1] for row in counted], out=starts[1:])
-    return np.frombuffer(bytes(raw or b""), dtype="S16"), None, strings, starts
+    return np.frombuffer(raw, dtype=_ID_ROW)["id"].copy(), None, strings, starts
+
+
+# binary COPY rows: a field count (int16), then each field's length (int32) and bytes
+_NUMBER_ROW = [("fields", ">i2"), ("value_size", ">i4"), ("value", ">f8"), ("id_size", ">i4"), ("id", "S16")]
+_ID_ROW = [("fields", ">i2"), ("id_size", ">i4"), ("id", "S16")]
+_COPY_HEADER, _COPY_TRAILER = 19, 2  # signature, flags, header extension; the end marker (-1)
+
+
+def _copied(conn: Connection, query: str) -> bytes:
+    """The rows of ``query`` in PostgreSQL's binary COPY format, without its header and trailer."""
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    with cursor.copy(f"COPY ({query}) TO STDOUT (FORMAT BINARY)") as copy:
+        data = b"".join(bytes(chunk) for chunk in copy)
+    return data[_COPY_HEADER:-_COPY_TRAILER]
 
 
 def _runs(values: list[Any]) -> tuple[list[str], npt.NDArray[np.int64]]:

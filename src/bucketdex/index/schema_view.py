@@ -16,12 +16,12 @@ import threading
 import uuid
 import weakref
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, select
 
-from bucketdex.catalog.index_values import IndexedKey, indexed_keys
+from bucketdex.catalog.index_values import INDEX_VERSION, IndexedKey, indexed_keys
 from bucketdex.catalog.metadata_schema import MetadataSchema
 from bucketdex.catalog.schema_store import load_document
 from bucketdex.store.database import Database
@@ -32,6 +32,7 @@ from bucketdex.store.tables import index_keys, metadata_schemas
 class SchemaView:
     schema: MetadataSchema  # read only: shared by the searches of this process
     keys: Mapping[str, IndexedKey]
+    index_version: int = 0  # the index rows' version (``index_changes``) this transaction sees
 
 
 _Entry = tuple[tuple[Any, ...], SchemaView]
@@ -41,22 +42,23 @@ _lock = threading.Lock()
 
 def schema_view(db: Database, conn: Connection, org_id: uuid.UUID) -> SchemaView:
     """The organisation's schema and indexed keys as ``conn``'s transaction sees them."""
-    stamp = tuple(conn.execute(_STAMP, {"org_id": org_id}).one())
+    *stamp, version = conn.execute(_STAMP, {"org_id": org_id}).one()
     with _lock:
         entry = _cache.get(db, {}).get(org_id)
-    if entry is not None and entry[0] == stamp:
-        return entry[1]
+    if entry is not None and entry[0] == tuple(stamp):
+        return replace(entry[1], index_version=int(version))
     view = SchemaView(MetadataSchema.from_document(load_document(conn, org_id)), indexed_keys(conn, org_id))
     with _lock:
-        _cache.setdefault(db, {})[org_id] = (stamp, view)
-    return view
+        _cache.setdefault(db, {})[org_id] = (tuple(stamp), view)
+    return replace(view, index_version=int(version))
 
 
 def _stamp_query() -> Any:
     org_id: Any = bindparam("org_id")  # typed by the column it is compared with
     keys = select(func.count(), func.max(index_keys.c.id)).where(index_keys.c.org_id == org_id).subquery()
     saved = select(metadata_schemas.c.updated_at).where(metadata_schemas.c.org_id == org_id).scalar_subquery()
-    return select(saved, keys.c[0], keys.c[1])
+    # the index rows' version with it (one round trip): not part of the stamp (rows change often)
+    return select(saved, keys.c[0], keys.c[1], INDEX_VERSION.scalar_subquery())
 
 
 # built once: a search runs it every time, and building it cost more than running it (~0.4 ms)

@@ -105,7 +105,7 @@ class SearchService:
             typed = typed_filter(where, schema)
             order = Ordering.of(sort, schema, keys, conn.dialect.name)
             position = decode(page_token, order.text)
-            found = self._page_from_columns(conn, keys, typed, scope, order, position, limit + 1)
+            found = self._page_from_columns(conn, view, typed, scope, order, position, limit + 1)
             if found is None:
                 found = order.page(conn, self._filtered(conn, typed, scope, keys), position, limit + 1)
         more = len(found) > limit
@@ -123,7 +123,7 @@ class SearchService:
         with self.reading() as conn:
             view = schema_view(self._db, conn, self._org_id)
             typed = typed_filter(where, view.schema)
-            matches = self._column_matches(conn, view.keys, typed, scope)
+            matches = self._column_matches(conn, view, typed, scope)
             if matches is not None:
                 return int(matches[1].sum())
             return count_matches(conn, self._filtered(conn, typed, scope, view.keys))
@@ -193,24 +193,24 @@ class SearchService:
     def selection(self, conn: Connection, where: Where, scope: Scope, view: SchemaView) -> Selection | None:
         """The items that pass, from the copy of the index rows in memory when it is current
         and answers the filter (``index.columns``); else None (``matching_ids`` reads SQL)."""
-        found = self._column_matches(conn, view.keys, typed_filter(where, view.schema), scope)
+        found = self._column_matches(conn, view, typed_filter(where, view.schema), scope)
         return None if found is None else Selection(*found)
 
     def _column_matches(
-        self, conn: Connection, keys: Mapping[str, IndexedKey], typed: TypedNode | None, scope: Scope
+        self, conn: Connection, view: SchemaView, typed: TypedNode | None, scope: Scope
     ) -> tuple[Columns, Mask] | None:
         """The organisation's copy of its index rows in memory and the items that pass, when the
         copy is current and answers the filter exactly (``index.columns``); else None (SQL)."""
         if typed is None or scope != Scope():
             return None
-        columns = current_columns(self._db, conn, self._org_id, keys)
-        matches = None if columns is None else columns.mask(typed, keys)
+        columns = current_columns(self._db, conn, self._org_id, view.keys, view.index_version)
+        matches = None if columns is None else columns.mask(typed, view.keys)
         return None if columns is None or matches is None else (columns, matches)
 
     def _page_from_columns(
         self,
         conn: Connection,
-        keys: Mapping[str, IndexedKey],
+        view: SchemaView,
         typed: TypedNode | None,
         scope: Scope,
         order: Ordering,
@@ -220,7 +220,7 @@ class SearchService:
         """A page found in the copy of the index rows (then only its items are read), or None."""
         if order.value is not None and order.key_id is None:
             return None  # sorted by a media fact: the copy holds none
-        found = self._column_matches(conn, keys, typed, scope)
+        found = self._column_matches(conn, view, typed, scope)
         if found is None:
             return None
         columns, matches = found
