@@ -268,3 +268,30 @@ def test_keyset_positions_of_the_copy_and_of_sql_are_one_kind(
         column_cache._slots.clear()
         rest = service.search(tree, sort=sort, limit=1000, page_token=first.next_page_token)
         assert [i.id for i in first.items + rest.items] == whole
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(tree=st.none() | filters, key=st.sampled_from(sorted(SCHEMA)), buckets=st.integers(1, 7))
+def test_facets_from_the_copy_equal_those_of_sql(
+    filled: tuple[Catalog, list[ItemRecord]],
+    monkeypatch: pytest.MonkeyPatch,
+    tree: Any,
+    key: str,
+    buckets: int,
+) -> None:
+    """Every key's facet (values, ranges of numbers and datetimes), with and without a filter,
+    from the copy equals the SQL's (which ``test_search`` checks against the reference)."""
+    catalog, _ = filled
+    service = SearchService(catalog)
+    counted: list[int] = []
+    in_memory = search.facets_in_memory
+    monkeypatch.setattr(search, "facets_in_memory", lambda *a: counted.append(1) or in_memory(*a))
+    with monkeypatch.context() as patched:
+        patched.setattr(column_cache, "COLUMNS_FROM", 10**12)
+        column_cache._slots.clear()
+        from_sql = service.facets(key, tree, buckets=buckets)
+    column_cache._slots.clear()  # (the slot remembers that the rows were too few)
+    from_copy = service.facets(key, tree, buckets=buckets)
+    assert from_copy == from_sql
+    if tree is None:
+        assert counted == [1]  # every key's facet of all items comes from the copy

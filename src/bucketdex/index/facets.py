@@ -6,24 +6,32 @@ columns."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, Connection, Integer, cast, func, select
 
 from bucketdex.core.records import FacetBucket, FacetCounts
 from bucketdex.errors import FilterError
+from bucketdex.index.columns import KeyColumn
 from bucketdex.index.keys import FACTS, MEMBERSHIPS, Key, KeyType, Source
 from bucketdex.index.plan import Filtered, count_matches
 from bucketdex.store.tables import storage_items
+
+if TYPE_CHECKING:
+    from bucketdex.index.columns import Mask
 
 _RANGED = (KeyType.NUMBER, KeyType.DATETIME)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
-def facet_counts(conn: Connection, key: Key, filtered: Filtered, buckets: int) -> FacetCounts:
-    """The facet of ``key`` among the items that pass (scope and filter)."""
+def check_buckets(buckets: int) -> None:
     if not 1 <= buckets <= 100:
         raise FilterError([f"buckets: 1 to 100 ranges, got {buckets}"])
+
+
+def facet_counts(conn: Connection, key: Key, filtered: Filtered, buckets: int) -> FacetCounts:
+    """The facet of ``key`` among the items that pass (scope and filter)."""
+    check_buckets(buckets)
     value, source = _value_column(conn, key, filtered)
     total = count_matches(conn, filtered)
     if key.type in _RANGED:
@@ -155,3 +163,55 @@ def _shown(key: Key, value: Any) -> str | float | bool | None:
     if isinstance(value, int | float | str | bool) or value is None:
         return value
     return str(value)
+
+
+def facets_in_memory(
+    key: Key, column: KeyColumn, selected: Mask | None, total: int, buckets: int
+) -> FacetCounts:
+    """The facet of a schema key from the Index's copy in memory (``index.columns``): the same
+    buckets as the SQL above, from the key's entries of the items ``selected`` (all: None) among
+    ``total`` that pass.  Counting 1M entries by value takes a few milliseconds."""
+    import numpy as np
+
+    chosen = np.ones(len(column), dtype=bool) if selected is None else selected[column.ordinals]
+    found: list[FacetBucket] = []
+    if key.type in _RANGED:
+        assert column.numbers is not None
+        found = _ranges_in_memory(key, column.numbers[chosen], buckets)
+    else:
+        if column.numbers is not None:  # booleans: runs of 0.0 and 1.0 (the entries are in value order)
+            starts = np.flatnonzero(np.diff(column.numbers, prepend=np.nan))  # (NaN: the first differs)
+            runs: list[Any] = column.numbers[starts].tolist()
+            edges = np.append(starts, len(column)).astype(np.int64)
+        else:
+            assert column.strings is not None and column.starts is not None
+            runs, edges = column.strings, column.starts
+        counts = np.add.reduceat(chosen.astype(np.int64), edges[:-1]) if len(runs) else np.zeros(0, np.int64)
+        found = [
+            FacetBucket(count=int(n), value=_shown(key, v))
+            for v, n in zip(runs, counts.tolist(), strict=True)
+            if n
+        ]
+    return FacetCounts(key.text, key.type.value, total, total - sum(b.count for b in found), tuple(found))
+
+
+def _ranges_in_memory(key: Key, values: Any, count: int) -> list[FacetBucket]:
+    """``_ranges`` of values in memory: the same float64 arithmetic, so the same buckets."""
+    import numpy as np
+
+    if not len(values):
+        return []
+    low_n, high_n = float(values.min()), float(values.max())
+    if low_n == high_n:
+        return [FacetBucket(count=len(values), low=_bound(key, low_n), high=_bound(key, high_n))]
+    width = (high_n - low_n) / count
+    slots = np.minimum(np.floor((values - low_n) / width).astype(np.int64), count - 1)
+    counted = np.bincount(slots, minlength=count)
+    return [
+        FacetBucket(
+            count=int(counted[n]),
+            low=_bound(key, low_n + n * width),
+            high=_bound(key, high_n if n == count - 1 else low_n + (n + 1) * width),
+        )
+        for n in range(count)
+    ]

@@ -39,11 +39,12 @@ from bucketdex.errors import FilterError
 from bucketdex.index.column_cache import current as current_columns
 from bucketdex.index.columns import Columns, Selection
 from bucketdex.index.columns import page as column_page
-from bucketdex.index.facets import facet_counts
+from bucketdex.index.facets import check_buckets, facet_counts, facets_in_memory
+from bucketdex.index.keys import Key, Source
 from bucketdex.index.keyset import Position, decode, encode
 from bucketdex.index.model import parse_filter
 from bucketdex.index.ordering import Ordering, resolve
-from bucketdex.index.plan import Filtered, count_matches
+from bucketdex.index.plan import Filtered, count_matches, organisation_count
 from bucketdex.index.schema_view import SchemaView, schema_view
 from bucketdex.index.typed import TypedNode, check_filter
 from bucketdex.store.tables import data_rows, folders, storage_items
@@ -133,10 +134,14 @@ class SearchService:
     ) -> FacetCounts:
         """Counts per value of ``key`` (enum, boolean, varchar, uuid: per value; number and
         datetime: ``buckets`` equal ranges from the least to the greatest value) for ``where``."""
+        check_buckets(buckets)
         with self.reading() as conn:
             view = schema_view(self._db, conn, self._org_id)
-            filtered = self._filtered(conn, typed_filter(where, view.schema), scope, view.keys)
-            return facet_counts(conn, resolve(key, view.schema, "key"), filtered, buckets)
+            typed, facet = typed_filter(where, view.schema), resolve(key, view.schema, "key")
+            found = self._facets_from_columns(conn, view, facet, typed, scope, buckets)
+            if found is not None:
+                return found
+            return facet_counts(conn, facet, self._filtered(conn, typed, scope, view.keys), buckets)
 
     def item_ids(
         self,
@@ -206,6 +211,32 @@ class SearchService:
         columns = current_columns(self._db, conn, self._org_id, view.keys, view.index_version)
         matches = None if columns is None else columns.mask(typed, view.keys)
         return None if columns is None or matches is None else (columns, matches)
+
+    def _facets_from_columns(
+        self,
+        conn: Connection,
+        view: SchemaView,
+        key: Key,
+        typed: TypedNode | None,
+        scope: Scope,
+        buckets: int,
+    ) -> FacetCounts | None:
+        """A schema key's facet from the copy of the index rows, or None (SQL).  Without a filter
+        every entry counts, and the total is the organisation's items (some may hold no row)."""
+        indexed = view.keys.get(key.name) if key.source is Source.METADATA else None
+        if indexed is None or indexed.type != key.type.value or scope != Scope():
+            return None
+        if typed is None:
+            columns = current_columns(self._db, conn, self._org_id, view.keys, view.index_version)
+            column = None if columns is None else columns.keys.get(indexed.id)
+            if column is None:
+                return None
+            return facets_in_memory(key, column, None, organisation_count(conn, self._org_id), buckets)
+        found = self._column_matches(conn, view, typed, scope)
+        column = None if found is None else found[0].keys.get(indexed.id)
+        if found is None or column is None:
+            return None
+        return facets_in_memory(key, column, found[1], int(found[1].sum()), buckets)
 
     def _page_from_columns(
         self,
