@@ -3,6 +3,10 @@ number, datetime, varchar, uuid) registered through the SDK with a local integra
 README does; then filters, sorts, counts and facets through the public SDK (``Client``), on
 SQLite and on PostgreSQL.
 
+Each query runs twice: with the Index's copy of its rows in memory (``index/columns.py``; its
+build, which the first search starts in the background, is waited for and timed), then with SQL
+alone (``BUCKETDEX_INDEX_IN_MEMORY=0``): the baseline of the way before it.
+
 Figures: each query's p50 and p99 over ``ROUNDS`` runs with varied values; the first search
 after the registration (it writes the deferred index rows: ``catch-up``); registration against
 ``json.loads`` of the manifest.  Baseline in the same run: the same count as a JSON scan (the
@@ -38,9 +42,11 @@ from sqlalchemy import create_engine, make_url, text  # noqa: E402
 
 from bench_import import _database as database  # noqa: E402 (the same scratch catalogs)
 from bucketdex import Client, F  # noqa: E402
+from bucketdex.index import column_cache  # noqa: E402
 from pg_scratch import PG_ADMIN  # noqa: E402
 
 ROUNDS = 30
+WAYS = ("in memory", "SQL")  # the Index's copy of its rows in memory (index/columns.py), or SQL only
 SPLITS = ("train", "val", "test", "holdout")
 REVIEWED = F("reviewed") == True  # noqa: E712 (a condition of the builder, not a comparison)
 REFS = [str(uuid.UUID(int=n * 7919 + 1)) for n in range(1000)]
@@ -125,6 +131,15 @@ def queries(client: Client) -> dict[str, Callable[[int], Any]]:
             "$name",
         ),
         "filter (uuid =), first page": lambda r: first_page(F("ref") == REFS[r], None),  # type: ignore[arg-type]
+        **{
+            f"filter (number between, {share:g} %) + sort by datetime, first page": (
+                lambda r, share=share: first_page(
+                    F("score").between(r * 37 % 90 / 100, r * 37 % 90 / 100 + share / 100 - 0.0001),
+                    "captured_at",
+                )
+            )
+            for share in (0.5, 1, 2)
+        },
         "count of a filter matching 10 % (number <)": lambda r: client.count_items(
             F("score") < 0.1 + r / 10_000
         ),
@@ -145,7 +160,12 @@ def queries(client: Client) -> dict[str, Callable[[int], Any]]:
 
 
 def run_backend(
-    backend: str, n: int, rounds: int, keep: Path | None = None, only: str | None = None
+    backend: str,
+    n: int,
+    rounds: int,
+    keep: Path | None = None,
+    only: str | None = None,
+    ways: tuple[str, ...] = WAYS,
 ) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     with _place(backend, n, keep) as (tmp, url, built):
@@ -154,12 +174,38 @@ def run_backend(
             rows += build(client, backend, n, tmp)
             if keep is not None:
                 (tmp / f"built-{backend}").write_text(url)
-        for name, query in queries(client).items():
-            if only is not None and only not in name:
-                continue
-            samples = [timed(lambda q=query, r=r: q(r))[0] for r in range(rounds)]  # type: ignore[misc]
-            rows.append(_row(backend, n, name, **percentiles(samples)))
+        for way in ways:
+            rows += _run_queries(client, backend, n, rounds, way, only)
         client.close()
+    return rows
+
+
+def _run_queries(
+    client: Client, backend: str, n: int, rounds: int, way: str, only: str | None
+) -> list[dict[str, Any]]:
+    """Each query through the SDK, ``rounds`` times: with the Index's copy in memory (built
+    first, in the background as a user's first search starts it; its time reported), or with
+    none (``BUCKETDEX_INDEX_IN_MEMORY=0``: the baseline of SQL alone)."""
+    rows: list[dict[str, Any]] = []
+    column_cache.ENABLED = way == "in memory"
+    if column_cache.ENABLED:
+        catalog = client._backend.catalog  # type: ignore[attr-defined]  # (to wait for the build only)
+        started = time.perf_counter()
+        client.count_items(F("split") == "train")  # the first search starts the build
+        column_cache.wait_built(catalog.db, catalog.org_id)
+        rows.append(
+            _row(
+                backend,
+                n,
+                "the Index's copy in memory built (background)",
+                seconds=time.perf_counter() - started,
+            )
+        )
+    for name, query in queries(client).items():
+        if only is not None and only not in name:
+            continue
+        samples = [timed(lambda q=query, r=r: q(r))[0] for r in range(rounds)]  # type: ignore[misc]
+        rows.append(_row(backend, n, f"{name} [{way}]", **percentiles(samples)))
     return rows
 
 
@@ -236,9 +282,10 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=ROUNDS)
     parser.add_argument("--keep", type=Path, help="build the catalog here and keep it; reuse it if built")
     parser.add_argument("--only", help="run only the queries whose name holds this text")
+    parser.add_argument("--way", choices=WAYS, action="append", help="in memory, SQL (default: both)")
     args = parser.parse_args()
     for backend in args.backend or ["sqlite", "postgresql"]:
-        run_backend(backend, args.items, args.rounds, args.keep, args.only)
+        run_backend(backend, args.items, args.rounds, args.keep, args.only, tuple(args.way or WAYS))
 
 
 if __name__ == "__main__":

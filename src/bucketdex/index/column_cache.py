@@ -9,13 +9,15 @@ SQL), and searches are answered from memory again once the copy has caught up.
 
 Only an organisation with ``COLUMNS_FROM`` index rows or more gets a copy: below that the SQL
 answers in a few milliseconds, and the memory (~30 bytes per index row) is not worth it.
-Without numpy (an extra: ``media``, ``text`` or ``vectors``) there is no copy.
+Without numpy (an extra: ``media``, ``text`` or ``vectors``), or with
+``BUCKETDEX_INDEX_IN_MEMORY=0``, there is no copy.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import logging
+import os
 import threading
 import uuid
 import weakref
@@ -37,6 +39,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 COLUMNS_FROM = 200_000  # index rows (items x keys, at most) from which an organisation gets a copy
+# BUCKETDEX_INDEX_IN_MEMORY=0: no copies (the memory kept for other work; every search reads SQL)
+ENABLED = os.environ.get("BUCKETDEX_INDEX_IN_MEMORY", "1").strip().lower() not in ("0", "false", "no", "off")
 BACKGROUND = True  # builds run in a thread of their own (tests build in the caller's)
 MAX_COPIES = 4  # organisations of one database kept in memory, the least recently used dropped
 HAS_NUMPY = importlib.util.find_spec("numpy") is not None
@@ -64,7 +68,7 @@ def current(
     """The organisation's copy if it holds the index rows ``conn``'s transaction sees (the same
     ``version``, read here if not given, and the same keys); else None, and a build is started
     unless one is running."""
-    if not HAS_NUMPY or not keys:
+    if not (ENABLED and HAS_NUMPY) or not keys:
         return None
     version = changes_version(conn) if version is None else version
     key_ids = frozenset(key.id for key in keys.values())
@@ -157,7 +161,7 @@ def assemble(version: int, read: Mapping[int, _Read]) -> Columns:
     keys: dict[int, KeyColumn] = {}
     offset = 0
     for key_id, (key_ids, numbers, strings, starts) in read.items():
-        ordinals = inverse[offset : offset + len(key_ids)].astype(np.int64)
+        ordinals = inverse[offset : offset + len(key_ids)].astype(np.int32)
         offset += len(key_ids)
         present = np.zeros(len(ids), dtype=bool)
         present[ordinals] = True
@@ -172,21 +176,35 @@ def _read_key(conn: Connection, key: IndexedKey) -> _Read:
     table, numeric = key.table.name, key.type in NUMBER_TYPES
     if conn.dialect.name == "postgresql":
         return _read_key_postgres(conn, key)
-    # the driver's own cursor: SQLAlchemy's rows cost more than the fetch itself (5.5 s of 9 for 6M)
+    # the driver's own cursor: SQLAlchemy's rows cost more than the fetch itself (5.5 s of 9 for
+    # 6M); a chunk at a time, so that no more than a chunk of Python rows is alive at once
     cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    ids: list[bytes] = []
+    numbers: list[npt.NDArray[np.float64]] = []
+    strings: list[str] = []
+    starts: list[int] = []
     try:
         cursor.execute(
             f"SELECT value, item_id FROM {table} WHERE key_id = ? ORDER BY value, item_id", (key.id,)
         )
-        rows = cursor.fetchall()
+        read = 0
+        while rows := cursor.fetchmany(_CHUNK):
+            values, hexes = zip(*rows, strict=True)
+            ids.append(bytes.fromhex("".join(hexes)))
+            if numeric:
+                numbers.append(np.array(values, dtype=np.float64))
+            else:
+                _add_runs(values, read, strings, starts)
+            read += len(rows)
     finally:
         cursor.close()
-    values, hexes = zip(*rows, strict=True) if rows else ((), ())
-    ids = np.frombuffer(bytes.fromhex("".join(hexes)), dtype="S16")
+    found = np.frombuffer(b"".join(ids), dtype="S16")
     if numeric:
-        return ids, np.array(values, dtype=np.float64), None, None
-    strings, starts = _runs(list(values))
-    return ids, None, strings, starts
+        return found, np.concatenate(numbers) if numbers else np.zeros(0), None, None
+    return found, None, strings, np.array([*starts, len(found)], dtype=np.int64)
+
+
+_CHUNK = 100_000  # rows fetched at a time from SQLite
 
 
 def _read_key_postgres(conn: Connection, key: IndexedKey) -> _Read:
@@ -227,15 +245,10 @@ def _copied(conn: Connection, query: str) -> bytes:
     return data[_COPY_HEADER:-_COPY_TRAILER]
 
 
-def _runs(values: list[Any]) -> tuple[list[str], npt.NDArray[np.int64]]:
-    """The distinct values of a sorted list and where each run starts (then the end)."""
-    import numpy as np
-
-    strings: list[str] = []
-    starts: list[int] = []
+def _add_runs(values: tuple[Any, ...], offset: int, strings: list[str], starts: list[int]) -> None:
+    """Extend the distinct values of a sorted list and where each run starts (``offset``: the
+    place of ``values[0]`` in the whole list)."""
     for at, value in enumerate(values):
         if not strings or value != strings[-1]:
             strings.append(value)
-            starts.append(at)
-    starts.append(len(values))
-    return strings, np.array(starts, dtype=np.int64)
+            starts.append(offset + at)

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     import numpy.typing as npt
 
     Mask = npt.NDArray[np.bool_]
-    Ordinals = npt.NDArray[np.int64]
+    Ordinals = npt.NDArray[np.integer[Any]]  # int32 in a copy (half the memory of int64)
 
 FIRST_CHUNK = 512  # entries a page's walk tests first; each further chunk is four times larger
 
