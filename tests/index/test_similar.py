@@ -624,6 +624,7 @@ def test_a_filter_answered_by_the_indexs_copy_in_memory_equals_brute_force(
 
     monkeypatch.setattr(column_cache, "COLUMNS_FROM", 0)
     monkeypatch.setattr(column_cache, "BACKGROUND", False)
+    monkeypatch.setattr(column_cache, "ASKS_BEFORE_BUILD", 1)
     monkeypatch.setattr(vector_index, "EXACT_BELOW", 100)
     from_copy: list[bool] = []
     selection = SearchService.selection

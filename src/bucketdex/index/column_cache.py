@@ -3,9 +3,10 @@ organisation, used only while they are current.
 
 A search asks ``current``: the sum of ``index_changes`` as its own transaction sees it (one small
 statement) against the copy's.  When they differ, or no copy is built yet, it gets None and
-reads SQL, and a build starts in a background thread, one at a time per organisation (1M items
-x 6 keys: a few seconds, docs/benchmarks.md).  So the next search sees a write at once (through
-SQL), and searches are answered from memory again once the copy has caught up.
+reads SQL, and from the second such search of a version a build starts in a background thread,
+one at a time per organisation (1M items x 6 keys: ~10 s, docs/benchmarks.md).  So the next
+search sees a write at once (through SQL), and searches are answered from memory again once the
+copy has caught up.
 
 Only an organisation with ``COLUMNS_FROM`` index rows or more gets a copy: below that the SQL
 answers in a few milliseconds, and the memory (~30 bytes per index row) is not worth it.
@@ -43,6 +44,9 @@ COLUMNS_FROM = 200_000  # index rows (items x keys, at most) from which an organ
 ENABLED = os.environ.get("BUCKETDEX_INDEX_IN_MEMORY", "1").strip().lower() not in ("0", "false", "no", "off")
 BACKGROUND = True  # builds run in a thread of their own (tests build in the caller's)
 MAX_COPIES = 4  # organisations of one database kept in memory, the least recently used dropped
+# searches of one version before a copy is built: a process that searches once (a CLI command)
+# never builds one it would not use, and its search does not share the CPU with a build
+ASKS_BEFORE_BUILD = 2
 HAS_NUMPY = importlib.util.find_spec("numpy") is not None
 
 
@@ -50,6 +54,8 @@ HAS_NUMPY = importlib.util.find_spec("numpy") is not None
 class _Slot:
     columns: Columns | None = None
     skipped_at: int | None = None  # the version at which the rows were too few, or a build failed
+    asked_at: int | None = None  # the version the last search found no copy of
+    asks: int = 0  # searches that found no copy of that version
     building: bool = False
     done: threading.Event = field(default_factory=threading.Event)
 
@@ -80,6 +86,10 @@ def current(
         if columns is not None and columns.version == version and columns.key_ids == key_ids:
             return columns
         if slot.building or slot.skipped_at == version:
+            return None
+        slot.asks = slot.asks + 1 if slot.asked_at == version else 1
+        slot.asked_at = version
+        if slot.asks < ASKS_BEFORE_BUILD:
             return None
     if organisation_count(conn, org_id) * len(keys) < COLUMNS_FROM:  # (an upper bound of its rows)
         with _lock:
