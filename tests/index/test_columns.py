@@ -6,16 +6,14 @@ answer exactly go to SQL."""
 
 from __future__ import annotations
 
-import random
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
-from test_search import SCHEMA, _check_pages, _expected, _make_schema, _random_metadata, filters
+from test_search import SCHEMA, _check_pages, _expected, _make_schema, fill, filters
 
 from bucketdex.catalog import index_values
 from bucketdex.catalog.catalog import Catalog
@@ -29,7 +27,7 @@ from bucketdex.store.database import Database
 from bucketdex.store.tables import index_changes
 
 
-@pytest.fixture
+@pytest.fixture(autouse=True)
 def in_memory(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     """Copies for any organisation, built in the searching thread; the list counts the pages
     answered from a copy."""
@@ -49,17 +47,8 @@ def in_memory(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 
 @pytest.fixture
-def filled(db: Database, in_memory: list[int]) -> Iterator[tuple[Catalog, list[ItemRecord]]]:
-    catalog = Catalog(db)
-    _make_schema(catalog)
-    folder = catalog.folders.create("photos")
-    rng = random.Random(11)
-    items = [
-        NewItem(ItemType.IMAGE, f"img-{n:03d}", url=f"s3://b/{n}.jpg", client_metadata=_random_metadata(rng))
-        for n in range(90)
-    ]
-    catalog.items.add(folder.id, items)
-    yield catalog, list(catalog.items.list_in_folder(folder.id))
+def filled(db: Database) -> tuple[Catalog, list[ItemRecord]]:
+    return fill(db)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -174,7 +163,8 @@ def test_a_schema_change_is_a_copy_of_other_keys(filled: tuple[Catalog, list[Ite
 def test_a_copy_built_in_the_background_is_used_once_current(
     db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(column_cache, "COLUMNS_FROM", 0)
+    monkeypatch.setattr(column_cache, "BACKGROUND", True)  # (not as the other tests here)
+    monkeypatch.setattr(column_cache, "ASKS_BEFORE_BUILD", 2)
     built: list[str] = []
     build = column_cache.build
 

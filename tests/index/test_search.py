@@ -59,8 +59,8 @@ def _make_schema(catalog: Catalog) -> None:
     schema.save()
 
 
-@pytest.fixture
-def filled(db: Database) -> Iterator[tuple[Catalog, list[ItemRecord]]]:
+def fill(db: Database) -> tuple[Catalog, list[ItemRecord]]:
+    """A catalog of 80 items with random values of the schema's keys (some missing)."""
     catalog = Catalog(db)
     _make_schema(catalog)
     folder = catalog.folders.create("photos")
@@ -70,8 +70,12 @@ def filled(db: Database) -> Iterator[tuple[Catalog, list[ItemRecord]]]:
         for n in range(80)
     ]
     catalog.items.add(folder.id, items)
-    records = list(catalog.items.list_in_folder(folder.id))
-    yield catalog, records
+    return catalog, list(catalog.items.list_in_folder(folder.id))
+
+
+@pytest.fixture
+def filled(db: Database) -> Iterator[tuple[Catalog, list[ItemRecord]]]:
+    yield fill(db)
 
 
 def _condition(key: str) -> st.SearchStrategy[dict[str, Any]]:
