@@ -288,3 +288,27 @@ def test_facets_from_the_copy_equal_those_of_sql(
     assert from_copy == from_sql
     if tree is None:
         assert counted == [1]  # every key's facet of all items comes from the copy
+
+
+def test_copies_can_be_turned_off(
+    filled: tuple[Catalog, list[ItemRecord]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``BUCKETDEX_INDEX_IN_MEMORY=0`` (read at import: ``ENABLED``): no copy, the same answers."""
+    import importlib
+
+    catalog, records = filled
+    tree = {"key": "score", "op": ">=", "value": 0.5}
+    monkeypatch.setenv("BUCKETDEX_INDEX_IN_MEMORY", "0")
+    assert importlib.reload(column_cache).ENABLED is False
+    monkeypatch.setattr(column_cache, "COLUMNS_FROM", 0)
+    monkeypatch.setattr(column_cache, "BACKGROUND", False)
+    monkeypatch.setattr(column_cache, "ASKS_BEFORE_BUILD", 1)
+    monkeypatch.setattr(search, "current_columns", column_cache.current)
+    try:
+        assert SearchService(catalog).count(tree) == len(_expected(catalog, records, tree))
+        with catalog.db.read() as conn:
+            keys = schema_view(catalog.db, conn, catalog.org_id).keys
+            assert column_cache.current(catalog.db, conn, catalog.org_id, keys) is None
+    finally:
+        monkeypatch.delenv("BUCKETDEX_INDEX_IN_MEMORY")
+        importlib.reload(column_cache)
