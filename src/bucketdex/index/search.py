@@ -25,6 +25,7 @@ from sqlalchemy import (
     Connection,
     Select,
     and_,
+    bindparam,
     select,
 )
 
@@ -262,7 +263,7 @@ class SearchService:
         if hits is None:
             return None
         ids = columns.item_ids(np_array([hit.ordinal for hit in hits]))
-        rows = conn.execute(select(storage_items).where(storage_items.c.id.in_(ids)))
+        rows = conn.execute(_ITEMS_BY_ID, {"ids": ids})
         items = {item.id: item for item in items_from_rows(rows, conn)}
         pairs = zip(ids, hits, strict=True)
         return [(items[item_id], hit.position) for item_id, hit in pairs if item_id in items]
@@ -314,3 +315,7 @@ def _scope_condition(org_id: uuid.UUID, scope: Scope) -> ColumnElement[bool]:
         linked = select(data_rows.c.item_id).where(data_rows.c.dataset_id == scope.dataset_id)
         parts.append(storage_items.c.id.in_(linked))
     return and_(*parts)
+
+
+# built once: every page found in memory runs it (building it cost ~1 ms of Python a page)
+_ITEMS_BY_ID = select(storage_items).where(storage_items.c.id.in_(bindparam("ids", expanding=True)))
