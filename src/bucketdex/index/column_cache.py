@@ -4,12 +4,12 @@ organisation, used only while they are current.
 A search asks ``current``: the sum of ``index_changes`` as its own transaction sees it (one small
 statement) against the copy's.  When they differ, or no copy is built yet, it gets None and
 reads SQL, and from the second such search of a version a build starts in a background thread,
-one at a time per organisation (1M items x 6 keys: ~10 s, docs/benchmarks.md).  So the next
+one at a time per organisation (1M items x 6 keys: 13-25 s, docs/benchmarks.md).  So the next
 search sees a write at once (through SQL), and searches are answered from memory again once the
 copy has caught up.
 
 Only an organisation with ``COLUMNS_FROM`` index rows or more gets a copy: below that the SQL
-answers in a few milliseconds, and the memory (~30 bytes per index row) is not worth it.
+answers in a few milliseconds, and the memory (4-12 bytes per index row, 16 per item) is not worth it.
 Without numpy (an extra: ``media``, ``text`` or ``vectors``), or with
 ``BUCKETDEX_INDEX_IN_MEMORY=0``, there is no copy.
 """
