@@ -312,3 +312,27 @@ def test_copies_can_be_turned_off(
     finally:
         monkeypatch.delenv("BUCKETDEX_INDEX_IN_MEMORY")
         importlib.reload(column_cache)
+
+
+def test_two_writers_folding_at_once_never_wait_for_each_other(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """PostgreSQL: a writer folding the change rows skips those another fold holds (it would
+    otherwise wait on them, holding its own locks: a deadlock in waiting); the sum is kept."""
+    if db.dialect != "postgresql":
+        pytest.skip("SQLite has one writer at a time: no two folds can overlap")
+    for _ in range(3):
+        with db.write() as conn:
+            index_values.note_change(conn)
+    monkeypatch.setattr(index_values, "COMPACT_EVERY", 1)  # every row folds those before it
+    with db.engine.connect() as first, db.engine.connect() as second:
+        first.begin()
+        index_values.note_change(first)  # folds the 3 rows: holds them until it commits
+        second.begin()
+        second.exec_driver_sql("SET LOCAL lock_timeout = '2s'")  # a wait fails the test
+        index_values.note_change(second)
+        first.commit()
+        second.commit()
+    with db.read() as conn:
+        assert index_values.changes_version(conn) == 5
+        assert conn.execute(select(func.count()).select_from(index_changes)).scalar_one() == 2

@@ -241,7 +241,14 @@ def changes_version(conn: Connection) -> int:
 COMPACT_EVERY = 512
 _NOTED = "bucketdex.index_change_noted"  # (conn.info: the transaction that noted its change)
 _NOTE = insert(index_changes).values(n=1).returning(index_changes.c.id)
-_FOLD = delete(index_changes).where(index_changes.c.id < bindparam("row_id")).returning(index_changes.c.n)
+# rows another folding transaction holds are skipped (it folds them): a fold never waits, so two
+# writers folding at once cannot deadlock with the other locks they hold (SQLite: one writer)
+_FOLDED = select(index_changes.c.id).where(index_changes.c.id < bindparam("row_id"))
+_FOLD = (
+    delete(index_changes)
+    .where(index_changes.c.id.in_(_FOLDED.with_for_update(skip_locked=True).scalar_subquery()))
+    .returning(index_changes.c.n)
+)
 _ADD = (
     update(index_changes)
     .where(index_changes.c.id == bindparam("row_id"))
