@@ -82,9 +82,8 @@ def current(
         slots = _slots.setdefault(db, {})
         slot = slots.pop(org_id, None) or _Slot()
         slots[org_id] = slot  # (the most recently used last)
-        columns = slot.columns
-        if columns is not None and columns.version == version and columns.key_ids == key_ids:
-            return columns
+        if _holds(slot.columns, version, key_ids):
+            return slot.columns
         if slot.building or slot.skipped_at == version:
             return None
         slot.asks = slot.asks + 1 if slot.asked_at == version else 1
@@ -106,10 +105,12 @@ def current(
         ).start()
         return None
     _build_into(db, org_id, slot, version)
-    columns = slot.columns
-    return (
-        columns if columns is not None and columns.version == version and columns.key_ids == key_ids else None
-    )
+    return slot.columns if _holds(slot.columns, version, key_ids) else None
+
+
+def _holds(columns: Columns | None, version: int, key_ids: frozenset[int]) -> bool:
+    """Whether ``columns`` is a copy of the rows at ``version``, of these keys."""
+    return columns is not None and columns.version == version and columns.key_ids == key_ids
 
 
 def wait_built(db: Database, org_id: uuid.UUID, timeout: float | None = None) -> bool:

@@ -97,7 +97,7 @@ class Columns:
     def size(self) -> int:
         return len(self.ids)
 
-    def item_ids(self, ordinals: Ordinals) -> list[uuid.UUID]:
+    def item_ids(self, ordinals: Ordinals | list[int]) -> list[uuid.UUID]:
         raw = self.ids[ordinals].tobytes()
         return [uuid.UUID(bytes=raw[at : at + 16]) for at in range(0, len(raw), 16)]
 
@@ -214,12 +214,10 @@ class Selection:
         """Whether each item (a 16-byte id) is selected."""
         import numpy as np
 
-        if not owners:
-            return []
-        asked = np.array(owners, dtype="S16")
-        places = np.minimum(self.columns.ids.searchsorted(asked), max(self.columns.size - 1, 0))
         if not self.columns.size:
             return [False] * len(owners)
+        asked = np.array(owners, dtype="S16")
+        places = np.minimum(self.columns.ids.searchsorted(asked), self.columns.size - 1)
         found = (self.columns.ids[places] == asked) & self.mask[places]
         return [bool(f) for f in found]
 

@@ -58,12 +58,6 @@ MAX_PAGE = 1000
 Where = Mapping[str, Any] | str | None  # a JSON tree (or Filter), a --where text, or everything
 
 
-def np_array(values: list[int]) -> Any:
-    import numpy as np
-
-    return np.array(values, dtype=np.int64)
-
-
 @dataclass(frozen=True)
 class Scope:
     """Where to look: the organisation (nothing set), a folder (its tree with ``recursive``), or
@@ -262,7 +256,7 @@ class SearchService:
         hits = column_page(columns, matches, (order.text, column, order.desc), after, limit)
         if hits is None:
             return None
-        ids = columns.item_ids(np_array([hit.ordinal for hit in hits]))
+        ids = columns.item_ids([hit.ordinal for hit in hits])
         rows = conn.execute(_ITEMS_BY_ID, {"ids": ids})
         items = {item.id: item for item in items_from_rows(rows, conn)}
         pairs = zip(ids, hits, strict=True)
