@@ -38,7 +38,7 @@ from bucketdex.catalog.metadata_schema import MetadataSchema
 from bucketdex.core.records import FacetCounts, ItemPage, ItemRecord
 from bucketdex.errors import FilterError
 from bucketdex.index.column_cache import current as current_columns
-from bucketdex.index.columns import Columns, Selection
+from bucketdex.index.columns import Columns, Selection, selected_count
 from bucketdex.index.columns import page as column_page
 from bucketdex.index.facets import check_buckets, facet_counts, facets_in_memory
 from bucketdex.index.keys import Key, Source
@@ -121,7 +121,7 @@ class SearchService:
             typed = typed_filter(where, view.schema)
             matches = self._column_matches(conn, view, typed, scope)
             if matches is not None:
-                return int(matches[1].sum())
+                return selected_count(matches[1])
             return count_matches(conn, self._filtered(conn, typed, scope, view.keys))
 
     def facets(
@@ -231,7 +231,7 @@ class SearchService:
         column = None if found is None else found[0].keys.get(indexed.id)
         if found is None or column is None:
             return None
-        return facets_in_memory(key, column, found[1], int(found[1].sum()), buckets)
+        return facets_in_memory(key, column, found[1], selected_count(found[1]), buckets)
 
     def _page_from_columns(
         self,
