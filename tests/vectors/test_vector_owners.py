@@ -138,3 +138,54 @@ def test_a_removal_or_replacement_after_the_lookup_is_built_is_seen() -> None:
     assert index.labels_of(people[2]).tolist() == [2, 3, 6]
     index.add(np.array([7], np.int64), _vectors(1, seed=6), [people[0]])
     assert index.labels_of(people[0]).tolist() == [1, 7]
+
+
+def test_labels_among_a_copys_ids_follow_adds_replacements_and_removals() -> None:
+    """``labels_among`` (an Index copy's sorted item ids, the same array each time, and a mask
+    of them) gives the same labels as a dict of the live (label, owner) pairs, through the
+    first ask (looked up), the second (kept by position), later adds (of owners in the ids and
+    not), replacements under another owner, removals, several labels per owner, and enough adds
+    to build it again."""
+    rng = np.random.default_rng(5)
+    people = _owners(400, seed=2)
+    ids = np.array(sorted(people[:300]), dtype="S16")  # the copy: 300 of the 400 owners
+    index = VectorIndex(None, DIM, "cosine")
+    held: dict[int, bytes] = {}
+    next_label = 1
+    for step in range(30):
+        size = int(rng.integers(1, 300 if step % 10 else 6_000))
+        labels = np.arange(next_label, next_label + size, dtype=np.int64)
+        next_label += size
+        if step % 4 == 3 and held:  # replace some live labels, under other owners
+            count = min(size, 15, len(held))
+            labels[:count] = rng.choice(sorted(held), count, replace=False)
+        chosen = [people[int(i)] for i in rng.integers(0, len(people), size)]
+        index.add(labels, _vectors(size, step), chosen)
+        held.update(zip(labels.tolist(), chosen, strict=True))
+        if step % 5 == 4:
+            gone = rng.choice(sorted(held), min(len(held), 25), replace=False)
+            index.remove(np.asarray(gone, np.int64))
+            for label in gone.tolist():
+                held.pop(label)
+        for _ in range(2):  # a first ask and a second of each state
+            selected = rng.random(len(ids)) < rng.choice([0.01, 0.2, 0.9])
+            asked = [bytes(i) for i in ids[selected].view("V16")]  # (bytes of S16 drop trailing NULs)
+            assert index.labels_among(ids, selected).tolist() == _expected(held, asked)
+
+
+def test_labels_among_another_array_looks_up_again() -> None:
+    """A new copy (another ids array, even with equal contents) is not served by what was kept
+    for the old one."""
+    people = _owners(50, seed=4)
+    index = VectorIndex(None, DIM, "l2")
+    index.add(np.arange(1, 51, dtype=np.int64), _vectors(50), people)
+    old = np.array(sorted(people[:40]), dtype="S16")
+    everything = np.ones(40, dtype=bool)
+    for _ in range(3):
+        assert len(index.labels_among(old, everything)) == 40
+    new = np.array(sorted(people[10:]), dtype="S16")
+    picked = np.zeros(40, dtype=bool)
+    picked[-5:] = True
+    expected = sorted(n + 1 for n in range(50) if people[n] in {bytes(i) for i in new[-5:].view("V16")})
+    for _ in range(3):
+        assert index.labels_among(new, picked).tolist() == expected

@@ -213,12 +213,6 @@ class Selection:
     def count(self) -> int:
         return selected_count(self.mask)
 
-    def joined_ids(self) -> bytes:
-        """The selected items' 16-byte ids, joined."""
-        import numpy as np
-
-        return self.columns.ids.take(np.flatnonzero(self.mask)).tobytes()  # (a boolean index: ~2x)
-
     def holds(self, owners: list[bytes]) -> list[bool]:
         """Whether each item (a 16-byte id) is selected."""
         import numpy as np

@@ -303,7 +303,7 @@ class SimilarityService:
             if ids is None:
                 ids = SearchService(self._catalog).matching_ids(conn, request.where, request.scope)
             if isinstance(ids, Selection):  # (given only to an index that knows its owners)
-                return index.labels_of(ids.joined_ids())
+                return index.labels_among(ids.columns.ids, ids.mask)
             if index.knows_owners:  # the matching items' labels looked up in memory: ~1 ms for 10k
                 return index.labels_of(_joined_ids(conn, ids))
             # else driven by the matching ids (the organisation's own): a seek each in the

@@ -122,3 +122,59 @@ def owner_halves(owners: OwnerArray) -> NDArray[np.uint64]:
     """Each owner as two 64-bit halves: (n, 2), for comparing whole owners at once."""
     halves: NDArray[np.uint64] = np.ascontiguousarray(owners).view(np.uint64).reshape(-1, 2)
     return halves
+
+
+class LabelsByPosition:
+    """The labels of each owner of one large owner array that stays the same between searches
+    (an Index copy's item ids, sorted), looked up once and then taken by position: a filter's
+    10k owners' labels among 1M in ~0.3 ms, where looking each owner up takes ~3 ms (a cache
+    miss or three apiece).  Labels added later are kept aside with their owners' positions; a
+    label removed or given again since is still proposed (``exact`` False: the caller checks)."""
+
+    def __init__(
+        self, ids: NDArray[np.bytes_], labels: NDArray[np.int64], positions: NDArray[np.intp]
+    ) -> None:
+        self.ids = ids  # the owner array it serves (callers compare its identity)
+        order = np.argsort(positions, kind="stable")
+        self._labels, sorted_positions = labels[order], positions[order]
+        self._starts = np.searchsorted(sorted_positions, np.arange(len(ids) + 1))
+        self._single = bool(np.all(np.diff(self._starts) <= 1))  # no owner with several labels
+        self._recent: list[tuple[NDArray[np.int64], NDArray[np.intp]]] = []
+        self.recent = 0
+        self.exact = True
+
+    @property
+    def stale(self) -> bool:
+        """Many labels added since: built again (their checks would cost more than a build)."""
+        return self.recent >= max(_MERGE_AT, len(self._labels) // 16)
+
+    def add(self, labels: NDArray[np.int64], owners: OwnerArray) -> None:
+        """Labels added to the index, with their owners: those owned by one of ``ids`` kept."""
+        if not len(labels) or not len(self.ids):
+            return
+        asked = np.ascontiguousarray(owners).view(self.ids.dtype)
+        places = np.minimum(self.ids.searchsorted(asked), len(self.ids) - 1)
+        known = self.ids[places] == asked
+        self._recent.append((labels[known], places[known].astype(np.intp)))
+        self.recent += len(labels)
+
+    def of(self, selected: NDArray[np.bool_]) -> tuple[NDArray[np.int64], NDArray[np.intp]]:
+        """(the labels of the owners ``selected`` marks, each one's owner's position)."""
+        chosen = np.flatnonzero(selected)
+        begin, end = self._starts[chosen], self._starts[chosen + 1]
+        if self._single:
+            has = end > begin
+            labels, positions = self._labels[begin[has]], chosen[has]
+        else:
+            counts = end - begin
+            firsts = np.repeat(begin - (np.cumsum(counts) - counts), counts)
+            labels = self._labels[firsts + np.arange(int(counts.sum()))]
+            positions = np.repeat(chosen, counts)
+        if not self._recent:
+            return labels, positions
+        found_labels, found_positions = [labels], [positions]
+        for recent_labels, recent_positions in self._recent:
+            picked = selected[recent_positions]
+            found_labels.append(recent_labels[picked])
+            found_positions.append(recent_positions[picked])
+        return np.concatenate(found_labels), np.concatenate(found_positions)
