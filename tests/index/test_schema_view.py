@@ -4,7 +4,9 @@ save, another process' save on the same database)."""
 
 from __future__ import annotations
 
-from sqlalchemy import delete
+from typing import Any
+
+from sqlalchemy import delete, event
 
 from bucketdex.catalog.catalog import Catalog
 from bucketdex.catalog.index_values import sync_keys
@@ -82,3 +84,37 @@ def test_a_search_sees_a_key_saved_through_another_database_object(db: Database)
         other.dispose()
     found = search.search({"key": "k", "op": ">=", "value": 2}, sort="-k").items
     assert [i.name for i in found] == ["t3", "t2"]
+
+
+def test_a_search_reads_the_schema_stamp_and_the_backlog_in_one_statement(db: Database) -> None:
+    """The read transaction of a search asks once for the schema's stamp, the index rows'
+    version and whether a backlog is left (no statement of its own for the backlog), and a key
+    added since (its rows in the backlog) is caught up before the answer."""
+    catalog = Catalog(db, DEFAULT_ORG_ID)
+    folder = catalog.folders.create("f")
+    catalog.items.add(
+        folder.id,
+        [
+            NewItem(ItemType.PLAIN_TEXT, f"t{n}", url=f"s3://b/{n}.txt", client_metadata={"k": n})
+            for n in range(5)
+        ],
+    )
+    schema = catalog.schema.load()
+    schema.add_scalar("k", data_type="number")
+    schema.save()  # the key's rows: left in the backlog
+    statements: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    search = SearchService(catalog)
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        assert search.count({"key": "k", "op": ">=", "value": 3}) == 2  # caught up first
+        statements.clear()
+        assert search.count({"key": "k", "op": "<", "value": 3}) == 3
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    stamps = [s for s in statements if "metadata_schemas" in s]
+    assert len(stamps) == 1 and "index_backlog" in stamps[0]
+    assert not [s for s in statements if "index_backlog" in s and s not in stamps]

@@ -32,7 +32,7 @@ from sqlalchemy import (
 from bucketdex.catalog.datasets import get_dataset
 from bucketdex.catalog.folders import get_folder, subtree
 from bucketdex.catalog.index_catchup import catch_up
-from bucketdex.catalog.index_values import IndexedKey, has_backlog
+from bucketdex.catalog.index_values import IndexedKey
 from bucketdex.catalog.items import items_from_rows
 from bucketdex.catalog.metadata_schema import MetadataSchema
 from bucketdex.core.records import FacetCounts, ItemPage, ItemRecord
@@ -46,7 +46,7 @@ from bucketdex.index.keyset import Position, decode, encode
 from bucketdex.index.model import parse_filter
 from bucketdex.index.ordering import Ordering, resolve
 from bucketdex.index.plan import Filtered, count_matches, organisation_count
-from bucketdex.index.schema_view import SchemaView, schema_view
+from bucketdex.index.schema_view import SchemaView, read_view, schema_view
 from bucketdex.index.typed import TypedNode, check_filter
 from bucketdex.store.tables import data_rows, folders, storage_items
 
@@ -161,7 +161,7 @@ class SearchService:
         registration that commits after that is one this search did not wait for).  The
         backlog is looked at in the read transaction itself: one transaction when it is empty."""
         with self._db.read() as conn:
-            if not has_backlog(conn, self._org_id):
+            if not read_view(self._db, conn, self._org_id).backlog:  # (with the schema: one statement)
                 yield conn
                 return
         catch_up(self._db, self._org_id)
