@@ -24,6 +24,20 @@ def _view(db: Database):  # type: ignore[no-untyped-def]
         return schema_view(db, conn, DEFAULT_ORG_ID)
 
 
+def _with_texts(db: Database, count: int) -> Catalog:
+    """A catalog of ``count`` text items t0, t1, ... whose client key ``k`` is their number."""
+    catalog = Catalog(db, DEFAULT_ORG_ID)
+    folder = catalog.folders.create("f")
+    catalog.items.add(
+        folder.id,
+        [
+            NewItem(ItemType.PLAIN_TEXT, f"t{n}", url=f"s3://b/{n}.txt", client_metadata={"k": n})
+            for n in range(count)
+        ],
+    )
+    return catalog
+
+
 def test_the_view_is_kept_until_the_schema_or_its_keys_change(db: Database) -> None:
     catalog = Catalog(db, DEFAULT_ORG_ID)
     schema = catalog.schema.load()
@@ -64,15 +78,7 @@ def test_keys_synced_without_a_schema_save_are_seen(db: Database) -> None:
 
 def test_a_search_sees_a_key_saved_through_another_database_object(db: Database) -> None:
     """Another process' save: a second Database on the same catalog writes, this one searches."""
-    catalog = Catalog(db, DEFAULT_ORG_ID)
-    folder = catalog.folders.create("f")
-    catalog.items.add(
-        folder.id,
-        [
-            NewItem(ItemType.PLAIN_TEXT, f"t{n}", url=f"s3://b/{n}.txt", client_metadata={"k": n})
-            for n in range(4)
-        ],
-    )
+    catalog = _with_texts(db, 4)
     search = SearchService(catalog)
     assert [i.name for i in search.search(None, sort="$name").items] == ["t0", "t1", "t2", "t3"]
     other = Database(db.url)
@@ -90,15 +96,7 @@ def test_a_search_reads_the_schema_stamp_and_the_backlog_in_one_statement(db: Da
     """The read transaction of a search asks once for the schema's stamp, the index rows'
     version and whether a backlog is left (no statement of its own for the backlog), and a key
     added since (its rows in the backlog) is caught up before the answer."""
-    catalog = Catalog(db, DEFAULT_ORG_ID)
-    folder = catalog.folders.create("f")
-    catalog.items.add(
-        folder.id,
-        [
-            NewItem(ItemType.PLAIN_TEXT, f"t{n}", url=f"s3://b/{n}.txt", client_metadata={"k": n})
-            for n in range(5)
-        ],
-    )
+    catalog = _with_texts(db, 5)
     schema = catalog.schema.load()
     schema.add_scalar("k", data_type="number")
     schema.save()  # the key's rows: left in the backlog

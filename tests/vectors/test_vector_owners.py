@@ -5,6 +5,7 @@ owners whose hashes collide, a save and reopen, and an index saved before owners
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +31,32 @@ def _expected(held: dict[int, bytes], asked: list[bytes]) -> list[int]:
     return sorted(label for label, owner in held.items() if owner in wanted)
 
 
+def _history(
+    index: VectorIndex, people: list[bytes], rng: np.random.Generator, *, steps: int, removals_every: int
+) -> Iterator[tuple[int, dict[int, bytes]]]:
+    """A random history of writes to ``index``: batches (every tenth big enough to merge the
+    recent parts), some of them giving live labels again under other owners, removals every
+    ``removals_every`` steps; yields each step and the live (label, owner) pairs after it."""
+    held: dict[int, bytes] = {}
+    next_label = 1
+    for step in range(steps):
+        size = int(rng.integers(1, 400 if step % 10 else 6_000))
+        labels = np.arange(next_label, next_label + size, dtype=np.int64)
+        next_label += size
+        if step % 3 == 2 and held:  # replace some live labels, under other owners
+            count = min(size, 20, len(held))
+            labels[:count] = rng.choice(sorted(held), count, replace=False)
+        chosen = [people[int(i)] for i in rng.integers(0, len(people), size)]
+        index.add(labels, _vectors(size, step), chosen)
+        held.update(zip(labels.tolist(), chosen, strict=True))
+        if step % removals_every == removals_every - 1:
+            gone = rng.choice(sorted(held), min(len(held), int(rng.integers(0, 30))), replace=False)
+            index.remove(np.asarray(gone, np.int64))
+            for label in gone.tolist():
+                held.pop(label)
+        yield step, held
+
+
 def test_labels_of_follow_adds_replacements_and_removals() -> None:
     """A random history of writes (a few owners with several labels, labels replaced under
     another owner, removals, batches big enough to merge the recent part) gives the same labels
@@ -37,23 +64,7 @@ def test_labels_of_follow_adds_replacements_and_removals() -> None:
     rng = np.random.default_rng(3)
     people = _owners(300, seed=1)
     index = VectorIndex(None, DIM, "cosine")
-    held: dict[int, bytes] = {}
-    next_label = 1
-    for step in range(40):
-        size = int(rng.integers(1, 400 if step % 10 else 5_000))
-        labels = np.arange(next_label, next_label + size, dtype=np.int64)
-        next_label += size
-        if step % 3 == 2 and held:  # replace some live labels, under other owners
-            labels[: min(size, 20)] = rng.choice(sorted(held), min(size, 20, len(held)), replace=False)[
-                : min(size, 20)
-            ]
-        chosen = [people[int(i)] for i in rng.integers(0, len(people), size)]
-        index.add(labels, _vectors(size, step), chosen)
-        held.update(zip(labels.tolist(), chosen, strict=True))
-        gone = rng.choice(sorted(held), min(len(held), int(rng.integers(0, 30))), replace=False)
-        index.remove(np.asarray(gone, np.int64))
-        for label in gone.tolist():
-            held.pop(label)
+    for step, held in _history(index, people, rng, steps=40, removals_every=1):
         asked = [people[int(i)] for i in rng.integers(0, len(people), 40)] + _owners(3, seed=100 + step)
         assert index.labels_of(b"".join(asked)).tolist() == _expected(held, asked)
     assert index.knows_owners
@@ -150,23 +161,7 @@ def test_labels_among_a_copys_ids_follow_adds_replacements_and_removals() -> Non
     people = _owners(400, seed=2)
     ids = np.array(sorted(people[:300]), dtype="S16")  # the copy: 300 of the 400 owners
     index = VectorIndex(None, DIM, "cosine")
-    held: dict[int, bytes] = {}
-    next_label = 1
-    for step in range(30):
-        size = int(rng.integers(1, 300 if step % 10 else 6_000))
-        labels = np.arange(next_label, next_label + size, dtype=np.int64)
-        next_label += size
-        if step % 4 == 3 and held:  # replace some live labels, under other owners
-            count = min(size, 15, len(held))
-            labels[:count] = rng.choice(sorted(held), count, replace=False)
-        chosen = [people[int(i)] for i in rng.integers(0, len(people), size)]
-        index.add(labels, _vectors(size, step), chosen)
-        held.update(zip(labels.tolist(), chosen, strict=True))
-        if step % 5 == 4:
-            gone = rng.choice(sorted(held), min(len(held), 25), replace=False)
-            index.remove(np.asarray(gone, np.int64))
-            for label in gone.tolist():
-                held.pop(label)
+    for _, held in _history(index, people, rng, steps=30, removals_every=5):
         for _ in range(2):  # a first ask and a second of each state
             selected = rng.random(len(ids)) < rng.choice([0.01, 0.2, 0.9])
             asked = [bytes(i) for i in ids[selected].view("V16")]  # (bytes of S16 drop trailing NULs)
