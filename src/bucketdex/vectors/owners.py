@@ -149,7 +149,11 @@ class LabelsByPosition:
         return self.recent >= max(_MERGE_AT, len(self._labels) // 16)
 
     def add(self, labels: NDArray[np.int64], owners: OwnerArray) -> None:
-        """Labels added to the index, with their owners: those owned by one of ``ids`` kept."""
+        """Labels added to the index, with their owners: those owned by one of ``ids`` kept
+        (none once stale: it is built again before it is read, so it stops growing)."""
+        if self.stale:
+            self._recent.clear()
+            return
         if not len(labels) or not len(self.ids):
             return
         asked = np.ascontiguousarray(owners).view(self.ids.dtype)
