@@ -25,7 +25,6 @@ from sqlalchemy import (
     Connection,
     Select,
     and_,
-    bindparam,
     select,
 )
 
@@ -33,7 +32,7 @@ from bucketdex.catalog.datasets import get_dataset
 from bucketdex.catalog.folders import get_folder, subtree
 from bucketdex.catalog.index_catchup import catch_up
 from bucketdex.catalog.index_values import IndexedKey
-from bucketdex.catalog.items import items_from_rows
+from bucketdex.catalog.items import present_items
 from bucketdex.catalog.metadata_schema import MetadataSchema
 from bucketdex.core.records import FacetCounts, ItemPage, ItemRecord
 from bucketdex.errors import FilterError
@@ -257,8 +256,7 @@ class SearchService:
         if hits is None:
             return None
         ids = columns.item_ids([hit.ordinal for hit in hits])
-        rows = conn.execute(_ITEMS_BY_ID, {"ids": ids})
-        items = {item.id: item for item in items_from_rows(rows, conn)}
+        items, _ = present_items(conn, self._org_id, ids)
         pairs = zip(ids, hits, strict=True)
         return [(items[item_id], hit.position) for item_id, hit in pairs if item_id in items]
 
@@ -309,7 +307,3 @@ def _scope_condition(org_id: uuid.UUID, scope: Scope) -> ColumnElement[bool]:
         linked = select(data_rows.c.item_id).where(data_rows.c.dataset_id == scope.dataset_id)
         parts.append(storage_items.c.id.in_(linked))
     return and_(*parts)
-
-
-# built once: every page found in memory runs it (building it cost ~1 ms of Python a page)
-_ITEMS_BY_ID = select(storage_items).where(storage_items.c.id.in_(bindparam("ids", expanding=True)))
