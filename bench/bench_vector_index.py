@@ -8,7 +8,10 @@ captions, 384-d).  Vectors are added in batches of 50,000, as the similarity ser
 reads them from the table.
 
     python bench/bench_vector_index.py --items 1000000 --dim 512 [--data clusters] [--queries 200]
-        [--shares 0.01,0.03,0.1] [--keep DIR]
+        [--scanned 0.05,0.0714,0.1] [--reranks 640] [--shares 0.01,0.03,0.1] [--keep DIR]
+
+``--scanned``: the shares of the lists an unfiltered search scans (``PROBE_SHARE``; the users'
+default among them); ``--reranks``: the candidates it re-ranks exactly (``RERANK``).
 
 ``--keep DIR`` saves the built index in DIR (before the incremental adds) and, when one of the
 same data is saved there, opens it instead of building: the search figures again in minutes.
@@ -35,7 +38,8 @@ from bucketdex.vectors import index as vector_index  # noqa: E402
 from bucketdex.vectors.index import VectorIndex  # noqa: E402
 
 K = 10
-DEFAULT_EF = vector_index.EF_SEARCH  # what users' searches run with (the loop below varies it)
+DEFAULT_SCANNED = vector_index.PROBE_SHARE  # what users' searches run with (the loop varies it)
+DEFAULT_RERANK = vector_index.RERANK
 BATCH = 50_000
 
 
@@ -61,7 +65,9 @@ def build(x: np.ndarray, path: Path) -> VectorIndex:
     return index
 
 
-def unfiltered(index: VectorIndex, x: np.ndarray, queries: np.ndarray, efs: list[int]) -> None:
+def unfiltered(
+    index: VectorIndex, x: np.ndarray, queries: np.ndarray, scanned: list[float], reranks: list[int]
+) -> None:
     ids, sims = exact_topk(x, queries)
     brute = []
     for q in queries[:50]:
@@ -70,20 +76,27 @@ def unfiltered(index: VectorIndex, x: np.ndarray, queries: np.ndarray, efs: list
         brute.append(time.perf_counter() - start)
         del top
     report("baseline: numpy brute force, top-10", **p50_p99(brute))
-    for ef in efs:
-        vector_index.EF_SEARCH = ef
-        times, recalls = [], []
-        for q, kth in zip(queries, sims[:, -1], strict=True):
-            start = time.perf_counter()
-            found, _ = index.search(q, K)
-            times.append(time.perf_counter() - start)
-            recalls.append(recall(x, q, found, float(kth)))
-        report(f"top-10, ef={ef}", recall_at_10=round(float(np.mean(recalls)), 4), **p50_p99(times))
+    for share in scanned:
+        for rerank in reranks:
+            vector_index.PROBE_SHARE, vector_index.RERANK = share, rerank
+            times, recalls = [], []
+            for q, kth in zip(queries, sims[:, -1], strict=True):
+                start = time.perf_counter()
+                found, _ = index.search(q, K)
+                times.append(time.perf_counter() - start)
+                recalls.append(recall(x, q, found, float(kth)))
+            default = share == DEFAULT_SCANNED and rerank == DEFAULT_RERANK
+            report(
+                f"top-10, {index.probes()} lists scanned, {rerank} re-ranked"
+                + (" (the default)" if default else ""),
+                recall_at_10=round(float(np.mean(recalls)), 4),
+                **p50_p99(times),
+            )
+    vector_index.PROBE_SHARE, vector_index.RERANK = DEFAULT_SCANNED, DEFAULT_RERANK
     del ids
 
 
-def filtered(index: VectorIndex, x: np.ndarray, queries: np.ndarray, share: float, ef: int) -> None:
-    vector_index.EF_SEARCH = ef
+def filtered(index: VectorIndex, x: np.ndarray, queries: np.ndarray, share: float) -> None:
     rng = np.random.default_rng(7)
     among = np.sort(rng.choice(len(x), int(len(x) * share), replace=False)).astype(np.int64)
     subset = x[among]
@@ -96,7 +109,7 @@ def filtered(index: VectorIndex, x: np.ndarray, queries: np.ndarray, share: floa
         positions = np.searchsorted(among, found)
         recalls.append(recall(subset, q, positions, float(kth)))
     report(
-        f"filtered top-10, {share:.0%} of the vectors allowed, ef={ef}",
+        f"filtered top-10, {share:.1%} of the vectors allowed",
         candidates=len(among),
         exact=len(among) * x.shape[1] <= vector_index.EXACT_WORK,
         recall_at_10=round(float(np.mean(recalls)), 4),
@@ -132,36 +145,31 @@ def main() -> None:
     parser.add_argument("--dim", type=int, default=512)
     parser.add_argument("--data", choices=("clusters", "captions"), default="clusters")
     parser.add_argument("--queries", type=int, default=200)
-    parser.add_argument("--efs", default="32,64,128,256")
+    parser.add_argument(
+        "--scanned", default=f"0.05,{DEFAULT_SCANNED},0.1", help="shares of the lists scanned"
+    )
+    parser.add_argument("--reranks", default=str(DEFAULT_RERANK), help="candidates re-ranked exactly")
     parser.add_argument("--adds", type=int, default=20_000)
     parser.add_argument("--shares", default="0.01,0.1", help="filtered searches' selectivities")
     parser.add_argument("--keep", type=Path, default=None, help="save / reuse the built index here")
-    parser.add_argument("--m", type=int, default=vector_index.M, help="graph degree (an experiment)")
-    parser.add_argument("--efc", type=int, default=vector_index.EF_CONSTRUCTION, help="ef_construction")
     args = parser.parse_args()
-    vector_index.M, vector_index.EF_CONSTRUCTION = args.m, args.efc
     total = args.items + args.queries + args.adds
     data = clusters(total, args.dim) if args.data == "clusters" else caption_vectors(total, seed=11)
     x, queries = data[: args.items], data[args.items : args.items + args.queries]
     extra = data[args.items + args.queries :]
-    report(
-        "data",
-        data=args.data,
-        items=args.items,
-        dim=x.shape[1],
-        M=vector_index.M,
-        ef_construction=vector_index.EF_CONSTRUCTION,
-    )
+    report("data", data=args.data, items=args.items, dim=x.shape[1])
     with tempfile.TemporaryDirectory(prefix="bench-vector-index-") as scratch:
         folder = args.keep or Path(scratch)
-        path = folder / f"{args.data}-{args.items}-{x.shape[1]}-m{args.m}-efc{args.efc}.cosine"
+        path = folder / f"{args.data}-{args.items}-{x.shape[1]}.cosine"
         kept = args.keep is not None and path.with_suffix(".json").exists()
         index = VectorIndex.open(path, dim=x.shape[1], metric="cosine") if kept else build(x, path)
         if kept:
             report("build", reused=str(path), vectors=len(index))
-        unfiltered(index, x, queries, [int(e) for e in args.efs.split(",")])
+        scanned = [float(v) for v in args.scanned.split(",")]
+        unfiltered(index, x, queries, scanned, [int(v) for v in args.reranks.split(",")])
+        report("lists", lists=index._lists.lists if index._lists is not None else 0, probes=index.probes())
         for share in (float(s) for s in args.shares.split(",")):
-            filtered(index, x, queries, share, ef=DEFAULT_EF)
+            filtered(index, x, queries, share)
         if not kept:
             persisted(index, path, queries[0])
         incremental(index, extra, args.items)  # in memory only: a kept index stays as built

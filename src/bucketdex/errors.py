@@ -191,7 +191,7 @@ class MapLayoutMissing(BucketdexError):
 
 
 class VectorIndexMissing(BucketdexError):
-    """Similarity search needs hnswlib (the ``vectors`` extra), which is not installed."""
+    """Similarity search needs faiss (the ``vectors`` extra), which is not installed."""
 
     code = "vector_index_missing"
     detail_fields: ClassVar[tuple[str, ...]] = ("install",)
@@ -199,7 +199,7 @@ class VectorIndexMissing(BucketdexError):
 
     def __init__(self) -> None:
         self.install = self.INSTALL_HINT
-        super().__init__(f"similarity search needs hnswlib; install it with: {self.INSTALL_HINT}")
+        super().__init__(f"similarity search needs faiss; install it with: {self.INSTALL_HINT}")
 
 
 class Unauthenticated(BucketdexError):

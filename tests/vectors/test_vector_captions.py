@@ -17,14 +17,14 @@ PLACES = ["on a beach", "in a park", "on a snowy road", "in a kitchen", "near a 
 EXTRAS = ["", " under the rain", " in the sun", " with a friend", " seen from above", " close up"]
 
 
-def test_graph_recall_on_caption_vectors(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(vector_index, "EXACT_BELOW", 1_000)  # the graph answers
+def test_recall_on_caption_vectors(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(vector_index, "EXACT_BELOW", 1_000)  # the lists answer
     captions = [f"{s} {a} {p}{e}" for s, a, p, e in itertools.product(SUBJECTS, ACTIONS, PLACES, EXTRAS)]
     matrix = text_encoder_from_json("minilm").encode(captions)
     labels = np.arange(len(captions), dtype=np.int64)
     index = VectorIndex.open(None, dim=matrix.shape[1], metric="cosine")
     index.add(labels, matrix)
-    assert index._graph is not None
+    assert index.has_lists
     hits = 0
     for q in matrix[::40]:
         truth = set(np.argsort(1 - matrix @ q, kind="stable")[:10].tolist())

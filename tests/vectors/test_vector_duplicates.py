@@ -1,4 +1,4 @@
-"""Near-duplicate groups (vectors/duplicates.py) on planted duplicates, exact and on the graph,
+"""Near-duplicate groups (vectors/duplicates.py) on planted duplicates, exact and on the lists,
 the batched searches (``VectorIndex.search_many``) equal to one search per vector."""
 
 from __future__ import annotations
@@ -45,14 +45,14 @@ def test_planted_groups_found_led_by_the_first_and_sorted_by_size() -> None:
 
 @pytest.mark.parametrize("metric", ["cosine", "l2"])
 def test_search_many_equals_one_search_per_vector(metric: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(vector_index, "EXACT_BELOW", 500)  # a graph from 500 vectors on
+    monkeypatch.setattr(vector_index, "EXACT_BELOW", 500)  # the lists from 500 vectors on
     rng = np.random.default_rng(5)
     matrix = rng.normal(size=(800, 16)).astype(np.float32)
     index = VectorIndex.open(None, dim=16, metric=metric)  # type: ignore[arg-type]
     index.add(np.arange(1, 801, dtype=np.int64), matrix)
     queries = rng.normal(size=(40, 16)).astype(np.float32)
     for among in (None, np.arange(1, 801, 7, dtype=np.int64), np.arange(1, 801, dtype=np.int64)[:600]):
-        labels, distances = index.search_many(queries, 12, among=among, ef=200)
+        labels, distances = index.search_many(queries, 12, among=among, width=vector_index.RERANK)
         for row, query in enumerate(queries):
             one, far = index.search(query, 12, among=among)
             assert labels[row].tolist() == one.tolist()
@@ -62,8 +62,8 @@ def test_search_many_equals_one_search_per_vector(metric: str, monkeypatch: pyte
     assert labels[:, 2:].tolist() == [[-1] * 3] * 2 and np.isinf(distances[:, 2:]).all()
 
 
-def test_the_groups_are_the_same_in_batches_and_on_the_graph(monkeypatch: pytest.MonkeyPatch) -> None:
-    """3,000 vectors with 40 planted pairs and triples: the graph's batched searches (small
+def test_the_groups_are_the_same_in_batches_and_on_the_lists(monkeypatch: pytest.MonkeyPatch) -> None:
+    """3,000 vectors with 40 planted pairs and triples: the lists' batched searches (small
     batches, so groups span batches) find exactly the planted groups."""
     monkeypatch.setattr(vector_index, "EXACT_BELOW", 1000)
     monkeypatch.setattr(duplicates, "BATCH", 128)
@@ -81,13 +81,15 @@ def test_the_groups_are_the_same_in_batches_and_on_the_graph(monkeypatch: pytest
     assert [len(g) for g in found] == sorted((len(g) for g in planted), reverse=True)
 
 
-def test_a_walk_that_misses_the_vector_itself_is_searched_again(monkeypatch: pytest.MonkeyPatch) -> None:
-    """With a first walk far too narrow (ef 3 on a clustered graph), some vectors' walks never
-    reach the vector itself, and so miss its copies; those are searched again at ``RETRY_EF``
-    and every planted group is still found."""
+def test_each_vector_s_scan_proposes_the_vector_itself(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Why a duplicates search needs no second pass: even scanning one list, with only as many
+    candidates as neighbours asked for, each stored vector is found by its own search (its
+    list is the nearest to it, its code the nearest in it), so its copies are too."""
     monkeypatch.setattr(vector_index, "EXACT_BELOW", 1000)
-    monkeypatch.setattr(vector_index, "EF_SEARCH", 3)
-    monkeypatch.setattr(duplicates, "DUPLICATES_EF", 3)
+    monkeypatch.setattr(vector_index, "MIN_PROBES", 1)
+    monkeypatch.setattr(vector_index, "MIN_SCANNED", 0)
+    monkeypatch.setattr(vector_index, "PROBE_SHARE", 0.0)
+    monkeypatch.setattr(duplicates, "DUPLICATES_WIDTH", 0)
     rng = np.random.default_rng(17)
     centres = rng.normal(size=(8, 48))
     base = (centres[rng.integers(0, 8, 4000)] + 0.8 * rng.normal(size=(4000, 48))).astype(np.float32)
@@ -97,20 +99,9 @@ def test_a_walk_that_misses_the_vector_itself_is_searched_again(monkeypatch: pyt
         planted.append(sorted([100 + n * 2, 3000 + n]))
     index = VectorIndex.open(None, dim=48, metric="cosine")
     index.add(np.arange(4000, dtype=np.int64), base)
-    searched: list[tuple[int, int]] = []
-    search_many = VectorIndex.search_many
-
-    def spy(self: VectorIndex, queries: np.ndarray, k: int, **kwargs: object) -> object:
-        searched.append((len(queries), int(kwargs.get("ef", 0))))  # type: ignore[call-overload]
-        return search_many(self, queries, k, **kwargs)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(VectorIndex, "search_many", spy)
-    found = leader_groups(index, index.labels(), 0.01, neighbours=3)
-    retried = sum(n for n, ef in searched if ef == duplicates.RETRY_EF)
-    assert 0 < retried < 4000  # some walks got lost, most did not
-    assert sorted(sorted(g) for g in _labels(found)) == sorted(planted)
+    assert index.probes() == 1
     present, queries = index.vectors(index.labels())
-    first, _ = search_many(index, queries, 3, ef=3)
-    assert not (first == present[:, None]).any(axis=1).all()  # lost walks, without the retry
-    again, _ = duplicates._neighbours(index, present, queries, 3, None)
-    assert (again == present[:, None]).any(axis=1).all()  # each reaches its own vector now
+    first, _ = index.search_many(queries, 3, width=3)
+    assert (first == present[:, None]).any(axis=1).all()
+    found = leader_groups(index, index.labels(), 0.01, neighbours=3)
+    assert sorted(sorted(g) for g in _labels(found)) == sorted(planted)

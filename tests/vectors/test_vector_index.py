@@ -1,9 +1,11 @@
-"""VectorIndex (vectors/index.py) against numpy brute force: exact below the graph's threshold,
-the HNSW graph above it, filtered search over a candidate set (exact when few, inside the graph
-walk when many), replace and remove, and a save/reopen round trip with its watermarks."""
+"""VectorIndex (vectors/index.py) against numpy brute force: exact below the lists' threshold,
+the quantized lists (re-ranked exactly) above it, filtered search over a candidate set (exact
+when few, a scan of the lists with the filter when many, wider when the filter's vectors lie
+away from the query), replace and remove, and a save/reopen round trip with its watermarks."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -37,18 +39,18 @@ def brute(
 
 @pytest.fixture(autouse=True)
 def small_threshold(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(vector_index, "EXACT_BELOW", 2_000)  # the graph from 2,000 vectors on
-    monkeypatch.setattr(vector_index, "EXACT_WORK", 200 * DIM)  # candidates beyond 200: the graph
+    monkeypatch.setattr(vector_index, "EXACT_BELOW", 2_000)  # the lists from 2,000 vectors on
+    monkeypatch.setattr(vector_index, "EXACT_WORK", 200 * DIM)  # candidates beyond 200: the lists
 
 
 @pytest.mark.parametrize("metric", ["cosine", "l2"])
-@pytest.mark.parametrize("n", [500, 6_000])  # exact, then the graph
+@pytest.mark.parametrize("n", [500, 6_000])  # exact, then the lists
 def test_top_k_matches_brute_force(metric: str, n: int) -> None:
     matrix, labels = clustered(n), np.arange(100, 100 + n, dtype=np.int64)
     index = VectorIndex.open(None, dim=DIM, metric=metric)  # type: ignore[arg-type]
     index.add(labels[: n // 2], matrix[: n // 2])
     index.add(labels[n // 2 :], matrix[n // 2 :])
-    assert len(index) == n and (index._graph is not None) == (n >= 2_000)
+    assert len(index) == n and index.has_lists == (n >= 2_000)
     queries = clustered(50, seed=1)
     found = [index.search(q, 10)[0].tolist() for q in queries]
     recall = np.mean(
@@ -79,60 +81,68 @@ def test_filtered_search_keeps_recall_and_only_returns_candidates(share: float) 
     assert hits / 300 >= 0.95
 
 
-def plans_used(index: VectorIndex, monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Records which graph search each query ran: 'wide' (unfiltered, then kept) or 'walk'."""
-    used: list[str] = []
-    search = index._graph_search
+def scans_made(index: VectorIndex, monkeypatch: pytest.MonkeyPatch) -> list[tuple[bool, int]]:
+    """Records each scan of the lists: (filtered, lists scanned)."""
+    assert index._lists is not None
+    lists = index._lists
+    made: list[tuple[bool, int]] = []
+    candidates = lists.candidates
 
-    def recording(q: NDArray[np.float32], k: int, allowed: set[int] | None, ef: int = 0) -> object:
-        used.append("walk" if allowed is not None else "wide")
-        return search(q, k, allowed, ef)
+    def recording(queries: NDArray[np.float32], width: int, probes: int, allowed: object = None) -> object:
+        made.append((allowed is not None, min(probes, lists.lists)))
+        return candidates(queries, width, probes, allowed)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(index, "_graph_search", recording)
-    return used
+    monkeypatch.setattr(lists, "candidates", recording)
+    return made
 
 
-def test_a_broad_filter_searches_wider_and_keeps_the_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_broad_filter_scans_the_lists_with_the_filter(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(vector_index, "MIN_SCANNED", 0)  # a part of the lists, as at 1M
     n = 8_000
     matrix, labels = clustered(n), np.arange(1, n + 1, dtype=np.int64)
     index = VectorIndex.open(None, dim=DIM, metric="l2")
     index.add(labels, matrix)
-    used = plans_used(index, monkeypatch)
+    made = scans_made(index, monkeypatch)
     chosen = np.sort(np.random.default_rng(4).choice(n, n // 5, replace=False))  # 20 %, unrelated to place
     hits = 0
     for q in clustered(30, seed=5):
         found, distances = index.search(q, 10, among=labels[chosen])
         assert set(found.tolist()) <= set(labels[chosen].tolist()) and np.all(np.diff(distances) >= 0)
         hits += len(set(found.tolist()) & set(brute(matrix[chosen], labels[chosen], q, 10, "l2")))
-    assert used == ["wide"] * 30  # one unfiltered search each, never the walk
+    assert index.probes() < index._lists.lists // vector_index.FILTER_PROBES  # type: ignore[union-attr]
+    wide = vector_index.FILTER_PROBES * index.probes()
+    assert made == [(True, wide)] * 30  # one filtered scan each, wider than an unfiltered one
     assert hits / 300 >= 0.95
 
 
-def test_a_broad_filter_far_from_the_query_falls_back_to_the_walk(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_filter_far_from_the_query_scans_more_lists(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(vector_index, "MIN_SCANNED", 0)  # a part of the lists, as at 1M
     n = 6_000
     matrix = clustered(n)
     matrix[: n // 10] += 40.0  # a tenth of the vectors far from everything else: the filter's
     labels = np.arange(1, n + 1, dtype=np.int64)
     index = VectorIndex.open(None, dim=DIM, metric="l2")
     index.add(labels, matrix)
-    used = plans_used(index, monkeypatch)
+    made = scans_made(index, monkeypatch)
     among = labels[: n // 10]
-    q = matrix[n // 2]  # among the others: its wide nearest hold none of the filter's
+    q = matrix[n // 2]  # among the others: the lists nearest to it hold none of the filter's
     found = index.search(q, 10, among=among)[0].tolist()
-    assert used == ["wide", "walk"]
+    assert len(made) >= 2 and made[-1][1] > made[0][1]  # widened until the filter's were reached
     assert set(found) <= set(among.tolist())
     assert len(set(found) & set(brute(matrix[: n // 10], among, q, 10, "l2"))) >= 9
 
 
-def test_a_filter_between_exact_and_broad_walks_the_graph(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_filter_between_exact_and_broad_scans_the_lists(monkeypatch: pytest.MonkeyPatch) -> None:
     n = 12_000
     matrix, labels = clustered(n), np.arange(1, n + 1, dtype=np.int64)
     index = VectorIndex.open(None, dim=DIM, metric="cosine")
     index.add(labels, matrix)
-    used = plans_used(index, monkeypatch)
-    among = labels[::50]  # 2 %: 240 candidates (beyond the exact 200), too narrow to widen for
+    made = scans_made(index, monkeypatch)
+    among = labels[::50]  # 2 %: 240 candidates (beyond the exact 200)
     found = index.search(matrix[5], 10, among=among)[0].tolist()
-    assert used == ["walk"] and set(found) <= set(among.tolist()) and len(found) == 10
+    assert made and all(filtered for filtered, _ in made)
+    assert set(found) <= set(among.tolist()) and len(found) == 10
+    assert len(set(found) & set(brute(matrix[::50], among, matrix[5], 10, "cosine"))) >= 9
 
 
 def test_labels_map_to_rows_through_replacements_in_one_batch() -> None:
@@ -179,3 +189,39 @@ def test_wrong_length_is_refused() -> None:
     index = VectorIndex.open(None, dim=DIM, metric="l2")
     with pytest.raises(InvalidArgument, match=f"vectors of 3 numbers for an index of {DIM}"):
         index.add(np.array([1], np.int64), np.ones((1, 3), np.float32))
+
+
+def test_lists_outgrown_are_trained_again_with_every_vector() -> None:
+    matrix, labels = clustered(10_000), np.arange(1, 10_001, dtype=np.int64)
+    index = VectorIndex.open(None, dim=DIM, metric="cosine")
+    index.add(labels[:3_000], matrix[:3_000])
+    assert index._lists is not None and index._lists.lists == 64
+    index.add(labels[3_000:], matrix[3_000:])  # sqrt(10,000) is past 2^6.5: twice the lists
+    assert index._lists.lists == 128 and len(index._lists) == len(index) == 10_000
+    index.remove(labels[:10])
+    assert len(index._lists) == 9_990
+    q = matrix[5_000]
+    found = index.search(q, 10)[0].tolist()
+    assert len(set(found) & set(brute(matrix[10:], labels[10:], q, 10, "cosine"))) >= 9
+
+
+def test_an_index_saved_with_a_graph_opens_from_its_rows(tmp_path: Path) -> None:
+    """An index saved by a version that kept an HNSW graph: its rows are read, its lists
+    trained on them, and the graph file is gone after the next save."""
+    n = 3_000
+    matrix, labels = clustered(n), np.arange(1, n + 1, dtype=np.int64)
+    path = tmp_path / "clip.cosine"
+    unit = matrix / np.linalg.norm(matrix, axis=1, keepdims=True)
+    with path.with_suffix(".npz").open("wb") as out:
+        np.savez(out, labels=labels, matrix=unit, owners=np.zeros(n, "V16"))
+    about = {"dim": DIM, "metric": "cosine", "graph": True, "capacity": 2 * n}
+    path.with_suffix(".json").write_text(json.dumps({**about, "vectors_through": n, "removals_through": 0}))
+    path.with_suffix(".hnsw").write_bytes(b"a graph this version does not read")
+    index = VectorIndex.open(path, dim=DIM, metric="cosine")
+    assert (len(index), index.vectors_through, index.has_lists) == (n, n, True)
+    q = matrix[42]
+    assert set(index.search(q, 10)[0].tolist()) >= set(brute(matrix, labels, q, 10, "cosine")[:9])
+    index.save()
+    assert not path.with_suffix(".hnsw").exists() and path.with_suffix(".lists").exists()
+    again = VectorIndex.open(path, dim=DIM, metric="cosine")
+    assert again.search(q, 10)[0].tolist() == index.search(q, 10)[0].tolist()

@@ -408,8 +408,8 @@ def index_after_jobs(catalog: Catalog, busy: Callable[[], bool] | None = None) -
 def vectors_after_jobs(catalog: Catalog, yield_to: Callable[[], bool] | None = None) -> None:
     """Sync the embedding keys' ANN indexes with the vectors the jobs wrote, and save them
     (``catalog.similarity``), so the next similarity query reads little; without the vectors
-    extra (numpy, hnswlib) there is nothing to sync.  Stopped like the index catch-up."""
-    if importlib.util.find_spec("hnswlib") is None or importlib.util.find_spec("numpy") is None:
+    extra (numpy, faiss) there is nothing to sync.  Stopped like the index catch-up."""
+    if importlib.util.find_spec("faiss") is None or importlib.util.find_spec("numpy") is None:
         return
     from bucketdex.catalog.similarity import sync_after_jobs
 

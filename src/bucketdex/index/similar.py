@@ -6,9 +6,9 @@ A restriction is never a post-filter of a fixed-width ANN answer: the scope and 
 matching items (``SearchService.matching_ids``: the same SQL as ``items find``).  A broad
 selection (3 % of the index or more, for k = 10) is searched unfiltered and wider (300, then
 1,000 nearest) and its candidates checked against the filter in SQL, kept once at least k pass
-(exact given the walk); otherwise, or if too few pass, the selection's vector labels in
+(exact given the search); otherwise, or if too few pass, the selection's vector labels in
 ``item_vectors`` are handed to ``VectorIndex.search(among=...)``, which searches exactly among
-few candidates and with hnswlib's own filter among many.  Every query first syncs the key's
+few candidates and scans its lists with the labels as a filter among many.  Every query first syncs the key's
 index with the table (``catalog.similarity``), so answers reflect every committed write.
 """
 
@@ -268,7 +268,7 @@ class SimilarityService:
         k = request.k
         needed = int(np.ceil(len(index) * WIDEN * k / MAX_WIDE))
         broad = ids.count >= needed if isinstance(ids, Selection) else _at_least(conn, ids, needed)
-        if index.has_graph and broad:
+        if index.has_lists and broad:
 
             def allowed(candidates: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
                 passing = _passing_labels(conn, index, request.key, candidates, ids)

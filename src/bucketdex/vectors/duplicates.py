@@ -6,7 +6,7 @@ among its ``neighbours`` nearest; a group of one is no duplicate.  A leader neve
 members' neighbours, so a group's spread is at most twice the threshold.
 
 The nearest neighbours are searched a batch of vectors at a time (``VectorIndex.search_many``:
-one multi-threaded graph search per batch, or block products when exact), then the groups are
+one two-thread scan of the quantized lists per batch, or block products when exact), then the groups are
 formed from the lists in order; that is the part that must be sequential, and it is cheap: a
 vector with no neighbour within the threshold costs one comparison.
 """
@@ -20,14 +20,10 @@ from bucketdex.errors import InvalidArgument
 from bucketdex.vectors.index import VectorIndex
 
 BATCH = 2_048  # vectors searched at once
-#: the search width of a duplicates search: near-duplicates are each other's nearest, so a
-#: narrower walk than a similarity search's finds them (and a 1M-vector pass takes minutes)
-DUPLICATES_EF = 64
-#: a vector whose walk did not reach the vector itself (the clustered 1M set: ~2 %) missed its
-#: neighbourhood, and so its near-duplicates: it is searched again, this much wider.  Raising
-#: the first walk's ef instead (128: 0.977 -> 0.984 of planted pairs) costs every vector
-RETRY_EF = 768
-
+#: the candidates a duplicates search re-ranks exactly, beyond the neighbours asked for:
+#: near-duplicates are each other's nearest, so far fewer than a similarity search's (a
+#: 1M-vector pass reads every candidate's full row)
+DUPLICATES_WIDTH = 64
 Group = list[tuple[int, float]]  # (label, distance to the leader); the leader first, at 0
 
 
@@ -77,11 +73,7 @@ def _neighbours(
     neighbours: int,
     among: NDArray[np.int64] | None,
 ) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
-    """Each query's nearest; on the graph, the queries whose own label is not among them (their
-    walk got lost) searched again at ``RETRY_EF``."""
-    found, distances = index.search_many(queries, neighbours, among=among, ef=DUPLICATES_EF)
-    if among is None and index.has_graph:
-        lost = np.flatnonzero(~(found == present[:, None]).any(axis=1))
-        if len(lost):
-            found[lost], distances[lost] = index.search_many(queries[lost], neighbours, ef=RETRY_EF)
-    return found, distances
+    """Each query's nearest.  A stored vector's own list is the first its scan reads, and its
+    code is nearest to itself, so unlike a graph walk the scan cannot miss its neighbourhood
+    (tests/vectors/test_vector_duplicates.py checks it with one list scanned)."""
+    return index.search_many(queries, neighbours, among=among, width=neighbours + DUPLICATES_WIDTH)

@@ -1,31 +1,30 @@
 """One embedding key's vectors, searchable by nearest neighbours (issue 19).
 
 A ``VectorIndex`` holds the vectors of one (organisation, key, metric), each under an integer
-label (the ``item_vectors`` row id).  Small indexes are searched exactly (numpy, one matrix
-product); from ``EXACT_BELOW`` vectors on, an HNSW graph (hnswlib: docs/decisions.md "Vector
-index library") answers.  A filtered search (``among``: the labels a filter allows) is exact
-over the candidates while they are few (``among`` x dim <= ``EXACT_WORK``).  Over many, a broad
-filter (>= 3 % for k = 10) first tries a wider unfiltered search whose allowed results are
-kept, exact as long as at least k of them are (``_search_then_keep``); otherwise hnswlib's
-search runs with the filter inside the graph walk.  A fixed-width unfiltered search filtered
-afterwards is never the answer: it loses recall at 1 % selectivity.
+label (the ``item_vectors`` row id), in a plain matrix (``VectorRows``).  Small indexes are
+searched exactly (numpy, one matrix product).  From ``EXACT_BELOW`` vectors on, faiss's
+inverted lists of product codes (``vectors.lists``: docs/decisions.md "Vector index library")
+propose ``RERANK`` candidates, whose exact distances are then computed on the matrix: the
+codes find the neighbourhood, the full vectors order it.  A filtered search (``among``: the
+labels a filter allows) is exact over the candidates while they are few (``among`` x dim <=
+``EXACT_WORK``); over many, the lists are scanned with the filter as a bitmap, wider
+(``FILTER_PROBES`` times): never a fixed-width unfiltered search filtered afterwards.
 
 Distances: ``cosine`` is 1 - cos (vectors normalised, inner product), ``l2`` is the squared
-Euclidean distance (hnswlib's ``l2`` space).  Both ascending.
+Euclidean distance.  Both ascending.
 
-The vectors themselves are also kept in a plain matrix (``VectorRows``): an exact search over a
-filter's candidates gathers their rows from it (hnswlib's ``get_items`` copies ~50 us a vector:
-10k candidates would cost 0.5 s).  Memory is therefore about twice the vectors' size.
-
-Persistence: ``save()`` writes the graph (if any), the rows and a JSON sidecar with
+Persistence: ``save()`` writes the lists (if any), the rows and a JSON sidecar with
 the dimension, the metric and the two watermarks the similarity service keeps
 (``vectors_through``: the last row id added; ``removals_through``: the last removal applied).
 The files are written to temporary names and renamed, so a crash leaves the previous save.
+An index saved with an HNSW graph (before the lists) is opened from its rows; its lists are
+trained on them then (~30 s at 1M).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import threading
 from collections.abc import Callable, Sequence
@@ -35,32 +34,23 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from bucketdex.errors import InvalidArgument, VectorIndexMissing
+from bucketdex.errors import InvalidArgument
+from bucketdex.vectors.lists import QuantizedLists, exact_distances, label_bitmap, lists_for
 from bucketdex.vectors.owners import OWNER_BYTES, OwnerArray, owner_array
 from bucketdex.vectors.rows import Labels, Matrix, VectorRows
 
 Metric = Literal["cosine", "l2"]
-EXACT_BELOW = 20_000  # vectors: below this an exact search is as fast as the graph
+EXACT_BELOW = 20_000  # vectors: below this an exact search is as fast as the lists
 EXACT_WORK = 6_000_000  # candidates x dim searched exactly (gather + product: ~5 ms)
-M = 32  # graph degree (docs/decisions.md)
-EF_CONSTRUCTION = 100  # 200 gave no more recall per ms of search at 1M, at twice the build
-EF_SEARCH = 192  # raised to k when k is larger
+PROBE_SHARE = 1 / 14  # of the lists a search scans (clustered 1M set: 74 of 1,024, recall 0.95)
+MIN_PROBES = 8
+MIN_SCANNED = 10_000  # vectors a scan reads at least (a small index: most lists; ~0.1 ms)
+FILTER_PROBES = 4  # a filtered scan reads this many times more lists (its k are farther)
+RERANK = 480  # candidates a search takes from the codes and re-ranks exactly (~0.15 ms at 512-d)
 WIDEN = 3  # a broad filter: search this many times k / share unfiltered, keep the allowed
 MAX_WIDE = 1_000  # ... while that is at most this many (share >= 3 % for k = 10)
-WIDE_EF = 4  # ... with ef at least this many times EF_SEARCH: its recall is the unfiltered
-# search's at that ef, which must match the filtered walk's (that one keeps going until it has
-# ef allowed results); on the clustered 1M set (ef_construction 100) ef 384 gave 0.94
-ADD_THREADS = 2
-_GATHER_BLOCK = 512  # candidate rows gathered at once by an exact search (1 MB at 512-d)
 _EXACT_BLOCK = 256  # queries per product in an exact batch search (256 x 20k distances: 20 MB)
-
-
-def _hnswlib() -> Any:
-    try:
-        import hnswlib  # type: ignore[import-untyped, unused-ignore]
-    except ImportError as missing:  # pragma: no cover - the dev install has it
-        raise VectorIndexMissing() from missing
-    return hnswlib
+_GATHER_BLOCK = 512  # candidate rows gathered at once by an exact search (1 MB at 512-d)
 
 
 class VectorIndex:
@@ -74,7 +64,7 @@ class VectorIndex:
         self.removals_through = 0
         self._lock = threading.RLock()
         self._rows = VectorRows(dim)
-        self._graph: Any = None  # hnswlib.Index once EXACT_BELOW is reached
+        self._lists: QuantizedLists | None = None  # once EXACT_BELOW is reached
 
     # -- opening and saving ------------------------------------------------------------------
 
@@ -91,12 +81,12 @@ class VectorIndex:
         assert self.path is not None
         return (
             self.path.with_suffix(".json"),
-            self.path.with_suffix(".hnsw"),
+            self.path.with_suffix(".lists"),
             self.path.with_suffix(".npz"),
         )
 
     def _load(self) -> None:
-        sidecar, graph_file, rows_file = self._files()
+        sidecar, lists_file, rows_file = self._files()
         try:
             about = json.loads(sidecar.read_text())
             if about.get("dim") != self.dim or about.get("metric") != self.metric:
@@ -104,38 +94,40 @@ class VectorIndex:
             with np.load(rows_file) as saved:
                 labels, matrix = saved["labels"], saved["matrix"]
                 owners = saved["owners"] if "owners" in saved.files else None  # older saves: none
-        except (OSError, ValueError, KeyError):
+            lists = QuantizedLists.read(lists_file, int(about["trained_for"])) if about.get("lists") else None
+        except (OSError, ValueError, KeyError, RuntimeError):
             return  # nothing usable saved: the caller syncs from the table
-        if about["graph"]:
-            graph = _hnswlib().Index(space=self._space(), dim=self.dim)
-            graph.load_index(str(graph_file), max_elements=int(about["capacity"]))
-            graph.set_ef(EF_SEARCH)
-            self._graph = graph
         self._rows.put(labels, matrix, owners)
         self.vectors_through = int(about["vectors_through"])
         self.removals_through = int(about["removals_through"])
+        if lists is not None and len(lists) == len(self._rows):
+            self._lists = lists
+        elif len(self._rows) >= EXACT_BELOW:  # saved with a graph, or lists out of step: train
+            self._train()
 
     def save(self) -> None:
         """Write the index beside ``path`` (nothing for an in-memory index)."""
         if self.path is None:
             return
-        sidecar, graph_file, rows_file = self._files()
+        sidecar, lists_file, rows_file = self._files()
         self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._lock:
             about = {
                 "dim": self.dim,
                 "metric": self.metric,
-                "graph": self._graph is not None,
-                "capacity": self._graph.get_max_elements() if self._graph is not None else 0,
+                "lists": self._lists is not None,
+                "trained_for": self._lists.trained_for if self._lists is not None else 0,
                 "vectors_through": self.vectors_through,
                 "removals_through": self.removals_through,
             }
-            if self._graph is not None:
-                _replace(graph_file, lambda tmp: self._graph.save_index(str(tmp)))
+            if self._lists is not None:
+                lists = self._lists
+                _replace(lists_file, lambda tmp: lists.write(tmp))
             labels, matrix = self._rows.live()
             owners = self._rows.live_owners()
             _replace(rows_file, lambda tmp: _save_npz(tmp, labels, matrix, owners))
             _replace(sidecar, lambda tmp: tmp.write_text(json.dumps(about)))
+            self.path.with_suffix(".hnsw").unlink(missing_ok=True)  # a graph saved before the lists
 
     # -- writing -----------------------------------------------------------------------------
 
@@ -155,32 +147,30 @@ class VectorIndex:
             return
         owned = None if owners is None else owner_array(owners, len(labels))
         with self._lock:
+            replaced = self._rows.rows(labels)[0] if self._lists is not None else labels[:0]
             self._rows.put(labels, matrix, owned)
-            if self._graph is not None:
-                self._add_to_graph(labels, matrix)
-            elif len(self._rows) >= EXACT_BELOW:
-                self._to_graph()
+            if self._lists is None:
+                if len(self._rows) >= EXACT_BELOW:
+                    self._train()
+            elif lists_for(len(self._rows)) > self._lists.lists:
+                self._train()  # outgrown: a quarter as many vectors a list is worth the rebuild
+            else:
+                self._lists.remove(np.unique(replaced))
+                self._lists.add(labels, matrix)
 
-    def _to_graph(self) -> None:
+    def _train(self) -> None:
+        """New lists for the live vectors, trained on them, with every one of them added."""
         labels, matrix = self._rows.live()
-        graph = _hnswlib().Index(space=self._space(), dim=self.dim)
-        graph.init_index(max_elements=max(2 * len(labels), 1024), ef_construction=EF_CONSTRUCTION, M=M)
-        graph.set_ef(EF_SEARCH)
-        self._graph = graph
-        self._add_to_graph(labels, matrix)
-
-    def _add_to_graph(self, labels: Labels, matrix: Matrix) -> None:
-        needed = self._graph.get_current_count() + len(labels)
-        if needed > self._graph.get_max_elements():
-            self._graph.resize_index(max(needed, 2 * self._graph.get_max_elements()))
-        self._graph.add_items(matrix, labels, num_threads=ADD_THREADS)
+        lists = QuantizedLists.trained(self.dim, self.metric, matrix, len(labels))
+        lists.add(labels, matrix)
+        self._lists = lists
 
     def remove(self, labels: Labels) -> None:
         """Remove ``labels`` (labels not in the index are ignored)."""
         with self._lock:
-            for label in self._rows.drop(np.asarray(labels, np.int64)):
-                if self._graph is not None:
-                    self._graph.mark_deleted(label)
+            dropped = self._rows.drop(np.asarray(labels, np.int64))
+            if self._lists is not None and dropped:
+                self._lists.remove(np.asarray(dropped, np.int64))
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -233,50 +223,56 @@ class VectorIndex:
         """The ``k`` nearest labels and their distances, ascending; with ``among``, only those."""
         q = self._prepared(np.asarray(query).reshape(1, -1))[0]
         with self._lock:
-            if among is None and self._graph is None:
+            if among is None and self._lists is None:
                 labels, matrix = self._rows.live()
                 return self._exact(q, k, labels, matrix)
             if among is None:
-                return self._graph_search(q, min(k, len(self._rows)), None)
+                return self._approximate(q, k, RERANK, self.probes())
             allowed, rows = self._rows.rows(np.asarray(among, np.int64))
-            if self._graph is None or len(allowed) * self.dim <= EXACT_WORK:
+            if self._lists is None or len(allowed) * self.dim <= EXACT_WORK:
                 return self._exact(q, k, allowed, self._rows.matrix, rows)
-            k = min(k, len(allowed))
-            found = self._search_then_keep(q, k, allowed)
-            if found is not None:
-                return found
-            return self._graph_search(q, k, set(allowed.tolist()))
+            bitmap = label_bitmap(allowed, len(self._rows.row_by_label))
+            return self._approximate(q, k, RERANK, FILTER_PROBES * self.probes(), bitmap, len(allowed))
+
+    def probes(self) -> int:
+        """How many of the lists a search scans (0 without lists): ``PROBE_SHARE`` of them, and
+        enough for ``MIN_SCANNED`` vectors."""
+        if self._lists is None:
+            return 0
+        lists = self._lists.lists
+        enough = math.ceil(lists * MIN_SCANNED / max(len(self._rows), 1))
+        return min(lists, max(MIN_PROBES, math.ceil(PROBE_SHARE * lists), enough))
 
     def search_many(
-        self, queries: NDArray[np.floating], k: int, *, among: Labels | None = None, ef: int = 0
+        self, queries: NDArray[np.floating], k: int, *, among: Labels | None = None, width: int = 0
     ) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
         """``search`` of each row of ``queries`` at once: (n, k) labels and distances, a row's
-        missing places -1 and inf.  Unfiltered on the graph, one ``knn_query`` of the batch on
-        ``ADD_THREADS`` threads (``ef``: its search width, at least k); exact for a small index
-        or few ``among`` (products of query blocks); a broad ``among`` searches each row."""
+        missing places -1 and inf.  Unfiltered on the lists, one scan of the batch on two
+        threads whose ``width`` best (default ``RERANK``, at least k) are re-ranked exactly;
+        exact for a small index or few ``among`` (products of query blocks); a broad ``among``
+        searches each row."""
         matrix = self._prepared(queries)
         labels = np.full((len(matrix), k), -1, np.int64)
         distances = np.full((len(matrix), k), np.inf, np.float32)
         if not len(matrix) or k <= 0:
             return labels, distances
         with self._lock:
-            if among is None and self._graph is not None:
-                width = min(k, len(self._rows))
-                self._graph.set_ef(max(ef or EF_SEARCH, width))
-                found, far = self._graph.knn_query(matrix, k=width, num_threads=ADD_THREADS)
-                labels[:, :width], distances[:, :width] = found, np.maximum(far, 0.0)
+            if among is None and self._lists is not None:
+                candidates = self._lists.candidates(matrix, max(width or RERANK, k), self.probes())
+                found, far = self._reranked(matrix, candidates, k)
+                labels[:, : found.shape[1]], distances[:, : far.shape[1]] = found, far
                 return labels, distances
             if among is None:
                 allowed, pool = self._rows.live()
             else:
                 allowed, rows = self._rows.rows(np.asarray(among, np.int64))
                 pool = self._rows.matrix[rows]
-            if among is None or self._graph is None or len(allowed) * self.dim <= EXACT_WORK:
+            if among is None or self._lists is None or len(allowed) * self.dim <= EXACT_WORK:
                 for start in range(0, len(matrix), _EXACT_BLOCK):
                     block = slice(start, start + _EXACT_BLOCK)
                     self._exact_block(matrix[block], k, allowed, pool, labels[block], distances[block])
                 return labels, distances
-        for row, query in enumerate(matrix):  # a broad filter on the graph: one search each
+        for row, query in enumerate(matrix):  # a broad filter on the lists: one search each
             found_row, far_row = self.search(query, k, among=among)
             labels[row, : len(found_row)], distances[row, : len(far_row)] = found_row, far_row
         return labels, distances
@@ -309,9 +305,9 @@ class VectorIndex:
             return present, self._rows.matrix[rows]
 
     @property
-    def has_graph(self) -> bool:
-        """Whether searches walk the HNSW graph (from ``EXACT_BELOW`` vectors on)."""
-        return self._graph is not None
+    def has_lists(self) -> bool:
+        """Whether searches scan the quantized lists (from ``EXACT_BELOW`` vectors on)."""
+        return self._lists is not None
 
     def search_checked(
         self,
@@ -321,17 +317,22 @@ class VectorIndex:
         widths: Sequence[int] = (300, MAX_WIDE),
     ) -> tuple[Labels, NDArray[np.float32]] | None:
         """A broad filter's ``k`` nearest without listing every label it allows: the unfiltered
-        ``width`` nearest (each of ``widths`` in turn), kept where ``allowed(candidates)`` (the
-        candidates that pass) says so, once at least ``k`` are (exact given the walk, as in
-        ``_search_then_keep``); None when none of the widths keeps ``k`` (the filter is
-        narrower than it looked) or the index has no graph.  ``allowed`` runs outside the lock."""
+        ``width`` nearest (each of ``widths`` in turn, re-ranked exactly from twice as many
+        candidates scanned as widely as a filtered search), kept where ``allowed(candidates)``
+        (the candidates that pass) says so, once at least ``k`` are; None when none of the
+        widths keeps ``k`` (the filter is narrower than it looked) or the index has no lists.
+        When k of the ``width`` nearest pass they are the filter's k nearest: an allowed vector
+        nearer than the k-th kept would be among them too.  ``allowed`` runs outside the lock."""
         q = self._prepared(np.asarray(query).reshape(1, -1))[0]
         for width in widths:
             with self._lock:
-                if self._graph is None:
+                if self._lists is None:
                     return None
                 size = len(self._rows)
-                labels, distances = self._graph_search(q, min(width, size), None, ef=_wide_ef(width))
+                pool = max(RERANK, 2 * width)
+                labels, distances = self._approximate(
+                    q, min(width, size), pool, FILTER_PROBES * self.probes()
+                )
             kept = np.flatnonzero(np.isin(labels, allowed(labels)))
             if len(kept) >= k:
                 return labels[kept[:k]], distances[kept[:k]]
@@ -339,30 +340,51 @@ class VectorIndex:
                 break
         return None
 
-    def _search_then_keep(
-        self, q: Matrix, k: int, allowed: Labels
-    ) -> tuple[Labels, NDArray[np.float32]] | None:
-        """A broad filter's ``k`` nearest: the unfiltered ``wide`` nearest, those the filter
-        allows kept; None when the filter is too narrow for it or fewer than ``k`` are kept.
+    def _approximate(
+        self,
+        q: Matrix,
+        k: int,
+        pool: int,
+        probes: int,
+        bitmap: NDArray[np.uint8] | None = None,
+        allowed: int = 0,
+    ) -> tuple[Labels, NDArray[np.float32]]:
+        """The ``k`` nearest of ``pool`` candidates the lists propose, by exact distance.  A
+        filtered scan (``allowed`` labels in ``bitmap``) whose lists held fewer of them than the
+        pool (the filter's vectors lie elsewhere, or are few) scans twice as many lists, up to
+        all of them."""
+        assert self._lists is not None
+        queries = q.reshape(1, -1)
+        while True:
+            candidates = self._lists.candidates(queries, max(pool, k), probes, bitmap)[0]
+            found = candidates[candidates >= 0]
+            if bitmap is None or len(found) >= min(pool, allowed) or probes >= self._lists.lists:
+                break
+            probes *= 2
+        far = exact_distances(self.metric, queries, self._rows.matrix, self._rows.row_by_label[found][None])[
+            0
+        ]
+        nearest = np.argpartition(far, k - 1)[:k] if k < len(far) else np.arange(len(far))
+        nearest = nearest[np.argsort(far[nearest], kind="stable")]
+        return found[nearest], np.maximum(far[nearest], 0.0).astype(np.float32)
 
-        When at least ``k`` of the (approximately exact) ``wide`` nearest are allowed, they are
-        the filter's ``k`` nearest: an allowed vector nearer than the k-th kept would be among
-        the ``wide`` nearest too.  So recall is the unfiltered search's at its ef (``wide``, at
-        least ``_wide_ef``), and a filter that picks the far side of the space just
-        falls back to the filtered walk.
-        hnswlib's filtered walk calls a Python predicate per visited node (~100 ms at 10 % of
-        1M); this costs one wider unfiltered search (~5 ms)."""
-        share = len(allowed) / max(len(self._rows), 1)
-        wide = int(np.ceil(k * WIDEN / share)) if share > 0 else MAX_WIDE + 1
-        if wide > MAX_WIDE:
-            return None
-        labels, distances = self._graph_search(q, min(wide, len(self._rows)), None, ef=_wide_ef(wide))
-        mask = np.zeros(len(self._rows.row_by_label), np.bool_)
-        mask[allowed] = True
-        kept = np.flatnonzero(mask[labels])
-        if len(kept) < k:
-            return None
-        return labels[kept[:k]], distances[kept[:k]]
+    def _reranked(
+        self, queries: Matrix, candidates: NDArray[np.int64], k: int
+    ) -> tuple[NDArray[np.int64], Matrix]:
+        """Each query's ``k`` nearest (-1 and inf past the last) among its row of ``candidates``
+        (labels, -1 for none), re-ranked by their exact distances on the rows."""
+        rows = np.where(candidates >= 0, self._rows.row_by_label[np.maximum(candidates, 0)], -1)
+        far = exact_distances(self.metric, queries, self._rows.matrix, rows)
+        width = min(k, far.shape[1])
+        nearest = np.argpartition(far, width - 1, axis=1)[:, :width] if width < far.shape[1] else None
+        if nearest is None:
+            nearest = np.broadcast_to(np.arange(far.shape[1]), far.shape).copy()
+        picked = np.take_along_axis(far, nearest, axis=1)
+        nearest = np.take_along_axis(nearest, np.argsort(picked, axis=1, kind="stable"), axis=1)
+        labels = np.take_along_axis(candidates, nearest, axis=1)
+        distances = np.take_along_axis(far, nearest, axis=1)
+        labels[~np.isfinite(distances)] = -1
+        return labels, np.maximum(distances, 0.0).astype(np.float32)
 
     def _exact(
         self, q: Matrix, k: int, labels: Labels, matrix: Matrix, rows: NDArray[np.intp] | None = None
@@ -390,23 +412,13 @@ class VectorIndex:
         product: NDArray[np.float32] = np.einsum("ij,ij->i", matrix, matrix) - 2.0 * (matrix @ q)
         return product + float(q @ q)
 
-    def _graph_search(
-        self, q: Matrix, k: int, allowed: set[int] | None, ef: int = 0
-    ) -> tuple[Labels, NDArray[np.float32]]:
-        if k <= 0:
-            return np.empty(0, np.int64), np.empty(0, np.float32)
-        self._graph.set_ef(max(EF_SEARCH, ef, k))
-        keep = allowed.__contains__ if allowed is not None else None
-        labels, distances = self._graph.knn_query(q, k=k, num_threads=1, filter=keep)
-        return labels[0].astype(np.int64), np.maximum(distances[0], 0.0).astype(np.float32)
-
     # -- helpers -----------------------------------------------------------------------------
-
-    def _space(self) -> str:
-        return "ip" if self.metric == "cosine" else "l2"
 
     def _prepared(self, vectors: NDArray[np.floating]) -> Matrix:
         matrix = np.asarray(vectors, np.float32)
+        if matrix.shape == (1, self.dim) and self.metric == "cosine":  # one query: the short way
+            norm = float(np.sqrt(matrix[0] @ matrix[0]))
+            return np.ascontiguousarray(matrix / norm if norm else matrix)
         if matrix.ndim == 1:
             matrix = matrix.reshape(1, -1)
         if matrix.ndim != 2 or (matrix.shape[1] != self.dim and matrix.size):
@@ -416,13 +428,6 @@ class VectorIndex:
             norms = np.linalg.norm(matrix, axis=1, keepdims=True)
             matrix = (matrix / np.where(norms == 0, 1.0, norms)).astype(np.float32, copy=False)
         return matrix
-
-
-def _wide_ef(width: int) -> int:
-    """The ef of a widened walk ``width`` deep: at least twice as wide, since its recall of the
-    ``width`` nearest falls when ef is near ``width`` (clustered 1M set, 3 %: 1,000 deep at ef
-    1,000 kept 0.948 of the filter's top 10)."""
-    return max(WIDE_EF * EF_SEARCH, 2 * width)
 
 
 def _save_npz(path: Path, labels: Labels, matrix: Matrix, owners: OwnerArray) -> None:

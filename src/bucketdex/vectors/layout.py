@@ -7,7 +7,7 @@ Both work on a sample, so their time grows with n only through one pass over the
   projected on them.  1M x 512 in a few seconds.
 * ``refine``: the vectors reduced to their ``REDUCED_DIM`` principal axes (of a sample), UMAP
   (umap-learn, the ``map`` extra) on a sample of ``sample`` of them, and every other vector
-  placed at the distance-weighted mean of its ``NEIGHBOURS`` nearest sample points (hnswlib
+  placed at the distance-weighted mean of its ``NEIGHBOURS`` nearest sample points (faiss HNSW
   over the sample), so a cluster's members land where UMAP put the cluster.
 
 ``metric="cosine"`` lays out the unit vectors (Euclidean distance of unit vectors orders pairs
@@ -16,6 +16,7 @@ as cosine distance does).  Positions are float32, arbitrary units, centred on 0.
 
 from __future__ import annotations
 
+import os
 import warnings
 from typing import Any, Literal
 
@@ -140,17 +141,18 @@ def _place(
     threads: int | None,
 ) -> NDArray[np.float32]:
     """Each of ``others`` at the mean of its nearest anchors' positions, weighted by 1/distance."""
-    import hnswlib  # type: ignore[import-untyped, unused-ignore]
+    from bucketdex.vectors.lists import faiss_module
 
+    faiss = faiss_module()
     k = min(NEIGHBOURS, len(anchors))
-    index = hnswlib.Index(space="l2", dim=anchors.shape[1])
-    index.init_index(max_elements=len(anchors), M=16, ef_construction=100, random_seed=1)
-    index.set_num_threads(threads or -1)
-    index.add_items(anchors, np.arange(len(anchors)))
-    index.set_ef(max(2 * k, 32))
+    index = faiss.IndexHNSWFlat(anchors.shape[1], 16)  # squared L2, as the weights expect
+    index.hnsw.efConstruction = 100
+    faiss.omp_set_num_threads(threads or os.cpu_count() or 1)
+    index.add(np.ascontiguousarray(anchors, np.float32))
+    index.hnsw.efSearch = max(2 * k, 32)
     out = np.empty((len(others), 2), dtype=np.float32)
     for start in range(0, len(others), _CHUNK):
-        labels, squared = index.knn_query(others[start : start + _CHUNK], k=k)
+        squared, labels = index.search(np.ascontiguousarray(others[start : start + _CHUNK]), k)
         weights = 1.0 / (np.sqrt(np.maximum(squared, 0)) + 1e-6)
         weights /= weights.sum(axis=1, keepdims=True)
         out[start : start + len(labels)] = np.einsum("nk,nkd->nd", weights, positions[labels])

@@ -1,11 +1,13 @@
 """The rows of a vector index (issue 19): each label's vector in a growing matrix and its owner
 (the item whose vector it is), and the labels of given owners (``vectors.owners``).
 
-``VectorIndex`` (``vectors.index``) keeps one beside its graph: an exact search over a filter's
+``VectorIndex`` (``vectors.index``) keeps one beside its lists: an exact search over a filter's
 candidates gathers their rows from the matrix, and a filter's items become labels here.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -56,10 +58,13 @@ class VectorRows:
         self.drop(np.unique(labels))
         end = self.count + len(labels)
         if end > len(self.matrix):
-            grown = max(end, 2 * len(self.matrix), 1024)
-            self.matrix = np.resize(self.matrix, (grown, self.matrix.shape[1]))
-            self.labels = np.resize(self.labels, grown)
-            self.owners = np.resize(self.owners, grown)
+            # a quarter more than needed, not twice: at 1M x 512 twice would be 4 GB for one
+            # more vector; only the used rows are copied (np.resize would fill the rest with
+            # copies too).  A saved index is loaded with that room, so its next adds do not copy
+            grown = max(end + end // 4, 1024)
+            self.matrix = _grown(self.matrix, self.count, grown)
+            self.labels = _grown(self.labels, self.count, grown)
+            self.owners = _grown(self.owners, self.count, grown)
         self.matrix[self.count : end] = matrix
         self.labels[self.count : end] = labels
         self.owners[self.count : end] = owners
@@ -175,6 +180,13 @@ class VectorRows:
     def live_owners(self) -> OwnerArray:
         """The live rows' owners, in row order (as ``live``)."""
         return self.owners[: self.count][self.labels[: self.count] >= 0]
+
+
+def _grown(array: NDArray[Any], used: int, size: int) -> NDArray[Any]:
+    """``array`` with room for ``size`` rows, its first ``used`` kept."""
+    bigger = np.empty((size, *array.shape[1:]), array.dtype)
+    bigger[:used] = array[:used]
+    return bigger
 
 
 def _ascending_once(labels: Labels) -> Labels:
