@@ -35,6 +35,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from bucketdex.errors import InvalidArgument
+from bucketdex.vectors import calibration
 from bucketdex.vectors.lists import QuantizedLists, exact_distances, label_bitmap, lists_for
 from bucketdex.vectors.owners import OWNER_BYTES, OwnerArray, owner_array
 from bucketdex.vectors.rows import Labels, Matrix, VectorRows
@@ -47,6 +48,7 @@ MIN_PROBES = 8
 MIN_SCANNED = 10_000  # vectors a scan reads at least (a small index: most lists; ~0.1 ms)
 FILTER_PROBES = 4  # a filtered scan reads this many times more lists (its k are farther)
 RERANK = 480  # candidates a search takes from the codes and re-ranks exactly (~0.15 ms at 512-d)
+# ... or up to 16 times as many, as the key's vectors need (vectors/calibration.py)
 WIDEN = 3  # a broad filter: search this many times k / share unfiltered, keep the allowed
 MAX_WIDE = 1_000  # ... while that is at most this many (share >= 3 % for k = 10)
 _EXACT_BLOCK = 256  # queries per product in an exact batch search (256 x 20k distances: 20 MB)
@@ -65,6 +67,8 @@ class VectorIndex:
         self._lock = threading.RLock()
         self._rows = VectorRows(dim)
         self._lists: QuantizedLists | None = None  # once EXACT_BELOW is reached
+        self._pool = RERANK  # candidates a search re-ranks: measured for the key (``_calibrate``)
+        self._calibrated_at = 0  # the vector count it was measured at
 
     # -- opening and saving ------------------------------------------------------------------
 
@@ -102,6 +106,9 @@ class VectorIndex:
         self.removals_through = int(about["removals_through"])
         if lists is not None and len(lists) == len(self._rows):
             self._lists = lists
+            self._pool, self._calibrated_at = int(about.get("pool", 0)), int(about.get("calibrated_at", 0))
+            if not self._pool:
+                self._calibrate()
         elif len(self._rows) >= EXACT_BELOW:  # saved with a graph, or lists out of step: train
             self._train()
 
@@ -117,6 +124,8 @@ class VectorIndex:
                 "metric": self.metric,
                 "lists": self._lists is not None,
                 "trained_for": self._lists.trained_for if self._lists is not None else 0,
+                "pool": self._pool,
+                "calibrated_at": self._calibrated_at,
                 "vectors_through": self.vectors_through,
                 "removals_through": self.removals_through,
             }
@@ -157,6 +166,8 @@ class VectorIndex:
             else:
                 self._lists.remove(np.unique(replaced))
                 self._lists.add(labels, matrix)
+                if len(self._rows) >= 2 * self._calibrated_at:
+                    self._calibrate()
 
     def _train(self) -> None:
         """New lists for the live vectors, trained on them, with every one of them added."""
@@ -164,6 +175,24 @@ class VectorIndex:
         lists = QuantizedLists.trained(self.dim, self.metric, matrix, len(labels))
         lists.add(labels, matrix)
         self._lists = lists
+        self._calibrate()
+
+    def _calibrate(self) -> None:
+        """Measure how many candidates this key's searches must re-rank (``vectors.calibration``)."""
+        rows = self._rows
+        live = rows.labels[: rows.count] >= 0
+        candidates = np.flatnonzero(live)
+        size = min(calibration.SAMPLE, len(candidates))
+        picks = np.sort(np.random.default_rng(rows.count).choice(candidates, size, replace=False))
+        matrix = rows.matrix[: rows.count]
+        kth = calibration.exact_kth(matrix, live, picks, self.metric)
+
+        def search(query: Matrix, k: int, pool: int) -> tuple[Labels, NDArray[np.float32]]:
+            return self._approximate(query, k, pool, self.probes())
+
+        pools = [int(RERANK * step) for step in calibration.STEPS]
+        self._pool = calibration.smallest_pool(search, matrix[picks], rows.labels[picks], kth, pools)
+        self._calibrated_at = len(rows)
 
     def remove(self, labels: Labels) -> None:
         """Remove ``labels`` (labels not in the index are ignored)."""
@@ -227,12 +256,12 @@ class VectorIndex:
                 labels, matrix = self._rows.live()
                 return self._exact(q, k, labels, matrix)
             if among is None:
-                return self._approximate(q, k, RERANK, self.probes())
+                return self._approximate(q, k, self._pool, self.probes())
             allowed, rows = self._rows.rows(np.asarray(among, np.int64))
             if self._lists is None or len(allowed) * self.dim <= EXACT_WORK:
                 return self._exact(q, k, allowed, self._rows.matrix, rows)
             bitmap = label_bitmap(allowed, len(self._rows.row_by_label))
-            return self._approximate(q, k, RERANK, FILTER_PROBES * self.probes(), bitmap, len(allowed))
+            return self._approximate(q, k, self._pool, FILTER_PROBES * self.probes(), bitmap, len(allowed))
 
     def probes(self) -> int:
         """How many of the lists a search scans (0 without lists): ``PROBE_SHARE`` of them, and
@@ -329,7 +358,7 @@ class VectorIndex:
                 if self._lists is None:
                     return None
                 size = len(self._rows)
-                pool = max(RERANK, 2 * width)
+                pool = max(self._pool, 2 * width)
                 labels, distances = self._approximate(
                     q, min(width, size), pool, FILTER_PROBES * self.probes()
                 )
@@ -349,24 +378,28 @@ class VectorIndex:
         bitmap: NDArray[np.uint8] | None = None,
         allowed: int = 0,
     ) -> tuple[Labels, NDArray[np.float32]]:
-        """The ``k`` nearest of ``pool`` candidates the lists propose, by exact distance.  A
-        filtered scan (``allowed`` labels in ``bitmap``) whose lists held fewer of them than the
-        pool (the filter's vectors lie elsewhere, or are few) scans twice as many lists, up to
-        all of them."""
+        """The ``k`` nearest of the ``pool`` candidates the lists propose, by exact distance.
+        A filtered scan (``allowed`` labels in ``bitmap``) whose lists held fewer of them than
+        the pool (the filter's vectors lie elsewhere, or are few) scans twice as many lists, up
+        to all of them."""
         assert self._lists is not None
         queries = q.reshape(1, -1)
         while True:
-            candidates = self._lists.candidates(queries, max(pool, k), probes, bitmap)[0]
-            found = candidates[candidates >= 0]
+            found = self._lists.candidates(queries, max(pool, k), probes, bitmap)[0]
+            found = found[found >= 0]
             if bitmap is None or len(found) >= min(pool, allowed) or probes >= self._lists.lists:
                 break
             probes *= 2
-        far = exact_distances(self.metric, queries, self._rows.matrix, self._rows.row_by_label[found][None])[
-            0
-        ]
+        far = self._exact_of(queries, found)
         nearest = np.argpartition(far, k - 1)[:k] if k < len(far) else np.arange(len(far))
         nearest = nearest[np.argsort(far[nearest], kind="stable")]
         return found[nearest], np.maximum(far[nearest], 0.0).astype(np.float32)
+
+    def _exact_of(self, queries: Matrix, found: Labels) -> Matrix:
+        """The exact distances of one query to ``found`` (inf for -1)."""
+        rows = np.where(found >= 0, self._rows.row_by_label[np.maximum(found, 0)], -1)
+        far: Matrix = exact_distances(self.metric, queries, self._rows.matrix, rows[None])[0]
+        return far
 
     def _reranked(
         self, queries: Matrix, candidates: NDArray[np.int64], k: int
