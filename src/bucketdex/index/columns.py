@@ -213,17 +213,6 @@ class Selection:
     def count(self) -> int:
         return selected_count(self.mask)
 
-    def holds(self, owners: list[bytes]) -> list[bool]:
-        """Whether each item (a 16-byte id) is selected."""
-        import numpy as np
-
-        if not self.columns.size:
-            return [False] * len(owners)
-        asked = np.array(owners, dtype="S16")
-        places = np.minimum(self.columns.ids.searchsorted(asked), self.columns.size - 1)
-        found = (self.columns.ids[places] == asked) & self.mask[places]
-        return [bool(f) for f in found]
-
 
 @dataclass(frozen=True)
 class Hit:

@@ -254,11 +254,11 @@ class SimilarityService:
     ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32]]:
         """The request's ``k`` nearest among the items its scope and filter select (``ids``:
         their statement, ``SearchService.matching_ids``, or the Index's copy's ``Selection``).
-        A broad selection (at least ``WIDEN`` x k / ``MAX_WIDE`` of the index: 3 % for k = 10)
-        is searched unfiltered and wider, its candidates checked against the filter in SQL (a
-        seek each; or in the copy), without listing
-        every label it allows (10 % of 1M: 100k seeks); a narrow one, or a broad one whose wider
-        searches keep too few, lists its labels for the index."""
+        A broad selection from SQL (at least ``WIDEN`` x k / ``MAX_WIDE`` of the index: 3 % for
+        k = 10) is searched unfiltered and wider, its candidates checked against the filter in
+        SQL (a seek each), without listing every label it allows (10 % of 1M: 100k seeks); a
+        narrow one, a broad one whose wider searches keep too few, and a selection from the
+        Index's copy (its labels are a gather) list their labels for the index."""
         import numpy as np
 
         from bucketdex.vectors.index import MAX_WIDE, WIDEN
@@ -267,7 +267,9 @@ class SimilarityService:
             ids = SearchService(self._catalog).matching_ids(conn, request.where, request.scope)
         k = request.k
         needed = int(np.ceil(len(index) * WIDEN * k / MAX_WIDE))
-        broad = ids.count >= needed if isinstance(ids, Selection) else _at_least(conn, ids, needed)
+        # a selection in memory gives its labels at once (LabelsByPosition), and the lists scan
+        # with them as a filter; from SQL, listing a broad one costs a seek per item
+        broad = not isinstance(ids, Selection) and _at_least(conn, ids, needed)
         if index.has_lists and broad:
 
             def allowed(candidates: npt.NDArray[np.int64]) -> npt.NDArray[np.int64]:
@@ -390,15 +392,11 @@ def _passing_labels(
     conn: Connection, index: VectorIndex, key: str, candidates: npt.NDArray[np.int64], ids: Selected
 ) -> npt.NDArray[np.int64]:
     """Those of ``candidates`` (labels) whose items ``ids`` selects: their items (known to the
-    index, else read from the table) each looked up in the filter's rows (or the Index's copy),
-    not the whole selection."""
+    index, else read from the table) each looked up in the filter's rows, not the whole
+    selection (a selection from the Index's copy lists its labels instead)."""
     import numpy as np
 
-    if isinstance(ids, Selection):  # (given only to an index that knows its owners)
-        present, owners = index.owners_of(candidates)
-        held: npt.NDArray[np.int64] = present[np.array(ids.holds(owners), dtype=bool)]
-        return held
-
+    assert not isinstance(ids, Selection)
     item = ids.selected_columns[0]
     if index.knows_owners:
         present, owners = index.owners_of(candidates)

@@ -358,7 +358,7 @@ class VectorIndex:
                 if self._lists is None:
                     return None
                 size = len(self._rows)
-                pool = max(self._pool, 2 * width)
+                pool = 2 * max(self._pool, width)  # the width nearest, not only k: deeper
                 labels, distances = self._approximate(
                     q, min(width, size), pool, FILTER_PROBES * self.probes()
                 )
