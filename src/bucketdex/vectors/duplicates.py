@@ -45,7 +45,10 @@ def leader_groups(
     groups: list[Group] = []
     for start in range(0, len(labels), BATCH):
         present, queries = index.vectors(labels[start : start + BATCH])
-        found, distances = _neighbours(index, present, queries, neighbours, among)
+        # a stored vector's own list is the first its scan reads and its code the nearest to it,
+        # so unlike a graph walk the scan cannot miss its neighbourhood: no second pass
+        width = neighbours + DUPLICATES_WIDTH
+        found, distances = index.search_many(queries, neighbours, among=among, width=width)
         close = (distances <= threshold) & (found != present[:, None]) & (found >= 0)
         for row in np.flatnonzero(close.any(axis=1)).tolist():
             leader = int(present[row])
@@ -64,16 +67,3 @@ def leader_groups(
                 groups.append([(leader, 0.0), *members])
     groups.sort(key=lambda group: (-len(group), group[0][0]))
     return groups
-
-
-def _neighbours(
-    index: VectorIndex,
-    present: NDArray[np.int64],
-    queries: NDArray[np.float32],
-    neighbours: int,
-    among: NDArray[np.int64] | None,
-) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
-    """Each query's nearest.  A stored vector's own list is the first its scan reads, and its
-    code is nearest to itself, so unlike a graph walk the scan cannot miss its neighbourhood
-    (tests/vectors/test_vector_duplicates.py checks it with one list scanned)."""
-    return index.search_many(queries, neighbours, among=among, width=neighbours + DUPLICATES_WIDTH)

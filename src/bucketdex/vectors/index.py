@@ -318,14 +318,9 @@ class VectorIndex:
         else:
             norms = np.einsum("ij,ij->i", pool, pool)
             far = norms[None, :] - 2.0 * products + np.einsum("ij,ij->i", block, block)[:, None]
-        width = min(k, len(allowed))
-        nearest = np.argpartition(far, width - 1, axis=1)[:, :width] if width < len(allowed) else None
-        if nearest is None:
-            nearest = np.broadcast_to(np.arange(len(allowed)), far.shape).copy()
-        picked = np.take_along_axis(far, nearest, axis=1)
-        order = np.argsort(picked, axis=1, kind="stable")
-        labels[:, :width] = allowed[np.take_along_axis(nearest, order, axis=1)]
-        out[:, :width] = np.maximum(np.take_along_axis(picked, order, axis=1), 0.0)
+        nearest, distances = _nearest_per_row(far, k)
+        labels[:, : nearest.shape[1]] = allowed[nearest]
+        out[:, : nearest.shape[1]] = np.maximum(distances, 0.0)
 
     def vectors(self, labels: Labels) -> tuple[Labels, Matrix]:
         """The present ones of ``labels`` and their stored vectors (normalised for ``cosine``)."""
@@ -390,10 +385,7 @@ class VectorIndex:
             if bitmap is None or len(found) >= min(pool, allowed) or probes >= self._lists.lists:
                 break
             probes *= 2
-        far = self._exact_of(queries, found)
-        nearest = np.argpartition(far, k - 1)[:k] if k < len(far) else np.arange(len(far))
-        nearest = nearest[np.argsort(far[nearest], kind="stable")]
-        return found[nearest], np.maximum(far[nearest], 0.0).astype(np.float32)
+        return _nearest(found, self._exact_of(queries, found), k)
 
     def _exact_of(self, queries: Matrix, found: Labels) -> Matrix:
         """The exact distances of one query to ``found`` (inf for -1)."""
@@ -407,15 +399,10 @@ class VectorIndex:
         """Each query's ``k`` nearest (-1 and inf past the last) among its row of ``candidates``
         (labels, -1 for none), re-ranked by their exact distances on the rows."""
         rows = np.where(candidates >= 0, self._rows.row_by_label[np.maximum(candidates, 0)], -1)
-        far = exact_distances(self.metric, queries, self._rows.matrix, rows)
-        width = min(k, far.shape[1])
-        nearest = np.argpartition(far, width - 1, axis=1)[:, :width] if width < far.shape[1] else None
-        if nearest is None:
-            nearest = np.broadcast_to(np.arange(far.shape[1]), far.shape).copy()
-        picked = np.take_along_axis(far, nearest, axis=1)
-        nearest = np.take_along_axis(nearest, np.argsort(picked, axis=1, kind="stable"), axis=1)
+        nearest, distances = _nearest_per_row(
+            exact_distances(self.metric, queries, self._rows.matrix, rows), k
+        )
         labels = np.take_along_axis(candidates, nearest, axis=1)
-        distances = np.take_along_axis(far, nearest, axis=1)
         labels[~np.isfinite(distances)] = -1
         return labels, np.maximum(distances, 0.0).astype(np.float32)
 
@@ -434,10 +421,7 @@ class VectorIndex:
             for start in range(0, len(rows), _GATHER_BLOCK):
                 block = rows[start : start + _GATHER_BLOCK]
                 distances[start : start + len(block)] = self._distances(q, matrix[block])
-        k = min(k, len(labels))
-        nearest = np.argpartition(distances, k - 1)[:k] if k < len(labels) else np.arange(len(labels))
-        order = nearest[np.argsort(distances[nearest], kind="stable")]
-        return labels[order], np.maximum(distances[order], 0.0).astype(np.float32)
+        return _nearest(labels, distances, k)
 
     def _distances(self, q: Matrix, matrix: Matrix) -> NDArray[np.float32]:
         if self.metric == "cosine":
@@ -461,6 +445,25 @@ class VectorIndex:
             norms = np.linalg.norm(matrix, axis=1, keepdims=True)
             matrix = (matrix / np.where(norms == 0, 1.0, norms)).astype(np.float32, copy=False)
         return matrix
+
+
+def _nearest(labels: Labels, distances: NDArray[np.float32], k: int) -> tuple[Labels, NDArray[np.float32]]:
+    """The ``k`` of ``labels`` with the smallest ``distances``, ascending (ties: first given)."""
+    nearest = np.argpartition(distances, k - 1)[:k] if k < len(labels) else np.arange(len(labels))
+    order = nearest[np.argsort(distances[nearest], kind="stable")]
+    return labels[order], np.maximum(distances[order], 0.0).astype(np.float32)
+
+
+def _nearest_per_row(far: Matrix, k: int) -> tuple[NDArray[np.intp], Matrix]:
+    """Each row's ``k`` smallest of ``far`` (all if fewer): their columns and values, ascending."""
+    width = min(k, far.shape[1])
+    if width < far.shape[1]:
+        nearest = np.argpartition(far, width - 1, axis=1)[:, :width]
+    else:
+        nearest = np.broadcast_to(np.arange(far.shape[1]), far.shape).copy()
+    picked = np.take_along_axis(far, nearest, axis=1)
+    order = np.argsort(picked, axis=1, kind="stable")
+    return np.take_along_axis(nearest, order, axis=1), np.take_along_axis(picked, order, axis=1)
 
 
 def _save_npz(path: Path, labels: Labels, matrix: Matrix, owners: OwnerArray) -> None:
