@@ -36,19 +36,28 @@ from numpy.typing import NDArray
 
 from bucketdex.errors import InvalidArgument
 from bucketdex.vectors import calibration
-from bucketdex.vectors.lists import QuantizedLists, exact_distances, label_bitmap, lists_for
+from bucketdex.vectors.lists import (
+    QuantizedLists,
+    coarse_dims_per_code,
+    exact_distances,
+    label_bitmap,
+    lists_for,
+)
 from bucketdex.vectors.owners import OWNER_BYTES, OwnerArray, owner_array
 from bucketdex.vectors.rows import Labels, Matrix, VectorRows
 
 Metric = Literal["cosine", "l2"]
 EXACT_BELOW = 20_000  # vectors: below this an exact search is as fast as the lists
 EXACT_WORK = 6_000_000  # candidates x dim searched exactly (gather + product: ~5 ms)
-PROBE_SHARE = 1 / 14  # of the lists a search scans (clustered 1M set: 74 of 1,024, recall 0.95)
+PROBE_SHARE = 1 / 17  # of the lists a search scans (clustered 1M set: 121 of 2,048, recall 0.96)
 MIN_PROBES = 8
 MIN_SCANNED = 10_000  # vectors a scan reads at least (a small index: most lists; ~0.1 ms)
 FILTER_PROBES = 4  # a filtered scan reads this many times more lists (its k are farther)
-RERANK = 480  # candidates a search takes from the codes and re-ranks exactly (~0.15 ms at 512-d)
-# ... or up to 16 times as many, as the key's vectors need (vectors/calibration.py)
+RERANK = 480  # candidates a search takes from the codes and re-ranks exactly (~0.1 ms at 512-d)
+# ... from half as many to 16 times as many, and 1 to 4 times PROBE_SHARE of the lists scanned,
+# as the key's vectors need (vectors/calibration.py)
+RECALIBRATE_GROWTH = 1.5  # measured again when the key has grown by half (550k to 1M: 240 to 480)
+FINER_ABOVE = 2  # x RERANK: a key needing a larger pool gets codes of half as many dimensions each
 WIDEN = 3  # a broad filter: search this many times k / share unfiltered, keep the allowed
 MAX_WIDE = 1_000  # ... while that is at most this many (share >= 3 % for k = 10)
 _EXACT_BLOCK = 256  # queries per product in an exact batch search (256 x 20k distances: 20 MB)
@@ -68,7 +77,8 @@ class VectorIndex:
         self._rows = VectorRows(dim)
         self._lists: QuantizedLists | None = None  # once EXACT_BELOW is reached
         self._pool = RERANK  # candidates a search re-ranks: measured for the key (``_calibrate``)
-        self._calibrated_at = 0  # the vector count it was measured at
+        self._scan = 1.0  # lists a search scans, in multiples of PROBE_SHARE: measured too
+        self._calibrated_at = 0  # the vector count they were measured at
 
     # -- opening and saving ------------------------------------------------------------------
 
@@ -107,6 +117,7 @@ class VectorIndex:
         if lists is not None and len(lists) == len(self._rows):
             self._lists = lists
             self._pool, self._calibrated_at = int(about.get("pool", 0)), int(about.get("calibrated_at", 0))
+            self._scan = float(about.get("scan", 1.0))
             if not self._pool:
                 self._calibrate()
         elif len(self._rows) >= EXACT_BELOW:  # saved with a graph, or lists out of step: train
@@ -125,6 +136,7 @@ class VectorIndex:
                 "lists": self._lists is not None,
                 "trained_for": self._lists.trained_for if self._lists is not None else 0,
                 "pool": self._pool,
+                "scan": self._scan,
                 "calibrated_at": self._calibrated_at,
                 "vectors_through": self.vectors_through,
                 "removals_through": self.removals_through,
@@ -166,19 +178,27 @@ class VectorIndex:
             else:
                 self._lists.remove(np.unique(replaced))
                 self._lists.add(labels, matrix)
-                if len(self._rows) >= 2 * self._calibrated_at:
+                if len(self._rows) >= RECALIBRATE_GROWTH * self._calibrated_at:
                     self._calibrate()
 
     def _train(self) -> None:
-        """New lists for the live vectors, trained on them, with every one of them added."""
+        """New lists for the live vectors, trained on them, with every one of them added; with
+        finer codes when the key's vectors need more than ``FINER_ABOVE`` x ``RERANK`` candidates re-ranked
+        (the codes cannot order them: ``vectors.calibration``)."""
         labels, matrix = self._rows.live()
-        lists = QuantizedLists.trained(self.dim, self.metric, matrix, len(labels))
-        lists.add(labels, matrix)
-        self._lists = lists
-        self._calibrate()
+        per = self._lists.dims_per_code if self._lists is not None else coarse_dims_per_code(self.dim)
+        while True:
+            lists = QuantizedLists.trained(self.dim, self.metric, matrix, len(labels), per)
+            lists.add(labels, matrix)
+            self._lists = lists
+            self._calibrate()
+            if self._pool <= FINER_ABOVE * RERANK or per == 1:
+                return
+            per //= 2
 
     def _calibrate(self) -> None:
-        """Measure how many candidates this key's searches must re-rank (``vectors.calibration``)."""
+        """Measure how widely this key's searches must scan and how many candidates they must
+        re-rank (``vectors.calibration``)."""
         rows = self._rows
         live = rows.labels[: rows.count] >= 0
         candidates = np.flatnonzero(live)
@@ -187,11 +207,15 @@ class VectorIndex:
         matrix = rows.matrix[: rows.count]
         kth = calibration.exact_kth(matrix, live, picks, self.metric)
 
-        def search(query: Matrix, k: int, pool: int) -> tuple[Labels, NDArray[np.float32]]:
-            return self._approximate(query, k, pool, self.probes())
+        def search(query: Matrix, k: int, pool: int, scan: float) -> tuple[Labels, NDArray[np.float32]]:
+            return self._approximate(query, k, pool, self.probes(scan))
 
-        pools = [int(RERANK * step) for step in calibration.STEPS]
-        self._pool = calibration.smallest_pool(search, matrix[picks], rows.labels[picks], kth, pools)
+        pools = sorted({max(2 * calibration.K, int(RERANK * step)) for step in calibration.POOLS})
+        scans = {self.probes(scan): scan for scan in reversed(calibration.SCANS)}  # each width once
+        setting = calibration.calibrated(
+            search, matrix[picks], rows.labels[picks], kth, pools, sorted(scans.values())
+        )
+        self._pool, self._scan = setting.pool, setting.scan
         self._calibrated_at = len(rows)
 
     def remove(self, labels: Labels) -> None:
@@ -263,14 +287,15 @@ class VectorIndex:
             bitmap = label_bitmap(allowed, len(self._rows.row_by_label))
             return self._approximate(q, k, self._pool, FILTER_PROBES * self.probes(), bitmap, len(allowed))
 
-    def probes(self) -> int:
-        """How many of the lists a search scans (0 without lists): ``PROBE_SHARE`` of them, and
-        enough for ``MIN_SCANNED`` vectors."""
+    def probes(self, scan: float = 0.0) -> int:
+        """How many of the lists a search scans (0 without lists): ``scan`` (default: the
+        measured one) times ``PROBE_SHARE`` of them, and enough for ``MIN_SCANNED`` vectors."""
         if self._lists is None:
             return 0
         lists = self._lists.lists
         enough = math.ceil(lists * MIN_SCANNED / max(len(self._rows), 1))
-        return min(lists, max(MIN_PROBES, math.ceil(PROBE_SHARE * lists), enough))
+        share = PROBE_SHARE * (scan or self._scan)
+        return min(lists, max(MIN_PROBES, math.ceil(share * lists), enough))
 
     def search_many(
         self, queries: NDArray[np.floating], k: int, *, among: Labels | None = None, width: int = 0
