@@ -124,9 +124,8 @@ def test_calibrated_stops_growing_a_pool_that_no_longer_helps() -> None:
         labels = np.arange(1, k + 1, dtype=np.int64)
         return labels, np.where(np.arange(k) < hits, 0.0, 9.0).astype(np.float32)
 
-    queries = np.zeros((4, 3), np.float32)
-    own, kth = np.zeros(4, np.int64), np.ones(4, np.float32)
-    setting = calibration.calibrated(search, queries, own, kth, [25, 50, 100, 200, 400, 800], [1, 2, 3, 4])
+    sample = calibration.Sample(np.zeros((4, 3), np.float32), np.zeros(4, np.int64), np.ones(4, np.float32))
+    setting = calibration.calibrated(search, sample, [25, 50, 100, 200, 400, 800], [1, 2, 3, 4])
     assert (setting.scan, setting.pool, setting.recall) == (2, 100, 1.0)
     assert {pool for pool, scan in tried if scan == 1} == {25, 50, 100, 200, 400}  # not 800
     assert {pool for pool, scan in tried if scan == 3} == {25, 50, 100}  # slower: no wider scan

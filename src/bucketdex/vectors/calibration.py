@@ -47,6 +47,16 @@ class Setting:
     seconds: float
 
 
+@dataclass(frozen=True)
+class Sample:
+    """The key's own vectors searched, their labels (each left out of its own results), and
+    the exact K-th distance from each to the others (``exact_kth``)."""
+
+    queries: NDArray[np.float32]
+    own: NDArray[np.int64]
+    kth: NDArray[np.float32]
+
+
 def exact_kth(
     matrix: NDArray[np.float32], live: NDArray[np.bool_], picks: NDArray[np.intp], metric: str
 ) -> NDArray[np.float32]:
@@ -66,9 +76,7 @@ def exact_kth(
 
 def calibrated(
     search: Search,
-    queries: NDArray[np.float32],
-    own: NDArray[np.int64],
-    kth: NDArray[np.float32],
+    sample: Sample,
     pools: Sequence[int],
     scans: Sequence[float] = SCANS,
 ) -> Setting:
@@ -80,7 +88,7 @@ def calibrated(
     not the smallest and the wider scan was not already the slower."""
     measured: list[Setting] = []
     for scan in scans:
-        seen = _pools_at(search, queries, own, kth, pools, scan)
+        seen = _pools_at(search, sample, pools, scan)
         measured += seen
         last, fastest = seen[-1], min(measured, key=_time_if_reached)
         if last.recall >= TARGET and (last.pool == pools[0] or last is not fastest):
@@ -88,7 +96,7 @@ def calibrated(
     reached = [setting for setting in measured if setting.recall >= TARGET]
     if not reached:
         return max(measured, key=lambda setting: setting.recall)
-    return min(_timed_together(search, queries, reached), key=lambda setting: setting.seconds)
+    return min(_timed_together(search, sample.queries, reached), key=lambda setting: setting.seconds)
 
 
 def _timed_together(search: Search, queries: NDArray[np.float32], settings: list[Setting]) -> list[Setting]:
@@ -116,9 +124,7 @@ def _time_if_reached(setting: Setting) -> float:
 
 def _pools_at(
     search: Search,
-    queries: NDArray[np.float32],
-    own: NDArray[np.int64],
-    kth: NDArray[np.float32],
+    sample: Sample,
     pools: Sequence[int],
     scan: float,
 ) -> list[Setting]:
@@ -126,7 +132,7 @@ def _pools_at(
     one that gains less than ``PLATEAU`` on half its size (the lists limit the recall)."""
     seen: list[Setting] = []
     for pool in pools:
-        seen.append(measure(search, queries, own, kth, pool, scan))
+        seen.append(measure(search, sample, pool, scan))
         if seen[-1].recall >= TARGET:
             break
         if len(seen) >= 3 and seen[-1].recall - seen[-3].recall < PLATEAU:
@@ -136,20 +142,18 @@ def _pools_at(
 
 def measure(
     search: Search,
-    queries: NDArray[np.float32],
-    own: NDArray[np.int64],
-    kth: NDArray[np.float32],
+    sample: Sample,
     pool: int,
     scan: float,
 ) -> Setting:
     """The share of each query's K nearest others its search finds (a result counts when it
     reaches the exact K-th distance: ties), and the median time of a search."""
     found, times = 0, []
-    for query, label, limit in zip(queries, own.tolist(), kth.tolist(), strict=True):
+    for query, label, limit in zip(sample.queries, sample.own.tolist(), sample.kth.tolist(), strict=True):
         start = time.perf_counter()
         labels, distances = search(query, K + 1, pool, scan)
         times.append(time.perf_counter() - start)
         others = distances[labels != label][:K]
         found += int(np.count_nonzero(others <= limit + 1e-5))
-    share = found / (K * max(len(queries), 1))
+    share = found / (K * max(len(sample.queries), 1))
     return Setting(scan, pool, share, float(np.median(times)) if times else 0.0)

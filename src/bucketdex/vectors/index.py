@@ -212,9 +212,8 @@ class VectorIndex:
 
         pools = sorted({max(2 * calibration.K, int(RERANK * step)) for step in calibration.POOLS})
         scans = {self.probes(scan): scan for scan in reversed(calibration.SCANS)}  # each width once
-        setting = calibration.calibrated(
-            search, matrix[picks], rows.labels[picks], kth, pools, sorted(scans.values())
-        )
+        sample = calibration.Sample(matrix[picks], rows.labels[picks], kth)
+        setting = calibration.calibrated(search, sample, pools, sorted(scans.values()))
         self._pool, self._scan = setting.pool, setting.scan
         self._calibrated_at = len(rows)
 
