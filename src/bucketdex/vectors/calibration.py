@@ -1,5 +1,5 @@
 """How widely a key's searches scan and how many candidates they re-rank exactly (issue 19),
-measured on the key's own vectors each time its lists are trained (and when it has doubled).
+measured on the key's own vectors each time its lists are trained (and when it has grown by half).
 
 Two things can keep a search from its nearest:
 - the codes cannot order the candidates (isotropic noise around a few centres: the nearest are
